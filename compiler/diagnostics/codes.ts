@@ -1,0 +1,86 @@
+/**
+ * The one catalog of diagnostic codes. Bands: CNN1xxx syntax, 2xxx names, structure and attributes,
+ * 3xxx shapes, 4xxx parameters, budgets and resources, 5xxx backend capability, 9xxx internal.
+ * A code, once published, keeps its meaning. test/compiler/diagnostics/codes.test.ts fails on
+ * duplicates and on codes outside their band; docs/diagnostics.md has an example for every code.
+ */
+import type { Severity } from './diagnostic.js';
+
+interface CodeEntry {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly title: string;
+}
+
+export const CODE_LIST = [
+  // 1xxx syntax
+  { code: 'CNN1001', severity: 'error', title: 'unexpected token' },
+  { code: 'CNN1002', severity: 'error', title: 'unknown character' },
+  { code: 'CNN1003', severity: 'error', title: 'unterminated string or comment' },
+  { code: 'CNN1004', severity: 'error', title: 'missing token' },
+  { code: 'CNN1005', severity: 'error', title: 'malformed number or dimension literal' },
+
+  // 2xxx names, structure and attributes
+  { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
+  { code: 'CNN2002', severity: 'error', title: 'unknown attribute' },
+  { code: 'CNN2003', severity: 'error', title: 'missing required attribute' },
+  { code: 'CNN2004', severity: 'error', title: 'attribute given twice or conflicting' },
+  { code: 'CNN2005', severity: 'error', title: 'attribute value of the wrong type' },
+  { code: 'CNN2006', severity: 'error', title: 'wrong number of arguments' },
+  { code: 'CNN2007', severity: 'error', title: 'unknown named argument' },
+  { code: 'CNN2008', severity: 'error', title: 'argument of the wrong type' },
+  { code: 'CNN2009', severity: 'error', title: 'recursive block' },
+  { code: 'CNN2010', severity: 'error', title: 'import cycle' },
+  { code: 'CNN2011', severity: 'error', title: 'file or import not found' },
+  { code: 'CNN2012', severity: 'error', title: 'duplicate definition' },
+  { code: 'CNN2013', severity: 'error', title: 'duplicate label' },
+  { code: 'CNN2014', severity: 'error', title: 'freeze marker matches nothing' },
+  { code: 'CNN2015', severity: 'error', title: 'unknown model' },
+  { code: 'CNN2016', severity: 'error', title: 'undefined name' },
+  { code: 'CNN2017', severity: 'error', title: 'repeat count is zero or negative' },
+  { code: 'CNN2018', severity: 'error', title: 'repeat count is absurd' },
+  { code: 'CNN2019', severity: 'error', title: 'letter pattern uses an unbound letter' },
+  { code: 'CNN2020', severity: 'error', title: 'missing or misplaced input' },
+  { code: 'CNN2021', severity: 'error', title: 'replace target not found' },
+  { code: 'CNN2022', severity: 'error', title: 'invalid expression' },
+  { code: 'CNN2023', severity: 'error', title: 'no model to check' },
+  { code: 'CNN2024', severity: 'error', title: 'statement not allowed here' },
+  { code: 'CNN2025', severity: 'error', title: 'ambiguous model' },
+  { code: 'CNN2026', severity: 'error', title: 'empty group' },
+  { code: 'CNN2027', severity: 'error', title: 'expansion too large' },
+  { code: 'CNN2030', severity: 'error', title: 'attribute value out of range' },
+
+  // 3xxx shapes
+  { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
+  { code: 'CNN3002', severity: 'error', title: 'non-positive size' },
+  { code: 'CNN3003', severity: 'warning', title: 'stride does not divide evenly' },
+  { code: 'CNN3004', severity: 'error', title: 'element-wise shape mismatch' },
+  { code: 'CNN3005', severity: 'error', title: 'concat shape mismatch' },
+  { code: 'CNN3006', severity: 'error', title: 'dense on an unflattened input' },
+  { code: 'CNN3007', severity: 'warning', title: 'softmax is not the last layer' },
+  { code: 'CNN3009', severity: 'error', title: 'input rank does not fit the layer' },
+  { code: 'CNN3010', severity: 'error', title: 'size must be known statically' },
+  { code: 'CNN3011', severity: 'error', title: 'groups do not divide the channels' },
+  { code: 'CNN3012', severity: 'error', title: 'symbolic sizes cannot be proven equal' },
+  { code: 'CNN3013', severity: 'error', title: 'invalid input shape' },
+  { code: 'CNN3014', severity: 'error', title: 'reshape changes the element count' },
+  { code: 'CNN3016', severity: 'error', title: 'padding larger than half the kernel' },
+  { code: 'CNN3018', severity: 'note', title: 'constraint on a symbolic input size' },
+
+  // 4xxx parameters, budgets and resources
+  { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },
+  { code: 'CNN4002', severity: 'error', title: 'MAC budget exceeded' },
+  { code: 'CNN4003', severity: 'error', title: 'memory budget exceeded' },
+  { code: 'CNN4004', severity: 'error', title: 'unknown budget metric' },
+  { code: 'CNN4005', severity: 'warning', title: 'budget cannot be evaluated for a symbolic input' },
+
+  // 9xxx internal
+  { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
+  { code: 'CNN9002', severity: 'error', title: 'IR verification failed' },
+] as const satisfies readonly CodeEntry[];
+
+export type DiagnosticCode = (typeof CODE_LIST)[number]['code'];
+
+export const CODES: Readonly<Record<DiagnosticCode, CodeEntry>> = Object.fromEntries(
+  CODE_LIST.map((e) => [e.code, e]),
+) as Record<DiagnosticCode, CodeEntry>;

@@ -1,0 +1,201 @@
+/**
+ * The IR's op set and each op's attributes. Attributes are fully evaluated (no expressions, no block
+ * parameters): the elaborator in compiler/sema produces them from source statements. Spatial
+ * attributes are arrays with one entry per spatial axis ([h, w] for 2-D ops, [l] for 1-D ops).
+ *
+ * Layout convention: every shape is per sample, channels last (NHWC without the N): [H, W, C] for
+ * images, [L, C] for sequences, [N] for vectors.
+ */
+
+/** Explicit per-side padding; `valid` = all zeros. 2-D: [top, bottom, left, right]; 1-D: [left, right]. */
+export type Padding =
+  | { readonly mode: 'valid' }
+  /** TensorFlow's `same`: out = ceil(in / stride); the odd extra row/column goes at the bottom/right. */
+  | { readonly mode: 'same' }
+  /** `full`: dilation·(k − 1) on every side (out = in + k − 1 at stride 1). */
+  | { readonly mode: 'full' }
+  | { readonly mode: 'explicit'; readonly pads: readonly number[] };
+
+export type ActivationFn =
+  | 'relu'
+  | 'relu6'
+  | 'leaky_relu'
+  | 'elu'
+  | 'tanh'
+  | 'sigmoid'
+  | 'softmax'
+  | 'linear'
+  | 'gelu';
+
+export interface InputAttrs {
+  /** Per-sample shape as written: numbers, symbols (`H`) or unknown (`?`, stored as null). */
+  readonly shape: readonly (number | string | null)[];
+}
+
+export interface Conv2dAttrs {
+  readonly filters: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly padding: Padding;
+  readonly groups: number;
+  readonly bias: boolean;
+}
+
+export interface Conv1dAttrs {
+  readonly filters: number;
+  readonly kernel: readonly [number];
+  readonly stride: readonly [number];
+  readonly dilation: readonly [number];
+  readonly padding: Padding;
+  readonly groups: number;
+  readonly bias: boolean;
+}
+
+export interface DepthwiseConv2dAttrs {
+  /** Output channels per input channel (Keras `depth_multiplier`). */
+  readonly multiplier: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  readonly padding: Padding;
+  readonly bias: boolean;
+}
+
+export interface Conv2dTransposeAttrs {
+  readonly filters: number;
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** Explicit padding removes rows/columns from the full output, as PyTorch's `padding`. */
+  readonly padding: Padding;
+  /** PyTorch's `output_padding`: extra rows/columns added at the bottom/right. */
+  readonly outputPadding: readonly [number, number];
+  readonly groups: number;
+  readonly bias: boolean;
+}
+
+export interface PoolAttrs {
+  /** One entry per spatial axis of the input (1 or 2). */
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly padding: Padding;
+  /** PyTorch's `ceil_mode`: round the output size up; a window must still start inside the input. */
+  readonly ceil: boolean;
+  /** Average pooling only: count padded zeros in the divisor (PyTorch default true). */
+  readonly countIncludePad: boolean;
+}
+
+export interface GlobalPoolAttrs {
+  /** Keep the spatial axes as size 1 ([1, 1, C]) instead of dropping them ([C]). */
+  readonly keepDims: boolean;
+}
+
+export interface AdaptivePoolAttrs {
+  /** Output spatial size, one entry per spatial axis. */
+  readonly output: readonly number[];
+}
+
+export interface DenseAttrs {
+  readonly units: number;
+  readonly bias: boolean;
+}
+
+export interface ReshapeAttrs {
+  /** Target per-sample shape; at most one entry may be -1 (inferred). */
+  readonly shape: readonly number[];
+}
+
+export interface ZeroPadAttrs {
+  /** 2-D: [top, bottom, left, right]; 1-D: [left, right]. */
+  readonly pads: readonly number[];
+}
+
+export interface DropoutAttrs {
+  readonly rate: number;
+}
+
+export interface BatchNormAttrs {
+  readonly epsilon: number;
+  /** PyTorch convention: running = (1 − momentum)·running + momentum·batch. */
+  readonly momentum: number;
+  /** Learnable scale and shift (gamma, beta). */
+  readonly affine: boolean;
+}
+
+export interface LrnAttrs {
+  /** PyTorch LocalResponseNorm: b = a / (k + alpha/size · Σ a²)^beta over `size` neighbouring channels. */
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+}
+
+export interface ActivationAttrs {
+  readonly fn: ActivationFn;
+  /** leaky_relu negative slope, elu alpha. */
+  readonly alpha?: number;
+}
+
+export interface ConcatAttrs {
+  /** Always the channel (last) axis for now. */
+  readonly axis: -1;
+}
+
+export type EmptyAttrs = Readonly<Record<string, never>>;
+
+/** Maps each op to its attributes. */
+export interface OpAttrMap {
+  input: InputAttrs;
+  conv2d: Conv2dAttrs;
+  conv1d: Conv1dAttrs;
+  depthwise_conv2d: DepthwiseConv2dAttrs;
+  conv2d_transpose: Conv2dTransposeAttrs;
+  max_pool: PoolAttrs;
+  avg_pool: PoolAttrs;
+  global_max_pool: GlobalPoolAttrs;
+  global_avg_pool: GlobalPoolAttrs;
+  adaptive_max_pool: AdaptivePoolAttrs;
+  adaptive_avg_pool: AdaptivePoolAttrs;
+  dense: DenseAttrs;
+  flatten: EmptyAttrs;
+  reshape: ReshapeAttrs;
+  zero_pad: ZeroPadAttrs;
+  dropout: DropoutAttrs;
+  batch_norm: BatchNormAttrs;
+  lrn: LrnAttrs;
+  activation: ActivationAttrs;
+  add: EmptyAttrs;
+  multiply: EmptyAttrs;
+  concat: ConcatAttrs;
+}
+
+export type OpKind = keyof OpAttrMap;
+
+export const OP_KINDS: readonly OpKind[] = [
+  'input',
+  'conv2d',
+  'conv1d',
+  'depthwise_conv2d',
+  'conv2d_transpose',
+  'max_pool',
+  'avg_pool',
+  'global_max_pool',
+  'global_avg_pool',
+  'adaptive_max_pool',
+  'adaptive_avg_pool',
+  'dense',
+  'flatten',
+  'reshape',
+  'zero_pad',
+  'dropout',
+  'batch_norm',
+  'lrn',
+  'activation',
+  'add',
+  'multiply',
+  'concat',
+];
+
+/** Ops that take several inputs. Every other op except `input` takes exactly one. */
+export const MERGE_OPS: ReadonlySet<OpKind> = new Set<OpKind>(['add', 'multiply', 'concat']);
