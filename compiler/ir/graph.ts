@@ -80,6 +80,11 @@ export interface Graph {
   readonly budgets: readonly Budget[];
   /** Assumptions about symbolic input sizes, filled by shape inference. */
   readonly symbols: readonly SymbolRecord[];
+  /**
+   * Placeholder nodes standing for layers whose attributes were invalid (already reported): their
+   * output shape is unknown, so that one mistake gives one error. Only graphs with errors have them.
+   */
+  readonly poisoned?: readonly number[];
   /** Raw `train { ... }` settings, interpreted by the runtime (key → value text). */
   readonly train?: readonly { readonly key: string; readonly args: readonly (number | string | boolean)[]; readonly span: Span }[];
 }

@@ -1,0 +1,60 @@
+/** `cnnc check FILES... [--format F] [--strict] [--max-params 30M ...]` */
+import { OUTPUT_FORMATS, renderDiagnostics, type OutputFormat } from '../diagnostics/index.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { compileFile } from '../program.js';
+import { parseArgs, UsageError } from './args.js';
+import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics, sourceMap } from './common.js';
+import { resolveInput } from './host.js';
+import type { ExitCode, Io } from './io.js';
+
+export const CHECK_HELP = `usage: cnnc check FILES... [options]
+
+Checks shapes, parameters, MACs, memory and budgets of every model in the files.
+
+options:
+  --format F           pretty (default), short, json, sarif or github
+  --strict             treat warnings as errors
+  --model NAME         check only this model
+  --max-params N       parameter budget, e.g. 30M
+  --max-trainable N    trainable-parameter budget
+  --max-macs N         MAC budget, e.g. 5G
+  --max-memory N       training-memory budget at --batch, e.g. 2GiB
+  --max-activations N  forward activation memory per sample
+  --batch N            batch size for training memory (default: the train block's, else 1)
+  --optimizer O        sgd, momentum (default), adam or rmsprop, for optimizer state
+
+exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage or internal error`;
+
+export function runCheck(argv: readonly string[], io: Io): ExitCode {
+  const args = parseArgs(argv, { ...BUDGET_FLAGS, format: { value: true }, strict: { value: false } });
+  if (args.positional.length === 0) throw new UsageError('cnnc check needs at least one .cnn file');
+  const format = (args.flags.get('format')?.[0] ?? 'pretty') as OutputFormat;
+  if (!OUTPUT_FORMATS.includes(format)) {
+    throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`);
+  }
+  const options = compileOptions(args);
+  const all: Diagnostic[] = [];
+  const sources = new Map<string, string>();
+  let models = 0;
+  for (const file of args.positional) {
+    const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, options);
+    all.push(...result.diagnostics);
+    for (const [p, t] of result.sources) sources.set(p, t);
+    models += result.models.length;
+  }
+  const strict = args.flags.has('strict');
+  const diagnostics = sortDiagnostics(
+    strict ? all.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' as const } : d)) : all,
+  );
+  if (format === 'pretty' || format === 'short') {
+    printDiagnostics(io, diagnostics, sources, format, 'out');
+    if (diagnostics.length === 0) {
+      io.out(`ok: ${args.positional.length} file${args.positional.length === 1 ? '' : 's'}, ${models} model${models === 1 ? '' : 's'} checked, no problems\n`);
+    }
+  } else {
+    // Machine formats print a document even when there is nothing to report.
+    io.out(renderDiagnostics(format, diagnostics, sourceMap(sources), { color: false }));
+  }
+  return exitCodeFor(diagnostics, strict);
+}

@@ -1,0 +1,71 @@
+/** Pieces shared by the commands: compile options from flags, diagnostic output, exit codes. */
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { renderDiagnostics, renderSummaryLine, shouldColor, sourceMapOf, type OutputFormat } from '../diagnostics/index.js';
+import { SourceFile } from '../diagnostics/source-file.js';
+import type { BudgetMetric } from '../ir/graph.js';
+import type { CompileOptions } from '../program.js';
+import { parsePositiveInt, parseQuantity, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
+import type { ExitCode, Io } from './io.js';
+
+export const BUDGET_FLAGS: Record<string, FlagSpec> = {
+  'max-params': { value: true },
+  'max-trainable': { value: true },
+  'max-macs': { value: true },
+  'max-memory': { value: true },
+  'max-activations': { value: true },
+  batch: { value: true },
+  optimizer: { value: true },
+  model: { value: true },
+};
+
+const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
+
+export function compileOptions(args: ParsedArgs, extra: Partial<CompileOptions> = {}): CompileOptions {
+  const one = (name: string) => args.flags.get(name)?.[0];
+  const budgets: Partial<Record<BudgetMetric, number>> = {};
+  for (const metric of ['params', 'trainable', 'macs', 'memory', 'activations'] as const) {
+    const v = one(`max-${metric}`);
+    if (v !== undefined) budgets[metric] = parseQuantity(`max-${metric}`, v);
+  }
+  const opt = one('optimizer');
+  if (opt !== undefined && !(OPTIMIZERS as readonly string[]).includes(opt)) {
+    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}; got ${JSON.stringify(opt)}`);
+  }
+  const batch = one('batch');
+  return {
+    model: one('model'),
+    batch: batch === undefined ? undefined : parsePositiveInt('batch', batch),
+    optimizer: opt as CompileOptions['optimizer'],
+    budgets,
+    ...extra,
+  };
+}
+
+export function sourceMap(sources: ReadonlyMap<string, string>) {
+  return sourceMapOf([...sources].map(([p, t]) => new SourceFile(p, t)));
+}
+
+/** Renders diagnostics for a human on stderr (pretty, coloured on a TTY unless NO_COLOR). */
+export function printDiagnostics(
+  io: Io,
+  diagnostics: readonly Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+  format: OutputFormat = 'pretty',
+  to: 'out' | 'err' = 'err',
+): void {
+  if (diagnostics.length === 0) return;
+  const tty = to === 'out' ? io.stdoutIsTTY : io.stderrIsTTY;
+  const color = format === 'pretty' && shouldColor({ isTTY: tty }, io.env);
+  const text = renderDiagnostics(format, diagnostics, sourceMap(sources), { color });
+  const write = to === 'out' ? io.out.bind(io) : io.err.bind(io);
+  write(text.endsWith('\n') ? text : `${text}\n`);
+  if (format === 'pretty') write(`${renderSummaryLine(diagnostics)}\n`);
+}
+
+export function exitCodeFor(diagnostics: readonly Diagnostic[], strict = false): ExitCode {
+  if (diagnostics.some((d) => d.code.startsWith('CNN9'))) return 2;
+  if (hasErrors(diagnostics)) return 1;
+  if (strict && diagnostics.some((d) => d.severity === 'warning')) return 1;
+  return 0;
+}

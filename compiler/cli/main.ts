@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The cnnc command line: the only code that touches the process (argv, streams, exit codes).
+ * Commands are functions of (argv, Io) returning an exit code, so tests run them in-process.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { internalError } from '../program.js';
+import { UsageError } from './args.js';
+import { CHECK_HELP, runCheck } from './check.js';
+import { COMPILE_HELP, runCompile } from './compile.js';
+import { printDiagnostics } from './common.js';
+import { nodeHost, packageRoot } from './host.js';
+import type { ExitCode, Io } from './io.js';
+import { SUMMARY_HELP, runSummary } from './summary.js';
+
+const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => ExitCode; help: string }> = {
+  check: { run: runCheck, help: CHECK_HELP },
+  summary: { run: runSummary, help: SUMMARY_HELP },
+  compile: { run: runCompile, help: COMPILE_HELP },
+};
+
+export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
+
+usage: cnnc <command> [options]
+
+commands:
+  check FILES...     check shapes, parameters, MACs, memory and budgets
+  summary FILE       per-layer table: output shape, parameters, MACs, receptive field
+  compile FILE       compile a model to the graph IR (--emit ir)
+
+cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
+
+export function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function main(argv: readonly string[], io: Io): ExitCode {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      io.out(`${topic && COMMANDS[topic] ? COMMANDS[topic].help : MAIN_HELP}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version' || command === '-V') {
+      io.out(`cnnc ${version()}\n`);
+      return 0;
+    }
+    const cmd = COMMANDS[command];
+    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`${cmd.help}\n`);
+      return 0;
+    }
+    return cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`cnnc: ${e.message}\n(see cnnc ${command && COMMANDS[command] ? `${command} ` : ''}--help)\n`);
+      return 2;
+    }
+    printDiagnostics(io, [internalError(e)], new Map());
+    return 2;
+  }
+}
+
+export function processIo(): Io {
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    host: nodeHost(),
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    writeFile(file, text) {
+      const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+      try {
+        fs.writeFileSync(tmp, text);
+        fs.renameSync(tmp, file);
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    },
+  };
+}
+
+const invoked = process.argv[1] && path.resolve(process.argv[1]);
+const self = new URL(import.meta.url).pathname;
+if (invoked && (invoked === self || fs.realpathSync(invoked) === self)) {
+  const code = main(process.argv.slice(2), processIo());
+  process.exitCode = code;
+}

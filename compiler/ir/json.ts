@@ -1,0 +1,37 @@
+/**
+ * The JSON form of the IR (docs/ir.schema.json): the graph with symbolic sizes written as
+ * `{"sym": "H", "num": 1, "den": 32, "add": 0}` and unknown sizes as null. Spans become
+ * `{"file", "start", "end"}`. Field order is stable.
+ */
+import type { Graph, Node } from './graph.js';
+
+export function irToJson(graph: Graph): unknown {
+  return {
+    irVersion: graph.irVersion,
+    model: graph.model,
+    file: graph.file,
+    span: graph.span,
+    outputs: graph.outputs,
+    symbols: graph.symbols,
+    budgets: graph.budgets,
+    ...(graph.train ? { train: graph.train } : {}),
+    nodes: graph.nodes.map(nodeJson),
+  };
+}
+
+function nodeJson(n: Node): unknown {
+  return {
+    id: n.id,
+    name: n.name,
+    op: n.op,
+    attrs: n.attrs,
+    inputs: n.inputs,
+    frozen: n.frozen,
+    span: n.span,
+    ...(n.callSites ? { callSites: n.callSites } : {}),
+    ...(n.shape !== undefined ? { shape: n.shape } : {}),
+    ...(n.weights ? { weights: n.weights } : {}),
+    ...(n.macs !== undefined ? { macs: n.macs } : {}),
+    ...(n.rf !== undefined ? { rf: n.rf } : {}),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The IR verifier: structural invariants every pass must keep. Runs after every pass in tests (and
+ * in `cnnc compile`). A violation is our bug, reported as CNN9002.
+ */
+import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Graph, Node } from './graph.js';
+import { IR_VERSION } from './graph.js';
+import { MERGE_OPS, OP_KINDS } from './ops.js';
+
+const NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
+
+export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
+  const problems: string[] = [];
+  const fail = (node: Node | undefined, message: string) =>
+    problems.push(node ? `node ${node.id} (${node.name}): ${message}` : message);
+
+  if (graph.irVersion !== IR_VERSION) fail(undefined, `irVersion ${graph.irVersion} is not ${IR_VERSION}`);
+  const names = new Set<string>();
+  graph.nodes.forEach((node, index) => {
+    if (node.id !== index) fail(node, `id ${node.id} is not its index ${index}`);
+    if (!OP_KINDS.includes(node.op)) fail(node, `unknown op ${String(node.op)}`);
+    if (!NAME.test(node.name)) fail(node, `malformed name ${JSON.stringify(node.name)}`);
+    if (names.has(node.name)) fail(node, `duplicate name ${node.name}`);
+    names.add(node.name);
+    const arity = node.inputs.length;
+    if (node.op === 'input' ? arity !== 0 : MERGE_OPS.has(node.op) ? arity < 1 : arity !== 1) {
+      fail(node, `${node.op} has ${arity} inputs`);
+    }
+    for (const i of node.inputs) {
+      if (!Number.isInteger(i) || i < 0 || i >= index) fail(node, `input ${i} is not an earlier node`);
+    }
+    if (!node.span || node.span.start > node.span.end) fail(node, 'missing or inverted span');
+    if (node.weights) {
+      for (const w of node.weights) {
+        if (w.shape.some((d) => !Number.isInteger(d) || d <= 0)) fail(node, `weight ${w.name} has shape [${w.shape}]`);
+      }
+    }
+    if (node.shape) {
+      for (const d of node.shape) {
+        if (typeof d === 'number' && (!Number.isInteger(d) || d <= 0)) fail(node, `shape has size ${d}`);
+      }
+    }
+    if (node.macs !== undefined && node.macs !== null && (!Number.isFinite(node.macs) || node.macs < 0)) {
+      fail(node, `macs ${node.macs}`);
+    }
+  });
+  for (const o of graph.outputs) {
+    if (!Number.isInteger(o) || o < 0 || o >= graph.nodes.length) fail(undefined, `output ${o} is not a node`);
+  }
+  return problems.map((p) =>
+    diag('CNN9002', `IR verification failed after ${after}: ${p}`, {
+      span: graph.span,
+      help: 'this is a bug in cnnc; please report it with the .cnn file',
+    }),
+  );
+}

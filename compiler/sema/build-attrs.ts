@@ -1,0 +1,309 @@
+/**
+ * Turns the attribute values collected from a layer statement into the typed IR attributes of its
+ * op, applying defaults and checking types and ranges. Pure: problems go to `report`.
+ */
+import type { Span } from '../diagnostics/diagnostic.js';
+import type { DiagnosticCode } from '../diagnostics/codes.js';
+import type { ActivationFn, OpAttrMap, OpKind, Padding } from '../ir/ops.js';
+import type { OpSpec } from './op-table.js';
+import { asInt, asInts, asNumber, describe, typeName, type Value } from './values.js';
+
+export interface RawAttr {
+  readonly value: Value;
+  readonly span: Span;
+}
+
+export interface BuildContext {
+  readonly spec: OpSpec;
+  readonly attrs: ReadonlyMap<string, RawAttr>;
+  /** Spatial rank of the input (2 for [H, W, C], 1 for [L, C]); used to broadcast `3` to `3x3`. */
+  readonly rank: number;
+  /** The statement span, for missing attributes. */
+  readonly span: Span;
+  report(code: DiagnosticCode, message: string, span: Span, help?: string): void;
+}
+
+type Built = { [K in OpKind]: { op: K; attrs: OpAttrMap[K] } }[OpKind];
+
+class Getter {
+  ok = true;
+  constructor(private readonly ctx: BuildContext) {}
+
+  private fail(code: DiagnosticCode, message: string, span: Span, help?: string): null {
+    this.ok = false;
+    this.ctx.report(code, message, span, help);
+    return null;
+  }
+
+  private wrongType(name: string, raw: RawAttr, expected: string, help?: string): null {
+    return this.fail(
+      'CNN2005',
+      `\`${name}\` of ${this.ctx.spec.keyword} must be ${expected}; found ${typeName(raw.value)} (${describe(raw.value)})`,
+      raw.span,
+      help,
+    );
+  }
+
+  count(name: string, def?: number): number {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return def ?? 1;
+    const n = asInt(raw.value);
+    if (n === null) return this.wrongType(name, raw, 'a positive integer') ?? 1;
+    if (n <= 0) {
+      this.fail('CNN3002', `\`${name}\` of ${this.ctx.spec.keyword} must be positive; found ${n}`, raw.span);
+      return 1;
+    }
+    return n;
+  }
+
+  number(name: string, def: number): number {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return def;
+    const n = asNumber(raw.value);
+    if (n === null) return this.wrongType(name, raw, 'a number') ?? def;
+    return n;
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return def;
+    if (raw.value.kind !== 'bool') return this.wrongType(name, raw, '`true` or `false`') ?? def;
+    return raw.value.value;
+  }
+
+  /** `3` → [3, 3] at rank 2; `3x1` or `(3, 1)` → [3, 1]. Entries must be positive. */
+  spatial(name: string, def: number | readonly number[], rank = this.ctx.rank, min = 1): number[] {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return typeof def === 'number' ? Array<number>(rank).fill(def) : [...def];
+    const list = asInts(raw.value);
+    const fallback = Array<number>(rank).fill(typeof def === 'number' ? def : 1);
+    if (list === null) {
+      return this.wrongType(name, raw, `an integer or a ${rank === 2 ? '2-D size like 3x3' : 'length'}`) ?? fallback;
+    }
+    const values = list.length === 1 ? Array<number>(rank).fill(list[0]) : list;
+    if (values.length !== rank) {
+      this.fail(
+        'CNN3009',
+        `\`${name}\` of ${this.ctx.spec.keyword} has ${values.length} entries but the input has ${rank} spatial ${rank === 1 ? 'axis' : 'axes'}`,
+        raw.span,
+        rank === 1 ? `write a single number, e.g. \`${values[0]}\`` : `write \`${values[0]}x${values[0]}\``,
+      );
+      return fallback;
+    }
+    const bad = values.find((v) => v < min);
+    if (bad !== undefined) {
+      this.fail(
+        'CNN3002',
+        `\`${name}\` of ${this.ctx.spec.keyword} must be ${min === 0 ? 'non-negative' : 'positive'}; found ${describe(raw.value)}`,
+        raw.span,
+      );
+      return fallback;
+    }
+    return values;
+  }
+
+  /** Explicit pads per side: 2-D [top, bottom, left, right], 1-D [left, right]. */
+  pads(name: string, rank = this.ctx.rank): number[] | null {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return null;
+    const list = asInts(raw.value);
+    if (list === null) {
+      return this.wrongType(name, raw, 'an integer, (h, w) or (top, bottom, left, right)');
+    }
+    if (list.some((v) => v < 0)) {
+      return this.fail('CNN3002', `padding must be non-negative; found ${describe(raw.value)}`, raw.span);
+    }
+    if (list.length === 1) return Array<number>(rank * 2).fill(list[0]);
+    if (rank === 2 && list.length === 2) return [list[0], list[0], list[1], list[1]];
+    if (list.length === rank * 2) return list;
+    return this.fail(
+      'CNN3009',
+      `padding ${describe(raw.value)} has ${list.length} entries; a ${rank}-D input takes 1, ${rank === 2 ? '2 (h, w) or 4 (top, bottom, left, right)' : '2 (left, right)'}`,
+      raw.span,
+    );
+  }
+
+  padding(name: string): Padding {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return { mode: 'valid' };
+    const v = raw.value;
+    const word = v.kind === 'word' || v.kind === 'string' ? v.value : null;
+    if (word === 'same' || word === 'valid' || word === 'full') return { mode: word };
+    if (word !== null) {
+      return (
+        this.wrongType(name, raw, '`same`, `valid`, `full` or explicit pads') ?? { mode: 'valid' }
+      );
+    }
+    const pads = this.pads(name);
+    return pads ? { mode: 'explicit', pads } : { mode: 'valid' };
+  }
+
+  shape(name: string): (number | string | null)[] {
+    const raw = this.ctx.attrs.get(name);
+    if (!raw) return [];
+    if (raw.value.kind === 'dims') return [...raw.value.parts];
+    const list = asInts(raw.value);
+    if (list === null) return this.wrongType(name, raw, 'a shape like 28x28x1') ?? [];
+    return list;
+  }
+}
+
+/** Builds the IR attributes; null when an attribute was invalid (already reported). */
+export function buildAttrs(ctx: BuildContext): Built | null {
+  const g = new Getter(ctx);
+  const { spec } = ctx;
+  for (const req of spec.required) {
+    if (!ctx.attrs.has(req)) {
+      const example = spec.doc.match(/`([^`]+)`/)?.[1];
+      ctx.report(
+        'CNN2003',
+        `${spec.keyword} needs \`${req}\` (${spec.attrs[req]?.doc ?? req})`,
+        ctx.span,
+        example ? `for example \`${example}\`` : undefined,
+      );
+      return null;
+    }
+  }
+  const built = buildFor(spec, g, ctx);
+  return g.ok ? built : null;
+}
+
+function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
+  const op = spec.op;
+  switch (op) {
+    case 'input':
+      return { op, attrs: { shape: g.shape('shape') } };
+    case 'conv2d':
+    case 'conv1d': {
+      const rank = op === 'conv2d' ? 2 : 1;
+      const common = {
+        filters: g.count('filters'),
+        kernel: g.spatial('kernel', 1, rank),
+        stride: g.spatial('stride', 1, rank),
+        dilation: g.spatial('dilation', 1, rank),
+        padding: paddingAt(g, rank),
+        groups: g.count('groups', 1),
+        bias: g.bool('bias', true),
+      };
+      return op === 'conv2d'
+        ? { op, attrs: common as unknown as OpAttrMap['conv2d'] }
+        : { op, attrs: common as unknown as OpAttrMap['conv1d'] };
+    }
+    case 'depthwise_conv2d':
+      return {
+        op,
+        attrs: {
+          multiplier: g.count('multiplier', 1),
+          kernel: g.spatial('kernel', 1, 2) as [number, number],
+          stride: g.spatial('stride', 1, 2) as [number, number],
+          dilation: g.spatial('dilation', 1, 2) as [number, number],
+          padding: paddingAt(g, 2),
+          bias: g.bool('bias', true),
+        },
+      };
+    case 'conv2d_transpose':
+      return {
+        op,
+        attrs: {
+          filters: g.count('filters'),
+          kernel: g.spatial('kernel', 1, 2) as [number, number],
+          stride: g.spatial('stride', 1, 2) as [number, number],
+          dilation: g.spatial('dilation', 1, 2) as [number, number],
+          padding: paddingAt(g, 2),
+          outputPadding: g.spatial('outpad', 0, 2, 0) as [number, number],
+          groups: g.count('groups', 1),
+          bias: g.bool('bias', true),
+        },
+      };
+    case 'max_pool':
+    case 'avg_pool': {
+      const kernel = g.spatial('kernel', 1);
+      return {
+        op,
+        attrs: {
+          kernel,
+          stride: g.spatial('stride', kernel),
+          padding: g.padding('padding'),
+          ceil: g.bool('ceil', false),
+          countIncludePad: g.bool('count_include_pad', true),
+        },
+      };
+    }
+    case 'global_avg_pool':
+    case 'global_max_pool':
+      return { op, attrs: { keepDims: g.bool('keepdims', false) } };
+    case 'adaptive_avg_pool':
+    case 'adaptive_max_pool':
+      return { op, attrs: { output: g.spatial('output', 1) } };
+    case 'dense':
+      return { op, attrs: { units: g.count('units'), bias: g.bool('bias', true) } };
+    case 'flatten':
+    case 'add':
+    case 'multiply':
+      return { op, attrs: {} };
+    case 'concat':
+      return { op, attrs: { axis: -1 } };
+    case 'reshape': {
+      const shape = g.shape('shape');
+      const nums = shape.filter((d): d is number => typeof d === 'number');
+      if (nums.length !== shape.length) g.ok = false;
+      return { op, attrs: { shape: nums } };
+    }
+    case 'zero_pad':
+      return { op, attrs: { pads: g.pads('pads') ?? [] } };
+    case 'dropout': {
+      const rate = g.number('rate', 0.5);
+      const raw = ctx.attrs.get('rate');
+      if (raw && !(rate >= 0 && rate < 1)) {
+        ctx.report(
+          'CNN2030',
+          `dropout rate must be in [0, 1); found ${rate}`,
+          raw.span,
+          rate >= 1 && rate < 100 ? `a rate of ${rate}% is written \`dropout ${rate / 100}\`` : 'use a rate such as 0.5',
+        );
+        g.ok = false;
+      }
+      return { op, attrs: { rate } };
+    }
+    case 'batch_norm': {
+      const epsilon = g.number('eps', 1e-5);
+      const momentum = g.number('momentum', 0.1);
+      rangeCheck(ctx, g, 'eps', epsilon, epsilon > 0, 'must be positive');
+      rangeCheck(ctx, g, 'momentum', momentum, momentum >= 0 && momentum <= 1, 'must be in [0, 1]');
+      return { op, attrs: { epsilon, momentum, affine: g.bool('affine', true) } };
+    }
+    case 'lrn':
+      return {
+        op,
+        attrs: {
+          size: g.count('size'),
+          alpha: g.number('alpha', 1e-4),
+          beta: g.number('beta', 0.75),
+          k: g.number('k', 1),
+        },
+      };
+    case 'activation': {
+      const fn = spec.activation as ActivationFn;
+      const def = fn === 'leaky_relu' ? 0.01 : fn === 'elu' ? 1 : undefined;
+      if (def === undefined) return { op, attrs: { fn } };
+      const alpha = g.number('alpha', def);
+      rangeCheck(ctx, g, 'alpha', alpha, alpha >= 0, 'must be non-negative');
+      return { op, attrs: { fn, alpha } };
+    }
+  }
+}
+
+function paddingAt(g: Getter, rank: number): Padding {
+  const p = g.padding('padding');
+  if (p.mode !== 'explicit') return p;
+  // Getter.pads used the input rank; redo at the op's fixed rank (conv1d on any input is 1-D).
+  return p.pads.length === rank * 2 ? p : { mode: 'explicit', pads: g.pads('padding', rank) ?? [] };
+}
+
+function rangeCheck(ctx: BuildContext, g: Getter, name: string, value: number, ok: boolean, what: string): void {
+  if (ok) return;
+  const raw = ctx.attrs.get(name);
+  if (!raw) return;
+  ctx.report('CNN2030', `\`${name}\` of ${ctx.spec.keyword} ${what}; found ${value}`, raw.span);
+  g.ok = false;
+}

@@ -1,0 +1,572 @@
+/**
+ * Elaboration: a model's statements (after derivation) become IR nodes. Blocks are expanded with
+ * their arguments, repeats unrolled, letter patterns expanded, residuals and merges turned into
+ * add/concat/multiply nodes, and every node gets its hierarchical name and source span.
+ */
+import type {
+  BlockDecl,
+  GroupStmt,
+  MergeStmt,
+  ModelDecl,
+  RepeatStmt,
+  ResidualStmt,
+  SimpleStmt,
+  Stmt,
+} from '../../grammar/ast.js';
+import { assertNever } from '../../grammar/ast.js';
+import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import type { Budget, BudgetMetric, Graph, Node } from '../ir/graph.js';
+import { IR_VERSION } from '../ir/graph.js';
+import type { OpAttrMap, OpKind } from '../ir/ops.js';
+import { buildAttrs } from './build-attrs.js';
+import { bindArgs } from './call.js';
+import type { Derived } from './derive.js';
+import type { Dim } from './dim.js';
+import { evaluateStrict, type EvalEnv } from './evaluate.js';
+import { applyFreezes, type PendingFreeze } from './freeze.js';
+import { IncrementalShapes } from './incremental-shapes.js';
+import { readAtoms } from './layer-atoms.js';
+import { NameScope, collectLabels } from './naming.js';
+import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
+import { lookupDecl, visibleNames, type Module } from './resolve.js';
+import { VarScope } from './scope.js';
+import { didYouMean } from './suggest.js';
+import { asInt, asNumber } from './values.js';
+
+/** Elaboration stops adding nodes past this many, with CNN2027. */
+export const MAX_NODES = 200_000;
+/** A repeat count above this is reported as absurd (CNN2018). */
+export const MAX_REPEAT = 10_000;
+
+interface Ctx {
+  readonly module: Module;
+  readonly names: NameScope;
+  readonly vars: VarScope;
+  /** The tensor `in` refers to. */
+  readonly inId: number | undefined;
+  readonly blockStack: readonly string[];
+  readonly callSites: readonly Span[];
+}
+
+type MutableNode = { -readonly [K in keyof Node]: Node[K] };
+
+export class Elaborator {
+  readonly nodes: Node[] = [];
+  readonly names = new Map<string, Span>();
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly budgets: Budget[] = [];
+  private readonly train: NonNullable<Graph['train']>[number][] = [];
+  private readonly freezes: PendingFreeze[] = [];
+  private readonly poisoned: number[] = [];
+  private readonly shapes = new IncrementalShapes(this.nodes);
+  private tooLarge = false;
+  private reportedNoInput = false;
+
+  constructor(
+    private readonly model: ModelDecl,
+    private readonly derived: Derived,
+  ) {}
+
+  run(rootModule: Module): Graph {
+    const body = this.derived.body;
+    const ctx: Ctx = {
+      module: rootModule,
+      names: new NameScope('', collectLabels(body), this.names),
+      vars: new VarScope(),
+      inId: undefined,
+      blockStack: [],
+      callSites: [],
+    };
+    const out = this.body(body, undefined, ctx);
+    if (this.nodes.length === 0 && !this.reportedNoInput) {
+      this.report(
+        diag('CNN2020', `model ${this.model.name.name} has no input`, {
+          span: this.model.name.span,
+          help: 'start the model with an input statement, e.g. `input 224x224x3`',
+        }),
+      );
+    }
+    applyFreezes(this.nodes, this.freezes, (d) => this.report(d));
+    return {
+      irVersion: IR_VERSION,
+      model: this.model.name.name,
+      file: this.model.span.file,
+      span: this.model.span,
+      nodes: this.nodes,
+      outputs: out === undefined ? [] : [out],
+      budgets: this.budgets,
+      symbols: [],
+      ...(this.poisoned.length ? { poisoned: this.poisoned } : {}),
+      ...(this.train.length ? { train: this.train } : {}),
+    };
+  }
+
+  private report(d: Diagnostic): void {
+    this.diagnostics.push(d);
+  }
+
+  private evalEnv(ctx: Ctx): EvalEnv {
+    return {
+      lookup: (name) => ctx.vars.value(name),
+      names: () => ctx.vars.names(),
+      inShape: () => (ctx.inId === undefined ? undefined : this.shapes.shapeOf(ctx.inId)),
+      report: (d) => this.report(d),
+    };
+  }
+
+  private moduleFor(s: Stmt, ctx: Ctx): Ctx {
+    const m = this.derived.overrides.get(s);
+    return m && m !== ctx.module ? { ...ctx, module: m } : ctx;
+  }
+
+  body(stmts: readonly Stmt[], cursor: number | undefined, ctx: Ctx): number | undefined {
+    for (const s of stmts) {
+      if (this.tooLarge) return cursor;
+      cursor = this.stmt(s, cursor, this.moduleFor(s, ctx));
+    }
+    return cursor;
+  }
+
+  private stmt(s: Stmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if ('label' in s && s.label) {
+      const prev = ctx.names.claim(s.label.name, s.label.span);
+      if (prev) {
+        this.report(
+          diag('CNN2013', `duplicate label \`${s.label.name}\` in this scope`, {
+            span: s.label.span,
+            labels: [{ span: prev, message: 'first used here' }],
+            help: 'give each labelled layer, group and block call a unique label within its scope',
+          }),
+        );
+        return cursor;
+      }
+    }
+    switch (s.kind) {
+      case 'Simple':
+        return this.simple(s, cursor, ctx);
+      case 'Group':
+        return this.group(s, cursor, ctx);
+      case 'Repeat':
+        return this.repeat(s, cursor, ctx);
+      case 'Residual':
+        return this.residual(s, cursor, ctx);
+      case 'Merge':
+        return this.merge(s, cursor, ctx);
+      case 'Let':
+        for (const b of s.bindings) {
+          const v = b.value;
+          if (v.kind === 'Expr') {
+            const value = evaluateStrict(v.expr, this.evalEnv(ctx));
+            if (value) ctx.vars.setValue(b.name.name, value);
+          } else if (v.kind === 'Simple' && v.atoms.length === 0 && v.with.length === 0 && ctx.vars.value(v.head.name) !== undefined) {
+            ctx.vars.setValue(b.name.name, ctx.vars.value(v.head.name)!);
+          } else {
+            ctx.vars.setLayer(b.name.name, { stmt: v, scope: ctx.vars, module: ctx.module, span: b.span });
+          }
+        }
+        return cursor;
+      case 'Freeze':
+        this.freezes.push({ stmt: s });
+        return cursor;
+      case 'Budget':
+        this.budget(s.limits, ctx);
+        return cursor;
+      case 'Train':
+        for (const t of s.body) this.trainSetting(t, ctx);
+        return cursor;
+      case 'Replace':
+      case 'Append':
+        this.report(
+          diag('CNN2024', `\`${s.kind.toLowerCase()}\` is only allowed in a derived model (\`model New = Base { … }\`)`, {
+            span: s.span,
+          }),
+        );
+        return cursor;
+      default:
+        return assertNever(s);
+    }
+  }
+
+  // ------------------------------------------------------------ nodes
+
+  private addNode<K extends OpKind>(
+    op: K,
+    attrs: OpAttrMap[K],
+    inputs: readonly number[],
+    span: Span,
+    name: string,
+    ctx: Ctx,
+    labelSpan?: Span,
+  ): number | undefined {
+    if (this.nodes.length >= MAX_NODES) {
+      if (!this.tooLarge) {
+        this.tooLarge = true;
+        this.report(
+          diag('CNN2027', `the model expands to more than ${MAX_NODES.toLocaleString('en-US')} layers`, {
+            span,
+            help: 'check repeat counts and recursive expansions',
+          }),
+        );
+      }
+      return undefined;
+    }
+    const prev = this.names.get(name);
+    if (prev) {
+      this.report(
+        diag('CNN2013', `duplicate label: \`${name}\` is already used`, {
+          span: labelSpan ?? span,
+          labels: [{ span: prev, message: 'first used here' }],
+          help: 'give each layer and group a unique label within its scope',
+        }),
+      );
+      name = ctx.names.full(ctx.names.auto(`${name.split('.').pop()}_`));
+    }
+    const id = this.nodes.length;
+    const node = {
+      id,
+      name,
+      op,
+      attrs,
+      inputs,
+      span,
+      frozen: false,
+      ...(ctx.callSites.length ? { callSites: ctx.callSites } : {}),
+    } as MutableNode;
+    this.nodes.push(node as Node);
+    this.names.set(name, span);
+    return id;
+  }
+
+  private requireCursor(cursor: number | undefined, span: Span): cursor is number {
+    if (cursor !== undefined) return true;
+    if (!this.reportedNoInput && !this.tooLarge) {
+      this.reportedNoInput = true;
+      this.report(
+        diag('CNN2020', 'this layer comes before the model input', {
+          span,
+          help: 'start the model with an input statement, e.g. `input 224x224x3`',
+        }),
+      );
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------ simple statements
+
+  private simple(s: SimpleStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    const head = s.head.name;
+    if (head === 'input') return this.input(s, cursor, ctx);
+    if (s.with.length && !ctx.vars.layer(head) && !isPattern(head, ctx.vars)) {
+      this.report(diag('CNN2024', '`with` only applies to letter patterns and `let` bindings', { span: s.span }));
+    }
+    const vars = s.with.length ? new VarScope(ctx.vars) : ctx.vars;
+    for (const w of s.with) {
+      if (w.value.kind === 'Expr') {
+        const v = evaluateStrict(w.value.expr, this.evalEnv(ctx));
+        if (v) vars.setValue(w.name.name, v);
+      } else vars.setLayer(w.name.name, { stmt: w.value, scope: ctx.vars, module: ctx.module, span: w.span });
+    }
+    const inner = vars === ctx.vars ? ctx : { ...ctx, vars };
+
+    const binding = ctx.vars.layer(head);
+    if (binding) {
+      if (s.atoms.length) {
+        this.report(diag('CNN2006', `\`${head}\` is a bound layer and takes no values`, { span: s.atoms[0].span }));
+      }
+      return this.expandBinding(head, s, cursor, inner);
+    }
+    const block = lookupDecl(ctx.module, 'blocks', head);
+    if (block) return this.call(s, block.decl, block.module, cursor, ctx);
+    const spec = lookupOp(head);
+    if (spec) return this.layer(s, spec, cursor, ctx);
+    if (isPattern(head, inner.vars)) {
+      if (s.atoms.length) {
+        this.report(diag('CNN2006', `letter pattern \`${head}\` takes no values`, { span: s.atoms[0].span }));
+      }
+      let c = cursor;
+      for (const letter of head) c = this.expandBinding(letter, s, c, inner);
+      return c;
+    }
+    this.unknownHead(s, ctx);
+    return cursor;
+  }
+
+  private unknownHead(s: SimpleStmt, ctx: Ctx): void {
+    const head = s.head.name;
+    if (ctx.vars.value(head) !== undefined) {
+      this.report(diag('CNN2024', `\`${head}\` is a value, not a layer`, { span: s.head.span }));
+      return;
+    }
+    if (lookupDecl(ctx.module, 'models', head)) {
+      this.report(
+        diag('CNN2024', `\`${head}\` is a model and cannot be used as a layer`, {
+          span: s.head.span,
+          help: `derive from it instead: \`model New = ${head} { … }\``,
+        }),
+      );
+      return;
+    }
+    const letters = /^[A-Z]{2,}$/.test(head) ? [...head].filter((l) => !ctx.vars.layer(l)) : [];
+    if (letters.length && letters.length < head.length) {
+      this.report(
+        diag('CNN2019', `letter pattern \`${head}\` uses unbound letter${letters.length > 1 ? 's' : ''} ${[...new Set(letters)].join(', ')}`, {
+          span: s.head.span,
+          help: `bind it first: \`let ${letters[0]} = relu\``,
+        }),
+      );
+      return;
+    }
+    const candidates = [...allOpWords(), ...visibleNames(ctx.module, 'blocks'), ...ctx.vars.names()];
+    const suggestion = didYouMean(head, candidates);
+    this.report(
+      diag('CNN2001', `unknown layer or block \`${head}\``, {
+        span: s.head.span,
+        help: suggestion ? `did you mean \`${suggestion}\`?` : 'see docs/language.md for the list of layers',
+      }),
+    );
+  }
+
+  private expandBinding(name: string, s: SimpleStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    const b = ctx.vars.layer(name)!;
+    // The bound statement evaluates in its defining scope, with this statement's `with` overrides.
+    const vars = s.with.length ? ctx.vars : b.scope;
+    const inner: Ctx = { ...ctx, vars, module: b.module };
+    if (b.stmt.kind === 'Group') return this.body(b.stmt.body, cursor, inner);
+    if (b.stmt.head.name === name) {
+      this.report(diag('CNN2009', `\`${name}\` is bound to itself`, { span: b.span }));
+      return cursor;
+    }
+    return this.simple({ ...b.stmt, label: s.label ?? b.stmt.label, span: s.span }, cursor, inner);
+  }
+
+  private input(s: SimpleStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (cursor !== undefined || ctx.blockStack.length > 0) {
+      this.report(
+        diag('CNN2020', 'a model has one input, and it comes first', {
+          span: s.span,
+          help: 'move the input statement to the top of the model',
+        }),
+      );
+      return cursor;
+    }
+    const spec = lookupOp('input')!;
+    const attrs = readAtoms(spec, s.atoms, this.evalEnv(ctx), ctx.vars);
+    const built = attrs && buildAttrs({ spec, attrs, rank: 2, span: s.span, report: this.reporter() });
+    if (!built || built.op !== 'input') {
+      this.reportedNoInput = true;
+      return undefined;
+    }
+    return this.addNode('input', built.attrs, [], s.span, s.label?.name ?? 'input', ctx);
+  }
+
+  private reporter() {
+    return (code: Diagnostic['code'], message: string, span: Span, help?: string) =>
+      this.report(diag(code, message, { span, help }));
+  }
+
+  private layer(s: SimpleStmt, spec: OpSpec, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (!this.requireCursor(cursor, s.span)) return cursor;
+    const attrs = readAtoms(spec, s.atoms, this.evalEnv(ctx), ctx.vars);
+    if (!attrs) return this.poison(s, spec, cursor, ctx);
+    const built = buildAttrs({ spec, attrs, rank: this.spatialRank(cursor), span: s.span, report: this.reporter() });
+    if (!built) return this.poison(s, spec, cursor, ctx);
+    const name = s.label ? ctx.names.full(s.label.name) : ctx.names.full(ctx.names.auto(spec.keyword));
+    return this.addNode(built.op, built.attrs as never, [cursor], s.span, name, ctx, s.label?.span) ?? cursor;
+  }
+
+  /**
+   * A layer whose attributes were invalid (already reported): an identity placeholder whose output
+   * shape is unknown (graph.poisoned), so that later layers report nothing more about it.
+   */
+  private poison(s: SimpleStmt, spec: OpSpec, cursor: number, ctx: Ctx): number {
+    const name = s.label ? ctx.names.full(s.label.name) : ctx.names.full(ctx.names.auto(spec.keyword));
+    const id = this.addNode('activation', { fn: 'linear' }, [cursor], s.span, name, ctx);
+    if (id === undefined) return cursor;
+    this.poisoned.push(id);
+    this.shapes.poison(id);
+    return id;
+  }
+
+  private spatialRank(cursor: number): number {
+    const shape = this.shapes.shapeOf(cursor);
+    return shape && shape.length === 2 ? 1 : 2;
+  }
+
+  private call(s: SimpleStmt, block: BlockDecl, module: Module, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (!this.requireCursor(cursor, s.span)) return cursor;
+    const name = block.name.name;
+    if (ctx.blockStack.includes(name)) {
+      const chain = [...ctx.blockStack.slice(ctx.blockStack.indexOf(name)), name].join(' → ');
+      this.report(
+        diag('CNN2009', `block \`${name}\` calls itself: ${chain}`, {
+          span: s.span,
+          labels: [{ span: block.name.span, message: `${name} is defined here` }],
+          help: 'use `repeat n { … }` to stack a block several times',
+        }),
+      );
+      return cursor;
+    }
+    const vars = bindArgs(block, s, this.evalEnv(ctx), module, (d) => this.report(d));
+    if (!vars) return cursor;
+    const local = s.label ? s.label.name : ctx.names.index();
+    const inner: Ctx = {
+      module,
+      names: ctx.names.child(local, block.body),
+      vars,
+      inId: cursor,
+      blockStack: [...ctx.blockStack, name],
+      callSites: [...ctx.callSites, s.span],
+    };
+    return this.body(block.body, cursor, inner);
+  }
+
+  // ------------------------------------------------------------ compound statements
+
+  private group(s: GroupStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    const names = s.label ? ctx.names.child(s.label.name, s.body) : ctx.names;
+    if (s.body.length === 0) {
+      this.report(diag('CNN2026', 'empty group', { span: s.span, help: 'remove it, or add layers' }));
+    }
+    return this.body(s.body, cursor, { ...ctx, names, vars: new VarScope(ctx.vars) });
+  }
+
+  private repeat(s: RepeatStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    const v = evaluateStrict(s.count, this.evalEnv(ctx));
+    if (!v) return cursor;
+    const n = asInt(v);
+    if (n === null) {
+      this.report(diag('CNN2005', `a repeat count must be an integer; found ${asNumber(v) ?? v.kind}`, { span: s.count.span }));
+      return cursor;
+    }
+    if (n <= 0) {
+      this.report(
+        diag('CNN2017', `repeat count is ${n}: the block would vanish`, {
+          span: s.count.span,
+          help: n === 0 ? 'remove the repeat, or use a count of at least 1' : 'use a positive count',
+        }),
+      );
+      return cursor;
+    }
+    if (n > MAX_REPEAT) {
+      this.report(
+        diag('CNN2018', `repeat count ${n.toLocaleString('en-US')} is absurd (the limit is ${MAX_REPEAT.toLocaleString('en-US')})`, {
+          span: s.count.span,
+          help: 'check the count; deep networks repeat blocks tens of times, not thousands',
+        }),
+      );
+      return cursor;
+    }
+    const scope = s.label ? ctx.names.child(s.label.name, []) : undefined;
+    for (let i = 0; i < n && !this.tooLarge; i++) {
+      const vars = new VarScope(ctx.vars);
+      if (s.index) vars.setValue(s.index.name, { kind: 'int', value: i });
+      const names = scope ? scope.child(String(i), s.body) : ctx.names;
+      cursor = this.body(s.body, cursor, { ...ctx, names, vars });
+    }
+    return cursor;
+  }
+
+  private residual(s: ResidualStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (!this.requireCursor(cursor, s.span)) return cursor;
+    const x = cursor;
+    const names = s.label ? ctx.names.child(s.label.name, s.body) : ctx.names;
+    const inner: Ctx = { ...ctx, names, vars: new VarScope(ctx.vars), inId: x };
+    if (s.body.length === 0) {
+      this.report(diag('CNN2026', 'empty residual body: the block would add its input to itself', { span: s.span }));
+    }
+    const body = this.body(s.body, x, inner);
+    if (body === undefined) return cursor;
+    let short = x;
+    if (s.shortcut) {
+      let take = true;
+      if (s.shortcut.when) {
+        const v = evaluateStrict(s.shortcut.when, this.evalEnv(inner));
+        if (v && v.kind !== 'bool') {
+          this.report(diag('CNN2005', 'a `when` condition must be true or false', { span: s.shortcut.when.span }));
+        }
+        take = v?.kind === 'bool' ? v.value : false;
+      }
+      if (take) {
+        const scNames = names.child(names.autoPlain('shortcut'), s.shortcut.body);
+        short = this.body(s.shortcut.body, x, { ...inner, names: scNames }) ?? x;
+      }
+    }
+    const addName = names.full(names.auto('add'));
+    return this.addNode('add', {}, [body, short], s.span, addName, ctx) ?? body;
+  }
+
+  private merge(s: MergeStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (!this.requireCursor(cursor, s.span)) return cursor;
+    const x = cursor;
+    const names = s.label ? ctx.names.child(s.label.name, []) : ctx.names;
+    if (s.branches.length === 0) {
+      this.report(
+        diag('CNN2026', `${s.op} needs at least one branch`, {
+          span: s.span,
+          help: `write \`${s.op} { branch { … } branch { … } }\``,
+        }),
+      );
+      return cursor;
+    }
+    const outs: number[] = [];
+    for (const b of s.branches) {
+      const local = b.label ? b.label.name : names.auto('branch');
+      const bNames = names.child(local, b.body);
+      const out = this.body(b.body, x, { ...ctx, names: bNames, vars: new VarScope(ctx.vars), inId: x });
+      if (out === undefined) return cursor;
+      outs.push(out);
+    }
+    const name = names.full(names.auto(s.op));
+    const attrs = s.op === 'concat' ? ({ axis: -1 } as const) : {};
+    return this.addNode(s.op, attrs as never, outs, s.opSpan, name, ctx) ?? cursor;
+  }
+
+  // ------------------------------------------------------------ budgets and training settings
+
+  private budget(limits: readonly { metric: { name: string; span: Span }; op: '<=' | '<'; value: import('../../grammar/ast.js').Expr; span: Span }[], ctx: Ctx): void {
+    const metrics: readonly BudgetMetric[] = ['params', 'trainable', 'macs', 'memory', 'activations'];
+    for (const l of limits) {
+      const metric = l.metric.name as BudgetMetric;
+      if (!metrics.includes(metric)) {
+        const s = didYouMean(l.metric.name, metrics);
+        this.report(
+          diag('CNN4004', `unknown budget metric \`${l.metric.name}\``, {
+            span: l.metric.span,
+            help: s ? `did you mean \`${s}\`?` : `budgets limit: ${metrics.join(', ')}`,
+          }),
+        );
+        continue;
+      }
+      const v = evaluateStrict(l.value, this.evalEnv(ctx));
+      const limit = v ? asNumber(v) : null;
+      if (limit === null) {
+        if (v) this.report(diag('CNN2005', 'a budget limit must be a number such as 30M or 2GiB', { span: l.value.span }));
+        continue;
+      }
+      this.budgets.push({ metric, strict: l.op === '<', limit, span: l.span });
+    }
+  }
+
+  private trainSetting(t: SimpleStmt, ctx: Ctx): void {
+    const args: (number | string | boolean)[] = [];
+    for (const a of t.atoms) {
+      const v = a.kind === 'Value' ? evaluateDefault(a.value, this.evalEnv(ctx)) : null;
+      if (v !== null) args.push(v);
+    }
+    this.train.push({ key: t.head.name, args, span: t.span });
+  }
+}
+
+function evaluateDefault(expr: import('../../grammar/ast.js').Expr, env: EvalEnv): number | string | boolean | null {
+  if (expr.kind === 'Name' && env.lookup(expr.name) === undefined) return expr.name;
+  const v = evaluateStrict(expr, env);
+  if (!v) return null;
+  if (v.kind === 'int' || v.kind === 'float' || v.kind === 'bool' || v.kind === 'string' || v.kind === 'word') return v.value;
+  return null;
+}
+
+function isPattern(head: string, vars: VarScope): boolean {
+  return head.length > 1 && [...head].every((l) => vars.layer(l) !== undefined);
+}
+
+export type { Dim };

@@ -1,0 +1,179 @@
+/**
+ * Reads the atoms of a layer statement (`conv 64 3x3 /2 pad 1 nobias`) into attribute values:
+ * positional values in order, `/s` strides, `name=value` and `keyword value` pairs, and flags.
+ * Keywords of the op take precedence over variables of the same name; any other bare name is a
+ * variable. Unknown words get a did-you-mean.
+ */
+import type { Atom, Expr } from '../../grammar/ast.js';
+import { diag, type Span } from '../diagnostics/diagnostic.js';
+import type { RawAttr } from './build-attrs.js';
+import { evaluate, undefinedName, type EvalEnv } from './evaluate.js';
+import type { OpSpec } from './op-table.js';
+import { didYouMean } from './suggest.js';
+import type { VarScope } from './scope.js';
+
+export function readAtoms(
+  spec: OpSpec,
+  atoms: readonly Atom[],
+  env: EvalEnv,
+  vars: VarScope,
+): Map<string, RawAttr> | null {
+  const attrs = new Map<string, RawAttr>();
+  let ok = true;
+  let positional = 0;
+
+  const attrFor = (word: string): string | undefined =>
+    spec.keywords[word] ?? (word in spec.attrs ? word : undefined);
+
+  const set = (attr: string, value: RawAttr['value'] | null, span: Span): void => {
+    if (value === null) {
+      ok = false;
+      return;
+    }
+    const prev = attrs.get(attr);
+    if (prev) {
+      ok = false;
+      env.report(
+        diag('CNN2004', `\`${attr}\` of ${spec.keyword} is given twice`, {
+          span,
+          labels: [{ span: prev.span, message: 'first given here' }],
+          help: 'remove one of them',
+        }),
+      );
+      return;
+    }
+    attrs.set(attr, { value, span });
+  };
+
+  const valueOf = (attr: string, expr: Expr): RawAttr['value'] | null => {
+    const v = evaluate(expr, env);
+    if (v?.kind === 'word' && spec.attrs[attr]?.kind !== 'padding') {
+      undefinedName(env, v.value, expr.span);
+      return null;
+    }
+    return v;
+  };
+
+  const unknownWord = (word: string, span: Span): void => {
+    ok = false;
+    const candidates = [...Object.keys(spec.flags), ...Object.keys(spec.keywords), ...Object.keys(spec.attrs)];
+    const s = didYouMean(word, [...candidates, ...vars.names()]);
+    const known = [...Object.keys(spec.flags), ...Object.keys(spec.attrs)].filter((k) => !spec.positional.includes(k));
+    env.report(
+      diag('CNN2002', `${spec.keyword} has no attribute \`${word}\``, {
+        span,
+        help: s
+          ? `did you mean \`${s}\`?`
+          : known.length
+            ? `${spec.keyword} takes: ${known.join(', ')}`
+            : `${spec.keyword} takes no attributes`,
+      }),
+    );
+  };
+
+  for (let i = 0; i < atoms.length; i++) {
+    const atom = atoms[i];
+    if (atom.kind === 'Stride') {
+      if (!spec.strideAttr) {
+        ok = false;
+        env.report(
+          diag('CNN2002', `${spec.keyword} has no stride; \`/${exprText(atom.value)}\` does not apply`, {
+            span: atom.span,
+          }),
+        );
+        continue;
+      }
+      set(spec.strideAttr, valueOf(spec.strideAttr, atom.value), atom.span);
+      continue;
+    }
+    if (atom.kind === 'Named') {
+      const attr = attrFor(atom.name.name);
+      if (!attr) {
+        const flag = spec.flags[atom.name.name];
+        if (flag) set(flag.attr, valueOf(flag.attr, atom.value), atom.span);
+        else unknownWord(atom.name.name, atom.name.span);
+        continue;
+      }
+      set(attr, valueOf(attr, atom.value), atom.span);
+      continue;
+    }
+    const expr = atom.value;
+    if (expr.kind === 'Name') {
+      const word = expr.name;
+      const flag = spec.flags[word];
+      if (flag) {
+        set(flag.attr, flag.value, atom.span);
+        continue;
+      }
+      const attr = attrFor(word);
+      if (attr && !spec.positional.includes(word)) {
+        const next = atoms[i + 1];
+        if (!next || next.kind !== 'Value') {
+          ok = false;
+          env.report(
+            diag('CNN2003', `\`${word}\` needs a value`, {
+              span: atom.span,
+              help: `for example \`${word} ${exampleFor(spec, attr)}\``,
+            }),
+          );
+          continue;
+        }
+        i++;
+        set(attr, valueOf(attr, next.value), { ...atom.span, end: next.span.end });
+        continue;
+      }
+      if (vars.value(word) === undefined) {
+        unknownWord(word, atom.span);
+        continue;
+      }
+    }
+    const attr = spec.positional[positional];
+    if (attr === undefined) {
+      ok = false;
+      env.report(
+        diag('CNN2006', `unexpected value \`${exprText(expr)}\`: ${spec.keyword} takes ${describePositional(spec)}`, {
+          span: atom.span,
+        }),
+      );
+      continue;
+    }
+    positional++;
+    set(attr, valueOf(attr, expr), atom.span);
+  }
+  return ok ? attrs : null;
+}
+
+function describePositional(spec: OpSpec): string {
+  if (spec.positional.length === 0) return 'no positional values';
+  return `${spec.positional.length} positional value${spec.positional.length > 1 ? 's' : ''} (${spec.positional.join(', ')})`;
+}
+
+function exampleFor(spec: OpSpec, attr: string): string {
+  switch (spec.attrs[attr]?.kind) {
+    case 'padding':
+    case 'pads':
+      return '1';
+    case 'spatial':
+      return '2';
+    case 'bool':
+      return 'true';
+    case 'number':
+      return '0.1';
+    default:
+      return '1';
+  }
+}
+
+function exprText(e: Expr): string {
+  switch (e.kind) {
+    case 'Number':
+    case 'Dims':
+      return e.raw;
+    case 'Name':
+      return e.name;
+    case 'String':
+      return JSON.stringify(e.value);
+    default:
+      return '…';
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The shape logic shared by every sliding-window op (convolutions and pools): output size per axis,
+ * kernels larger than their input (CNN3001), non-positive sizes (CNN3002), rows a stride never reads
+ * (CNN3003) and pool padding beyond half the window (CNN3016).
+ */
+import { diag } from '../diagnostics/diagnostic.js';
+import type { Padding } from '../ir/ops.js';
+import {
+  convOutputLength,
+  droppedRows,
+  effectiveKernel,
+  nextEvenInput,
+  resolvePadding,
+} from './conv-math.js';
+import type { AxisPads, AxisWindow, Derived, OutputLength } from './conv-math.js';
+import { formatDim, requireAtLeast } from './dim.js';
+import type { Dim, SymbolEnv } from './dim.js';
+import { axisNames, inputLabel, joinAnd, plural } from './shape-rule-context.js';
+import type { RuleContext } from './shape-rule-context.js';
+
+export interface WindowSpec {
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  /** All ones for pools. */
+  readonly dilation: readonly number[];
+  readonly padding: Padding;
+  readonly ceil: boolean;
+  /** Pools must keep padding within half the window (PyTorch); convolutions may pad anything. */
+  readonly pool: boolean;
+}
+
+interface Axis {
+  readonly name: string;
+  readonly input: Dim;
+  readonly w: AxisWindow;
+  readonly effK: number;
+  readonly pads: AxisPads;
+  readonly padDeriv: Derived<AxisPads>;
+}
+
+/** `5x5`, or `length 5` for one axis. */
+function sizesText(sizes: readonly string[]): string {
+  return sizes.length === 1 ? `length ${sizes[0]}` : sizes.join('x');
+}
+
+/** Notes for some axes: one `out = …` when they agree, else one per axis. */
+function axisNotes(axes: readonly Axis[], lines: readonly string[]): string[] {
+  if (lines.every((l) => l === lines[0])) return lines.length ? [`out = ${lines[0]}`] : [];
+  return lines.map((l, i) => `${axes[i].name}: out = ${l}`);
+}
+
+/** Output spatial sizes of a window sliding over `spatial`, or null after reporting why not. */
+export function windowSpatial(
+  spec: WindowSpec,
+  spatial: readonly Dim[],
+  ctx: RuleContext,
+): Dim[] | null {
+  const env = ctx.env;
+  const names = axisNames(spatial.length);
+  const axes: Axis[] = spatial.map((input, i) => {
+    const w = { kernel: spec.kernel[i], stride: spec.stride[i], dilation: spec.dilation[i] };
+    const pads = resolvePadding(spec.padding, i, input, w, env);
+    const effK = effectiveKernel(w.kernel, w.dilation);
+    const name = names[i];
+    return { name, input, w, effK, pads: pads.value, padDeriv: pads };
+  });
+  if (spec.pool && !checkPoolPadding(axes, ctx)) return null;
+
+  const outs = axes.map((a) => convOutputLength(a.input, a.w, a.pads, env, spec.ceil));
+  if (outs.some((o) => isNonPositive(o.value))) {
+    reportTooSmall(axes, outs, ctx);
+    return null;
+  }
+  for (let i = 0; i < outs.length; i++) {
+    const o = outs[i];
+    requireAtLeast(o.value, 1, env);
+    const a = axes[i];
+    ctx.explain(() => {
+      const pad = spec.padding.mode === 'valid' ? '' : `${a.padDeriv.derivation}; `;
+      return `${a.name}: ${pad}${o.derivation}`;
+    });
+  }
+  if (!spec.ceil) reportDropped(axes, outs, spec, ctx);
+  return outs.map((o) => o.value);
+}
+
+function checkPoolPadding(axes: readonly Axis[], ctx: RuleContext): boolean {
+  const bad = axes.filter((a) => Math.max(a.pads.before, a.pads.after) > Math.floor(a.effK / 2));
+  if (bad.length === 0) return true;
+  const pad = Math.max(...bad.map((a) => Math.max(a.pads.before, a.pads.after)));
+  const window = axes.map((a) => a.effK).join('x');
+  const limits = axes.map((a) => Math.floor(a.effK / 2));
+  ctx.report(
+    diag('CNN3016', `padding ${pad} is more than half the ${window} pool window`, {
+      span: ctx.node.span,
+      spanLabel: `padding may be at most ${limits.join('x')}`,
+      notes: bad.map(
+        (a) =>
+          `${a.name}: padding ${a.pads.before} + ${a.pads.after}, but PyTorch allows at most ` +
+          `floor(${a.effK} / 2) = ${Math.floor(a.effK / 2)}`,
+      ),
+      help: `pad at most ${Math.min(...limits)}, or use a window of at least ${2 * pad}`,
+    }),
+  );
+  return false;
+}
+
+function reportTooSmall(axes: readonly Axis[], outs: readonly OutputLength[], ctx: RuleContext) {
+  const env = ctx.env;
+  const failing = axes.map((_, i) => i).filter((i) => isNonPositive(outs[i].value));
+  const padded = (a: Axis): number | null =>
+    typeof a.input === 'number' ? a.input + a.pads.before + a.pads.after : null;
+  const tooLarge = failing.some((i) => {
+    const p = padded(axes[i]);
+    return p !== null && axes[i].effK > p;
+  });
+  const notes = axisNotes(
+    failing.map((i) => axes[i]),
+    failing.map((i) => outs[i].derivation),
+  );
+  const inputText = sizesText(axes.map((a) => formatDim(a.input, env)));
+  const label = inputLabel(ctx.inputs[0], inputText, true);
+  if (!tooLarge) {
+    const outText = outs.map((o) => formatDim(o.value, env)).join('x');
+    ctx.report(
+      diag('CNN3002', `output size ${outText} is not positive`, {
+        span: ctx.node.span,
+        spanLabel: `produces ${outText}`,
+        labels: [label],
+        notes,
+      }),
+    );
+    return;
+  }
+  const kernel = axes.map((a) => a.w.kernel).join('x');
+  const dilated = axes.some((a) => a.w.dilation !== 1);
+  const kernelText = dilated ? `${kernel} dilated to ${axes.map((a) => a.effK).join('x')}` : kernel;
+  const hasPads = axes.some((a) => a.pads.before + a.pads.after !== 0);
+  const paddedText = hasPads
+    ? ` (${axes.map((a) => formatDim(padded(a), env)).join('x')} with padding)`
+    : '';
+  const needed = axes.map((a) => Math.max(a.effK - a.pads.before - a.pads.after, 1));
+  // The largest kernel that fits: d·(k − 1) + 1 ≤ padded input.
+  const fit = axes.map((a) => {
+    const p = padded(a);
+    return p === null ? a.w.kernel : Math.min(a.w.kernel, Math.floor((p - 1) / a.w.dilation) + 1);
+  });
+  const fitText = fit.length === 1 ? `a kernel of ${fit[0]}` : `a ${fit.join('x')} kernel`;
+  const wording =
+    axes.length === 1
+      ? `kernel ${kernelText} is larger than its input of ${inputText}`
+      : `kernel ${kernelText} is larger than its ${inputText} input`;
+  const samePadding = ctx.node.op !== 'max_pool' && ctx.node.op !== 'avg_pool';
+  ctx.report(
+    diag('CNN3001', `${wording}${paddedText}`, {
+      span: ctx.node.span,
+      spanLabel: `needs an input of at least ${sizesText(needed.map(String))}`,
+      labels: [label],
+      notes,
+      help: samePadding ? `pad with \`same\`, or use ${fitText}` : `use ${fitText}`,
+    }),
+  );
+}
+
+function isNonPositive(d: Dim): boolean {
+  return typeof d === 'number' && d < 1;
+}
+
+const ROW_WORDS: readonly (readonly [string, string])[] = [
+  ['row', 'rows'],
+  ['column', 'columns'],
+];
+
+function reportDropped(
+  axes: readonly Axis[],
+  outs: readonly OutputLength[],
+  spec: WindowSpec,
+  ctx: RuleContext,
+) {
+  const dropped = axes.map((a) =>
+    typeof a.input === 'number' ? droppedRows(a.input, a.w, a.pads) : null,
+  );
+  if (!dropped.some((d) => d !== null && d.value > 0)) return;
+  const words = axes.length === 1 ? [['position', 'positions'] as const] : ROW_WORDS;
+  const hit = axes.map((_, i) => i).filter((i) => (dropped[i]?.value ?? 0) > 0);
+  const env = ctx.env;
+  const counts = hit.map((i) => plural(dropped[i]?.value ?? 0, words[i][0], words[i][1]));
+  const inputText = sizesText(axes.map((a) => formatDim(a.input, env)));
+  const kernel = axes.map((a) => a.effK).join('x');
+  const stride = axes.every((a) => a.w.stride === axes[0].w.stride)
+    ? String(axes[0].w.stride)
+    : axes.map((a) => a.w.stride).join('x');
+  const notes = hit.map(
+    (i) =>
+      `${words[i][1]}: out = ${outs[i].derivation}; left over: ${dropped[i]?.derivation ?? ''}`,
+  );
+  ctx.report(
+    diag(
+      'CNN3003',
+      `kernel ${kernel} with stride ${stride} never reads the last ${joinAnd(counts)} of its ${inputText} input`,
+      {
+        span: ctx.node.span,
+        spanLabel: `drops ${joinAnd(counts)}`,
+        labels: [inputLabel(ctx.inputs[0], inputText, true)],
+        notes,
+        help: droppedHelp(axes, dropped, spec, ctx.inputs[0].op === 'input', env),
+      },
+    ),
+  );
+}
+
+function droppedHelp(
+  axes: readonly Axis[],
+  dropped: readonly ({ readonly value: number } | null)[],
+  spec: WindowSpec,
+  isModelInput: boolean,
+  env: SymbolEnv,
+): string {
+  const sizes = axes.map((a, i) =>
+    typeof a.input === 'number' && (dropped[i]?.value ?? 0) > 0
+      ? String(nextEvenInput(a.input, a.w, a.pads))
+      : formatDim(a.input, env),
+  );
+  const inputFix = isModelInput
+    ? `use a ${sizes.join('x')} input`
+    : `make its input ${sizes.join('x')}`;
+  const pad = evenPadding(axes, spec.pool);
+  return pad === null ? inputFix : `${inputFix}, or ${pad === 0 ? 'remove the padding' : `pad ${pad}`}`;
+}
+
+/** The smallest symmetric padding (other than the current one) under which no row is dropped. */
+function evenPadding(axes: readonly Axis[], pool: boolean): number | null {
+  const limit = Math.max(...axes.map((a) => a.w.stride));
+  for (let p = 0; p <= limit; p++) {
+    const pads = { before: p, after: p };
+    const current = axes.every((a) => a.pads.before === p && a.pads.after === p);
+    const ok = axes.every(
+      (a) =>
+        typeof a.input !== 'number' ||
+        (a.input + 2 * p >= a.effK &&
+          droppedRows(a.input, a.w, pads).value === 0 &&
+          (!pool || p <= Math.floor(a.effK / 2))),
+    );
+    if (ok && !current) return p;
+  }
+  return null;
+}

@@ -1,0 +1,53 @@
+/**
+ * The grammar's public surface: `parseFile` (text → AST + syntax diagnostics) and the AST types.
+ * Syntax only; names, shapes and everything else are the compiler's business.
+ */
+import type { IToken } from 'chevrotain';
+import { diag, sortDiagnostics } from '../compiler/diagnostics/diagnostic.js';
+import type { Diagnostic, Result } from '../compiler/diagnostics/diagnostic.js';
+import type { FileAst } from './ast.js';
+import { cstToAst } from './cst-to-ast.js';
+import { lex } from './lexer.js';
+import { parseTokens } from './parser.js';
+import { syntaxDiagnostics, withSyntaxContext } from './syntax-diagnostics.js';
+
+export * from './ast.js';
+
+/**
+ * Parse one .cnn file. `file` is the display path put into every span; spans are [start, end) UTF-16
+ * offsets into `text`. Never throws: lexical and syntax errors come back as diagnostics (CNN1001–
+ * CNN1005) next to the AST of whatever parsed; a bug of ours comes back as CNN9001.
+ */
+export function parseFile(text: string, file: string): Result<FileAst> {
+  try {
+    const lexed = lex(text, file);
+    const parsed = withSyntaxContext(text, lexed.tokens, () => parseTokens(lexed.tokens));
+    const ast = cstToAst(parsed.cst, text, file);
+    const declStarts: number[] = [];
+    for (const d of parsed.cst?.children['decl'] ?? []) {
+      const start = 'location' in d ? d.location?.startOffset : undefined;
+      if (start !== undefined && Number.isFinite(start)) declStarts.push(start);
+    }
+    const syntax = syntaxDiagnostics({
+      file,
+      text,
+      errors: parsed.errors,
+      missingSeparators: parsed.missingSeparators.map((m): IToken => m.token),
+      declStarts,
+      cutoff: lexed.cutoff,
+    });
+    const diagnostics: Diagnostic[] = [...lexed.diagnostics, ...syntax, ...ast.diagnostics];
+    return { value: ast.value, diagnostics: sortDiagnostics(diagnostics) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      value: { kind: 'File', file, decls: [], span: { file, start: 0, end: text.length } },
+      diagnostics: [
+        diag('CNN9001', `internal error while parsing: ${message}`, {
+          span: { file, start: 0, end: 0 },
+          help: 'this is a bug in cnnc; please report it with the file that triggers it',
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Text → tokens, plus the lexical diagnostics (CNN1002 unknown character, CNN1003 unterminated string
+ * or comment, CNN1005 malformed number). Never throws: unknown characters are reported and skipped,
+ * malformed literals are kept as tokens so the parser sees what the user meant.
+ *
+ * After chevrotain's lexer, one pass over the tokens:
+ * - collapses runs of newlines into one (blank and comment-only lines vanish) and drops leading ones;
+ * - drops newlines inside parentheses (a `{` or `}` closes any parentheses left open, so one missing
+ *   `)` cannot swallow the line structure of the rest of the file);
+ * - stops at MAX_NESTING levels of `(`/`{`, so that absurd inputs cannot overflow the stack.
+ */
+import { Lexer } from 'chevrotain';
+import type { ILexingError, IToken } from 'chevrotain';
+import { diag } from '../compiler/diagnostics/diagnostic.js';
+import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
+import * as T from './tokens.js';
+
+const lexer = new Lexer([...T.ALL_TOKENS], {
+  positionTracking: 'onlyOffset',
+  ensureOptimizations: true,
+});
+
+/** Deeper nesting of `(` and `{` is reported (CNN1001) and the rest of the file is not parsed. */
+export const MAX_NESTING = 100;
+
+export interface LexResult {
+  readonly tokens: IToken[];
+  readonly diagnostics: Diagnostic[];
+  /** Where the token stream was cut short (unterminated comment, too deep); parse errors after it are noise. */
+  readonly cutoff?: number;
+}
+
+export function lex(text: string, file: string): LexResult {
+  const raw = lexer.tokenize(text);
+  const diagnostics: Diagnostic[] = [];
+  const span = (start: number, end: number): Span => ({ file, start, end });
+  let cutoff: number | undefined;
+
+  for (const e of raw.errors) diagnostics.push(unknownCharacters(text, e, span));
+  for (const t of raw.groups['unterminated'] ?? []) {
+    cutoff = t.startOffset;
+    diagnostics.push(
+      diag('CNN1003', 'unterminated block comment: expected `*/` before the end of the file', {
+        span: span(t.startOffset, t.startOffset + 2),
+        spanLabel: 'comment starts here',
+        help: 'close the comment with `*/`',
+      }),
+    );
+  }
+
+  const tokens: IToken[] = [];
+  let parenDepth = 0;
+  let nesting = 0;
+  for (const t of raw.tokens) {
+    // 'onlyOffset' tracking leaves endOffset unset; the parser's node locations need it.
+    t.endOffset = t.startOffset + t.image.length - 1;
+    const type = t.tokenType;
+    if (type === T.Newline) {
+      if (parenDepth > 0 || tokens.length === 0) continue;
+      if (tokens[tokens.length - 1].tokenType === T.Newline) continue;
+    } else if (type === T.LParen || type === T.LBrace) {
+      parenDepth = type === T.LParen ? parenDepth + 1 : 0;
+      if (++nesting > MAX_NESTING) {
+        cutoff = Math.min(cutoff ?? Infinity, t.startOffset);
+        diagnostics.push(
+          diag('CNN1001', `nesting is deeper than ${MAX_NESTING} levels of \`(\` and \`{\``, {
+            span: span(t.startOffset, t.startOffset + 1),
+            notes: ['the rest of the file is not parsed'],
+          }),
+        );
+        break;
+      }
+    } else if (type === T.RParen || type === T.RBrace) {
+      parenDepth = type === T.RParen ? Math.max(0, parenDepth - 1) : 0;
+      nesting = Math.max(0, nesting - 1);
+    } else if (type === T.BadNumber) {
+      diagnostics.push(malformedNumber(t, span));
+    } else if (type === T.UnterminatedString) {
+      diagnostics.push(
+        diag('CNN1003', 'unterminated string: expected `"` before the end of the line', {
+          span: span(t.startOffset, tokenEnd(t)),
+          help: 'close the string with `"`; strings cannot span lines',
+        }),
+      );
+    }
+    tokens.push(t);
+  }
+  return { tokens, diagnostics, cutoff };
+}
+
+/** Exclusive end offset of a lexed token. */
+export function tokenEnd(t: IToken): number {
+  return t.startOffset + t.image.length;
+}
+
+function malformedNumber(t: IToken, span: (s: number, e: number) => Span): Diagnostic {
+  const isDims = /^(?:(?:\d+|\?|[A-Z])x)+(?:\d+|\?|[A-Z])/.test(t.image);
+  return diag(
+    'CNN1005',
+    isDims
+      ? `malformed dimensions \`${t.image}\`: a dimension literal cannot be followed by letters or digits`
+      : `malformed number \`${t.image}\`: expected a number, optionally with a suffix (K, M, G, T, KiB, MiB, GiB, TiB, KB, MB, GB, TB, B)`,
+    {
+      span: span(t.startOffset, tokenEnd(t)),
+      help: isDims
+        ? 'separate it from what follows with a space'
+        : 'separate the number from the name with a space',
+    },
+  );
+}
+
+const HELP_FOR_CHAR: Readonly<Record<string, string>> = {
+  '\u201c': 'use a straight double quote `"`',
+  '\u201d': 'use a straight double quote `"`',
+  '\u2212': 'use the ASCII minus `-`',
+  '\u00d7': 'write dimensions with a lowercase `x`, like `3x3`',
+  '!': 'did you mean `!=` or `not`?',
+  '?': 'write `?` only inside a dimension literal, like `?x?x3`',
+};
+
+function unknownCharacters(
+  text: string,
+  e: ILexingError,
+  span: (s: number, e: number) => Span,
+): Diagnostic {
+  const chars = Array.from(text.slice(e.offset, e.offset + e.length));
+  const shown = chars.map(showChar).join(' ');
+  const help = chars.map((c) => HELP_FOR_CHAR[c]).find((h) => h !== undefined);
+  return diag(
+    'CNN1002',
+    chars.length === 1 ? `unknown character ${shown}` : `unknown characters ${shown}`,
+    { span: span(e.offset, e.offset + e.length), help },
+  );
+}
+
+function showChar(c: string): string {
+  const code = c.codePointAt(0) ?? 0;
+  if (code < 0x20 || code === 0x7f || (code >= 0x80 && code <= 0xa0) || /\s/.test(c)) {
+    return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return c === '`' ? '"`"' : `\`${c}\``;
+}

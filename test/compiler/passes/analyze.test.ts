@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../../../compiler/passes/analyze.js';
+import { verify } from '../../../compiler/ir/verify.js';
+import { formatShape, smallestAdmissible } from '../../../compiler/sema/dim.js';
+import { IrBuilder, spanOf } from '../../helpers/ir-builder.js';
+
+function shapes(b: IrBuilder): (string | null)[] {
+  const r = analyze(b.graph());
+  return r.graph.nodes.map((n) => (n.shape ? formatShape(n.shape, r.env) : null));
+}
+
+describe('analyze', () => {
+  it('fills shapes, weights, MACs and receptive fields on new nodes', () => {
+    const b = new IrBuilder();
+    b.input(28, 28, 1);
+    b.conv(8, 3, { padding: 1 });
+    const graph = b.graph();
+    const r = analyze(graph);
+    expect(r.graph).not.toBe(graph);
+    expect(graph.nodes[1].shape).toBeUndefined();
+    expect(r.graph.nodes[1]).toMatchObject({ shape: [28, 28, 8], macs: 28 * 28 * 8 * 9 });
+    expect(r.graph.nodes[1].weights?.map((w) => w.name)).toEqual(['kernel', 'bias']);
+    expect(r.graph.nodes[1].rf).toEqual({ size: [3, 3], jump: [1, 1], global: false });
+    expect(verify(r.graph, 'analysis')).toEqual([]);
+  });
+
+  it('one mistake gives one error: consumers of an unknown shape are poisoned', () => {
+    const b = new IrBuilder();
+    b.input(5, 5, 1);
+    b.conv(16, 7);
+    b.conv(16, 3);
+    b.flatten();
+    b.dense(10);
+    const r = analyze(b.graph());
+    expect(r.diagnostics.map((d) => [d.code, d.span])).toEqual([['CNN3001', spanOf(1)]]);
+    expect(r.graph.nodes.slice(1).map((n) => n.shape)).toEqual([null, null, null, null]);
+  });
+
+  it('a merge with one poisoned input is poisoned silently', () => {
+    const b = new IrBuilder();
+    const x = b.input(5, 5, 1);
+    const bad = b.conv(1, 7);
+    b.add([x, bad]);
+    const r = analyze(b.graph());
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN3001']);
+    expect(r.graph.nodes[2].shape).toBeNull();
+  });
+
+  it('nodes the elaborator poisoned report nothing and poison their consumers', () => {
+    const b = new IrBuilder();
+    b.input(28, 28, 1);
+    b.conv(8, 99);
+    b.relu();
+    const r = analyze(b.graph(undefined, { poisoned: [1] }));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.graph.nodes.map((n) => n.shape)).toEqual([[28, 28, 1], null, null]);
+  });
+
+  it('reports an input that does not come before its node', () => {
+    const b = new IrBuilder();
+    b.input(28, 28, 1);
+    b.relu({ from: 5 });
+    const r = analyze(b.graph());
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN9001']);
+  });
+
+  it('keeps warnings and goes on', () => {
+    const b = new IrBuilder();
+    b.input(224, 224, 3);
+    b.conv(96, 11, { stride: 4 });
+    b.relu();
+    const r = analyze(b.graph());
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['CNN3003', 'warning']]);
+    expect(r.graph.nodes[2].shape).toEqual([54, 54, 96]);
+  });
+
+  it('collects explain lines per node', () => {
+    const b = new IrBuilder();
+    b.input(7, 7, 512);
+    b.flatten();
+    const r = analyze(b.graph());
+    expect(r.explain.get(1)).toEqual(['7·7·512 = 25088']);
+  });
+});
+
+describe('symbolic sizes', () => {
+  it.each([
+    ['pad 1', 1],
+    ['same', 'same'],
+  ] as const)('five stride-2 convs (%s) give H/32 with H a multiple of 32', (_title, padding) => {
+    const b = new IrBuilder();
+    b.input('H', 'W', 3);
+    for (let i = 0; i < 5; i++) b.conv(64, 3, { stride: 2, padding });
+    const r = analyze(b.graph());
+    expect(r.diagnostics).toEqual([]);
+    expect(formatShape(r.graph.nodes[5].shape ?? [], r.env)).toBe('H/32xW/32x64');
+    const h = r.graph.symbols.find((s) => s.sym === 'H');
+    expect(h).toMatchObject({ display: 'H', role: 'input height', multipleOf: 32 });
+    expect(smallestAdmissible(r.env.info('H'))).toBe(32);
+    expect(r.graph.symbols.find((s) => s.sym === 'W')).toMatchObject({ role: 'input width', multipleOf: 32 });
+  });
+
+  it('a valid conv records a minimum size instead of an error', () => {
+    const b = new IrBuilder();
+    b.input('H', 'H', 3);
+    b.conv(8, 7);
+    b.conv(8, 3);
+    const r = analyze(b.graph());
+    expect(r.diagnostics).toEqual([]);
+    expect(shapes(b)[2]).toBe('H-8xH-8x8');
+    expect(r.env.info('H').min).toBe(9);
+  });
+
+  it('reports no dropped rows for a symbolic size', () => {
+    const b = new IrBuilder();
+    b.input('H', 'W', 3);
+    b.conv(8, 11, { stride: 4 });
+    const r = analyze(b.graph());
+    expect(r.diagnostics).toEqual([]);
+    expect(shapes(b)[1]).toBe('H/4-2xW/4-2x8');
+    expect(r.env.info('H').multipleOf).toBe(4);
+  });
+
+  it('unknown sizes get one fresh symbol per axis, shown as ?', () => {
+    const b = new IrBuilder();
+    b.input(null, null, 3);
+    b.maxpool(2);
+    const r = analyze(b.graph());
+    expect(shapes(b)).toEqual(['?x?x3', '?/2x?/2x3']);
+    expect(r.graph.symbols.map((s) => [s.display, s.role])).toEqual([
+      ['?', 'input height'],
+      ['?', 'input width'],
+    ]);
+  });
+
+  it('a concrete axis is still checked next to a symbolic one', () => {
+    const b = new IrBuilder();
+    b.input('H', 5, 3);
+    b.conv(8, 7);
+    const r = analyze(b.graph());
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN3001']);
+  });
+});
+
+describe('performance', () => {
+  it('analyses a 10,000-node graph in a few milliseconds', () => {
+    const b = new IrBuilder();
+    let x = b.input(32, 32, 16);
+    while (b.nodes.length < 10_000) {
+      b.conv(16, 3, { padding: 1, from: x });
+      b.bn();
+      b.relu();
+      const main = b.conv(16, 3, { padding: 1 });
+      x = b.add([main, x]);
+    }
+    const graph = b.graph();
+    analyze(graph); // warm up
+    const start = performance.now();
+    const r = analyze(graph);
+    const ms = performance.now() - start;
+    expect(r.diagnostics).toEqual([]);
+    expect(r.graph.nodes.length).toBeGreaterThanOrEqual(10_000);
+    expect(ms).toBeLessThan(200);
+  });
+});

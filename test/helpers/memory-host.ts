@@ -1,0 +1,40 @@
+/** An in-memory Host for compiler tests; the real stdlib is readable under /stdlib. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Host } from '../../compiler/program.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const STDLIB = path.join(REPO, 'stdlib');
+
+export function memoryHost(files: Readonly<Record<string, string>>): Host {
+  const abs = new Map(Object.entries(files).map(([p, t]) => [path.posix.resolve('/work', p), t]));
+  return {
+    stdlibDir: STDLIB,
+    readFile(p) {
+      if (abs.has(p)) return abs.get(p);
+      if (p.startsWith(STDLIB + path.sep)) {
+        try {
+          return fs.readFileSync(p, 'utf8');
+        } catch {
+          return undefined;
+        }
+      }
+      return undefined;
+    },
+    stdlibModules: () =>
+      fs
+        .readdirSync(STDLIB)
+        .filter((f) => f.endsWith('.cnn'))
+        .map((f) => f.slice(0, -4)),
+    displayPath(p) {
+      if (p.startsWith(STDLIB + path.sep)) return `stdlib/${path.relative(STDLIB, p)}`;
+      return path.posix.relative('/work', p);
+    },
+  };
+}
+
+/** Absolute path of a memory file, for compileFile. */
+export function memPath(p: string): string {
+  return path.posix.resolve('/work', p);
+}
