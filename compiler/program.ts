@@ -23,6 +23,8 @@ export interface CompileOptions {
   /** Budgets from the command line. */
   readonly budgets?: Partial<Record<BudgetMetric, number>>;
   readonly verifyEach?: boolean;
+  /** Collect the arithmetic behind every output size (`summary --explain`). */
+  readonly explain?: boolean;
 }
 
 export interface CompiledModel {
@@ -76,11 +78,8 @@ function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagn
     );
     return [];
   }
-  const own = [...entry.models.keys()];
-  if (own.length === 0 && entry.ast.decls.length > 0 && ![...entry.ast.decls].some((d) => d.kind === 'Model')) {
-    // A file of blocks only is fine to check; nothing to summarise.
-  }
-  return own;
+  // Every model the file itself defines; a file of blocks only has none, which is fine to check.
+  return [...entry.models.keys()];
 }
 
 function compileModel(name: string, module: Module, entry: Module, options: CompileOptions): CompiledModel {
@@ -99,6 +98,7 @@ function compileModel(name: string, module: Module, entry: Module, options: Comp
     optimizer: options.optimizer ?? 'momentum',
     budgets,
     verifyEach: options.verifyEach ?? false,
+    explain: options.explain ?? false,
   });
   diagnostics.push(...passDiags);
   void entry;

@@ -1,156 +1,285 @@
 /**
- * Expression CST → AST. Every function returns undefined when recovery left the expression
- * incomplete (`a +` with nothing after it), and the caller skips whatever held it.
+ * Expression CST → AST. The parser keeps an expression flat: one `expr` (or `unary`, or `paren`)
+ * node holds all its tokens in source order under `tok`, and its parenthesised parts as `paren`
+ * nodes (see parser-expr.ts). Precedence is applied here by a recursive descent over that sequence
+ * that follows the EBNF levels exactly: or → and → not → cmp → sum → product → unary → postfix →
+ * primary. A function returns undefined when recovery left the expression incomplete (`a +` with
+ * nothing after it, an inserted token), and the caller skips whatever held it.
  */
-import type { CstNode, IToken } from 'chevrotain';
+import type { CstElement, CstNode, IToken, TokenType } from 'chevrotain';
+import type { Span } from '../compiler/diagnostics/diagnostic.js';
 import type { Arg, BinaryOp, DimPart, Expr } from './ast.js';
-import { count, node, nodes, token, tokens } from './cst-helpers.js';
+import { isReal } from './cst-helpers.js';
 import type { Spans } from './cst-helpers.js';
 import * as T from './tokens.js';
 
+/** An expression and its extent, which includes parentheses around it (its span does not). */
+export interface Ext {
+  readonly e: Expr;
+  readonly start: number;
+  readonly end: number;
+}
+
+type Item = IToken | CstNode;
+
+function isToken(x: CstElement): x is IToken {
+  return (x as Partial<IToken>).image !== undefined;
+}
+
+/** Where an `expr`, `unary` or `paren` node starts (its first token or parenthesis); NaN if empty. */
+export function exprStart(n: CstNode): number {
+  const t = n.children['tok']?.[0];
+  const p = n.children['paren']?.[0];
+  const ts = t && isToken(t) && isReal(t) ? t.startOffset : NaN;
+  const ps = p && !isToken(p) ? exprStart(p) : NaN;
+  return Number.isNaN(ts) || ps < ts ? ps : ts;
+}
+
+/** The tokens and `paren` nodes of a flat node, in source order (no copy when there is no paren). */
+function sequence(n: CstNode): Item[] | undefined {
+  const toks = n.children['tok'] ?? [];
+  const parens = n.children['paren'];
+  if (parens === undefined) return toks as IToken[];
+  const out: Item[] = [];
+  let i = 0;
+  for (const p of parens) {
+    const ps = isToken(p) ? NaN : exprStart(p);
+    if (Number.isNaN(ps)) return undefined;
+    while (i < toks.length && (toks[i] as IToken).startOffset < ps) out.push(toks[i++] as IToken);
+    out.push(p as CstNode);
+  }
+  while (i < toks.length) out.push(toks[i++] as IToken);
+  return out;
+}
+
+const CMP_OPS: ReadonlySet<string> = new Set(['==', '!=', '<', '<=', '>', '>=']);
+const SUM_OPS: ReadonlySet<string> = new Set(['+', '-']);
+const PRODUCT_OPS: ReadonlySet<string> = new Set(['*', '/', '%']);
+const OR_OPS: ReadonlySet<string> = new Set(['or']);
+const AND_OPS: ReadonlySet<string> = new Set(['and']);
+const PRIMARY_TYPES = new Set([
+  T.NumberLiteral, T.BadNumber, T.StringLiteral, T.UnterminatedString, T.Dims, T.True, T.False,
+  T.Identifier, T.In,
+]); // prettier-ignore
+
 export class ExprBuilder {
+  private items: Item[] = [];
+  private i = 0;
+
   constructor(private readonly spans: Spans) {}
 
   expr(n: CstNode | undefined): Expr | undefined {
-    if (n === undefined) return undefined;
-    if (count(n, 'Kw_if') > 0) {
-      const test = this.expr(node(n, 'test'));
-      const then = this.expr(node(n, 'then'));
-      const otherwise = this.expr(node(n, 'otherwise'));
-      const span = this.spans.node(n);
-      if (!test || !then || !otherwise || !span) return undefined;
-      return { kind: 'Cond', test, then, otherwise, span };
-    }
-    return this.chain(node(n, 'orExpr'), 'andExpr', 'Kw_or', (a) =>
-      this.chain(a, 'notExpr', 'Kw_and', (b) => this.not(b)),
-    );
+    return n && this.exprExt(n)?.e;
   }
 
-  /** `operand { op operand }`, folded to the left. */
-  private chain(
-    n: CstNode | undefined,
-    operandKey: string,
-    opKey: string,
-    operand: (n: CstNode) => Expr | undefined,
-  ): Expr | undefined {
-    if (n === undefined) return undefined;
-    const operands = nodes(n, operandKey);
-    const ops = tokens(n, opKey);
-    if (operands.length === 0 || ops.length !== operands.length - 1) return undefined;
-    let left = operand(operands[0]);
-    const first = this.spans.node(operands[0]);
-    if (left === undefined || first === undefined) return undefined;
-    for (let i = 0; i < ops.length; i++) {
-      const right = operand(operands[i + 1]);
-      const last = this.spans.node(operands[i + 1]);
-      if (right === undefined || last === undefined) return undefined;
-      const op = ops[i].image as BinaryOp;
-      left = { kind: 'Binary', op, left, right, span: this.spans.join(first, last) };
+  /** An expression with its extent (parentheses around it included), for atom spans. */
+  exprExt(n: CstNode): Ext | undefined {
+    const test = n.children['test'];
+    if (test !== undefined) return this.cond(n, test[0] as CstNode);
+    return this.flat(n, () => this.orExt());
+  }
+
+  /** The operand after a stride slash (`/2`, `/stride`, `/(s * 2)`), with its extent. */
+  unaryExt(n: CstNode): Ext | undefined {
+    return this.flat(n, () => this.operandExt());
+  }
+
+  private cond(n: CstNode, testNode: CstNode): Ext | undefined {
+    const ifTok = n.children['tok']?.[0];
+    const test = this.expr(testNode);
+    const then = this.expr(n.children['then']?.[0] as CstNode | undefined);
+    const otherwiseNode = n.children['otherwise']?.[0] as CstNode | undefined;
+    const otherwise = otherwiseNode && this.exprExt(otherwiseNode);
+    if (!ifTok || !isToken(ifTok) || !isReal(ifTok) || !test || !then || !otherwise) return undefined;
+    const span = this.spans.of(ifTok.startOffset, otherwise.end);
+    const e: Expr = { kind: 'Cond', test, then, otherwise: otherwise.e, span };
+    return { e, start: span.start, end: span.end };
+  }
+
+  /** Parse the sequence of one flat node with `parse`; all of it must be used. Re-entrant. */
+  private flat(n: CstNode, parse: () => Ext | undefined): Ext | undefined {
+    const items = sequence(n);
+    if (items === undefined || items.length === 0) return undefined;
+    const only = items[0];
+    if (items.length === 1 && isToken(only)) return this.literalExt(only);
+    const savedItems = this.items;
+    const savedI = this.i;
+    this.items = items;
+    this.i = 0;
+    try {
+      const result = parse();
+      return result && this.i === items.length ? result : undefined;
+    } finally {
+      this.items = savedItems;
+      this.i = savedI;
+    }
+  }
+
+  /** The next item if it is a real token of type `type`. */
+  private peekToken(type: TokenType): IToken | undefined {
+    const item = this.items[this.i];
+    return item !== undefined && isToken(item) && item.tokenType === type && isReal(item) ? item : undefined;
+  }
+
+  /** The next item's text if it is an operator in `ops`. */
+  private peekOp(ops: ReadonlySet<string>): string | undefined {
+    const item = this.items[this.i];
+    if (item === undefined || !isToken(item) || !isReal(item) || PRIMARY_TYPES.has(item.tokenType)) {
+      return undefined;
+    }
+    return ops.has(item.image) ? item.image : undefined;
+  }
+
+  private binary(op: BinaryOp, left: Ext, right: Ext): Ext {
+    const span = this.spans.of(left.start, right.end);
+    const e: Expr = { kind: 'Binary', op, left: left.e, right: right.e, span };
+    return { e, start: left.start, end: right.end };
+  }
+
+  /** `next { op next }` for the operators `ops`, folded to the left. */
+  private leftAssoc(ops: ReadonlySet<string>, next: () => Ext | undefined): Ext | undefined {
+    let left = next();
+    for (let op = this.peekOp(ops); left && op !== undefined; op = this.peekOp(ops)) {
+      this.i++;
+      const right = next();
+      left = right && this.binary(op as BinaryOp, left, right);
     }
     return left;
   }
 
-  private not(n: CstNode): Expr | undefined {
-    const cmpNode = node(n, 'cmpExpr');
-    let e = this.cmp(cmpNode);
-    const end = cmpNode && this.spans.node(cmpNode);
-    if (e === undefined || end === undefined) return undefined;
-    const nots = tokens(n, 'Kw_not');
-    if (nots.length !== count(n, 'Kw_not')) return undefined;
-    for (let i = nots.length - 1; i >= 0; i--) {
-      e = { kind: 'Unary', op: 'not', operand: e, span: this.spans.join(this.spans.token(nots[i]), end) };
-    }
-    return e;
+  private orExt(): Ext | undefined {
+    return this.leftAssoc(OR_OPS, () => this.andExt());
   }
 
-  private cmp(n: CstNode | undefined): Expr | undefined {
-    if (n === undefined) return undefined;
-    return this.chain(n, 'sum', 'CmpOp', (s) =>
-      this.chain(s, 'product', 'AddOp', (p) => this.chain(p, 'unary', 'MulOp', (u) => this.unary(u))),
-    );
+  private andExt(): Ext | undefined {
+    return this.leftAssoc(AND_OPS, () => this.notExt());
+  }
+
+  private notExt(): Ext | undefined {
+    const nots: IToken[] = [];
+    for (let t = this.peekToken(T.Not); t; t = this.peekToken(T.Not)) {
+      nots.push(t);
+      this.i++;
+    }
+    let ext = this.cmpExt();
+    for (let k = nots.length - 1; ext && k >= 0; k--) {
+      const start = nots[k].startOffset;
+      const span = this.spans.of(start, ext.end);
+      ext = { e: { kind: 'Unary', op: 'not', operand: ext.e, span }, start, end: ext.end };
+    }
+    return ext;
+  }
+
+  /** `sum [ cmp sum ]`: comparisons do not chain. */
+  private cmpExt(): Ext | undefined {
+    const left = this.sumExt();
+    const op = this.peekOp(CMP_OPS);
+    if (!left || op === undefined) return left;
+    this.i++;
+    const right = this.sumExt();
+    return right && this.binary(op as BinaryOp, left, right);
+  }
+
+  private sumExt(): Ext | undefined {
+    return this.leftAssoc(SUM_OPS, () => this.productExt());
+  }
+
+  private productExt(): Ext | undefined {
+    return this.leftAssoc(PRODUCT_OPS, () => this.operandExt());
   }
 
   /** `{ "-" } primary { "." IDENT }`: members bind tighter than the minus. */
-  unary(n: CstNode | undefined): Expr | undefined {
-    if (n === undefined) return undefined;
-    const primaryNode = node(n, 'primary');
-    let e = this.primary(primaryNode);
-    const start = primaryNode && this.spans.node(primaryNode);
-    if (e === undefined || start === undefined) return undefined;
-    const members = tokens(n, 'member');
-    if (members.length !== count(n, 'Dot') || members.length !== count(n, 'member')) return undefined;
-    for (const m of members) {
+  private operandExt(): Ext | undefined {
+    const minuses: IToken[] = [];
+    for (let t = this.peekToken(T.Minus); t; t = this.peekToken(T.Minus)) {
+      minuses.push(t);
+      this.i++;
+    }
+    const item = this.items[this.i++];
+    if (item === undefined) return undefined;
+    let ext: Ext | undefined;
+    if (!isToken(item)) ext = this.parenExt(item);
+    else if (PRIMARY_TYPES.has(item.tokenType) && isReal(item)) ext = this.literalExt(item);
+    while (ext && this.peekToken(T.Dot)) {
+      const m = this.items[this.i + 1];
+      if (m === undefined || !isToken(m) || m.tokenType !== T.Identifier || !isReal(m)) return undefined;
+      this.i += 2;
       const member = this.spans.ident(m);
-      e = { kind: 'Member', object: e, member, span: this.spans.join(start, member.span) };
+      const span = this.spans.of(ext.start, member.span.end);
+      ext = { e: { kind: 'Member', object: ext.e, member, span }, start: ext.start, end: span.end };
     }
-    const minuses = tokens(n, 'Minus');
-    for (let i = minuses.length - 1; i >= 0; i--) {
-      e = { kind: 'Unary', op: '-', operand: e, span: this.spans.join(this.spans.token(minuses[i]), e.span) };
+    for (let k = minuses.length - 1; ext && k >= 0; k--) {
+      const start = minuses[k].startOffset;
+      const span = this.spans.of(start, ext.end);
+      ext = { e: { kind: 'Unary', op: '-', operand: ext.e, span }, start, end: ext.end };
     }
-    return e;
+    return ext;
   }
 
-  private primary(n: CstNode | undefined): Expr | undefined {
-    if (n === undefined) return undefined;
-    const paren = node(n, 'paren');
-    if (paren !== undefined) return this.paren(paren);
-    const t =
-      token(n, 'NumberLit') ??
-      token(n, 'StringLit') ??
-      token(n, 'Dims') ??
-      token(n, 'BoolLit') ??
-      token(n, 'Identifier') ??
-      token(n, 'Kw_in');
-    return t === undefined ? undefined : this.literal(t);
+  /** A one-token value (`64`, `3x3`, `same`, `"x"`, `true`, `in`); undefined for anything else. */
+  literal(t: IToken): Expr | undefined {
+    return PRIMARY_TYPES.has(t.tokenType) && isReal(t) ? literal(t, this.spans.token(t)) : undefined;
   }
 
-  private literal(t: IToken): Expr {
+  private literalExt(t: IToken): Ext | undefined {
+    if (!PRIMARY_TYPES.has(t.tokenType) || !isReal(t)) return undefined;
     const span = this.spans.token(t);
-    switch (t.tokenType) {
-      case T.NumberLiteral:
-      case T.BadNumber:
-        return { kind: 'Number', value: T.numberValue(t.image), raw: t.image, span };
-      case T.StringLiteral:
-      case T.UnterminatedString:
-        return {
-          kind: 'String',
-          value: T.stringValue(t.image, t.tokenType === T.StringLiteral),
-          span,
-        };
-      case T.Dims:
-        return { kind: 'Dims', parts: dimParts(t.image), raw: t.image, span };
-      case T.True:
-      case T.False:
-        return { kind: 'Bool', value: t.tokenType === T.True, span };
-      case T.In:
-        return { kind: 'In', span };
-      default:
-        return { kind: 'Name', name: t.image, span };
-    }
+    return { e: literal(t, span), start: span.start, end: span.end };
   }
 
   /** `(e)` is `e`; anything else in parentheses (`()`, `(a, b)`, `(e,)`, `(n = 2)`) is a tuple. */
-  private paren(n: CstNode): Expr | undefined {
-    const argNodes = nodes(n, 'arg');
-    const items: Arg[] = [];
-    for (const a of argNodes) {
-      const item = this.arg(a);
-      if (item === undefined) return undefined;
-      items.push(item);
+  private parenExt(n: CstNode): Ext | undefined {
+    const toks = (n.children['tok'] ?? []) as IToken[];
+    const values = (n.children['argValue'] ?? []) as CstNode[];
+    const open = toks[0];
+    const close = toks[toks.length - 1];
+    if (!open || !close || close.tokenType !== T.RParen || !isReal(close)) return undefined;
+    const span = this.spans.of(open.startOffset, close.startOffset + 1);
+    // tok = ( [name =] , [name =] , ... ) — walk it beside the values.
+    const args: Arg[] = [];
+    let commas = 0;
+    let t = 1;
+    for (const valueNode of values) {
+      let name: IToken | undefined;
+      if (toks[t]?.tokenType === T.Identifier) {
+        name = toks[t];
+        if (toks[t + 1]?.tokenType !== T.Equals || !isReal(name)) return undefined;
+        t += 2;
+      }
+      const value = this.exprExt(valueNode);
+      if (!value) return undefined;
+      const arg: Arg = { value: value.e, span: this.spans.of(name ? name.startOffset : value.start, value.end) };
+      args.push(name ? { name: this.spans.ident(name), ...arg } : arg);
+      if (toks[t]?.tokenType === T.Comma) {
+        commas++;
+        t++;
+      }
     }
-    const commas = count(n, 'Comma') + count(n, 'trailing');
-    if (items.length === 1 && items[0].name === undefined && commas === 0) return items[0].value;
-    const span = this.spans.node(n);
-    return span && { kind: 'Tuple', items, span };
+    if (t !== toks.length - 1) return undefined;
+    if (args.length === 1 && args[0].name === undefined && commas === 0) {
+      return { e: args[0].value, start: span.start, end: span.end };
+    }
+    return { e: { kind: 'Tuple', items: args, span }, start: span.start, end: span.end };
   }
+}
 
-  private arg(n: CstNode): Arg | undefined {
-    const value = this.expr(node(n, 'expr'));
-    const span = this.spans.node(n);
-    if (value === undefined || span === undefined) return undefined;
-    const name = token(n, 'name');
-    if (name === undefined) return count(n, 'name') > 0 ? undefined : { value, span };
-    return { name: this.spans.ident(name), value, span };
+function literal(t: IToken, span: Span): Expr {
+  switch (t.tokenType) {
+    case T.NumberLiteral:
+    case T.BadNumber:
+      return { kind: 'Number', value: T.numberValue(t.image), raw: t.image, span };
+    case T.StringLiteral:
+    case T.UnterminatedString:
+      return { kind: 'String', value: T.stringValue(t.image, t.tokenType === T.StringLiteral), span };
+    case T.Dims:
+      return { kind: 'Dims', parts: dimParts(t.image), raw: t.image, span };
+    case T.True:
+    case T.False:
+      return { kind: 'Bool', value: t.tokenType === T.True, span };
+    case T.In:
+      return { kind: 'In', span };
+    default:
+      return { kind: 'Name', name: t.image, span };
   }
 }
 
@@ -158,7 +287,8 @@ export class ExprBuilder {
 export function dimParts(raw: string): DimPart[] {
   return raw.split('x').map((p): DimPart => {
     if (p === '?') return { kind: 'unknown' };
-    if (/^\d+$/.test(p)) return { kind: 'num', value: Number(p) };
+    const c = p.charCodeAt(0);
+    if (c >= 48 && c <= 57) return { kind: 'num', value: Number(p) };
     return { kind: 'sym', name: p };
   });
 }

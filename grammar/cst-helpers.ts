@@ -60,16 +60,16 @@ export class Spans {
   }
 
   token(t: IToken): Span {
-    return this.of(t.startOffset, (t.endOffset ?? t.startOffset) + 1);
+    return this.of(t.startOffset, t.startOffset + t.image.length);
   }
 
-  /** The span of a CST node's real tokens; undefined when recovery left it without any. */
-  node(n: CstNode): Span | undefined {
-    const loc = n.location;
-    if (loc === undefined || !Number.isFinite(loc.startOffset)) return undefined;
-    const end = loc.endOffset;
-    if (end === undefined || !Number.isFinite(end)) return undefined;
-    return this.of(loc.startOffset, end + 1);
+  /** From `start` to the furthest end of `a`, `b`, `c` (ignoring missing ones), at least `start`. */
+  from(start: number, a?: Span, b?: Span, c?: Span): Span {
+    let end = start;
+    if (a !== undefined && a.end > end) end = a.end;
+    if (b !== undefined && b.end > end) end = b.end;
+    if (c !== undefined && c.end > end) end = c.end;
+    return this.of(start, end);
   }
 
   /** From the start of `a` to the end of `b`. */

@@ -3,31 +3,31 @@
  * incomplete by error recovery: a node missing a required child is skipped (the syntax error that
  * broke it has been reported already), containers keep whatever parsed.
  *
- * Spans: a statement's span excludes its label (the label has its own); a Value atom's span includes
- * parentheses around its value (`basic(64)`: the atom is `(64)`, its value the Number `64`).
+ * Spans come from tokens (the parser tracks no node locations, for speed): a construct runs from its
+ * first token to the end of its last part. A statement's span excludes its label (the label has its
+ * own); a Value atom's span includes parentheses around its value (`basic(64)`: the atom is `(64)`,
+ * its value the Number `64`).
  */
 import type { CstNode, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
-import type { Diagnostic, Result } from '../compiler/diagnostics/diagnostic.js';
+import type { Diagnostic, Result, Span } from '../compiler/diagnostics/diagnostic.js';
 import type {
   Atom,
-  BlockDecl,
   BlockParam,
   Branch,
   BudgetLimit,
   Decl,
   FileAst,
+  GroupStmt,
   Ident,
-  ImportDecl,
   LetBinding,
-  ModelDecl,
   ParamType,
   SimpleStmt,
   Stmt,
   Target,
 } from './ast.js';
-import { ExprBuilder } from './cst-expr.js';
-import { count, node, nodes, token, tokens, Spans } from './cst-helpers.js';
+import { ExprBuilder, exprStart } from './cst-expr.js';
+import { count, isReal, node, nodes, token, tokens, Spans } from './cst-helpers.js';
 import * as T from './tokens.js';
 
 export function cstToAst(cst: CstNode | undefined, text: string, file: string): Result<FileAst> {
@@ -40,6 +40,21 @@ export function cstToAst(cst: CstNode | undefined, text: string, file: string): 
 /** Adds `label` only when present, so nodes without one have no `label` key at all. */
 function labelled<S extends object>(stmt: S, label: Ident | undefined): S & { label?: Ident } {
   return label === undefined ? stmt : { ...stmt, label };
+}
+
+/** Keep the defined results of `f` over `xs`. */
+function keep<A, B>(xs: readonly A[], f: (x: A) => B | undefined): B[] {
+  const out: B[] = [];
+  for (const x of xs) {
+    const y = f(x);
+    if (y !== undefined) out.push(y);
+  }
+  return out;
+}
+
+interface Body {
+  readonly stmts: Stmt[];
+  readonly span: Span;
 }
 
 class AstBuilder {
@@ -56,209 +71,184 @@ class AstBuilder {
   }
 
   decls(file: CstNode): Decl[] {
-    const out: Decl[] = [];
-    for (const d of nodes(file, 'decl')) {
+    return keep(nodes(file, 'decl'), (d): Decl | undefined => {
       const imp = node(d, 'importDecl');
+      if (imp) return this.importDecl(imp);
       const model = node(d, 'modelDecl');
+      if (model) return this.modelDecl(model);
       const block = node(d, 'blockDecl');
-      const decl = imp
-        ? this.importDecl(imp)
-        : model
-          ? this.modelDecl(model)
-          : block
-            ? this.blockDecl(block)
-            : undefined;
-      if (decl) out.push(decl);
-    }
-    return out;
+      return block && this.blockDecl(block);
+    });
   }
 
-  private importDecl(n: CstNode): ImportDecl | undefined {
-    const span = this.spans.node(n);
+  private importDecl(n: CstNode): Decl | undefined {
+    const kw = token(n, 'Kw_import');
     const name = token(n, 'Identifier');
     const path = token(n, 'StringLit');
-    if (!span) return undefined;
+    const what = name ?? path;
+    if (!kw || !what) return undefined;
+    const span = this.spans.from(kw.startOffset, this.spans.token(what));
     if (name) return { kind: 'Import', target: { kind: 'Stdlib', name: name.image }, span };
-    if (path) {
-      const value = T.stringValue(path.image, path.tokenType === T.StringLiteral);
-      return { kind: 'Import', target: { kind: 'Path', path: value }, span };
-    }
-    return undefined;
+    const value = T.stringValue(what.image, what.tokenType === T.StringLiteral);
+    return { kind: 'Import', target: { kind: 'Path', path: value }, span };
   }
 
-  private modelDecl(n: CstNode): ModelDecl | undefined {
+  private modelDecl(n: CstNode): Decl | undefined {
+    const kw = token(n, 'Kw_model');
     const name = token(n, 'name');
-    const span = this.spans.node(n);
-    if (!name || !span) return undefined;
+    if (!kw || !name) return undefined;
     const base = token(n, 'base');
-    const model: ModelDecl = {
-      kind: 'Model',
-      name: this.spans.ident(name),
-      body: this.body(node(n, 'braceBody')),
-      span,
-    };
+    const body = this.body(node(n, 'braceBody'));
+    const span = this.spans.from(kw.startOffset, this.spans.token(name), body?.span);
+    const model = { kind: 'Model' as const, name: this.spans.ident(name), body: body?.stmts ?? [], span };
     return base ? { ...model, base: this.spans.ident(base) } : model;
   }
 
-  private blockDecl(n: CstNode): BlockDecl | undefined {
+  private blockDecl(n: CstNode): Decl | undefined {
+    const kw = token(n, 'Kw_block');
     const name = token(n, 'name');
-    const span = this.spans.node(n);
-    if (!name || !span) return undefined;
-    const params: BlockParam[] = [];
-    for (const p of nodes(n, 'param')) {
-      const param = this.param(p);
-      if (param) params.push(param);
-    }
+    if (!kw || !name) return undefined;
+    const params = keep(nodes(n, 'param'), (p) => this.param(p));
     const body = this.body(node(n, 'braceBody'));
-    return { kind: 'Block', name: this.spans.ident(name), params, body, span };
+    const span = this.spans.from(kw.startOffset, this.spans.token(name), body?.span);
+    return { kind: 'Block', name: this.spans.ident(name), params, body: body?.stmts ?? [], span };
   }
 
   private param(n: CstNode): BlockParam | undefined {
     const name = token(n, 'Identifier');
     const type = token(n, 'ParamType');
-    const span = this.spans.node(n);
-    if (!name || !type || !span) return undefined;
-    const param: BlockParam = {
-      name: this.spans.ident(name),
-      type: type.image as ParamType,
-      typeSpan: this.spans.token(type),
-      span,
-    };
-    if (count(n, 'Equals') === 0) return param;
+    if (!name || !type) return undefined;
+    const typeSpan = this.spans.token(type);
+    const param = { name: this.spans.ident(name), type: type.image as ParamType, typeSpan };
+    if (count(n, 'Equals') === 0) return { ...param, span: this.spans.from(name.startOffset, typeSpan) };
     const value = this.exprs.expr(node(n, 'expr'));
-    return value ? { ...param, default: value } : undefined;
+    return value && { ...param, default: value, span: this.spans.from(name.startOffset, value.span) };
   }
 
   // ------------------------------------------------------------ statements
 
-  private body(n: CstNode | undefined): Stmt[] {
-    if (n === undefined) return [];
-    const out: Stmt[] = [];
-    for (const s of nodes(n, 'stmt')) {
-      const stmt = this.stmt(s);
-      if (stmt) out.push(stmt);
-    }
-    return out;
+  /** `{ stmts }`; without its `}` (recovery) it ends with its last statement. */
+  private body(n: CstNode | undefined): Body | undefined {
+    const open = n && token(n, 'LBrace');
+    if (!n || !open) return undefined;
+    const stmts = keep(nodes(n, 'stmt'), (s) => this.stmt(s));
+    const close = token(n, 'RBrace');
+    const last = close ? this.spans.token(close) : stmts[stmts.length - 1]?.span;
+    return { stmts, span: this.spans.from(open.startOffset, this.spans.token(open), last) };
+  }
+
+  private group(n: CstNode | undefined): GroupStmt | undefined {
+    const body = this.body(n);
+    return body && { kind: 'Group', body: body.stmts, span: body.span };
   }
 
   private stmt(n: CstNode): Stmt | undefined {
     const labelTok = token(n, 'label');
     if (labelTok === undefined && count(n, 'label') > 0) return undefined;
     const label = labelTok && this.spans.ident(labelTok);
+    if (count(n, 'head') > 0) return this.simple(n, label);
     let inner: CstNode | undefined;
-    if ((inner = node(n, 'simpleStmt'))) return this.simple(inner, label);
     if ((inner = node(n, 'group'))) {
-      const span = this.spans.node(inner);
-      return span && labelled({ kind: 'Group' as const, body: this.body(inner), span }, label);
+      const group = this.group(inner);
+      return group && labelled(group, label);
     }
     if ((inner = node(n, 'repeatStmt'))) return this.repeat(inner, label);
     if ((inner = node(n, 'residualStmt'))) return this.residual(inner, label);
     if ((inner = node(n, 'mergeStmt'))) return this.merge(inner, label);
-    for (const key of ['letStmt', 'freezeStmt', 'replaceStmt', 'appendStmt', 'budgetStmt']) {
-      const k = node(n, key);
-      if (k) return this.unlabelled(key, k);
+    if ((inner = node(n, 'letStmt'))) return this.let(inner);
+    if ((inner = node(n, 'freezeStmt'))) return this.freeze(inner);
+    if ((inner = node(n, 'replaceStmt'))) return this.replace(inner);
+    if ((inner = node(n, 'appendStmt'))) {
+      const kw = token(inner, 'Kw_append');
+      const body = this.body(node(inner, 'braceBody'));
+      if (!kw) return undefined;
+      return { kind: 'Append', body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, body?.span) };
     }
-    const train = node(n, 'trainStmt');
-    return train && this.train(train);
+    if ((inner = node(n, 'budgetStmt'))) return this.budget(inner);
+    inner = node(n, 'trainStmt');
+    return inner && this.train(inner);
   }
 
-  private unlabelled(key: string, n: CstNode): Stmt | undefined {
-    const span = this.spans.node(n);
-    if (!span) return undefined;
-    switch (key) {
-      case 'letStmt': {
-        const bindings = this.bindings(n);
-        return bindings.length > 0 ? { kind: 'Let', bindings, span } : undefined;
-      }
-      case 'freezeStmt': {
-        const kw = token(n, 'FreezeKw');
-        const targets = nodes(n, 'target')
-          .map((t) => this.target(t))
-          .filter((t): t is Target => t !== undefined);
-        if (!kw || targets.length === 0) return undefined;
-        return { kind: 'Freeze', freeze: kw.tokenType === T.Freeze, targets, span };
-      }
-      case 'replaceStmt': {
-        const target = this.target(node(n, 'target'));
-        return target && { kind: 'Replace', target, body: this.body(node(n, 'braceBody')), span };
-      }
-      case 'appendStmt':
-        return { kind: 'Append', body: this.body(node(n, 'braceBody')), span };
-      case 'budgetStmt': {
-        const limits = nodes(n, 'limit')
-          .map((l) => this.limit(l))
-          .filter((l): l is BudgetLimit => l !== undefined);
-        return limits.length > 0 ? { kind: 'Budget', limits, span } : undefined;
-      }
-      default:
-        return undefined;
-    }
-  }
-
+  /** The simple statement inline in a `stmt` node: head, atoms, `with` bindings. */
   private simple(n: CstNode, label?: Ident): SimpleStmt | undefined {
-    const head = token(n, 'head');
-    const span = this.spans.node(n);
-    if (!head || !span) return undefined;
-    const stmt: SimpleStmt = {
-      kind: 'Simple',
-      head: this.spans.ident(head),
-      atoms: this.atoms(n),
-      with: this.bindings(n),
-      span,
-    };
-    return labelled(stmt, label);
+    const headTok = token(n, 'head');
+    if (!headTok) return undefined;
+    const head = this.spans.ident(headTok);
+    const atoms = this.atoms(n);
+    const bindingNodes = n.children['binding'] as CstNode[] | undefined;
+    const bindings = bindingNodes ? keep(bindingNodes, (b) => this.binding(b)) : [];
+    const span = this.spans.from(head.span.start, head.span, atoms[atoms.length - 1]?.span, bindings[bindings.length - 1]?.span);
+    return labelled({ kind: 'Simple' as const, head, atoms, with: bindings, span }, label);
   }
 
+  /**
+   * The atoms inline in a `stmt` or `binding` node (see parser.ts `atoms`): `/`, `name`, `=` and
+   * one-token values under `atomTok`, the other values under `atomValue`; merged by position.
+   */
   private atoms(n: CstNode): Atom[] {
+    const values = (n.children['atomValue'] ?? []) as CstNode[];
+    const toks = (n.children['atomTok'] ?? []) as IToken[];
     const out: Atom[] = [];
-    for (const a of nodes(n, 'atom')) {
-      const atom = this.atom(a);
-      if (atom) out.push(atom);
+    let v = 0;
+    let stride: IToken | undefined;
+    let name: IToken | undefined;
+    for (let t = 0; t <= toks.length; t++) {
+      const tok = toks[t];
+      // First the values that come before this token.
+      for (; v < values.length && (tok === undefined || exprStart(values[v]) < tok.startOffset); v++) {
+        const atom = this.valueAtom(values[v], stride, name);
+        if (atom) out.push(atom);
+        stride = name = undefined;
+      }
+      if (tok === undefined || !isReal(tok)) continue;
+      if (tok.tokenType === T.StrideSlash) stride = tok;
+      else if (tok.tokenType === T.Equals) continue;
+      else if (tok.tokenType === T.Identifier && toks[t + 1]?.tokenType === T.Equals) name = tok;
+      else {
+        const value = this.exprs.literal(tok);
+        if (value) out.push({ kind: 'Value', value, span: value.span });
+        stride = name = undefined;
+      }
     }
     return out;
   }
 
-  private atom(n: CstNode): Atom | undefined {
-    const span = this.spans.node(n);
-    if (!span) return undefined;
-    if (count(n, 'StrideSlash') > 0) {
-      const value = this.exprs.unary(node(n, 'unary'));
-      return value && { kind: 'Stride', value, span };
+  /** `/value` (after a stride slash), `name = value` (after a name), or a plain value. */
+  private valueAtom(node: CstNode, stride?: IToken, name?: IToken): Atom | undefined {
+    if (node.name === 'unary') {
+      const ext = this.exprs.unaryExt(node);
+      return ext && stride && { kind: 'Stride', value: ext.e, span: this.spans.of(stride.startOffset, ext.end) };
     }
-    const value = this.exprs.expr(node(n, 'expr'));
-    if (!value) return undefined;
-    if (count(n, 'name') === 0) return { kind: 'Value', value, span };
-    const name = token(n, 'name');
-    return name && { kind: 'Named', name: this.spans.ident(name), value, span };
-  }
-
-  private bindings(n: CstNode): LetBinding[] {
-    const out: LetBinding[] = [];
-    for (const b of nodes(n, 'binding')) {
-      const binding = this.binding(b);
-      if (binding) out.push(binding);
+    const ext = this.exprs.exprExt(node);
+    if (!ext) return undefined;
+    if (name) {
+      return { kind: 'Named', name: this.spans.ident(name), value: ext.e, span: this.spans.of(name.startOffset, ext.end) };
     }
-    return out;
+    const value = ext.e;
+    const span = value.span.start === ext.start && value.span.end === ext.end ? value.span : this.spans.of(ext.start, ext.end);
+    return { kind: 'Value', value, span };
   }
 
   /** `X = conv 64 3x3` / `R = relu` → a Simple headed by the name; `c2 = c * 2` → an Expr. */
   private binding(n: CstNode): LetBinding | undefined {
     const nameTok = token(n, 'Identifier');
-    const span = this.spans.node(n);
-    if (!nameTok || !span) return undefined;
+    if (!nameTok) return undefined;
     const name = this.spans.ident(nameTok);
-    const group = node(n, 'group');
-    if (group) {
-      const groupSpan = this.spans.node(group);
-      return groupSpan && { name, value: { kind: 'Group', body: this.body(group), span: groupSpan }, span };
+    const groupNode = node(n, 'group');
+    if (groupNode) {
+      const group = this.group(groupNode);
+      return group && { name, value: group, span: this.spans.from(name.span.start, group.span) };
     }
-    const value = this.exprs.expr(node(n, 'expr'));
-    if (!value) return undefined;
+    const valueNode = node(n, 'value');
+    const ext = valueNode && this.exprs.exprExt(valueNode);
+    if (!ext) return undefined;
+    const value = ext.e;
     const atoms = this.atoms(n);
-    const end = atoms.length > 0 ? atoms[atoms.length - 1].span : value.span;
+    const end = atoms.length > 0 ? atoms[atoms.length - 1].span : this.spans.of(ext.start, ext.end);
+    const span = this.spans.from(name.span.start, end);
     if (value.kind === 'Name') {
       const head: Ident = { kind: 'Ident', name: value.name, span: value.span };
-      const simple: SimpleStmt = { kind: 'Simple', head, atoms, with: [], span: this.spans.join(value.span, end) };
+      const simple: SimpleStmt = { kind: 'Simple', head, atoms, with: [], span: this.spans.from(ext.start, end) };
       return { name, value: simple, span };
     }
     if (atoms.length > 0) {
@@ -273,52 +263,44 @@ class AstBuilder {
   }
 
   private repeat(n: CstNode, label?: Ident): Stmt | undefined {
+    const kw = token(n, 'Kw_repeat');
     const countExpr = this.exprs.expr(node(n, 'expr'));
-    const span = this.spans.node(n);
-    if (!countExpr || !span) return undefined;
     const indexTok = token(n, 'Identifier');
-    if (count(n, 'Kw_as') > 0 && !indexTok) return undefined;
+    if (!kw || !countExpr || (count(n, 'Kw_as') > 0 && !indexTok)) return undefined;
     const body = this.body(node(n, 'braceBody'));
-    const stmt = { kind: 'Repeat' as const, count: countExpr, body, span };
-    return labelled(indexTok ? { ...stmt, index: this.spans.ident(indexTok) } : stmt, label);
+    const index = indexTok && this.spans.ident(indexTok);
+    const span = this.spans.from(kw.startOffset, countExpr.span, index?.span, body?.span);
+    const stmt = { kind: 'Repeat' as const, count: countExpr, body: body?.stmts ?? [], span };
+    return labelled(index ? { ...stmt, index } : stmt, label);
   }
 
   private residual(n: CstNode, label?: Ident): Stmt | undefined {
-    const span = this.spans.node(n);
-    if (!span) return undefined;
-    const stmt = { kind: 'Residual' as const, body: this.body(node(n, 'body')), span };
-    const kw = token(n, 'Kw_shortcut');
-    if (!kw) return labelled(stmt, label);
-    const scBody = node(n, 'shortcut');
-    const scEnd = scBody && this.spans.node(scBody);
-    const scSpan = this.spans.join(this.spans.token(kw), scEnd ?? this.spans.token(kw));
-    const shortcutBody = this.body(scBody);
-    if (count(n, 'Kw_when') === 0) {
-      return labelled({ ...stmt, shortcut: { body: shortcutBody, span: scSpan } }, label);
-    }
-    const when = this.exprs.expr(node(n, 'expr'));
-    if (!when) return undefined;
-    return labelled({ ...stmt, shortcut: { when, body: shortcutBody, span: scSpan } }, label);
+    const kw = token(n, 'Kw_residual');
+    if (!kw) return undefined;
+    const body = this.body(node(n, 'body'));
+    const stmt = { kind: 'Residual' as const, body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, body?.span) };
+    const scKw = token(n, 'Kw_shortcut');
+    if (!scKw) return labelled(stmt, label);
+    const when = count(n, 'Kw_when') > 0 ? this.exprs.expr(node(n, 'expr')) : undefined;
+    if (count(n, 'Kw_when') > 0 && !when) return undefined;
+    const scBody = this.body(node(n, 'shortcut'));
+    const scSpan = this.spans.from(scKw.startOffset, this.spans.token(scKw), when?.span, scBody?.span);
+    const shortcut = { ...(when ? { when } : {}), body: scBody?.stmts ?? [], span: scSpan };
+    return labelled({ ...stmt, shortcut, span: this.spans.from(kw.startOffset, scSpan) }, label);
   }
 
   private merge(n: CstNode, label?: Ident): Stmt | undefined {
     const opTok = token(n, 'MergeOp');
-    const span = this.spans.node(n);
-    if (!opTok || !span) return undefined;
-    const branches: Branch[] = [];
-    for (const b of nodes(n, 'branch')) {
+    if (!opTok) return undefined;
+    const op = opTok.image as 'concat' | 'add' | 'multiply';
+    const branches = keep(nodes(n, 'branch'), (b): Branch | undefined => {
       const kw = token(b, 'Kw_branch');
       const branchLabel = token(b, 'label');
-      if (!kw || (count(b, 'label') > 0 && !branchLabel)) continue;
-      const bodyNode = node(b, 'braceBody');
-      const end = (bodyNode && this.spans.node(bodyNode)) ?? this.spans.token(kw);
-      const branch: Branch = {
-        body: this.body(bodyNode),
-        span: this.spans.join(this.spans.token(kw), end),
-      };
-      branches.push(branchLabel ? { ...branch, label: this.spans.ident(branchLabel) } : branch);
-    }
-    const op = opTok.image as 'concat' | 'add' | 'multiply';
+      if (!kw || (count(b, 'label') > 0 && !branchLabel)) return undefined;
+      const body = this.body(node(b, 'braceBody'));
+      const branch = { body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, this.spans.token(kw), body?.span) };
+      return branchLabel ? { ...branch, label: this.spans.ident(branchLabel) } : branch;
+    });
     for (const m of nodes(n, 'misplaced')) {
       const stmtSpan = this.stmt(m)?.span;
       if (!stmtSpan) continue;
@@ -329,57 +311,75 @@ class AstBuilder {
         }),
       );
     }
-    return labelled(
-      { kind: 'Merge' as const, op, opSpan: this.spans.token(opTok), branches, span },
-      label,
-    );
+    const close = token(n, 'RBrace');
+    const span = this.spans.from(opTok.startOffset, this.spans.token(opTok), close && this.spans.token(close), branches[branches.length - 1]?.span);
+    return labelled({ kind: 'Merge' as const, op, opSpan: this.spans.token(opTok), branches, span }, label);
+  }
+
+  private let(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'Kw_let');
+    const bindings = keep(nodes(n, 'binding'), (b) => this.binding(b));
+    if (!kw || bindings.length === 0) return undefined;
+    return { kind: 'Let', bindings, span: this.spans.from(kw.startOffset, bindings[bindings.length - 1].span) };
+  }
+
+  private freeze(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'FreezeKw');
+    const targets = keep(nodes(n, 'target'), (t) => this.target(t));
+    if (!kw || targets.length === 0) return undefined;
+    const span = this.spans.from(kw.startOffset, targets[targets.length - 1].span);
+    return { kind: 'Freeze', freeze: kw.tokenType === T.Freeze, targets, span };
   }
 
   private target(n: CstNode | undefined): Target | undefined {
-    if (n === undefined) return undefined;
-    const parts: IToken[] = tokens(n, 'TargetPart');
+    const parts: IToken[] = n ? tokens(n, 'TargetPart') : [];
     if (parts.length === 0) return undefined;
     const span = this.spans.join(this.spans.token(parts[0]), this.spans.token(parts[parts.length - 1]));
     return { raw: this.text.slice(span.start, span.end), span };
   }
 
-  private limit(n: CstNode): BudgetLimit | undefined {
-    const metric = token(n, 'Identifier');
-    const op = token(n, 'LimitOp');
-    const value = this.exprs.expr(node(n, 'expr'));
-    const span = this.spans.node(n);
-    if (!metric || !op || !value || !span) return undefined;
-    return { metric: this.spans.ident(metric), op: op.image as '<=' | '<', value, span };
+  private replace(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'Kw_replace');
+    const target = this.target(node(n, 'target'));
+    if (!kw || !target) return undefined;
+    const body = this.body(node(n, 'braceBody'));
+    const span = this.spans.from(kw.startOffset, target.span, body?.span);
+    return { kind: 'Replace', target, body: body?.stmts ?? [], span };
+  }
+
+  private budget(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'Kw_budget');
+    const limits = keep(nodes(n, 'limit'), (l): BudgetLimit | undefined => {
+      const metric = token(l, 'Identifier');
+      const op = token(l, 'LimitOp');
+      const value = this.exprs.expr(node(l, 'expr'));
+      if (!metric || !op || !value) return undefined;
+      const span = this.spans.from(metric.startOffset, value.span);
+      return { metric: this.spans.ident(metric), op: op.image as '<=' | '<', value, span };
+    });
+    if (!kw || limits.length === 0) return undefined;
+    return { kind: 'Budget', limits, span: this.spans.from(kw.startOffset, limits[limits.length - 1].span) };
   }
 
   /** `train { ... }` holds settings only: other statements are reported and dropped. */
   private train(n: CstNode): Stmt | undefined {
-    const span = this.spans.node(n);
-    if (!span) return undefined;
-    const body: SimpleStmt[] = [];
-    for (const s of this.body(node(n, 'braceBody'))) {
+    const kw = token(n, 'Kw_train');
+    if (!kw) return undefined;
+    const body = this.body(node(n, 'braceBody'));
+    const settings: SimpleStmt[] = [];
+    for (const s of body?.stmts ?? []) {
       if (s.kind === 'Simple') {
-        body.push(s);
+        settings.push(s);
         continue;
       }
+      const what = s.kind === 'Group' ? 'group `{ ... }`' : `\`${s.kind.toLowerCase()}\` statement`;
       this.diagnostics.push(
-        diag('CNN1001', `expected a setting like \`lr 0.1\` in \`train\`, found a ${describeStmt(s)}`, {
+        diag('CNN1001', `expected a setting like \`lr 0.1\` in \`train\`, found a ${what}`, {
           span: s.span,
           help: '`train { ... }` holds settings only, one per line: `optimizer sgd`, `lr 0.1`',
         }),
       );
     }
-    return { kind: 'Train', body, span };
-  }
-}
-
-function describeStmt(s: Stmt): string {
-  switch (s.kind) {
-    case 'Simple':
-      return 'setting';
-    case 'Group':
-      return 'group `{ ... }`';
-    default:
-      return `\`${s.kind.toLowerCase()}\` statement`;
+    return { kind: 'Train', body: settings, span: this.spans.from(kw.startOffset, body?.span) };
   }
 }

@@ -2,7 +2,7 @@
  * The grammar's public surface: `parseFile` (text → AST + syntax diagnostics) and the AST types.
  * Syntax only; names, shapes and everything else are the compiler's business.
  */
-import type { IToken } from 'chevrotain';
+import type { CstNode, IToken } from 'chevrotain';
 import { diag, sortDiagnostics } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Result } from '../compiler/diagnostics/diagnostic.js';
 import type { FileAst } from './ast.js';
@@ -23,11 +23,7 @@ export function parseFile(text: string, file: string): Result<FileAst> {
     const lexed = lex(text, file);
     const parsed = withSyntaxContext(text, lexed.tokens, () => parseTokens(lexed.tokens));
     const ast = cstToAst(parsed.cst, text, file);
-    const declStarts: number[] = [];
-    for (const d of parsed.cst?.children['decl'] ?? []) {
-      const start = 'location' in d ? d.location?.startOffset : undefined;
-      if (start !== undefined && Number.isFinite(start)) declStarts.push(start);
-    }
+    const declStarts = declarationStarts(parsed.cst);
     const syntax = syntaxDiagnostics({
       file,
       text,
@@ -50,4 +46,18 @@ export function parseFile(text: string, file: string): Result<FileAst> {
       ],
     };
   }
+}
+
+/** Where each parsed declaration starts (its keyword), to tell runs of top-level junk apart. */
+function declarationStarts(cst: CstNode | undefined): number[] {
+  const starts: number[] = [];
+  for (const d of cst?.children['decl'] ?? []) {
+    if (!('children' in d)) continue;
+    for (const inner of Object.values(d.children)) {
+      const decl = inner[0];
+      const kw = decl && 'children' in decl ? Object.values(decl.children)[0]?.[0] : undefined;
+      if (kw && 'image' in kw && Number.isFinite(kw.startOffset)) starts.push(kw.startOffset);
+    }
+  }
+  return starts;
 }

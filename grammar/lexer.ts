@@ -7,7 +7,8 @@
  * - collapses runs of newlines into one (blank and comment-only lines vanish) and drops leading ones;
  * - drops newlines inside parentheses (a `{` or `}` closes any parentheses left open, so one missing
  *   `)` cannot swallow the line structure of the rest of the file);
- * - stops at MAX_NESTING levels of `(`/`{`, so that absurd inputs cannot overflow the stack.
+ * - stops at MAX_NESTING levels of `(`, `{` and `if` (closed by `)`, `}`, `else`), so that absurd
+ *   inputs cannot overflow the parser's stack.
  */
 import { Lexer } from 'chevrotain';
 import type { ILexingError, IToken } from 'chevrotain';
@@ -20,7 +21,7 @@ const lexer = new Lexer([...T.ALL_TOKENS], {
   ensureOptimizations: true,
 });
 
-/** Deeper nesting of `(` and `{` is reported (CNN1001) and the rest of the file is not parsed. */
+/** Deeper nesting is reported (CNN1001) and the rest of the file is not parsed. */
 export const MAX_NESTING = 100;
 
 export interface LexResult {
@@ -52,26 +53,24 @@ export function lex(text: string, file: string): LexResult {
   let parenDepth = 0;
   let nesting = 0;
   for (const t of raw.tokens) {
-    // 'onlyOffset' tracking leaves endOffset unset; the parser's node locations need it.
-    t.endOffset = t.startOffset + t.image.length - 1;
     const type = t.tokenType;
     if (type === T.Newline) {
       if (parenDepth > 0 || tokens.length === 0) continue;
       if (tokens[tokens.length - 1].tokenType === T.Newline) continue;
-    } else if (type === T.LParen || type === T.LBrace) {
-      parenDepth = type === T.LParen ? parenDepth + 1 : 0;
+    } else if (type === T.LParen || type === T.LBrace || type === T.If) {
+      if (type !== T.If) parenDepth = type === T.LParen ? parenDepth + 1 : 0;
       if (++nesting > MAX_NESTING) {
         cutoff = Math.min(cutoff ?? Infinity, t.startOffset);
         diagnostics.push(
-          diag('CNN1001', `nesting is deeper than ${MAX_NESTING} levels of \`(\` and \`{\``, {
+          diag('CNN1001', `nesting is deeper than ${MAX_NESTING} levels of \`(\`, \`{\` and \`if\``, {
             span: span(t.startOffset, t.startOffset + 1),
             notes: ['the rest of the file is not parsed'],
           }),
         );
         break;
       }
-    } else if (type === T.RParen || type === T.RBrace) {
-      parenDepth = type === T.RParen ? Math.max(0, parenDepth - 1) : 0;
+    } else if (type === T.RParen || type === T.RBrace || type === T.Else) {
+      if (type !== T.Else) parenDepth = type === T.RParen ? Math.max(0, parenDepth - 1) : 0;
       nesting = Math.max(0, nesting - 1);
     } else if (type === T.BadNumber) {
       diagnostics.push(malformedNumber(t, span));
@@ -88,7 +87,7 @@ export function lex(text: string, file: string): LexResult {
   return { tokens, diagnostics, cutoff };
 }
 
-/** Exclusive end offset of a lexed token. */
+/** Exclusive end offset of a lexed token ('onlyOffset' tracking leaves `endOffset` unset). */
 export function tokenEnd(t: IToken): number {
   return t.startOffset + t.image.length;
 }

@@ -1,57 +1,92 @@
 /**
  * Tokens → CST. The grammar of docs/language.md, one chevrotain rule per production (camelCase class
- * fields), one parser instance built once at module load, error recovery on.
+ * fields; expressions in parser-expr.ts), one parser instance built once at module load, error
+ * recovery on.
  *
- * Differences in shape (not in the language accepted) from the EBNF, all for recovery or speed:
+ * Differences in shape (not in the language accepted) from the EBNF, for recovery or speed:
  * - `"{" body "}"` is one rule, `braceBody`, so that chevrotain can resynchronise inside a block
  *   (skip the bad tokens, continue with the next statement) instead of giving up on the block;
  * - its body is `{ sep | stmt }`; the separator required between two statements is checked by the
- *   parser itself (`missingSeparators`) so one forgotten newline costs one error, not the block;
- * - `unary` and `not` loop instead of recursing; freeze targets are runs of adjacent tokens.
- * Newlines inside parentheses never reach the parser (see lexer.ts).
+ *   parser itself (`missingSeparators`), so one forgotten newline costs one error, not the block;
+ * - a simple statement and its atoms have no CST node of their own: they are inline in `stmt`
+ *   (and `binding`), labelled, and cst-to-ast puts them back in source order;
+ * - `merge` also accepts statements, so that `concat { conv 3 }` gets a precise error;
+ * - freeze targets are runs of adjacent tokens (`stage2.0.conv1`, not `stage2 0`).
+ * Newlines inside parentheses never reach the parser (see lexer.ts). Alternatives and closures on hot
+ * paths are built once (fields) rather than on every call.
  */
-import { CstParser, tokenMatcher } from 'chevrotain';
-import type { CstNode, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { tokenMatcher } from 'chevrotain';
+import type { CstNode, IOrAlt, IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { ExprParser } from './parser-expr.js';
 import * as T from './tokens.js';
-import { messageProvider } from './syntax-diagnostics.js';
+import { messageProvider, tooManyErrors } from './syntax-diagnostics.js';
 
 /** Two statements with no separator between them (`conv 3 { relu }`): the second one's first token. */
 export interface MissingSeparator {
   readonly token: IToken;
 }
 
-class CnnParser extends CstParser {
+const notTooManyErrors = (): boolean => !tooManyErrors();
+
+const NAME = { LABEL: 'name' };
+const BASE = { LABEL: 'base' };
+const LABEL = { LABEL: 'label' };
+const HEAD = { LABEL: 'head' };
+const GROUP = { LABEL: 'group' };
+const BODY = { LABEL: 'body' };
+const SHORTCUT = { LABEL: 'shortcut' };
+const VALUE = { LABEL: 'value' };
+const MISPLACED = { LABEL: 'misplaced' };
+/** Atoms inline: their tokens (`/`, `name`, `=`) under `atomTok`, their values under `atomValue`. */
+const ATOM_TOK = { LABEL: 'atomTok' };
+const ATOM_VALUE = { LABEL: 'atomValue' };
+
+class CnnParser extends ExprParser {
   missingSeparators: MissingSeparator[] = [];
+  /** The last token of the statement just parsed in the innermost body, until a separator. */
+  private lastStmtEnd: IToken | undefined;
 
   constructor() {
     super([...T.ALL_TOKENS], {
       recoveryEnabled: true,
       maxLookahead: 3,
-      nodeLocationTracking: 'onlyOffset',
+      // No node locations: cst-to-ast takes spans from tokens, and the CST stays small.
+      nodeLocationTracking: 'none',
       errorMessageProvider: messageProvider,
     });
     this.performSelfAnalysis();
   }
 
-  /** Is the token after the next one adjacent to the previous one (no space between)? */
+  /** Does the next token touch the previous one (no space between)? */
   private nextIsAdjacent(): boolean {
     const prev = this.LA(0);
-    const next = this.LA(1);
-    return prev.endOffset !== undefined && next.startOffset === prev.endOffset + 1;
+    return this.LA(1).startOffset === prev.startOffset + prev.image.length;
   }
 
   private isAt(k: number, type: TokenType): boolean {
     return tokenMatcher(this.LA(k), type);
   }
 
+  /** `, IDENT =` continues a binding list; `, relu` is the next statement. */
+  private readonly moreBindings = {
+    GATE: (): boolean => this.isAt(2, T.Identifier) && this.isAt(3, T.Equals),
+    DEF: (): void => {
+      this.CONSUME(T.Comma);
+      this.SUBRULE2(this.binding);
+    },
+  };
+
   // ------------------------------------------------------------ declarations
 
   file = this.RULE('file', () => {
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => { this.CONSUME(T.Sep); } }, // prettier-ignore
-        { ALT: () => { this.SUBRULE(this.decl); } }, // prettier-ignore
-      ]);
+    this.MANY({
+      GATE: notTooManyErrors,
+      DEF: () => {
+        this.OR([
+          { ALT: () => { this.CONSUME(T.Sep); } }, // prettier-ignore
+          { ALT: () => { this.SUBRULE(this.decl); } }, // prettier-ignore
+        ]);
+      },
     });
   });
 
@@ -73,23 +108,26 @@ class CnnParser extends CstParser {
 
   modelDecl = this.RULE('modelDecl', () => {
     this.CONSUME(T.Model);
-    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.CONSUME(T.Identifier, NAME);
     this.OPTION(() => {
       this.CONSUME(T.Equals);
-      this.CONSUME2(T.Identifier, { LABEL: 'base' });
+      this.CONSUME2(T.Identifier, BASE);
     });
     this.SUBRULE(this.braceBody);
   });
 
   blockDecl = this.RULE('blockDecl', () => {
     this.CONSUME(T.Block);
-    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.CONSUME(T.Identifier, NAME);
     this.CONSUME(T.LParen);
     this.OPTION(() => {
       this.SUBRULE(this.param);
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        this.SUBRULE2(this.param);
+      this.MANY({
+        GATE: notTooManyErrors,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.param);
+        },
       });
     });
     this.CONSUME(T.RParen);
@@ -110,95 +148,126 @@ class CnnParser extends CstParser {
 
   braceBody = this.RULE('braceBody', () => {
     this.CONSUME(T.LBrace);
-    let lastStmtEnd: IToken | undefined;
-    this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Sep);
-            lastStmtEnd = undefined;
-          },
-        },
-        {
-          ALT: () => {
-            this.ACTION(() => {
-              // Only when nothing was skipped in between: a skip has its own error already.
-              if (lastStmtEnd !== undefined && lastStmtEnd === this.LA(0)) {
-                this.missingSeparators.push({ token: this.LA(1) });
-              }
-            });
-            this.SUBRULE(this.stmt);
-            this.ACTION(() => {
-              lastStmtEnd = this.LA(0);
-            });
-          },
-        },
-      ]);
-    });
+    this.lastStmtEnd = undefined;
+    this.MANY(this.bodyLoop);
     this.CONSUME(T.RBrace);
   });
 
+  private readonly bodyItems: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(T.Sep);
+        this.lastStmtEnd = undefined;
+      },
+    },
+    {
+      ALT: () => {
+        // Only when nothing was skipped in between: a skip has its own error already.
+        if (!this.RECORDING_PHASE && this.lastStmtEnd !== undefined && this.lastStmtEnd === this.LA(0)) {
+          this.missingSeparators.push({ token: this.LA(1) });
+        }
+        this.SUBRULE(this.stmt);
+        if (!this.RECORDING_PHASE) this.lastStmtEnd = this.LA(0);
+      },
+    },
+  ];
+  private readonly bodyLoop = {
+    GATE: notTooManyErrors,
+    DEF: (): void => {
+      this.OR(this.bodyItems);
+    },
+  };
+
+  /** A statement; a simple statement's head, atoms and `with` list are inline (no node of their own). */
   stmt = this.RULE('stmt', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.OPTION(() => {
-            this.CONSUME(T.Identifier, { LABEL: 'label' });
-            this.CONSUME(T.Colon);
-          });
-          this.OR2([
-            { ALT: () => this.SUBRULE(this.simpleStmt) },
-            { ALT: () => this.SUBRULE(this.braceBody, { LABEL: 'group' }) },
-            { ALT: () => this.SUBRULE(this.repeatStmt) },
-            { ALT: () => this.SUBRULE(this.residualStmt) },
-            { ALT: () => this.SUBRULE(this.mergeStmt) },
-          ]);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.letStmt) },
-      { ALT: () => this.SUBRULE(this.freezeStmt) },
-      { ALT: () => this.SUBRULE(this.replaceStmt) },
-      { ALT: () => this.SUBRULE(this.appendStmt) },
-      { ALT: () => this.SUBRULE(this.budgetStmt) },
-      { ALT: () => this.SUBRULE(this.trainStmt) },
-    ]);
+    this.OR(this.stmtAlts);
   });
 
-  simpleStmt = this.RULE('simpleStmt', () => {
-    this.CONSUME(T.Identifier, { LABEL: 'head' });
-    this.MANY(() => this.SUBRULE(this.atom));
-    this.OPTION(() => {
-      this.CONSUME(T.With);
-      this.SUBRULE(this.binding);
-      this.MANY2({
-        // `, X = ...` continues the list; `, relu` is the next statement.
-        GATE: () => this.isAt(2, T.Identifier) && this.isAt(3, T.Equals),
-        DEF: () => {
-          this.CONSUME(T.Comma);
-          this.SUBRULE2(this.binding);
-        },
-      });
-    });
-  });
+  private readonly labelDef = (): void => {
+    this.CONSUME(T.Identifier, LABEL);
+    this.CONSUME(T.Colon);
+  };
+  private readonly labelledAlts: IOrAlt<unknown>[] = [
+    { ALT: () => this.simpleStmt() },
+    { ALT: () => this.SUBRULE(this.braceBody, GROUP) },
+    { ALT: () => this.SUBRULE(this.repeatStmt) },
+    { ALT: () => this.SUBRULE(this.residualStmt) },
+    { ALT: () => this.SUBRULE(this.mergeStmt) },
+  ];
+  private readonly stmtAlts: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.OPTION(this.labelDef);
+        this.OR2(this.labelledAlts);
+      },
+    },
+    { ALT: () => this.SUBRULE(this.letStmt) },
+    { ALT: () => this.SUBRULE(this.freezeStmt) },
+    { ALT: () => this.SUBRULE(this.replaceStmt) },
+    { ALT: () => this.SUBRULE(this.appendStmt) },
+    { ALT: () => this.SUBRULE(this.budgetStmt) },
+    { ALT: () => this.SUBRULE(this.trainStmt) },
+  ];
 
-  atom = this.RULE('atom', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.StrideSlash);
-          this.SUBRULE(this.unary);
-        },
+  private simpleStmt(): void {
+    this.CONSUME2(T.Identifier, HEAD);
+    this.atoms();
+    this.OPTION2(this.withList);
+  }
+
+  private readonly withList = (): void => {
+    this.CONSUME(T.With);
+    this.SUBRULE(this.binding);
+    this.MANY(this.moreBindings);
+  };
+
+  /**
+   * `{ atom }` inline in the calling rule (`stmt` or `binding`): the tokens `/`, `name`, `=` and
+   * one-token values under `atomTok`, the `unary`/`expr` values under `atomValue`, each in source
+   * order; cst-to-ast merges the two. Uses DSL indices 7 to 9.
+   */
+  private atoms(): void {
+    this.MANY9(this.atom);
+  }
+
+  /** Would the token after the next one continue an expression (`3 * 2`, `a.b`, `name = 1`)? */
+  private continuesExpression(): boolean {
+    const next = this.LA(2);
+    return (
+      tokenMatcher(next, T.ArithOp) ||
+      tokenMatcher(next, T.CmpOp) ||
+      tokenMatcher(next, T.LogicOp) ||
+      next.tokenType === T.Dot ||
+      next.tokenType === T.Equals
+    );
+  }
+
+  private readonly atomAlts: IOrAlt<unknown>[] = [
+    {
+      // The common case (`64`, `3x3`, `same`): a lone token, stored without an `expr` node around
+      // it. The `expr` alternative below accepts the same input; this one is only cheaper.
+      GATE: () => !this.continuesExpression(),
+      ALT: () => this.CONSUME8(T.Literal, ATOM_TOK),
+      IGNORE_AMBIGUITIES: true,
+    },
+    {
+      ALT: () => {
+        this.CONSUME9(T.StrideSlash, ATOM_TOK);
+        this.SUBRULE7(this.unary, ATOM_VALUE);
       },
-      {
-        ALT: () => {
-          this.CONSUME(T.Identifier, { LABEL: 'name' });
-          this.CONSUME(T.Equals);
-          this.SUBRULE(this.expr);
-        },
+    },
+    {
+      ALT: () => {
+        this.CONSUME9(T.Identifier, ATOM_TOK);
+        this.CONSUME9(T.Equals, ATOM_TOK);
+        this.SUBRULE8(this.expr, ATOM_VALUE);
       },
-      { ALT: () => this.SUBRULE2(this.expr) },
-    ]);
-  });
+    },
+    { ALT: () => this.SUBRULE9(this.expr, ATOM_VALUE) },
+  ];
+  private readonly atom = (): void => {
+    this.OR9(this.atomAlts);
+  };
 
   repeatStmt = this.RULE('repeatStmt', () => {
     this.CONSUME(T.Repeat);
@@ -212,28 +281,35 @@ class CnnParser extends CstParser {
 
   residualStmt = this.RULE('residualStmt', () => {
     this.CONSUME(T.Residual);
-    this.SUBRULE(this.braceBody, { LABEL: 'body' });
-    this.OPTION(() => {
+    this.SUBRULE(this.braceBody, BODY);
+    this.OPTION({
+      // `}` NEWLINE `shortcut` continues the residual; `}` NEWLINE `relu` is the next statement.
+      GATE: () => this.isAt(1, T.Shortcut) || (this.isAt(1, T.Newline) && this.isAt(2, T.Shortcut)),
+      DEF: () => {
       this.OPTION2(() => this.CONSUME(T.Newline));
       this.CONSUME(T.Shortcut);
       this.OPTION3(() => {
         this.CONSUME(T.When);
         this.SUBRULE(this.expr);
       });
-      this.SUBRULE2(this.braceBody, { LABEL: 'shortcut' });
+      this.SUBRULE2(this.braceBody, SHORTCUT);
+      },
     });
   });
 
   mergeStmt = this.RULE('mergeStmt', () => {
     this.CONSUME(T.MergeOp);
     this.CONSUME(T.LBrace);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => { this.CONSUME(T.Sep); } }, // prettier-ignore
-        { ALT: () => { this.SUBRULE(this.branch); } }, // prettier-ignore
-        // `concat { conv 3 }`: parsed so that cst-to-ast can say "expected `branch`" and move on.
-        { ALT: () => { this.SUBRULE(this.stmt, { LABEL: 'misplaced' }); } }, // prettier-ignore
-      ]);
+    this.MANY({
+      GATE: notTooManyErrors,
+      DEF: () => {
+        this.OR([
+          { ALT: () => { this.CONSUME(T.Sep); } }, // prettier-ignore
+          { ALT: () => { this.SUBRULE(this.branch); } }, // prettier-ignore
+          // `concat { conv 3 }`: parsed so that cst-to-ast can say "expected `branch`" and move on.
+          { ALT: () => { this.SUBRULE(this.stmt, MISPLACED); } }, // prettier-ignore
+        ]);
+      },
     });
     this.CONSUME(T.RBrace);
   });
@@ -243,7 +319,7 @@ class CnnParser extends CstParser {
       // Only a real label: `concat { conv 3 }` is "expected `branch`", not "expected `:`".
       GATE: () => this.isAt(2, T.Colon),
       DEF: () => {
-        this.CONSUME(T.Identifier, { LABEL: 'label' });
+        this.CONSUME(T.Identifier, LABEL);
         this.CONSUME(T.Colon);
       },
     });
@@ -254,24 +330,18 @@ class CnnParser extends CstParser {
   letStmt = this.RULE('letStmt', () => {
     this.CONSUME(T.Let);
     this.SUBRULE(this.binding);
-    this.MANY({
-      GATE: () => this.isAt(2, T.Identifier) && this.isAt(3, T.Equals),
-      DEF: () => {
-        this.CONSUME(T.Comma);
-        this.SUBRULE2(this.binding);
-      },
-    });
+    this.MANY(this.moreBindings);
   });
 
   binding = this.RULE('binding', () => {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Equals);
     this.OR([
-      { ALT: () => this.SUBRULE(this.braceBody, { LABEL: 'group' }) },
+      { ALT: () => this.SUBRULE(this.braceBody, GROUP) },
       {
         ALT: () => {
-          this.SUBRULE(this.expr);
-          this.MANY(() => this.SUBRULE(this.atom));
+          this.SUBRULE(this.expr, VALUE);
+          this.atoms();
         },
       },
     ]);
@@ -323,112 +393,6 @@ class CnnParser extends CstParser {
   trainStmt = this.RULE('trainStmt', () => {
     this.CONSUME(T.Train);
     this.SUBRULE(this.braceBody);
-  });
-
-  // ------------------------------------------------------------ expressions
-
-  expr = this.RULE('expr', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.If);
-          this.SUBRULE(this.expr, { LABEL: 'test' });
-          this.CONSUME(T.Then);
-          this.SUBRULE2(this.expr, { LABEL: 'then' });
-          this.CONSUME(T.Else);
-          this.SUBRULE3(this.expr, { LABEL: 'otherwise' });
-        },
-      },
-      { ALT: () => this.SUBRULE(this.orExpr) },
-    ]);
-  });
-
-  orExpr = this.RULE('orExpr', () => {
-    this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      this.CONSUME(T.Or);
-      this.SUBRULE2(this.andExpr);
-    });
-  });
-
-  andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.notExpr);
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.notExpr);
-    });
-  });
-
-  notExpr = this.RULE('notExpr', () => {
-    this.MANY(() => this.CONSUME(T.Not));
-    this.SUBRULE(this.cmpExpr);
-  });
-
-  cmpExpr = this.RULE('cmpExpr', () => {
-    this.SUBRULE(this.sum);
-    this.OPTION(() => {
-      this.CONSUME(T.CmpOp);
-      this.SUBRULE2(this.sum);
-    });
-  });
-
-  sum = this.RULE('sum', () => {
-    this.SUBRULE(this.product);
-    this.MANY(() => {
-      this.CONSUME(T.AddOp);
-      this.SUBRULE2(this.product);
-    });
-  });
-
-  product = this.RULE('product', () => {
-    this.SUBRULE(this.unary);
-    this.MANY(() => {
-      this.CONSUME(T.MulOp);
-      this.SUBRULE2(this.unary);
-    });
-  });
-
-  unary = this.RULE('unary', () => {
-    this.MANY(() => this.CONSUME(T.Minus));
-    this.SUBRULE(this.primary);
-    this.MANY2(() => {
-      this.CONSUME(T.Dot);
-      this.CONSUME(T.Identifier, { LABEL: 'member' });
-    });
-  });
-
-  primary = this.RULE('primary', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.NumberLit) },
-      { ALT: () => this.CONSUME(T.StringLit) },
-      { ALT: () => this.CONSUME(T.Dims) },
-      { ALT: () => this.CONSUME(T.BoolLit) },
-      { ALT: () => this.CONSUME(T.Identifier) },
-      { ALT: () => this.CONSUME(T.In) },
-      { ALT: () => this.SUBRULE(this.paren) },
-    ]);
-  });
-
-  /** `(e)`, `(a, b)`, `(n = 2, 3,)`; which one it is, is decided in cst-to-ast. */
-  paren = this.RULE('paren', () => {
-    this.CONSUME(T.LParen);
-    this.OPTION(() => {
-      this.SUBRULE(this.arg);
-      this.MANY(() => {
-        this.CONSUME(T.Comma);
-        this.SUBRULE2(this.arg);
-      });
-      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailing' }));
-    });
-    this.CONSUME(T.RParen);
-  });
-
-  arg = this.RULE('arg', () => {
-    this.OPTION(() => {
-      this.CONSUME(T.Identifier, { LABEL: 'name' });
-      this.CONSUME(T.Equals);
-    });
-    this.SUBRULE(this.expr);
   });
 }
 

@@ -28,13 +28,23 @@ interface Payload {
   readonly opener?: number;
   /** An error between declarations (garbage at the top level). */
   readonly topLevel?: boolean;
+  readonly help?: string;
 }
 
 // ---------------------------------------------------------------- context of the parse in progress
 
+/**
+ * After this many syntax errors the parser stops trying (loops stop iterating) and the rest of the
+ * file is skipped: chevrotain's recovery costs a scan and a stack frame per error, and a file with
+ * thousands of errors is not worth reading further.
+ */
+export const MAX_SYNTAX_ERRORS = 100;
+
 interface Context {
   readonly text: string;
   readonly tokens: readonly IToken[];
+  /** Errors built so far (each goes through the message provider). */
+  errorCount: number;
   lineStarts?: number[];
   braces?: Int32Array;
   parens?: Int32Array;
@@ -45,12 +55,17 @@ let context: Context | undefined;
 /** Run `fn` (the parse) with `text` and its `tokens` visible to the message provider. */
 export function withSyntaxContext<R>(text: string, tokens: readonly IToken[], fn: () => R): R {
   const saved = context;
-  context = { text, tokens };
+  context = { text, tokens, errorCount: 0 };
   try {
     return fn();
   } finally {
     context = saved;
   }
+}
+
+/** Has the parse in progress hit MAX_SYNTAX_ERRORS? (GATE of the parser's statement loops.) */
+export function tooManyErrors(): boolean {
+  return context !== undefined && context.errorCount >= MAX_SYNTAX_ERRORS;
 }
 
 function isEof(t: IToken): boolean {
@@ -161,8 +176,24 @@ const TOP_LEVEL: Payload = {
   topLevel: true,
 };
 
+/** Advice for tokens that are usually a slip of the pen where they were found. */
+function helpFor(actual: IToken): string | undefined {
+  switch (actual.tokenType) {
+    case T.Slash:
+      return 'a stride is written `/2`, with no space after the slash; to divide, put the `/` between two values';
+    case T.StrideSlash:
+      return 'a `/` with a space before it and none after is a stride (`/2`); to divide, write `c / 2` or `c/2`';
+    case T.Equals:
+      return 'attributes are written `name=value` after a layer (`conv 64 3x3 stride=2`); to define a name, use `let`';
+    default:
+      return undefined;
+  }
+}
+
 function encode(p: Payload, actual: IToken): string {
-  return JSON.stringify({ ...p, message: `${p.message}, found ${describeFound(actual)}` });
+  if (context) context.errorCount++;
+  const help = p.help ?? helpFor(actual);
+  return JSON.stringify({ ...p, help, message: `${p.message}, found ${describeFound(actual)}` });
 }
 
 function mismatch(expected: TokenType, actual: IToken, previous: IToken, rule: string): Payload {
@@ -223,7 +254,8 @@ function decode(message: string): Payload {
   try {
     const p = JSON.parse(message) as Partial<Payload>;
     if ((p.code === 'CNN1001' || p.code === 'CNN1004') && typeof p.message === 'string') {
-      return { code: p.code, message: p.message, opener: p.opener, topLevel: p.topLevel };
+      const help = typeof p.help === 'string' ? p.help : undefined;
+      return { code: p.code, message: p.message, opener: p.opener, topLevel: p.topLevel, help };
     }
   } catch {
     // not one of ours: keep chevrotain's wording
@@ -248,7 +280,7 @@ export function syntaxDiagnostics(input: SyntaxInput): Diagnostic[] {
   const spanOf = (t: IToken): Span =>
     isEof(t)
       ? { file, start: text.length, end: text.length }
-      : { file, start: t.startOffset, end: (t.endOffset ?? t.startOffset) + 1 };
+      : { file, start: t.startOffset, end: t.startOffset + t.image.length };
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
   const add = (d: Diagnostic & { span: Span }): void => {
@@ -272,7 +304,7 @@ export function syntaxDiagnostics(input: SyntaxInput): Diagnostic[] {
       p.opener === undefined
         ? []
         : [{ span: { file, start: p.opener, end: p.opener + 1 }, message: 'opened here' }];
-    add({ ...diag(p.code, p.message, { span, labels }), span });
+    add({ ...diag(p.code, p.message, { span, labels, help: p.help }), span });
   }
   for (const t of input.missingSeparators) {
     const span = spanOf(t);

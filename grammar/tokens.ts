@@ -4,7 +4,7 @@
  * Order matters: comments before the operators that start like them, DIMS before NUMBER and
  * Identifier, keywords (longest first, each with `longer_alt: Identifier`) before Identifier, `..`
  * before `.`, two-character comparisons before their one-character prefixes, the stride slash before
- * the divide slash. Token categories (`Sep`, `AddOp`, ...) let one CONSUME accept several tokens.
+ * the divide slash. Token categories (`Sep`, `ArithOp`, ...) let one CONSUME accept several tokens.
  * Each token's `label` is how syntax errors name it when it is expected.
  */
 import { createToken, Lexer } from 'chevrotain';
@@ -14,8 +14,14 @@ import type { CustomPatternMatcherReturn, TokenType } from 'chevrotain';
 
 /** A statement separator: a newline, `,` or `;`. */
 export const Sep = createToken({ name: 'Sep', pattern: Lexer.NA, label: 'a new line, `,` or `;`' });
-export const AddOp = createToken({ name: 'AddOp', pattern: Lexer.NA, label: '`+` or `-`' });
-export const MulOp = createToken({ name: 'MulOp', pattern: Lexer.NA, label: '`*`, `/` or `%`' });
+/** `+ - * / %` (precedence is applied when the AST is built). */
+export const ArithOp = createToken({
+  name: 'ArithOp',
+  pattern: Lexer.NA,
+  label: 'an operator (`+`, `-`, `*`, `/`, `%`)',
+});
+/** `and`, `or`. */
+export const LogicOp = createToken({ name: 'LogicOp', pattern: Lexer.NA, label: '`and` or `or`' });
 export const CmpOp = createToken({ name: 'CmpOp', pattern: Lexer.NA, label: 'a comparison' });
 export const LimitOp = createToken({ name: 'LimitOp', pattern: Lexer.NA, label: '`<=` or `<`' });
 export const MergeOp = createToken({
@@ -36,6 +42,8 @@ export const ParamType = createToken({
 export const BoolLit = createToken({ name: 'BoolLit', pattern: Lexer.NA, label: '`true` or `false`' });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: Lexer.NA, label: 'a number' });
 export const StringLit = createToken({ name: 'StringLit', pattern: Lexer.NA, label: 'a string' });
+/** A one-token value: number, string, dims, name, `true`, `false`, `in`. */
+export const Literal = createToken({ name: 'Literal', pattern: Lexer.NA, label: 'a value' });
 /** One piece of a freeze/replace target: `stage2`, `0`, `.`, `..`, `*`. */
 export const TargetPart = createToken({
   name: 'TargetPart',
@@ -82,33 +90,34 @@ export const UnterminatedComment = createToken({
 export const Dims = createToken({
   name: 'Dims',
   pattern: /(?:\d+|\?|[A-Z])(?:x(?:\d+|\?|[A-Z]))+(?![A-Za-z0-9_])/,
+  categories: [Literal],
   label: 'dimensions like `3x3`',
 });
 export const NumberLiteral = createToken({
   name: 'NumberLiteral',
   pattern:
     /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:KiB|MiB|GiB|TiB|KB|MB|GB|TB|K|M|G|T|B)?(?![A-Za-z0-9_])/,
-  categories: [NumberLit, TargetPart],
+  categories: [NumberLit, Literal, TargetPart],
   label: 'a number',
 });
 /** A number glued to letters that are not a suffix (`5s`, `3x3q`): CNN1005, parsed as a number. */
 export const BadNumber = createToken({
   name: 'BadNumber',
   pattern: /\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z0-9_]*/,
-  categories: [NumberLit, TargetPart],
+  categories: [NumberLit, Literal, TargetPart],
   label: 'a number',
 });
 export const StringLiteral = createToken({
   name: 'StringLiteral',
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
-  categories: [StringLit],
+  categories: [StringLit, Literal],
   label: 'a string',
 });
 /** A string without its closing quote on the same line: CNN1003, parsed as a string. */
 export const UnterminatedString = createToken({
   name: 'UnterminatedString',
   pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
-  categories: [StringLit],
+  categories: [StringLit, Literal],
   label: 'a string',
 });
 
@@ -117,7 +126,7 @@ export const UnterminatedString = createToken({
 export const Identifier = createToken({
   name: 'Identifier',
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
-  categories: [TargetPart],
+  categories: [Literal, TargetPart],
   label: 'a name',
 });
 
@@ -154,12 +163,12 @@ export const Train = keyword('train');
 export const If = keyword('if');
 export const Then = keyword('then');
 export const Else = keyword('else');
-export const And = keyword('and');
-export const Or = keyword('or');
+export const And = keyword('and', [LogicOp]);
+export const Or = keyword('or', [LogicOp]);
 export const Not = keyword('not');
-export const True = keyword('true', [BoolLit]);
-export const False = keyword('false', [BoolLit]);
-export const In = keyword('in');
+export const True = keyword('true', [BoolLit, Literal]);
+export const False = keyword('false', [BoolLit, Literal]);
+export const In = keyword('in', [Literal]);
 export const Int = keyword('int', [ParamType]);
 export const Float = keyword('float', [ParamType]);
 export const Bool = keyword('bool', [ParamType]);
@@ -194,11 +203,11 @@ export const LBrace = punct('LBrace', '{');
 export const RBrace = punct('RBrace', '}');
 export const Comma = punct('Comma', ',', [Sep]);
 export const Semicolon = punct('Semicolon', ';', [Sep]);
-export const Plus = punct('Plus', '+', [AddOp]);
-export const Minus = punct('Minus', '-', [AddOp]);
-export const Star = punct('Star', '*', [MulOp, TargetPart]);
-export const Percent = punct('Percent', '%', [MulOp]);
-export const Slash = punct('Slash', '/', [MulOp]);
+export const Plus = punct('Plus', '+', [ArithOp]);
+export const Minus = punct('Minus', '-', [ArithOp]);
+export const Star = punct('Star', '*', [ArithOp, TargetPart]);
+export const Percent = punct('Percent', '%', [ArithOp]);
+export const Slash = punct('Slash', '/', [ArithOp]);
 
 function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13) || code === 0xfeff;
@@ -229,8 +238,8 @@ export const StrideSlash = createToken({
 /** All token types in lexing order. */
 export const ALL_TOKENS: readonly TokenType[] = [
   // categories (never matched directly)
-  Sep, AddOp, MulOp, CmpOp, LimitOp, MergeOp, FreezeKw, ParamType, BoolLit, NumberLit, StringLit,
-  TargetPart,
+  Sep, ArithOp, LogicOp, CmpOp, LimitOp, MergeOp, FreezeKw, ParamType, BoolLit, NumberLit, StringLit,
+  Literal, TargetPart,
   // trivia
   WhiteSpace, Newline, LineComment, BlockComment, UnterminatedComment,
   // literals
@@ -252,6 +261,8 @@ const NUMBER_PARTS = /^(\d+(?:\.\d+)?)([eE][+-]?\d+)?([A-Za-z]*)$/;
 
 /** The value of a number literal: `30M` = 30e6, `2GiB` = 2·2³⁰, `1e-4`. Malformed: its numeric prefix. */
 export function numberValue(raw: string): number {
+  const plain = Number(raw); // `64`, `0.5`, `1e-4`
+  if (!Number.isNaN(plain)) return plain;
   const m = NUMBER_PARTS.exec(raw);
   if (!m) return parseFloat(raw);
   const [, mantissa, exponent = '', suffix = ''] = m;

@@ -23,7 +23,7 @@ export function runSummary(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, { ...BUDGET_FLAGS, json: { value: false }, explain: { value: false } });
   if (args.positional.length !== 1) throw new UsageError('cnnc summary takes exactly one .cnn file');
   const json = args.flags.has('json');
-  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, compileOptions(args));
+  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, compileOptions(args, { explain: args.flags.has('explain') }));
   printDiagnostics(io, result.diagnostics, result.sources);
   const code = exitCodeFor(result.diagnostics);
   if (hasErrors(result.diagnostics)) return code;

@@ -19,6 +19,8 @@ export interface PassOptions {
   /** Budgets from the command line; their spans point at the model name. */
   readonly budgets: readonly Budget[];
   readonly verifyEach: boolean;
+  /** Collect derivation lines for `cnnc summary --explain` (costs time; off by default). */
+  readonly explain?: boolean;
 }
 
 export interface PassState {
@@ -36,8 +38,8 @@ interface Pass {
 export const PIPELINE: readonly Pass[] = [
   {
     name: 'analyze (shapes, weights, MACs, receptive fields)',
-    run(state) {
-      const r = analyze(state.graph);
+    run(state, options) {
+      const r = analyze(state.graph, { explain: options.explain ?? false });
       state.graph = r.graph;
       state.explain = r.explain;
       state.env = r.env;

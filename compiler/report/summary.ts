@@ -125,7 +125,7 @@ export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain:
   out.push(`Input size:        ${formatBytes(mem.inputPerSampleBytes)} per sample`);
   out.push(`Activations:       ${formatBytes(mem.activationsPerSampleBytes)} per sample (forward, float32)`);
   out.push(
-    `Training memory:   ${formatBytes(t.totalBytes)} at batch ${t.batch} = activations ${formatBytes(t.activationsBytes)} + parameters ${formatBytes(t.parametersBytes)} + gradients ${formatBytes(t.gradientsBytes)} + optimizer state ${formatBytes(t.optimizerStateBytes)}`,
+    `Training memory:   ${formatBytes(t.totalBytes)} at batch ${t.batch} = input ${formatBytes(t.inputBytes)} + activations ${formatBytes(t.activationsBytes)} + parameters ${formatBytes(t.parametersBytes)} + gradients ${formatBytes(t.gradientsBytes)} + optimizer state ${formatBytes(t.optimizerStateBytes)}`,
   );
   if (output?.rf) {
     out.push(`Receptive field:   ${output.rf.global ? `global (last spatial layer: ${lastSpatialRf(graph.nodes)})` : `${output.rf.size.join('x')}, stride ${output.rf.jump.join('x')}`}`);
@@ -133,7 +133,7 @@ export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain:
   for (const s of graph.symbols) {
     const parts: string[] = [];
     if (s.multipleOf > 1) parts.push(`a multiple of ${s.multipleOf}`);
-    if (s.min > 1) parts.push(`at least ${s.min}`);
+    if (s.min > Math.max(1, s.multipleOf)) parts.push(`at least ${s.min}`);
     if (parts.length) {
       out.push(`Constraint:        ${s.display === '?' ? s.role : `${s.display} (${s.role})`} must be ${parts.join(' and ')} (smallest: ${smallestAdmissible({ ...s })})`);
     }

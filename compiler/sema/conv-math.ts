@@ -15,6 +15,7 @@
  *   full              pb = pe = effK − 1
  *   transposed        out = (in − 1)·s − pb − pe + d·(k − 1) + outputPadding + 1
  */
+import { assertNever } from '../../grammar/ast.js';
 import type { Padding } from '../ir/ops.js';
 import { addConst, ceilDiv, floorDiv, formatDim, mulConst } from './dim.js';
 import type { Dim, SymbolEnv } from './dim.js';
@@ -37,16 +38,6 @@ class LazyDerived<T> implements Derived<T> {
   ) {}
   get derivation(): string {
     return (this.text ??= this.build());
-  }
-}
-
-class LazyOutputLength extends LazyDerived<Dim> implements OutputLength {
-  constructor(
-    value: Dim,
-    readonly lastWindowRemoved: boolean,
-    build: () => string,
-  ) {
-    super(value, build);
   }
 }
 
@@ -145,10 +136,15 @@ export function resolvePadding(
           `${formatDim(input, env)}, 0) = ${total} = ${before} + ${total - before}`,
       );
     }
+    default:
+      return assertNever(padding);
   }
 }
 
-const VALID: Derived<AxisPads> = { value: { before: 0, after: 0 }, derivation: 'valid: no padding' };
+const VALID: Derived<AxisPads> = {
+  value: { before: 0, after: 0 },
+  derivation: 'valid: no padding',
+};
 
 function explicitPads(p: readonly number[], axis: number): Derived<AxisPads> {
   const before = p.length === 1 ? p[0] : (p[2 * axis] ?? 0);
@@ -174,27 +170,37 @@ export function convOutputLength(
 ): OutputLength {
   const effK = effectiveKernel(w.kernel, w.dilation);
   const x = slack(input, effK, pads);
-  const body = () =>
-    `(${formatDim(input, env)}${padTerms(pads, '+')} − ${kernelTerm(w)}) / ${w.stride}`;
-  if (!ceil) {
-    const value = addConst(floorDiv(x, w.stride, env), 1);
-    return new LazyOutputLength(
-      value,
-      false,
-      () => `floor(${body()}) + 1 = ${formatValue(value, env)}`,
-    );
-  }
-  let value = addConst(ceilDiv(x, w.stride, env), 1);
+  if (!ceil)
+    return new ConvOutput(addConst(floorDiv(x, w.stride, env), 1), false, input, w, pads, env);
+  const value = addConst(ceilDiv(x, w.stride, env), 1);
   // (out − 1)·s − (in + pb) = [ceil(x / s)·s − x] + x − in − pb = excess + pe − effK.
   const excess = roundUpExcess(x, w.stride);
-  const removed = excess !== null && excess + pads.after - effK >= 0;
-  if (removed) value = addConst(value, -1);
-  const result = value;
-  return new LazyOutputLength(result, removed, () => {
-    const tail = removed ? ' − 1' : '';
-    const why = removed ? ' (the last window would start in the padding)' : '';
-    return `ceil(${body()}) + 1${tail} = ${formatValue(result, env)}${why}`;
-  });
+  if (excess === null || excess + pads.after - effK < 0) {
+    return new ConvOutput(value, true, input, w, pads, env);
+  }
+  return new ConvOutput(addConst(value, -1), true, input, w, pads, env, true);
+}
+
+/** The result of convOutputLength; its derivation is built on first read. */
+class ConvOutput implements OutputLength {
+  constructor(
+    readonly value: Dim,
+    private readonly ceil: boolean,
+    private readonly input: Dim,
+    private readonly w: AxisWindow,
+    private readonly pads: AxisPads,
+    private readonly env: SymbolEnv,
+    readonly lastWindowRemoved = false,
+  ) {}
+
+  get derivation(): string {
+    const { w, env } = this;
+    const body = `(${formatDim(this.input, env)}${padTerms(this.pads, '+')} − ${kernelTerm(w)}) / ${w.stride}`;
+    const result = formatValue(this.value, env);
+    if (!this.ceil) return `floor(${body}) + 1 = ${result}`;
+    if (!this.lastWindowRemoved) return `ceil(${body}) + 1 = ${result}`;
+    return `ceil(${body}) + 1 − 1 = ${result} (the last window would start in the padding)`;
+  }
 }
 
 function formatValue(d: Dim, env: SymbolEnv): string {
@@ -227,6 +233,8 @@ export function resolveTransposedPadding(
         () => `same: total = ${effK} − ${w.stride} = ${formatNumber(total)}`,
       );
     }
+    default:
+      return assertNever(padding);
   }
 }
 
@@ -261,21 +269,33 @@ export function transposedOutputLength(
  * Rows of padding do not count. With effK < s rows are skipped by design, so that is reported as 0.
  */
 export function droppedRows(input: number, w: AxisWindow, pads: AxisPads): Derived<number> {
-  const effK = effectiveKernel(w.kernel, w.dilation);
-  if (effK < w.stride || input + pads.before + pads.after < effK) return NONE_DROPPED;
-  const rest = mod(input + pads.before + pads.after - effK, w.stride);
-  const value = Math.max(0, rest - pads.after);
+  const value = droppedCount(input, w, pads);
+  if (value === 0) return NONE_DROPPED;
   return new LazyDerived(value, () => {
+    const rest = mod(
+      input + pads.before + pads.after - effectiveKernel(w.kernel, w.dilation),
+      w.stride,
+    );
     const body = `(${input}${padTerms(pads, '+')} − ${kernelTerm(w)}) mod ${w.stride} = ${rest}`;
     return pads.after > 0 ? `${body}, less ${pads.after} of padding = ${value}` : body;
   });
 }
 
-const NONE_DROPPED: Derived<number> = { value: 0, derivation: '' };
+const NONE_DROPPED: Derived<number> = { value: 0, derivation: 'no rows left over' };
+
+/** The number droppedRows derives, without the derivation. */
+export function droppedCount(input: number, w: AxisWindow, pads: AxisPads): number {
+  const effK = effectiveKernel(w.kernel, w.dilation);
+  if (effK < w.stride || input + pads.before + pads.after < effK) return 0;
+  return Math.max(0, mod(input + pads.before + pads.after - effK, w.stride) - pads.after);
+}
 
 /** The smallest input size above `input` whose rows are all read, with the same window and pads. */
 export function nextEvenInput(input: number, w: AxisWindow, pads: AxisPads): number {
-  for (let n = input + 1; ; n++) {
-    if (droppedRows(n, w, pads).value === 0) return n;
+  // The leftover (in + pb + pe − effK) mod s cycles with period s, so s steps always find one.
+  const last = input + Math.max(w.stride, 1);
+  for (let n = input + 1; n <= last; n++) {
+    if (droppedCount(n, w, pads) === 0) return n;
   }
+  return last;
 }

@@ -29,7 +29,7 @@ import { readAtoms } from './layer-atoms.js';
 import { NameScope, collectLabels } from './naming.js';
 import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
-import { VarScope } from './scope.js';
+import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean } from './suggest.js';
 import { asInt, asNumber } from './values.js';
 
@@ -46,6 +46,8 @@ interface Ctx {
   readonly inId: number | undefined;
   readonly blockStack: readonly string[];
   readonly callSites: readonly Span[];
+  /** Let bindings being expanded, outermost first (a binding may not expand to itself). */
+  readonly expanding?: readonly LayerBinding[];
 }
 
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
@@ -328,14 +330,20 @@ export class Elaborator {
 
   private expandBinding(name: string, s: SimpleStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
     const b = ctx.vars.layer(name)!;
-    // The bound statement evaluates in its defining scope, with this statement's `with` overrides.
-    const vars = s.with.length ? ctx.vars : b.scope;
-    const inner: Ctx = { ...ctx, vars, module: b.module };
-    if (b.stmt.kind === 'Group') return this.body(b.stmt.body, cursor, inner);
-    if (b.stmt.head.name === name) {
-      this.report(diag('CNN2009', `\`${name}\` is bound to itself`, { span: b.span }));
+    if (ctx.expanding?.includes(b)) {
+      this.report(
+        diag('CNN2009', `\`${name}\` is defined in terms of itself`, {
+          span: s.head.span,
+          labels: [{ span: b.span, message: `${name} is bound here` }],
+          help: 'a let binding cannot use its own name or a pattern containing it',
+        }),
+      );
       return cursor;
     }
+    // The bound statement evaluates in its defining scope, with this statement's `with` overrides.
+    const vars = s.with.length ? ctx.vars : b.scope;
+    const inner: Ctx = { ...ctx, vars, module: b.module, expanding: [...(ctx.expanding ?? []), b] };
+    if (b.stmt.kind === 'Group') return this.body(b.stmt.body, cursor, inner);
     return this.simple({ ...b.stmt, label: s.label ?? b.stmt.label, span: s.span }, cursor, inner);
   }
 

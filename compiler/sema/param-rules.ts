@@ -118,7 +118,8 @@ export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
 
 export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   input: zero,
-  conv2d: (a, ins, out) => times(product(out), (inChannels(ins) / a.groups) * a.kernel[0] * a.kernel[1]),
+  conv2d: (a, ins, out) =>
+    times(product(out), (inChannels(ins) / a.groups) * a.kernel[0] * a.kernel[1]),
   conv1d: (a, ins, out) => times(product(out), (inChannels(ins) / a.groups) * a.kernel[0]),
   depthwise_conv2d: (a, _ins, out) => times(product(out), a.kernel[0] * a.kernel[1]),
   conv2d_transpose: (a, ins) =>

@@ -35,7 +35,9 @@ function window(
 ): ReceptiveField {
   if (rf.global) return rf;
   return {
-    size: rf.size.map((s, i) => s + (effectiveKernel(kernel[i], dilation?.[i] ?? 1) - 1) * rf.jump[i]),
+    size: rf.size.map(
+      (s, i) => s + (effectiveKernel(kernel[i], dilation?.[i] ?? 1) - 1) * rf.jump[i],
+    ),
     jump: rf.jump.map((j, i) => j * stride[i]),
     global: false,
   };
@@ -92,8 +94,14 @@ function merge(rfs: readonly ReceptiveField[]): ReceptiveField {
   return { size, jump, global: rfs.some((r) => r.global) };
 }
 
-const keep = <K extends OpKind>(): RfRule<K> => (_a, ins) => ins[0];
-const makeGlobal = <K extends OpKind>(): RfRule<K> => (_a, ins) => globalRf(ins[0]);
+const keep =
+  <K extends OpKind>(): RfRule<K> =>
+  (_a, ins) =>
+    ins[0];
+const makeGlobal =
+  <K extends OpKind>(): RfRule<K> =>
+  (_a, ins) =>
+    globalRf(ins[0]);
 
 export const rfRules: { readonly [K in OpKind]: RfRule<K> } = {
   input: (_a, _ins, _shapes, out) => {

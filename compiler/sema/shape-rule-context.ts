@@ -5,7 +5,7 @@ import { diag } from '../diagnostics/diagnostic.js';
 import type { Diagnostic, Label } from '../diagnostics/diagnostic.js';
 import type { Node } from '../ir/graph.js';
 import type { OpAttrMap, OpKind } from '../ir/ops.js';
-import { formatShape, gcd } from './dim.js';
+import { formatDim, formatShape, gcd } from './dim.js';
 import type { Dim, SymbolEnv } from './dim.js';
 
 export interface RuleContext {
@@ -55,6 +55,11 @@ export const OP_LABELS: { readonly [K in OpKind]: string } = {
 /** Names of the spatial axes of a rank-(n + 1) shape, for explain lines and notes. */
 export function axisNames(spatialRank: number): readonly string[] {
   return spatialRank === 1 ? ['length'] : ['height', 'width'];
+}
+
+/** One size as messages print it: `H/2`, `?`, or a number with a real minus sign (`−1`). */
+export function dimText(d: Dim, env: SymbolEnv): string {
+  return typeof d === 'number' && d < 0 ? `−${-d}` : formatDim(d, env);
 }
 
 /** `28x28x1`, or `?` when the shape is unknown. */
@@ -108,16 +113,12 @@ export function requireRank(ctx: RuleContext, rank: number, help: string): reado
   if (shape.length === rank) return shape;
   const got = shapeText(shape, ctx.env);
   ctx.report(
-    diag(
-      'CNN3009',
-      `${OP_LABELS[ctx.node.op]} needs a ${layoutText(rank - 1)} input; got ${got}`,
-      {
-        span: ctx.node.span,
-        spanLabel: `expects ${rank} axes, got ${shape.length}`,
-        labels: [inputLabel(ctx.inputs[0], got, false)],
-        help,
-      },
-    ),
+    diag('CNN3009', `${OP_LABELS[ctx.node.op]} needs a ${layoutText(rank - 1)} input; got ${got}`, {
+      span: ctx.node.span,
+      spanLabel: `expects ${rank} axes, got ${shape.length}`,
+      labels: [inputLabel(ctx.inputs[0], got, false)],
+      help,
+    }),
   );
   return null;
 }
@@ -128,15 +129,11 @@ export function requireChannels(ctx: RuleContext, shape: readonly Dim[]): number
   if (typeof c === 'number') return c;
   const got = shapeText(shape, ctx.env);
   ctx.report(
-    diag(
-      'CNN3010',
-      `${OP_LABELS[ctx.node.op]} needs a known number of channels; got ${got}`,
-      {
-        span: ctx.node.span,
-        spanLabel: 'channel count must be known statically',
-        labels: [inputLabel(ctx.inputs[0], got, false)],
-      },
-    ),
+    diag('CNN3010', `${OP_LABELS[ctx.node.op]} needs a known number of channels; got ${got}`, {
+      span: ctx.node.span,
+      spanLabel: 'channel count must be known statically',
+      labels: [inputLabel(ctx.inputs[0], got, false)],
+    }),
   );
   return null;
 }

@@ -5,11 +5,12 @@
 import { diag } from '../diagnostics/diagnostic.js';
 import type { Conv1dAttrs, Conv2dAttrs, DepthwiseConv2dAttrs } from '../ir/ops.js';
 import { resolveTransposedPadding, transposedOutputLength } from './conv-math.js';
-import { formatDim, requireAtLeast } from './dim.js';
+import { requireAtLeast } from './dim.js';
 import type { Dim } from './dim.js';
 import {
   axisNames,
   checkGroups,
+  dimText,
   inputLabel,
   requireChannels,
   requireRank,
@@ -75,18 +76,18 @@ export const transposeShape: ShapeRule<'conv2d_transpose'> = (a, ctx) => {
     const w = { kernel: a.kernel[i], stride: a.stride[i], dilation: a.dilation[i] };
     const pads = resolveTransposedPadding(a.padding, i, w);
     const out = transposedOutputLength(input[i], w, pads.value, a.outputPadding[i], env);
-    return { ...out, pads };
+    return { value: out.value, out, pads };
   });
   const bad = outs.filter((o) => typeof o.value === 'number' && o.value < 1);
   if (bad.length > 0) {
-    const outText = outs.map((o) => formatDim(o.value, env)).join('x');
+    const outText = outs.map((o) => dimText(o.value, env)).join('x');
     const inText = shapeText(input.slice(0, 2), env);
     ctx.report(
       diag('CNN3002', `output size ${outText} is not positive`, {
         span: ctx.node.span,
         spanLabel: `produces ${outText}`,
         labels: [inputLabel(ctx.inputs[0], inText, false)],
-        notes: bad.map((o) => `out = ${o.derivation}`),
+        notes: [...new Set(bad.map((o) => `out = ${o.out.derivation}`))],
         help: 'reduce the padding',
       }),
     );
@@ -95,7 +96,7 @@ export const transposeShape: ShapeRule<'conv2d_transpose'> = (a, ctx) => {
   outs.forEach((o, i) => {
     requireAtLeast(o.value, 1, env);
     const pad = a.padding.mode === 'explicit' || a.padding.mode === 'same';
-    ctx.explain(() => `${names[i]}: ${pad ? `${o.pads.derivation}; ` : ''}${o.derivation}`);
+    ctx.explain(() => `${names[i]}: ${pad ? `${o.pads.derivation}; ` : ''}${o.out.derivation}`);
   });
   const spatial: Dim[] = outs.map((o) => o.value);
   return [...spatial, a.filters];

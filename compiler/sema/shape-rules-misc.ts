@@ -7,6 +7,7 @@ import { formatNumber } from './conv-math.js';
 import { addConst, formatDim, product, sym } from './dim.js';
 import type { Dim } from './dim.js';
 import {
+  dimText,
   inputLabel,
   layoutText,
   requireChannels,
@@ -112,7 +113,9 @@ export const reshapeShape: ShapeRule<'reshape'> = (a, ctx) => {
   const target = a.shape.map(formatNumber).join('x');
   const fail = (code: 'CNN3002' | 'CNN3010' | 'CNN3014', message: string, help?: string) => {
     const labels = [inputLabel(ctx.inputs[0], got, false)];
-    ctx.report(diag(code, message, { span: ctx.node.span, spanLabel: `to ${target}`, labels, help }));
+    ctx.report(
+      diag(code, message, { span: ctx.node.span, spanLabel: `to ${target}`, labels, help }),
+    );
     return null;
   };
   if (count === null) {
@@ -130,7 +133,8 @@ export const reshapeShape: ShapeRule<'reshape'> = (a, ctx) => {
     if (count % known !== 0) {
       return fail(
         'CNN3014',
-        `cannot reshape ${got} (${count} elements) to ${target}: ${count} is not a multiple of ${known}`,
+        `cannot reshape ${input.length === 1 ? got : `${got} (${count} elements)`} to ${target}: ` +
+          `${count} is not a multiple of ${known}`,
       );
     }
     ctx.explain(() => `${count} / ${known} = ${count / known} for the −1 axis`);
@@ -153,20 +157,22 @@ export const zeroPadShape: ShapeRule<'zero_pad'> = (a, ctx) => {
   if (input.length !== spatialRank + 1 || (spatialRank !== 1 && spatialRank !== 2)) {
     const expected = spatialRank === 1 || spatialRank === 2 ? layoutText(spatialRank) : 'a spatial';
     ctx.report(
-      diag('CNN3009', `zero padding with ${a.pads.length} pads needs a ${expected} input; got ${got}`, {
-        span: ctx.node.span,
-        spanLabel: `${a.pads.length} pads`,
-        labels: [inputLabel(ctx.inputs[0], got, false)],
-        help: 'give two pads per spatial axis: [top, bottom, left, right] or [left, right]',
-      }),
+      diag(
+        'CNN3009',
+        `zero padding with ${a.pads.length} pads needs a ${expected} input; got ${got}`,
+        {
+          span: ctx.node.span,
+          spanLabel: `${a.pads.length} pads`,
+          labels: [inputLabel(ctx.inputs[0], got, false)],
+          help: 'give two pads per spatial axis: [top, bottom, left, right] or [left, right]',
+        },
+      ),
     );
     return null;
   }
-  const spatial = input
-    .slice(0, -1)
-    .map((d, i) => addConst(d, a.pads[2 * i] + a.pads[2 * i + 1]));
+  const spatial = input.slice(0, -1).map((d, i) => addConst(d, a.pads[2 * i] + a.pads[2 * i + 1]));
   if (spatial.some((d) => typeof d === 'number' && d < 1)) {
-    const out = shapeText(spatial, ctx.env);
+    const out = spatial.map((d) => dimText(d, ctx.env)).join('x');
     ctx.report(
       diag('CNN3002', `output size ${out} is not positive`, {
         span: ctx.node.span,

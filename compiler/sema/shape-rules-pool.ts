@@ -28,9 +28,7 @@ function requireSpatial(ctx: RuleContext, spatialRank: number | null): readonly 
   const got = shapeText(shape, ctx.env);
   const label = OP_LABELS[ctx.node.op];
   const expected =
-    spatialRank === null
-      ? `${layoutText(1)} or ${layoutText(2)}`
-      : `${layoutText(spatialRank)}`;
+    spatialRank === null ? `${layoutText(1)} or ${layoutText(2)}` : `${layoutText(spatialRank)}`;
   const help =
     rank < 2
       ? `pooling needs spatial axes; \`reshape\` the input first, or drop the ${label}`
@@ -38,8 +36,7 @@ function requireSpatial(ctx: RuleContext, spatialRank: number | null): readonly 
   ctx.report(
     diag('CNN3009', `${label} needs a ${expected} input; got ${got}`, {
       span: ctx.node.span,
-      spanLabel:
-        spatialRank === null ? 'needs spatial axes' : `a ${spatialRank}-D window`,
+      spanLabel: spatialRank === null ? 'needs spatial axes' : `a ${spatialRank}-D window`,
       labels: [inputLabel(ctx.inputs[0], got, false)],
       help,
     }),

@@ -7,6 +7,7 @@ import { diag } from '../diagnostics/diagnostic.js';
 import type { Padding } from '../ir/ops.js';
 import {
   convOutputLength,
+  droppedCount,
   droppedRows,
   effectiveKernel,
   nextEvenInput,
@@ -15,7 +16,7 @@ import {
 import type { AxisPads, AxisWindow, Derived, OutputLength } from './conv-math.js';
 import { formatDim, requireAtLeast } from './dim.js';
 import type { Dim, SymbolEnv } from './dim.js';
-import { axisNames, inputLabel, joinAnd, plural } from './shape-rule-context.js';
+import { axisNames, dimText, inputLabel, joinAnd, plural } from './shape-rule-context.js';
 import type { RuleContext } from './shape-rule-context.js';
 
 export interface WindowSpec {
@@ -121,7 +122,7 @@ function reportTooSmall(axes: readonly Axis[], outs: readonly OutputLength[], ct
   const inputText = sizesText(axes.map((a) => formatDim(a.input, env)));
   const label = inputLabel(ctx.inputs[0], inputText, true);
   if (!tooLarge) {
-    const outText = outs.map((o) => formatDim(o.value, env)).join('x');
+    const outText = outs.map((o) => dimText(o.value, env)).join('x');
     ctx.report(
       diag('CNN3002', `output size ${outText} is not positive`, {
         span: ctx.node.span,
@@ -177,10 +178,14 @@ function reportDropped(
   spec: WindowSpec,
   ctx: RuleContext,
 ) {
+  let dropsRows = false;
+  for (const a of axes) {
+    if (typeof a.input === 'number' && droppedCount(a.input, a.w, a.pads) > 0) dropsRows = true;
+  }
+  if (!dropsRows) return;
   const dropped = axes.map((a) =>
     typeof a.input === 'number' ? droppedRows(a.input, a.w, a.pads) : null,
   );
-  if (!dropped.some((d) => d !== null && d.value > 0)) return;
   const words = axes.length === 1 ? [['position', 'positions'] as const] : ROW_WORDS;
   const hit = axes.map((_, i) => i).filter((i) => (dropped[i]?.value ?? 0) > 0);
   const env = ctx.env;
@@ -221,11 +226,16 @@ function droppedHelp(
       ? String(nextEvenInput(a.input, a.w, a.pads))
       : formatDim(a.input, env),
   );
+  const size = sizes.length === 1 ? `of length ${sizes[0]}` : sizes.join('x');
   const inputFix = isModelInput
-    ? `use a ${sizes.join('x')} input`
-    : `make its input ${sizes.join('x')}`;
+    ? sizes.length === 1
+      ? `use an input ${size}`
+      : `use a ${size} input`
+    : `make its input ${sizes.length === 1 ? `length ${sizes[0]}` : size}`;
   const pad = evenPadding(axes, spec.pool);
-  return pad === null ? inputFix : `${inputFix}, or ${pad === 0 ? 'remove the padding' : `pad ${pad}`}`;
+  return pad === null
+    ? inputFix
+    : `${inputFix}, or ${pad === 0 ? 'remove the padding' : `pad ${pad}`}`;
 }
 
 /** The smallest symmetric padding (other than the current one) under which no row is dropped. */
@@ -238,7 +248,7 @@ function evenPadding(axes: readonly Axis[], pool: boolean): number | null {
       (a) =>
         typeof a.input !== 'number' ||
         (a.input + 2 * p >= a.effK &&
-          droppedRows(a.input, a.w, pads).value === 0 &&
+          droppedCount(a.input, a.w, pads) === 0 &&
           (!pool || p <= Math.floor(a.effK / 2))),
     );
     if (ok && !current) return p;

@@ -192,9 +192,9 @@ export const CASES: Readonly<Record<string, readonly Diagnostic[]>> = {
     }),
   ],
   'no-span': [
-    diag('CNN2023', 'no model to check: the file defines only blocks', {
-      notes: ['a file can hold blocks for others to import', 'but `check` needs a model'],
-      help: 'add a `model`, or pass `--model NAME`',
+    diag('CNN2015', 'no model `ResNet05` in stdlib/resnet.cnn', {
+      notes: ['a file can define several models', '`--model` picks one of them'],
+      help: 'did you mean `ResNet50`?',
     }),
   ],
   'missing-source': [

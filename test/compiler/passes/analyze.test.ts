@@ -78,8 +78,59 @@ describe('analyze', () => {
     const b = new IrBuilder();
     b.input(7, 7, 512);
     b.flatten();
-    const r = analyze(b.graph());
-    expect(r.explain.get(1)).toEqual(['7·7·512 = 25088']);
+    expect(analyze(b.graph(), { explain: true }).explain.get(1)).toEqual(['7·7·512 = 25088']);
+    expect(analyze(b.graph()).explain.size).toBe(0);
+  });
+});
+
+describe('explain lines', () => {
+  const cases: readonly (readonly [string, (b: IrBuilder) => void, readonly string[]])[] = [
+    [
+      'same padding on a symbolic size',
+      (b) => (b.input('H', 'W', 3), b.conv(8, 3, { stride: 2, padding: 'same' })),
+      [
+        'height: same: total = max((H/2 − 1)·2 + 3 − H, 0) = 1 = 0 + 1; floor((H + 0 + 1 − 3) / 2) + 1 = H/2',
+        'width: same: total = max((W/2 − 1)·2 + 3 − W, 0) = 1 = 0 + 1; floor((W + 0 + 1 − 3) / 2) + 1 = W/2',
+      ],
+    ],
+    [
+      'ceil-mode pool',
+      (b) => (b.input(112, 112, 64), b.maxpool(3, { stride: 2, ceil: true })),
+      ['height: ceil((112 + 2·0 − 3) / 2) + 1 = 56', 'width: ceil((112 + 2·0 − 3) / 2) + 1 = 56'],
+    ],
+    [
+      'transposed conv',
+      (b) => (b.input(7, 7, 8), b.transpose(4, 3, { stride: 2, padding: 1, outputPadding: 1 })),
+      [
+        'height: pad 1 + 1; (7 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 14',
+        'width: pad 1 + 1; (7 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 14',
+      ],
+    ],
+    [
+      'conv1d',
+      (b) => (b.input(100, 8), b.conv1d(16, 5)),
+      ['length: floor((100 + 2·0 − 5) / 1) + 1 = 96'],
+    ],
+    ['flatten', (b) => (b.input(7, 7, 512), b.flatten()), ['7·7·512 = 25088']],
+    [
+      'flatten of a symbolic shape',
+      (b) => (b.input('H', 'W', 3), b.flatten()),
+      ['H·W·3: not known statically'],
+    ],
+    ['reshape', (b) => (b.input(512), b.reshape([1, 1, -1])), ['512 / 1 = 512 for the −1 axis']],
+    ['dense', (b) => (b.input(512), b.dense(10)), ['512 inputs → 10 units']],
+    ['global pool', (b) => (b.input(7, 7, 512), b.gap()), ['7x7 positions pooled into one']],
+    [
+      'concat',
+      (b) => (b.input(4, 4, 16), b.conv(8, 1), b.concat([0, 1])),
+      ['channels: 16 + 8 = 24'],
+    ],
+  ];
+  it.each(cases)('%s', (_title, build, lines) => {
+    const b = new IrBuilder();
+    build(b);
+    const r = analyze(b.graph(), { explain: true });
+    expect(r.explain.get(b.nodes.length - 1)).toEqual(lines);
   });
 });
 
@@ -97,7 +148,10 @@ describe('symbolic sizes', () => {
     const h = r.graph.symbols.find((s) => s.sym === 'H');
     expect(h).toMatchObject({ display: 'H', role: 'input height', multipleOf: 32 });
     expect(smallestAdmissible(r.env.info('H'))).toBe(32);
-    expect(r.graph.symbols.find((s) => s.sym === 'W')).toMatchObject({ role: 'input width', multipleOf: 32 });
+    expect(r.graph.symbols.find((s) => s.sym === 'W')).toMatchObject({
+      role: 'input width',
+      multipleOf: 32,
+    });
   });
 
   it('a valid conv records a minimum size instead of an error', () => {
@@ -154,12 +208,14 @@ describe('performance', () => {
       x = b.add([main, x]);
     }
     const graph = b.graph();
-    analyze(graph); // warm up
-    const start = performance.now();
-    const r = analyze(graph);
-    const ms = performance.now() - start;
-    expect(r.diagnostics).toEqual([]);
-    expect(r.graph.nodes.length).toBeGreaterThanOrEqual(10_000);
-    expect(ms).toBeLessThan(200);
+    let best = Infinity;
+    for (let i = 0; i < 10; i++) {
+      const start = performance.now();
+      const r = analyze(graph);
+      best = Math.min(best, performance.now() - start);
+      expect(r.diagnostics).toEqual([]);
+    }
+    // A few ms on an idle machine; the bound leaves room for a busy CI runner, not for quadratic work.
+    expect(best).toBeLessThan(100);
   });
 });

@@ -92,7 +92,16 @@ describe('convOutputLength (ceil mode)', () => {
 });
 
 describe('resolvePadding', () => {
-  const cases: readonly (readonly [string, Padding, number, Dim, number, number, number, number])[] = [
+  const cases: readonly (readonly [
+    string,
+    Padding,
+    number,
+    Dim,
+    number,
+    number,
+    number,
+    number,
+  ])[] = [
     // title, padding, axis, in, k, s, before, after
     ['valid', { mode: 'valid' }, 0, 224, 3, 1, 0, 0],
     ['same 3x3 /1', { mode: 'same' }, 0, 224, 3, 1, 1, 1],
@@ -184,9 +193,7 @@ describe('droppedRows', () => {
   });
 
   it('explains the rows left over', () => {
-    expect(droppedRows(224, win(11, 4), pads(0)).derivation).toBe(
-      '(224 + 2·0 − 11) mod 4 = 1',
-    );
+    expect(droppedRows(224, win(11, 4), pads(0)).derivation).toBe('(224 + 2·0 − 11) mod 4 = 1');
   });
 });
 

@@ -121,7 +121,9 @@ describe('summarize', () => {
 
   it('lists every layer', () => {
     const s = summarize(analyze(tiny(true).graph()).graph);
-    expect(s.layers.map((l) => [l.name, l.op, l.shape, l.params, l.macs, l.frozen, l.spanStart])).toEqual([
+    expect(
+      s.layers.map((l) => [l.name, l.op, l.shape, l.params, l.macs, l.frozen, l.spanStart]),
+    ).toEqual([
       ['input0', 'input', [4, 4, 1], 0, 0, false, 0],
       ['conv2d1', 'conv2d', [2, 2, 2], 20, 72, true, 100],
       ['flatten2', 'flatten', [8], 0, 0, false, 200],

@@ -49,7 +49,26 @@ export function alexnet(): IrBuilder {
   return b;
 }
 
-const VGG16 = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
+const VGG16 = [
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+];
 
 export function vgg16(batchNorm: boolean): IrBuilder {
   const b = new IrBuilder();

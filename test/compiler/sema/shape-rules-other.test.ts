@@ -23,28 +23,65 @@ describe('output shapes', () => {
     ['reshape to a vector', '1024', (b) => (b.input(4, 4, 64), b.reshape([-1]))],
     ['zero padding 2-D', '30x32x1', (b) => (b.input(28, 28, 1), b.zeroPad([1, 1, 2, 2]))],
     ['zero padding 1-D', '103x8', (b) => (b.input(100, 8), b.zeroPad([1, 2]))],
-    ['zero padding a symbolic size', 'H+2xW+2x3', (b) => (b.input('H', 'W', 3), b.zeroPad([1, 1, 1, 1]))],
+    [
+      'zero padding a symbolic size',
+      'H+2xW+2x3',
+      (b) => (b.input('H', 'W', 3), b.zeroPad([1, 1, 1, 1])),
+    ],
     ['dropout', '4096', (b) => (b.input(4096), b.dropout())],
     ['activation', '28x28x6', (b) => (b.input(28, 28, 6), b.relu())],
     ['batch norm', '28x28x6', (b) => (b.input(28, 28, 6), b.bn())],
     ['batch norm on a vector', '120', (b) => (b.input(120), b.bn())],
     ['lrn', '55x55x96', (b) => (b.input(55, 55, 96), b.lrn())],
-    ['add', '28x28x64', (b) => { const x = b.input(28, 28, 64); b.relu(); b.add([x, 1]); }],
-    ['multiply', '8', (b) => { const x = b.input(8); b.dense(8); b.multiply([x, 1]); }],
-    ['add of symbolic shapes', 'H/2xW/2x8', (b) => {
-      b.input('H', 'W', 3);
-      const a = b.conv(8, 3, { stride: 2, padding: 1 });
-      const c = b.conv(8, 1, { stride: 2, from: 0 });
-      b.add([a, c]);
-    }],
-    ['concat sums channels', '28x28x224', (b) => {
-      const x = b.input(28, 28, 16);
-      const a = b.conv(64, 1, { from: x });
-      const c = b.conv(128, 3, { from: x, padding: 1 });
-      const d = b.conv(32, 5, { from: x, padding: 2 });
-      b.concat([a, c, d]);
-    }],
-    ['concat of vectors', '30', (b) => { b.input(10); const a = b.dense(10); const c = b.dense(20, { from: 0 }); b.concat([a, c]); }],
+    [
+      'add',
+      '28x28x64',
+      (b) => {
+        const x = b.input(28, 28, 64);
+        b.relu();
+        b.add([x, 1]);
+      },
+    ],
+    [
+      'multiply',
+      '8',
+      (b) => {
+        const x = b.input(8);
+        b.dense(8);
+        b.multiply([x, 1]);
+      },
+    ],
+    [
+      'add of symbolic shapes',
+      'H/2xW/2x8',
+      (b) => {
+        b.input('H', 'W', 3);
+        const a = b.conv(8, 3, { stride: 2, padding: 1 });
+        const c = b.conv(8, 1, { stride: 2, from: 0 });
+        b.add([a, c]);
+      },
+    ],
+    [
+      'concat sums channels',
+      '28x28x224',
+      (b) => {
+        const x = b.input(28, 28, 16);
+        const a = b.conv(64, 1, { from: x });
+        const c = b.conv(128, 3, { from: x, padding: 1 });
+        const d = b.conv(32, 5, { from: x, padding: 2 });
+        b.concat([a, c, d]);
+      },
+    ],
+    [
+      'concat of vectors',
+      '30',
+      (b) => {
+        b.input(10);
+        const a = b.dense(10);
+        const c = b.dense(20, { from: 0 });
+        b.concat([a, c]);
+      },
+    ],
   ];
   it.each(cases)('%s → %s', (_title, expected, build) => {
     const r = analyseWith(build);

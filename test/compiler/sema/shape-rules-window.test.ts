@@ -1,42 +1,126 @@
 /** Shape rules of the sliding-window ops: conv2d, conv1d, depthwise, transposed conv and pools. */
 import { describe, expect, it } from 'vitest';
-import { spanOf } from '../../helpers/ir-builder.js';
-import type { IrBuilder } from '../../helpers/ir-builder.js';
+import { analyze } from '../../../compiler/passes/analyze.js';
+import { IrBuilder, spanOf } from '../../helpers/ir-builder.js';
 import { analyseWith } from './analyze-helper.js';
 
 type Build = (b: IrBuilder) => void;
 
 describe('output shapes', () => {
   const cases: readonly (readonly [string, string, Build])[] = [
-    ['conv 64 3x3 pad 1 keeps 224', '224x224x64', (b) => (b.input(224, 224, 3), b.conv(64, 3, { padding: 1 }))],
-    ['conv 64 7x7 /2 pad 3', '112x112x64', (b) => (b.input(224, 224, 3), b.conv(64, 7, { stride: 2, padding: 3 }))],
-    ['conv 11x11 /4 pad 2 (AlexNet)', '55x55x64', (b) => (b.input(224, 224, 3), b.conv(64, 11, { stride: 4, padding: 2 }))],
-    ['conv 96 11x11 /4 on 227', '55x55x96', (b) => (b.input(227, 227, 3), b.conv(96, 11, { stride: 4 }))],
-    ['conv same /2 on odd size', '113x113x8', (b) => (b.input(225, 225, 3), b.conv(8, 3, { stride: 2, padding: 'same' }))],
+    [
+      'conv 64 3x3 pad 1 keeps 224',
+      '224x224x64',
+      (b) => (b.input(224, 224, 3), b.conv(64, 3, { padding: 1 })),
+    ],
+    [
+      'conv 64 7x7 /2 pad 3',
+      '112x112x64',
+      (b) => (b.input(224, 224, 3), b.conv(64, 7, { stride: 2, padding: 3 })),
+    ],
+    [
+      'conv 11x11 /4 pad 2 (AlexNet)',
+      '55x55x64',
+      (b) => (b.input(224, 224, 3), b.conv(64, 11, { stride: 4, padding: 2 })),
+    ],
+    [
+      'conv 96 11x11 /4 on 227',
+      '55x55x96',
+      (b) => (b.input(227, 227, 3), b.conv(96, 11, { stride: 4 })),
+    ],
+    [
+      'conv same /2 on odd size',
+      '113x113x8',
+      (b) => (b.input(225, 225, 3), b.conv(8, 3, { stride: 2, padding: 'same' })),
+    ],
     ['conv full', '12x12x8', (b) => (b.input(10, 10, 3), b.conv(8, 3, { padding: 'full' }))],
-    ['conv asymmetric pads', '9x13x8', (b) => (b.input(10, 10, 3), b.conv(8, 3, { padding: [0, 1, 2, 3] }))],
-    ['conv asymmetric stride', '5x10x8', (b) => (b.input(11, 10, 3), b.conv(8, [3, 1], { stride: [2, 1] }))],
-    ['conv dilation 2 pad 2', '32x32x8', (b) => (b.input(32, 32, 3), b.conv(8, 3, { dilation: 2, padding: 2 }))],
-    ['conv groups 4', '8x8x64', (b) => (b.input(8, 8, 32), b.conv(64, 3, { groups: 4, padding: 1 }))],
+    [
+      'conv asymmetric pads',
+      '9x13x8',
+      (b) => (b.input(10, 10, 3), b.conv(8, 3, { padding: [0, 1, 2, 3] })),
+    ],
+    [
+      'conv asymmetric stride',
+      '5x10x8',
+      (b) => (b.input(11, 10, 3), b.conv(8, [3, 1], { stride: [2, 1] })),
+    ],
+    [
+      'conv dilation 2 pad 2',
+      '32x32x8',
+      (b) => (b.input(32, 32, 3), b.conv(8, 3, { dilation: 2, padding: 2 })),
+    ],
+    [
+      'conv groups 4',
+      '8x8x64',
+      (b) => (b.input(8, 8, 32), b.conv(64, 3, { groups: 4, padding: 1 })),
+    ],
     ['conv1d 16 k5', '96x16', (b) => (b.input(100, 8), b.conv1d(16, 5))],
-    ['conv1d /2 same', '51x16', (b) => (b.input(101, 8), b.conv1d(16, 3, { stride: 2, padding: 'same' }))],
-    ['depthwise 3x3 x2 same', '32x32x32', (b) => (b.input(32, 32, 16), b.depthwise(3, { padding: 'same', multiplier: 2 }))],
-    ['depthwise 3x3 /2 pad 1', '56x56x32', (b) => (b.input(112, 112, 32), b.depthwise(3, { stride: 2, padding: 1 }))],
-    ['transposed 3x3 /2 pad 1 op 1', '14x14x32', (b) => (b.input(7, 7, 64), b.transpose(32, 3, { stride: 2, padding: 1, outputPadding: 1 }))],
-    ['transposed 4x4 /2 pad 1', '8x8x256', (b) => (b.input(4, 4, 512), b.transpose(256, 4, { stride: 2, padding: 1 }))],
-    ['transposed same /2', '14x10x4', (b) => (b.input(7, 5, 8), b.transpose(4, 3, { stride: 2, padding: 'same' }))],
+    [
+      'conv1d /2 same',
+      '51x16',
+      (b) => (b.input(101, 8), b.conv1d(16, 3, { stride: 2, padding: 'same' })),
+    ],
+    [
+      'depthwise 3x3 x2 same',
+      '32x32x32',
+      (b) => (b.input(32, 32, 16), b.depthwise(3, { padding: 'same', multiplier: 2 })),
+    ],
+    [
+      'depthwise 3x3 /2 pad 1',
+      '56x56x32',
+      (b) => (b.input(112, 112, 32), b.depthwise(3, { stride: 2, padding: 1 })),
+    ],
+    [
+      'transposed 3x3 /2 pad 1 op 1',
+      '14x14x32',
+      (b) => (b.input(7, 7, 64), b.transpose(32, 3, { stride: 2, padding: 1, outputPadding: 1 })),
+    ],
+    [
+      'transposed 4x4 /2 pad 1',
+      '8x8x256',
+      (b) => (b.input(4, 4, 512), b.transpose(256, 4, { stride: 2, padding: 1 })),
+    ],
+    [
+      'transposed same /2',
+      '14x10x4',
+      (b) => (b.input(7, 5, 8), b.transpose(4, 3, { stride: 2, padding: 'same' })),
+    ],
     ['maxpool 2', '14x14x6', (b) => (b.input(28, 28, 6), b.maxpool(2))],
-    ['maxpool 3 /2 pad 1', '56x56x64', (b) => (b.input(112, 112, 64), b.maxpool(3, { stride: 2, padding: 1 }))],
-    ['maxpool 3 /2 ceil (GoogLeNet)', '56x56x64', (b) => (b.input(112, 112, 64), b.maxpool(3, { stride: 2, ceil: true }))],
-    ['maxpool 2 /2 pad 1 ceil: last window rule', '3x3x1', (b) => (b.input(5, 5, 1), b.maxpool(2, { stride: 2, padding: 1, ceil: true }))],
-    ['maxpool 3 /2 on 13 (AlexNet)', '6x6x256', (b) => (b.input(13, 13, 256), b.maxpool(3, { stride: 2 }))],
+    [
+      'maxpool 3 /2 pad 1',
+      '56x56x64',
+      (b) => (b.input(112, 112, 64), b.maxpool(3, { stride: 2, padding: 1 })),
+    ],
+    [
+      'maxpool 3 /2 ceil (GoogLeNet)',
+      '56x56x64',
+      (b) => (b.input(112, 112, 64), b.maxpool(3, { stride: 2, ceil: true })),
+    ],
+    [
+      'maxpool 2 /2 pad 1 ceil: last window rule',
+      '3x3x1',
+      (b) => (b.input(5, 5, 1), b.maxpool(2, { stride: 2, padding: 1, ceil: true })),
+    ],
+    [
+      'maxpool 3 /2 on 13 (AlexNet)',
+      '6x6x256',
+      (b) => (b.input(13, 13, 256), b.maxpool(3, { stride: 2 })),
+    ],
     ['avgpool 1-D', '50x8', (b) => (b.input(100, 8), b.avgpool([2]))],
-    ['avgpool 3 /1 same', '28x28x6', (b) => (b.input(28, 28, 6), b.avgpool(3, { stride: 1, padding: 'same' }))],
+    [
+      'avgpool 3 /1 same',
+      '28x28x6',
+      (b) => (b.input(28, 28, 6), b.avgpool(3, { stride: 1, padding: 'same' })),
+    ],
     ['global average pool', '512', (b) => (b.input(7, 7, 512), b.gap())],
     ['global max pool keeps dims', '1x1x512', (b) => (b.input(7, 7, 512), b.gmp(true))],
     ['global pool on a sequence', '1x8', (b) => (b.input(100, 8), b.gap(true))],
     ['adaptive avg pool 6x6', '6x6x256', (b) => (b.input(13, 13, 256), b.adaptiveAvg([6, 6]))],
-    ['adaptive avg pool on a symbolic input', '7x7x3', (b) => (b.input('H', 'W', 3), b.adaptiveAvg([7, 7]))],
+    [
+      'adaptive avg pool on a symbolic input',
+      '7x7x3',
+      (b) => (b.input('H', 'W', 3), b.adaptiveAvg([7, 7])),
+    ],
   ];
   it.each(cases)('%s → %s', (_title, expected, build) => {
     const r = analyseWith(build);
@@ -224,7 +308,9 @@ describe('diagnostics', () => {
   });
 
   it('conv padding is not limited to half the kernel', () => {
-    expect(analyseWith((b) => (b.input(8, 8, 1), b.conv(1, 3, { padding: 3 }))).shape).toBe('12x12x1');
+    expect(analyseWith((b) => (b.input(8, 8, 1), b.conv(1, 3, { padding: 3 }))).shape).toBe(
+      '12x12x1',
+    );
   });
 
   it('CNN3001 says what was found, with the arithmetic and a fix', () => {
@@ -262,8 +348,10 @@ describe('diagnostics', () => {
   });
 
   it('explains each axis', () => {
-    const r = analyseWith((b) => (b.input(224, 224, 3), b.conv(64, 11, { stride: 4, padding: 2 })));
-    expect(r.result.explain.get(1)).toEqual([
+    const b = new IrBuilder();
+    b.input(224, 224, 3);
+    b.conv(64, 11, { stride: 4, padding: 2 });
+    expect(analyze(b.graph(), { explain: true }).explain.get(1)).toEqual([
       'height: pad 2 + 2; floor((224 + 2·2 − 11) / 4) + 1 = 55',
       'width: pad 2 + 2; floor((224 + 2·2 − 11) / 4) + 1 = 55',
     ]);

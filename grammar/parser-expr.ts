@@ -1,0 +1,151 @@
+/**
+ * The expression rules of the parser (parser.ts extends this class with the statements).
+ *
+ * Flat on purpose: a CST node per precedence level would cost ten nodes for the `64` of `conv 64`,
+ * and a 10,000-line file would spend its time allocating them. One `expr` node holds a whole
+ * expression's tokens, in order, under one key (`tok`), with `paren` nodes for parentheses, and
+ * cst-expr.ts applies precedence; the language accepted is exactly the EBNF's:
+ *
+ *   expr    = "if" expr "then" expr "else" expr
+ *           | not* arith [ cmp arith ] { ( "and" | "or" ) not* arith [ cmp arith ] }
+ *   arith   = operand { ( "+" | "-" | "*" | "/" | "%" ) operand }
+ *   operand = { "-" } primary { "." IDENT }
+ *
+ * `arith` and `operand` are inlined into `expr` with numbered DSL methods. Alternatives and closures
+ * on hot paths are built once (fields), not on every call, which the garbage collector notices.
+ */
+import { CstParser } from 'chevrotain';
+import type { IOrAlt, IParserConfig, TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+
+/** Every token of an `expr`, `unary` or `paren` node is stored under `tok`, in source order. */
+const TOK = { LABEL: 'tok' };
+const TEST = { LABEL: 'test' };
+const THEN = { LABEL: 'then' };
+const OTHERWISE = { LABEL: 'otherwise' };
+const ARG_VALUE = { LABEL: 'argValue' };
+
+/** The closures of one inlined `operand`, for DSL indices `b` and `b + 1`. */
+interface OperandParts {
+  readonly minus: () => void;
+  readonly primary: IOrAlt<unknown>[];
+  readonly member: () => void;
+}
+
+export abstract class ExprParser extends CstParser {
+  constructor(tokens: TokenType[], config: IParserConfig) {
+    super(tokens, config);
+  }
+
+  expr = this.RULE('expr', () => {
+    this.OR(this.exprAlts);
+  });
+
+  /** The value of a stride shorthand `/2`: an operand only (`/2 * 3` is not a stride of 6). */
+  unary = this.RULE('unary', () => {
+    this.operand(0);
+  });
+
+  /** `(e)`, `(a, b)`, `(n = 2, 3,)`: tokens under `tok`, argument values under `argValue`. */
+  paren = this.RULE('paren', () => {
+    this.CONSUME(T.LParen, TOK);
+    this.OPTION(() => {
+      this.arg(0);
+      this.MANY(() => {
+        this.CONSUME(T.Comma, TOK);
+        this.arg(1);
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma, TOK));
+    });
+    this.CONSUME(T.RParen, TOK);
+  });
+
+  private arg(i: number): void {
+    this.option(i + 5, () => {
+      this.consume(i, T.Identifier, TOK);
+      this.consume(i, T.Equals, TOK);
+    });
+    this.subrule(i, this.expr, ARG_VALUE);
+  }
+
+  private readonly notOp = (): void => {
+    this.CONSUME(T.Not, TOK);
+  };
+  private readonly notOp2 = (): void => {
+    this.CONSUME2(T.Not, TOK);
+  };
+  private readonly cmp1 = (): void => {
+    this.CONSUME(T.CmpOp, TOK);
+    this.arith(50);
+  };
+  private readonly cmp2 = (): void => {
+    this.CONSUME2(T.CmpOp, TOK);
+    this.arith(130);
+  };
+  private readonly logicTail = (): void => {
+    this.CONSUME(T.LogicOp, TOK);
+    this.MANY3(this.notOp2);
+    this.arith(90);
+    this.OPTION2(this.cmp2);
+  };
+
+  private readonly exprAlts: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(T.If, TOK);
+        this.SUBRULE(this.expr, TEST);
+        this.CONSUME(T.Then, TOK);
+        this.SUBRULE2(this.expr, THEN);
+        this.CONSUME(T.Else, TOK);
+        this.SUBRULE3(this.expr, OTHERWISE);
+      },
+    },
+    {
+      ALT: () => {
+        this.MANY(this.notOp);
+        this.arith(10);
+        this.OPTION(this.cmp1);
+        this.MANY2(this.logicTail);
+      },
+    },
+  ];
+
+  private readonly arithTails: (() => void)[] = [];
+
+  /** `operand { op operand }` inline, with DSL indices from `base` to `base + 21`. */
+  private arith(base: number): void {
+    this.operand(base);
+    const tail = (this.arithTails[base] ??= () => {
+      this.consume(base + 10, T.ArithOp, TOK);
+      this.operand(base + 20);
+    });
+    this.many(base + 10, tail);
+  }
+
+  private readonly operandParts: OperandParts[] = [];
+
+  /** `{ "-" } primary { "." IDENT }` inline, with DSL indices `b` and `b + 1`. */
+  private operand(b: number): void {
+    const parts = (this.operandParts[b] ??= {
+      minus: () => {
+        this.consume(b, T.Minus, TOK);
+      },
+      primary: [
+        { ALT: () => this.consume(b, T.NumberLit, TOK) },
+        { ALT: () => this.consume(b, T.StringLit, TOK) },
+        { ALT: () => this.consume(b, T.Dims, TOK) },
+        { ALT: () => this.consume(b, T.BoolLit, TOK) },
+        { ALT: () => this.consume(b, T.Identifier, TOK) },
+        { ALT: () => this.consume(b, T.In, TOK) },
+        { ALT: () => this.subrule(b, this.paren) },
+      ],
+      member: () => {
+        this.consume(b, T.Dot, TOK);
+        this.consume(b + 1, T.Identifier, TOK);
+      },
+    });
+    this.many(b, parts.minus);
+    this.or(b, parts.primary);
+    this.many(b + 1, parts.member);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: compiler speed figures. Prints, for this machine:
+ *  - check + summary of ResNet-152, warm, in-process (target ≤ 20 ms);
+ *  - a cold `cnnc check` of stdlib/resnet.cnn as a fresh process (target ≤ 400 ms);
+ *  - generated models of 2,500 … 10,000 layers (target ≤ 1 s at 10,000, growing linearly);
+ *  - where Debian's python3-torch is installed, a PyTorch summary of the same ResNet-152 by forward
+ *    hooks, for scale.
+ * Targets are printed beside the figures; nothing here fails a build.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { nodeHost, packageRoot } from '../compiler/cli/host.js';
+import { compileFile, type Host } from '../compiler/program.js';
+import { summaryJson } from '../compiler/report/summary.js';
+import { sourceMapOf, SourceFile } from '../compiler/diagnostics/index.js';
+
+const root = packageRoot();
+const cli = path.join(root, 'dist', 'compiler', 'cli', 'main.js');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(fn: () => void, runs: number): number {
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    ts.push(performance.now() - t);
+  }
+  return median(ts);
+}
+
+function line(label: string, value: string, target: string, ok: boolean): void {
+  console.log(`${label.padEnd(52)} ${value.padStart(12)}   target ${target.padEnd(10)} ${ok ? 'ok' : 'MISSED'}`);
+}
+
+function checkAndSummarise(host: Host, file: string, model: string): void {
+  const r = compileFile(file, host, { model });
+  const m = r.models[0];
+  if (!m?.summary) throw new Error(`${model} did not compile: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+  summaryJson({ ...m, summary: m.summary }, sourceMapOf([...r.sources].map(([p, t]) => new SourceFile(p, t))));
+}
+
+function generated(layers: number): Host {
+  const blocks = Math.floor((layers - 4) / 5);
+  const body = ['  input 64x64x16'];
+  for (let i = 0; i < blocks; i++) body.push('  residual { conv 16 3x3 same, bn, relu, conv 16 3x3 same }', '  relu');
+  body.push('  gap', '  dense 10');
+  const text = `model Deep {\n${body.join('\n')}\n}\n`;
+  const base = nodeHost();
+  return { ...base, readFile: (p) => (p === '/generated/deep.cnn' ? text : base.readFile(p)), displayPath: (p) => (p === '/generated/deep.cnn' ? 'deep.cnn' : base.displayPath(p)) };
+}
+
+console.log(`cnnc compiler benchmarks — Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+
+const host = nodeHost();
+const resnet = path.join(root, 'stdlib', 'resnet.cnn');
+for (let i = 0; i < 5; i++) checkAndSummarise(host, resnet, 'ResNet152'); // warm up
+const warm = time(() => checkAndSummarise(host, resnet, 'ResNet152'), 30);
+line('check + summary ResNet-152, warm, in-process', `${warm.toFixed(1)} ms`, '≤ 20 ms', warm <= 20);
+
+const cold: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'check', resnet], { encoding: 'utf8' });
+  cold.push(performance.now() - t);
+  if (r.status !== 0) throw new Error(`cnnc check failed: ${r.stdout}${r.stderr}`);
+}
+const coldMs = median(cold);
+line('cold `cnnc check stdlib/resnet.cnn` (new process)', `${coldMs.toFixed(0)} ms`, '≤ 400 ms', coldMs <= 400);
+
+const sizes = [2_500, 5_000, 10_000];
+const perLayer: number[] = [];
+for (const n of sizes) {
+  const h = generated(n);
+  compileFile('/generated/deep.cnn', h);
+  const ms = time(() => {
+    const r = compileFile('/generated/deep.cnn', h);
+    if (r.diagnostics.some((d) => d.severity === 'error')) throw new Error('generated model has errors');
+  }, 5);
+  const nodes = compileFile('/generated/deep.cnn', h).models[0].graph.nodes.length;
+  perLayer.push(ms / nodes);
+  line(`generated model, ${nodes.toLocaleString('en-US')} layers`, `${ms.toFixed(0)} ms`, n === 10_000 ? '≤ 1 s' : '', ms <= 1000 || n !== 10_000);
+}
+const growth = perLayer[perLayer.length - 1] / perLayer[0];
+line('time per layer, 10,000 vs 2,500 layers (1.0 = linear)', growth.toFixed(2), '≈ 1', growth < 1.5);
+
+const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
+if (torch.status === 0) {
+  const script = `
+import time, torch, torchvision
+torch.set_num_threads(2)
+m = torchvision.models.resnet152().eval()
+macs = []
+def hook(mod, inp, out):
+    if isinstance(mod, torch.nn.Conv2d): macs.append(out.numel() * mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1])
+    elif isinstance(mod, torch.nn.Linear): macs.append(mod.in_features * mod.out_features)
+for mod in m.modules(): mod.register_forward_hook(hook)
+t = time.time()
+with torch.no_grad(): m(torch.zeros(1, 3, 224, 224))
+print((time.time() - t) * 1000, sum(p.numel() for p in m.parameters()), sum(macs))
+`;
+  const t = performance.now();
+  const out = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' }).trim().split(' ');
+  const total = performance.now() - t;
+  line('PyTorch hooked forward summary of ResNet-152', `${Number(out[0]).toFixed(0)} ms`, 'for scale', true);
+  line('  …including Python and torch start-up', `${total.toFixed(0)} ms`, 'for scale', true);
+  console.log(`  (PyTorch counts ${Number(out[1]).toLocaleString('en-US')} parameters and ${Number(out[2]).toLocaleString('en-US')} MACs)`);
+} else {
+  console.log('PyTorch not installed (apt install python3-torch python3-torchvision): skipping the comparison');
+}
