@@ -17,20 +17,7 @@ export interface Ident {
 // ---------------------------------------------------------------- expressions
 
 export type BinaryOp =
-  | '+'
-  | '-'
-  | '*'
-  | '/'
-  | '//'
-  | '%'
-  | '=='
-  | '!='
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | 'and'
-  | 'or';
+  '+' | '-' | '*' | '/' | '//' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'and' | 'or';
 
 /** One dimension of a dims literal: a number, a symbol (`H`), or unknown (`?`). */
 export type DimPart =
@@ -43,12 +30,22 @@ export type Expr =
   | { readonly kind: 'String'; readonly value: string; readonly span: Span }
   | { readonly kind: 'Bool'; readonly value: boolean; readonly span: Span }
   /** `5x5`, `224x224x3`, `?x?x3`, `HxWx3`. */
-  | { readonly kind: 'Dims'; readonly parts: readonly DimPart[]; readonly raw: string; readonly span: Span }
+  | {
+      readonly kind: 'Dims';
+      readonly parts: readonly DimPart[];
+      readonly raw: string;
+      readonly span: Span;
+    }
   | { readonly kind: 'Name'; readonly name: string; readonly span: Span }
   /** `in`, the input of the enclosing residual/block, used as `in.channels`. */
   | { readonly kind: 'In'; readonly span: Span }
   | { readonly kind: 'Member'; readonly object: Expr; readonly member: Ident; readonly span: Span }
-  | { readonly kind: 'Unary'; readonly op: '-' | 'not'; readonly operand: Expr; readonly span: Span }
+  | {
+      readonly kind: 'Unary';
+      readonly op: '-' | 'not';
+      readonly operand: Expr;
+      readonly span: Span;
+    }
   | {
       readonly kind: 'Binary';
       readonly op: BinaryOp;
@@ -156,7 +153,8 @@ export interface LetStmt {
 /** The right-hand side is a simple statement (a layer, a call, or just an expression) or a group. */
 export interface LetBinding {
   readonly name: Ident;
-  readonly value: SimpleStmt | GroupStmt | { readonly kind: 'Expr'; readonly expr: Expr; readonly span: Span };
+  readonly value:
+    SimpleStmt | GroupStmt | { readonly kind: 'Expr'; readonly expr: Expr; readonly span: Span };
   readonly span: Span;
 }
 
@@ -229,7 +227,9 @@ export type Stmt =
 export interface ImportDecl {
   readonly kind: 'Import';
   /** `import resnet` (a stdlib module) or `import "./layers.cnn"` (a path relative to this file). */
-  readonly target: { readonly kind: 'Stdlib'; readonly name: string } | { readonly kind: 'Path'; readonly path: string };
+  readonly target:
+    | { readonly kind: 'Stdlib'; readonly name: string }
+    | { readonly kind: 'Path'; readonly path: string };
   readonly span: Span;
 }
 

@@ -90,7 +90,8 @@ export class ExprBuilder {
     const then = this.expr(n.children['then']?.[0] as CstNode | undefined);
     const otherwiseNode = n.children['otherwise']?.[0] as CstNode | undefined;
     const otherwise = otherwiseNode && this.exprExt(otherwiseNode);
-    if (!ifTok || !isToken(ifTok) || !isReal(ifTok) || !test || !then || !otherwise) return undefined;
+    if (!ifTok || !isToken(ifTok) || !isReal(ifTok) || !test || !then || !otherwise)
+      return undefined;
     const span = this.spans.of(ifTok.startOffset, otherwise.end);
     const e: Expr = { kind: 'Cond', test, then, otherwise: otherwise.e, span };
     return { e, start: span.start, end: span.end };
@@ -118,13 +119,20 @@ export class ExprBuilder {
   /** The next item if it is a real token of type `type`. */
   private peekToken(type: TokenType): IToken | undefined {
     const item = this.items[this.i];
-    return item !== undefined && isToken(item) && item.tokenType === type && isReal(item) ? item : undefined;
+    return item !== undefined && isToken(item) && item.tokenType === type && isReal(item)
+      ? item
+      : undefined;
   }
 
   /** The next item's text if it is an operator in `ops`. */
   private peekOp(ops: ReadonlySet<string>): string | undefined {
     const item = this.items[this.i];
-    if (item === undefined || !isToken(item) || !isReal(item) || PRIMARY_TYPES.has(item.tokenType)) {
+    if (
+      item === undefined ||
+      !isToken(item) ||
+      !isReal(item) ||
+      PRIMARY_TYPES.has(item.tokenType)
+    ) {
       return undefined;
     }
     return ops.has(item.image) ? item.image : undefined;
@@ -202,7 +210,8 @@ export class ExprBuilder {
     else if (PRIMARY_TYPES.has(item.tokenType) && isReal(item)) ext = this.literalExt(item);
     while (ext && this.peekToken(T.Dot)) {
       const m = this.items[this.i + 1];
-      if (m === undefined || !isToken(m) || m.tokenType !== T.Identifier || !isReal(m)) return undefined;
+      if (m === undefined || !isToken(m) || m.tokenType !== T.Identifier || !isReal(m))
+        return undefined;
       this.i += 2;
       const member = this.spans.ident(m);
       const span = this.spans.of(ext.start, member.span.end);
@@ -218,7 +227,9 @@ export class ExprBuilder {
 
   /** A one-token value (`64`, `3x3`, `same`, `"x"`, `true`, `in`); undefined for anything else. */
   literal(t: IToken): Expr | undefined {
-    return PRIMARY_TYPES.has(t.tokenType) && isReal(t) ? literal(t, this.spans.token(t)) : undefined;
+    return PRIMARY_TYPES.has(t.tokenType) && isReal(t)
+      ? literal(t, this.spans.token(t))
+      : undefined;
   }
 
   private literalExt(t: IToken): Ext | undefined {
@@ -248,7 +259,10 @@ export class ExprBuilder {
       }
       const value = this.exprExt(valueNode);
       if (!value) return undefined;
-      const arg: Arg = { value: value.e, span: this.spans.of(name ? name.startOffset : value.start, value.end) };
+      const arg: Arg = {
+        value: value.e,
+        span: this.spans.of(name ? name.startOffset : value.start, value.end),
+      };
       args.push(name ? { name: this.spans.ident(name), ...arg } : arg);
       if (toks[t]?.tokenType === T.Comma) {
         commas++;
@@ -270,7 +284,11 @@ function literal(t: IToken, span: Span): Expr {
       return { kind: 'Number', value: T.numberValue(t.image), raw: t.image, span };
     case T.StringLiteral:
     case T.UnterminatedString:
-      return { kind: 'String', value: T.stringValue(t.image, t.tokenType === T.StringLiteral), span };
+      return {
+        kind: 'String',
+        value: T.stringValue(t.image, t.tokenType === T.StringLiteral),
+        span,
+      };
     case T.Dims:
       return { kind: 'Dims', parts: dimParts(t.image), raw: t.image, span };
     case T.True:

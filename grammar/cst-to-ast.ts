@@ -100,7 +100,12 @@ class AstBuilder {
     const base = token(n, 'base');
     const body = this.body(node(n, 'braceBody'));
     const span = this.spans.from(kw.startOffset, this.spans.token(name), body?.span);
-    const model = { kind: 'Model' as const, name: this.spans.ident(name), body: body?.stmts ?? [], span };
+    const model = {
+      kind: 'Model' as const,
+      name: this.spans.ident(name),
+      body: body?.stmts ?? [],
+      span,
+    };
     return base ? { ...model, base: this.spans.ident(base) } : model;
   }
 
@@ -120,9 +125,12 @@ class AstBuilder {
     if (!name || !type) return undefined;
     const typeSpan = this.spans.token(type);
     const param = { name: this.spans.ident(name), type: type.image as ParamType, typeSpan };
-    if (count(n, 'Equals') === 0) return { ...param, span: this.spans.from(name.startOffset, typeSpan) };
+    if (count(n, 'Equals') === 0)
+      return { ...param, span: this.spans.from(name.startOffset, typeSpan) };
     const value = this.exprs.expr(node(n, 'expr'));
-    return value && { ...param, default: value, span: this.spans.from(name.startOffset, value.span) };
+    return (
+      value && { ...param, default: value, span: this.spans.from(name.startOffset, value.span) }
+    );
   }
 
   // ------------------------------------------------------------ statements
@@ -162,7 +170,11 @@ class AstBuilder {
       const kw = token(inner, 'Kw_append');
       const body = this.body(node(inner, 'braceBody'));
       if (!kw) return undefined;
-      return { kind: 'Append', body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, body?.span) };
+      return {
+        kind: 'Append',
+        body: body?.stmts ?? [],
+        span: this.spans.from(kw.startOffset, body?.span),
+      };
     }
     if ((inner = node(n, 'budgetStmt'))) return this.budget(inner);
     inner = node(n, 'trainStmt');
@@ -177,7 +189,12 @@ class AstBuilder {
     const atoms = this.atoms(n);
     const bindingNodes = n.children['binding'] as CstNode[] | undefined;
     const bindings = bindingNodes ? keep(bindingNodes, (b) => this.binding(b)) : [];
-    const span = this.spans.from(head.span.start, head.span, atoms[atoms.length - 1]?.span, bindings[bindings.length - 1]?.span);
+    const span = this.spans.from(
+      head.span.start,
+      head.span,
+      atoms[atoms.length - 1]?.span,
+      bindings[bindings.length - 1]?.span,
+    );
     return labelled({ kind: 'Simple' as const, head, atoms, with: bindings, span }, label);
   }
 
@@ -195,7 +212,11 @@ class AstBuilder {
     for (let t = 0; t <= toks.length; t++) {
       const tok = toks[t];
       // First the values that come before this token.
-      for (; v < values.length && (tok === undefined || exprStart(values[v]) < tok.startOffset); v++) {
+      for (
+        ;
+        v < values.length && (tok === undefined || exprStart(values[v]) < tok.startOffset);
+        v++
+      ) {
         const atom = this.valueAtom(values[v], stride, name);
         if (atom) out.push(atom);
         stride = name = undefined;
@@ -217,15 +238,26 @@ class AstBuilder {
   private valueAtom(node: CstNode, stride?: IToken, name?: IToken): Atom | undefined {
     if (node.name === 'unary') {
       const ext = this.exprs.unaryExt(node);
-      return ext && stride && { kind: 'Stride', value: ext.e, span: this.spans.of(stride.startOffset, ext.end) };
+      return (
+        ext &&
+        stride && { kind: 'Stride', value: ext.e, span: this.spans.of(stride.startOffset, ext.end) }
+      );
     }
     const ext = this.exprs.exprExt(node);
     if (!ext) return undefined;
     if (name) {
-      return { kind: 'Named', name: this.spans.ident(name), value: ext.e, span: this.spans.of(name.startOffset, ext.end) };
+      return {
+        kind: 'Named',
+        name: this.spans.ident(name),
+        value: ext.e,
+        span: this.spans.of(name.startOffset, ext.end),
+      };
     }
     const value = ext.e;
-    const span = value.span.start === ext.start && value.span.end === ext.end ? value.span : this.spans.of(ext.start, ext.end);
+    const span =
+      value.span.start === ext.start && value.span.end === ext.end
+        ? value.span
+        : this.spans.of(ext.start, ext.end);
     return { kind: 'Value', value, span };
   }
 
@@ -248,15 +280,25 @@ class AstBuilder {
     const span = this.spans.from(name.span.start, end);
     if (value.kind === 'Name') {
       const head: Ident = { kind: 'Ident', name: value.name, span: value.span };
-      const simple: SimpleStmt = { kind: 'Simple', head, atoms, with: [], span: this.spans.from(ext.start, end) };
+      const simple: SimpleStmt = {
+        kind: 'Simple',
+        head,
+        atoms,
+        with: [],
+        span: this.spans.from(ext.start, end),
+      };
       return { name, value: simple, span };
     }
     if (atoms.length > 0) {
       this.diagnostics.push(
-        diag('CNN1001', 'expected a layer or block name before the attributes, found an expression', {
-          span: value.span,
-          help: 'attributes follow a name, as in `conv 64 3x3`',
-        }),
+        diag(
+          'CNN1001',
+          'expected a layer or block name before the attributes, found an expression',
+          {
+            span: value.span,
+            help: 'attributes follow a name, as in `conv 64 3x3`',
+          },
+        ),
       );
     }
     return { name, value: { kind: 'Expr', expr: value, span: value.span }, span };
@@ -278,13 +320,22 @@ class AstBuilder {
     const kw = token(n, 'Kw_residual');
     if (!kw) return undefined;
     const body = this.body(node(n, 'body'));
-    const stmt = { kind: 'Residual' as const, body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, body?.span) };
+    const stmt = {
+      kind: 'Residual' as const,
+      body: body?.stmts ?? [],
+      span: this.spans.from(kw.startOffset, body?.span),
+    };
     const scKw = token(n, 'Kw_shortcut');
     if (!scKw) return labelled(stmt, label);
     const when = count(n, 'Kw_when') > 0 ? this.exprs.expr(node(n, 'expr')) : undefined;
     if (count(n, 'Kw_when') > 0 && !when) return undefined;
     const scBody = this.body(node(n, 'shortcut'));
-    const scSpan = this.spans.from(scKw.startOffset, this.spans.token(scKw), when?.span, scBody?.span);
+    const scSpan = this.spans.from(
+      scKw.startOffset,
+      this.spans.token(scKw),
+      when?.span,
+      scBody?.span,
+    );
     const shortcut = { ...(when ? { when } : {}), body: scBody?.stmts ?? [], span: scSpan };
     return labelled({ ...stmt, shortcut, span: this.spans.from(kw.startOffset, scSpan) }, label);
   }
@@ -298,7 +349,10 @@ class AstBuilder {
       const branchLabel = token(b, 'label');
       if (!kw || (count(b, 'label') > 0 && !branchLabel)) return undefined;
       const body = this.body(node(b, 'braceBody'));
-      const branch = { body: body?.stmts ?? [], span: this.spans.from(kw.startOffset, this.spans.token(kw), body?.span) };
+      const branch = {
+        body: body?.stmts ?? [],
+        span: this.spans.from(kw.startOffset, this.spans.token(kw), body?.span),
+      };
       return branchLabel ? { ...branch, label: this.spans.ident(branchLabel) } : branch;
     });
     for (const m of nodes(n, 'misplaced')) {
@@ -312,15 +366,27 @@ class AstBuilder {
       );
     }
     const close = token(n, 'RBrace');
-    const span = this.spans.from(opTok.startOffset, this.spans.token(opTok), close && this.spans.token(close), branches[branches.length - 1]?.span);
-    return labelled({ kind: 'Merge' as const, op, opSpan: this.spans.token(opTok), branches, span }, label);
+    const span = this.spans.from(
+      opTok.startOffset,
+      this.spans.token(opTok),
+      close && this.spans.token(close),
+      branches[branches.length - 1]?.span,
+    );
+    return labelled(
+      { kind: 'Merge' as const, op, opSpan: this.spans.token(opTok), branches, span },
+      label,
+    );
   }
 
   private let(n: CstNode): Stmt | undefined {
     const kw = token(n, 'Kw_let');
     const bindings = keep(nodes(n, 'binding'), (b) => this.binding(b));
     if (!kw || bindings.length === 0) return undefined;
-    return { kind: 'Let', bindings, span: this.spans.from(kw.startOffset, bindings[bindings.length - 1].span) };
+    return {
+      kind: 'Let',
+      bindings,
+      span: this.spans.from(kw.startOffset, bindings[bindings.length - 1].span),
+    };
   }
 
   private freeze(n: CstNode): Stmt | undefined {
@@ -334,7 +400,10 @@ class AstBuilder {
   private target(n: CstNode | undefined): Target | undefined {
     const parts: IToken[] = n ? tokens(n, 'TargetPart') : [];
     if (parts.length === 0) return undefined;
-    const span = this.spans.join(this.spans.token(parts[0]), this.spans.token(parts[parts.length - 1]));
+    const span = this.spans.join(
+      this.spans.token(parts[0]),
+      this.spans.token(parts[parts.length - 1]),
+    );
     return { raw: this.text.slice(span.start, span.end), span };
   }
 
@@ -358,7 +427,11 @@ class AstBuilder {
       return { metric: this.spans.ident(metric), op: op.image as '<=' | '<', value, span };
     });
     if (!kw || limits.length === 0) return undefined;
-    return { kind: 'Budget', limits, span: this.spans.from(kw.startOffset, limits[limits.length - 1].span) };
+    return {
+      kind: 'Budget',
+      limits,
+      span: this.spans.from(kw.startOffset, limits[limits.length - 1].span),
+    };
   }
 
   /** `train { ... }` holds settings only: other statements are reported and dropped. */

@@ -10,7 +10,7 @@
  * - stops at MAX_NESTING levels of `(`, `{` and `if` (closed by `)`, `}`, `else`), so that absurd
  *   inputs cannot overflow the parser's stack.
  */
-import { Lexer } from 'chevrotain';
+import { Lexer } from './chevrotain.js';
 import type { ILexingError, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
@@ -62,10 +62,14 @@ export function lex(text: string, file: string): LexResult {
       if (++nesting > MAX_NESTING) {
         cutoff = Math.min(cutoff ?? Infinity, t.startOffset);
         diagnostics.push(
-          diag('CNN1001', `nesting is deeper than ${MAX_NESTING} levels of \`(\`, \`{\` and \`if\``, {
-            span: span(t.startOffset, t.startOffset + 1),
-            notes: ['the rest of the file is not parsed'],
-          }),
+          diag(
+            'CNN1001',
+            `nesting is deeper than ${MAX_NESTING} levels of \`(\`, \`{\` and \`if\``,
+            {
+              span: span(t.startOffset, t.startOffset + 1),
+              notes: ['the rest of the file is not parsed'],
+            },
+          ),
         );
         break;
       }

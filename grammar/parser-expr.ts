@@ -14,7 +14,7 @@
  * `arith` and `operand` are inlined into `expr` with numbered DSL methods. Alternatives and closures
  * on hot paths are built once (fields), not on every call, which the garbage collector notices.
  */
-import { CstParser } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import type { IOrAlt, IParserConfig, TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 

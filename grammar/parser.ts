@@ -15,7 +15,7 @@
  * Newlines inside parentheses never reach the parser (see lexer.ts). Alternatives and closures on hot
  * paths are built once (fields) rather than on every call.
  */
-import { tokenMatcher } from 'chevrotain';
+import { tokenMatcher } from './chevrotain.js';
 import type { CstNode, IOrAlt, IRecognitionException, IToken, TokenType } from 'chevrotain';
 import { ExprParser } from './parser-expr.js';
 import * as T from './tokens.js';
@@ -100,10 +100,7 @@ class CnnParser extends ExprParser {
 
   importDecl = this.RULE('importDecl', () => {
     this.CONSUME(T.Import);
-    this.OR([
-      { ALT: () => this.CONSUME(T.Identifier) },
-      { ALT: () => this.CONSUME(T.StringLit) },
-    ]);
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.StringLit) }]);
   });
 
   modelDecl = this.RULE('modelDecl', () => {
@@ -163,7 +160,11 @@ class CnnParser extends ExprParser {
     {
       ALT: () => {
         // Only when nothing was skipped in between: a skip has its own error already.
-        if (!this.RECORDING_PHASE && this.lastStmtEnd !== undefined && this.lastStmtEnd === this.LA(0)) {
+        if (
+          !this.RECORDING_PHASE &&
+          this.lastStmtEnd !== undefined &&
+          this.lastStmtEnd === this.LA(0)
+        ) {
           this.missingSeparators.push({ token: this.LA(1) });
         }
         this.SUBRULE(this.stmt);
@@ -286,13 +287,13 @@ class CnnParser extends ExprParser {
       // `}` NEWLINE `shortcut` continues the residual; `}` NEWLINE `relu` is the next statement.
       GATE: () => this.isAt(1, T.Shortcut) || (this.isAt(1, T.Newline) && this.isAt(2, T.Shortcut)),
       DEF: () => {
-      this.OPTION2(() => this.CONSUME(T.Newline));
-      this.CONSUME(T.Shortcut);
-      this.OPTION3(() => {
-        this.CONSUME(T.When);
-        this.SUBRULE(this.expr);
-      });
-      this.SUBRULE2(this.braceBody, SHORTCUT);
+        this.OPTION2(() => this.CONSUME(T.Newline));
+        this.CONSUME(T.Shortcut);
+        this.OPTION3(() => {
+          this.CONSUME(T.When);
+          this.SUBRULE(this.expr);
+        });
+        this.SUBRULE2(this.braceBody, SHORTCUT);
       },
     });
   });

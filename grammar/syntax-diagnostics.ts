@@ -8,7 +8,7 @@
  * The provider reads the text and tokens of the parse in progress from a module-level context that
  * `withSyntaxContext` sets around the parse (the parser is synchronous and single-instance).
  */
-import { EOF, tokenMatcher } from 'chevrotain';
+import { EOF, tokenMatcher } from './chevrotain.js';
 import type {
   IParserErrorMessageProvider,
   IRecognitionException,
@@ -92,7 +92,11 @@ function lineOf(ctx: Context, offset: number): number {
 }
 
 /** For every token index (and one past the end), the index of the innermost unclosed opener before it. */
-function enclosingOpeners(tokens: readonly IToken[], open: TokenType, close: TokenType): Int32Array {
+function enclosingOpeners(
+  tokens: readonly IToken[],
+  open: TokenType,
+  close: TokenType,
+): Int32Array {
   const result = new Int32Array(tokens.length + 1);
   const stack: number[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -212,7 +216,8 @@ function mismatch(expected: TokenType, actual: IToken, previous: IToken, rule: s
       return { ...base, code: 'CNN1004', message: `expected \`${brace ? '}' : ')'}\`${where}` };
     }
     if (!brace) return { ...base, code: 'CNN1004', message: 'expected `,` or `)`' };
-    if (rule === 'mergeStmt') return { ...base, code: 'CNN1001', message: 'expected `branch` or `}`' };
+    if (rule === 'mergeStmt')
+      return { ...base, code: 'CNN1001', message: 'expected `branch` or `}`' };
     if (tokenMatcher(previous, T.Sep) || previous.tokenType === T.LBrace) {
       return { ...base, code: 'CNN1001', message: 'expected a statement or `}`' };
     }
@@ -316,6 +321,11 @@ export function syntaxDiagnostics(input: SyntaxInput): Diagnostic[] {
       ),
       span,
     });
+  }
+  if (input.errors.length >= MAX_SYNTAX_ERRORS && out.length > 0) {
+    const last = out[out.length - 1];
+    const note = `stopped after ${MAX_SYNTAX_ERRORS} syntax errors; the rest of the file was not checked`;
+    out[out.length - 1] = { ...last, notes: [...last.notes, note] };
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * the divide slash. Token categories (`Sep`, `ArithOp`, ...) let one CONSUME accept several tokens.
  * Each token's `label` is how syntax errors name it when it is expected.
  */
-import { createToken, Lexer } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 import type { CustomPatternMatcherReturn, TokenType } from 'chevrotain';
 
 // ---------------------------------------------------------------- categories
@@ -39,7 +39,11 @@ export const ParamType = createToken({
   pattern: Lexer.NA,
   label: 'a type (`int`, `float`, `bool` or `string`)',
 });
-export const BoolLit = createToken({ name: 'BoolLit', pattern: Lexer.NA, label: '`true` or `false`' });
+export const BoolLit = createToken({
+  name: 'BoolLit',
+  pattern: Lexer.NA,
+  label: '`true` or `false`',
+});
 export const NumberLit = createToken({ name: 'NumberLit', pattern: Lexer.NA, label: 'a number' });
 export const StringLit = createToken({ name: 'StringLit', pattern: Lexer.NA, label: 'a string' });
 /** A one-token value: number, string, dims, name, `true`, `false`, `in`. */

@@ -1,0 +1,26 @@
+/**
+ * Chevrotain's runtime, loaded from the single-file ESM bundle that ships in its npm package. The
+ * package's entry point is a tree of several hundred small ES modules that takes about 400 ms to
+ * load on our 2-core machines (most of a cold `cnnc check`); the bundle loads in about 25 ms. Types
+ * still come from the package (`import type … from 'chevrotain'`). Every value import of Chevrotain
+ * in grammar/ must come from here, so that token types and parsers share one copy.
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as Chevrotain from 'chevrotain';
+
+async function load(): Promise<typeof Chevrotain> {
+  try {
+    // The package's `exports` map hides lib/chevrotain.mjs, so find it beside the entry point.
+    const entry = createRequire(import.meta.url).resolve('chevrotain'); // …/lib/src/api.js
+    const bundle = path.join(path.dirname(entry), '..', 'chevrotain.mjs');
+    return (await import(pathToFileURL(bundle).href)) as typeof Chevrotain;
+  } catch {
+    return import('chevrotain');
+  }
+}
+
+const chevrotain = await load();
+
+export const { CstParser, EOF, Lexer, createToken, tokenMatcher } = chevrotain;
