@@ -97,10 +97,21 @@ export class ExprBuilder {
     return { e, start: span.start, end: span.end };
   }
 
-  /** Parse the sequence of one flat node with `parse`; all of it must be used. Re-entrant. */
+  /** A value token continued by an `exprTail` node (`c` + `* 2`), as one expression. */
+  tailExt(first: IToken, tail: CstNode): Ext | undefined {
+    const rest = sequence(tail);
+    return rest && this.flatItems([first, ...rest], () => this.orExt());
+  }
+
+  /** Parse the sequence of one flat node with `parse`; all of it must be used. */
   private flat(n: CstNode, parse: () => Ext | undefined): Ext | undefined {
     const items = sequence(n);
-    if (items === undefined || items.length === 0) return undefined;
+    return items && this.flatItems(items, parse);
+  }
+
+  /** Parse `items` with `parse`; all of them must be used. Re-entrant (parentheses nest). */
+  private flatItems(items: Item[], parse: () => Ext | undefined): Ext | undefined {
+    if (items.length === 0) return undefined;
     const only = items[0];
     if (items.length === 1 && isToken(only)) return this.literalExt(only);
     const savedItems = this.items;
@@ -301,8 +312,20 @@ function literal(t: IToken, span: Span): Expr {
   }
 }
 
+/** Parts of the dims literals seen so far: the AST is readonly, so equal literals share them. */
+const dimPartsCache = new Map<string, readonly DimPart[]>();
+
 /** `224x224x3` → three numbers, `HxWx3` → two symbols and a number, `?` → unknown. */
-export function dimParts(raw: string): DimPart[] {
+export function dimParts(raw: string): readonly DimPart[] {
+  let parts = dimPartsCache.get(raw);
+  if (parts === undefined) {
+    parts = splitDims(raw);
+    if (dimPartsCache.size < 4096) dimPartsCache.set(raw, parts);
+  }
+  return parts;
+}
+
+function splitDims(raw: string): DimPart[] {
   return raw.split('x').map((p): DimPart => {
     if (p === '?') return { kind: 'unknown' };
     const c = p.charCodeAt(0);

@@ -151,8 +151,10 @@ class AstBuilder {
   }
 
   private stmt(n: CstNode): Stmt | undefined {
+    const labels = n.children['label'];
+    if (labels === undefined && n.children['head'] !== undefined) return this.simple(n); // the usual case
     const labelTok = token(n, 'label');
-    if (labelTok === undefined && count(n, 'label') > 0) return undefined;
+    if (labelTok === undefined && labels !== undefined) return undefined;
     const label = labelTok && this.spans.ident(labelTok);
     if (count(n, 'head') > 0) return this.simple(n, label);
     let inner: CstNode | undefined;
@@ -199,66 +201,77 @@ class AstBuilder {
   }
 
   /**
-   * The atoms inline in a `stmt` or `binding` node (see parser.ts `atoms`): `/`, `name`, `=` and
-   * one-token values under `atomTok`, the other values under `atomValue`; merged by position.
+   * The atoms inline in a `stmt` or `binding` node (see parser.ts `atoms`), in source order: the
+   * tokens `/`, `=` and values under `atomTok`; under `atomValue` the `unary` after a `/`, the
+   * `expr` after a `=` or standing alone, and the `exprTail` that continues a value token.
    */
   private atoms(n: CstNode): Atom[] {
-    const values = (n.children['atomValue'] ?? []) as CstNode[];
     const toks = (n.children['atomTok'] ?? []) as IToken[];
+    const values = n.children['atomValue'] as CstNode[] | undefined;
     const out: Atom[] = [];
-    let v = 0;
-    let stride: IToken | undefined;
-    let name: IToken | undefined;
-    for (let t = 0; t <= toks.length; t++) {
-      const tok = toks[t];
-      // First the values that come before this token.
-      for (
-        ;
-        v < values.length && (tok === undefined || exprStart(values[v]) < tok.startOffset);
-        v++
-      ) {
-        const atom = this.valueAtom(values[v], stride, name);
-        if (atom) out.push(atom);
-        stride = name = undefined;
-      }
-      if (tok === undefined || !isReal(tok)) continue;
-      if (tok.tokenType === T.StrideSlash) stride = tok;
-      else if (tok.tokenType === T.Equals) continue;
-      else if (tok.tokenType === T.Identifier && toks[t + 1]?.tokenType === T.Equals) name = tok;
-      else {
-        const value = this.exprs.literal(tok);
+    if (values === undefined) {
+      // The usual case: nothing but one-token values.
+      for (const t of toks) {
+        const value = this.exprs.literal(t);
         if (value) out.push({ kind: 'Value', value, span: value.span });
-        stride = name = undefined;
+      }
+      return out;
+    }
+    const seq = mergeByStart(toks, values);
+    for (let i = 0; i < seq.length; i++) {
+      const item = seq[i];
+      const next = seq[i + 1];
+      if (!('image' in item)) {
+        if (item.name === 'expr') out.push(...this.valueAtom(item));
+      } else if (item.tokenType === T.StrideSlash) {
+        if (next && !('image' in next) && next.name === 'unary') {
+          i++;
+          const ext = this.exprs.unaryExt(next);
+          if (ext)
+            out.push({
+              kind: 'Stride',
+              value: ext.e,
+              span: this.spans.of(item.startOffset, ext.end),
+            });
+        }
+      } else if (next && 'image' in next && next.tokenType === T.Equals) {
+        const valueNode = seq[i + 2];
+        i += 2;
+        if (!valueNode || 'image' in valueNode || !isReal(item)) continue;
+        const ext = this.exprs.exprExt(valueNode);
+        if (item.tokenType !== T.Identifier) {
+          this.diagnostics.push(
+            diag('CNN1001', `expected an attribute name before \`=\`, found \`${item.image}\``, {
+              span: this.spans.token(item),
+              help: 'named attributes are written `name=value`, as in `stride=2`',
+            }),
+          );
+        } else if (ext) {
+          const span = this.spans.of(item.startOffset, ext.end);
+          out.push({ kind: 'Named', name: this.spans.ident(item), value: ext.e, span });
+        }
+      } else if (next && !('image' in next) && next.name === 'exprTail') {
+        i++;
+        const ext = this.exprs.tailExt(item, next);
+        if (ext) out.push({ kind: 'Value', value: ext.e, span: this.spans.of(ext.start, ext.end) });
+      } else {
+        const value = this.exprs.literal(item);
+        if (value) out.push({ kind: 'Value', value, span: value.span });
       }
     }
     return out;
   }
 
-  /** `/value` (after a stride slash), `name = value` (after a name), or a plain value. */
-  private valueAtom(node: CstNode, stride?: IToken, name?: IToken): Atom | undefined {
-    if (node.name === 'unary') {
-      const ext = this.exprs.unaryExt(node);
-      return (
-        ext &&
-        stride && { kind: 'Stride', value: ext.e, span: this.spans.of(stride.startOffset, ext.end) }
-      );
-    }
+  /** A value atom for an `expr` node; its span includes parentheses around the value. */
+  private valueAtom(node: CstNode): Atom[] {
     const ext = this.exprs.exprExt(node);
-    if (!ext) return undefined;
-    if (name) {
-      return {
-        kind: 'Named',
-        name: this.spans.ident(name),
-        value: ext.e,
-        span: this.spans.of(name.startOffset, ext.end),
-      };
-    }
+    if (!ext) return [];
     const value = ext.e;
     const span =
       value.span.start === ext.start && value.span.end === ext.end
         ? value.span
         : this.spans.of(ext.start, ext.end);
-    return { kind: 'Value', value, span };
+    return [{ kind: 'Value', value, span }];
   }
 
   /** `X = conv 64 3x3` / `R = relu` → a Simple headed by the name; `c2 = c * 2` → an Expr. */
@@ -355,9 +368,16 @@ class AstBuilder {
       };
       return branchLabel ? { ...branch, label: this.spans.ident(branchLabel) } : branch;
     });
+    // One error per run of statements between branches (`concat { conv 3, relu }` is one mistake).
+    let reportedEnd = -1;
     for (const m of nodes(n, 'misplaced')) {
       const stmtSpan = this.stmt(m)?.span;
       if (!stmtSpan) continue;
+      const first =
+        reportedEnd < 0 ||
+        branches.some((b) => b.span.start > reportedEnd && b.span.start < stmtSpan.start);
+      reportedEnd = stmtSpan.end;
+      if (!first) continue;
       this.diagnostics.push(
         diag('CNN1001', `expected \`branch { ... }\` inside \`${op}\`, found a statement`, {
           span: stmtSpan,
@@ -455,4 +475,17 @@ class AstBuilder {
     }
     return { kind: 'Train', body: settings, span: this.spans.from(kw.startOffset, body?.span) };
   }
+}
+
+/** Tokens and nodes (each list in source order) merged into one list in source order. */
+function mergeByStart(toks: readonly IToken[], nodes: readonly CstNode[]): (IToken | CstNode)[] {
+  const out: (IToken | CstNode)[] = [];
+  let t = 0;
+  for (const n of nodes) {
+    const start = exprStart(n);
+    while (t < toks.length && !(toks[t].startOffset > start)) out.push(toks[t++]);
+    out.push(n);
+  }
+  while (t < toks.length) out.push(toks[t++]);
+  return out;
 }

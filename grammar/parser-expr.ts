@@ -110,16 +110,37 @@ export abstract class ExprParser extends CstParser {
     },
   ];
 
+  /**
+   * What may follow a lone value to make it an expression: `.b`, `* 2`, `< n`, `and x`. parser.ts
+   * parses an atom that starts with a value as that value plus an optional tail, which keeps the
+   * choice between atoms to one token of lookahead; cst-expr.ts joins the two again.
+   */
+  exprTail = this.RULE('exprTail', () => {
+    this.MANY4(this.member4);
+    this.many(20, this.arithTail(10));
+    this.OPTION(this.cmp1);
+    this.MANY2(this.logicTail);
+  });
+
+  private readonly member4 = (): void => {
+    this.CONSUME4(T.Dot, TOK);
+    this.CONSUME4(T.Identifier, TOK);
+  };
+
   private readonly arithTails: (() => void)[] = [];
+
+  /** `{ op operand }` after the operand of `arith(base)`, DSL indices `base + 10` to `base + 21`. */
+  private arithTail(base: number): () => void {
+    return (this.arithTails[base] ??= () => {
+      this.consume(base + 10, T.ArithOp, TOK);
+      this.operand(base + 20);
+    });
+  }
 
   /** `operand { op operand }` inline, with DSL indices from `base` to `base + 21`. */
   private arith(base: number): void {
     this.operand(base);
-    const tail = (this.arithTails[base] ??= () => {
-      this.consume(base + 10, T.ArithOp, TOK);
-      this.operand(base + 20);
-    });
-    this.many(base + 10, tail);
+    this.many(base + 10, this.arithTail(base));
   }
 
   private readonly operandParts: OperandParts[] = [];

@@ -231,26 +231,7 @@ class CnnParser extends ExprParser {
     this.MANY9(this.atom);
   }
 
-  /** Would the token after the next one continue an expression (`3 * 2`, `a.b`, `name = 1`)? */
-  private continuesExpression(): boolean {
-    const next = this.LA(2);
-    return (
-      tokenMatcher(next, T.ArithOp) ||
-      tokenMatcher(next, T.CmpOp) ||
-      tokenMatcher(next, T.LogicOp) ||
-      next.tokenType === T.Dot ||
-      next.tokenType === T.Equals
-    );
-  }
-
   private readonly atomAlts: IOrAlt<unknown>[] = [
-    {
-      // The common case (`64`, `3x3`, `same`): a lone token, stored without an `expr` node around
-      // it. The `expr` alternative below accepts the same input; this one is only cheaper.
-      GATE: () => !this.continuesExpression(),
-      ALT: () => this.CONSUME8(T.Literal, ATOM_TOK),
-      IGNORE_AMBIGUITIES: true,
-    },
     {
       ALT: () => {
         this.CONSUME9(T.StrideSlash, ATOM_TOK);
@@ -258,16 +239,31 @@ class CnnParser extends ExprParser {
       },
     },
     {
+      // `64`, `3x3`, `same` (the common case: one token, no node), `stride=2`, `c * 2`.
       ALT: () => {
-        this.CONSUME9(T.Identifier, ATOM_TOK);
+        this.CONSUME8(T.Literal, ATOM_TOK);
+        this.OPTION9(this.afterValue);
+      },
+    },
+    // `(1, 2)`, `-1`, `not x`, `if ...`; a value first is taken by the alternative above.
+    { ALT: () => this.SUBRULE9(this.expr, ATOM_VALUE) },
+  ];
+  private readonly atomOr = { DEF: this.atomAlts, IGNORE_AMBIGUITIES: true };
+  private readonly afterValueAlts: IOrAlt<unknown>[] = [
+    {
+      // `name=value` (cst-to-ast reports a `=` after anything but a name)
+      ALT: () => {
         this.CONSUME9(T.Equals, ATOM_TOK);
         this.SUBRULE8(this.expr, ATOM_VALUE);
       },
     },
-    { ALT: () => this.SUBRULE9(this.expr, ATOM_VALUE) },
+    { ALT: () => this.SUBRULE9(this.exprTail, ATOM_VALUE) },
   ];
+  private readonly afterValue = (): void => {
+    this.OR8(this.afterValueAlts);
+  };
   private readonly atom = (): void => {
-    this.OR9(this.atomAlts);
+    this.OR9(this.atomOr);
   };
 
   repeatStmt = this.RULE('repeatStmt', () => {

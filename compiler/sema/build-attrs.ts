@@ -201,20 +201,25 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
           bias: g.bool('bias', true),
         },
       };
-    case 'conv2d_transpose':
-      return {
-        op,
-        attrs: {
-          filters: g.count('filters'),
-          kernel: g.spatial('kernel', 1, 2) as [number, number],
-          stride: g.spatial('stride', 1, 2) as [number, number],
-          dilation: g.spatial('dilation', 1, 2) as [number, number],
-          padding: paddingAt(g, 2),
-          outputPadding: g.spatial('outpad', 0, 2, 0) as [number, number],
-          groups: g.count('groups', 1),
-          bias: g.bool('bias', true),
-        },
+    case 'conv2d_transpose': {
+      const attrs = {
+        filters: g.count('filters'),
+        kernel: g.spatial('kernel', 1, 2) as [number, number],
+        stride: g.spatial('stride', 1, 2) as [number, number],
+        dilation: g.spatial('dilation', 1, 2) as [number, number],
+        padding: paddingAt(g, 2),
+        outputPadding: g.spatial('outpad', 0, 2, 0) as [number, number],
+        groups: g.count('groups', 1),
+        bias: g.bool('bias', true),
       };
+      // PyTorch: output padding must be smaller than either the stride or the dilation.
+      const bad = attrs.outputPadding.findIndex((p, i) => p >= Math.max(attrs.stride[i], attrs.dilation[i]));
+      if (bad >= 0) {
+        const limit = Math.max(attrs.stride[bad], attrs.dilation[bad]);
+        rangeCheck(ctx, g, 'outpad', attrs.outputPadding[bad], false, `must be smaller than the stride or dilation (${limit})`);
+      }
+      return { op, attrs };
+    }
     case 'max_pool':
     case 'avg_pool': {
       const kernel = g.spatial('kernel', 1);

@@ -98,6 +98,26 @@ function activation(keyword: string, fn: string, aliases: string[] = [], alpha?:
   };
 }
 
+/** conv and conv1d: filters and kernel, then the conv keywords. */
+function filterConv(keyword: string, aliases: string[], op: 'conv2d' | 'conv1d', doc: string): OpSpec {
+  return {
+    keyword,
+    aliases,
+    op,
+    doc,
+    positional: ['filters', 'kernel'],
+    required: ['filters', 'kernel'],
+    attrs: {
+      filters: { kind: 'count', doc: 'output channels' },
+      ...CONV_ATTRS,
+      groups: { kind: 'count', doc: 'groups (default 1)' },
+    },
+    keywords: CONV_KEYWORDS,
+    flags: { ...PAD_FLAGS, ...BIAS_FLAGS },
+    strideAttr: 'stride',
+  };
+}
+
 export const OP_SPECS: readonly OpSpec[] = [
   {
     keyword: 'input',
@@ -110,38 +130,8 @@ export const OP_SPECS: readonly OpSpec[] = [
     keywords: {},
     flags: {},
   },
-  {
-    keyword: 'conv',
-    aliases: ['conv2d'],
-    op: 'conv2d',
-    doc: '2-D convolution: `conv 64 3x3 /2 same`',
-    positional: ['filters', 'kernel'],
-    required: ['filters', 'kernel'],
-    attrs: {
-      filters: { kind: 'count', doc: 'output channels' },
-      ...CONV_ATTRS,
-      groups: { kind: 'count', doc: 'groups (default 1)' },
-    },
-    keywords: CONV_KEYWORDS,
-    flags: { ...PAD_FLAGS, ...BIAS_FLAGS },
-    strideAttr: 'stride',
-  },
-  {
-    keyword: 'conv1d',
-    aliases: [],
-    op: 'conv1d',
-    doc: '1-D convolution over [length, channels]: `conv1d 64 5 same`',
-    positional: ['filters', 'kernel'],
-    required: ['filters', 'kernel'],
-    attrs: {
-      filters: { kind: 'count', doc: 'output channels' },
-      ...CONV_ATTRS,
-      groups: { kind: 'count', doc: 'groups (default 1)' },
-    },
-    keywords: CONV_KEYWORDS,
-    flags: { ...PAD_FLAGS, ...BIAS_FLAGS },
-    strideAttr: 'stride',
-  },
+  filterConv('conv', ['conv2d'], 'conv2d', '2-D convolution: `conv 64 3x3 /2 same`'),
+  filterConv('conv1d', [], 'conv1d', '1-D convolution over [length, channels]: `conv1d 64 5 same`'),
   {
     keyword: 'dwconv',
     aliases: ['depthwise', 'dwconv2d', 'depthwise_conv'],
