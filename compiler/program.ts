@@ -73,7 +73,11 @@ function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagn
     const all = visibleNames(entry, 'models');
     diagnostics.push(
       diag('CNN2015', `no model \`${options.model}\` in ${entry.display}`, {
-        help: s ? `did you mean \`${s}\`?` : all.length ? `models: ${all.join(', ')}` : 'the file defines no model',
+        help: s
+          ? `did you mean \`${s}\`?`
+          : all.length
+            ? `models: ${all.join(', ')}`
+            : 'the file defines no model',
       }),
     );
     return [];
@@ -82,7 +86,12 @@ function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagn
   return [...entry.models.keys()];
 }
 
-function compileModel(name: string, module: Module, entry: Module, options: CompileOptions): CompiledModel {
+function compileModel(
+  name: string,
+  module: Module,
+  entry: Module,
+  options: CompileOptions,
+): CompiledModel {
   const diagnostics: Diagnostic[] = [];
   const decl = module.models.get(name)!;
   const derived = derive(decl, module, (d) => diagnostics.push(d));
@@ -102,7 +111,13 @@ function compileModel(name: string, module: Module, entry: Module, options: Comp
   });
   diagnostics.push(...passDiags);
   void entry;
-  return { graph: state.graph, summary: state.summary, explain: state.explain, env: state.env, diagnostics };
+  return {
+    graph: state.graph,
+    summary: state.summary,
+    explain: state.explain,
+    env: state.env,
+    diagnostics,
+  };
 }
 
 function trainBatch(graph: Graph): number | undefined {
@@ -113,7 +128,13 @@ function trainBatch(graph: Graph): number | undefined {
 
 export function internalError(e: unknown): Diagnostic {
   const message = e instanceof Error ? e.message : String(e);
-  const where = e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4).map((l) => l.trim()) : [];
+  const where =
+    e instanceof Error && e.stack
+      ? e.stack
+          .split('\n')
+          .slice(1, 4)
+          .map((l) => l.trim())
+      : [];
   return diag('CNN9001', `internal compiler error: ${message}`, {
     notes: where,
     help: 'this is a bug in cnnc; please report it with the .cnn file that triggered it',

@@ -12,7 +12,6 @@ import type { CstNode, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Result, Span } from '../compiler/diagnostics/diagnostic.js';
 import type {
-  Atom,
   BlockParam,
   Branch,
   BudgetLimit,
@@ -26,8 +25,9 @@ import type {
   Stmt,
   Target,
 } from './ast.js';
-import { ExprBuilder, exprStart } from './cst-expr.js';
-import { count, isReal, node, nodes, token, tokens, Spans } from './cst-helpers.js';
+import { AtomBuilder } from './cst-atoms.js';
+import { ExprBuilder } from './cst-expr.js';
+import { count, node, nodes, token, tokens, Spans } from './cst-helpers.js';
 import * as T from './tokens.js';
 
 export function cstToAst(cst: CstNode | undefined, text: string, file: string): Result<FileAst> {
@@ -61,6 +61,7 @@ class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
   private readonly spans: Spans;
   private readonly exprs: ExprBuilder;
+  private readonly atomBuilder: AtomBuilder;
 
   constructor(
     private readonly text: string,
@@ -68,6 +69,7 @@ class AstBuilder {
   ) {
     this.spans = new Spans(file);
     this.exprs = new ExprBuilder(this.spans);
+    this.atomBuilder = new AtomBuilder(this.spans, this.exprs, this.diagnostics);
   }
 
   decls(file: CstNode): Decl[] {
@@ -188,7 +190,7 @@ class AstBuilder {
     const headTok = token(n, 'head');
     if (!headTok) return undefined;
     const head = this.spans.ident(headTok);
-    const atoms = this.atoms(n);
+    const atoms = this.atomBuilder.atoms(n);
     const bindingNodes = n.children['binding'] as CstNode[] | undefined;
     const bindings = bindingNodes ? keep(bindingNodes, (b) => this.binding(b)) : [];
     const span = this.spans.from(
@@ -198,80 +200,6 @@ class AstBuilder {
       bindings[bindings.length - 1]?.span,
     );
     return labelled({ kind: 'Simple' as const, head, atoms, with: bindings, span }, label);
-  }
-
-  /**
-   * The atoms inline in a `stmt` or `binding` node (see parser.ts `atoms`), in source order: the
-   * tokens `/`, `=` and values under `atomTok`; under `atomValue` the `unary` after a `/`, the
-   * `expr` after a `=` or standing alone, and the `exprTail` that continues a value token.
-   */
-  private atoms(n: CstNode): Atom[] {
-    const toks = (n.children['atomTok'] ?? []) as IToken[];
-    const values = n.children['atomValue'] as CstNode[] | undefined;
-    const out: Atom[] = [];
-    if (values === undefined) {
-      // The usual case: nothing but one-token values.
-      for (const t of toks) {
-        const value = this.exprs.literal(t);
-        if (value) out.push({ kind: 'Value', value, span: value.span });
-      }
-      return out;
-    }
-    const seq = mergeByStart(toks, values);
-    for (let i = 0; i < seq.length; i++) {
-      const item = seq[i];
-      const next = seq[i + 1];
-      if (!('image' in item)) {
-        if (item.name === 'expr') out.push(...this.valueAtom(item));
-      } else if (item.tokenType === T.StrideSlash) {
-        if (next && !('image' in next) && next.name === 'unary') {
-          i++;
-          const ext = this.exprs.unaryExt(next);
-          if (ext)
-            out.push({
-              kind: 'Stride',
-              value: ext.e,
-              span: this.spans.of(item.startOffset, ext.end),
-            });
-        }
-      } else if (next && 'image' in next && next.tokenType === T.Equals) {
-        const valueNode = seq[i + 2];
-        i += 2;
-        if (!valueNode || 'image' in valueNode || !isReal(item)) continue;
-        const ext = this.exprs.exprExt(valueNode);
-        if (item.tokenType !== T.Identifier) {
-          this.diagnostics.push(
-            diag('CNN1001', `expected an attribute name before \`=\`, found \`${item.image}\``, {
-              span: this.spans.token(item),
-              help: 'named attributes are written `name=value`, as in `stride=2`',
-            }),
-          );
-        } else if (ext) {
-          const span = this.spans.of(item.startOffset, ext.end);
-          out.push({ kind: 'Named', name: this.spans.ident(item), value: ext.e, span });
-        }
-      } else if (next && !('image' in next) && next.name === 'exprTail') {
-        i++;
-        const ext = this.exprs.tailExt(item, next);
-        if (ext) out.push({ kind: 'Value', value: ext.e, span: this.spans.of(ext.start, ext.end) });
-      } else {
-        const value = this.exprs.literal(item);
-        if (value) out.push({ kind: 'Value', value, span: value.span });
-      }
-    }
-    return out;
-  }
-
-  /** A value atom for an `expr` node; its span includes parentheses around the value. */
-  private valueAtom(node: CstNode): Atom[] {
-    const ext = this.exprs.exprExt(node);
-    if (!ext) return [];
-    const value = ext.e;
-    const span =
-      value.span.start === ext.start && value.span.end === ext.end
-        ? value.span
-        : this.spans.of(ext.start, ext.end);
-    return [{ kind: 'Value', value, span }];
   }
 
   /** `X = conv 64 3x3` / `R = relu` → a Simple headed by the name; `c2 = c * 2` → an Expr. */
@@ -288,7 +216,7 @@ class AstBuilder {
     const ext = valueNode && this.exprs.exprExt(valueNode);
     if (!ext) return undefined;
     const value = ext.e;
-    const atoms = this.atoms(n);
+    const atoms = this.atomBuilder.atoms(n);
     const end = atoms.length > 0 ? atoms[atoms.length - 1].span : this.spans.of(ext.start, ext.end);
     const span = this.spans.from(name.span.start, end);
     if (value.kind === 'Name') {
@@ -475,17 +403,4 @@ class AstBuilder {
     }
     return { kind: 'Train', body: settings, span: this.spans.from(kw.startOffset, body?.span) };
   }
-}
-
-/** Tokens and nodes (each list in source order) merged into one list in source order. */
-function mergeByStart(toks: readonly IToken[], nodes: readonly CstNode[]): (IToken | CstNode)[] {
-  const out: (IToken | CstNode)[] = [];
-  let t = 0;
-  for (const n of nodes) {
-    const start = exprStart(n);
-    while (t < toks.length && !(toks[t].startOffset > start)) out.push(toks[t++]);
-    out.push(n);
-  }
-  while (t < toks.length) out.push(toks[t++]);
-  return out;
 }

@@ -16,10 +16,22 @@ import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
 import * as T from './tokens.js';
 
-const lexer = new Lexer([...T.ALL_TOKENS], {
-  positionTracking: 'onlyOffset',
-  ensureOptimizations: true,
-});
+/** `validate`: run chevrotain's checks of the token definitions; see `checkTokens`. */
+function buildLexer(validate: boolean): InstanceType<typeof Lexer> {
+  return new Lexer([...T.ALL_TOKENS], {
+    positionTracking: 'onlyOffset',
+    ensureOptimizations: true,
+    skipValidations: !validate,
+  });
+}
+
+// The checks cost time on every start of the compiler; test/grammar runs them.
+const lexer = buildLexer(false);
+
+/** Build the lexer again with chevrotain's checks on; throws on a bad token definition. For tests. */
+export function checkTokens(): void {
+  buildLexer(true);
+}
 
 /** Deeper nesting is reported (CNN1001) and the rest of the file is not parsed. */
 export const MAX_NESTING = 100;

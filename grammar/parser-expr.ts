@@ -1,5 +1,6 @@
 /**
- * The expression rules of the parser (parser.ts extends this class with the statements).
+ * The expression rules of the parser, and the atoms of a simple statement (parser.ts extends this
+ * class with the statements).
  *
  * Flat on purpose: a CST node per precedence level would cost ten nodes for the `64` of `conv 64`,
  * and a 10,000-line file would spend its time allocating them. One `expr` node holds a whole
@@ -14,8 +15,8 @@
  * `arith` and `operand` are inlined into `expr` with numbered DSL methods. Alternatives and closures
  * on hot paths are built once (fields), not on every call, which the garbage collector notices.
  */
-import { CstParser } from './chevrotain.js';
-import type { IOrAlt, IParserConfig, TokenType } from 'chevrotain';
+import { CstParser, tokenMatcher } from './chevrotain.js';
+import type { IOrAlt } from 'chevrotain';
 import * as T from './tokens.js';
 
 /** Every token of an `expr`, `unary` or `paren` node is stored under `tok`, in source order. */
@@ -24,6 +25,9 @@ const TEST = { LABEL: 'test' };
 const THEN = { LABEL: 'then' };
 const OTHERWISE = { LABEL: 'otherwise' };
 const ARG_VALUE = { LABEL: 'argValue' };
+/** Atoms inline: their tokens (`/`, value, `=`) under `atomTok`, other values under `atomValue`. */
+const ATOM_TOK = { LABEL: 'atomTok' };
+const ATOM_VALUE = { LABEL: 'atomValue' };
 
 /** The closures of one inlined `operand`, for DSL indices `b` and `b + 1`. */
 interface OperandParts {
@@ -33,9 +37,65 @@ interface OperandParts {
 }
 
 export abstract class ExprParser extends CstParser {
-  constructor(tokens: TokenType[], config: IParserConfig) {
-    super(tokens, config);
+  /**
+   * `{ atom }` inline in the calling rule (`stmt` or `binding`), without a node per atom: the tokens
+   * `/`, `=` and one-token values under `atomTok`; under `atomValue` the `unary` after a `/`, the
+   * `expr` after a `=` or on its own, and the `exprTail` that continues a value token. Both lists
+   * are in source order; cst-atoms.ts merges them. Uses DSL indices 7 to 9 of the calling rule.
+   */
+  protected atoms(): void {
+    this.MANY9(this.atom);
   }
+
+  private readonly atomAlts: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.CONSUME9(T.StrideSlash, ATOM_TOK);
+        this.SUBRULE7(this.unary, ATOM_VALUE);
+      },
+    },
+    {
+      // `64`, `3x3`, `same` (the common case: one token, no node), `stride=2`, `c * 2`.
+      ALT: () => {
+        this.CONSUME8(T.Literal, ATOM_TOK);
+        this.OPTION9(this.afterValueOption);
+      },
+    },
+    // `(1, 2)`, `-1`, `not x`, `if ...`; a value first is taken by the alternative above.
+    { ALT: () => this.SUBRULE9(this.expr, ATOM_VALUE) },
+  ];
+  // One token decides (a value token is never the start of the `expr` alternative here).
+  private readonly atomOr = { DEF: this.atomAlts, IGNORE_AMBIGUITIES: true, MAX_LOOKAHEAD: 1 };
+  private readonly afterValueAlts: IOrAlt<unknown>[] = [
+    {
+      // `name=value` (cst-to-ast reports a `=` after anything but a name)
+      ALT: () => {
+        this.CONSUME9(T.Equals, ATOM_TOK);
+        this.SUBRULE8(this.expr, ATOM_VALUE);
+      },
+    },
+    { ALT: () => this.SUBRULE9(this.exprTail, ATOM_VALUE) },
+  ];
+  /** `exprTail` may be empty, so the option is entered only where a tail or a `=` starts. */
+  private readonly afterValueOption = {
+    MAX_LOOKAHEAD: 1,
+    GATE: (): boolean => {
+      const next = this.LA(1);
+      return (
+        next.tokenType === T.Equals ||
+        next.tokenType === T.Dot ||
+        tokenMatcher(next, T.ArithOp) ||
+        tokenMatcher(next, T.CmpOp) ||
+        tokenMatcher(next, T.LogicOp)
+      );
+    },
+    DEF: (): void => {
+      this.OR8(this.afterValueAlts);
+    },
+  };
+  private readonly atom = (): void => {
+    this.OR9(this.atomOr);
+  };
 
   expr = this.RULE('expr', () => {
     this.OR(this.exprAlts);

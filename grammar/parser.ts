@@ -37,22 +37,21 @@ const BODY = { LABEL: 'body' };
 const SHORTCUT = { LABEL: 'shortcut' };
 const VALUE = { LABEL: 'value' };
 const MISPLACED = { LABEL: 'misplaced' };
-/** Atoms inline: their tokens (`/`, `name`, `=`) under `atomTok`, their values under `atomValue`. */
-const ATOM_TOK = { LABEL: 'atomTok' };
-const ATOM_VALUE = { LABEL: 'atomValue' };
 
 class CnnParser extends ExprParser {
   missingSeparators: MissingSeparator[] = [];
   /** The last token of the statement just parsed in the innermost body, until a separator. */
   private lastStmtEnd: IToken | undefined;
 
-  constructor() {
+  /** `validate`: run chevrotain's grammar checks (ambiguities, left recursion...); see `checkGrammar`. */
+  constructor(validate: boolean) {
     super([...T.ALL_TOKENS], {
       recoveryEnabled: true,
       maxLookahead: 3,
       // No node locations: cst-to-ast takes spans from tokens, and the CST stays small.
       nodeLocationTracking: 'none',
       errorMessageProvider: messageProvider,
+      skipValidations: !validate,
     });
     this.performSelfAnalysis();
   }
@@ -222,50 +221,6 @@ class CnnParser extends ExprParser {
     this.MANY(this.moreBindings);
   };
 
-  /**
-   * `{ atom }` inline in the calling rule (`stmt` or `binding`): the tokens `/`, `name`, `=` and
-   * one-token values under `atomTok`, the `unary`/`expr` values under `atomValue`, each in source
-   * order; cst-to-ast merges the two. Uses DSL indices 7 to 9.
-   */
-  private atoms(): void {
-    this.MANY9(this.atom);
-  }
-
-  private readonly atomAlts: IOrAlt<unknown>[] = [
-    {
-      ALT: () => {
-        this.CONSUME9(T.StrideSlash, ATOM_TOK);
-        this.SUBRULE7(this.unary, ATOM_VALUE);
-      },
-    },
-    {
-      // `64`, `3x3`, `same` (the common case: one token, no node), `stride=2`, `c * 2`.
-      ALT: () => {
-        this.CONSUME8(T.Literal, ATOM_TOK);
-        this.OPTION9(this.afterValue);
-      },
-    },
-    // `(1, 2)`, `-1`, `not x`, `if ...`; a value first is taken by the alternative above.
-    { ALT: () => this.SUBRULE9(this.expr, ATOM_VALUE) },
-  ];
-  private readonly atomOr = { DEF: this.atomAlts, IGNORE_AMBIGUITIES: true };
-  private readonly afterValueAlts: IOrAlt<unknown>[] = [
-    {
-      // `name=value` (cst-to-ast reports a `=` after anything but a name)
-      ALT: () => {
-        this.CONSUME9(T.Equals, ATOM_TOK);
-        this.SUBRULE8(this.expr, ATOM_VALUE);
-      },
-    },
-    { ALT: () => this.SUBRULE9(this.exprTail, ATOM_VALUE) },
-  ];
-  private readonly afterValue = (): void => {
-    this.OR8(this.afterValueAlts);
-  };
-  private readonly atom = (): void => {
-    this.OR9(this.atomOr);
-  };
-
   repeatStmt = this.RULE('repeatStmt', () => {
     this.CONSUME(T.Repeat);
     this.SUBRULE(this.expr);
@@ -393,7 +348,16 @@ class CnnParser extends ExprParser {
   });
 }
 
-const parser = new CnnParser();
+// The grammar checks take about 100 ms, on every start of the compiler; test/grammar runs them.
+const parser = new CnnParser(false);
+
+/**
+ * Build the parser again with chevrotain's grammar checks on; throws if the grammar has a definition
+ * error (an ambiguity not marked as intended, left recursion, a duplicate DSL index...). For tests.
+ */
+export function checkGrammar(): void {
+  new CnnParser(true);
+}
 
 export interface ParseOutput {
   /** Undefined only if chevrotain gave up entirely (never observed). */

@@ -13,7 +13,9 @@ const examples = fs
 
 it.each(examples)('examples/%s compiles without errors', (file) => {
   const r = compileFile(path.join(REPO, 'examples', file), nodeHost(REPO), { verifyEach: true });
-  expect(r.diagnostics.filter((d) => d.severity !== 'note').map((d) => `${d.code} ${d.message}`)).toEqual([]);
+  expect(
+    r.diagnostics.filter((d) => d.severity !== 'note').map((d) => `${d.code} ${d.message}`),
+  ).toEqual([]);
   expect(r.models.length).toBeGreaterThan(0);
   for (const m of r.models) {
     expect(m.summary).not.toBeNull();

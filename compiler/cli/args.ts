@@ -13,7 +13,10 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  spec: Readonly<Record<string, FlagSpec>>,
+): ParsedArgs {
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
@@ -68,13 +71,16 @@ export function parseQuantity(flag: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)$/.exec(text.trim());
   const mult = m ? SUFFIX[m[2].toUpperCase()] : undefined;
   if (!m || mult === undefined) {
-    throw new UsageError(`--${flag} expects a number such as 30M, 5G or 2GiB; got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `--${flag} expects a number such as 30M, 5G or 2GiB; got ${JSON.stringify(text)}`,
+    );
   }
   return Number(m[1]) * mult;
 }
 
 export function parsePositiveInt(flag: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} expects a positive integer; got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--${flag} expects a positive integer; got ${JSON.stringify(text)}`);
   return n;
 }

@@ -4,7 +4,13 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compileFile } from '../program.js';
 import { parseArgs, UsageError } from './args.js';
-import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics, sourceMap } from './common.js';
+import {
+  BUDGET_FLAGS,
+  compileOptions,
+  exitCodeFor,
+  printDiagnostics,
+  sourceMap,
+} from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -27,11 +33,17 @@ options:
 exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage or internal error`;
 
 export function runCheck(argv: readonly string[], io: Io): ExitCode {
-  const args = parseArgs(argv, { ...BUDGET_FLAGS, format: { value: true }, strict: { value: false } });
+  const args = parseArgs(argv, {
+    ...BUDGET_FLAGS,
+    format: { value: true },
+    strict: { value: false },
+  });
   if (args.positional.length === 0) throw new UsageError('cnnc check needs at least one .cnn file');
   const format = (args.flags.get('format')?.[0] ?? 'pretty') as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format)) {
-    throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`);
+    throw new UsageError(
+      `--format must be one of ${OUTPUT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`,
+    );
   }
   const options = compileOptions(args);
   const all: Diagnostic[] = [];
@@ -45,12 +57,16 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
   }
   const strict = args.flags.has('strict');
   const diagnostics = sortDiagnostics(
-    strict ? all.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' as const } : d)) : all,
+    strict
+      ? all.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' as const } : d))
+      : all,
   );
   if (format === 'pretty' || format === 'short') {
     printDiagnostics(io, diagnostics, sources, format, 'out');
     if (diagnostics.length === 0) {
-      io.out(`ok: ${args.positional.length} file${args.positional.length === 1 ? '' : 's'}, ${models} model${models === 1 ? '' : 's'} checked, no problems\n`);
+      io.out(
+        `ok: ${args.positional.length} file${args.positional.length === 1 ? '' : 's'}, ${models} model${models === 1 ? '' : 's'} checked, no problems\n`,
+      );
     }
   } else {
     // Machine formats print a document even when there is nothing to report.

@@ -1,11 +1,23 @@
 /** Pieces shared by the commands: compile options from flags, diagnostic output, exit codes. */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
-import { renderDiagnostics, renderSummaryLine, shouldColor, sourceMapOf, type OutputFormat } from '../diagnostics/index.js';
+import {
+  renderDiagnostics,
+  renderSummaryLine,
+  shouldColor,
+  sourceMapOf,
+  type OutputFormat,
+} from '../diagnostics/index.js';
 import { SourceFile } from '../diagnostics/source-file.js';
 import type { BudgetMetric } from '../ir/graph.js';
 import type { CompileOptions } from '../program.js';
-import { parsePositiveInt, parseQuantity, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
+import {
+  parsePositiveInt,
+  parseQuantity,
+  UsageError,
+  type FlagSpec,
+  type ParsedArgs,
+} from './args.js';
 import type { ExitCode, Io } from './io.js';
 
 export const BUDGET_FLAGS: Record<string, FlagSpec> = {
@@ -21,7 +33,10 @@ export const BUDGET_FLAGS: Record<string, FlagSpec> = {
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 
-export function compileOptions(args: ParsedArgs, extra: Partial<CompileOptions> = {}): CompileOptions {
+export function compileOptions(
+  args: ParsedArgs,
+  extra: Partial<CompileOptions> = {},
+): CompileOptions {
   const one = (name: string) => args.flags.get(name)?.[0];
   const budgets: Partial<Record<BudgetMetric, number>> = {};
   for (const metric of ['params', 'trainable', 'macs', 'memory', 'activations'] as const) {
@@ -30,7 +45,9 @@ export function compileOptions(args: ParsedArgs, extra: Partial<CompileOptions> 
   }
   const opt = one('optimizer');
   if (opt !== undefined && !(OPTIMIZERS as readonly string[]).includes(opt)) {
-    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}; got ${JSON.stringify(opt)}`);
+    throw new UsageError(
+      `--optimizer must be one of ${OPTIMIZERS.join(', ')}; got ${JSON.stringify(opt)}`,
+    );
   }
   const batch = one('batch');
   return {

@@ -18,8 +18,14 @@ options:
   --model NAME    the model to compile when the file defines several`;
 
 export function runCompile(argv: readonly string[], io: Io): ExitCode {
-  const args = parseArgs(argv, { ...BUDGET_FLAGS, emit: { value: true }, o: { value: true }, out: { value: true } });
-  if (args.positional.length !== 1) throw new UsageError('cnnc compile takes exactly one .cnn file');
+  const args = parseArgs(argv, {
+    ...BUDGET_FLAGS,
+    emit: { value: true },
+    o: { value: true },
+    out: { value: true },
+  });
+  if (args.positional.length !== 1)
+    throw new UsageError('cnnc compile takes exactly one .cnn file');
   const emit = args.flags.get('emit')?.[0] ?? 'ir';
   if (emit !== 'ir') throw new UsageError(`--emit must be ir; got ${JSON.stringify(emit)}`);
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];

@@ -8,9 +8,11 @@ import type { Host } from '../program.js';
 export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'stdlib'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'stdlib')))
+      return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the cnnc package root (package.json with stdlib/)');
+    if (up === dir)
+      throw new Error('cannot find the cnnc package root (package.json with stdlib/)');
     dir = up;
   }
 }
@@ -41,7 +43,8 @@ export function nodeHost(cwd = process.cwd()): Host {
     },
     displayPath(absPath) {
       const inStdlib = path.relative(stdlibDir, absPath);
-      if (!inStdlib.startsWith('..') && !path.isAbsolute(inStdlib)) return `stdlib/${inStdlib.split(path.sep).join('/')}`;
+      if (!inStdlib.startsWith('..') && !path.isAbsolute(inStdlib))
+        return `stdlib/${inStdlib.split(path.sep).join('/')}`;
       const rel = path.relative(cwd, absPath);
       return (path.isAbsolute(rel) ? absPath : rel).split(path.sep).join('/');
     },

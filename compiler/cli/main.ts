@@ -14,7 +14,10 @@ import { nodeHost, packageRoot } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { SUMMARY_HELP, runSummary } from './summary.js';
 
-const COMMANDS: Record<string, { run: (argv: readonly string[], io: Io) => ExitCode; help: string }> = {
+const COMMANDS: Record<
+  string,
+  { run: (argv: readonly string[], io: Io) => ExitCode; help: string }
+> = {
   check: { run: runCheck, help: CHECK_HELP },
   summary: { run: runSummary, help: SUMMARY_HELP },
   compile: { run: runCompile, help: COMPILE_HELP },
@@ -32,7 +35,9 @@ commands:
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 
 export function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -57,7 +62,9 @@ export function main(argv: readonly string[], io: Io): ExitCode {
     return cmd.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`cnnc: ${e.message}\n(see cnnc ${command && COMMANDS[command] ? `${command} ` : ''}--help)\n`);
+      io.err(
+        `cnnc: ${e.message}\n(see cnnc ${command && COMMANDS[command] ? `${command} ` : ''}--help)\n`,
+      );
       return 2;
     }
     printDiagnostics(io, [internalError(e)], new Map());
@@ -81,7 +88,9 @@ export function processIo(): Io {
         fs.renameSync(tmp, file);
       } catch (e) {
         fs.rmSync(tmp, { force: true });
-        throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        throw new UsageError(
+          `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        );
       }
     },
   };

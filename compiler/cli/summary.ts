@@ -3,7 +3,13 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import { compileFile, type CompiledModel } from '../program.js';
 import { summaryJson, summaryTable } from '../report/summary.js';
 import { parseArgs, UsageError } from './args.js';
-import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics, sourceMap } from './common.js';
+import {
+  BUDGET_FLAGS,
+  compileOptions,
+  exitCodeFor,
+  printDiagnostics,
+  sourceMap,
+} from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -20,15 +26,28 @@ options:
   --optimizer O  sgd, momentum (default), adam or rmsprop, for optimizer state`;
 
 export function runSummary(argv: readonly string[], io: Io): ExitCode {
-  const args = parseArgs(argv, { ...BUDGET_FLAGS, json: { value: false }, explain: { value: false } });
-  if (args.positional.length !== 1) throw new UsageError('cnnc summary takes exactly one .cnn file');
+  const args = parseArgs(argv, {
+    ...BUDGET_FLAGS,
+    json: { value: false },
+    explain: { value: false },
+  });
+  if (args.positional.length !== 1)
+    throw new UsageError('cnnc summary takes exactly one .cnn file');
   const json = args.flags.has('json');
-  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, compileOptions(args, { explain: args.flags.has('explain') }));
+  const result = compileFile(
+    resolveInput(args.positional[0], io.host, io.cwd),
+    io.host,
+    compileOptions(args, { explain: args.flags.has('explain') }),
+  );
   printDiagnostics(io, result.diagnostics, result.sources);
   const code = exitCodeFor(result.diagnostics);
   if (hasErrors(result.diagnostics)) return code;
-  const models = result.models.filter((m): m is CompiledModel & { summary: NonNullable<CompiledModel['summary']> } => m.summary !== null);
-  if (models.length === 0) throw new UsageError('the file defines no model (use --model to pick an imported one)');
+  const models = result.models.filter(
+    (m): m is CompiledModel & { summary: NonNullable<CompiledModel['summary']> } =>
+      m.summary !== null,
+  );
+  if (models.length === 0)
+    throw new UsageError('the file defines no model (use --model to pick an imported one)');
   const sources = sourceMap(result.sources);
   if (json) {
     if (models.length > 1) {
@@ -39,6 +58,8 @@ export function runSummary(argv: readonly string[], io: Io): ExitCode {
     io.out(`${JSON.stringify(summaryJson(models[0], sources), null, 2)}\n`);
     return code;
   }
-  io.out(models.map((m) => summaryTable(m, sources, { explain: args.flags.has('explain') })).join('\n'));
+  io.out(
+    models.map((m) => summaryTable(m, sources, { explain: args.flags.has('explain') })).join('\n'),
+  );
   return code;
 }

@@ -70,7 +70,11 @@ export const CODE_LIST = [
   { code: 'CNN4002', severity: 'error', title: 'MAC budget exceeded' },
   { code: 'CNN4003', severity: 'error', title: 'memory budget exceeded' },
   { code: 'CNN4004', severity: 'error', title: 'unknown budget metric' },
-  { code: 'CNN4005', severity: 'warning', title: 'budget cannot be evaluated for a symbolic input' },
+  {
+    code: 'CNN4005',
+    severity: 'warning',
+    title: 'budget cannot be evaluated for a symbolic input',
+  },
 
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },

@@ -86,7 +86,11 @@ export interface Graph {
    */
   readonly poisoned?: readonly number[];
   /** Raw `train { ... }` settings, interpreted by the runtime (key → value text). */
-  readonly train?: readonly { readonly key: string; readonly args: readonly (number | string | boolean)[]; readonly span: Span }[];
+  readonly train?: readonly {
+    readonly key: string;
+    readonly args: readonly (number | string | boolean)[];
+    readonly span: Span;
+  }[];
 }
 
 export function nodeOf<K extends OpKind>(node: Node, op: K): IrNode<K> | undefined {

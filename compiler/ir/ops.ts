@@ -17,15 +17,7 @@ export type Padding =
   | { readonly mode: 'explicit'; readonly pads: readonly number[] };
 
 export type ActivationFn =
-  | 'relu'
-  | 'relu6'
-  | 'leaky_relu'
-  | 'elu'
-  | 'tanh'
-  | 'sigmoid'
-  | 'softmax'
-  | 'linear'
-  | 'gelu';
+  'relu' | 'relu6' | 'leaky_relu' | 'elu' | 'tanh' | 'sigmoid' | 'softmax' | 'linear' | 'gelu';
 
 export interface InputAttrs {
   /** Per-sample shape as written: numbers, symbols (`H`) or unknown (`?`, stored as null). */

@@ -14,7 +14,8 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
   const fail = (node: Node | undefined, message: string) =>
     problems.push(node ? `node ${node.id} (${node.name}): ${message}` : message);
 
-  if (graph.irVersion !== IR_VERSION) fail(undefined, `irVersion ${graph.irVersion} is not ${IR_VERSION}`);
+  if (graph.irVersion !== IR_VERSION)
+    fail(undefined, `irVersion ${graph.irVersion} is not ${IR_VERSION}`);
   const names = new Set<string>();
   graph.nodes.forEach((node, index) => {
     if (node.id !== index) fail(node, `id ${node.id} is not its index ${index}`);
@@ -27,25 +28,33 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
       fail(node, `${node.op} has ${arity} inputs`);
     }
     for (const i of node.inputs) {
-      if (!Number.isInteger(i) || i < 0 || i >= index) fail(node, `input ${i} is not an earlier node`);
+      if (!Number.isInteger(i) || i < 0 || i >= index)
+        fail(node, `input ${i} is not an earlier node`);
     }
     if (!node.span || node.span.start > node.span.end) fail(node, 'missing or inverted span');
     if (node.weights) {
       for (const w of node.weights) {
-        if (w.shape.some((d) => !Number.isInteger(d) || d <= 0)) fail(node, `weight ${w.name} has shape [${w.shape}]`);
+        if (w.shape.some((d) => !Number.isInteger(d) || d <= 0))
+          fail(node, `weight ${w.name} has shape [${w.shape}]`);
       }
     }
     if (node.shape) {
       for (const d of node.shape) {
-        if (typeof d === 'number' && (!Number.isInteger(d) || d <= 0)) fail(node, `shape has size ${d}`);
+        if (typeof d === 'number' && (!Number.isInteger(d) || d <= 0))
+          fail(node, `shape has size ${d}`);
       }
     }
-    if (node.macs !== undefined && node.macs !== null && (!Number.isFinite(node.macs) || node.macs < 0)) {
+    if (
+      node.macs !== undefined &&
+      node.macs !== null &&
+      (!Number.isFinite(node.macs) || node.macs < 0)
+    ) {
       fail(node, `macs ${node.macs}`);
     }
   });
   for (const o of graph.outputs) {
-    if (!Number.isInteger(o) || o < 0 || o >= graph.nodes.length) fail(undefined, `output ${o} is not a node`);
+    if (!Number.isInteger(o) || o < 0 || o >= graph.nodes.length)
+      fail(undefined, `output ${o} is not a node`);
   }
   return problems.map((p) =>
     diag('CNN9002', `IR verification failed after ${after}: ${p}`, {

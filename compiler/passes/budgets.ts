@@ -23,7 +23,12 @@ const WHAT: Record<BudgetMetric, string> = {
   activations: 'forward activation memory per sample',
 };
 
-export function checkBudgets(graph: Graph, summary: ModelSummary, batch: number, extra: readonly Budget[] = []): Diagnostic[] {
+export function checkBudgets(
+  graph: Graph,
+  summary: ModelSummary,
+  batch: number,
+  extra: readonly Budget[] = [],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const b of [...graph.budgets, ...extra]) {
     const actual = measure(b.metric, summary);
@@ -31,16 +36,22 @@ export function checkBudgets(graph: Graph, summary: ModelSummary, batch: number,
     const fmt = (n: number) => (bytes ? formatBytes(n) : `${formatCount(n)} (${formatInt(n)})`);
     if (actual === null) {
       out.push(
-        diag('CNN4005', `the ${WHAT[b.metric]} budget cannot be checked: the input size is symbolic`, {
-          span: b.span,
-          help: 'give the model a concrete input size, or check a derived model that has one',
-        }),
+        diag(
+          'CNN4005',
+          `the ${WHAT[b.metric]} budget cannot be checked: the input size is symbolic`,
+          {
+            span: b.span,
+            help: 'give the model a concrete input size, or check a derived model that has one',
+          },
+        ),
       );
       continue;
     }
     const over = b.strict ? actual >= b.limit : actual > b.limit;
     if (!over) continue;
-    const notes = [`${WHAT[b.metric]}: ${fmt(actual)} ${b.strict ? '≥' : '>'} ${fmt(b.limit)}, over by ${fmt(actual - b.limit)} (${(((actual - b.limit) / b.limit) * 100).toFixed(1)}%)`];
+    const notes = [
+      `${WHAT[b.metric]}: ${fmt(actual)} ${b.strict ? '≥' : '>'} ${fmt(b.limit)}, over by ${fmt(actual - b.limit)} (${(((actual - b.limit) / b.limit) * 100).toFixed(1)}%)`,
+    ];
     if (b.metric === 'memory') {
       const t = summary.memory.training;
       notes.push(
@@ -50,12 +61,16 @@ export function checkBudgets(graph: Graph, summary: ModelSummary, batch: number,
     const top = largest(b.metric, summary);
     if (top) notes.push(top);
     out.push(
-      diag(CODE[b.metric], `${WHAT[b.metric]} ${fmt(actual)} exceed the budget of ${fmt(b.limit)}`, {
-        span: b.span,
-        spanLabel: 'budget set here',
-        notes,
-        help: help(b.metric),
-      }),
+      diag(
+        CODE[b.metric],
+        `${WHAT[b.metric]} ${fmt(actual)} exceed the budget of ${fmt(b.limit)}`,
+        {
+          span: b.span,
+          spanLabel: 'budget set here',
+          notes,
+          help: help(b.metric),
+        },
+      ),
     );
   }
   return out;
@@ -77,9 +92,10 @@ function measure(metric: BudgetMetric, s: ModelSummary): number | null {
 }
 
 function largest(metric: BudgetMetric, s: ModelSummary): string | null {
-  const key = metric === 'macs' ? 'macs' : metric === 'params' || metric === 'trainable' ? 'params' : null;
+  const key =
+    metric === 'macs' ? 'macs' : metric === 'params' || metric === 'trainable' ? 'params' : null;
   if (!key) return null;
-  const total = key === 'macs' ? s.macs ?? 0 : s.params.total;
+  const total = key === 'macs' ? (s.macs ?? 0) : s.params.total;
   if (!total) return null;
   const layers = [...s.layers]
     .filter((l) => (l[key] ?? 0) > 0)

@@ -19,9 +19,13 @@ export function reportConstraints(graph: Graph): Diagnostic[] {
         spanLabel: `${s.display} is symbolic here`,
         notes: [
           ...(s.multipleOf > 1
-            ? [`the strides multiply to ${s.multipleOf}: a multiple of ${s.multipleOf} keeps every size exact (other sizes are rounded down by each stride)`]
+            ? [
+                `the strides multiply to ${s.multipleOf}: a multiple of ${s.multipleOf} keeps every size exact (other sizes are rounded down by each stride)`,
+              ]
             : []),
-          ...(s.min > Math.max(1, s.multipleOf) ? [`below ${s.min} some layer's output size would be zero or negative`] : []),
+          ...(s.min > Math.max(1, s.multipleOf)
+            ? [`below ${s.min} some layer's output size would be zero or negative`]
+            : []),
         ],
         help: `the smallest valid ${s.role} is ${smallestAdmissible({ ...s })}`,
       }),

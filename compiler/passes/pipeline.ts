@@ -53,7 +53,10 @@ export const PIPELINE: readonly Pass[] = [
   {
     name: 'summarize (totals and memory)',
     run(state, options) {
-      state.summary = summarize(state.graph, { batch: options.batch, optimizer: options.optimizer });
+      state.summary = summarize(state.graph, {
+        batch: options.batch,
+        optimizer: options.optimizer,
+      });
       return [];
     },
   },
@@ -68,7 +71,10 @@ export const PIPELINE: readonly Pass[] = [
   },
 ];
 
-export function runPipeline(graph: Graph, options: PassOptions): { state: PassState; diagnostics: Diagnostic[] } {
+export function runPipeline(
+  graph: Graph,
+  options: PassOptions,
+): { state: PassState; diagnostics: Diagnostic[] } {
   const state: PassState = { graph, summary: null, explain: new Map(), env: null };
   const diagnostics: Diagnostic[] = [];
   if (options.verifyEach) diagnostics.push(...verify(graph, 'elaboration'));

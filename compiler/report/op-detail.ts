@@ -10,12 +10,17 @@ function pad(p: Padding): string {
     case 'full':
       return ` ${p.mode}`;
     case 'explicit':
-      return p.pads.every((v) => v === 0) ? '' : p.pads.every((v) => v === p.pads[0]) ? ` pad ${p.pads[0]}` : ` pad (${p.pads.join(', ')})`;
+      return p.pads.every((v) => v === 0)
+        ? ''
+        : p.pads.every((v) => v === p.pads[0])
+          ? ` pad ${p.pads[0]}`
+          : ` pad (${p.pads.join(', ')})`;
   }
 }
 
 const size = (xs: readonly number[]) => xs.join('x');
-const stride = (xs: readonly number[]) => (xs.every((x) => x === 1) ? '' : ` /${xs.every((x) => x === xs[0]) ? xs[0] : xs.join('x')}`);
+const stride = (xs: readonly number[]) =>
+  xs.every((x) => x === 1) ? '' : ` /${xs.every((x) => x === xs[0]) ? xs[0] : xs.join('x')}`;
 
 export function opDetail(n: Node): string {
   switch (n.op) {

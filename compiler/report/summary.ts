@@ -12,9 +12,14 @@ import { opDetail } from './op-detail.js';
 
 type Summarised = CompiledModel & { summary: ModelSummary };
 
-function shapeJson(shape: readonly Dim[] | null | undefined, m: CompiledModel): (number | string | null)[] | null {
+function shapeJson(
+  shape: readonly Dim[] | null | undefined,
+  m: CompiledModel,
+): (number | string | null)[] | null {
   if (!shape) return null;
-  return shape.map((d) => (typeof d === 'number' ? d : d === null ? null : formatDim(d, m.env ?? undefined)));
+  return shape.map((d) =>
+    typeof d === 'number' ? d : d === null ? null : formatDim(d, m.env ?? undefined),
+  );
 }
 
 function shapeText(shape: readonly Dim[] | null | undefined, m: CompiledModel): string {
@@ -29,8 +34,14 @@ function source(node: Node, sources: SourceMap): string {
   return `${node.span.file}:${line}:${col}`;
 }
 
-const paramsOf = (n: Node) => (n.weights ?? []).filter((w) => w.kind === 'param').reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-const buffersOf = (n: Node) => (n.weights ?? []).filter((w) => w.kind === 'buffer').reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+const paramsOf = (n: Node) =>
+  (n.weights ?? [])
+    .filter((w) => w.kind === 'param')
+    .reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+const buffersOf = (n: Node) =>
+  (n.weights ?? [])
+    .filter((w) => w.kind === 'buffer')
+    .reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
 
 export function summaryJson(m: Summarised, sources: SourceMap): unknown {
   const { graph, summary } = m;
@@ -41,7 +52,11 @@ export function summaryJson(m: Summarised, sources: SourceMap): unknown {
     file: graph.file,
     input: shapeJson(input?.shape, m),
     output: shapeJson(output?.shape, m),
-    params: { total: summary.params.total, trainable: summary.params.trainable, frozen: summary.params.frozen },
+    params: {
+      total: summary.params.total,
+      trainable: summary.params.trainable,
+      frozen: summary.params.frozen,
+    },
     buffers: summary.buffers,
     macs: summary.macs,
     memory: summary.memory,
@@ -77,12 +92,20 @@ const COLUMNS: readonly Column[] = [
   { title: 'Frozen', right: false },
 ];
 
-export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain: boolean }): string {
+export function summaryTable(
+  m: Summarised,
+  sources: SourceMap,
+  opts: { explain: boolean },
+): string {
   const { graph, summary } = m;
   const total = summary.params.total;
   const rows: { cells: string[]; explain: readonly string[] }[] = graph.nodes.map((n) => {
     const p = paramsOf(n);
-    const rf = n.rf ? (n.rf.global ? 'global' : `${n.rf.size.join('x')}/${n.rf.jump.join('x')}`) : '?';
+    const rf = n.rf
+      ? n.rf.global
+        ? 'global'
+        : `${n.rf.size.join('x')}/${n.rf.jump.join('x')}`
+      : '?';
     return {
       cells: [
         n.name,
@@ -97,7 +120,9 @@ export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain:
       explain: opts.explain ? (m.explain.get(n.id) ?? []) : [],
     };
   });
-  const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...rows.map((r) => r.cells[i].length)));
+  const widths = COLUMNS.map((c, i) =>
+    Math.max(c.title.length, ...rows.map((r) => r.cells[i].length)),
+  );
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) => (COLUMNS[i].right ? c.padStart(widths[i]) : c.padEnd(widths[i])))
@@ -107,7 +132,9 @@ export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain:
   const input = graph.nodes.find((n) => n.op === 'input');
   const output = graph.outputs.length ? graph.nodes[graph.outputs[0]] : undefined;
   const out: string[] = [];
-  out.push(`Model: ${graph.model}  (${source(graph.nodes[0] ?? ({ span: graph.span } as Node), sources).replace(/:\d+:\d+$/, '')})`);
+  out.push(
+    `Model: ${graph.model}  (${source(graph.nodes[0] ?? ({ span: graph.span } as Node), sources).replace(/:\d+:\d+$/, '')})`,
+  );
   out.push(`Input: ${shapeText(input?.shape, m)}    Output: ${shapeText(output?.shape, m)}`);
   out.push(rule, line(COLUMNS.map((c) => c.title)), rule);
   for (const r of rows) {
@@ -120,22 +147,32 @@ export function summaryTable(m: Summarised, sources: SourceMap, opts: { explain:
   out.push(`Total params:      ${formatInt(total)} (${formatBytes(mem.paramsBytes)})`);
   out.push(`Trainable params:  ${formatInt(summary.params.trainable)}`);
   out.push(`Frozen params:     ${formatInt(summary.params.frozen)}`);
-  out.push(`Buffers:           ${formatInt(summary.buffers)}${summary.buffers ? ' (batch-norm running statistics)' : ''}`);
-  out.push(`MACs:              ${summary.macs === null ? '? (symbolic input size)' : `${formatInt(summary.macs)} (${formatCount(summary.macs)}) per sample`}`);
+  out.push(
+    `Buffers:           ${formatInt(summary.buffers)}${summary.buffers ? ' (batch-norm running statistics)' : ''}`,
+  );
+  out.push(
+    `MACs:              ${summary.macs === null ? '? (symbolic input size)' : `${formatInt(summary.macs)} (${formatCount(summary.macs)}) per sample`}`,
+  );
   out.push(`Input size:        ${formatBytes(mem.inputPerSampleBytes)} per sample`);
-  out.push(`Activations:       ${formatBytes(mem.activationsPerSampleBytes)} per sample (forward, float32)`);
+  out.push(
+    `Activations:       ${formatBytes(mem.activationsPerSampleBytes)} per sample (forward, float32)`,
+  );
   out.push(
     `Training memory:   ${formatBytes(t.totalBytes)} at batch ${t.batch} = input ${formatBytes(t.inputBytes)} + activations ${formatBytes(t.activationsBytes)} + parameters ${formatBytes(t.parametersBytes)} + gradients ${formatBytes(t.gradientsBytes)} + optimizer state ${formatBytes(t.optimizerStateBytes)}`,
   );
   if (output?.rf) {
-    out.push(`Receptive field:   ${output.rf.global ? `global (last spatial layer: ${lastSpatialRf(graph.nodes)})` : `${output.rf.size.join('x')}, stride ${output.rf.jump.join('x')}`}`);
+    out.push(
+      `Receptive field:   ${output.rf.global ? `global (last spatial layer: ${lastSpatialRf(graph.nodes)})` : `${output.rf.size.join('x')}, stride ${output.rf.jump.join('x')}`}`,
+    );
   }
   for (const s of graph.symbols) {
     const parts: string[] = [];
     if (s.multipleOf > 1) parts.push(`a multiple of ${s.multipleOf}`);
     if (s.min > Math.max(1, s.multipleOf)) parts.push(`at least ${s.min}`);
     if (parts.length) {
-      out.push(`Constraint:        ${s.display === '?' ? s.role : `${s.display} (${s.role})`} must be ${parts.join(' and ')} (smallest: ${smallestAdmissible({ ...s })})`);
+      out.push(
+        `Constraint:        ${s.display === '?' ? s.role : `${s.display} (${s.role})`} must be ${parts.join(' and ')} (smallest: ${smallestAdmissible({ ...s })})`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

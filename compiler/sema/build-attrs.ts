@@ -50,7 +50,11 @@ class Getter {
     const n = asInt(raw.value);
     if (n === null) return this.wrongType(name, raw, 'a positive integer') ?? 1;
     if (n <= 0) {
-      this.fail('CNN3002', `\`${name}\` of ${this.ctx.spec.keyword} must be positive; found ${n}`, raw.span);
+      this.fail(
+        'CNN3002',
+        `\`${name}\` of ${this.ctx.spec.keyword} must be positive; found ${n}`,
+        raw.span,
+      );
       return 1;
     }
     return n;
@@ -78,7 +82,13 @@ class Getter {
     const list = asInts(raw.value);
     const fallback = Array<number>(rank).fill(typeof def === 'number' ? def : 1);
     if (list === null) {
-      return this.wrongType(name, raw, `an integer or a ${rank === 2 ? '2-D size like 3x3' : 'length'}`) ?? fallback;
+      return (
+        this.wrongType(
+          name,
+          raw,
+          `an integer or a ${rank === 2 ? '2-D size like 3x3' : 'length'}`,
+        ) ?? fallback
+      );
     }
     const values = list.length === 1 ? Array<number>(rank).fill(list[0]) : list;
     if (values.length !== rank) {
@@ -86,7 +96,9 @@ class Getter {
         'CNN3009',
         `\`${name}\` of ${this.ctx.spec.keyword} has ${values.length} entries but the input has ${rank} spatial ${rank === 1 ? 'axis' : 'axes'}`,
         raw.span,
-        rank === 1 ? `write a single number, e.g. \`${values[0]}\`` : `write \`${values[0]}x${values[0]}\``,
+        rank === 1
+          ? `write a single number, e.g. \`${values[0]}\``
+          : `write \`${values[0]}x${values[0]}\``,
       );
       return fallback;
     }
@@ -111,7 +123,11 @@ class Getter {
       return this.wrongType(name, raw, 'an integer, (h, w) or (top, bottom, left, right)');
     }
     if (list.some((v) => v < 0)) {
-      return this.fail('CNN3002', `padding must be non-negative; found ${describe(raw.value)}`, raw.span);
+      return this.fail(
+        'CNN3002',
+        `padding must be non-negative; found ${describe(raw.value)}`,
+        raw.span,
+      );
     }
     if (list.length === 1) return Array<number>(rank * 2).fill(list[0]);
     if (rank === 2 && list.length === 2) return [list[0], list[0], list[1], list[1]];
@@ -213,10 +229,19 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
         bias: g.bool('bias', true),
       };
       // PyTorch: output padding must be smaller than either the stride or the dilation.
-      const bad = attrs.outputPadding.findIndex((p, i) => p >= Math.max(attrs.stride[i], attrs.dilation[i]));
+      const bad = attrs.outputPadding.findIndex(
+        (p, i) => p >= Math.max(attrs.stride[i], attrs.dilation[i]),
+      );
       if (bad >= 0) {
         const limit = Math.max(attrs.stride[bad], attrs.dilation[bad]);
-        rangeCheck(ctx, g, 'outpad', attrs.outputPadding[bad], false, `must be smaller than the stride or dilation (${limit})`);
+        rangeCheck(
+          ctx,
+          g,
+          'outpad',
+          attrs.outputPadding[bad],
+          false,
+          `must be smaller than the stride or dilation (${limit})`,
+        );
       }
       return { op, attrs };
     }
@@ -264,7 +289,9 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
           'CNN2030',
           `dropout rate must be in [0, 1); found ${rate}`,
           raw.span,
-          rate >= 1 && rate < 100 ? `a rate of ${rate}% is written \`dropout ${rate / 100}\`` : 'use a rate such as 0.5',
+          rate >= 1 && rate < 100
+            ? `a rate of ${rate}% is written \`dropout ${rate / 100}\``
+            : 'use a rate such as 0.5',
         );
         g.ok = false;
       }
@@ -305,7 +332,14 @@ function paddingAt(g: Getter, rank: number): Padding {
   return p.pads.length === rank * 2 ? p : { mode: 'explicit', pads: g.pads('padding', rank) ?? [] };
 }
 
-function rangeCheck(ctx: BuildContext, g: Getter, name: string, value: number, ok: boolean, what: string): void {
+function rangeCheck(
+  ctx: BuildContext,
+  g: Getter,
+  name: string,
+  value: number,
+  ok: boolean,
+  what: string,
+): void {
   if (ok) return;
   const raw = ctx.attrs.get(name);
   if (!raw) return;

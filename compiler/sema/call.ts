@@ -22,7 +22,11 @@ export function bindArgs(
     if (first.kind === 'Value' && first.value.kind === 'Tuple') args = first.value.items;
     else if (first.kind === 'Value') args = [{ value: first.value, span: first.span }];
     else {
-      report(diag('CNN2006', `a block call takes its arguments in parentheses: \`${name}(…)\``, { span: first.span }));
+      report(
+        diag('CNN2006', `a block call takes its arguments in parentheses: \`${name}(…)\``, {
+          span: first.span,
+        }),
+      );
       return null;
     }
   }
@@ -47,12 +51,17 @@ export function bindArgs(
       sawNamed = true;
       param = block.params.find((p) => p.name.name === arg.name!.name);
       if (!param) {
-        const s = didYouMean(arg.name.name, block.params.map((p) => p.name.name));
+        const s = didYouMean(
+          arg.name.name,
+          block.params.map((p) => p.name.name),
+        );
         report(
           diag('CNN2007', `block \`${name}\` has no parameter \`${arg.name.name}\``, {
             span: arg.name.span,
             labels: [{ span: block.name.span, message: `${signature} is defined here` }],
-            help: s ? `did you mean \`${s}\`?` : `parameters: ${block.params.map((p) => p.name.name).join(', ') || 'none'}`,
+            help: s
+              ? `did you mean \`${s}\`?`
+              : `parameters: ${block.params.map((p) => p.name.name).join(', ') || 'none'}`,
           }),
         );
         ok = false;
@@ -60,17 +69,23 @@ export function bindArgs(
       }
     } else {
       if (sawNamed) {
-        report(diag('CNN2006', 'a positional argument cannot follow a named one', { span: arg.span }));
+        report(
+          diag('CNN2006', 'a positional argument cannot follow a named one', { span: arg.span }),
+        );
         ok = false;
         continue;
       }
       param = block.params[position++];
       if (!param) {
         report(
-          diag('CNN2006', `block \`${name}\` takes ${block.params.length} argument${block.params.length === 1 ? '' : 's'}; got ${args.length}`, {
-            span: arg.span,
-            labels: [{ span: block.name.span, message: `${signature} is defined here` }],
-          }),
+          diag(
+            'CNN2006',
+            `block \`${name}\` takes ${block.params.length} argument${block.params.length === 1 ? '' : 's'}; got ${args.length}`,
+            {
+              span: arg.span,
+              labels: [{ span: block.name.span, message: `${signature} is defined here` }],
+            },
+          ),
         );
         ok = false;
         continue;
@@ -93,13 +108,18 @@ export function bindArgs(
     }
     const converted = convert(value, param);
     if (converted === null) {
-      if (value.kind === 'word' && param.type !== 'string') undefinedName(env, value.value, arg.value.span);
+      if (value.kind === 'word' && param.type !== 'string')
+        undefinedName(env, value.value, arg.value.span);
       else {
         report(
-          diag('CNN2008', `\`${param.name.name}\` of \`${name}\` is ${param.type}; got ${typeName(value)} (${describe(value)})`, {
-            span: arg.value.span,
-            labels: [{ span: param.typeSpan, message: `declared ${param.type} here` }],
-          }),
+          diag(
+            'CNN2008',
+            `\`${param.name.name}\` of \`${name}\` is ${param.type}; got ${typeName(value)} (${describe(value)})`,
+            {
+              span: arg.value.span,
+              labels: [{ span: param.typeSpan, message: `declared ${param.type} here` }],
+            },
+          ),
         );
       }
       ok = false;
@@ -133,7 +153,9 @@ export function bindArgs(
     if (!converted) {
       if (value) {
         report(
-          diag('CNN2008', `the default of \`${p.name.name}\` is not ${p.type}`, { span: p.default.span }),
+          diag('CNN2008', `the default of \`${p.name.name}\` is not ${p.type}`, {
+            span: p.default.span,
+          }),
         );
       }
       ok = false;
@@ -155,6 +177,10 @@ function convert(v: Value, p: BlockParam): Value | null {
     case 'bool':
       return v.kind === 'bool' ? v : null;
     case 'string':
-      return v.kind === 'string' ? v : v.kind === 'word' ? { kind: 'string', value: v.value } : null;
+      return v.kind === 'string'
+        ? v
+        : v.kind === 'word'
+          ? { kind: 'string', value: v.value }
+          : null;
   }
 }

@@ -26,9 +26,13 @@ export function derive(
   const baseName = model.base.name;
   if (stack.includes(baseName) || baseName === model.name.name) {
     report(
-      diag('CNN2009', `model \`${model.name.name}\` derives from itself: ${[...stack, model.name.name, baseName].join(' → ')}`, {
-        span: model.base.span,
-      }),
+      diag(
+        'CNN2009',
+        `model \`${model.name.name}\` derives from itself: ${[...stack, model.name.name, baseName].join(' → ')}`,
+        {
+          span: model.base.span,
+        },
+      ),
     );
     return { body: [], overrides: new Map() };
   }
@@ -38,7 +42,9 @@ export function derive(
     report(
       diag('CNN2015', `unknown model \`${baseName}\``, {
         span: model.base.span,
-        help: s ? `did you mean \`${s}\`?` : 'import the file that defines it, e.g. `import resnet`',
+        help: s
+          ? `did you mean \`${s}\`?`
+          : 'import the file that defines it, e.g. `import resnet`',
       }),
     );
     return { body: [], overrides: new Map() };
@@ -136,9 +142,13 @@ function replaceAt(
       next = { ...old, body: inner } as Stmt;
     } else {
       report(
-        diag('CNN2021', `\`${path.slice(0, depth + 1).join('.')}\` has no labelled parts to replace`, {
-          span: target.span,
-        }),
+        diag(
+          'CNN2021',
+          `\`${path.slice(0, depth + 1).join('.')}\` has no labelled parts to replace`,
+          {
+            span: target.span,
+          },
+        ),
       );
       return null;
     }

@@ -160,10 +160,20 @@ export class Elaborator {
           if (v.kind === 'Expr') {
             const value = evaluateStrict(v.expr, this.evalEnv(ctx));
             if (value) ctx.vars.setValue(b.name.name, value);
-          } else if (v.kind === 'Simple' && v.atoms.length === 0 && v.with.length === 0 && ctx.vars.value(v.head.name) !== undefined) {
+          } else if (
+            v.kind === 'Simple' &&
+            v.atoms.length === 0 &&
+            v.with.length === 0 &&
+            ctx.vars.value(v.head.name) !== undefined
+          ) {
             ctx.vars.setValue(b.name.name, ctx.vars.value(v.head.name)!);
           } else {
-            ctx.vars.setLayer(b.name.name, { stmt: v, scope: ctx.vars, module: ctx.module, span: b.span });
+            ctx.vars.setLayer(b.name.name, {
+              stmt: v,
+              scope: ctx.vars,
+              module: ctx.module,
+              span: b.span,
+            });
           }
         }
         return cursor;
@@ -179,9 +189,13 @@ export class Elaborator {
       case 'Replace':
       case 'Append':
         this.report(
-          diag('CNN2024', `\`${s.kind.toLowerCase()}\` is only allowed in a derived model (\`model New = Base { … }\`)`, {
-            span: s.span,
-          }),
+          diag(
+            'CNN2024',
+            `\`${s.kind.toLowerCase()}\` is only allowed in a derived model (\`model New = Base { … }\`)`,
+            {
+              span: s.span,
+            },
+          ),
         );
         return cursor;
       default:
@@ -204,10 +218,14 @@ export class Elaborator {
       if (!this.tooLarge) {
         this.tooLarge = true;
         this.report(
-          diag('CNN2027', `the model expands to more than ${MAX_NODES.toLocaleString('en-US')} layers`, {
-            span,
-            help: 'check repeat counts and recursive expansions',
-          }),
+          diag(
+            'CNN2027',
+            `the model expands to more than ${MAX_NODES.toLocaleString('en-US')} layers`,
+            {
+              span,
+              help: 'check repeat counts and recursive expansions',
+            },
+          ),
         );
       }
       return undefined;
@@ -259,21 +277,35 @@ export class Elaborator {
     const head = s.head.name;
     if (head === 'input') return this.input(s, cursor, ctx);
     if (s.with.length && !ctx.vars.layer(head) && !isPattern(head, ctx.vars)) {
-      this.report(diag('CNN2024', '`with` only applies to letter patterns and `let` bindings', { span: s.span }));
+      this.report(
+        diag('CNN2024', '`with` only applies to letter patterns and `let` bindings', {
+          span: s.span,
+        }),
+      );
     }
     const vars = s.with.length ? new VarScope(ctx.vars) : ctx.vars;
     for (const w of s.with) {
       if (w.value.kind === 'Expr') {
         const v = evaluateStrict(w.value.expr, this.evalEnv(ctx));
         if (v) vars.setValue(w.name.name, v);
-      } else vars.setLayer(w.name.name, { stmt: w.value, scope: ctx.vars, module: ctx.module, span: w.span });
+      } else
+        vars.setLayer(w.name.name, {
+          stmt: w.value,
+          scope: ctx.vars,
+          module: ctx.module,
+          span: w.span,
+        });
     }
     const inner = vars === ctx.vars ? ctx : { ...ctx, vars };
 
     const binding = ctx.vars.layer(head);
     if (binding) {
       if (s.atoms.length) {
-        this.report(diag('CNN2006', `\`${head}\` is a bound layer and takes no values`, { span: s.atoms[0].span }));
+        this.report(
+          diag('CNN2006', `\`${head}\` is a bound layer and takes no values`, {
+            span: s.atoms[0].span,
+          }),
+        );
       }
       return this.expandBinding(head, s, cursor, inner);
     }
@@ -283,7 +315,9 @@ export class Elaborator {
     if (spec) return this.layer(s, spec, cursor, ctx);
     if (isPattern(head, inner.vars)) {
       if (s.atoms.length) {
-        this.report(diag('CNN2006', `letter pattern \`${head}\` takes no values`, { span: s.atoms[0].span }));
+        this.report(
+          diag('CNN2006', `letter pattern \`${head}\` takes no values`, { span: s.atoms[0].span }),
+        );
       }
       let c = cursor;
       for (const letter of head) c = this.expandBinding(letter, s, c, inner);
@@ -311,24 +345,39 @@ export class Elaborator {
     const letters = /^[A-Z]{2,}$/.test(head) ? [...head].filter((l) => !ctx.vars.layer(l)) : [];
     if (letters.length && letters.length < head.length) {
       this.report(
-        diag('CNN2019', `letter pattern \`${head}\` uses unbound letter${letters.length > 1 ? 's' : ''} ${[...new Set(letters)].join(', ')}`, {
-          span: s.head.span,
-          help: `bind it first: \`let ${letters[0]} = relu\``,
-        }),
+        diag(
+          'CNN2019',
+          `letter pattern \`${head}\` uses unbound letter${letters.length > 1 ? 's' : ''} ${[...new Set(letters)].join(', ')}`,
+          {
+            span: s.head.span,
+            help: `bind it first: \`let ${letters[0]} = relu\``,
+          },
+        ),
       );
       return;
     }
-    const candidates = [...allOpWords(), ...visibleNames(ctx.module, 'blocks'), ...ctx.vars.names()];
+    const candidates = [
+      ...allOpWords(),
+      ...visibleNames(ctx.module, 'blocks'),
+      ...ctx.vars.names(),
+    ];
     const suggestion = didYouMean(head, candidates);
     this.report(
       diag('CNN2001', `unknown layer or block \`${head}\``, {
         span: s.head.span,
-        help: suggestion ? `did you mean \`${suggestion}\`?` : 'see docs/language.md for the list of layers',
+        help: suggestion
+          ? `did you mean \`${suggestion}\`?`
+          : 'see docs/language.md for the list of layers',
       }),
     );
   }
 
-  private expandBinding(name: string, s: SimpleStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+  private expandBinding(
+    name: string,
+    s: SimpleStmt,
+    cursor: number | undefined,
+    ctx: Ctx,
+  ): number | undefined {
     const b = ctx.vars.layer(name)!;
     if (ctx.expanding?.includes(b)) {
       this.report(
@@ -359,7 +408,8 @@ export class Elaborator {
     }
     const spec = lookupOp('input')!;
     const attrs = readAtoms(spec, s.atoms, this.evalEnv(ctx), ctx.vars);
-    const built = attrs && buildAttrs({ spec, attrs, rank: 2, span: s.span, report: this.reporter() });
+    const built =
+      attrs && buildAttrs({ spec, attrs, rank: 2, span: s.span, report: this.reporter() });
     if (!built || built.op !== 'input') {
       this.reportedNoInput = true;
       return undefined;
@@ -372,14 +422,30 @@ export class Elaborator {
       this.report(diag(code, message, { span, help }));
   }
 
-  private layer(s: SimpleStmt, spec: OpSpec, cursor: number | undefined, ctx: Ctx): number | undefined {
+  private layer(
+    s: SimpleStmt,
+    spec: OpSpec,
+    cursor: number | undefined,
+    ctx: Ctx,
+  ): number | undefined {
     if (!this.requireCursor(cursor, s.span)) return cursor;
     const attrs = readAtoms(spec, s.atoms, this.evalEnv(ctx), ctx.vars);
     if (!attrs) return this.poison(s, spec, cursor, ctx);
-    const built = buildAttrs({ spec, attrs, rank: this.spatialRank(cursor), span: s.span, report: this.reporter() });
+    const built = buildAttrs({
+      spec,
+      attrs,
+      rank: this.spatialRank(cursor),
+      span: s.span,
+      report: this.reporter(),
+    });
     if (!built) return this.poison(s, spec, cursor, ctx);
-    const name = s.label ? ctx.names.full(s.label.name) : ctx.names.full(ctx.names.auto(spec.keyword));
-    return this.addNode(built.op, built.attrs as never, [cursor], s.span, name, ctx, s.label?.span) ?? cursor;
+    const name = s.label
+      ? ctx.names.full(s.label.name)
+      : ctx.names.full(ctx.names.auto(spec.keyword));
+    return (
+      this.addNode(built.op, built.attrs as never, [cursor], s.span, name, ctx, s.label?.span) ??
+      cursor
+    );
   }
 
   /**
@@ -387,7 +453,9 @@ export class Elaborator {
    * shape is unknown (graph.poisoned), so that later layers report nothing more about it.
    */
   private poison(s: SimpleStmt, spec: OpSpec, cursor: number, ctx: Ctx): number {
-    const name = s.label ? ctx.names.full(s.label.name) : ctx.names.full(ctx.names.auto(spec.keyword));
+    const name = s.label
+      ? ctx.names.full(s.label.name)
+      : ctx.names.full(ctx.names.auto(spec.keyword));
     const id = this.addNode('activation', { fn: 'linear' }, [cursor], s.span, name, ctx);
     if (id === undefined) return cursor;
     this.poisoned.push(id);
@@ -400,7 +468,13 @@ export class Elaborator {
     return shape && shape.length === 2 ? 1 : 2;
   }
 
-  private call(s: SimpleStmt, block: BlockDecl, module: Module, cursor: number | undefined, ctx: Ctx): number | undefined {
+  private call(
+    s: SimpleStmt,
+    block: BlockDecl,
+    module: Module,
+    cursor: number | undefined,
+    ctx: Ctx,
+  ): number | undefined {
     if (!this.requireCursor(cursor, s.span)) return cursor;
     const name = block.name.name;
     if (ctx.blockStack.includes(name)) {
@@ -433,7 +507,9 @@ export class Elaborator {
   private group(s: GroupStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
     const names = s.label ? ctx.names.child(s.label.name, s.body) : ctx.names;
     if (s.body.length === 0) {
-      this.report(diag('CNN2026', 'empty group', { span: s.span, help: 'remove it, or add layers' }));
+      this.report(
+        diag('CNN2026', 'empty group', { span: s.span, help: 'remove it, or add layers' }),
+      );
     }
     return this.body(s.body, cursor, { ...ctx, names, vars: new VarScope(ctx.vars) });
   }
@@ -443,24 +519,33 @@ export class Elaborator {
     if (!v) return cursor;
     const n = asInt(v);
     if (n === null) {
-      this.report(diag('CNN2005', `a repeat count must be an integer; found ${asNumber(v) ?? v.kind}`, { span: s.count.span }));
+      this.report(
+        diag('CNN2005', `a repeat count must be an integer; found ${asNumber(v) ?? v.kind}`, {
+          span: s.count.span,
+        }),
+      );
       return cursor;
     }
     if (n <= 0) {
       this.report(
         diag('CNN2017', `repeat count is ${n}: the block would vanish`, {
           span: s.count.span,
-          help: n === 0 ? 'remove the repeat, or use a count of at least 1' : 'use a positive count',
+          help:
+            n === 0 ? 'remove the repeat, or use a count of at least 1' : 'use a positive count',
         }),
       );
       return cursor;
     }
     if (n > MAX_REPEAT) {
       this.report(
-        diag('CNN2018', `repeat count ${n.toLocaleString('en-US')} is absurd (the limit is ${MAX_REPEAT.toLocaleString('en-US')})`, {
-          span: s.count.span,
-          help: 'check the count; deep networks repeat blocks tens of times, not thousands',
-        }),
+        diag(
+          'CNN2018',
+          `repeat count ${n.toLocaleString('en-US')} is absurd (the limit is ${MAX_REPEAT.toLocaleString('en-US')})`,
+          {
+            span: s.count.span,
+            help: 'check the count; deep networks repeat blocks tens of times, not thousands',
+          },
+        ),
       );
       return cursor;
     }
@@ -480,7 +565,11 @@ export class Elaborator {
     const names = s.label ? ctx.names.child(s.label.name, s.body) : ctx.names;
     const inner: Ctx = { ...ctx, names, vars: new VarScope(ctx.vars), inId: x };
     if (s.body.length === 0) {
-      this.report(diag('CNN2026', 'empty residual body: the block would add its input to itself', { span: s.span }));
+      this.report(
+        diag('CNN2026', 'empty residual body: the block would add its input to itself', {
+          span: s.span,
+        }),
+      );
     }
     const body = this.body(s.body, x, inner);
     if (body === undefined) return cursor;
@@ -490,7 +579,11 @@ export class Elaborator {
       if (s.shortcut.when) {
         const v = evaluateStrict(s.shortcut.when, this.evalEnv(inner));
         if (v && v.kind !== 'bool') {
-          this.report(diag('CNN2005', 'a `when` condition must be true or false', { span: s.shortcut.when.span }));
+          this.report(
+            diag('CNN2005', 'a `when` condition must be true or false', {
+              span: s.shortcut.when.span,
+            }),
+          );
         }
         take = v?.kind === 'bool' ? v.value : false;
       }
@@ -520,7 +613,12 @@ export class Elaborator {
     for (const b of s.branches) {
       const local = b.label ? b.label.name : names.auto('branch');
       const bNames = names.child(local, b.body);
-      const out = this.body(b.body, x, { ...ctx, names: bNames, vars: new VarScope(ctx.vars), inId: x });
+      const out = this.body(b.body, x, {
+        ...ctx,
+        names: bNames,
+        vars: new VarScope(ctx.vars),
+        inId: x,
+      });
       if (out === undefined) return cursor;
       outs.push(out);
     }
@@ -531,8 +629,22 @@ export class Elaborator {
 
   // ------------------------------------------------------------ budgets and training settings
 
-  private budget(limits: readonly { metric: { name: string; span: Span }; op: '<=' | '<'; value: import('../../grammar/ast.js').Expr; span: Span }[], ctx: Ctx): void {
-    const metrics: readonly BudgetMetric[] = ['params', 'trainable', 'macs', 'memory', 'activations'];
+  private budget(
+    limits: readonly {
+      metric: { name: string; span: Span };
+      op: '<=' | '<';
+      value: import('../../grammar/ast.js').Expr;
+      span: Span;
+    }[],
+    ctx: Ctx,
+  ): void {
+    const metrics: readonly BudgetMetric[] = [
+      'params',
+      'trainable',
+      'macs',
+      'memory',
+      'activations',
+    ];
     for (const l of limits) {
       const metric = l.metric.name as BudgetMetric;
       if (!metrics.includes(metric)) {
@@ -548,7 +660,12 @@ export class Elaborator {
       const v = evaluateStrict(l.value, this.evalEnv(ctx));
       const limit = v ? asNumber(v) : null;
       if (limit === null) {
-        if (v) this.report(diag('CNN2005', 'a budget limit must be a number such as 30M or 2GiB', { span: l.value.span }));
+        if (v)
+          this.report(
+            diag('CNN2005', 'a budget limit must be a number such as 30M or 2GiB', {
+              span: l.value.span,
+            }),
+          );
         continue;
       }
       this.budgets.push({ metric, strict: l.op === '<', limit, span: l.span });
@@ -565,11 +682,21 @@ export class Elaborator {
   }
 }
 
-function evaluateDefault(expr: import('../../grammar/ast.js').Expr, env: EvalEnv): number | string | boolean | null {
+function evaluateDefault(
+  expr: import('../../grammar/ast.js').Expr,
+  env: EvalEnv,
+): number | string | boolean | null {
   if (expr.kind === 'Name' && env.lookup(expr.name) === undefined) return expr.name;
   const v = evaluateStrict(expr, env);
   if (!v) return null;
-  if (v.kind === 'int' || v.kind === 'float' || v.kind === 'bool' || v.kind === 'string' || v.kind === 'word') return v.value;
+  if (
+    v.kind === 'int' ||
+    v.kind === 'float' ||
+    v.kind === 'bool' ||
+    v.kind === 'string' ||
+    v.kind === 'word'
+  )
+    return v.value;
   return null;
 }
 

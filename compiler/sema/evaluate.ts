@@ -32,7 +32,9 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
     case 'Dims':
       return {
         kind: 'dims',
-        parts: expr.parts.map((p) => (p.kind === 'num' ? p.value : p.kind === 'sym' ? p.name : null)),
+        parts: expr.parts.map((p) =>
+          p.kind === 'num' ? p.value : p.kind === 'sym' ? p.name : null,
+        ),
       };
     case 'Name': {
       const v = env.lookup(expr.name);
@@ -40,9 +42,13 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
     }
     case 'In':
       env.report(
-        diag('CNN2022', '`in` is a tensor; use `in.channels`, `in.height`, `in.width` or `in.length`', {
-          span: expr.span,
-        }),
+        diag(
+          'CNN2022',
+          '`in` is a tensor; use `in.channels`, `in.height`, `in.width` or `in.length`',
+          {
+            span: expr.span,
+          },
+        ),
       );
       return null;
     case 'Member':
@@ -62,7 +68,8 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
     case 'Cond': {
       const t = evaluate(expr.test, env);
       if (t === null) return null;
-      if (t.kind !== 'bool') return bad(env, expr.test.span, `a condition must be a boolean; found ${typeName(t)}`, t);
+      if (t.kind !== 'bool')
+        return bad(env, expr.test.span, `a condition must be a boolean; found ${typeName(t)}`, t);
       return evaluate(t.value ? expr.then : expr.otherwise, env);
     }
     case 'Tuple': {
@@ -70,9 +77,13 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
       for (const item of expr.items) {
         if (item.name) {
           env.report(
-            diag('CNN2022', `named item \`${item.name.name} = …\` is only allowed in a block call`, {
-              span: item.span,
-            }),
+            diag(
+              'CNN2022',
+              `named item \`${item.name.name} = …\` is only allowed in a block call`,
+              {
+                span: item.span,
+              },
+            ),
           );
           return null;
         }
@@ -114,13 +125,19 @@ function bad(env: EvalEnv, span: Span, message: string, v: Value): null {
 
 function member(expr: Extract<Expr, { kind: 'Member' }>, env: EvalEnv): Value | null {
   if (expr.object.kind !== 'In') {
-    env.report(diag('CNN2022', 'only `in` has members (`in.channels`, `in.height`, …)', { span: expr.span }));
+    env.report(
+      diag('CNN2022', 'only `in` has members (`in.channels`, `in.height`, …)', { span: expr.span }),
+    );
     return null;
   }
   const shape = env.inShape();
   const name = expr.member.name;
   if (shape === undefined) {
-    env.report(diag('CNN2022', '`in` is only defined inside a block or a residual', { span: expr.object.span }));
+    env.report(
+      diag('CNN2022', '`in` is only defined inside a block or a residual', {
+        span: expr.object.span,
+      }),
+    );
     return null;
   }
   if (!(IN_MEMBERS as readonly string[]).includes(name)) {
@@ -163,12 +180,14 @@ function binary(expr: Extract<Expr, { kind: 'Binary' }>, env: EvalEnv): Value | 
   const l = evaluate(expr.left, env);
   if (l === null) return null;
   if (expr.op === 'and' || expr.op === 'or') {
-    if (l.kind !== 'bool') return bad(env, expr.left.span, `\`${expr.op}\` needs booleans; found ${typeName(l)}`, l);
+    if (l.kind !== 'bool')
+      return bad(env, expr.left.span, `\`${expr.op}\` needs booleans; found ${typeName(l)}`, l);
     if (expr.op === 'and' && !l.value) return l;
     if (expr.op === 'or' && l.value) return l;
     const r = evaluate(expr.right, env);
     if (r === null) return null;
-    if (r.kind !== 'bool') return bad(env, expr.right.span, `\`${expr.op}\` needs booleans; found ${typeName(r)}`, r);
+    if (r.kind !== 'bool')
+      return bad(env, expr.right.span, `\`${expr.op}\` needs booleans; found ${typeName(r)}`, r);
     return r;
   }
   const r = evaluate(expr.right, env);
@@ -183,8 +202,10 @@ function binary(expr: Extract<Expr, { kind: 'Binary' }>, env: EvalEnv): Value | 
     const eq = describe(l) === describe(r) && (l.kind === r.kind || isNum(l) === isNum(r));
     return { kind: 'bool', value: expr.op === '==' ? eq : !eq };
   }
-  if (!isNum(l)) return bad(env, expr.left.span, `\`${expr.op}\` needs numbers; found ${typeName(l)}`, l);
-  if (!isNum(r)) return bad(env, expr.right.span, `\`${expr.op}\` needs numbers; found ${typeName(r)}`, r);
+  if (!isNum(l))
+    return bad(env, expr.left.span, `\`${expr.op}\` needs numbers; found ${typeName(l)}`, l);
+  if (!isNum(r))
+    return bad(env, expr.right.span, `\`${expr.op}\` needs numbers; found ${typeName(r)}`, r);
   const a = l.value;
   const b = r.value;
   switch (expr.op) {

@@ -14,7 +14,11 @@ export interface PendingFreeze {
   readonly stmt: FreezeStmt;
 }
 
-export function applyFreezes(nodes: Node[], pending: readonly PendingFreeze[], report: (d: Diagnostic) => void): void {
+export function applyFreezes(
+  nodes: Node[],
+  pending: readonly PendingFreeze[],
+  report: (d: Diagnostic) => void,
+): void {
   if (pending.length === 0) return;
   const frozen = nodes.map((n) => n.frozen);
   for (const { stmt } of pending) {
@@ -28,7 +32,8 @@ export function applyFreezes(nodes: Node[], pending: readonly PendingFreeze[], r
     }
   }
   for (let i = 0; i < nodes.length; i++) {
-    if (frozen[i] !== nodes[i].frozen && nodes[i].op !== 'input') nodes[i] = { ...nodes[i], frozen: frozen[i] } as Node;
+    if (frozen[i] !== nodes[i].frozen && nodes[i].op !== 'input')
+      nodes[i] = { ...nodes[i], frozen: frozen[i] } as Node;
   }
 }
 
@@ -85,7 +90,9 @@ function noMatch(target: Target, nodes: readonly Node[], freeze: boolean): Diagn
   }
   const bare = target.raw.replace(/^\.\.|\.\.$/g, '').split('..')[0];
   const s = didYouMean(bare, scopes);
-  const top = [...new Set(nodes.filter((n) => n.op !== 'input').map((n) => n.name.split('.')[0]))].slice(0, 12);
+  const top = [
+    ...new Set(nodes.filter((n) => n.op !== 'input').map((n) => n.name.split('.')[0])),
+  ].slice(0, 12);
   return diag('CNN2014', `\`${freeze ? 'freeze' : 'unfreeze'} ${target.raw}\` matches no layer`, {
     span: target.span,
     help: s ? `did you mean \`${s}\`?` : `top-level names: ${top.join(', ')}`,

@@ -56,9 +56,15 @@ export function readAtoms(
 
   const unknownWord = (word: string, span: Span): void => {
     ok = false;
-    const candidates = [...Object.keys(spec.flags), ...Object.keys(spec.keywords), ...Object.keys(spec.attrs)];
+    const candidates = [
+      ...Object.keys(spec.flags),
+      ...Object.keys(spec.keywords),
+      ...Object.keys(spec.attrs),
+    ];
     const s = didYouMean(word, [...candidates, ...vars.names()]);
-    const known = [...Object.keys(spec.flags), ...Object.keys(spec.attrs)].filter((k) => !spec.positional.includes(k));
+    const known = [...Object.keys(spec.flags), ...Object.keys(spec.attrs)].filter(
+      (k) => !spec.positional.includes(k),
+    );
     env.report(
       diag('CNN2002', `${spec.keyword} has no attribute \`${word}\``, {
         span,
@@ -77,9 +83,13 @@ export function readAtoms(
       if (!spec.strideAttr) {
         ok = false;
         env.report(
-          diag('CNN2002', `${spec.keyword} has no stride; \`/${exprText(atom.value)}\` does not apply`, {
-            span: atom.span,
-          }),
+          diag(
+            'CNN2002',
+            `${spec.keyword} has no stride; \`/${exprText(atom.value)}\` does not apply`,
+            {
+              span: atom.span,
+            },
+          ),
         );
         continue;
       }
@@ -131,9 +141,13 @@ export function readAtoms(
     if (attr === undefined) {
       ok = false;
       env.report(
-        diag('CNN2006', `unexpected value \`${exprText(expr)}\`: ${spec.keyword} takes ${describePositional(spec)}`, {
-          span: atom.span,
-        }),
+        diag(
+          'CNN2006',
+          `unexpected value \`${exprText(expr)}\`: ${spec.keyword} takes ${describePositional(spec)}`,
+          {
+            span: atom.span,
+          },
+        ),
       );
       continue;
     }

@@ -99,7 +99,12 @@ function activation(keyword: string, fn: string, aliases: string[] = [], alpha?:
 }
 
 /** conv and conv1d: filters and kernel, then the conv keywords. */
-function filterConv(keyword: string, aliases: string[], op: 'conv2d' | 'conv1d', doc: string): OpSpec {
+function filterConv(
+  keyword: string,
+  aliases: string[],
+  op: 'conv2d' | 'conv1d',
+  doc: string,
+): OpSpec {
   return {
     keyword,
     aliases,
@@ -139,7 +144,10 @@ export const OP_SPECS: readonly OpSpec[] = [
     doc: 'depthwise 2-D convolution: `dwconv 3x3 /2 same multiplier 1`',
     positional: ['kernel'],
     required: ['kernel'],
-    attrs: { ...CONV_ATTRS, multiplier: { kind: 'count', doc: 'output channels per input channel' } },
+    attrs: {
+      ...CONV_ATTRS,
+      multiplier: { kind: 'count', doc: 'output channels per input channel' },
+    },
     keywords: CONV_KEYWORDS,
     flags: { ...PAD_FLAGS, ...BIAS_FLAGS },
     strideAttr: 'stride',
@@ -155,7 +163,10 @@ export const OP_SPECS: readonly OpSpec[] = [
       filters: { kind: 'count', doc: 'output channels' },
       ...CONV_ATTRS,
       groups: { kind: 'count', doc: 'groups (default 1)' },
-      outpad: { kind: 'spatial', doc: "extra rows/columns at the bottom/right (PyTorch's output_padding)" },
+      outpad: {
+        kind: 'spatial',
+        doc: "extra rows/columns at the bottom/right (PyTorch's output_padding)",
+      },
     },
     keywords: { ...CONV_KEYWORDS, output_padding: 'outpad' },
     flags: { ...PAD_FLAGS, ...BIAS_FLAGS },
@@ -300,7 +311,10 @@ export const OP_SPECS: readonly OpSpec[] = [
     required: [],
     attrs: {
       eps: { kind: 'number', doc: 'epsilon (default 1e-5)' },
-      momentum: { kind: 'number', doc: 'running-statistics momentum, PyTorch convention (default 0.1)' },
+      momentum: {
+        kind: 'number',
+        doc: 'running-statistics momentum, PyTorch convention (default 0.1)',
+      },
       affine: { kind: 'bool', doc: 'learn scale and shift (default true)' },
     },
     keywords: { epsilon: 'eps' },

@@ -4,7 +4,13 @@
  * Import cycles and missing imports are diagnostics.
  */
 import * as path from 'node:path';
-import { parseFile, type BlockDecl, type FileAst, type ImportDecl, type ModelDecl } from '../../grammar/index.js';
+import {
+  parseFile,
+  type BlockDecl,
+  type FileAst,
+  type ImportDecl,
+  type ModelDecl,
+} from '../../grammar/index.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { lookupOp } from './op-table.js';
 import { didYouMean } from './suggest.js';
@@ -37,7 +43,10 @@ export interface Program {
   readonly sources: ReadonlyMap<string, string>;
 }
 
-export function loadProgram(entryPath: string, host: Host): { value: Program; diagnostics: Diagnostic[] } {
+export function loadProgram(
+  entryPath: string,
+  host: Host,
+): { value: Program; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const modules = new Map<string, Module>();
   const sources = new Map<string, string>();
@@ -97,7 +106,12 @@ export function loadProgram(entryPath: string, host: Host): { value: Program; di
   return { value: { entry, modules, sources }, diagnostics };
 }
 
-function missing(absPath: string, display: string, from: ImportDecl | undefined, host: Host): Diagnostic {
+function missing(
+  absPath: string,
+  display: string,
+  from: ImportDecl | undefined,
+  host: Host,
+): Diagnostic {
   if (!from) {
     return diag('CNN2011', `cannot read ${display}: no such file`, {
       help: 'check the path; cnnc reads .cnn files',
@@ -160,7 +174,9 @@ function checkImportConflicts(entry: Module, diagnostics: Diagnostic[]): void {
         if (mod.models.has(name) || mod.blocks.has(name)) continue; // own definitions shadow imports
         const first = owner.get(name);
         if (first && first !== imp) {
-          const decl = mod.ast.decls.find((d) => d.kind === 'Import' && d.span && isImportOf(d, imp));
+          const decl = mod.ast.decls.find(
+            (d) => d.kind === 'Import' && d.span && isImportOf(d, imp),
+          );
           diagnostics.push(
             diag('CNN2012', `\`${name}\` is defined by both ${first.display} and ${imp.display}`, {
               span: decl?.span,

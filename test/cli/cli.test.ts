@@ -20,7 +20,11 @@ const WARN = 'model M {\n  input 224x224x3\n  conv 96 11x11 /4\n}\n';
 describe('cnnc check', () => {
   it.each([
     ['a clean file', ['check', 'examples/lenet5.cnn'], 0],
-    ['several files', ['check', 'examples/lenet5.cnn', 'examples/small-vgg.cnn', 'stdlib/resnet.cnn'], 0],
+    [
+      'several files',
+      ['check', 'examples/lenet5.cnn', 'examples/small-vgg.cnn', 'stdlib/resnet.cnn'],
+      0,
+    ],
     ['a stdlib module by name', ['check', 'vgg'], 0],
     ['a missing file', ['check', 'examples/nope.cnn'], 1],
     ['no file', ['check'], 2],
@@ -28,8 +32,16 @@ describe('cnnc check', () => {
     ['a bad format', ['check', '--format', 'xml', 'examples/lenet5.cnn'], 2],
     ['a bad budget value', ['check', '--max-params', 'lots', 'examples/lenet5.cnn'], 2],
     ['a budget that fails', ['check', '--max-params', '60K', 'examples/lenet5.cnn'], 1],
-    ['a budget that holds', ['check', '--max-params', '62K', '--max-macs', '1M', 'examples/lenet5.cnn'], 0],
-    ['a memory budget at a batch', ['check', '--max-memory', '1MiB', '--batch', '64', 'examples/lenet5.cnn'], 1],
+    [
+      'a budget that holds',
+      ['check', '--max-params', '62K', '--max-macs', '1M', 'examples/lenet5.cnn'],
+      0,
+    ],
+    [
+      'a memory budget at a batch',
+      ['check', '--max-memory', '1MiB', '--batch', '64', 'examples/lenet5.cnn'],
+      1,
+    ],
   ])('%s exits %i', (_what, args, code) => {
     expect(cli(args as string[]).code).toBe(code);
   });
@@ -84,7 +96,8 @@ describe('cnnc summary', () => {
     });
     expect(j.layers[1]).toMatchObject({ op: 'conv2d', frozen: false });
     expect(j.layers[1].source).toMatch(/^stdlib\/resnet\.cnn:\d+:\d+$/);
-    for (const key of ['name', 'op', 'output', 'params', 'macs', 'frozen', 'source']) expect(j.layers[1]).toHaveProperty(key);
+    for (const key of ['name', 'op', 'output', 'params', 'macs', 'frozen', 'source'])
+      expect(j.layers[1]).toHaveProperty(key);
   });
 
   it('asks for --model with --json when a file has several models', () => {
@@ -102,7 +115,10 @@ describe('cnnc summary', () => {
     ['lenet5', ['summary', 'examples/lenet5.cnn']],
     ['lenet5-explain', ['summary', 'examples/lenet5.cnn', '--explain']],
     ['any-size', ['summary', 'examples/any-size.cnn']],
-    ['alexnet-original-explain', ['summary', 'stdlib/alexnet.cnn', '--model', 'AlexNetOriginal', '--explain']],
+    [
+      'alexnet-original-explain',
+      ['summary', 'stdlib/alexnet.cnn', '--model', 'AlexNetOriginal', '--explain'],
+    ],
     ['resnet18', ['summary', 'stdlib/resnet.cnn', '--model', 'ResNet18', '--batch', '32']],
     ['resnet-digits', ['summary', 'examples/resnet-digits.cnn']],
   ])('golden table: %s', (name, args) => {
@@ -119,7 +135,9 @@ describe('cnnc summary', () => {
 
 describe('cnnc compile', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'ir.schema.json'), 'utf8')));
+  const validate = ajv.compile(
+    JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'ir.schema.json'), 'utf8')),
+  );
 
   it.each([
     ['stdlib/resnet.cnn', 'ResNet50'],

@@ -18,22 +18,73 @@ export interface DiagnosticCase {
   readonly budgets?: { readonly params?: number; readonly macs?: number; readonly memory?: number };
 }
 
-const m = (body: string, input = '8x8x1') => `model M {\n  input ${input}\n${body
-  .split('\n')
-  .map((l) => `  ${l}`)
-  .join('\n')}\n}\n`;
+const m = (body: string, input = '8x8x1') =>
+  `model M {\n  input ${input}\n${body
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')}\n}\n`;
 
 export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
-  { code: 'CNN1001', about: 'a token where none fits', files: { 'main.cnn': m('conv 4 3x3 = 2') }, span: '=' },
-  { code: 'CNN1002', about: 'a character the language does not use', files: { 'main.cnn': m('relu @') }, span: '@' },
-  { code: 'CNN1003', about: 'a block comment that never ends', files: { 'main.cnn': 'model M {\n  input 8x8x1 /* never closed\n}\n' }, span: '/*' },
-  { code: 'CNN1004', about: 'a missing closing brace', files: { 'main.cnn': 'model M {\n  input 8x8x1\n  relu\n' }, span: '' },
-  { code: 'CNN1005', about: 'a number run into letters', files: { 'main.cnn': m('conv 6 5s') }, span: '5s' },
-  { code: 'CNN2001', about: 'an unknown layer, with a did-you-mean', files: { 'main.cnn': m('conb 4 3x3') }, span: 'conb' },
-  { code: 'CNN2002', about: 'an unknown attribute, with a did-you-mean', files: { 'main.cnn': m('conv 4 3x3 nobais') }, span: 'nobais' },
-  { code: 'CNN2003', about: 'a required attribute left out', files: { 'main.cnn': m('conv 4') }, span: 'conv 4' },
-  { code: 'CNN2004', about: 'an attribute given twice', files: { 'main.cnn': m('conv 4 3x3 stride 2 /2') }, span: '/2' },
-  { code: 'CNN2005', about: 'an attribute of the wrong type', files: { 'main.cnn': m('flatten\ndense "ten"') }, span: '"ten"' },
+  {
+    code: 'CNN1001',
+    about: 'a token where none fits',
+    files: { 'main.cnn': m('conv 4 3x3 = 2') },
+    span: '=',
+  },
+  {
+    code: 'CNN1002',
+    about: 'a character the language does not use',
+    files: { 'main.cnn': m('relu @') },
+    span: '@',
+  },
+  {
+    code: 'CNN1003',
+    about: 'a block comment that never ends',
+    files: { 'main.cnn': 'model M {\n  input 8x8x1 /* never closed\n}\n' },
+    span: '/*',
+  },
+  {
+    code: 'CNN1004',
+    about: 'a missing closing brace',
+    files: { 'main.cnn': 'model M {\n  input 8x8x1\n  relu\n' },
+    span: '',
+  },
+  {
+    code: 'CNN1005',
+    about: 'a number run into letters',
+    files: { 'main.cnn': m('conv 6 5s') },
+    span: '5s',
+  },
+  {
+    code: 'CNN2001',
+    about: 'an unknown layer, with a did-you-mean',
+    files: { 'main.cnn': m('conb 4 3x3') },
+    span: 'conb',
+  },
+  {
+    code: 'CNN2002',
+    about: 'an unknown attribute, with a did-you-mean',
+    files: { 'main.cnn': m('conv 4 3x3 nobais') },
+    span: 'nobais',
+  },
+  {
+    code: 'CNN2003',
+    about: 'a required attribute left out',
+    files: { 'main.cnn': m('conv 4') },
+    span: 'conv 4',
+  },
+  {
+    code: 'CNN2004',
+    about: 'an attribute given twice',
+    files: { 'main.cnn': m('conv 4 3x3 stride 2 /2') },
+    span: '/2',
+  },
+  {
+    code: 'CNN2005',
+    about: 'an attribute of the wrong type',
+    files: { 'main.cnn': m('flatten\ndense "ten"') },
+    span: '"ten"',
+  },
   {
     code: 'CNN2006',
     about: 'a block called with too many arguments',
@@ -65,8 +116,18 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'import "./main.cnn"',
     spanFile: 'b.cnn',
   },
-  { code: 'CNN2011', about: 'an import of a file that does not exist', files: { 'main.cnn': `import "./nope.cnn"\n${m('relu')}` }, span: 'import "./nope.cnn"' },
-  { code: 'CNN2012', about: 'two models with one name', files: { 'main.cnn': `${m('relu')}${m('tanh')}` }, span: 'M' },
+  {
+    code: 'CNN2011',
+    about: 'an import of a file that does not exist',
+    files: { 'main.cnn': `import "./nope.cnn"\n${m('relu')}` },
+    span: 'import "./nope.cnn"',
+  },
+  {
+    code: 'CNN2012',
+    about: 'two models with one name',
+    files: { 'main.cnn': `${m('relu')}${m('tanh')}` },
+    span: 'M',
+  },
   {
     code: 'CNN2013',
     about: 'a label used twice in one scope',
@@ -76,28 +137,97 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   {
     code: 'CNN2014',
     about: 'a freeze marker that matches no layer',
-    files: { 'main.cnn': `model A {\n  input 8x8x1\n  stem: { conv 4 3x3 }\n}\nmodel B = A {\n  freeze stme\n}\n` },
+    files: {
+      'main.cnn': `model A {\n  input 8x8x1\n  stem: { conv 4 3x3 }\n}\nmodel B = A {\n  freeze stme\n}\n`,
+    },
     span: 'stme',
   },
-  { code: 'CNN2015', about: 'a derived model whose base does not exist', files: { 'main.cnn': 'model B = Nope {\n  input 8x8x1\n}\n' }, span: 'Nope' },
-  { code: 'CNN2016', about: 'a name that is not defined', files: { 'main.cnn': m('flatten\ndense n * 2') }, span: 'n' },
-  { code: 'CNN2017', about: 'a repeat count of zero', files: { 'main.cnn': m('repeat 0 { relu }') }, span: '0' },
-  { code: 'CNN2018', about: 'an absurd repeat count', files: { 'main.cnn': m('repeat 100000 { relu }') }, span: '100000' },
-  { code: 'CNN2019', about: 'a letter pattern with an unbound letter', files: { 'main.cnn': m('let C = conv 4 3x3 same\nCRC') }, span: 'CRC' },
-  { code: 'CNN2020', about: 'a model without an input', files: { 'main.cnn': 'model M {\n  conv 4 3x3\n}\n' }, span: 'conv 4 3x3' },
+  {
+    code: 'CNN2015',
+    about: 'a derived model whose base does not exist',
+    files: { 'main.cnn': 'model B = Nope {\n  input 8x8x1\n}\n' },
+    span: 'Nope',
+  },
+  {
+    code: 'CNN2016',
+    about: 'a name that is not defined',
+    files: { 'main.cnn': m('flatten\ndense n * 2') },
+    span: 'n',
+  },
+  {
+    code: 'CNN2017',
+    about: 'a repeat count of zero',
+    files: { 'main.cnn': m('repeat 0 { relu }') },
+    span: '0',
+  },
+  {
+    code: 'CNN2018',
+    about: 'an absurd repeat count',
+    files: { 'main.cnn': m('repeat 100000 { relu }') },
+    span: '100000',
+  },
+  {
+    code: 'CNN2019',
+    about: 'a letter pattern with an unbound letter',
+    files: { 'main.cnn': m('let C = conv 4 3x3 same\nCRC') },
+    span: 'CRC',
+  },
+  {
+    code: 'CNN2020',
+    about: 'a model without an input',
+    files: { 'main.cnn': 'model M {\n  conv 4 3x3\n}\n' },
+    span: 'conv 4 3x3',
+  },
   {
     code: 'CNN2021',
     about: 'replacing a label the base model does not have',
-    files: { 'main.cnn': `model A {\n  input 8x8x1\n  head: { flatten, dense 2 }\n}\nmodel B = A {\n  replace hed { flatten, dense 3 }\n}\n` },
+    files: {
+      'main.cnn': `model A {\n  input 8x8x1\n  head: { flatten, dense 2 }\n}\nmodel B = A {\n  replace hed { flatten, dense 3 }\n}\n`,
+    },
     span: 'hed',
   },
-  { code: 'CNN2022', about: 'a division by zero', files: { 'main.cnn': m('flatten\ndense 10 / 0') }, span: '0' },
-  { code: 'CNN2024', about: 'a statement out of place', files: { 'main.cnn': m('append { relu }') }, span: 'append { relu }' },
-  { code: 'CNN2026', about: 'a concat without branches', files: { 'main.cnn': m('concat { }') }, span: 'concat { }' },
-  { code: 'CNN2027', about: 'a model that expands to too many layers', files: { 'main.cnn': m('repeat 10000 { repeat 30 { relu } }') }, span: 'relu' },
-  { code: 'CNN2030', about: 'a dropout rate outside [0, 1)', files: { 'main.cnn': m('dropout 1.5') }, span: '1.5' },
-  { code: 'CNN3001', about: 'a kernel larger than its input', files: { 'main.cnn': m('conv 6 5x5\nmaxpool 2\nconv 16 7x7', '14x14x1') }, span: 'conv 16 7x7' },
-  { code: 'CNN3002', about: 'a non-positive size', files: { 'main.cnn': m('conv 0 3x3') }, span: '0' },
+  {
+    code: 'CNN2022',
+    about: 'a division by zero',
+    files: { 'main.cnn': m('flatten\ndense 10 / 0') },
+    span: '0',
+  },
+  {
+    code: 'CNN2024',
+    about: 'a statement out of place',
+    files: { 'main.cnn': m('append { relu }') },
+    span: 'append { relu }',
+  },
+  {
+    code: 'CNN2026',
+    about: 'a concat without branches',
+    files: { 'main.cnn': m('concat { }') },
+    span: 'concat { }',
+  },
+  {
+    code: 'CNN2027',
+    about: 'a model that expands to too many layers',
+    files: { 'main.cnn': m('repeat 10000 { repeat 30 { relu } }') },
+    span: 'relu',
+  },
+  {
+    code: 'CNN2030',
+    about: 'a dropout rate outside [0, 1)',
+    files: { 'main.cnn': m('dropout 1.5') },
+    span: '1.5',
+  },
+  {
+    code: 'CNN3001',
+    about: 'a kernel larger than its input',
+    files: { 'main.cnn': m('conv 6 5x5\nmaxpool 2\nconv 16 7x7', '14x14x1') },
+    span: 'conv 16 7x7',
+  },
+  {
+    code: 'CNN3002',
+    about: 'a non-positive size',
+    files: { 'main.cnn': m('conv 0 3x3') },
+    span: '0',
+  },
   {
     code: 'CNN3003',
     about: 'a stride that drops input rows (AlexNet at 224 instead of 227)',
@@ -116,24 +246,94 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     files: { 'main.cnn': m('concat {\n  branch { maxpool 2 }\n  branch { relu }\n}') },
     span: 'concat',
   },
-  { code: 'CNN3006', about: 'dense on an unflattened input', files: { 'main.cnn': m('conv 4 3x3\ndense 10') }, span: 'dense 10' },
-  { code: 'CNN3007', about: 'softmax before another layer', files: { 'main.cnn': m('flatten\nsoftmax\ndense 3') }, span: 'softmax' },
-  { code: 'CNN3009', about: 'a 1-D convolution on an image', files: { 'main.cnn': m('conv1d 4 3') }, span: 'conv1d 4 3' },
-  { code: 'CNN3010', about: 'dense after flattening a symbolic size', files: { 'main.cnn': m('flatten\ndense 10', 'HxWx3') }, span: 'dense 10' },
-  { code: 'CNN3011', about: 'groups that do not divide the channels', files: { 'main.cnn': m('conv 8 3x3 groups 4', '8x8x6') }, span: 'conv 8 3x3 groups 4' },
+  {
+    code: 'CNN3006',
+    about: 'dense on an unflattened input',
+    files: { 'main.cnn': m('conv 4 3x3\ndense 10') },
+    span: 'dense 10',
+  },
+  {
+    code: 'CNN3007',
+    about: 'softmax before another layer',
+    files: { 'main.cnn': m('flatten\nsoftmax\ndense 3') },
+    span: 'softmax',
+  },
+  {
+    code: 'CNN3009',
+    about: 'a 1-D convolution on an image',
+    files: { 'main.cnn': m('conv1d 4 3') },
+    span: 'conv1d 4 3',
+  },
+  {
+    code: 'CNN3010',
+    about: 'dense after flattening a symbolic size',
+    files: { 'main.cnn': m('flatten\ndense 10', 'HxWx3') },
+    span: 'dense 10',
+  },
+  {
+    code: 'CNN3011',
+    about: 'groups that do not divide the channels',
+    files: { 'main.cnn': m('conv 8 3x3 groups 4', '8x8x6') },
+    span: 'conv 8 3x3 groups 4',
+  },
   {
     code: 'CNN3012',
     about: 'symbolic sizes that cannot be shown equal',
     files: { 'main.cnn': m('add {\n  branch { maxpool 2 }\n  branch { maxpool 4 }\n}', 'HxWx3') },
     span: 'add',
   },
-  { code: 'CNN3013', about: 'an input with a zero size', files: { 'main.cnn': m('relu', '0x8x1') }, span: 'input 0x8x1' },
-  { code: 'CNN3014', about: 'a reshape that changes the element count', files: { 'main.cnn': m('reshape 10x10') }, span: 'reshape 10x10' },
-  { code: 'CNN3016', about: 'pool padding over half the window', files: { 'main.cnn': m('maxpool 2 pad 2') }, span: 'maxpool 2 pad 2' },
-  { code: 'CNN3018', about: 'the constraint derived for a symbolic input size', files: { 'main.cnn': m('conv 8 3x3 /2 pad 1\nconv 8 3x3 /2 pad 1', 'HxWx3') }, span: 'input HxWx3' },
-  { code: 'CNN4001', about: 'a parameter budget exceeded', files: { 'main.cnn': m('conv 64 3x3\nbudget params <= 100') }, span: 'params <= 100' },
-  { code: 'CNN4002', about: 'a MAC budget exceeded', files: { 'main.cnn': m('conv 64 3x3\nbudget macs <= 1K') }, span: 'macs <= 1K' },
-  { code: 'CNN4003', about: 'a training-memory budget exceeded', files: { 'main.cnn': m('conv 64 3x3\nbudget memory <= 1KiB') }, span: 'memory <= 1KiB' },
-  { code: 'CNN4004', about: 'an unknown budget metric', files: { 'main.cnn': m('relu\nbudget flops <= 1G') }, span: 'flops' },
-  { code: 'CNN4005', about: 'a MAC budget on a symbolic input size', files: { 'main.cnn': m('conv 8 3x3 same\nbudget macs <= 1G', 'HxWx3') }, span: 'macs <= 1G' },
+  {
+    code: 'CNN3013',
+    about: 'an input with a zero size',
+    files: { 'main.cnn': m('relu', '0x8x1') },
+    span: 'input 0x8x1',
+  },
+  {
+    code: 'CNN3014',
+    about: 'a reshape that changes the element count',
+    files: { 'main.cnn': m('reshape 10x10') },
+    span: 'reshape 10x10',
+  },
+  {
+    code: 'CNN3016',
+    about: 'pool padding over half the window',
+    files: { 'main.cnn': m('maxpool 2 pad 2') },
+    span: 'maxpool 2 pad 2',
+  },
+  {
+    code: 'CNN3018',
+    about: 'the constraint derived for a symbolic input size',
+    files: { 'main.cnn': m('conv 8 3x3 /2 pad 1\nconv 8 3x3 /2 pad 1', 'HxWx3') },
+    span: 'input HxWx3',
+  },
+  {
+    code: 'CNN4001',
+    about: 'a parameter budget exceeded',
+    files: { 'main.cnn': m('conv 64 3x3\nbudget params <= 100') },
+    span: 'params <= 100',
+  },
+  {
+    code: 'CNN4002',
+    about: 'a MAC budget exceeded',
+    files: { 'main.cnn': m('conv 64 3x3\nbudget macs <= 1K') },
+    span: 'macs <= 1K',
+  },
+  {
+    code: 'CNN4003',
+    about: 'a training-memory budget exceeded',
+    files: { 'main.cnn': m('conv 64 3x3\nbudget memory <= 1KiB') },
+    span: 'memory <= 1KiB',
+  },
+  {
+    code: 'CNN4004',
+    about: 'an unknown budget metric',
+    files: { 'main.cnn': m('relu\nbudget flops <= 1G') },
+    span: 'flops',
+  },
+  {
+    code: 'CNN4005',
+    about: 'a MAC budget on a symbolic input size',
+    files: { 'main.cnn': m('conv 8 3x3 same\nbudget macs <= 1G', 'HxWx3') },
+    span: 'macs <= 1G',
+  },
 ];

@@ -36,7 +36,9 @@ function generate(): string {
     '',
     '| code | severity | title |',
     '|---|---|---|',
-    ...CODE_LIST.map((c) => `| [${c.code}](#${c.code.toLowerCase()}) | ${c.severity} | ${c.title} |`),
+    ...CODE_LIST.map(
+      (c) => `| [${c.code}](#${c.code.toLowerCase()}) | ${c.severity} | ${c.title} |`,
+    ),
     '',
   ];
   for (const [band, title] of BANDS) {
@@ -62,7 +64,12 @@ function generate(): string {
       const r = compileFile(memPath('main.cnn'), memoryHost(ex.files), { budgets: ex.budgets });
       const d = r.diagnostics.find((x) => x.code === c.code);
       const sources = sourceMapOf([...r.sources].map(([p, t]) => new SourceFile(p, t)));
-      out.push('```', d ? renderPretty([d], sources, { color: false }).trimEnd() : '(not triggered)', '```', '');
+      out.push(
+        '```',
+        d ? renderPretty([d], sources, { color: false }).trimEnd() : '(not triggered)',
+        '```',
+        '',
+      );
     }
   }
   return `${out.join('\n').trimEnd()}\n`;

@@ -12,21 +12,29 @@ import { DIAGNOSTIC_CASES } from './diagnostic-cases.js';
 describe('every diagnostic code has a triggering case', () => {
   it('covers the catalog', () => {
     const covered = new Set(DIAGNOSTIC_CASES.map((c) => c.code));
-    const missing = CODE_LIST.map((c) => c.code).filter((c) => !covered.has(c) && !c.startsWith('CNN9'));
+    const missing = CODE_LIST.map((c) => c.code).filter(
+      (c) => !covered.has(c) && !c.startsWith('CNN9'),
+    );
     expect(missing).toEqual([]);
   });
 
-  it.each(DIAGNOSTIC_CASES.map((c) => [c.code, c.about, c] as const))('%s: %s', (code, _about, c) => {
-    const host = memoryHost(c.files);
-    const result = compileFile(memPath('main.cnn'), host, { budgets: c.budgets });
-    const found = result.diagnostics.filter((d) => d.code === code);
-    expect(found.map((d) => d.code), JSON.stringify(result.diagnostics.map((d) => [d.code, d.message]))).toContain(code);
-    const d = found[0];
-    const file = c.spanFile ?? 'main.cnn';
-    expect(d.span?.file).toBe(file);
-    const text = c.files[file];
-    expect(text.slice(d.span!.start, d.span!.end)).toBe(c.span);
-    // No internal errors on the way.
-    expect(result.diagnostics.filter((x) => x.code.startsWith('CNN9'))).toEqual([]);
-  });
+  it.each(DIAGNOSTIC_CASES.map((c) => [c.code, c.about, c] as const))(
+    '%s: %s',
+    (code, _about, c) => {
+      const host = memoryHost(c.files);
+      const result = compileFile(memPath('main.cnn'), host, { budgets: c.budgets });
+      const found = result.diagnostics.filter((d) => d.code === code);
+      expect(
+        found.map((d) => d.code),
+        JSON.stringify(result.diagnostics.map((d) => [d.code, d.message])),
+      ).toContain(code);
+      const d = found[0];
+      const file = c.spanFile ?? 'main.cnn';
+      expect(d.span?.file).toBe(file);
+      const text = c.files[file];
+      expect(text.slice(d.span!.start, d.span!.end)).toBe(c.span);
+      // No internal errors on the way.
+      expect(result.diagnostics.filter((x) => x.code.startsWith('CNN9'))).toEqual([]);
+    },
+  );
 });

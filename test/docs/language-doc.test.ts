@@ -31,18 +31,27 @@ function fencedBlocks(text: string): string[] {
 
 const blocks = fencedBlocks(doc);
 /** Snippets of statements are checked inside a model. */
-const asFile = (b: string) => (/^(model|block|import) /m.test(b) ? b : `model Doc {\n  input 32x32x3\n${b}}\n`);
+const asFile = (b: string) =>
+  /^(model|block|import) /m.test(b) ? b : `model Doc {\n  input 32x32x3\n${b}}\n`;
 
 it('has examples', () => {
   expect(blocks.length).toBeGreaterThan(8);
 });
 
-it.each(blocks.map((b, i) => [i, b.split('\n')[0].trim(), b]))('example %i (%s) parses', (_i, _title, block) => {
-  const r = parseFile(asFile(block as string), 'doc.cnn');
-  expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
-});
+it.each(blocks.map((b, i) => [i, b.split('\n')[0].trim(), b]))(
+  'example %i (%s) parses',
+  (_i, _title, block) => {
+    const r = parseFile(asFile(block as string), 'doc.cnn');
+    expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+  },
+);
 
-it.each(blocks.filter((b) => /^\s*input /m.test(b) && !/= \w+ \{/.test(b)).map((b, i) => [i, b]))('complete example %i compiles', (_i, block) => {
-  const r = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': block as string }));
-  expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`)).toEqual([]);
-});
+it.each(blocks.filter((b) => /^\s*input /m.test(b) && !/= \w+ \{/.test(b)).map((b, i) => [i, b]))(
+  'complete example %i compiles',
+  (_i, block) => {
+    const r = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': block as string }));
+    expect(
+      r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
+    ).toEqual([]);
+  },
+);

@@ -7,7 +7,8 @@ export function corpus(): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];
   for (const dir of ['stdlib', 'examples']) {
     for (const f of fs.readdirSync(path.join(REPO, dir)).sort()) {
-      if (f.endsWith('.cnn')) out.push({ name: `${dir}/${f}`, text: fs.readFileSync(path.join(REPO, dir, f), 'utf8') });
+      if (f.endsWith('.cnn'))
+        out.push({ name: `${dir}/${f}`, text: fs.readFileSync(path.join(REPO, dir, f), 'utf8') });
     }
   }
   return out;

@@ -24,7 +24,9 @@ export function runShard(shard: number): { cases: number; slowest: number } {
     try {
       result = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': text }));
     } catch (e) {
-      throw new Error(`case ${shard}:${i} (${kind} of ${file.name}) threw: ${String(e)}\n--- input ---\n${text}`);
+      throw new Error(
+        `case ${shard}:${i} (${kind} of ${file.name}) threw: ${String(e)}\n--- input ---\n${text}`,
+      );
     }
     const ms = performance.now() - start;
     slowest = Math.max(slowest, ms);

@@ -15,24 +15,102 @@ export function rng(seed: number): () => number {
   };
 }
 
-const TOKEN = /\s+|\/\/[^\n]*|[A-Za-z_?][A-Za-z0-9_?]*|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]*|\.\.|[<>=!]=|./g;
+const TOKEN =
+  /\s+|\/\/[^\n]*|[A-Za-z_?][A-Za-z0-9_?]*|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[A-Za-z]*|\.\.|[<>=!]=|./g;
 
 export function tokenize(text: string): string[] {
   return text.match(TOKEN) ?? [];
 }
 
 const VOCAB = [
-  'model', 'block', 'import', 'repeat', 'residual', 'shortcut', 'when', 'concat', 'add', 'branch', 'let',
-  'with', 'freeze', 'unfreeze', 'replace', 'append', 'budget', 'train', 'if', 'then', 'else', 'in',
-  'conv', 'dense', 'maxpool', 'relu', 'softmax', 'bn', 'flatten', 'gap', 'dropout', 'deconv', 'dwconv',
-  'input', '{', '}', '(', ')', ',', ';', '\n', ':', '=', '/', ' /', '*', '-', '..', '.', '<=', '0', '1',
-  '-3', '999999999', '3x3', '0x0', '?x?x3', 'HxW', '1e400', '2GiB', '"', '"./x.cnn"', '/*', '*/', '//',
-  'stage1', 'same', 'pad', 'stride', 'groups', '7x7x7x7x7', 'in.channels', '\u0000', '\u00e9', '\ud83d\ude00',
+  'model',
+  'block',
+  'import',
+  'repeat',
+  'residual',
+  'shortcut',
+  'when',
+  'concat',
+  'add',
+  'branch',
+  'let',
+  'with',
+  'freeze',
+  'unfreeze',
+  'replace',
+  'append',
+  'budget',
+  'train',
+  'if',
+  'then',
+  'else',
+  'in',
+  'conv',
+  'dense',
+  'maxpool',
+  'relu',
+  'softmax',
+  'bn',
+  'flatten',
+  'gap',
+  'dropout',
+  'deconv',
+  'dwconv',
+  'input',
+  '{',
+  '}',
+  '(',
+  ')',
+  ',',
+  ';',
+  '\n',
+  ':',
+  '=',
+  '/',
+  ' /',
+  '*',
+  '-',
+  '..',
+  '.',
+  '<=',
+  '0',
+  '1',
+  '-3',
+  '999999999',
+  '3x3',
+  '0x0',
+  '?x?x3',
+  'HxW',
+  '1e400',
+  '2GiB',
+  '"',
+  '"./x.cnn"',
+  '/*',
+  '*/',
+  '//',
+  'stage1',
+  'same',
+  'pad',
+  'stride',
+  'groups',
+  '7x7x7x7x7',
+  'in.channels',
+  '\u0000',
+  '\u00e9',
+  '\ud83d\ude00',
 ];
 
 export type Mutation = 'delete' | 'insert' | 'swap' | 'duplicate' | 'truncate' | 'bytes' | 'multi';
 
-export const MUTATIONS: readonly Mutation[] = ['delete', 'insert', 'swap', 'duplicate', 'truncate', 'bytes', 'multi'];
+export const MUTATIONS: readonly Mutation[] = [
+  'delete',
+  'insert',
+  'swap',
+  'duplicate',
+  'truncate',
+  'bytes',
+  'multi',
+];
 
 export function mutate(text: string, kind: Mutation, rand: () => number): string {
   const pick = (n: number) => Math.floor(rand() * n);
@@ -46,7 +124,8 @@ export function mutate(text: string, kind: Mutation, rand: () => number): string
     }
     case 'insert': {
       const n = 1 + pick(3);
-      for (let i = 0; i < n; i++) tokens.splice(pick(tokens.length + 1), 0, VOCAB[pick(VOCAB.length)]);
+      for (let i = 0; i < n; i++)
+        tokens.splice(pick(tokens.length + 1), 0, VOCAB[pick(VOCAB.length)]);
       return tokens.join('');
     }
     case 'swap': {

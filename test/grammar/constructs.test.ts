@@ -7,8 +7,14 @@ describe('declarations', () => {
     ['import resnet', { kind: 'Import', target: { kind: 'Stdlib', name: 'resnet' } }],
     ['import "./x.cnn"', { kind: 'Import', target: { kind: 'Path', path: './x.cnn' } }],
     ['model A {}', { kind: 'Model', name: { name: 'A' }, body: [] }],
-    ['model Digits = ResNet18 { input 64x64x1 }', { kind: 'Model', name: { name: 'Digits' }, base: { name: 'ResNet18' } }],
-    ['block b() { relu }', { kind: 'Block', name: { name: 'b' }, params: [], body: [{ kind: 'Simple' }] }],
+    [
+      'model Digits = ResNet18 { input 64x64x1 }',
+      { kind: 'Model', name: { name: 'Digits' }, base: { name: 'ResNet18' } },
+    ],
+    [
+      'block b() { relu }',
+      { kind: 'Block', name: { name: 'b' }, params: [], body: [{ kind: 'Simple' }] },
+    ],
     [
       'block basic(c: int, stride: int = 1, r: float = 0.5, ok: bool, s: string = "x") {}',
       {
@@ -22,7 +28,10 @@ describe('declarations', () => {
         ],
       },
     ],
-    ['block b(\n  c: int,\n  d: int\n) {\n}', { kind: 'Block', params: [{ name: { name: 'c' } }, { name: { name: 'd' } }] }],
+    [
+      'block b(\n  c: int,\n  d: int\n) {\n}',
+      { kind: 'Block', params: [{ name: { name: 'c' } }, { name: { name: 'd' } }] },
+    ],
   ])('%s', (text, expected) => {
     const file = parseClean(text);
     expect(file.decls).toHaveLength(1);
@@ -49,8 +58,14 @@ describe('declarations', () => {
 describe('simple statements and atoms', () => {
   it.each([
     ['conv 64 3x3', ['Value:64', 'Value:3x3']],
-    ['conv 64 3x3 /2 pad 1 nobias', ['Value:64', 'Value:3x3', 'Stride:2', 'Value:pad', 'Value:1', 'Value:nobias']],
-    ['conv 64 3 stride=2 dilation (1, 1)', ['Value:64', 'Value:3', 'Named:stride=2', 'Value:dilation', 'Value:(tuple 1 1)']],
+    [
+      'conv 64 3x3 /2 pad 1 nobias',
+      ['Value:64', 'Value:3x3', 'Stride:2', 'Value:pad', 'Value:1', 'Value:nobias'],
+    ],
+    [
+      'conv 64 3 stride=2 dilation (1, 1)',
+      ['Value:64', 'Value:3', 'Named:stride=2', 'Value:dilation', 'Value:(tuple 1 1)'],
+    ],
     ['conv 8 * (i + 1) 3', ['Value:(* 8 (+ i 1))', 'Value:3']],
     ['basic(64)', ['Value:64']],
     ['basic(128, 2)', ['Value:(tuple 128 2)']],
@@ -95,7 +110,10 @@ describe('simple statements and atoms', () => {
       head: { name: 'CRCRP' },
       atoms: [],
       with: [
-        { name: { name: 'C' }, value: { kind: 'Simple', head: { name: 'conv' }, atoms: [{}, {}, {}] } },
+        {
+          name: { name: 'C' },
+          value: { kind: 'Simple', head: { name: 'conv' }, atoms: [{}, {}, {}] },
+        },
         { name: { name: 'R' }, value: { kind: 'Simple', head: { name: 'relu' }, atoms: [] } },
       ],
     });
@@ -122,30 +140,93 @@ describe('labels', () => {
 
 describe('block statements', () => {
   it.each([
-    ['{ conv 3, relu }', { kind: 'Group', body: [{ head: { name: 'conv' } }, { head: { name: 'relu' } }] }],
+    [
+      '{ conv 3, relu }',
+      { kind: 'Group', body: [{ head: { name: 'conv' } }, { head: { name: 'relu' } }] },
+    ],
     ['{\n\n conv 3\n\n}', { kind: 'Group', body: [{ head: { name: 'conv' } }] }],
     ['repeat 3 { relu }', { kind: 'Repeat', count: { value: 3 }, body: [{}] }],
-    ['repeat n as i { conv 8 * (i + 1) 3 }', { kind: 'Repeat', count: { name: 'n' }, index: { name: 'i' } }],
+    [
+      'repeat n as i { conv 8 * (i + 1) 3 }',
+      { kind: 'Repeat', count: { name: 'n' }, index: { name: 'i' } },
+    ],
     ['residual { relu }', { kind: 'Residual', body: [{}] }],
-    ['residual { relu } shortcut { conv 1 }', { kind: 'Residual', shortcut: { body: [{ head: { name: 'conv' } }] } }],
+    [
+      'residual { relu } shortcut { conv 1 }',
+      { kind: 'Residual', shortcut: { body: [{ head: { name: 'conv' } }] } },
+    ],
     [
       'residual {\n relu\n}\n// a comment\n\nshortcut when stride != 1 or in.channels != c {\n conv c 1x1 /stride\n}',
-      { kind: 'Residual', body: [{}], shortcut: { when: { kind: 'Binary', op: 'or' }, body: [{ atoms: [{}, {}, { kind: 'Stride' }] }] } },
+      {
+        kind: 'Residual',
+        body: [{}],
+        shortcut: {
+          when: { kind: 'Binary', op: 'or' },
+          body: [{ atoms: [{}, {}, { kind: 'Stride' }] }],
+        },
+      },
     ],
-    ['concat { branch { relu } branch { conv 1 } }', { kind: 'Merge', op: 'concat', branches: [{ body: [{}] }, { body: [{}] }] }],
-    ['add {\n b1: branch { relu }\n\n branch { gap }\n}', { kind: 'Merge', op: 'add', branches: [{ label: { name: 'b1' } }, {}] }],
+    [
+      'concat { branch { relu } branch { conv 1 } }',
+      { kind: 'Merge', op: 'concat', branches: [{ body: [{}] }, { body: [{}] }] },
+    ],
+    [
+      'add {\n b1: branch { relu }\n\n branch { gap }\n}',
+      { kind: 'Merge', op: 'add', branches: [{ label: { name: 'b1' } }, {}] },
+    ],
     ['multiply { branch {} }', { kind: 'Merge', op: 'multiply', branches: [{ body: [] }] }],
-    ['let C = conv 32 3x3 same, R = relu, P = maxpool 2x2 /2', { kind: 'Let', bindings: [{ name: { name: 'C' } }, { name: { name: 'R' } }, { name: { name: 'P' }, value: { atoms: [{}, { kind: 'Stride' }] } }] }],
-    ['let c2 = c * 2', { kind: 'Let', bindings: [{ value: { kind: 'Expr', expr: { kind: 'Binary', op: '*' } } }] }],
-    ['let k = 3', { kind: 'Let', bindings: [{ value: { kind: 'Expr', expr: { kind: 'Number', value: 3 } } }] }],
-    ['let S = { conv 3, relu }', { kind: 'Let', bindings: [{ value: { kind: 'Group', body: [{}, {}] } }] }],
-    ['freeze stem, stage1.0.conv1', { kind: 'Freeze', freeze: true, targets: [{ raw: 'stem' }, { raw: 'stage1.0.conv1' }] }],
+    [
+      'let C = conv 32 3x3 same, R = relu, P = maxpool 2x2 /2',
+      {
+        kind: 'Let',
+        bindings: [
+          { name: { name: 'C' } },
+          { name: { name: 'R' } },
+          { name: { name: 'P' }, value: { atoms: [{}, { kind: 'Stride' }] } },
+        ],
+      },
+    ],
+    [
+      'let c2 = c * 2',
+      { kind: 'Let', bindings: [{ value: { kind: 'Expr', expr: { kind: 'Binary', op: '*' } } }] },
+    ],
+    [
+      'let k = 3',
+      { kind: 'Let', bindings: [{ value: { kind: 'Expr', expr: { kind: 'Number', value: 3 } } }] },
+    ],
+    [
+      'let S = { conv 3, relu }',
+      { kind: 'Let', bindings: [{ value: { kind: 'Group', body: [{}, {}] } }] },
+    ],
+    [
+      'freeze stem, stage1.0.conv1',
+      { kind: 'Freeze', freeze: true, targets: [{ raw: 'stem' }, { raw: 'stage1.0.conv1' }] },
+    ],
     ['unfreeze stage4', { kind: 'Freeze', freeze: false, targets: [{ raw: 'stage4' }] }],
-    ['replace head { gap, dense 10 }', { kind: 'Replace', target: { raw: 'head' }, body: [{}, {}] }],
+    [
+      'replace head { gap, dense 10 }',
+      { kind: 'Replace', target: { raw: 'head' }, body: [{}, {}] },
+    ],
     ['append { dropout 0.5 }', { kind: 'Append', body: [{ head: { name: 'dropout' } }] }],
-    ['budget params <= 30M, macs < 5G, memory <= 2GiB', { kind: 'Budget', limits: [{ metric: { name: 'params' }, op: '<=', value: { value: 30e6 } }, { op: '<', value: { value: 5e9 } }, { value: { value: 2 ** 31 } }] }],
-    ['train { optimizer sgd lr 0.1 momentum 0.9 }', { kind: 'Train', body: [{ kind: 'Simple', head: { name: 'optimizer' } }] }],
-    ['train {\n optimizer adam\n lr 1e-3\n}', { kind: 'Train', body: [{ head: { name: 'optimizer' } }, { head: { name: 'lr' } }] }],
+    [
+      'budget params <= 30M, macs < 5G, memory <= 2GiB',
+      {
+        kind: 'Budget',
+        limits: [
+          { metric: { name: 'params' }, op: '<=', value: { value: 30e6 } },
+          { op: '<', value: { value: 5e9 } },
+          { value: { value: 2 ** 31 } },
+        ],
+      },
+    ],
+    [
+      'train { optimizer sgd lr 0.1 momentum 0.9 }',
+      { kind: 'Train', body: [{ kind: 'Simple', head: { name: 'optimizer' } }] },
+    ],
+    [
+      'train {\n optimizer adam\n lr 1e-3\n}',
+      { kind: 'Train', body: [{ head: { name: 'optimizer' } }, { head: { name: 'lr' } }] },
+    ],
   ])('%s', (text, expected) => {
     expect(stmt(text)).toMatchObject(expected);
   });
@@ -232,8 +313,14 @@ describe('expressions', () => {
   it('dims literals', () => {
     expect(expr('HxWx3')).toMatchObject({
       kind: 'Dims',
-      parts: [{ kind: 'sym', name: 'H' }, { kind: 'sym', name: 'W' }, { kind: 'num', value: 3 }],
+      parts: [
+        { kind: 'sym', name: 'H' },
+        { kind: 'sym', name: 'W' },
+        { kind: 'num', value: 3 },
+      ],
     });
-    expect(expr('?x224')).toMatchObject({ parts: [{ kind: 'unknown' }, { kind: 'num', value: 224 }] });
+    expect(expr('?x224')).toMatchObject({
+      parts: [{ kind: 'unknown' }, { kind: 'num', value: 224 }],
+    });
   });
 });

@@ -37,8 +37,14 @@ describe('keywords', () => {
   it.each([
     ['in int index', ['Kw_in:in', 'Kw_int:int', 'Identifier:index']],
     ['model models', ['Kw_model:model', 'Identifier:models']],
-    ['add adder concat concatenate', ['Kw_add:add', 'Identifier:adder', 'Kw_concat:concat', 'Identifier:concatenate']],
-    ['string strings not notes', ['Kw_string:string', 'Identifier:strings', 'Kw_not:not', 'Identifier:notes']],
+    [
+      'add adder concat concatenate',
+      ['Kw_add:add', 'Identifier:adder', 'Kw_concat:concat', 'Identifier:concatenate'],
+    ],
+    [
+      'string strings not notes',
+      ['Kw_string:string', 'Identifier:strings', 'Kw_not:not', 'Identifier:notes'],
+    ],
     ['true false True', ['Kw_true:true', 'Kw_false:false', 'Identifier:True']],
     ['conv relu', ['Identifier:conv', 'Identifier:relu']],
   ])('%s', (text, expected) => {
@@ -124,7 +130,10 @@ describe('newlines and comments', () => {
     ['a // one\n  // two\n\n/* three */\n b', ['Identifier:a', 'NL', 'Identifier:b']],
     ['a /* x\n y */ b', ['Identifier:a', 'Identifier:b']],
     ['\n\n// lead\na', ['Identifier:a']],
-    ['f(1,\n 2\n)', ['Identifier:f', 'LParen:(', 'NumberLiteral:1', 'Comma:,', 'NumberLiteral:2', 'RParen:)']],
+    [
+      'f(1,\n 2\n)',
+      ['Identifier:f', 'LParen:(', 'NumberLiteral:1', 'Comma:,', 'NumberLiteral:2', 'RParen:)'],
+    ],
     ['{\n a\n}', ['LBrace:{', 'NL', 'Identifier:a', 'NL', 'RBrace:}']],
     ['f(1\n{\n', ['Identifier:f', 'LParen:(', 'NumberLiteral:1', 'LBrace:{', 'NL']],
     ['a;b,c', ['Identifier:a', 'Semicolon:;', 'Identifier:b', 'Comma:,', 'Identifier:c']],
@@ -153,12 +162,20 @@ describe('lexical errors', () => {
   it('keeps lexing after an unknown character', () => {
     const r = parse('model M { conv 3 @ relu }');
     expect(r.value.decls[0]).toMatchObject({
-      body: [{ kind: 'Simple', head: { name: 'conv' }, atoms: [{ value: { value: 3 } }, { value: { name: 'relu' } }] }],
+      body: [
+        {
+          kind: 'Simple',
+          head: { name: 'conv' },
+          atoms: [{ value: { value: 3 } }, { value: { name: 'relu' } }],
+        },
+      ],
     });
   });
 
   it('parses a malformed number as its numeric prefix', () => {
     const r = parse('model M { dropout 5s }');
-    expect(r.value.decls[0]).toMatchObject({ body: [{ atoms: [{ value: { kind: 'Number', value: 5, raw: '5s' } }] }] });
+    expect(r.value.decls[0]).toMatchObject({
+      body: [{ atoms: [{ value: { kind: 'Number', value: 5, raw: '5s' } }] }],
+    });
   });
 });

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { lex } from '../../grammar/lexer.js';
+import { checkTokens, lex } from '../../grammar/lexer.js';
+import { checkGrammar } from '../../grammar/parser.js';
 import { allSpans, parse, parseClean } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,6 +69,16 @@ function cnnFiles(): [string, string][] {
   return out;
 }
 
+describe('definitions', () => {
+  it("the tokens pass chevrotain's checks", () => {
+    expect(() => checkTokens()).not.toThrow();
+  });
+
+  it("the grammar passes chevrotain's checks (no unintended ambiguity, no left recursion)", () => {
+    expect(() => checkGrammar()).not.toThrow();
+  });
+});
+
 describe('programs parse without diagnostics', () => {
   it('the sample program', () => {
     const file = parseClean(SAMPLE);
@@ -85,12 +96,15 @@ describe('programs parse without diagnostics', () => {
     }
   });
 
-  it.each(docExamples().map((text, i) => [i + 1, text]))('docs/language.md example %i', (_i, text) => {
-    // Snippets of statements are parsed as the body of a model.
-    const whole = /^(model|block|import)\b/m.test(text as string);
-    const file = parseClean(whole ? (text as string) : `model M {\n${text}\n}`);
-    expect(file.decls.length).toBeGreaterThan(0);
-  });
+  it.each(docExamples().map((text, i) => [i + 1, text]))(
+    'docs/language.md example %i',
+    (_i, text) => {
+      // Snippets of statements are parsed as the body of a model.
+      const whole = /^(model|block|import)\b/m.test(text as string);
+      const file = parseClean(whole ? (text as string) : `model M {\n${text}\n}`);
+      expect(file.decls.length).toBeGreaterThan(0);
+    },
+  );
 
   it.each(cnnFiles())('%s', (_name, text) => {
     expect(parseClean(text).decls.length).toBeGreaterThan(0);
@@ -99,37 +113,25 @@ describe('programs parse without diagnostics', () => {
 
 /** `model Big` with `lines` layer lines. */
 function bigModel(lines: number): string {
-  const layers = ['conv 64 3x3 same, relu', 'maxpool 2x2 /2', 'c1: conv 128 3x3 /2 pad 1 nobias', 'dense (64 + 2) * 3, dropout 0.5'];
+  const layers = [
+    'conv 64 3x3 same, relu',
+    'maxpool 2x2 /2',
+    'c1: conv 128 3x3 /2 pad 1 nobias',
+    'dense (64 + 2) * 3, dropout 0.5',
+  ];
   const out = ['model Big {', '  input 224x224x3'];
   for (let i = 0; i < lines; i++) out.push(`  ${layers[i % layers.length]}`);
   out.push('}');
   return out.join('\n');
 }
 
-describe('performance', () => {
-  it('a 10,000-line model parses in well under 300 ms', () => {
-    for (let i = 0; i < 5; i++) parse(SAMPLE); // warm up the JIT a little
-    const text = bigModel(10_000);
-    const start = performance.now();
-    const r = parse(text);
-    const ms = performance.now() - start;
+describe('large inputs', () => {
+  // Speed is measured by `npm run bench`, not asserted here (no timed tests).
+  it('a 10,000-line model parses without diagnostics', () => {
+    const r = parse(bigModel(10_000));
     expect(r.diagnostics).toEqual([]);
     const model = r.value.decls[0];
-    expect(model.kind === 'Model' && model.body.length).toBe(1 + 10_000 * 1.5);
-    expect(ms).toBeLessThan(300);
-  });
-
-  it('a ResNet-152-sized file parses in a few ms, warm', () => {
-    const text = readFileSync(join(REPO, 'stdlib/resnet.cnn'), 'utf8');
-    for (let i = 0; i < 20; i++) parse(text);
-    const times: number[] = [];
-    for (let i = 0; i < 9; i++) {
-      const start = performance.now();
-      parse(text);
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[4]).toBeLessThan(10);
+    expect(model.kind === 'Model' && model.body.length).toBeGreaterThanOrEqual(10_000);
   });
 });
 
@@ -162,13 +164,18 @@ function mutate(text: string, rand: (n: number) => number): string {
         out = out.slice(0, pos) + PIECES[rand(PIECES.length)] + out.slice(pos);
         break;
       case 2: // swap two tokens
-        if (b <= c) out = out.slice(0, a) + out.slice(c, d) + out.slice(b, c) + out.slice(a, b) + out.slice(d);
+        if (b <= c)
+          out =
+            out.slice(0, a) + out.slice(c, d) + out.slice(b, c) + out.slice(a, b) + out.slice(d);
         break;
       case 3: // truncate
         out = out.slice(0, pos);
         break;
       case 4: // random characters, any plane
-        out = out.slice(0, pos) + String.fromCodePoint(...Array.from({ length: 1 + rand(8) }, () => rand(0x2ffff))) + out.slice(pos);
+        out =
+          out.slice(0, pos) +
+          String.fromCodePoint(...Array.from({ length: 1 + rand(8) }, () => rand(0x2ffff))) +
+          out.slice(pos);
         break;
       default: // duplicate a slice
         out = out.slice(0, pos) + out.slice(pos, pos + rand(120)).repeat(2) + out.slice(pos);
@@ -188,9 +195,13 @@ describe('mutated programs', () => {
       const ms = performance.now() - start;
       const bad = r.diagnostics.filter((d) => !/^CNN1\d{3}$/.test(d.code) || !d.span);
       const spans = [...allSpans(r.value), ...r.diagnostics.map((d) => d.span!)];
-      const outOfRange = spans.filter((s) => !(s.start >= 0 && s.start <= s.end && s.end <= text.length));
+      const outOfRange = spans.filter(
+        (s) => !(s.start >= 0 && s.start <= s.end && s.end <= text.length),
+      );
       if (bad.length > 0 || outOfRange.length > 0 || ms > 1000) {
-        expect.fail(`case ${i}: ${JSON.stringify({ ms, bad, outOfRange })}\n--- input ---\n${text}`);
+        expect.fail(
+          `case ${i}: ${JSON.stringify({ ms, bad, outOfRange })}\n--- input ---\n${text}`,
+        );
       }
     }
   });

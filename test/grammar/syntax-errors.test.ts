@@ -16,7 +16,11 @@ describe('one error, its code and span', () => {
     ['missing `)` in a tuple', 'model A { conv (3, 3 relu }', [['CNN1004', 'relu']]],
     ['missing separator', 'model A { conv 3 { relu } }', [['CNN1004', '{']]],
     ['statement in concat', 'model A { concat { conv 3 } }', [['CNN1001', 'conv 3']]],
-    ['block in train', 'model A { train { repeat 2 { relu } } }', [['CNN1001', 'repeat 2 { relu }']]],
+    [
+      'block in train',
+      'model A { train { repeat 2 { relu } } }',
+      [['CNN1001', 'repeat 2 { relu }']],
+    ],
     ['attributes after an expression', 'model A { let x = 3 4 }', [['CNN1001', '3']]],
     ['label without statement', 'model A { a: }', [['CNN1001', '}']]],
     ['label before let', 'model A { x: let y = 2 }', [['CNN1001', 'let']]],
@@ -89,7 +93,9 @@ describe('several errors in one run', () => {
     const text = 'model A {\n  conv 3\n  ) (\n  relu\n}';
     const r = parse(text);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN1001']);
-    expect(r.value.decls[0]).toMatchObject({ body: [{ head: { name: 'conv' } }, { head: { name: 'relu' } }] });
+    expect(r.value.decls[0]).toMatchObject({
+      body: [{ head: { name: 'conv' } }, { head: { name: 'relu' } }],
+    });
   });
 
   it(`stops after ${MAX_SYNTAX_ERRORS} errors`, () => {
@@ -102,9 +108,17 @@ describe('several errors in one run', () => {
 
 describe('limits', () => {
   it.each([
-    ['parentheses', `model A { conv ${'('.repeat(MAX_NESTING + 5)}1${')'.repeat(MAX_NESTING + 5)} }`, '('],
+    [
+      'parentheses',
+      `model A { conv ${'('.repeat(MAX_NESTING + 5)}1${')'.repeat(MAX_NESTING + 5)} }`,
+      '(',
+    ],
     ['braces', `model A ${'{ '.repeat(MAX_NESTING + 5)}${'}'.repeat(MAX_NESTING + 5)}`, '{'],
-    ['if', `model A { conv ${'if a then '.repeat(MAX_NESTING + 5)}1${' else 2'.repeat(MAX_NESTING + 5)} }`, 'if'],
+    [
+      'if',
+      `model A { conv ${'if a then '.repeat(MAX_NESTING + 5)}1${' else 2'.repeat(MAX_NESTING + 5)} }`,
+      'if',
+    ],
   ])('nesting deeper than the limit is CNN1001 (%s)', (_name, text, at) => {
     const r = parse(text);
     expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN1001']);
@@ -112,7 +126,10 @@ describe('limits', () => {
   });
 
   it.each([
-    ['deep but within the limit', `model A { conv ${'('.repeat(MAX_NESTING - 5)}1${')'.repeat(MAX_NESTING - 5)} }`],
+    [
+      'deep but within the limit',
+      `model A { conv ${'('.repeat(MAX_NESTING - 5)}1${')'.repeat(MAX_NESTING - 5)} }`,
+    ],
     ['long minus chain', `model A { conv ${'-'.repeat(20000)}1 }`],
     ['long not chain', `model A { conv ${'not '.repeat(20000)}x }`],
     ['long sum', `model A { conv 1${' + 1'.repeat(20000)} }`],
@@ -122,7 +139,12 @@ describe('limits', () => {
 
   it.each([
     ['junk', '} ) ( , '.repeat(5000)],
-    ['random text', Array.from({ length: 20000 }, (_, i) => String.fromCharCode((i * 7919 + 13) % 0x3000)).join('')],
+    [
+      'random text',
+      Array.from({ length: 20000 }, (_, i) => String.fromCharCode((i * 7919 + 13) % 0x3000)).join(
+        '',
+      ),
+    ],
     ['unclosed models', 'model A {\n'.repeat(500)],
     ['labels only', `model A {${' a:'.repeat(5000)} }`],
   ])('gives up quickly on %s', (_name, text) => {

@@ -7,7 +7,8 @@ const shapeOf = (m: ReturnType<typeof model>, name: string) => {
   if (!n) throw new Error(`no node ${name}`);
   return formatShape(n.shape ?? [], m.env ?? undefined);
 };
-const out = (m: ReturnType<typeof model>) => formatShape(m.graph.nodes[m.graph.outputs[0]].shape ?? [], m.env ?? undefined);
+const out = (m: ReturnType<typeof model>) =>
+  formatShape(m.graph.nodes[m.graph.outputs[0]].shape ?? [], m.env ?? undefined);
 
 group('letter patterns and let', () => {
   it('expands CRCRP and rebinds with `with`', () => {
@@ -19,10 +20,22 @@ model V {
   CRCRP with C = conv 64 3x3 same
   flatten, dense 10, softmax
 }`);
-    expect(m.graph.nodes.map((n) => n.op).slice(0, 6)).toEqual(['input', 'conv2d', 'activation', 'conv2d', 'activation', 'max_pool']);
+    expect(m.graph.nodes.map((n) => n.op).slice(0, 6)).toEqual([
+      'input',
+      'conv2d',
+      'activation',
+      'conv2d',
+      'activation',
+      'max_pool',
+    ]);
     expect(shapeOf(m, 'maxpool2')).toBe('8x8x64');
     expect(m.summary?.params.total).toBe(
-      (3 * 3 * 3 * 32 + 32) + (3 * 3 * 32 * 32 + 32) + (3 * 3 * 32 * 64 + 64) + (3 * 3 * 64 * 64 + 64) + (8 * 8 * 64 * 10 + 10),
+      3 * 3 * 3 * 32 +
+        32 +
+        (3 * 3 * 32 * 32 + 32) +
+        (3 * 3 * 32 * 64 + 64) +
+        (3 * 3 * 64 * 64 + 64) +
+        (8 * 8 * 64 * 10 + 10),
     );
   });
 
@@ -50,14 +63,21 @@ block basic(c: int, stride: int = 1) {
   relu
 }`;
   it('takes the projection shortcut only when the condition holds', () => {
-    const m = model(`${basic}\nmodel R {\n input 32x32x64\n s: { basic(64); basic(128, 2); basic(c = 128) }\n}`);
+    const m = model(
+      `${basic}\nmodel R {\n input 32x32x64\n s: { basic(64); basic(128, 2); basic(c = 128) }\n}`,
+    );
     const n = names(m.graph);
-    expect(n.filter((x) => x.includes('shortcut'))).toEqual(['s.1.shortcut.conv1', 's.1.shortcut.bn1']);
+    expect(n.filter((x) => x.includes('shortcut'))).toEqual([
+      's.1.shortcut.conv1',
+      's.1.shortcut.bn1',
+    ]);
     expect(out(m)).toBe('16x16x128');
   });
 
   it('evaluates defaults from earlier parameters', () => {
-    const m = model('block b(c: int, d: int = c * 2) { conv d 1x1 }\nmodel A {\n input 4x4x1\n b(3)\n}');
+    const m = model(
+      'block b(c: int, d: int = c * 2) { conv d 1x1 }\nmodel A {\n input 4x4x1\n b(3)\n}',
+    );
     expect(out(m)).toBe('4x4x6');
   });
 
@@ -70,7 +90,9 @@ block basic(c: int, stride: int = 1) {
   });
 
   it('reports recursion instead of looping', () => {
-    expect(codes('block a(c: int) { a(c) }\nmodel A {\n input 4x4x1\n a(1)\n}')).toContain('CNN2009');
+    expect(codes('block a(c: int) { a(c) }\nmodel A {\n input 4x4x1\n a(1)\n}')).toContain(
+      'CNN2009',
+    );
   });
 });
 
@@ -83,7 +105,10 @@ model Base {
   head: { gap, dense 100, softmax }
 }`;
   it('changes the input, freezes scopes and replaces the head', () => {
-    const m = model(`${base}\nmodel D = Base {\n input 64x64x1\n freeze stem\n replace head { gap, dense 10, softmax }\n}`, 'D');
+    const m = model(
+      `${base}\nmodel D = Base {\n input 64x64x1\n freeze stem\n replace head { gap, dense 10, softmax }\n}`,
+      'D',
+    );
     expect(out(m)).toBe('10');
     const frozen = m.graph.nodes.filter((n) => n.frozen).map((n) => n.name);
     expect(frozen).toEqual(['stem.conv1', 'stem.bn1', 'stem.relu1']);
@@ -93,7 +118,12 @@ model Base {
 
   it('freezes by range and glob, and unfreezes in order', () => {
     const m = model(`${base}\nmodel D = Base {\n freeze ..body\n unfreeze body.c*\n}`, 'D');
-    expect(m.graph.nodes.filter((n) => n.frozen).map((n) => n.name)).toEqual(['stem.conv1', 'stem.bn1', 'stem.relu1', 'body.relu1']);
+    expect(m.graph.nodes.filter((n) => n.frozen).map((n) => n.name)).toEqual([
+      'stem.conv1',
+      'stem.bn1',
+      'stem.relu1',
+      'body.relu1',
+    ]);
   });
 
   it('appends statements', () => {
@@ -103,8 +133,12 @@ model Base {
 
   it('reports unknown bases, replace targets and freeze targets', () => {
     expect(codes(`${base}\nmodel D = Bsae {\n}`, { model: 'D' })).toContain('CNN2015');
-    expect(codes(`${base}\nmodel D = Base {\n replace haed { dense 2 }\n}`, { model: 'D' })).toContain('CNN2021');
-    expect(codes(`${base}\nmodel D = Base {\n freeze stme\n}`, { model: 'D' })).toContain('CNN2014');
+    expect(
+      codes(`${base}\nmodel D = Base {\n replace haed { dense 2 }\n}`, { model: 'D' }),
+    ).toContain('CNN2021');
+    expect(codes(`${base}\nmodel D = Base {\n freeze stme\n}`, { model: 'D' })).toContain(
+      'CNN2014',
+    );
   });
 
   it('derives from a stdlib model through an import', () => {

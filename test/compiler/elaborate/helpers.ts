@@ -11,7 +11,11 @@ export function compile(files: Record<string, string> | string, options: Compile
 }
 
 /** Compiles and expects no errors; returns the (only or named) model. */
-export function model(files: Record<string, string> | string, name?: string, options: CompileOptions = {}): CompiledModel {
+export function model(
+  files: Record<string, string> | string,
+  name?: string,
+  options: CompileOptions = {},
+): CompiledModel {
   const r = compile(files, { ...options, model: name ?? options.model });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   expect(errors.map(describe)).toEqual([]);
@@ -28,6 +32,9 @@ export function names(g: Graph): string[] {
   return g.nodes.map((n) => n.name);
 }
 
-export function codes(files: Record<string, string> | string, options: CompileOptions = {}): string[] {
+export function codes(
+  files: Record<string, string> | string,
+  options: CompileOptions = {},
+): string[] {
   return compile(files, options).diagnostics.map((d) => d.code);
 }

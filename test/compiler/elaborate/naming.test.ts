@@ -3,8 +3,18 @@ import { model, names, codes } from './helpers.js';
 
 group('hierarchical names', () => {
   it('counts unlabelled layers per op keyword', () => {
-    const m = model('model A {\n input 8x8x1\n conv 4 3x3, relu\n conv 4 3x3, relu\n flatten, dense 2\n}');
-    expect(names(m.graph)).toEqual(['input', 'conv1', 'relu1', 'conv2', 'relu2', 'flatten1', 'dense1']);
+    const m = model(
+      'model A {\n input 8x8x1\n conv 4 3x3, relu\n conv 4 3x3, relu\n flatten, dense 2\n}',
+    );
+    expect(names(m.graph)).toEqual([
+      'input',
+      'conv1',
+      'relu1',
+      'conv2',
+      'relu2',
+      'flatten1',
+      'dense1',
+    ]);
   });
 
   it('uses labels, and skips names that labels reserve', () => {

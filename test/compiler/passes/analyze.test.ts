@@ -197,7 +197,8 @@ describe('symbolic sizes', () => {
 });
 
 describe('performance', () => {
-  it('analyses a 10,000-node graph in a few milliseconds', () => {
+  // Speed is measured by `npm run bench`, not asserted here (no timed tests).
+  it('analyses a 10,000-node graph', () => {
     const b = new IrBuilder();
     let x = b.input(32, 32, 16);
     while (b.nodes.length < 10_000) {
@@ -207,15 +208,8 @@ describe('performance', () => {
       const main = b.conv(16, 3, { padding: 1 });
       x = b.add([main, x]);
     }
-    const graph = b.graph();
-    let best = Infinity;
-    for (let i = 0; i < 10; i++) {
-      const start = performance.now();
-      const r = analyze(graph);
-      best = Math.min(best, performance.now() - start);
-      expect(r.diagnostics).toEqual([]);
-    }
-    // A few ms on an idle machine; the bound leaves room for a busy CI runner, not for quadratic work.
-    expect(best).toBeLessThan(100);
+    const r = analyze(b.graph());
+    expect(r.diagnostics).toEqual([]);
+    expect(r.graph.nodes.every((n) => n.shape !== null)).toBe(true);
   });
 });
