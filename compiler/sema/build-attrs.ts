@@ -23,6 +23,9 @@ export interface BuildContext {
   report(code: DiagnosticCode, message: string, span: Span, help?: string): void;
 }
 
+/** The largest size (channels, kernel, stride, input extent…) accepted: 2³¹ − 1. */
+export const MAX_SIZE = 2 ** 31 - 1;
+
 type Built = { [K in OpKind]: { op: K; attrs: OpAttrMap[K] } }[OpKind];
 
 class Getter {
@@ -57,7 +60,18 @@ class Getter {
       );
       return 1;
     }
+    if (n > MAX_SIZE) return this.absurd(name, n, raw) ?? 1;
     return n;
+  }
+
+  /** Sizes past 2³¹ − 1 would make parameter and MAC counts inexact (and no framework takes them). */
+  absurd(name: string, n: number, raw: RawAttr): null {
+    return this.fail(
+      'CNN2030',
+      `\`${name}\` of ${this.ctx.spec.keyword} is ${n.toExponential(2)}, beyond any real network`,
+      raw.span,
+      `sizes are limited to ${MAX_SIZE.toLocaleString('en-US')}`,
+    );
   }
 
   number(name: string, def: number): number {
@@ -102,6 +116,8 @@ class Getter {
       );
       return fallback;
     }
+    const huge = values.find((v) => v > MAX_SIZE);
+    if (huge !== undefined) return this.absurd(name, huge, raw) ?? fallback;
     const bad = values.find((v) => v < min);
     if (bad !== undefined) {
       this.fail(
@@ -122,6 +138,8 @@ class Getter {
     if (list === null) {
       return this.wrongType(name, raw, 'an integer, (h, w) or (top, bottom, left, right)');
     }
+    const huge = list.find((v) => v > MAX_SIZE);
+    if (huge !== undefined) return this.absurd(name, huge, raw);
     if (list.some((v) => v < 0)) {
       return this.fail(
         'CNN3002',
@@ -157,9 +175,11 @@ class Getter {
   shape(name: string): (number | string | null)[] {
     const raw = this.ctx.attrs.get(name);
     if (!raw) return [];
-    if (raw.value.kind === 'dims') return [...raw.value.parts];
-    const list = asInts(raw.value);
+    const list: (number | string | null)[] | null =
+      raw.value.kind === 'dims' ? [...raw.value.parts] : asInts(raw.value);
     if (list === null) return this.wrongType(name, raw, 'a shape like 28x28x1') ?? [];
+    const huge = list.find((v): v is number => typeof v === 'number' && v > MAX_SIZE);
+    if (huge !== undefined) return this.absurd(name, huge, raw) ?? [];
     return list;
   }
 }

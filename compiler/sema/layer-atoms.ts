@@ -137,6 +137,25 @@ export function readAtoms(
         continue;
       }
     }
+    if (
+      expr.kind === 'Binary' &&
+      expr.op === '-' &&
+      expr.left.kind === 'Name' &&
+      attrFor(expr.left.name)
+    ) {
+      ok = false;
+      env.report(
+        diag(
+          'CNN2030',
+          `\`${exprText(expr)}\` reads as a subtraction; \`${expr.left.name}\` cannot be negative`,
+          {
+            span: atom.span,
+            help: `write a value of zero or more, e.g. \`${expr.left.name} 1\``,
+          },
+        ),
+      );
+      continue;
+    }
     const attr = spec.positional[positional];
     if (attr === undefined) {
       ok = false;
@@ -178,7 +197,8 @@ function exampleFor(spec: OpSpec, attr: string): string {
   }
 }
 
-function exprText(e: Expr): string {
+/** Source-like text of an expression, for messages. */
+export function exprText(e: Expr): string {
   switch (e.kind) {
     case 'Number':
     case 'Dims':
@@ -187,7 +207,19 @@ function exprText(e: Expr): string {
       return e.name;
     case 'String':
       return JSON.stringify(e.value);
-    default:
-      return '…';
+    case 'Bool':
+      return String(e.value);
+    case 'In':
+      return 'in';
+    case 'Member':
+      return `${exprText(e.object)}.${e.member.name}`;
+    case 'Unary':
+      return e.op === '-' ? `-${exprText(e.operand)}` : `not ${exprText(e.operand)}`;
+    case 'Binary':
+      return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
+    case 'Cond':
+      return `if ${exprText(e.test)} then ${exprText(e.then)} else ${exprText(e.otherwise)}`;
+    case 'Tuple':
+      return `(${e.items.map((a) => (a.name ? `${a.name.name} = ` : '') + exprText(a.value)).join(', ')})`;
   }
 }

@@ -163,3 +163,18 @@ model F {
     expect(out(m)).toBe('10');
   });
 });
+
+group('absurd and malformed attribute values', () => {
+  it.each([
+    ['conv 1e300 3x3', 'CNN2030'],
+    ['flatten, dense 1e15', 'CNN2030'],
+    ['conv 4 3x3 pad -1', 'CNN2030'],
+    ['conv 4 3x3 (1 + 2)', 'CNN2006'],
+    ['conv 4 3x3 dilation 0', 'CNN3002'],
+    ['conv 4 (3, 3, 3)', 'CNN3009'],
+    ['deconv 4 3x3 /2 outpad 2', 'CNN2030'],
+    ['repeat 1.5 { relu }', 'CNN2005'],
+  ])('`%s` gives %s', (stmt, code) => {
+    expect(codes(`model M {\n  input 32x32x3\n  ${stmt}\n}\n`)).toContain(code);
+  });
+});
