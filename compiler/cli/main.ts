@@ -13,6 +13,9 @@ import { printDiagnostics } from './common.js';
 import { nodeHost, packageRoot } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { SUMMARY_HELP, runSummary } from './summary.js';
+import { EVALUATE_HELP, runEvaluate } from './evaluate.js';
+import { PREDICT_HELP, runPredict } from './predict.js';
+import { TRAIN_HELP, runTrain } from './train.js';
 
 const COMMANDS: Record<
   string,
@@ -23,6 +26,16 @@ const COMMANDS: Record<
   compile: { run: runCompile, help: COMPILE_HELP },
 };
 
+/** Commands that run TensorFlow.js and so are asynchronous; `mainAsync` runs them. */
+const ASYNC_COMMANDS: Record<
+  string,
+  { run: (argv: readonly string[], io: Io) => Promise<ExitCode>; help: string }
+> = {
+  train: { run: runTrain, help: TRAIN_HELP },
+  evaluate: { run: runEvaluate, help: EVALUATE_HELP },
+  predict: { run: runPredict, help: PREDICT_HELP },
+};
+
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
 
 usage: cnnc <command> [options]
@@ -31,6 +44,9 @@ commands:
   check FILES...     check shapes, parameters, MACs, memory and budgets
   summary FILE       per-layer table: output shape, parameters, MACs, receptive field
   compile FILE       compile a model to the graph IR (--emit ir)
+  train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
+  evaluate FILE      test metrics of a checkpoint (--weights DIR)
+  predict FILE IMG…  top classes of images (.npy or IDX) with a checkpoint (--weights DIR)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 
@@ -46,25 +62,48 @@ export function main(argv: readonly string[], io: Io): ExitCode {
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = command === 'help' ? rest[0] : undefined;
-      io.out(`${topic && COMMANDS[topic] ? COMMANDS[topic].help : MAIN_HELP}\n`);
+      const known = topic ? (COMMANDS[topic] ?? ASYNC_COMMANDS[topic]) : undefined;
+      io.out(`${known ? known.help : MAIN_HELP}\n`);
       return command === undefined ? 2 : 0;
     }
     if (command === '--version' || command === '-V') {
       io.out(`cnnc ${version()}\n`);
       return 0;
     }
-    const cmd = COMMANDS[command];
+    const cmd = COMMANDS[command] ?? ASYNC_COMMANDS[command];
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.out(`${cmd.help}\n`);
       return 0;
     }
-    return cmd.run(rest, io);
+    if (!COMMANDS[command]) throw new UsageError(`${command} runs asynchronously: call mainAsync`);
+    return COMMANDS[command].run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(
         `cnnc: ${e.message}\n(see cnnc ${command && COMMANDS[command] ? `${command} ` : ''}--help)\n`,
       );
+      return 2;
+    }
+    printDiagnostics(io, [internalError(e)], new Map());
+    return 2;
+  }
+}
+
+/** main, plus the asynchronous commands (train, evaluate, predict). */
+export async function mainAsync(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const [command, ...rest] = argv;
+  const cmd = command === undefined ? undefined : ASYNC_COMMANDS[command];
+  if (!cmd) return main(argv, io);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${cmd.help}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`cnnc: ${e.message}\n(see cnnc ${command} --help)\n`);
       return 2;
     }
     printDiagnostics(io, [internalError(e)], new Map());
@@ -99,6 +138,7 @@ export function processIo(): Io {
 const invoked = process.argv[1] && path.resolve(process.argv[1]);
 const self = new URL(import.meta.url).pathname;
 if (invoked && (invoked === self || fs.realpathSync(invoked) === self)) {
-  const code = main(process.argv.slice(2), processIo());
-  process.exitCode = code;
+  void mainAsync(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
 }

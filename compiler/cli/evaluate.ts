@@ -1,0 +1,64 @@
+/** `cnnc evaluate FILE --weights DIR`: test-set metrics of a checkpoint. */
+import * as path from 'node:path';
+import { loadCheckpoint, checkpointDir } from '../../runtime/train/checkpoint.js';
+import { evaluate } from '../../runtime/train/evaluate.js';
+import { confusionText, evalReport } from '../../runtime/train/progress.js';
+import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import type { ExitCode, Io } from './io.js';
+import {
+  evalSummary,
+  loadData,
+  openSession,
+  restoreWeights,
+  runGuarded,
+  SESSION_FLAGS,
+} from './train-session.js';
+
+export const EVALUATE_HELP = `usage: cnnc evaluate FILE --weights DIR [options]
+
+Loads a checkpoint (DIR, or DIR/checkpoint as cnnc train writes it) and prints loss, accuracy,
+top-k accuracy, per-class precision/recall/F1 and the confusion matrix on the test set.
+
+options:
+  --weights DIR   the checkpoint (required)
+  --model NAME    --backend B (wasm, cpu, tensorflow)
+  --data SRC      mnist (default), mnist-json, idx:DIR
+  --limit N       only the first N test images
+  --batch N       evaluation batch size (default 256)
+  --json          print one JSON object instead`;
+
+export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> {
+  return runGuarded(io, async () => {
+    const args = parseArgs(argv, {
+      ...SESSION_FLAGS,
+      weights: { value: true },
+      limit: { value: true },
+      batch: { value: true },
+      json: { value: false },
+    });
+    const weights = args.flags.get('weights')?.[0];
+    if (!weights) throw new UsageError('--weights DIR is required');
+    const batch = args.flags.get('batch')?.[0];
+    const session = await openSession(args, io, ['data']);
+    if (typeof session === 'number') return session;
+    const dir = checkpointDir(path.resolve(io.cwd, weights));
+    const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
+    if (warning) io.err(`cnnc: warning: ${warning}\n`);
+    const { test } = loadData(session, ['test'], args, io.cwd);
+    const r = await evaluate(session.tf, session.model, test!, {
+      batchSize: batch ? parsePositiveInt('batch', batch) : 256,
+      loss: session.settings.loss,
+      topK: session.settings.topK,
+    });
+    if (args.flags.has('json')) {
+      io.out(
+        `${JSON.stringify({ model: session.graph.model, backend: session.backend.name, weights: path.relative(io.cwd, dir), data: session.settings.data, test: evalSummary(r) }, null, 2)}\n`,
+      );
+    } else {
+      io.out(`${session.headline}\n${evalReport('test', r, true, test!.classNames)}\n`);
+      io.out(`${confusionText(r.report.confusion)}\n`);
+    }
+    session.model.dispose();
+    return 0;
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * `cnnc predict FILE --weights DIR IMAGE…`: the top classes of each image with their probabilities.
+ * Images are `.npy` arrays (one image or a stack) or IDX image files; PNG/JPEG need an image library
+ * that is not installed yet.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataError, fitToInput, makeDataset, type Dataset } from '../../runtime/data/dataset.js';
+import { readIdxFile } from '../../runtime/data/idx.js';
+import { parseNpy } from '../../runtime/data/npy.js';
+import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
+import { predictScores } from '../../runtime/train/evaluate.js';
+import { topK } from '../../runtime/train/metrics.js';
+import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import type { ExitCode, Io } from './io.js';
+import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-session.js';
+
+export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR IMAGE... [options]
+
+Prints the top classes of each image with their probabilities. An IMAGE is a .npy array ([H, W],
+[H, W, C], [N, H, W] or [N, H, W, C]; uint8 scaled to [0, 1], floats as they are) or an IDX
+images file. Images are zero-padded (or resized) to the model input; channels must match.
+PNG and JPEG are not supported yet.
+
+options:
+  --weights DIR   the checkpoint (required)
+  --model NAME    --backend B (wasm, cpu, tensorflow)
+  --top K         classes to show per image (default 3)
+  --json          print one JSON object`;
+
+function readImages(file: string): Dataset {
+  const name = path.basename(file);
+  let images: Float32Array;
+  let shape: [number, number, number];
+  let count: number;
+  if (/\.npy$/i.test(file)) {
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+    }
+    const a = parseNpy(bytes, file);
+    [images, shape, count] = [a.data, [...a.shape], a.count];
+  } else if (/\.(png|jpe?g)$/i.test(file)) {
+    throw new DataError(`${file}: PNG/JPEG decoding is not supported yet; convert to .npy`);
+  } else {
+    const a = readIdxFile(file);
+    if (a.dims.length < 2 || a.dims.length > 4)
+      throw new DataError(
+        `${file}: expected an IDX image array, found dimensions ${a.dims.join('x')}`,
+      );
+    const d = a.dims.length === 2 ? [1, ...a.dims] : a.dims;
+    [count, shape] = [d[0], [d[1], d[2], d[3] ?? 1]];
+    images = Float32Array.from(a.data, (v) => (a.type === 'uint8' ? v / 255 : v));
+  }
+  return makeDataset(name, images, new Int32Array(count), shape, 1);
+}
+
+export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
+  return runGuarded(io, async () => {
+    const args = parseArgs(argv, {
+      ...SESSION_FLAGS,
+      weights: { value: true },
+      top: { value: true },
+      json: { value: false },
+    });
+    const weights = args.flags.get('weights')?.[0];
+    if (!weights) throw new UsageError('--weights DIR is required');
+    const [file, ...imageFiles] = args.positional;
+    if (!imageFiles.length) throw new UsageError('give one or more images after the .cnn file');
+    const k = parsePositiveInt('top', args.flags.get('top')?.[0] ?? '3');
+    const session = await openSession({ ...args, positional: [file] }, io, []);
+    if (typeof session === 'number') return session;
+    const dir = checkpointDir(path.resolve(io.cwd, weights));
+    const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
+    if (warning) io.err(`cnnc: warning: ${warning}\n`);
+    const results: {
+      image: string;
+      index: number;
+      top: { class: number; probability: number }[];
+    }[] = [];
+    for (const f of imageFiles) {
+      const raw = readImages(path.resolve(io.cwd, f));
+      const input = session.model.inputShape.map((d, i) => (d < 0 ? raw.shape[i] : d));
+      const ds = fitToInput(raw, input);
+      const { scores, classes } = await predictScores(
+        session.tf,
+        session.model,
+        ds.images,
+        ds.count,
+      );
+      for (let i = 0; i < ds.count; i++) {
+        const best = topK(scores.subarray(i * classes, (i + 1) * classes), k);
+        results.push({
+          image: f,
+          index: i,
+          top: best.map((b) => ({ class: b.cls, probability: b.score })),
+        });
+      }
+    }
+    if (args.flags.has('json')) {
+      io.out(`${JSON.stringify({ model: session.graph.model, predictions: results }, null, 2)}\n`);
+    } else {
+      for (const r of results) {
+        const label =
+          results.filter((x) => x.image === r.image).length > 1
+            ? `${r.image}[${r.index}]`
+            : r.image;
+        io.out(
+          `${label}: ${r.top.map((t) => `${t.class} (${(100 * t.probability).toFixed(1)}%)`).join(', ')}\n`,
+        );
+      }
+    }
+    session.model.dispose();
+    return 0;
+  });
+}

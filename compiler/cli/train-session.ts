@@ -1,0 +1,197 @@
+/**
+ * What train, evaluate and predict share: compile one model, resolve its training settings, start a
+ * backend, check the backend can run the graph, lower it, load data fitted to its input, restore a
+ * checkpoint, and turn data and checkpoint problems into a message and exit code 1.
+ */
+import type { ParsedArgs } from './args.js';
+import { parsePositiveInt, UsageError } from './args.js';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import type { Graph } from '../ir/graph.js';
+import { compileFile } from '../program.js';
+import {
+  DataError,
+  fitToInput,
+  splitValidation,
+  take,
+  type Dataset,
+} from '../../runtime/data/dataset.js';
+import { loadSource } from '../../runtime/data/mnist.js';
+import { BackendUnavailable, initBackend, type Backend } from '../../runtime/tfjs/backend.js';
+import { lowerGraph, type LoweredModel } from '../../runtime/tfjs/lower.js';
+import { backendDiagnostics } from '../../runtime/tfjs/support.js';
+import {
+  CheckpointError,
+  irHash,
+  weightDifferences,
+  type Checkpoint,
+} from '../../runtime/train/checkpoint.js';
+import { resolveSettings, type TrainSettings } from '../../runtime/train/config.js';
+import type { EvalResult } from '../../runtime/train/evaluate.js';
+import { allWeights } from '../../runtime/train/model.js';
+import { printDiagnostics } from './common.js';
+import { resolveInput } from './host.js';
+import type { ExitCode, Io } from './io.js';
+
+export const SESSION_FLAGS = {
+  model: { value: true },
+  backend: { value: true },
+  data: { value: true },
+} as const;
+
+const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+
+export interface Session {
+  readonly tf: Backend['tf'];
+  readonly backend: Backend;
+  readonly graph: Graph;
+  /** Text of the model's file (for the source hash). */
+  readonly source: string;
+  readonly settings: TrainSettings;
+  readonly model: LoweredModel;
+  /** `LeNet5 · 61,706 params (61,706 trainable) · backend wasm (SIMD, 1 thread)`. */
+  readonly headline: string;
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Flags that override train-block keys, converted to the block's value types. */
+function overrides(args: ParsedArgs, keys: readonly string[]): [string, number | string][] {
+  const out: [string, number | string][] = [];
+  for (const k of keys) {
+    const v = args.flags.get(k)?.[0];
+    if (v === undefined) continue;
+    const n = Number(v);
+    out.push([k, v.trim() !== '' && Number.isFinite(n) ? n : v]);
+  }
+  return out;
+}
+
+export async function openSession(
+  args: ParsedArgs,
+  io: Io,
+  overrideKeys: readonly string[],
+): Promise<Session | ExitCode> {
+  if (args.positional.length !== 1) throw new UsageError('expected exactly one .cnn file');
+  const backendName = args.flags.get('backend')?.[0] ?? 'wasm';
+  const name = BACKENDS.find((b) => b === backendName);
+  if (!name)
+    throw new UsageError(
+      `--backend must be one of ${BACKENDS.join(', ')}; got ${JSON.stringify(backendName)}`,
+    );
+  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
+    model: args.flags.get('model')?.[0],
+  });
+  printDiagnostics(io, result.diagnostics, result.sources);
+  if (hasErrors(result.diagnostics)) return 1;
+  if (result.models.length === 0) throw new UsageError('the file defines no model');
+  if (result.models.length > 1) {
+    throw new UsageError(
+      `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
+    );
+  }
+  const graph = result.models[0].graph;
+  const resolved = resolveSettings(graph, overrides(args, overrideKeys));
+  printDiagnostics(io, resolved.diagnostics, result.sources);
+  if (hasErrors(resolved.diagnostics)) return 1;
+  if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
+  const backend = await initBackend(name);
+  const backendDiags = backendDiagnostics(graph, name);
+  printDiagnostics(io, backendDiags, result.sources);
+  if (hasErrors(backendDiags)) return 1;
+  const model = lowerGraph(backend.tf, graph, { seed: resolved.settings.seed });
+  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const params = [...model.params.values()].reduce((s, v) => s + size(v.shape), 0);
+  const trainable = model.trainable.reduce((s, v) => s + size(v.shape), 0);
+  return {
+    tf: backend.tf,
+    backend,
+    graph,
+    source: result.sources.get(graph.file) ?? '',
+    settings: resolved.settings,
+    model,
+    headline: `${graph.model} · ${count(params)} params (${count(trainable)} trainable) · backend ${backend.detail}`,
+  };
+}
+
+export interface LoadedData {
+  readonly train: Dataset;
+  readonly validation: Dataset | null;
+  readonly test: Dataset | null;
+}
+
+/** The session's data source, limited by --limit, fitted to the model input, validation held out. */
+export function loadData(
+  session: Session,
+  which: readonly ('train' | 'test')[],
+  args: ParsedArgs,
+  cwd: string,
+): LoadedData {
+  const { settings, model, graph } = session;
+  const limitFlag = args.flags.get('limit')?.[0];
+  const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
+  const splits = loadSource(settings.data, cwd, which);
+  const prepare = (ds: Dataset | undefined): Dataset | null => {
+    if (!ds) return null;
+    const input = model.inputShape.map((d, i) => (d < 0 ? ds.shape[i] : d));
+    const fitted = fitToInput(take(ds, limit), input);
+    const out = graph.nodes[graph.outputs[0]]?.shape;
+    const units = out?.[out.length - 1];
+    if (typeof units === 'number' && units > 1 && units < ds.numClasses) {
+      throw new DataError(
+        `${graph.model} has ${units} outputs but ${ds.name} has ${ds.numClasses} classes`,
+      );
+    }
+    return fitted;
+  };
+  const train = prepare(splits.train);
+  const test = prepare(splits.test);
+  if (!train) return { train: test!, validation: null, test };
+  const { train: t, validation } = splitValidation(train, settings.validation, settings.seed);
+  return { train: t, validation, test };
+}
+
+/**
+ * Loads checkpoint weights into the session's model after checking they fit it; returns a warning
+ * when the weights fit but the checkpoint comes from another graph (e.g. a changed activation).
+ */
+export function restoreWeights(session: Session, ck: Checkpoint, dir: string): string | null {
+  const { model, graph, tf } = session;
+  const expected = new Map(allWeights(model).map(([n, v]) => [n, v.shape]));
+  const diffs = weightDifferences(ck.weights, expected);
+  if (diffs.length) {
+    throw new CheckpointError(
+      `${dir} holds weights of ${ck.meta.model}, which do not fit ${graph.model}:\n` +
+        diffs.map((d) => `  ${d}`).join('\n'),
+    );
+  }
+  const vars = new Map(allWeights(model));
+  for (const w of ck.weights) vars.get(w.name)!.assign(tf.tensor(w.data, [...w.shape]));
+  return ck.meta.irHash === irHash(graph)
+    ? null
+    : `${dir} was saved from a different version of ${graph.model} (the IR hash differs; the weights fit)`;
+}
+
+export function evalSummary(r: EvalResult) {
+  return {
+    count: r.count,
+    loss: r.loss,
+    accuracy: r.accuracy,
+    topK: r.topK,
+    macro: r.report.macro,
+    perClass: r.report.perClass,
+    confusion: r.report.confusion,
+  };
+}
+
+/** Runs a command, turning data, checkpoint and backend problems into a message and exit 1. */
+export async function runGuarded(io: Io, f: () => Promise<ExitCode>): Promise<ExitCode> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof DataError || e instanceof CheckpointError || e instanceof BackendUnavailable) {
+      io.err(`cnnc: error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The lowering of every IR op, as one table of functions: `lowerings[op](ctx, node, inputs)`.
+ * Convolutions are in lower-conv.ts, pools in lower-pool.ts, normalisations in lower-norm.ts.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { ActivationAttrs, OpKind } from '../../compiler/ir/ops.js';
+import type { OpLowering, TF } from './lower-context.js';
+import { need, withBias } from './lower-context.js';
+import { lowerConv1d, lowerConv2d, lowerConv2dTranspose, lowerDepthwise } from './lower-conv.js';
+import { lowerBatchNorm, lowerLrn } from './lower-norm.js';
+import {
+  lowerAdaptiveAvgPool,
+  lowerAdaptiveMaxPool,
+  lowerAvgPool,
+  lowerGlobalAvgPool,
+  lowerGlobalMaxPool,
+  lowerMaxPool,
+} from './lower-pool.js';
+
+/** An activation function on a tensor. */
+export function activate(tf: TF, a: ActivationAttrs, x: tfjs.Tensor): tfjs.Tensor {
+  switch (a.fn) {
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return tf.relu6(x);
+    case 'leaky_relu':
+      return tf.leakyRelu(x, a.alpha ?? 0.01);
+    case 'elu': {
+      const alpha = a.alpha ?? 1;
+      if (alpha === 1) return tf.elu(x);
+      // relu(x) + alpha·elu(min(x, 0)): never exponentiates a large positive x.
+      return tf.add(tf.relu(x), tf.mul(tf.elu(tf.minimum(x, 0)), alpha));
+    }
+    case 'tanh':
+      return tf.tanh(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'softmax':
+      return tf.softmax(x);
+    case 'linear':
+      return x;
+    case 'gelu':
+      // The exact form, PyTorch's default: x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+  }
+}
+
+const lowerDense: OpLowering<'dense'> = (ctx, node, [x]) =>
+  withBias(
+    ctx,
+    node,
+    ctx.tf.matMul(x as tfjs.Tensor2D, need(ctx, node, 'kernel') as tfjs.Tensor2D),
+  );
+
+const lowerDropout: OpLowering<'dropout'> = (ctx, node, [x]) => {
+  const { tf } = ctx;
+  const rate = node.attrs.rate;
+  if (!ctx.training || rate <= 0) return x;
+  const draw = tf.randomUniform(x.shape, 0, 1, 'float32', ctx.nextSeed(node));
+  const keep = tf.cast(tf.greaterEqual(draw, rate), 'float32');
+  return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+};
+
+const lowerZeroPad: OpLowering<'zero_pad'> = (ctx, node, [x]) => {
+  const p = node.attrs.pads;
+  const pads: [number, number][] = x.shape.map(() => [0, 0]);
+  for (let i = 0; 2 * i + 1 < p.length; i++) pads[1 + i] = [p[2 * i], p[2 * i + 1]];
+  return ctx.tf.pad(x, pads);
+};
+
+export const lowerings: { readonly [K in OpKind]: OpLowering<K> } = {
+  input: (_ctx, _node, [x]) => x,
+  conv2d: lowerConv2d,
+  conv1d: lowerConv1d,
+  depthwise_conv2d: lowerDepthwise,
+  conv2d_transpose: lowerConv2dTranspose,
+  max_pool: lowerMaxPool,
+  avg_pool: lowerAvgPool,
+  global_max_pool: lowerGlobalMaxPool,
+  global_avg_pool: lowerGlobalAvgPool,
+  adaptive_max_pool: lowerAdaptiveMaxPool,
+  adaptive_avg_pool: lowerAdaptiveAvgPool,
+  dense: lowerDense,
+  flatten: (ctx, _node, [x]) => ctx.tf.reshape(x, [x.shape[0], -1]),
+  reshape: (ctx, node, [x]) => ctx.tf.reshape(x, [x.shape[0], ...node.attrs.shape]),
+  zero_pad: lowerZeroPad,
+  dropout: lowerDropout,
+  batch_norm: lowerBatchNorm,
+  lrn: lowerLrn,
+  activation: (ctx, node, [x]) => activate(ctx.tf, node.attrs, x),
+  add: (ctx, _node, xs) => (xs.length === 1 ? xs[0] : ctx.tf.addN([...xs])),
+  multiply: (ctx, _node, xs) => xs.reduce((a, b) => ctx.tf.mul(a, b)),
+  concat: (ctx, _node, xs) => (xs.length === 1 ? xs[0] : ctx.tf.concat([...xs], -1)),
+};

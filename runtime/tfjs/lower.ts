@@ -1,0 +1,132 @@
+/**
+ * Lowers an analysed IR graph to a trainable TensorFlow.js model: `tf.*` ops over `tf.Variable`s,
+ * no tfjs-layers. Each IR op has one lowering (lower-ops.ts); weights are created from the IR's
+ * weight list with PyTorch's default initialisation (init.ts); frozen nodes get non-trainable
+ * variables, and frozen batch norm never uses batch statistics.
+ *
+ * Sizes are taken from the tensors at run time, so a graph with a symbolic input size runs on any
+ * input that fits; where the IR knows a size, every node's output is checked against it.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
+import type { OpKind } from '../../compiler/ir/ops.js';
+import { hashString, initialValue } from './init.js';
+import type { LowerContext, OpLowering, TF } from './lower-context.js';
+import { lowerings } from './lower-ops.js';
+
+export interface LoweredModel {
+  /** Learnable weights by `${node.name}/${weight.name}` (e.g. `stage2.0.conv1/kernel`), in graph order. */
+  readonly params: ReadonlyMap<string, tfjs.Variable>;
+  /** Batch-norm running statistics by `${node.name}/moving_mean` etc. */
+  readonly buffers: ReadonlyMap<string, tfjs.Variable>;
+  /** The variables an optimizer may update: params of nodes that are not frozen. */
+  readonly trainable: readonly tfjs.Variable[];
+  /** Input shape per sample, e.g. [32, 32, 1]; −1 for a size that is symbolic in the IR. */
+  readonly inputShape: readonly number[];
+  /** True when the graph ends in softmax: `logits` then returns the pre-softmax tensor. */
+  readonly endsInSoftmax: boolean;
+  /**
+   * Forward pass on a batch [N, ...inputShape]. training=true: dropout active, batch norm uses batch
+   * statistics and updates the moving statistics of non-frozen BN layers (PyTorch momentum
+   * convention, unbiased variance for the running update); frozen BN always uses its running
+   * statistics and never updates them.
+   */
+  apply(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
+  /** Like apply, but without a final softmax (for a fused, stable cross-entropy). */
+  logits(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
+  dispose(): void;
+}
+
+export interface LowerOptions {
+  /** Seed of the weight initialisation and of dropout; default 0. */
+  readonly seed?: number;
+}
+
+let modelCounter = 0;
+
+export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): LoweredModel {
+  const seed = opts.seed ?? 0;
+  const prefix = `cnnc${++modelCounter}`;
+  const params = new Map<string, tfjs.Variable>();
+  const buffers = new Map<string, tfjs.Variable>();
+  const trainable: tfjs.Variable[] = [];
+  for (const node of graph.nodes) {
+    if (node.op !== 'input' && node.weights === undefined) {
+      throw new Error(`${node.name}: the graph has not been analysed (no weights)`);
+    }
+    for (const w of node.weights ?? []) {
+      const key = `${node.name}/${w.name}`;
+      const learn = w.kind === 'param' && !node.frozen;
+      const init = tf.tensor(initialValue(node, w, seed), [...w.shape], 'float32');
+      const v = tf.variable(init, learn, `${prefix}/${key}`);
+      init.dispose();
+      (w.kind === 'param' ? params : buffers).set(key, v);
+      if (learn) trainable.push(v);
+    }
+  }
+  const output = graph.nodes[graph.outputs[0]];
+  if (graph.outputs.length !== 1 || !output) {
+    throw new Error(`graph ${graph.model}: expected one output, got ${graph.outputs.length}`);
+  }
+  const input = graph.nodes.find((n) => n.op === 'input');
+  if (!input) throw new Error(`graph ${graph.model}: no input node`);
+  const inputShape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
+  const endsInSoftmax = output.op === 'activation' && output.attrs.fn === 'softmax';
+  let draws = 0;
+
+  const run = (x: tfjs.Tensor, training: boolean, stopBeforeSoftmax: boolean): tfjs.Tensor => {
+    checkShape(graph, input, x.shape, 'input');
+    const ctx: LowerContext = {
+      tf,
+      training,
+      weight: (node, name) =>
+        params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
+      nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
+    };
+    return tf.tidy(() => {
+      const values: tfjs.Tensor[] = [];
+      for (const node of graph.nodes) {
+        if (stopBeforeSoftmax && endsInSoftmax && node === output) break;
+        const ins = node.op === 'input' ? [x] : node.inputs.map((i) => values[i]);
+        const y = lowerNode(ctx, node, ins);
+        checkShape(graph, node, y.shape, 'output');
+        values[node.id] = y;
+      }
+      return stopBeforeSoftmax && endsInSoftmax ? values[output.inputs[0]] : values[output.id];
+    });
+  };
+
+  return {
+    params,
+    buffers,
+    trainable,
+    inputShape,
+    endsInSoftmax,
+    apply: (x, training) => run(x, training, false),
+    logits: (x, training) => run(x, training, true),
+    dispose() {
+      for (const v of [...params.values(), ...buffers.values()]) v.dispose();
+    },
+  };
+}
+
+function lowerNode(ctx: LowerContext, node: Node, inputs: readonly tfjs.Tensor[]): tfjs.Tensor {
+  const lower = lowerings[node.op] as OpLowering<OpKind>;
+  return lower(ctx, node as IrNode<OpKind>, inputs);
+}
+
+/** Throws (our bug, or the caller's wrong input) when a tensor contradicts a size the IR knows. */
+function checkShape(graph: Graph, node: Node, shape: readonly number[], what: string): void {
+  const expected = node.shape;
+  if (!expected) return;
+  const ok =
+    shape.length === expected.length + 1 &&
+    expected.every((d, i) => typeof d !== 'number' || d === shape[i + 1]);
+  if (!ok) {
+    const want = expected.map((d) => (typeof d === 'number' ? d : '?')).join('x');
+    throw new Error(
+      `${graph.model}: ${what} of ${node.name} (${node.op}) is [${shape.join(', ')}], ` +
+        `expected [N, ${want.split('x').join(', ')}]`,
+    );
+  }
+}

@@ -1,0 +1,330 @@
+// Gradient kernels that @tensorflow/tfjs-backend-wasm@4.22 lacks, registered for backendName 'wasm'.
+//
+// Conv2DBackpropFilter runs on wasm's own (XNNPACK) Conv2D. The filter gradient of an NHWC conv
+//   dW[kh, kw, ci, co] = Σ_{n,oh,ow} X[n, oh·s + kh·d − pt, ow·s + kw·d − pl, ci] · dY[n, oh, ow, co]
+// is itself a 'valid' convolution: take X' = X laid out as [ci, h, w, n] (input channels as batch,
+// batch as channels, the padding written in as zeros and the rows no tap reaches left out) and
+// F = dY laid out as [oh, ow, n, co] as the filter; the forward stride s becomes the filter's dilation
+// and the forward dilation d becomes the stride. The result [ci, kh, kw, co] is transposed into place.
+//
+// Conv2DBackpropInput replaces wasm's own (a naive loop, ~10x slower than its Conv2D). The input
+// gradient dX[n, h, w, ci] = Σ dY[n, oh, ow, co] · W[kh, kw, ci, co] over h = oh·s + kh·d − pt is
+// a 'valid', stride-1 convolution, dilation d, of dY' with the flipped, transposed filter
+// W'[kh', kw', co, ci] = W[KH−1−kh', KW−1−kw', ci, co], where dY' is dY with (s − 1) zeros put
+// between its rows and columns and (KH−1)·d − pt zero rows above (left likewise), sized
+// [N, H + (KH−1)·d, W + (KW−1)·d, CO] (dY rows that fall outside it reach no input row).
+// The depthwise gradients are plain loops (depthwise-grads.ts): they are cheap next to full convs.
+
+import type * as Tf from '@tensorflow/tfjs';
+import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
+import {
+  asWasmBackend,
+  forwardGeometry,
+  heapF32,
+  requireInput,
+  requireNHWC,
+  shape4,
+  shape4Attr,
+} from './kernel-utils.js';
+import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
+
+export const WASM_GRAD_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
+
+/** Kernels wasm has but cnnc replaces with faster ones (kept under the original's setupFunc). */
+export const WASM_OVERRIDDEN_KERNELS = ['Conv2DBackpropInput'] as const;
+
+/** Rows and columns of the (padded) input that some tap of some output position reads. */
+function reach(info: Conv2DInfo): { rows: number; cols: number } {
+  return {
+    rows:
+      (info.filterHeight - 1) * info.dilationHeight + (info.outHeight - 1) * info.strideHeight + 1,
+    cols: (info.filterWidth - 1) * info.dilationWidth + (info.outWidth - 1) * info.strideWidth + 1,
+  };
+}
+
+/** X[n, h, w, c] → X'[c, i, j, n] with h = i − pt, w = j − pl; zero where (h, w) is padding. */
+export function packInputForFilterGrad(info: Conv2DInfo, x: Float32Array, out: Float32Array): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C } = info;
+  const { rows, cols } = reach(info);
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const plane = rows * cols * N;
+  out.fill(0);
+  for (let i = 0; i < rows; i++) {
+    const h = i - pt;
+    if (h < 0 || h >= H) continue;
+    for (let j = 0; j < cols; j++) {
+      const w = j - pl;
+      if (w < 0 || w >= W) continue;
+      const dst = (i * cols + j) * N;
+      for (let n = 0; n < N; n++) {
+        const src = ((n * H + h) * W + w) * C;
+        let o = dst + n;
+        for (let c = 0; c < C; c++, o += plane) out[o] = x[src + c];
+      }
+    }
+  }
+}
+
+/** dY[n, oh, ow, co] → F[oh, ow, n, co]. */
+export function packDyForFilterGrad(info: Conv2DInfo, dy: Float32Array, out: Float32Array): void {
+  const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < OH * OW; p++) {
+      const src = (n * OH * OW + p) * CO;
+      out.set(dy.subarray(src, src + CO), (p * N + n) * CO);
+    }
+  }
+}
+
+/** G[ci, kh, kw, co] → dW[kh, kw, ci, co]. */
+export function unpackFilterGrad(info: Conv2DInfo, g: Float32Array, dw: Float32Array): void {
+  const { inChannels: C, filterHeight: KH, filterWidth: KW, outChannels: CO } = info;
+  for (let c = 0; c < C; c++) {
+    for (let k = 0; k < KH * KW; k++) {
+      const src = (c * KH * KW + k) * CO;
+      dw.set(g.subarray(src, src + CO), (k * C + c) * CO);
+    }
+  }
+}
+
+/** Rows and columns of dY' (see the header), and where dY's first row and column land in it. */
+function inputGradLayout(info: Conv2DInfo): {
+  rows: number;
+  cols: number;
+  top: number;
+  left: number;
+} {
+  const kh = (info.filterHeight - 1) * info.dilationHeight;
+  const kw = (info.filterWidth - 1) * info.dilationWidth;
+  return {
+    rows: info.inHeight + kh,
+    cols: info.inWidth + kw,
+    top: kh - info.padInfo.top,
+    left: kw - info.padInfo.left,
+  };
+}
+
+/** dY[n, oh, ow, co] → dY'[n, oh·s + top, ow·s + left, co], zero elsewhere. */
+export function packDyForInputGrad(info: Conv2DInfo, dy: Float32Array, out: Float32Array): void {
+  const { batchSize: N, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { rows, cols, top, left } = inputGradLayout(info);
+  out.fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const i = oh * info.strideHeight + top;
+      if (i < 0 || i >= rows) continue;
+      for (let ow = 0; ow < OW; ow++) {
+        const j = ow * info.strideWidth + left;
+        if (j < 0 || j >= cols) continue;
+        const src = ((n * OH + oh) * OW + ow) * CO;
+        out.set(dy.subarray(src, src + CO), ((n * rows + i) * cols + j) * CO);
+      }
+    }
+  }
+}
+
+/** W[kh, kw, ci, co] → W'[KH−1−kh, KW−1−kw, co, ci]. */
+export function packFilterForInputGrad(info: Conv2DInfo, w: Float32Array, out: Float32Array): void {
+  const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: CO } = info;
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const src = (kh * KW + kw) * C * CO;
+      const dst = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * CO * C;
+      for (let ci = 0; ci < C; ci++) {
+        for (let co = 0; co < CO; co++) out[dst + co * C + ci] = w[src + ci * CO + co];
+      }
+    }
+  }
+}
+
+function singleOutput(out: Tf.TensorInfo | Tf.TensorInfo[]): Tf.TensorInfo {
+  if (Array.isArray(out)) {
+    if (out.length !== 1) throw new Error('cnnc wasm kernel: expected one output from Conv2D');
+    return out[0];
+  }
+  return out;
+}
+
+function conv2DBackpropFilter(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo {
+  requireNHWC(attrs);
+  const x = requireInput(inputs, 'x');
+  const dy = requireInput(inputs, 'dy');
+  const filterShape = shape4Attr(attrs, 'filterShape');
+  const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, false);
+  const conv = tf.getKernel('Conv2D', 'wasm');
+  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
+  const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { rows, cols } = reach(info);
+
+  // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
+  const xPacked = backend.makeOutput([C, rows, cols, N], 'float32');
+  const dyPacked = backend.makeOutput([OH, OW, N, CO], 'float32');
+  packInputForFilterGrad(info, heapF32(backend, x), heapF32(backend, xPacked));
+  packDyForFilterGrad(info, heapF32(backend, dy), heapF32(backend, dyPacked));
+  const g = singleOutput(
+    conv.kernelFunc({
+      inputs: { x: xPacked, filter: dyPacked },
+      backend,
+      attrs: {
+        strides: [info.dilationHeight, info.dilationWidth],
+        dilations: [info.strideHeight, info.strideWidth],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+      },
+    }),
+  );
+  backend.disposeData(xPacked.dataId);
+  backend.disposeData(dyPacked.dataId);
+  const dw = backend.makeOutput(filterShape, 'float32');
+  unpackFilterGrad(info, heapF32(backend, g), heapF32(backend, dw));
+  backend.disposeData(g.dataId);
+  return dw;
+}
+
+function conv2DBackpropInput(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo {
+  requireNHWC(attrs);
+  const dy = requireInput(inputs, 'dy');
+  const filter = requireInput(inputs, 'filter');
+  const inputShape = shape4Attr(attrs, 'inputShape');
+  const filterShape = shape4(filter, 'filter');
+  const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
+  const conv = tf.getKernel('Conv2D', 'wasm');
+  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
+  const { batchSize: N, filterHeight: KH, filterWidth: KW, inChannels: C } = info;
+  const { outChannels: CO } = info;
+  const { rows, cols } = inputGradLayout(info);
+
+  // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
+  const dyPacked = backend.makeOutput([N, rows, cols, CO], 'float32');
+  const wPacked = backend.makeOutput([KH, KW, CO, C], 'float32');
+  packDyForInputGrad(info, heapF32(backend, dy), heapF32(backend, dyPacked));
+  packFilterForInputGrad(info, heapF32(backend, filter), heapF32(backend, wPacked));
+  const dx = singleOutput(
+    conv.kernelFunc({
+      inputs: { x: dyPacked, filter: wPacked },
+      backend,
+      attrs: {
+        strides: [1, 1],
+        dilations: [info.dilationHeight, info.dilationWidth],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+      },
+    }),
+  );
+  backend.disposeData(dyPacked.dataId);
+  backend.disposeData(wPacked.dataId);
+  const want = [N, info.inHeight, info.inWidth, C];
+  if (dx.shape.length !== 4 || want.some((d, i) => dx.shape[i] !== d)) {
+    backend.disposeData(dx.dataId);
+    throw new Error(`cnnc wasm kernel: input gradient has shape [${dx.shape}], expected [${want}]`);
+  }
+  return dx;
+}
+
+function depthwiseBackpropFilter(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo {
+  const x = requireInput(inputs, 'x');
+  const dy = requireInput(inputs, 'dy');
+  const filterShape = shape4Attr(attrs, 'filterShape');
+  const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, true);
+  const dw = backend.makeOutput(filterShape, 'float32');
+  depthwiseFilterGrad(info, heapF32(backend, x), heapF32(backend, dy), heapF32(backend, dw));
+  return dw;
+}
+
+function depthwiseBackpropInput(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo {
+  const dy = requireInput(inputs, 'dy');
+  const filter = requireInput(inputs, 'filter');
+  const inputShape = shape4Attr(attrs, 'inputShape');
+  const info = forwardGeometry(tf, attrs, inputShape, shape4(filter, 'filter'), dy, true);
+  const dx = backend.makeOutput(inputShape, 'float32');
+  depthwiseInputGrad(info, heapF32(backend, filter), heapF32(backend, dy), heapF32(backend, dx));
+  return dx;
+}
+
+type GradKernel = (
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+) => Tf.TensorInfo;
+
+const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+};
+
+/**
+ * Registers the gradient kernels wasm lacks. Idempotent; a kernel that is already registered for
+ * wasm (ours, or one a later tfjs ships) is left alone.
+ */
+export function registerWasmGradKernels(tf: TfModule): void {
+  overrideConv2DBackpropInput(tf);
+  for (const kernelName of WASM_GRAD_KERNELS) {
+    if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
+    const impl = kernels[kernelName];
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        impl(tf, asWasmBackend(backend), inputs, attrs ?? {}),
+    });
+  }
+}
+
+/** The kernelFuncs cnnc registered in place of wasm's own, so that re-registering is a no-op. */
+const overrides = new WeakSet<Tf.KernelFunc>();
+
+/**
+ * Replaces wasm's Conv2DBackpropInput with conv2DBackpropInput, keeping the original's setupFunc
+ * and disposeFunc (they run when the backend starts and stops) and falling back to its kernelFunc
+ * for what ours does not handle (dataFormat NCHW). Idempotent.
+ */
+function overrideConv2DBackpropInput(tf: TfModule): void {
+  const kernelName = 'Conv2DBackpropInput';
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (original !== undefined && overrides.has(original.kernelFunc)) return;
+  const kernelFunc: Tf.KernelFunc = (args) => {
+    const attrs = args.attrs ?? {};
+    const format: unknown = attrs['dataFormat'];
+    if (format !== undefined && format !== 'NHWC') {
+      if (original === undefined) requireNHWC(attrs);
+      else return original.kernelFunc(args);
+    }
+    return conv2DBackpropInput(tf, asWasmBackend(args.backend), args.inputs, attrs);
+  };
+  overrides.add(kernelFunc);
+  if (original !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc,
+    setupFunc: original?.setupFunc,
+    disposeFunc: original?.disposeFunc,
+  });
+}

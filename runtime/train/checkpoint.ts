@@ -1,0 +1,226 @@
+/**
+ * Checkpoints in TensorFlow.js's weights format plus our metadata, written atomically: the files go
+ * to a temporary folder beside the target, which then replaces it by rename, so a crash, a full disk
+ * or a NaN never leaves a half-written checkpoint and never loses the previous one.
+ *
+ *   DIR/model.json     { format, generatedBy, weightsManifest: [{ paths: ['weights.bin'], weights:
+ *                        [{ name, shape, dtype: 'float32' }] }] }  — names are `${node}/${weight}`
+ *   DIR/weights.bin    the weights, float32 little-endian, in manifest order
+ *   DIR/optimizer.bin  the optimiser's slots, in the order cnnc.json lists them
+ *   DIR/cnnc.json      metadata: model name, source and IR hashes, weight shapes, optimiser state,
+ *                      epoch, step, metrics
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Graph } from '../../compiler/ir/graph.js';
+import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizers.js';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointMeta {
+  readonly format: 'cnnc-checkpoint';
+  readonly version: typeof CHECKPOINT_VERSION;
+  readonly model: string;
+  readonly sourceHash: string;
+  readonly irHash: string;
+  readonly weights: Readonly<Record<string, readonly number[]>>;
+  readonly optimizer: {
+    readonly config: OptimizerConfig;
+    readonly step: number;
+    readonly slots: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  } | null;
+  readonly epoch: number;
+  readonly globalStep: number;
+  readonly metrics: unknown;
+}
+
+export interface Checkpoint {
+  readonly meta: CheckpointMeta;
+  readonly weights: readonly SavedTensor[];
+  readonly optimizer: OptimizerState | null;
+}
+
+/** A checkpoint that cannot be written, read or used: the message says why. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+export function sha256(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * A hash of what the weights mean: node names, ops, attributes, wiring, freezing and weight shapes.
+ * Spans, comments and the train block are left out, so editing them keeps checkpoints usable.
+ */
+export function irHash(graph: Graph): string {
+  const nodes = graph.nodes.map((n) => ({
+    name: n.name,
+    op: n.op,
+    attrs: n.attrs,
+    inputs: n.inputs,
+    frozen: n.frozen,
+    weights: n.weights ?? [],
+  }));
+  return sha256(JSON.stringify({ irVersion: graph.irVersion, nodes, outputs: graph.outputs }));
+}
+
+function concat(tensors: readonly SavedTensor[]): Uint8Array {
+  const total = tensors.reduce((s, t) => s + t.data.length, 0);
+  const all = new Float32Array(total);
+  let o = 0;
+  for (const t of tensors) {
+    all.set(t.data, o);
+    o += t.data.length;
+  }
+  return new Uint8Array(all.buffer);
+}
+
+export function saveCheckpoint(dir: string, ck: Checkpoint): void {
+  const parent = path.dirname(dir);
+  const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}`);
+  const old = path.join(parent, `.${path.basename(dir)}.old-${process.pid}`);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+    const modelJson = {
+      format: 'cnnc-weights',
+      generatedBy: 'cnnc',
+      convertedBy: null,
+      weightsManifest: [
+        {
+          paths: ['weights.bin'],
+          weights: ck.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })),
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
+    fs.writeFileSync(path.join(tmp, 'weights.bin'), concat(ck.weights));
+    if (ck.optimizer) fs.writeFileSync(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
+    fs.writeFileSync(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
+    const existed = fs.existsSync(dir);
+    if (existed) fs.renameSync(dir, old);
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (e) {
+      if (existed) fs.renameSync(old, dir);
+      throw e;
+    }
+    if (existed) fs.rmSync(old, { recursive: true, force: true });
+  } catch (e) {
+    try {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      // nothing to clean up where nothing could be written
+    }
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new CheckpointError(
+      `cannot write the checkpoint ${dir}: ${code}${fs.existsSync(dir) ? ' (the previous checkpoint is kept)' : ''}`,
+    );
+  }
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CheckpointError(
+      code === 'ENOENT'
+        ? `${file}: no such file`
+        : `${file}: cannot read (${code ?? (e as Error).message})`,
+    );
+  }
+}
+
+function split(
+  file: string,
+  specs: readonly { name: string; shape: readonly number[] }[],
+): SavedTensor[] {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new CheckpointError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+  }
+  const need = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.length !== need * 4)
+    throw new CheckpointError(
+      `${file}: ${bytes.length} bytes, expected ${need * 4} (${need} floats)`,
+    );
+  const all = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+  );
+  let o = 0;
+  return specs.map((w) => {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const t = { name: w.name, shape: w.shape, data: all.slice(o, o + n) };
+    o += n;
+    return t;
+  });
+}
+
+/** Finds the checkpoint in DIR: DIR itself when it has cnnc.json, else DIR/checkpoint. */
+export function checkpointDir(dir: string): string {
+  if (fs.existsSync(path.join(dir, 'cnnc.json'))) return dir;
+  const inner = path.join(dir, 'checkpoint');
+  if (fs.existsSync(path.join(inner, 'cnnc.json'))) return inner;
+  throw new CheckpointError(`${dir}: no checkpoint here (no cnnc.json in it or in ${inner})`);
+}
+
+export function loadCheckpoint(dir: string): Checkpoint {
+  const d = checkpointDir(dir);
+  const meta = readJson<CheckpointMeta>(path.join(d, 'cnnc.json'));
+  if (meta.format !== 'cnnc-checkpoint' || meta.version !== CHECKPOINT_VERSION)
+    throw new CheckpointError(
+      `${d}/cnnc.json: not a cnnc checkpoint of version ${CHECKPOINT_VERSION}`,
+    );
+  const manifest = readJson<{
+    weightsManifest?: {
+      paths: string[];
+      weights: { name: string; shape: number[]; dtype: string }[];
+    }[];
+  }>(path.join(d, 'model.json')).weightsManifest;
+  if (!manifest?.length) throw new CheckpointError(`${d}/model.json: no weightsManifest`);
+  const weights: SavedTensor[] = [];
+  for (const group of manifest) {
+    if (group.paths.length !== 1 || group.weights.some((w) => w.dtype !== 'float32'))
+      throw new CheckpointError(`${d}/model.json: expected float32 weights in one shard per group`);
+    weights.push(...split(path.join(d, group.paths[0]), group.weights));
+  }
+  const optimizer = meta.optimizer
+    ? {
+        name: meta.optimizer.config.name,
+        step: meta.optimizer.step,
+        slots: split(path.join(d, 'optimizer.bin'), meta.optimizer.slots),
+      }
+    : null;
+  return { meta, weights, optimizer };
+}
+
+/**
+ * Differences between the weights a checkpoint holds and those a model expects, one line each:
+ * missing, unexpected, or of another shape. Empty when they match.
+ */
+export function weightDifferences(
+  saved: readonly { name: string; shape: readonly number[] }[],
+  expected: ReadonlyMap<string, readonly number[]>,
+): string[] {
+  const out: string[] = [];
+  const have = new Map(saved.map((w) => [w.name, w.shape]));
+  for (const [name, shape] of expected) {
+    const s = have.get(name);
+    if (!s)
+      out.push(
+        `${name}: missing from the checkpoint (the model has ${shape.join('x') || 'a scalar'})`,
+      );
+    else if (s.join('x') !== shape.join('x'))
+      out.push(`${name}: the checkpoint has ${s.join('x')}, the model has ${shape.join('x')}`);
+  }
+  for (const [name, s] of have)
+    if (!expected.has(name))
+      out.push(`${name}: in the checkpoint (${s.join('x')}) but not in the model`);
+  return out;
+}

@@ -1,0 +1,204 @@
+/**
+ * The training loop: seeded per-epoch shuffling, one optimiser step per batch, validation after
+ * every epoch, early stopping, and a stop at the first non-finite loss (the caller keeps the last
+ * good checkpoint, since the epoch callback that saves one never runs for that epoch).
+ * losses.ts defines the losses.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { batches, permutation, rng, type Dataset } from '../data/dataset.js';
+import { evaluate, type EvalResult } from './evaluate.js';
+import { lossInput, lossOf, predictions, type LossKind } from './losses.js';
+import type { TrainableModel } from './model.js';
+import { clipByGlobalNorm, type Optimizer, type Tf } from './optimizers.js';
+import { learningRate, type ScheduleConfig } from './schedules.js';
+
+export interface EarlyStopping {
+  /** Epochs without improvement before stopping. */
+  readonly patience: number;
+  readonly minDelta: number;
+}
+
+export interface LoopConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly schedule: ScheduleConfig;
+  readonly clipNorm: number | null;
+  readonly loss: LossKind;
+  readonly seed: number;
+  readonly earlyStopping: EarlyStopping | null;
+  readonly topK: number;
+}
+
+export interface StepProgress {
+  readonly epoch: number;
+  readonly epochs: number;
+  /** 1-based step within the epoch. */
+  readonly step: number;
+  readonly steps: number;
+  readonly globalStep: number;
+  /** Running means over the epoch so far. */
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  /** Seconds left in the whole run at the current speed. */
+  readonly eta: number;
+}
+
+export interface EpochResult {
+  /** 1-based; the number of epochs completed. */
+  readonly epoch: number;
+  readonly globalStep: number;
+  readonly lr: number;
+  readonly train: { readonly loss: number; readonly accuracy: number };
+  readonly validation: EvalResult | null;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface FitResult {
+  readonly epochs: readonly EpochResult[];
+  readonly stoppedEarly: boolean;
+  /** Set when a loss was NaN or infinite: training stopped there. */
+  readonly nonFinite: {
+    readonly epoch: number;
+    readonly step: number;
+    readonly globalStep: number;
+  } | null;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface FitOptions {
+  readonly validation: Dataset | null;
+  /** Epochs already done (resume): training continues with epoch startEpoch + 1. */
+  readonly startEpoch?: number;
+  readonly onStep?: (p: StepProgress) => void;
+  /** Runs after each completed epoch, e.g. to save a checkpoint; awaited. */
+  readonly onEpoch?: (r: EpochResult) => void | Promise<void>;
+  readonly now?: () => number;
+}
+
+export async function fit(
+  tf: Tf,
+  model: TrainableModel,
+  train: Dataset,
+  optimizer: Optimizer,
+  config: LoopConfig,
+  options: FitOptions,
+): Promise<FitResult> {
+  const now = options.now ?? (() => performance.now() / 1000);
+  const [H, W, C] = train.shape;
+  const steps = Math.ceil(train.count / config.batchSize);
+  const start = options.startEpoch ?? 0;
+  const total = steps * config.epochs;
+  const results: EpochResult[] = [];
+  const t0 = now();
+  let images = 0;
+  let best = Infinity;
+  let sinceBest = 0;
+  let globalStep = start * steps;
+  for (let epoch = start + 1; epoch <= config.epochs; epoch++) {
+    const order = permutation(train.count, rng(config.seed * 1000003 + epoch));
+    const e0 = now();
+    let lossSum = 0;
+    let correctSum = 0;
+    let seen = 0;
+    let step = 0;
+    let lr = config.lr;
+    for (const b of batches(train, config.batchSize, order)) {
+      step++;
+      lr = learningRate(config.lr, config.schedule, globalStep, steps, total);
+      const x = tf.tensor4d(b.x, [b.n, H, W, C]);
+      const y = tf.tensor1d(b.y, 'int32');
+      let correct: tfjs.Scalar | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = lossInput(model, x, config.loss, true);
+        correct = tf.keep(predictions(out).equal(y).sum().cast('float32') as tfjs.Scalar);
+        return lossOf(tf, out, y, config.loss);
+      }, model.trainable as tfjs.Variable[]);
+      const batchLoss = (await value.data())[0];
+      const batchCorrect = (await correct!.data())[0];
+      value.dispose();
+      tf.dispose([x, y, correct!]);
+      globalStep++;
+      if (!Number.isFinite(batchLoss)) {
+        tf.dispose(Object.values(grads));
+        return finish(results, false, { epoch, step, globalStep });
+      }
+      let list = model.trainable.map((v) => grads[v.name]);
+      if (config.clipNorm !== null) {
+        const clipped = clipByGlobalNorm(tf, list, config.clipNorm);
+        tf.dispose(list);
+        list = clipped.grads;
+      }
+      optimizer.apply(list, lr);
+      tf.dispose(list);
+      tf.dispose(Object.values(grads));
+      lossSum += batchLoss * b.n;
+      correctSum += batchCorrect;
+      seen += b.n;
+      images += b.n;
+      if (options.onStep) {
+        const ips = seen / Math.max(1e-9, now() - e0);
+        options.onStep({
+          epoch,
+          epochs: config.epochs,
+          step,
+          steps,
+          globalStep,
+          loss: lossSum / seen,
+          accuracy: correctSum / seen,
+          lr,
+          imagesPerSecond: ips,
+          eta: (((config.epochs - epoch) * steps + (steps - step)) * config.batchSize) / ips,
+        });
+      }
+    }
+    const seconds = now() - e0;
+    const validation = options.validation
+      ? await evaluate(tf, model, options.validation, {
+          batchSize: Math.max(256, config.batchSize),
+          loss: config.loss,
+          topK: config.topK,
+        })
+      : null;
+    const result: EpochResult = {
+      epoch,
+      globalStep,
+      lr,
+      train: { loss: lossSum / seen, accuracy: correctSum / seen },
+      validation,
+      seconds,
+      imagesPerSecond: seen / Math.max(1e-9, seconds),
+    };
+    results.push(result);
+    await options.onEpoch?.(result);
+    if (config.earlyStopping) {
+      const monitored = validation ? validation.loss : result.train.loss;
+      if (monitored < best - config.earlyStopping.minDelta) {
+        best = monitored;
+        sinceBest = 0;
+      } else if (++sinceBest >= config.earlyStopping.patience) {
+        return finish(results, true, null);
+      }
+    }
+  }
+  return finish(results, false, null);
+
+  function finish(
+    epochs: EpochResult[],
+    stoppedEarly: boolean,
+    nonFinite: FitResult['nonFinite'],
+  ): FitResult {
+    const seconds = now() - t0;
+    return {
+      epochs,
+      stoppedEarly,
+      nonFinite,
+      seconds,
+      imagesPerSecond: images / Math.max(1e-9, seconds),
+    };
+  }
+}

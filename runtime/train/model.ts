@@ -1,0 +1,34 @@
+/**
+ * What training needs of a lowered model. runtime/tfjs/lower.ts's LoweredModel has this shape; the
+ * training code depends on this interface only, so tests can hand it a small model made of tf
+ * variables.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+
+export interface TrainableModel {
+  /** Learnable weights keyed `${node.name}/${weight}`. */
+  readonly params: ReadonlyMap<string, tfjs.Variable>;
+  /** Saved state that is not learned (batch-norm moving statistics), same keys. */
+  readonly buffers: ReadonlyMap<string, tfjs.Variable>;
+  /** The params that are not frozen. */
+  readonly trainable: readonly tfjs.Variable[];
+  /** Per-sample input shape [H, W, C]. */
+  readonly inputShape: readonly number[];
+  readonly endsInSoftmax: boolean;
+  apply(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
+  /** The output before a final softmax (the same as apply when there is none). */
+  logits(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
+  dispose(): void;
+}
+
+/** The trainable variables with their names, in the order of `model.trainable`. */
+export function trainableNamed(model: TrainableModel): { name: string; variable: tfjs.Variable }[] {
+  const names = new Map<tfjs.Variable, string>();
+  for (const [name, v] of model.params) names.set(v, name);
+  return model.trainable.map((v, i) => ({ name: names.get(v) ?? `trainable${i}`, variable: v }));
+}
+
+/** Every saved weight: params then buffers, in the model's order. */
+export function allWeights(model: TrainableModel): [string, tfjs.Variable][] {
+  return [...model.params, ...model.buffers];
+}
