@@ -4,7 +4,11 @@
  *  - a cold `cnnc check` of stdlib/resnet.cnn as a fresh process (target ≤ 400 ms);
  *  - generated models of 2,500 … 10,000 layers (target ≤ 1 s at 10,000, growing linearly);
  *  - where Debian's python3-torch is installed, a PyTorch summary of the same ResNet-152 by forward
- *    hooks, for scale.
+ *    hooks, for scale;
+ *  - training and inference images/s of examples/lenet5.cnn and examples/yardstick.cnn at batch 64
+ *    (`cnnc bench --json` in a child process, wasm backend) and, where PyTorch is installed, of the
+ *    same networks in PyTorch (2 threads, SGD momentum 0.9, lr 0.01), with the ratio cnnc/PyTorch
+ *    (target ≥ 0.25x).
  * Targets are printed beside the figures; nothing here fails a build.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -163,5 +167,132 @@ print((time.time() - t) * 1000, sum(p.numel() for p in m.parameters()), sum(macs
 } else {
   console.log(
     'PyTorch not installed (apt install python3-torch python3-torchvision): skipping the comparison',
+  );
+}
+
+// Training speed: cnnc bench on the wasm backend against the same network in PyTorch.
+console.log('\ntraining speed — synthetic data, batch 64, SGD momentum 0.9, lr 0.01\n');
+
+interface BenchJson {
+  readonly backend: string;
+  readonly backendDetail?: string;
+  readonly batch: number;
+  readonly train: { readonly imagesPerSecond: number };
+  readonly infer: { readonly imagesPerSecond: number };
+}
+
+const TORCH_MODELS: Record<string, string> = {
+  lenet5: `nn.Sequential(
+    nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
+    nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
+    nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))`,
+  yardstick: `nn.Sequential(
+    nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+    nn.BatchNorm2d(64), nn.Flatten(), nn.Linear(1024, 10))`,
+};
+
+function torchBench(
+  name: string,
+  input: readonly [number, number, number],
+  batch: number,
+  steps: number,
+  warmup: number,
+): { train: number; infer: number } | string {
+  const [h, w, c] = input;
+  const script = `
+import time, torch
+from torch import nn
+torch.set_num_threads(2)
+torch.manual_seed(0)
+m = ${TORCH_MODELS[name]}
+opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+loss_fn = nn.CrossEntropyLoss()
+x = torch.rand(${batch}, ${c}, ${h}, ${w})
+y = torch.randint(0, 10, (${batch},))
+def step():
+    opt.zero_grad()
+    loss = loss_fn(m(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+m.train()
+for _ in range(${warmup}): step()
+t = time.perf_counter()
+for _ in range(${steps}): step()
+train = ${batch} * ${steps} / (time.perf_counter() - t)
+m.eval()
+with torch.no_grad():
+    for _ in range(${warmup}): m(x)
+    t = time.perf_counter()
+    for _ in range(${steps}): m(x)
+    infer = ${batch} * ${steps} / (time.perf_counter() - t)
+print(train, infer)
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  if (r.status !== 0)
+    return `PyTorch run failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
+  const [train, infer] = r.stdout.trim().split(/\s+/).map(Number);
+  return { train, infer };
+}
+
+const hasTorch =
+  spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const STEPS = 20;
+const WARMUP = 3;
+const BATCH = 64;
+const ips = (x: number) => `${Math.round(x).toLocaleString('en-US')} img/s`;
+for (const [name, input] of [
+  ['lenet5', [32, 32, 1]],
+  ['yardstick', [32, 32, 3]],
+] as const) {
+  const file = path.join(root, 'examples', `${name}.cnn`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      cli,
+      'bench',
+      file,
+      '--backend',
+      'wasm',
+      '--batch',
+      String(BATCH),
+      '--steps',
+      String(STEPS),
+      '--warmup',
+      String(WARMUP),
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) {
+    console.log(`cnnc bench examples/${name}.cnn failed (exit ${r.status}): ${r.stderr.trim()}`);
+    continue;
+  }
+  const ours = JSON.parse(r.stdout) as BenchJson;
+  const label = `${name}, cnnc ${ours.backendDetail ?? ours.backend}`;
+  line(`${label}: train`, ips(ours.train.imagesPerSecond), '', true);
+  line(`${label}: inference`, ips(ours.infer.imagesPerSecond), '', true);
+  if (!hasTorch) continue;
+  const theirs = torchBench(name, input, BATCH, STEPS, WARMUP);
+  if (typeof theirs === 'string') {
+    console.log(`  ${theirs}`);
+    continue;
+  }
+  line(`${name}, PyTorch (2 threads): train`, ips(theirs.train), '', true);
+  line(`${name}, PyTorch (2 threads): inference`, ips(theirs.infer), '', true);
+  const trainRatio = ours.train.imagesPerSecond / theirs.train;
+  const inferRatio = ours.infer.imagesPerSecond / theirs.infer;
+  line(
+    `${name}: train, cnnc / PyTorch`,
+    `${trainRatio.toFixed(2)}x`,
+    '≥ 0.25x',
+    trainRatio >= 0.25,
+  );
+  line(`${name}: inference, cnnc / PyTorch`, `${inferRatio.toFixed(2)}x`, 'for scale', true);
+}
+if (!hasTorch) {
+  console.log(
+    'PyTorch not installed (apt install python3-torch): skipping the training comparison',
   );
 }

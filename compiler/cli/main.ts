@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { internalError } from '../program.js';
 import { UsageError } from './args.js';
+import { BENCH_HELP, runBench } from './bench.js';
 import { CHECK_HELP, runCheck } from './check.js';
 import { COMPILE_HELP, runCompile } from './compile.js';
 import { printDiagnostics } from './common.js';
@@ -34,6 +35,7 @@ const ASYNC_COMMANDS: Record<
   train: { run: runTrain, help: TRAIN_HELP },
   evaluate: { run: runEvaluate, help: EVALUATE_HELP },
   predict: { run: runPredict, help: PREDICT_HELP },
+  bench: { run: runBench, help: BENCH_HELP },
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -47,6 +49,7 @@ commands:
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
   evaluate FILE      test metrics of a checkpoint (--weights DIR)
   predict FILE IMG…  top classes of images (.npy or IDX) with a checkpoint (--weights DIR)
+  bench FILE         training and inference images/s on synthetic data (--backend, --batch, --json)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 
@@ -90,7 +93,7 @@ export function main(argv: readonly string[], io: Io): ExitCode {
   }
 }
 
-/** main, plus the asynchronous commands (train, evaluate, predict). */
+/** main, plus the asynchronous commands (train, evaluate, predict, bench). */
 export async function mainAsync(argv: readonly string[], io: Io): Promise<ExitCode> {
   const [command, ...rest] = argv;
   const cmd = command === undefined ? undefined : ASYNC_COMMANDS[command];
