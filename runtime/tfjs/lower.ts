@@ -10,32 +10,13 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
+import type { TrainableModel } from '../train/model.js';
 import { hashString, initialValue } from './init.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 
-export interface LoweredModel {
-  /** Learnable weights by `${node.name}/${weight.name}` (e.g. `stage2.0.conv1/kernel`), in graph order. */
-  readonly params: ReadonlyMap<string, tfjs.Variable>;
-  /** Batch-norm running statistics by `${node.name}/moving_mean` etc. */
-  readonly buffers: ReadonlyMap<string, tfjs.Variable>;
-  /** The variables an optimizer may update: params of nodes that are not frozen. */
-  readonly trainable: readonly tfjs.Variable[];
-  /** Input shape per sample, e.g. [32, 32, 1]; −1 for a size that is symbolic in the IR. */
-  readonly inputShape: readonly number[];
-  /** True when the graph ends in softmax: `logits` then returns the pre-softmax tensor. */
-  readonly endsInSoftmax: boolean;
-  /**
-   * Forward pass on a batch [N, ...inputShape]. training=true: dropout active, batch norm uses batch
-   * statistics and updates the moving statistics of non-frozen BN layers (PyTorch momentum
-   * convention, unbiased variance for the running update); frozen BN always uses its running
-   * statistics and never updates them.
-   */
-  apply(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
-  /** Like apply, but without a final softmax (for a fused, stable cross-entropy). */
-  logits(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
-  dispose(): void;
-}
+/** A lowered model is what the training loop trains (runtime/train/model.ts documents the contract). */
+export type LoweredModel = TrainableModel;
 
 export interface LowerOptions {
   /** Seed of the weight initialisation and of dropout; default 0. */

@@ -12,11 +12,18 @@ export interface TrainableModel {
   readonly buffers: ReadonlyMap<string, tfjs.Variable>;
   /** The params that are not frozen. */
   readonly trainable: readonly tfjs.Variable[];
-  /** Per-sample input shape [H, W, C]. */
+  /** Per-sample input shape, e.g. [32, 32, 1]; −1 for a size that is symbolic in the IR. */
   readonly inputShape: readonly number[];
+  /** True when the graph ends in softmax: `logits` then returns the pre-softmax tensor. */
   readonly endsInSoftmax: boolean;
+  /**
+   * Forward pass on a batch [N, ...inputShape]. training=true: dropout active, batch norm uses batch
+   * statistics and updates the moving statistics of non-frozen BN layers (PyTorch momentum
+   * convention, unbiased variance for the running update); frozen BN always uses its running
+   * statistics and never updates them.
+   */
   apply(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
-  /** The output before a final softmax (the same as apply when there is none). */
+  /** The output before a final softmax (the same as apply when there is none), for a fused, stable cross-entropy. */
   logits(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
   dispose(): void;
 }
