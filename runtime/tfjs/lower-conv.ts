@@ -128,6 +128,16 @@ interface Conv2dSpec {
   readonly groups: number;
 }
 
+/**
+ * True on wasm, whose Conv2DBackpropFilter (wasm-kernels.ts) runs on XNNPACK: there tf.conv2d with
+ * explicit padding is used as is, which saves the Pad op, its Slice gradient, the transposes of
+ * conv2dValid's filter gradient and the input gradient of a first layer (tfjs computes a built-in
+ * op's gradients lazily, only for inputs that need one; a customGrad computes them all).
+ */
+function nativeFilterGrad(tf: TF): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
+}
+
 /** Pads (already resolved) then convolves. */
 function conv2d(
   tf: TF,
@@ -136,6 +146,17 @@ function conv2d(
   spec: Conv2dSpec,
   pads: readonly [Pads, Pads],
 ): tfjs.Tensor4D {
+  const [dh, dw] = spec.dilation;
+  if (spec.groups === 1 && dh === 1 && dw === 1 && nativeFilterGrad(tf)) {
+    const [h, w] = pads;
+    const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [h.before, h.after],
+      [w.before, w.after],
+      [0, 0],
+    ];
+    return tf.conv2d(x, kernel, [spec.stride[0], spec.stride[1]], padding);
+  }
   const padded = padSpatial(tf, x, pads[0], pads[1]);
   return groupedConv(tf, padded, dilateKernel(tf, kernel, spec.dilation), spec.stride, spec.groups);
 }

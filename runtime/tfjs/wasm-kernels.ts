@@ -26,6 +26,7 @@ import {
   shape4,
   shape4Attr,
 } from './kernel-utils.js';
+import { overrideMaxPoolGrad } from './maxpool-grad.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
 export const WASM_GRAD_KERNELS = [
@@ -285,6 +286,7 @@ const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
  */
 export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2DBackpropInput(tf);
+  overrideMaxPoolGrad(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
