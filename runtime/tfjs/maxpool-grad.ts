@@ -16,7 +16,8 @@ import {
   type TfModule,
 } from './kernel-utils.js';
 
-function maxPoolGrad(tf: TfModule, args: Parameters<Tf.KernelFunc>[0]): Tf.TensorInfo {
+/** The MaxPoolGrad kernel; runtime/tfjs/wasm-kernels.ts registers it for wasm. */
+export function maxPoolGrad(tf: TfModule, args: Parameters<Tf.KernelFunc>[0]): Tf.TensorInfo {
   const backend = asWasmBackend(args.backend);
   const attrs = args.attrs ?? {};
   const dyInfo = requireInput(args.inputs, 'dy');
@@ -67,22 +68,4 @@ function maxPoolGrad(tf: TfModule, args: Parameters<Tf.KernelFunc>[0]): Tf.Tenso
     }
   }
   return out;
-}
-
-const ours = new WeakSet<Tf.KernelFunc>();
-
-/** Replaces wasm's MaxPoolGrad (keeping its setup and dispose functions). Idempotent. */
-export function overrideMaxPoolGrad(tf: TfModule): void {
-  const original = tf.getKernel('MaxPoolGrad', 'wasm');
-  if (original !== undefined && ours.has(original.kernelFunc)) return;
-  const kernelFunc: Tf.KernelFunc = (args) => maxPoolGrad(tf, args);
-  ours.add(kernelFunc);
-  if (original !== undefined) tf.unregisterKernel('MaxPoolGrad', 'wasm');
-  tf.registerKernel({
-    kernelName: 'MaxPoolGrad',
-    backendName: 'wasm',
-    kernelFunc,
-    setupFunc: original?.setupFunc,
-    disposeFunc: original?.disposeFunc,
-  });
 }

@@ -26,7 +26,7 @@ import {
   shape4,
   shape4Attr,
 } from './kernel-utils.js';
-import { overrideMaxPoolGrad } from './maxpool-grad.js';
+import { maxPoolGrad } from './maxpool-grad.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
 export const WASM_GRAD_KERNELS = [
@@ -36,7 +36,7 @@ export const WASM_GRAD_KERNELS = [
 ] as const;
 
 /** Kernels wasm has but cnnc replaces with faster ones (kept under the original's setupFunc). */
-export const WASM_OVERRIDDEN_KERNELS = ['Conv2DBackpropInput'] as const;
+export const WASM_OVERRIDDEN_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad'] as const;
 
 /** Rows and columns of the (padded) input that some tap of some output position reads. */
 function reach(info: Conv2DInfo): { rows: number; cols: number } {
@@ -151,6 +151,38 @@ function singleOutput(out: Tf.TensorInfo | Tf.TensorInfo[]): Tf.TensorInfo {
   return out;
 }
 
+/**
+ * Runs wasm's own (fast) Conv2D, 'valid', NHWC, on two buffers that `pack` fills: both gradient
+ * kernels are such a convolution of rearranged operands. The packed buffers are freed; the result
+ * belongs to the caller.
+ */
+function packedConv(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  xShape: number[],
+  filterShape: number[],
+  pack: (x: Float32Array, filter: Float32Array) => void,
+  strides: [number, number],
+  dilations: [number, number],
+): Tf.TensorInfo {
+  const conv = tf.getKernel('Conv2D', 'wasm');
+  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
+  // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
+  const x = backend.makeOutput(xShape, 'float32');
+  const filter = backend.makeOutput(filterShape, 'float32');
+  pack(heapF32(backend, x), heapF32(backend, filter));
+  const out = singleOutput(
+    conv.kernelFunc({
+      inputs: { x, filter },
+      backend,
+      attrs: { strides, dilations, pad: 'valid', dataFormat: 'NHWC' },
+    }),
+  );
+  backend.disposeData(x.dataId);
+  backend.disposeData(filter.dataId);
+  return out;
+}
+
 function conv2DBackpropFilter(
   tf: TfModule,
   backend: WasmBackendLike,
@@ -162,30 +194,20 @@ function conv2DBackpropFilter(
   const dy = requireInput(inputs, 'dy');
   const filterShape = shape4Attr(attrs, 'filterShape');
   const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, false);
-  const conv = tf.getKernel('Conv2D', 'wasm');
-  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
   const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const { rows, cols } = reach(info);
-
-  // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
-  const xPacked = backend.makeOutput([C, rows, cols, N], 'float32');
-  const dyPacked = backend.makeOutput([OH, OW, N, CO], 'float32');
-  packInputForFilterGrad(info, heapF32(backend, x), heapF32(backend, xPacked));
-  packDyForFilterGrad(info, heapF32(backend, dy), heapF32(backend, dyPacked));
-  const g = singleOutput(
-    conv.kernelFunc({
-      inputs: { x: xPacked, filter: dyPacked },
-      backend,
-      attrs: {
-        strides: [info.dilationHeight, info.dilationWidth],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: 'valid',
-        dataFormat: 'NHWC',
-      },
-    }),
+  const g = packedConv(
+    tf,
+    backend,
+    [C, rows, cols, N],
+    [OH, OW, N, CO],
+    (xPacked, dyPacked) => {
+      packInputForFilterGrad(info, heapF32(backend, x), xPacked);
+      packDyForFilterGrad(info, heapF32(backend, dy), dyPacked);
+    },
+    [info.dilationHeight, info.dilationWidth],
+    [info.strideHeight, info.strideWidth],
   );
-  backend.disposeData(xPacked.dataId);
-  backend.disposeData(dyPacked.dataId);
   const dw = backend.makeOutput(filterShape, 'float32');
   unpackFilterGrad(info, heapF32(backend, g), heapF32(backend, dw));
   backend.disposeData(g.dataId);
@@ -204,31 +226,21 @@ function conv2DBackpropInput(
   const inputShape = shape4Attr(attrs, 'inputShape');
   const filterShape = shape4(filter, 'filter');
   const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
-  const conv = tf.getKernel('Conv2D', 'wasm');
-  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
   const { batchSize: N, filterHeight: KH, filterWidth: KW, inChannels: C } = info;
   const { outChannels: CO } = info;
   const { rows, cols } = inputGradLayout(info);
-
-  // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
-  const dyPacked = backend.makeOutput([N, rows, cols, CO], 'float32');
-  const wPacked = backend.makeOutput([KH, KW, CO, C], 'float32');
-  packDyForInputGrad(info, heapF32(backend, dy), heapF32(backend, dyPacked));
-  packFilterForInputGrad(info, heapF32(backend, filter), heapF32(backend, wPacked));
-  const dx = singleOutput(
-    conv.kernelFunc({
-      inputs: { x: dyPacked, filter: wPacked },
-      backend,
-      attrs: {
-        strides: [1, 1],
-        dilations: [info.dilationHeight, info.dilationWidth],
-        pad: 'valid',
-        dataFormat: 'NHWC',
-      },
-    }),
+  const dx = packedConv(
+    tf,
+    backend,
+    [N, rows, cols, CO],
+    [KH, KW, CO, C],
+    (dyPacked, wPacked) => {
+      packDyForInputGrad(info, heapF32(backend, dy), dyPacked);
+      packFilterForInputGrad(info, heapF32(backend, filter), wPacked);
+    },
+    [1, 1],
+    [info.dilationHeight, info.dilationWidth],
   );
-  backend.disposeData(dyPacked.dataId);
-  backend.disposeData(wPacked.dataId);
   const want = [N, info.inHeight, info.inWidth, C];
   if (dx.shape.length !== 4 || want.some((d, i) => dx.shape[i] !== d)) {
     backend.disposeData(dx.dataId);
@@ -286,7 +298,7 @@ const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
  */
 export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2DBackpropInput(tf);
-  overrideMaxPoolGrad(tf);
+  overrideWasmKernel(tf, 'MaxPoolGrad', () => (args) => maxPoolGrad(tf, args));
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
@@ -303,23 +315,17 @@ export function registerWasmGradKernels(tf: TfModule): void {
 const overrides = new WeakSet<Tf.KernelFunc>();
 
 /**
- * Replaces wasm's Conv2DBackpropInput with conv2DBackpropInput, keeping the original's setupFunc
- * and disposeFunc (they run when the backend starts and stops) and falling back to its kernelFunc
- * for what ours does not handle (dataFormat NCHW). Idempotent.
+ * Replaces one of wasm's own kernels with `make(original)`, keeping the original's setupFunc and
+ * disposeFunc (they run when the backend starts and stops). Idempotent.
  */
-function overrideConv2DBackpropInput(tf: TfModule): void {
-  const kernelName = 'Conv2DBackpropInput';
+function overrideWasmKernel(
+  tf: TfModule,
+  kernelName: string,
+  make: (original: Tf.KernelConfig | undefined) => Tf.KernelFunc,
+): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (original !== undefined && overrides.has(original.kernelFunc)) return;
-  const kernelFunc: Tf.KernelFunc = (args) => {
-    const attrs = args.attrs ?? {};
-    const format: unknown = attrs['dataFormat'];
-    if (format !== undefined && format !== 'NHWC') {
-      if (original === undefined) requireNHWC(attrs);
-      else return original.kernelFunc(args);
-    }
-    return conv2DBackpropInput(tf, asWasmBackend(args.backend), args.inputs, attrs);
-  };
+  const kernelFunc = make(original);
   overrides.add(kernelFunc);
   if (original !== undefined) tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({
@@ -328,5 +334,18 @@ function overrideConv2DBackpropInput(tf: TfModule): void {
     kernelFunc,
     setupFunc: original?.setupFunc,
     disposeFunc: original?.disposeFunc,
+  });
+}
+
+/** conv2DBackpropInput in place of wasm's own, falling back to it for dataFormat NCHW. */
+function overrideConv2DBackpropInput(tf: TfModule): void {
+  overrideWasmKernel(tf, 'Conv2DBackpropInput', (original) => (args) => {
+    const attrs = args.attrs ?? {};
+    const format: unknown = attrs['dataFormat'];
+    if (format !== undefined && format !== 'NHWC') {
+      if (original === undefined) requireNHWC(attrs);
+      else return original.kernelFunc(args);
+    }
+    return conv2DBackpropInput(tf, asWasmBackend(args.backend), args.inputs, attrs);
   });
 }

@@ -177,7 +177,7 @@ describe('wasm gradient kernels', () => {
     for (const name of WASM_GRAD_KERNELS) expect(tf.getKernel(name, 'wasm')).toBeDefined();
   });
 
-  it('replaces wasm Conv2DBackpropInput once, keeping its setupFunc', () => {
+  it('replaces wasm Conv2DBackpropInput and MaxPoolGrad once, keeping their setupFunc', () => {
     for (const name of WASM_OVERRIDDEN_KERNELS) {
       const ours = tf.getKernel(name, 'wasm');
       expect(ours?.setupFunc).toBeDefined();
