@@ -12,8 +12,8 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { OpLowering, TF } from './lower-context.js';
 import { need, withBias } from './lower-context.js';
-import type { Pads } from './window.js';
-import { effectiveKernel, transposedPads, windowPads } from './window.js';
+import type { Pads } from '../window.js';
+import { effectiveKernel, transposedPads, windowPads } from '../window.js';
 
 type Pair = readonly [number, number];
 

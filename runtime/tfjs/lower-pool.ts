@@ -11,8 +11,8 @@ import type { IrNode } from '../../compiler/ir/graph.js';
 import type { AdaptivePoolAttrs, PoolAttrs } from '../../compiler/ir/ops.js';
 import { padSpatial } from './lower-conv.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
-import type { Pads } from './window.js';
-import { windowOutput, windowPads } from './window.js';
+import type { Pads } from '../window.js';
+import { windowOutput, windowPads } from '../window.js';
 
 /** [N, L, C] → [N, 1, L, C]; 2-D inputs unchanged. */
 function as2d(tf: TF, x: tfjs.Tensor): tfjs.Tensor4D {

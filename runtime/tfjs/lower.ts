@@ -11,7 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
 import type { TrainableModel } from '../train/model.js';
-import { hashString, initialValue } from './init.js';
+import { hashString, initialValue } from '../init.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 

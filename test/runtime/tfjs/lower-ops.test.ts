@@ -10,7 +10,7 @@ import type { Graph, Node } from '../../../compiler/ir/graph.js';
 import { compileFile } from '../../../compiler/program.js';
 import { conv2dValid } from '../../../runtime/tfjs/lower-conv.js';
 import { lowerGraph } from '../../../runtime/tfjs/lower.js';
-import { windowPads, transposedPads } from '../../../runtime/tfjs/window.js';
+import { windowPads, transposedPads } from '../../../runtime/window.js';
 import { memPath, memoryHost } from '../../helpers/memory-host.js';
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
  * the output length of a window. It follows compiler/sema/conv-math.ts (which works on symbolic
  * sizes and records derivations); the runtime keeps its own copy so that it depends on IR types only.
  */
-import type { Padding } from '../../compiler/ir/ops.js';
+import type { Padding } from '../compiler/ir/ops.js';
 
 export interface Pads {
   readonly before: number;

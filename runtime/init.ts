@@ -6,7 +6,7 @@
  * Each weight draws from its own stream, seeded by the model seed and the weight's key, so a weight's
  * initial value does not change when other layers are added or removed.
  */
-import type { Node, Weight } from '../../compiler/ir/graph.js';
+import type { Node, Weight } from '../compiler/ir/graph.js';
 
 /** 32-bit FNV-1a of a string. */
 export function hashString(text: string): number {
