@@ -188,6 +188,14 @@ export interface AppendStmt {
   readonly span: Span;
 }
 
+/** `cut after block_13.expand_relu` (keep the layer) / `cut before head` (drop it too). */
+export interface CutStmt {
+  readonly kind: 'Cut';
+  readonly where: 'after' | 'before';
+  readonly target: Target;
+  readonly span: Span;
+}
+
 /** `budget params <= 30M, macs <= 5G, memory <= 2GiB`. */
 export interface BudgetStmt {
   readonly kind: 'Budget';
@@ -202,7 +210,13 @@ export interface BudgetLimit {
   readonly span: Span;
 }
 
-/** `train { optimizer sgd lr 0.01 ... }`: settings for the training issue; simple statements only. */
+/**
+ * `train { optimizer sgd lr 0.01 ... }`: settings, each a simple statement whose atoms are values.
+ * In a setting, a layer pattern (`stage2.0`, `block_1*`, `..stage3`) and the words `freeze` and
+ * `unfreeze` are Value atoms holding a Name with that text, and each pair after a comma in
+ * `lr a 1e-4, b 1e-3` is an `lr` setting of its own whose span is the pair (`b 1e-3`);
+ * compiler/passes/fine-tune.ts and runtime/train/config.ts give them meaning.
+ */
 export interface TrainStmt {
   readonly kind: 'Train';
   readonly body: readonly SimpleStmt[];
@@ -219,6 +233,7 @@ export type Stmt =
   | FreezeStmt
   | ReplaceStmt
   | AppendStmt
+  | CutStmt
   | BudgetStmt
   | TrainStmt;
 

@@ -12,6 +12,7 @@ import type { CstNode, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Result, Span } from '../compiler/diagnostics/diagnostic.js';
 import type {
+  Atom,
   BlockParam,
   Branch,
   BudgetLimit,
@@ -50,6 +51,10 @@ function keep<A, B>(xs: readonly A[], f: (x: A) => B | undefined): B[] {
     if (y !== undefined) out.push(y);
   }
   return out;
+}
+
+function last<T>(xs: readonly T[]): T | undefined {
+  return xs[xs.length - 1];
 }
 
 interface Body {
@@ -180,6 +185,7 @@ class AstBuilder {
         span: this.spans.from(kw.startOffset, body?.span),
       };
     }
+    if ((inner = node(n, 'cutStmt'))) return this.cut(inner);
     if ((inner = node(n, 'budgetStmt'))) return this.budget(inner);
     inner = node(n, 'trainStmt');
     return inner && this.train(inner);
@@ -364,6 +370,39 @@ class AstBuilder {
     return { kind: 'Replace', target, body: body?.stmts ?? [], span };
   }
 
+  /** `cut after NAME` / `cut before NAME`; a missing or other word is reported, `after` assumed. */
+  private cut(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'Kw_cut');
+    const target = this.target(node(n, 'target'));
+    if (!kw || !target) return undefined;
+    const word = token(n, 'where');
+    if (!word && (target.raw === 'after' || target.raw === 'before')) {
+      this.diagnostics.push(
+        diag('CNN1004', `expected a layer name after \`cut ${target.raw}\``, {
+          span: target.span,
+          help: `write \`cut ${target.raw} NAME\`, e.g. \`cut after block_13_expand_relu\``,
+        }),
+      );
+      return undefined;
+    }
+    if (word?.image !== 'after' && word?.image !== 'before') {
+      this.diagnostics.push(
+        diag(
+          'CNN1001',
+          word
+            ? `expected \`after\` or \`before\` after \`cut\`, found \`${word.image}\``
+            : `expected \`after\` or \`before\` after \`cut\`, found \`${target.raw}\``,
+          {
+            span: word ? this.spans.token(word) : target.span,
+            help: '`cut after NAME` keeps the layer NAME and drops what follows; `cut before NAME` drops NAME too',
+          },
+        ),
+      );
+    }
+    const where = word?.image === 'before' ? 'before' : 'after';
+    return { kind: 'Cut', where, target, span: this.spans.from(kw.startOffset, target.span) };
+  }
+
   private budget(n: CstNode): Stmt | undefined {
     const kw = token(n, 'Kw_budget');
     const limits = keep(nodes(n, 'limit'), (l): BudgetLimit | undefined => {
@@ -385,22 +424,75 @@ class AstBuilder {
   /** `train { ... }` holds settings only: other statements are reported and dropped. */
   private train(n: CstNode): Stmt | undefined {
     const kw = token(n, 'Kw_train');
+    const tb = node(n, 'trainBody');
     if (!kw) return undefined;
-    const body = this.body(node(n, 'braceBody'));
-    const settings: SimpleStmt[] = [];
-    for (const s of body?.stmts ?? []) {
-      if (s.kind === 'Simple') {
-        settings.push(s);
-        continue;
-      }
+    const open = tb && token(tb, 'LBrace');
+    if (!tb || !open) return { kind: 'Train', body: [], span: this.spans.token(kw) };
+    const settings = nodes(tb, 'setting').flatMap((s) => this.setting(s));
+    const misplaced = keep(nodes(tb, 'misplaced'), (s) => this.stmt(s));
+    const close = token(tb, 'RBrace');
+    const last = close
+      ? this.spans.token(close)
+      : [...settings, ...misplaced].reduce<Span | undefined>(
+          (a, s) => (a === undefined || s.span.end > a.end ? s.span : a),
+          undefined,
+        );
+    const span = this.spans.from(kw.startOffset, this.spans.token(open), last);
+    for (const s of misplaced) {
       const what = s.kind === 'Group' ? 'group `{ ... }`' : `\`${s.kind.toLowerCase()}\` statement`;
       this.diagnostics.push(
         diag('CNN1001', `expected a setting like \`lr 0.1\` in \`train\`, found a ${what}`, {
           span: s.span,
-          help: '`train { ... }` holds settings only, one per line: `optimizer sgd`, `lr 0.1`',
+          help:
+            s.kind === 'Freeze'
+              ? 'to unfreeze layers during training, write `at epoch 3 unfreeze stage4`'
+              : '`train { ... }` holds settings only, one per line: `optimizer sgd`, `lr 0.1`',
         }),
       );
     }
-    return { kind: 'Train', body: settings, span: this.spans.from(kw.startOffset, body?.span) };
+    return { kind: 'Train', body: settings, span };
+  }
+
+  /**
+   * A training setting: a simple statement whose atoms may also be layer patterns and
+   * `freeze`/`unfreeze` words (Value atoms holding a Name with their text), in source order. Each
+   * `, PATTERN RATE` after `lr PATTERN RATE` is a setting of its own, headed by the same `lr` and
+   * spanning its pair, so that what is said about a group points at it.
+   */
+  private setting(n: CstNode): SimpleStmt[] {
+    const headTok = token(n, 'head');
+    if (!headTok) return [];
+    const head = this.spans.ident(headTok);
+    const words: Atom[] = [];
+    for (const p of nodes(n, 'pattern')) {
+      const t = this.target(p);
+      if (t)
+        words.push({
+          kind: 'Value',
+          value: { kind: 'Name', name: t.raw, span: t.span },
+          span: t.span,
+        });
+    }
+    for (const w of tokens(n, 'word')) {
+      const span = this.spans.token(w);
+      words.push({ kind: 'Value', value: { kind: 'Name', name: w.image, span }, span });
+    }
+    const plain = this.atomBuilder.atoms(n);
+    const atoms =
+      words.length === 0 ? plain : [...plain, ...words].sort((a, b) => a.span.start - b.span.start);
+    const out: SimpleStmt[] = [];
+    let rest = atoms;
+    let start = head.span.start;
+    for (const comma of tokens(n, 'more')) {
+      const at = rest.findIndex((a) => a.span.start > comma.startOffset);
+      const mine = at < 0 ? rest : rest.slice(0, at);
+      const span = this.spans.from(start, out.length ? undefined : head.span, last(mine)?.span);
+      out.push({ kind: 'Simple', head, atoms: mine, with: [], span });
+      rest = at < 0 ? [] : rest.slice(at);
+      start = rest[0]?.span.start ?? comma.startOffset + 1;
+    }
+    const span = this.spans.from(start, out.length ? undefined : head.span, last(rest)?.span);
+    out.push({ kind: 'Simple', head, atoms: rest, with: [], span });
+    return out;
   }
 }

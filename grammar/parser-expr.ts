@@ -93,7 +93,7 @@ export abstract class ExprParser extends CstParser {
       this.OR8(this.afterValueAlts);
     },
   };
-  private readonly atom = (): void => {
+  protected readonly atom = (): void => {
     this.OR9(this.atomOr);
   };
 

@@ -11,7 +11,11 @@
  * - a simple statement and its atoms have no CST node of their own: they are inline in `stmt`
  *   (and `binding`), labelled, and cst-to-ast puts them back in source order;
  * - `merge` also accepts statements, so that `concat { conv 3 }` gets a precise error;
- * - freeze targets are runs of adjacent tokens (`stage2.0.conv1`, not `stage2 0`).
+ * - freeze targets are runs of adjacent tokens (`stage2.0.conv1`, not `stage2 0`);
+ * - a `train` body has its own rules (`trainBody`, `setting`): a setting is a simple statement whose
+ *   arguments may also be layer patterns (`stage2.0`, `block_1*`, `..stage3`: a run of adjacent
+ *   target tokens that starts with a name, `..` or `*`) and `freeze`/`unfreeze` words, and
+ *   `lr PATTERN RATE` goes on across commas while `, PATTERN RATE` follows (`lr a 1e-4, b 1e-3`).
  * Newlines inside parentheses never reach the parser (see lexer.ts). Alternatives and closures on hot
  * paths are built once (fields) rather than on every call.
  */
@@ -37,6 +41,10 @@ const BODY = { LABEL: 'body' };
 const SHORTCUT = { LABEL: 'shortcut' };
 const VALUE = { LABEL: 'value' };
 const MISPLACED = { LABEL: 'misplaced' };
+const WHERE = { LABEL: 'where' };
+const PATTERN = { LABEL: 'pattern' };
+const WORD = { LABEL: 'word' };
+const MORE = { LABEL: 'more' };
 
 class CnnParser extends ExprParser {
   missingSeparators: MissingSeparator[] = [];
@@ -64,6 +72,44 @@ class CnnParser extends ExprParser {
 
   private isAt(k: number, type: TokenType): boolean {
     return tokenMatcher(this.LA(k), type);
+  }
+
+  /** Does token `k + 1` touch token `k` (no space between)? */
+  private adjacentAt(k: number): boolean {
+    const a = this.LA(k);
+    return this.LA(k + 1).startOffset === a.startOffset + a.image.length;
+  }
+
+  /**
+   * Does a layer pattern start at token `k`: a run of adjacent target tokens that begins with `..`,
+   * `*`, or a name with more of the run glued to it (`stage2.0`, `block_1*`)? A number first is
+   * arithmetic (`2*3`); a lone name is an ordinary value.
+   */
+  private patternAt(k: number): boolean {
+    const t = this.LA(k).tokenType;
+    if (t === T.DotDot || t === T.Star) return true;
+    return t === T.Identifier && this.isAt(k + 1, T.TargetPart) && this.adjacentAt(k);
+  }
+
+  /** The index of the last token of the run of adjacent target tokens that starts at `k`. */
+  private runEnd(k: number): number {
+    while (this.isAt(k + 1, T.TargetPart) && this.adjacentAt(k)) k++;
+    return k;
+  }
+
+  /** The head and first argument of the setting being parsed (for `lr PATTERN RATE, …`). */
+  private settingHead: IToken | undefined;
+  private settingFirst: IToken | undefined;
+
+  /** `, PATTERN RATE` after `lr PATTERN RATE`: the list of learning rates per group goes on. */
+  private groupContinues(): boolean {
+    if (this.settingHead?.image !== 'lr' || !this.settingFirst) return false;
+    const first = this.settingFirst.tokenType;
+    if (first !== T.Identifier && first !== T.DotDot && first !== T.Star) return false;
+    if (!this.isAt(1, T.Comma)) return false;
+    const t = this.LA(2).tokenType;
+    if (t !== T.Identifier && t !== T.DotDot && t !== T.Star) return false;
+    return this.isAt(this.runEnd(2) + 1, T.NumberLit);
   }
 
   /** `, IDENT =` continues a binding list; `, relu` is the next statement. */
@@ -205,6 +251,7 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.freezeStmt) },
     { ALT: () => this.SUBRULE(this.replaceStmt) },
     { ALT: () => this.SUBRULE(this.appendStmt) },
+    { ALT: () => this.SUBRULE(this.cutStmt) },
     { ALT: () => this.SUBRULE(this.budgetStmt) },
     { ALT: () => this.SUBRULE(this.trainStmt) },
   ];
@@ -324,6 +371,16 @@ class CnnParser extends ExprParser {
     this.SUBRULE(this.braceBody);
   });
 
+  /** `cut after NAME` / `cut before NAME`; cst-to-ast checks the word (a missing one too). */
+  cutStmt = this.RULE('cutStmt', () => {
+    this.CONSUME(T.Cut);
+    this.OPTION({
+      GATE: () => this.isAt(1, T.Identifier) && this.isAt(2, T.TargetPart) && !this.adjacentAt(1),
+      DEF: () => this.CONSUME(T.Identifier, WHERE),
+    });
+    this.SUBRULE(this.target);
+  });
+
   budgetStmt = this.RULE('budgetStmt', () => {
     this.CONSUME(T.Budget);
     this.SUBRULE(this.limit);
@@ -344,8 +401,73 @@ class CnnParser extends ExprParser {
 
   trainStmt = this.RULE('trainStmt', () => {
     this.CONSUME(T.Train);
-    this.SUBRULE(this.braceBody);
+    this.SUBRULE(this.trainBody);
   });
+
+  /** `{ setting… }`; other statements are parsed (as `misplaced`) so that cst-to-ast can name them. */
+  trainBody = this.RULE('trainBody', () => {
+    this.CONSUME(T.LBrace);
+    this.lastStmtEnd = undefined;
+    this.MANY(this.trainLoop);
+    this.CONSUME(T.RBrace);
+  });
+
+  private checkSeparator(): void {
+    if (!this.RECORDING_PHASE && this.lastStmtEnd !== undefined && this.lastStmtEnd === this.LA(0))
+      this.missingSeparators.push({ token: this.LA(1) });
+  }
+  private readonly trainItems: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(T.Sep);
+        this.lastStmtEnd = undefined;
+      },
+    },
+    {
+      GATE: () => this.isAt(1, T.Identifier) && !this.isAt(2, T.Colon),
+      ALT: () => {
+        this.checkSeparator();
+        this.SUBRULE(this.setting);
+        if (!this.RECORDING_PHASE) this.lastStmtEnd = this.LA(0);
+      },
+    },
+    {
+      ALT: () => {
+        this.checkSeparator();
+        this.SUBRULE(this.stmt, MISPLACED);
+        if (!this.RECORDING_PHASE) this.lastStmtEnd = this.LA(0);
+      },
+    },
+  ];
+  private readonly trainLoop = {
+    GATE: notTooManyErrors,
+    DEF: (): void => {
+      this.OR({ DEF: this.trainItems, IGNORE_AMBIGUITIES: true });
+    },
+  };
+
+  /** `key value key value…`, `lr PATTERN RATE, PATTERN RATE`, `at epoch 3 unfreeze PATTERN lr RATE`. */
+  setting = this.RULE('setting', () => {
+    this.CONSUME(T.Identifier, HEAD);
+    if (!this.RECORDING_PHASE) {
+      this.settingHead = this.LA(0);
+      this.settingFirst = this.LA(1);
+    }
+    this.MANY(this.settingArgLoop);
+  });
+
+  private readonly settingArgs: IOrAlt<unknown>[] = [
+    { GATE: () => this.isAt(1, T.Comma), ALT: () => this.CONSUME(T.Comma, MORE) },
+    { GATE: () => this.patternAt(1), ALT: () => this.SUBRULE(this.target, PATTERN) },
+    { ALT: () => this.CONSUME(T.FreezeKw, WORD) },
+    { ALT: () => this.atom() },
+  ];
+  private readonly settingArgLoop = {
+    GATE: (): boolean => !this.isAt(1, T.Comma) || this.groupContinues(),
+    DEF: (): void => {
+      this.OR2({ DEF: this.settingArgs, IGNORE_AMBIGUITIES: true });
+    },
+  };
 }
 
 // The grammar checks take about 100 ms, on every start of the compiler; test/grammar runs them.

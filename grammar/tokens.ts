@@ -152,7 +152,8 @@ export const With = keyword('with');
 export const Repeat = keyword('repeat');
 export const As = keyword('as');
 export const Residual = keyword('residual');
-export const Shortcut = keyword('shortcut');
+/** Also a piece of a target: a residual's projection is named `shortcut` (`stage2.0.shortcut.conv`). */
+export const Shortcut = keyword('shortcut', [TargetPart]);
 export const When = keyword('when');
 export const Concat = keyword('concat', [MergeOp]);
 export const Add = keyword('add', [MergeOp]);
@@ -162,6 +163,7 @@ export const Freeze = keyword('freeze', [FreezeKw]);
 export const Unfreeze = keyword('unfreeze', [FreezeKw]);
 export const Replace = keyword('replace');
 export const Append = keyword('append');
+export const Cut = keyword('cut');
 export const Budget = keyword('budget');
 export const Train = keyword('train');
 export const If = keyword('if');
@@ -181,7 +183,7 @@ export const StringKw = keyword('string', [ParamType]);
 /** Longest first, so that `in` never shadows `int` (longer_alt only falls back to Identifier). */
 export const KEYWORDS: readonly TokenType[] = [
   Import, Model, Block, Let, With, Repeat, As, Residual, Shortcut, When, Concat, Add, Multiply,
-  Branch, Freeze, Unfreeze, Replace, Append, Budget, Train, If, Then, Else, And, Or, Not, True,
+  Branch, Freeze, Unfreeze, Replace, Append, Cut, Budget, Train, If, Then, Else, And, Or, Not, True,
   False, In, Int, Float, Bool, StringKw,
 ].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length); // prettier-ignore
 

@@ -11,6 +11,7 @@ import { summarize, type ModelSummary } from '../sema/metrics.js';
 import { analyze } from './analyze.js';
 import { checkBudgets } from './budgets.js';
 import { reportConstraints } from './constraints.js';
+import { lintFineTune } from './fine-tune-lint.js';
 import { lintSoftmax } from './lint.js';
 
 export interface PassOptions {
@@ -63,6 +64,10 @@ export const PIPELINE: readonly Pass[] = [
   {
     name: 'lint softmax placement',
     run: (state) => lintSoftmax(state.graph),
+  },
+  {
+    name: 'lint fine-tuning settings',
+    run: (state) => lintFineTune(state.graph),
   },
   {
     name: 'check budgets',

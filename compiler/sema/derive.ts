@@ -1,13 +1,29 @@
 /**
- * Derived models: `model Digits = ResNet18 { input 64x64x1; freeze stem; replace head { … } }`.
- * The base's statements are rewritten at the syntax level (so the new input size and the new head go
- * through shape inference like any other statement), and each statement remembers the module its
- * names resolve in.
+ * Derived models: `model Digits = ResNet18 { input 64x64x1; freeze stem; cut after stage3;
+ * replace head { … }; append { … } }`. The base's statements are rewritten at the syntax level (so
+ * the new input size and the new head go through shape inference like any other statement), in
+ * the order the derived model gives them, and each statement remembers the module its names
+ * resolve in. `cut` and `replace` find their layer by its IR name in a trial elaboration of the
+ * model so far (surgery.ts), so they reach into block calls and repeats; a `replace` target that
+ * names no layer falls back to a path of labels (`replace stage2.conv1` in every iteration).
  */
-import type { GroupStmt, ModelDecl, SimpleStmt, Stmt, Target } from '../../grammar/ast.js';
-import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import type {
+  CutStmt,
+  FreezeStmt,
+  GroupStmt,
+  ModelDecl,
+  ReplaceStmt,
+  SimpleStmt,
+  Stmt,
+  Target,
+} from '../../grammar/ast.js';
+import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import type { Node } from '../ir/graph.js';
+import { Elaborator } from './elaborate.js';
+import { matchTarget, suggestTarget } from './freeze.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { didYouMean } from './suggest.js';
+import { operate } from './surgery.js';
 
 export interface Derived {
   /** The effective statements of the model. */
@@ -70,8 +86,16 @@ export function derive(
         notAllowed(s, report);
         break;
       case 'Replace': {
-        const replaced = replaceAt(body, s.target, s.body, own, report);
+        for (const r of s.body) own(r);
+        const byName = replaceByName(s, body, { model, module, overrides, report });
+        if (byName === 'failed') break;
+        const replaced = byName ?? replaceAt(body, s, own, report);
         if (replaced) body = replaced;
+        break;
+      }
+      case 'Cut': {
+        const cut = cutAt(s, body, { model, module, overrides, report });
+        if (cut) body = cut;
         break;
       }
       case 'Append':
@@ -96,7 +120,7 @@ function notAllowed(s: Stmt, report: (d: Diagnostic) => void): void {
   report(
     diag('CNN2024', 'a derived model can only change its base', {
       span: s.span,
-      help: 'use input, freeze, unfreeze, replace LABEL { … }, append { … }, budget or train here',
+      help: 'use input, cut after NAME, freeze, unfreeze, replace NAME { … }, append { … }, budget or train here',
     }),
   );
 }
@@ -105,14 +129,149 @@ function labelOf(s: Stmt): string | undefined {
   return 'label' in s ? s.label?.name : undefined;
 }
 
+interface Surgeon {
+  readonly model: ModelDecl;
+  readonly module: Module;
+  readonly overrides: Map<Stmt, Module>;
+  readonly report: (d: Diagnostic) => void;
+}
+
+/** The nodes of the model as it stands (its diagnostics are the final elaboration's business). */
+function trialNodes(body: readonly Stmt[], s: Surgeon): readonly Node[] {
+  const elaborator = new Elaborator(s.model, { body, overrides: s.overrides });
+  return elaborator.run(s.module).nodes;
+}
+
+function under(nodes: readonly Node[], name: string): Node[] {
+  return nodes.filter((n) => n.name === name || n.name.startsWith(`${name}.`));
+}
+
+/**
+ * `replace NAME { … }` where NAME is a layer or scope of the model: the statement that makes it,
+ * found in a trial elaboration; undefined when NAME names nothing (the caller tries a label path).
+ */
+function replaceByName(
+  s: ReplaceStmt,
+  body: readonly Stmt[],
+  surgeon: Surgeon,
+): Stmt[] | 'failed' | undefined {
+  if (/\*|\.\./.test(s.target.raw)) return undefined;
+  const nodes = trialNodes(body, surgeon);
+  const x = under(nodes, s.target.raw)[0];
+  if (!x) return undefined;
+  const op = {
+    kind: 'replace' as const,
+    target: s.target.raw,
+    body: s.body,
+    span: s.span,
+    labelSpan: s.target.span,
+  };
+  const out = operate(body, surgeon.module, nodes, x, op, surgeon.overrides);
+  if (!Array.isArray(out)) {
+    surgeon.report(
+      diag('CNN2021', `cannot replace \`${s.target.raw}\`: ${out.failure}`, {
+        span: s.target.span,
+        help: out.help,
+      }),
+    );
+    return 'failed';
+  }
+  return out;
+}
+
+/** `cut after NAME` / `cut before NAME`: the model ends at (or just before) the layer or scope. */
+function cutAt(s: CutStmt, body: readonly Stmt[], surgeon: Surgeon): Stmt[] | null {
+  const raw = s.target.raw;
+  if (/\*|\.\./.test(raw)) {
+    surgeon.report(
+      diag(
+        'CNN2040',
+        `\`cut ${s.where} ${raw}\` needs the name of one layer or scope, not a pattern`,
+        {
+          span: s.target.span,
+          help: 'name the layer, e.g. `cut after block_13.expand_relu`',
+        },
+      ),
+    );
+    return null;
+  }
+  const nodes = trialNodes(body, surgeon);
+  const named = under(nodes, raw);
+  if (named.length === 0) {
+    surgeon.report(
+      diag('CNN2040', `no layer named \`${raw}\` to cut ${s.where}`, {
+        span: s.target.span,
+        help: suggestTarget(raw, nodes),
+      }),
+    );
+    return null;
+  }
+  const x = s.where === 'after' ? named[named.length - 1] : named[0];
+  const out = operate(
+    body,
+    surgeon.module,
+    nodes,
+    x,
+    { kind: 'cut', where: s.where },
+    surgeon.overrides,
+  );
+  if (!Array.isArray(out)) {
+    surgeon.report(
+      diag('CNN2041', `cannot cut ${s.where} \`${raw}\`: ${out.failure}`, {
+        span: s.target.span,
+        help: out.help,
+      }),
+    );
+    return null;
+  }
+  // Inherited freeze markers keep what they still match among the layers that stay.
+  const kept = nodes.slice(0, s.where === 'after' ? x.id + 1 : x.id);
+  const result: Stmt[] = [];
+  for (const st of out) {
+    if (st.kind !== 'Freeze' || surgeon.model.body.includes(st)) {
+      result.push(st);
+      continue;
+    }
+    const pruned = pruneFreeze(st, kept);
+    if (pruned === st) result.push(st);
+    else if (pruned) {
+      const m = surgeon.overrides.get(st);
+      if (m) surgeon.overrides.set(pruned, m);
+      result.push(pruned);
+    }
+  }
+  return result;
+}
+
+/** A freeze statement reduced to the targets that match kept layers; a range loses its dropped end. */
+function pruneFreeze(st: FreezeStmt, kept: readonly Node[]): FreezeStmt | null {
+  const targets: Target[] = [];
+  for (const t of st.targets) {
+    const ids = matchTarget(t.raw, kept);
+    if (ids && ids.length > 0) {
+      targets.push(t);
+      continue;
+    }
+    const range = t.raw.indexOf('..');
+    if (range < 0) continue;
+    const from = t.raw.slice(0, range);
+    if (from === '' || (matchTarget(from, kept)?.length ?? 0) > 0)
+      targets.push({ raw: `${from}..`, span: t.span });
+  }
+  if (targets.length === st.targets.length && targets.every((t, i) => t === st.targets[i]))
+    return st;
+  return targets.length ? { ...st, targets } : null;
+}
+
 /** Replaces the statement at a label path (`head`, `stage4.block2`), rebuilding its parents. */
 function replaceAt(
   body: readonly Stmt[],
-  target: Target,
-  replacement: readonly Stmt[],
+  s: ReplaceStmt,
   own: (s: Stmt) => Stmt,
   report: (d: Diagnostic) => void,
 ): Stmt[] | null {
+  const target = s.target;
+  const replacement = s.body;
   const path = target.raw.split('.');
   const go = (stmts: readonly Stmt[], depth: number): Stmt[] | null => {
     const seg = path[depth];
@@ -135,7 +294,7 @@ function replaceAt(
     const old = stmts[at];
     let next: Stmt;
     if (depth === path.length - 1) {
-      next = own(makeReplacement(old, seg, replacement, target));
+      next = own(makeReplacement(old, seg, replacement, target.span, s.span));
     } else if (old.kind === 'Group' || old.kind === 'Repeat' || old.kind === 'Residual') {
       const inner = go(old.body, depth + 1);
       if (!inner) return null;
@@ -159,11 +318,18 @@ function replaceAt(
   return go(body, 0);
 }
 
-function makeReplacement(old: Stmt, label: string, body: readonly Stmt[], target: Target): Stmt {
-  const labelIdent = { kind: 'Ident' as const, name: label, span: target.span };
+/** The statement standing for a replaced one; a group spans the whole `replace`, its body inside. */
+function makeReplacement(
+  old: Stmt,
+  label: string,
+  body: readonly Stmt[],
+  labelSpan: Span,
+  span: Span,
+): Stmt {
+  const labelIdent = { kind: 'Ident' as const, name: label, span: labelSpan };
   const only = body.length === 1 ? body[0] : undefined;
   if (old.kind === 'Simple' && only?.kind === 'Simple' && !only.label) {
     return { ...only, label: labelIdent } satisfies SimpleStmt;
   }
-  return { kind: 'Group', body, label: labelIdent, span: target.span } satisfies GroupStmt;
+  return { kind: 'Group', body, label: labelIdent, span } satisfies GroupStmt;
 }

@@ -188,6 +188,7 @@ export class Elaborator {
         return cursor;
       case 'Replace':
       case 'Append':
+      case 'Cut':
         this.report(
           diag(
             'CNN2024',
