@@ -1,0 +1,116 @@
+/**
+ * Writes the nested statements of an imported Keras model as .cnn text, remembering where each
+ * statement starts: a compiled node's span starts there, which is how keras.ts finds the cnnc name
+ * of every Keras layer without predicting the elaborator's naming.
+ */
+import { KEYWORDS as TOKEN_KEYWORDS } from '../../grammar/tokens.js';
+import type { Item } from './keras-graph.js';
+import type { InputCode, LayerCode, Translation } from './keras-layers.js';
+import type { KerasLayer } from './keras-model.js';
+
+/** Where a Keras layer's statements start in the text, in statement order. */
+export type Offsets = Map<string, number[]>;
+
+const KEYWORDS = new Set(TOKEN_KEYWORDS.map((t) => t.name.replace(/^Kw_/, '')));
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A Keras name as a label: itself when it is an identifier and not a keyword, else a close one. */
+export function labelFor(name: string): string {
+  if (IDENT.test(name) && !KEYWORDS.has(name)) return name;
+  let s = name.replace(/[^A-Za-z0-9_]/g, '_');
+  if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
+  if (KEYWORDS.has(s)) s = `${s}_`;
+  return s;
+}
+
+export class Writer {
+  private parts: string[] = [];
+  private length = 0;
+  readonly offsets: Offsets = new Map();
+
+  constructor(
+    private readonly code: ReadonlyMap<string, Translation>,
+    private readonly labels: ReadonlyMap<string, string>,
+  ) {}
+
+  get text(): string {
+    return this.parts.join('');
+  }
+
+  raw(s: string): void {
+    this.parts.push(s);
+    this.length += s.length;
+  }
+
+  /** Writes `prefix` + `body` on a line and returns the offset where `body` starts. */
+  private line(depth: number, prefix: string, body: string, comment = ''): number {
+    this.raw('  '.repeat(depth) + prefix);
+    const at = this.length;
+    this.raw(`${body}${comment ? `  // ${comment}` : ''}\n`);
+    return at;
+  }
+
+  private mark(layer: KerasLayer, at: number): void {
+    const list = this.offsets.get(layer.name) ?? [];
+    list.push(at);
+    this.offsets.set(layer.name, list);
+  }
+
+  input(layer: KerasLayer, depth: number): void {
+    const code = this.code.get(layer.name) as InputCode;
+    this.mark(layer, this.line(depth, `${this.labels.get(layer.name)}: `, code.text));
+  }
+
+  items(items: readonly Item[], depth: number): void {
+    for (const item of items) this.item(item, depth);
+  }
+
+  private item(item: Item, depth: number): void {
+    switch (item.kind) {
+      case 'layer':
+        return this.layer(item.layer, depth);
+      case 'residual': {
+        this.mark(item.merge, this.line(depth, '', 'residual {', item.merge.name));
+        this.items(item.body, depth + 1);
+        if (item.shortcut) {
+          this.line(depth, '', '} shortcut {');
+          this.items(item.shortcut, depth + 1);
+        }
+        this.line(depth, '', '}');
+        return;
+      }
+      case 'merge': {
+        const code = this.code.get(item.merge.name);
+        const op = code?.kind === 'merge' ? code.op : 'add';
+        this.mark(item.merge, this.line(depth, '', `${op} {`, item.merge.name));
+        for (const b of item.branches) {
+          if (b.length === 0) {
+            this.line(depth + 1, '', 'branch { }');
+            continue;
+          }
+          this.line(depth + 1, '', 'branch {');
+          this.items(b, depth + 2);
+          this.line(depth + 1, '', '}');
+        }
+        this.line(depth, '', '}');
+        return;
+      }
+    }
+  }
+
+  private layer(layer: KerasLayer, depth: number): void {
+    const code = this.code.get(layer.name) as LayerCode;
+    const label = this.labels.get(layer.name)!;
+    if (code.group) {
+      this.line(depth, `${label}: `, '{');
+      for (const s of code.stmts)
+        this.mark(layer, this.line(depth + 1, s.label ? `${s.label}: ` : '', s.text));
+      this.line(depth, '', '}');
+      return;
+    }
+    code.stmts.forEach((s, i) =>
+      this.mark(layer, this.line(depth, i === 0 ? `${label}: ` : '', s.text)),
+    );
+  }
+}

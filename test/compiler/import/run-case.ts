@@ -1,0 +1,23 @@
+/**
+ * Runs a diagnostic case (test/compiler/diagnostic-cases.ts) the way its code arises: a Keras case
+ * imports its model.json with `importKeras`; any other compiles main.cnn. The shared harnesses
+ * (diagnostics-triggered.test.ts, diagnostics-doc.test.ts) can call this instead of compileFile.
+ */
+import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
+import { importKeras } from '../../../compiler/import/keras.js';
+import { compileFile } from '../../../compiler/program.js';
+import { memoryHost, memPath } from '../../helpers/memory-host.js';
+import type { DiagnosticCase } from '../diagnostic-cases.js';
+
+export function runDiagnosticCase(c: DiagnosticCase): {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sources: ReadonlyMap<string, string>;
+} {
+  if (c.kerasImport) {
+    const file = c.spanFile ?? 'model.json';
+    const r = importKeras(c.files[file], { file, cnnFile: 'model.cnn' });
+    return { diagnostics: r.diagnostics, sources: r.sources };
+  }
+  const r = compileFile(memPath('main.cnn'), memoryHost(c.files), { budgets: c.budgets });
+  return { diagnostics: r.diagnostics, sources: r.sources };
+}
