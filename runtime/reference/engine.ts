@@ -1,0 +1,138 @@
+/**
+ * The reference executor as a training engine (runtime/train/engine.ts): the same loop, data,
+ * metrics and checkpoints as the tfjs backends, with forward and backward passes, losses and
+ * optimisers of our own in TypeScript.
+ */
+import type { Graph } from '../../compiler/ir/graph.js';
+import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
+import type { LossKind } from '../train/losses.js';
+import type { SavedTensor } from '../train/optimizer-config.js';
+import { ReferenceModel } from './executor.js';
+import { classScores, countCorrect, lossAndGrad } from './losses.js';
+import { ArrayOptimizer, clipByGlobalNormInPlace } from './optimizers.js';
+import { parallelConfig } from './parallel.js';
+import type { Tensor } from './tensor.js';
+
+export function referenceDetail(): string {
+  const n = parallelConfig().threads;
+  return `reference (TypeScript, ${n} thread${n === 1 ? '' : 's'})`;
+}
+
+const asTensor = (x: Images): Tensor => ({ shape: x.shape, data: x.data });
+const rows = (t: Tensor): Tensor => ({
+  shape: [t.shape[0], t.data.length / t.shape[0]],
+  data: t.data,
+});
+
+export function createReferenceEngine(graph: Graph, options: EngineOptions): Engine {
+  const model = new ReferenceModel(graph, { seed: options.seed });
+  const trainable = new Set(model.trainable);
+  const weights: WeightInfo[] = [
+    ...[...model.params].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      kind: 'param' as const,
+      trainable: trainable.has(name),
+    })),
+    ...[...model.buffers].map(([name, t]) => ({
+      name,
+      shape: t.shape,
+      kind: 'buffer' as const,
+      trainable: false,
+    })),
+  ];
+  const loss: LossKind = options.loss;
+  const fused = loss === 'categorical';
+  let optimizer: ArrayOptimizer | null = null;
+  const opt = (): ArrayOptimizer => {
+    if (!options.optimizer) throw new Error('this engine was created without an optimizer');
+    optimizer ??= new ArrayOptimizer(
+      options.optimizer,
+      model.trainable.map((name) => {
+        const t = model.params.get(name)!;
+        return { name, shape: t.shape, data: t.data as Float32Array };
+      }),
+      options.lrScales,
+    );
+    return optimizer;
+  };
+
+  return {
+    backend: 'reference',
+    inputShape: model.inputShape,
+    endsInSoftmax: model.endsInSoftmax,
+    weights,
+
+    async trainStep(x, y, lr) {
+      const o = opt();
+      const pass = model.forward(asTensor(x), true, fused);
+      const out = rows(pass.output);
+      const r = lossAndGrad(loss, out, y);
+      const correct = countCorrect(out, y);
+      if (!Number.isFinite(r.loss)) return { loss: r.loss, correct };
+      const grads = pass.backward({ shape: pass.output.shape, data: r.grad.data });
+      const list = model.trainable.map((name) => {
+        const g = grads.get(name);
+        const size = model.params.get(name)!.data.length;
+        return g ? Float32Array.from(g.data) : new Float32Array(size);
+      });
+      if (options.clipNorm != null) clipByGlobalNormInPlace(list, options.clipNorm);
+      o.apply(list, lr);
+      return { loss: r.loss, correct };
+    },
+
+    async gradients(x, y, training) {
+      const pass = model.forward(asTensor(x), training, fused);
+      const r = lossAndGrad(loss, rows(pass.output), y);
+      const grads = pass.backward({ shape: pass.output.shape, data: r.grad.data });
+      return {
+        loss: r.loss,
+        grads: model.trainable.map((name) => {
+          const t = model.params.get(name)!;
+          const g = grads.get(name);
+          return {
+            name,
+            shape: t.shape,
+            data: g ? Float32Array.from(g.data) : new Float32Array(t.data.length),
+          };
+        }),
+      };
+    },
+
+    async evalBatch(x, y): Promise<EvalBatch> {
+      const out = rows(model.forward(asTensor(x), false, fused).output);
+      const r = lossAndGrad(loss, out, y);
+      return { loss: r.loss, ...classScores(out, fused) };
+    },
+
+    async predict(x) {
+      const out = rows(model.forward(asTensor(x), false).output);
+      return classScores(out, !model.endsInSoftmax);
+    },
+
+    async forward(x) {
+      const out = model.forward(asTensor(x), false).output;
+      return { data: Float32Array.from(out.data), shape: out.shape };
+    },
+
+    readWeights(): SavedTensor[] {
+      return [...model.params, ...model.buffers].map(([name, t]) => ({
+        name,
+        shape: t.shape,
+        data: Float32Array.from(t.data),
+      }));
+    },
+
+    writeWeights(tensors) {
+      for (const t of tensors) {
+        const w = model.params.get(t.name) ?? model.buffers.get(t.name);
+        if (!w) throw new Error(`no weight ${t.name}`);
+        w.data.set(t.data);
+      }
+    },
+
+    optimizerState: () => (options.optimizer ? opt().getState() : null),
+    setOptimizerState: (state) => opt().setState(state),
+    dispose() {},
+  };
+}

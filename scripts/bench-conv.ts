@@ -1,0 +1,201 @@
+/**
+ * GFLOP/s of the reference executor's float32 convolution kernels (forward, input gradient, filter
+ * gradient) beside tfjs wasm's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (cnnc's wasm
+ * kernels, runtime/tfjs/wasm-kernels.ts) on the same layer: x [64, 56, 56, 64], filter 3x3x64x64,
+ * stride 1, `same`. FLOPs = 2·MACs, the same count for all three. Each figure is the best of `reps`
+ * timed runs after one warm-up, the three kernels of a backend taking turns (the machine is shared:
+ * the best run is the least disturbed, and turns expose the three to the same disturbances).
+ *
+ *   npx tsc -p tsconfig.json && node dist/scripts/bench-conv.js [--reps 3] [--batch 64]
+ *
+ * `npm run bench` calls benchConv() too. The reference kernels use CNNC_THREADS threads (default:
+ * every core).
+ */
+import * as os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { Rank, Tensor } from '@tensorflow/tfjs';
+import { seededRandom } from '../runtime/init.js';
+import {
+  conv2dFilterGradF32,
+  conv2dForwardF32,
+  conv2dInputGradF32,
+  convMacs,
+  type ConvGeometry,
+} from '../runtime/reference/kernels/conv.js';
+import { parallelConfig } from '../runtime/reference/parallel.js';
+import { initBackend } from '../runtime/tfjs/backend.js';
+
+export interface ConvFigures {
+  /** GFLOP/s of the forward pass, the input gradient and the filter gradient. */
+  readonly forward: number;
+  readonly inputGrad: number;
+  readonly filterGrad: number;
+}
+
+export interface ConvBench {
+  readonly shape: string;
+  readonly reference: ConvFigures;
+  readonly referenceDetail: string;
+  /** Null where the wasm backend could not be loaded. */
+  readonly wasm: ConvFigures | null;
+  readonly wasmDetail: string;
+}
+
+export interface ConvBenchOptions {
+  readonly reps?: number;
+  readonly batch?: number;
+  readonly log?: (line: string) => void;
+}
+
+function random(n: number, seed: number): Float32Array {
+  const r = seededRandom(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 2 * r() - 1;
+  return out;
+}
+
+/**
+ * Best seconds of `reps` runs of each of three kernels after a warm-up of each, run in rounds
+ * (a, b, c, a, b, c, …) so that a busy spell on the machine slows all three alike.
+ */
+function bestOfRounds(reps: number, runs: readonly [() => void, () => void, () => void]) {
+  for (const run of runs) run();
+  const t = [Infinity, Infinity, Infinity];
+  for (let i = 0; i < reps; i++) {
+    runs.forEach((run, k) => {
+      const t0 = performance.now();
+      run();
+      t[k] = Math.min(t[k], (performance.now() - t0) / 1000);
+    });
+  }
+  return t;
+}
+
+function row(label: string, gflops: number, note = ''): string {
+  return `${label.padEnd(52)} ${gflops.toFixed(2).padStart(8)} GFLOP/s${note ? ` ${note}` : ''}`;
+}
+
+/** Times the six kernels and prints (via `log`) and returns their GFLOP/s. */
+export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench> {
+  const reps = opts.reps ?? 3;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const geo: ConvGeometry = {
+    n: opts.batch ?? 64,
+    h: 56,
+    w: 56,
+    c: 64,
+    oh: 56,
+    ow: 56,
+    co: 64,
+    kh: 3,
+    kw: 3,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    pt: 1,
+    pl: 1,
+    groups: 1,
+  };
+  const flops = 2 * convMacs(geo);
+  const shape = `x [${geo.n},${geo.h},${geo.w},${geo.c}], filter [${geo.kh},${geo.kw},${geo.c},${geo.co}], stride 1, same`;
+  const x = random(geo.n * geo.h * geo.w * geo.c, 1);
+  const w = random(geo.kh * geo.kw * geo.c * geo.co, 2);
+  const dy = random(geo.n * geo.oh * geo.ow * geo.co, 3);
+  const gf = (seconds: number) => flops / seconds / 1e9;
+
+  const threads = parallelConfig().threads;
+  const referenceDetail = `reference float32 GEMM, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const figures = (t: number[]): ConvFigures => ({
+    forward: gf(t[0]),
+    inputGrad: gf(t[1]),
+    filterGrad: gf(t[2]),
+  });
+  const reference = figures(
+    bestOfRounds(reps, [
+      () => conv2dForwardF32(x, w, geo),
+      () => conv2dInputGradF32(dy, w, geo),
+      () => conv2dFilterGradF32(x, dy, geo),
+    ]),
+  );
+
+  let wasm: ConvFigures | null = null;
+  let wasmDetail = 'wasm backend unavailable';
+  try {
+    const { tf, detail } = await initBackend('wasm');
+    wasmDetail = detail;
+    const [N, H, W, C, CO] = [geo.n, geo.h, geo.w, geo.c, geo.co];
+    const tx = tf.tensor4d(x, [N, H, W, C]);
+    const tw = tf.tensor4d(w, [3, 3, C, CO]);
+    const tdy = tf.tensor4d(dy, [N, H, W, CO]);
+    const synced = (fn: () => Tensor) => () => {
+      const out = fn();
+      out.dataSync();
+      out.dispose();
+    };
+    wasm = figures(
+      bestOfRounds(reps, [
+        synced(() => tf.conv2d(tx, tw, 1, 'same')),
+        synced(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], 1, 'same')),
+        synced(
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: tx, dy: tdy },
+                { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, C, CO] },
+              ) as Tensor<Rank>,
+        ),
+      ]),
+    );
+    tf.dispose([tx, tw, tdy]);
+  } catch (e) {
+    wasmDetail = `wasm backend unavailable: ${e instanceof Error ? e.message : String(e)}`;
+  }
+
+  const load = os.loadavg()[0];
+  log(
+    `conv kernels — ${shape}; best of ${reps}; load average ${load.toFixed(1)} on ` +
+      `${os.availableParallelism()} cores${load > 1 ? ' (busy: the figures are low)' : ''}`,
+  );
+  const r = reference;
+  log(
+    row(
+      `${referenceDetail}: forward`,
+      r.forward,
+      r.forward >= 7 ? '(target ≥ 7 ok)' : '(target ≥ 7 MISSED)',
+    ),
+  );
+  for (const [label, v] of [
+    ['input gradient', r.inputGrad],
+    ['filter gradient', r.filterGrad],
+  ] as const) {
+    const ratio = r.forward / v;
+    log(
+      row(
+        `${referenceDetail}: ${label}`,
+        v,
+        `(${ratio.toFixed(2)}x the forward time; target ≤ 1.5x ${ratio <= 1.5 ? 'ok' : 'MISSED'})`,
+      ),
+    );
+  }
+  if (wasm) {
+    log(row(`tfjs ${wasmDetail}: Conv2D`, wasm.forward));
+    log(row(`tfjs ${wasmDetail}: Conv2DBackpropInput`, wasm.inputGrad));
+    log(row(`tfjs ${wasmDetail}: Conv2DBackpropFilter`, wasm.filterGrad));
+  } else log(wasmDetail);
+  return { shape, reference, referenceDetail, wasm, wasmDetail };
+}
+
+function numberFlag(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer`);
+  return v;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchConv({ reps: numberFlag('reps'), batch: numberFlag('batch') });
+}
