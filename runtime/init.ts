@@ -7,6 +7,7 @@
  * initial value does not change when other layers are added or removed.
  */
 import type { Node, Weight } from '../compiler/ir/graph.js';
+import { rng } from './data/dataset.js';
 
 /** 32-bit FNV-1a of a string. */
 export function hashString(text: string): number {
@@ -18,17 +19,8 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded (one generator for the whole runtime: runtime/data/dataset.ts `rng`). */
+export { rng as seededRandom };
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -62,7 +54,7 @@ export function initialValue(node: Node, weight: Weight, seed: number): Float32A
     case 'depthwise_kernel':
     case 'bias': {
       const bound = 1 / Math.sqrt(fanIn(node));
-      const random = seededRandom(hashString(`${seed}:${node.name}/${weight.name}`));
+      const random = rng(hashString(`${seed}:${node.name}/${weight.name}`));
       for (let i = 0; i < out.length; i++) out[i] = (2 * random() - 1) * bound;
       return out;
     }

@@ -9,6 +9,8 @@
  *    (`cnnc bench --json` in a child process, wasm backend) and, where PyTorch is installed, of the
  *    same networks in PyTorch (2 threads, SGD momentum 0.9, lr 0.01), with the ratio cnnc/PyTorch
  *    (target ≥ 0.25x).
+ *  - GFLOP/s of the reference executor's float32 conv kernels (forward, input and filter gradient)
+ *    beside tfjs wasm's on the same 64x56x56x64 layer (scripts/bench-conv.ts).
  * Targets are printed beside the figures; nothing here fails a build.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { nodeHost, packageRoot } from '../compiler/cli/host.js';
 import { compileFile, type Host } from '../compiler/program.js';
 import { summaryJson } from '../compiler/report/summary.js';
 import { sourceMapOf, SourceFile } from '../compiler/diagnostics/index.js';
+import { benchConv } from './bench-conv.js';
 
 const root = packageRoot();
 const cli = path.join(root, 'dist', 'compiler', 'cli', 'main.js');
@@ -170,7 +173,8 @@ print((time.time() - t) * 1000, sum(p.numel() for p in m.parameters()), sum(macs
   );
 }
 
-// Training speed: cnnc bench on the wasm backend against the same network in PyTorch.
+// Training speed: cnnc bench on the wasm backend and the reference executor against the same
+// network in PyTorch.
 console.log('\ntraining speed — synthetic data, batch 64, SGD momentum 0.9, lr 0.01\n');
 
 interface BenchJson {
@@ -242,38 +246,38 @@ const STEPS = 20;
 const WARMUP = 3;
 const BATCH = 64;
 const ips = (x: number) => `${Math.round(x).toLocaleString('en-US')} img/s`;
+function cnncBench(file: string, backend: string): BenchJson | string {
+  const args = [cli, 'bench', file, '--backend', backend, '--batch', String(BATCH)];
+  args.push('--steps', String(STEPS), '--warmup', String(WARMUP), '--json');
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (r.status !== 0) return `cnnc bench ${backend} failed (exit ${r.status}): ${r.stderr.trim()}`;
+  return JSON.parse(r.stdout) as BenchJson;
+}
+
 for (const [name, input] of [
   ['lenet5', [32, 32, 1]],
   ['yardstick', [32, 32, 3]],
 ] as const) {
   const file = path.join(root, 'examples', `${name}.cnn`);
-  const r = spawnSync(
-    process.execPath,
-    [
-      cli,
-      'bench',
-      file,
-      '--backend',
-      'wasm',
-      '--batch',
-      String(BATCH),
-      '--steps',
-      String(STEPS),
-      '--warmup',
-      String(WARMUP),
-      '--json',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) {
-    console.log(`cnnc bench examples/${name}.cnn failed (exit ${r.status}): ${r.stderr.trim()}`);
-    continue;
+  const results = new Map<string, BenchJson>();
+  for (const backend of ['wasm', 'reference']) {
+    const ours = cnncBench(file, backend);
+    if (typeof ours === 'string') {
+      console.log(`  ${name}: ${ours}`);
+      continue;
+    }
+    results.set(backend, ours);
+    const label = `${name}, cnnc ${ours.backendDetail ?? ours.backend}`;
+    line(`${label}: train`, ips(ours.train.imagesPerSecond), '', true);
+    line(`${label}: inference`, ips(ours.infer.imagesPerSecond), '', true);
   }
-  const ours = JSON.parse(r.stdout) as BenchJson;
-  const label = `${name}, cnnc ${ours.backendDetail ?? ours.backend}`;
-  line(`${label}: train`, ips(ours.train.imagesPerSecond), '', true);
-  line(`${label}: inference`, ips(ours.infer.imagesPerSecond), '', true);
-  if (!hasTorch) continue;
+  const wasm = results.get('wasm');
+  const ref = results.get('reference');
+  if (wasm && ref) {
+    const r = ref.train.imagesPerSecond / wasm.train.imagesPerSecond;
+    line(`${name}: train, reference / wasm`, `${r.toFixed(2)}x`, 'for scale', true);
+  }
+  if (!hasTorch || !wasm) continue;
   const theirs = torchBench(name, input, BATCH, STEPS, WARMUP);
   if (typeof theirs === 'string') {
     console.log(`  ${theirs}`);
@@ -281,18 +285,26 @@ for (const [name, input] of [
   }
   line(`${name}, PyTorch (2 threads): train`, ips(theirs.train), '', true);
   line(`${name}, PyTorch (2 threads): inference`, ips(theirs.infer), '', true);
-  const trainRatio = ours.train.imagesPerSecond / theirs.train;
-  const inferRatio = ours.infer.imagesPerSecond / theirs.infer;
+  const trainRatio = wasm.train.imagesPerSecond / theirs.train;
+  const inferRatio = wasm.infer.imagesPerSecond / theirs.infer;
   line(
-    `${name}: train, cnnc / PyTorch`,
+    `${name}: train, cnnc wasm / PyTorch`,
     `${trainRatio.toFixed(2)}x`,
     '≥ 0.25x',
     trainRatio >= 0.25,
   );
-  line(`${name}: inference, cnnc / PyTorch`, `${inferRatio.toFixed(2)}x`, 'for scale', true);
+  line(`${name}: inference, cnnc wasm / PyTorch`, `${inferRatio.toFixed(2)}x`, 'for scale', true);
+  if (ref) {
+    const refRatio = ref.train.imagesPerSecond / theirs.train;
+    line(`${name}: train, cnnc reference / PyTorch`, `${refRatio.toFixed(2)}x`, 'for scale', true);
+  }
 }
 if (!hasTorch) {
   console.log(
     'PyTorch not installed (apt install python3-torch): skipping the training comparison',
   );
 }
+
+// The reference executor's convolution kernels beside tfjs wasm's, same layer, same run.
+console.log('\nconvolution kernels (reference executor, pure TypeScript; tfjs wasm)\n');
+await benchConv();

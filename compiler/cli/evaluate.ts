@@ -21,8 +21,8 @@ top-k accuracy, per-class precision/recall/F1 and the confusion matrix on the te
 
 options:
   --weights DIR   the checkpoint (required)
-  --model NAME    --backend B (wasm, cpu, tensorflow)
-  --data SRC      mnist (default), mnist-json, idx:DIR
+  --model NAME    --backend B (wasm, cpu, tensorflow, reference)
+  --data SRC      mnist (default), mnist-json, idx:DIR, cifar10:DIR, folder:DIR
   --limit N       only the first N test images
   --batch N       evaluation batch size (default 256)
   --json          print one JSON object instead`;
@@ -44,10 +44,9 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     const dir = checkpointDir(path.resolve(io.cwd, weights));
     const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
     if (warning) io.err(`cnnc: warning: ${warning}\n`);
-    const { test } = loadData(session, ['test'], args, io.cwd);
-    const r = await evaluate(session.tf, session.model, test!, {
+    const { test } = await loadData(session, ['test'], args, io.cwd);
+    const r = await evaluate(session.engine, test!, {
       batchSize: batch ? parsePositiveInt('batch', batch) : 256,
-      loss: session.settings.loss,
       topK: session.settings.topK,
     });
     if (args.flags.has('json')) {
@@ -58,7 +57,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
       io.out(`${session.headline}\n${evalReport('test', r, true, test!.classNames)}\n`);
       io.out(`${confusionText(r.report.confusion)}\n`);
     }
-    session.model.dispose();
+    session.engine.dispose();
     return 0;
   });
 }

@@ -17,6 +17,10 @@ import { SUMMARY_HELP, runSummary } from './summary.js';
 import { EVALUATE_HELP, runEvaluate } from './evaluate.js';
 import { PREDICT_HELP, runPredict } from './predict.js';
 import { TRAIN_HELP, runTrain } from './train.js';
+import { VERIFY_HELP, runVerify } from './verify.js';
+import { RUN_HELP, runRun } from './run.js';
+import { WEIGHTS_HELP, runWeights } from './weights.js';
+import { IMPORT_HELP, runImport } from './import.js';
 
 const COMMANDS: Record<
   string,
@@ -25,6 +29,8 @@ const COMMANDS: Record<
   check: { run: runCheck, help: CHECK_HELP },
   summary: { run: runSummary, help: SUMMARY_HELP },
   compile: { run: runCompile, help: COMPILE_HELP },
+  weights: { run: runWeights, help: WEIGHTS_HELP },
+  import: { run: runImport, help: IMPORT_HELP },
 };
 
 /** Commands that run TensorFlow.js and so are asynchronous; `mainAsync` runs them. */
@@ -35,7 +41,9 @@ const ASYNC_COMMANDS: Record<
   train: { run: runTrain, help: TRAIN_HELP },
   evaluate: { run: runEvaluate, help: EVALUATE_HELP },
   predict: { run: runPredict, help: PREDICT_HELP },
+  run: { run: runRun, help: RUN_HELP },
   bench: { run: runBench, help: BENCH_HELP },
+  verify: { run: runVerify, help: VERIFY_HELP },
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -49,7 +57,11 @@ commands:
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
   evaluate FILE      test metrics of a checkpoint (--weights DIR)
   predict FILE IMG…  top classes of images (.npy or IDX) with a checkpoint (--weights DIR)
+  weights plan FILE  which weights a file provides (--from FILE, --map torchvision)
+  import keras JSON  a Keras / TensorFlow.js layers model to a .cnn file and its weights
+  run FILE           one forward pass on a .npy array (--weights FILE --input X.npy)
   bench FILE         training and inference images/s on synthetic data (--backend, --batch, --json)
+  verify FILE        compare the tfjs lowering with the reference executor (outputs, loss, gradients)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 

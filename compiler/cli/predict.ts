@@ -1,15 +1,15 @@
 /**
  * `cnnc predict FILE --weights DIR IMAGE…`: the top classes of each image with their probabilities.
- * Images are `.npy` arrays (one image or a stack) or IDX image files; PNG/JPEG need an image library
- * that is not installed yet.
+ * Images are PNG/JPEG files (decoded with sharp as image folders are: runtime/data/image-decode.ts),
+ * `.npy` arrays (one image or a stack) or IDX image files.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, fitToInput, makeDataset, type Dataset } from '../../runtime/data/dataset.js';
 import { readIdxFile } from '../../runtime/data/idx.js';
+import { decodeImage, readImageFile } from '../../runtime/data/image-decode.js';
 import { parseNpy } from '../../runtime/data/npy.js';
 import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
-import { predictScores } from '../../runtime/train/evaluate.js';
 import { topK } from '../../runtime/train/metrics.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import type { ExitCode, Io } from './io.js';
@@ -17,16 +17,39 @@ import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-
 
 export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR IMAGE... [options]
 
-Prints the top classes of each image with their probabilities. An IMAGE is a .npy array ([H, W],
-[H, W, C], [N, H, W] or [N, H, W, C]; uint8 scaled to [0, 1], floats as they are) or an IDX
-images file. Images are zero-padded (or resized) to the model input; channels must match.
-PNG and JPEG are not supported yet.
+Prints the top classes of each image with their probabilities. An IMAGE is a PNG or JPEG file
+(also WebP, GIF, TIFF), a .npy array ([H, W], [H, W, C], [N, H, W] or [N, H, W, C]; uint8 scaled
+to [0, 1], floats as they are) or an IDX images file. Images are zero-padded around the centre
+when smaller than the model input, else resized to it. PNG/JPEG channels are converted (grey is
+repeated into RGB, colour becomes its luma for a 1-channel input, alpha is dropped); the
+channels of arrays must match.
 
 options:
   --weights DIR   the checkpoint (required)
   --model NAME    --backend B (wasm, cpu, tensorflow)
   --top K         classes to show per image (default 3)
   --json          print one JSON object`;
+
+const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
+
+/** A PNG/JPEG file as a one-image dataset fitted to the model input (symbolic sizes: its own). */
+async function readPicture(file: string, input: readonly number[]): Promise<Dataset> {
+  const [h, w, c] = input;
+  if (input.length !== 3)
+    throw new DataError(`${file}: the model input ${input.join('x')} is not an HxWxC image`);
+  const img = await decodeImage(readImageFile(file), file, {
+    channels: c,
+    height: h > 0 ? h : undefined,
+    width: w > 0 ? w : undefined,
+  });
+  return makeDataset(
+    path.basename(file),
+    img.data,
+    new Int32Array(1),
+    [img.height, img.width, img.channels],
+    1,
+  );
+}
 
 function readImages(file: string): Dataset {
   const name = path.basename(file);
@@ -42,8 +65,6 @@ function readImages(file: string): Dataset {
     }
     const a = parseNpy(bytes, file);
     [images, shape, count] = [a.data, [...a.shape], a.count];
-  } else if (/\.(png|jpe?g)$/i.test(file)) {
-    throw new DataError(`${file}: PNG/JPEG decoding is not supported yet; convert to .npy`);
   } else {
     const a = readIdxFile(file);
     if (a.dims.length < 2 || a.dims.length > 4)
@@ -81,15 +102,16 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       top: { class: number; probability: number }[];
     }[] = [];
     for (const f of imageFiles) {
-      const raw = readImages(path.resolve(io.cwd, f));
-      const input = session.model.inputShape.map((d, i) => (d < 0 ? raw.shape[i] : d));
+      const p = path.resolve(io.cwd, f);
+      const raw = IMAGE_FILE.test(p)
+        ? await readPicture(p, session.engine.inputShape)
+        : readImages(p);
+      const input = session.engine.inputShape.map((d, i) => (d < 0 ? raw.shape[i] : d));
       const ds = fitToInput(raw, input);
-      const { scores, classes } = await predictScores(
-        session.tf,
-        session.model,
-        ds.images,
-        ds.count,
-      );
+      const { scores, classes } = await session.engine.predict({
+        data: ds.images,
+        shape: [ds.count, ...ds.shape],
+      });
       for (let i = 0; i < ds.count; i++) {
         const best = topK(scores.subarray(i * classes, (i + 1) * classes), k);
         results.push({
@@ -112,7 +134,7 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
         );
       }
     }
-    session.model.dispose();
+    session.engine.dispose();
     return 0;
   });
 }

@@ -15,10 +15,11 @@ import {
   take,
   type Dataset,
 } from '../../runtime/data/dataset.js';
-import { loadSource } from '../../runtime/data/mnist.js';
-import { BackendUnavailable, initBackend, type Backend } from '../../runtime/tfjs/backend.js';
-import { lowerGraph, type LoweredModel } from '../../runtime/tfjs/lower.js';
-import { backendDiagnostics } from '../../runtime/tfjs/support.js';
+import { loadSource } from '../../runtime/data/sources.js';
+import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/engines.js';
+import { phases } from '../../runtime/fine-tune.js';
+import { BackendUnavailable } from '../../runtime/tfjs/backend.js';
+import { WeightsError } from '../../runtime/weights/tensor.js';
 import {
   CheckpointError,
   irHash,
@@ -26,8 +27,8 @@ import {
   type Checkpoint,
 } from '../../runtime/train/checkpoint.js';
 import { resolveSettings, type TrainSettings } from '../../runtime/train/config.js';
+import { countParams, type Engine } from '../../runtime/train/engine.js';
 import type { EvalResult } from '../../runtime/train/evaluate.js';
-import { allWeights } from '../../runtime/train/model.js';
 import { printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -38,16 +39,15 @@ export const SESSION_FLAGS = {
   data: { value: true },
 } as const;
 
-const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
-
 export interface Session {
-  readonly tf: Backend['tf'];
-  readonly backend: Backend;
+  readonly backend: { readonly name: EngineBackend; readonly detail: string };
   readonly graph: Graph;
+  /** Absolute path of the .cnn file. */
+  readonly file: string;
   /** Text of the model's file (for the source hash). */
   readonly source: string;
   readonly settings: TrainSettings;
-  readonly model: LoweredModel;
+  readonly engine: Engine;
   /** `LeNet5 · 61,706 params (61,706 trainable) · backend wasm (SIMD, 1 thread)`. */
   readonly headline: string;
 }
@@ -70,15 +70,18 @@ export async function openSession(
   args: ParsedArgs,
   io: Io,
   overrideKeys: readonly string[],
+  /** Changes the resolved settings before the engine opens (bench's fixed optimiser). */
+  adjust: (s: TrainSettings) => TrainSettings = (s) => s,
 ): Promise<Session | ExitCode> {
   if (args.positional.length !== 1) throw new UsageError('expected exactly one .cnn file');
   const backendName = args.flags.get('backend')?.[0] ?? 'wasm';
-  const name = BACKENDS.find((b) => b === backendName);
+  const name = ENGINE_BACKENDS.find((b) => b === backendName);
   if (!name)
     throw new UsageError(
-      `--backend must be one of ${BACKENDS.join(', ')}; got ${JSON.stringify(backendName)}`,
+      `--backend must be one of ${ENGINE_BACKENDS.join(', ')}; got ${JSON.stringify(backendName)}`,
     );
-  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
+  const file = resolveInput(args.positional[0], io.host, io.cwd);
+  const result = compileFile(file, io.host, {
     model: args.flags.get('model')?.[0],
   });
   printDiagnostics(io, result.diagnostics, result.sources);
@@ -94,22 +97,26 @@ export async function openSession(
   printDiagnostics(io, resolved.diagnostics, result.sources);
   if (hasErrors(resolved.diagnostics)) return 1;
   if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
-  const backend = await initBackend(name);
-  const backendDiags = backendDiagnostics(graph, name);
-  printDiagnostics(io, backendDiags, result.sources);
-  if (hasErrors(backendDiags)) return 1;
-  const model = lowerGraph(backend.tf, graph, { seed: resolved.settings.seed });
-  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  const params = [...model.params.values()].reduce((s, v) => s + size(v.shape), 0);
-  const trainable = model.trainable.reduce((s, v) => s + size(v.shape), 0);
+  const settings = adjust(resolved.settings);
+  const opened = await openEngine(name, graph, {
+    loss: settings.loss,
+    optimizer: settings.optimizer,
+    clipNorm: settings.clipNorm,
+    seed: settings.seed,
+    lrScales: phases(graph, settings)[0]?.lrScales,
+  });
+  printDiagnostics(io, opened.diagnostics, result.sources);
+  if (!opened.engine) return 1;
+  const engine = opened.engine;
+  const { params, trainable } = countParams(engine);
   return {
-    tf: backend.tf,
-    backend,
+    backend: { name, detail: opened.detail },
     graph,
+    file,
     source: result.sources.get(graph.file) ?? '',
-    settings: resolved.settings,
-    model,
-    headline: `${graph.model} · ${count(params)} params (${count(trainable)} trainable) · backend ${backend.detail}`,
+    settings,
+    engine,
+    headline: `${graph.model} · ${count(params)} params (${count(trainable)} trainable) · backend ${opened.detail}`,
   };
 }
 
@@ -120,19 +127,19 @@ export interface LoadedData {
 }
 
 /** The session's data source, limited by --limit, fitted to the model input, validation held out. */
-export function loadData(
+export async function loadData(
   session: Session,
   which: readonly ('train' | 'test')[],
   args: ParsedArgs,
   cwd: string,
-): LoadedData {
-  const { settings, model, graph } = session;
+): Promise<LoadedData> {
+  const { settings, engine, graph } = session;
   const limitFlag = args.flags.get('limit')?.[0];
   const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
-  const splits = loadSource(settings.data, cwd, which);
+  const splits = await loadSource(settings.data, cwd, which, { input: engine.inputShape });
   const prepare = (ds: Dataset | undefined): Dataset | null => {
     if (!ds) return null;
-    const input = model.inputShape.map((d, i) => (d < 0 ? ds.shape[i] : d));
+    const input = engine.inputShape.map((d, i) => (d < 0 ? ds.shape[i] : d));
     const fitted = fitToInput(take(ds, limit), input);
     const out = graph.nodes[graph.outputs[0]]?.shape;
     const units = out?.[out.length - 1];
@@ -155,8 +162,8 @@ export function loadData(
  * when the weights fit but the checkpoint comes from another graph (e.g. a changed activation).
  */
 export function restoreWeights(session: Session, ck: Checkpoint, dir: string): string | null {
-  const { model, graph, tf } = session;
-  const expected = new Map(allWeights(model).map(([n, v]) => [n, v.shape]));
+  const { engine, graph } = session;
+  const expected = new Map(engine.weights.map((w) => [w.name, w.shape]));
   const diffs = weightDifferences(ck.weights, expected);
   if (diffs.length) {
     throw new CheckpointError(
@@ -164,8 +171,7 @@ export function restoreWeights(session: Session, ck: Checkpoint, dir: string): s
         diffs.map((d) => `  ${d}`).join('\n'),
     );
   }
-  const vars = new Map(allWeights(model));
-  for (const w of ck.weights) vars.get(w.name)!.assign(tf.tensor(w.data, [...w.shape]));
+  engine.writeWeights(ck.weights);
   return ck.meta.irHash === irHash(graph)
     ? null
     : `${dir} was saved from a different version of ${graph.model} (the IR hash differs; the weights fit)`;
@@ -188,7 +194,12 @@ export async function runGuarded(io: Io, f: () => Promise<ExitCode>): Promise<Ex
   try {
     return await f();
   } catch (e) {
-    if (e instanceof DataError || e instanceof CheckpointError || e instanceof BackendUnavailable) {
+    if (
+      e instanceof DataError ||
+      e instanceof CheckpointError ||
+      e instanceof BackendUnavailable ||
+      e instanceof WeightsError
+    ) {
       io.err(`cnnc: error: ${e.message}\n`);
       return 1;
     }

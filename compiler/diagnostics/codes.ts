@@ -47,6 +47,23 @@ export const CODE_LIST = [
   { code: 'CNN2026', severity: 'error', title: 'empty group' },
   { code: 'CNN2027', severity: 'error', title: 'expansion too large' },
   { code: 'CNN2030', severity: 'error', title: 'attribute value out of range' },
+  // 2031–2039: importing models from other frameworks (cnnc import keras)
+  { code: 'CNN2031', severity: 'error', title: 'not a Keras layers model' },
+  { code: 'CNN2032', severity: 'error', title: 'Keras layer with no counterpart' },
+  { code: 'CNN2033', severity: 'error', title: 'Keras layer setting with no counterpart' },
+  { code: 'CNN2034', severity: 'error', title: 'Keras graph the language cannot write' },
+  { code: 'CNN2035', severity: 'warning', title: 'Keras layer renamed' },
+  { code: 'CNN2036', severity: 'error', title: 'weights do not fit the imported layers' },
+  { code: 'CNN2037', severity: 'error', title: 'unsupported weight encoding' },
+  { code: 'CNN2038', severity: 'warning', title: 'Keras layer imported approximately' },
+  // 2040–2059: derived models and training groups
+  { code: 'CNN2040', severity: 'error', title: 'cut point not found' },
+  {
+    code: 'CNN2041',
+    severity: 'error',
+    title: 'cut inside a construct that needs the dropped part',
+  },
+  { code: 'CNN2042', severity: 'error', title: 'training group matches no layer' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -75,6 +92,21 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'budget cannot be evaluated for a symbolic input',
   },
+  // 4006–4019: fine-tuning lints
+  {
+    code: 'CNN4006',
+    severity: 'warning',
+    title: 'pretrained layers fine-tuned with a large learning rate',
+  },
+  { code: 'CNN4007', severity: 'note', title: 'freeze splits a layer from its batch norm' },
+  {
+    code: 'CNN4008',
+    severity: 'warning',
+    title: 'scheduled unfreeze of layers that are not frozen',
+  },
+  { code: 'CNN4009', severity: 'warning', title: 'scheduled unfreeze after the last epoch' },
+  { code: 'CNN4010', severity: 'warning', title: 'feature cache with nothing to cache' },
+  { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
 
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },

@@ -56,7 +56,7 @@ export const lowerLrn: OpLowering<'lrn'> = (ctx, node, [x]) => {
   let sum: tfjs.Tensor | null = null;
   for (let j = 0; j < size; j++) {
     begin[last] = j;
-    const part = tf.slice(squares, begin, x.shape);
+    const part = tf.slice(squares, [...begin], x.shape);
     sum = sum ? tf.add(sum, part) : part;
   }
   if (!sum || channels < 1) return x;

@@ -10,13 +10,22 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
-import type { TrainableModel } from '../train/model.js';
+import type { TrainableModel } from './model.js';
 import { hashString, initialValue } from '../init.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 
-/** A lowered model is what the training loop trains (runtime/train/model.ts documents the contract). */
-export type LoweredModel = TrainableModel;
+/**
+ * A lowered model is what the training loop trains (runtime/tfjs/model.ts documents the contract),
+ * plus the position of its dropout stream, which a checkpoint saves so that a resumed run draws the
+ * masks an uninterrupted one would.
+ */
+export interface LoweredModel extends TrainableModel {
+  /** Dropout masks drawn so far (one per dropout node per training-mode forward pass). */
+  randomDraws(): number;
+  /** Continues the dropout stream after `draws` masks, e.g. with a resumed checkpoint's count. */
+  setRandomDraws(draws: number): void;
+}
 
 export interface LowerOptions {
   /** Seed of the weight initialisation and of dropout; default 0. */
@@ -85,6 +94,11 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     endsInSoftmax,
     apply: (x, training) => run(x, training, false),
     logits: (x, training) => run(x, training, true),
+    randomDraws: () => draws,
+    setRandomDraws(n) {
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`setRandomDraws: bad count ${n}`);
+      draws = n;
+    },
     dispose() {
       for (const v of [...params.values(), ...buffers.values()]) v.dispose();
     },

@@ -1,6 +1,6 @@
 /**
- * What training needs of a lowered model. runtime/tfjs/lower.ts's LoweredModel has this shape; the
- * training code depends on this interface only, so tests can hand it a small model made of tf
+ * A lowered model: tf variables and a forward function. runtime/tfjs/lower.ts builds one and
+ * engine.ts trains it; tests can hand engine.ts a small model made of tf
  * variables.
  */
 import type * as tfjs from '@tensorflow/tfjs';

@@ -8,23 +8,53 @@
  *   schedule constant|step|exponential|cosine   gamma X   step_every N (epochs)   min_lr X
  *   warmup N (steps)   clip X (global gradient norm)   loss categorical|binary|mse
  *   validation X (fraction held out of the training set)   early_stopping N (patience, epochs)
- *   min_delta X   top_k N   data mnist|mnist-json|"idx:DIR"
+ *   min_delta X   top_k N   data mnist|mnist-json|"idx:DIR"|"cifar10:DIR"|"folder:DIR"
+ *
+ * Augmentation of training batches (runtime/data/augment.ts): flip none|horizontal|vertical|both
+ * rotation DEG   zoom X (scale in 1 ± X)   zoom_min X   zoom_max X   translate X (fraction of the
+ * size)   brightness X   contrast X   channel_shift X   fill edge|zero
  */
 import { diag, type Diagnostic, type Span } from '../../compiler/diagnostics/diagnostic.js';
 import type { Graph } from '../../compiler/ir/graph.js';
+import {
+  isFineTuneSetting,
+  NO_FINE_TUNE,
+  readFineTune,
+  type FineTuneSettings,
+} from '../../compiler/passes/fine-tune.js';
+import { isIdentity, NO_AUGMENT, type AugmentConfig } from '../data/augment.js';
+import { checkDataSource } from '../data/sources.js';
 import { LOSSES } from './losses.js';
 import type { LoopConfig } from './loop.js';
-import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig } from './optimizers.js';
+import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig } from './optimizer-config.js';
 import { DEFAULT_SCHEDULE, SCHEDULES, type ScheduleConfig } from './schedules.js';
+
+export type {
+  FeatureMode,
+  FineTuneSettings,
+  LrGroup,
+  PretrainedWeights,
+  UnfreezeStep,
+  WeightMap,
+} from '../../compiler/passes/fine-tune.js';
 
 export interface TrainSettings extends LoopConfig {
   readonly optimizer: OptimizerConfig;
+  /**
+   * Learning rates per group (`lr stage4 1e-4, head 1e-3`), gradual unfreezing (`at epoch 3
+   * unfreeze stage4 lr 1e-4`), `features cache` and `weights "FILE" map torchvision`, from the train
+   * block only (compiler/passes/fine-tune.ts reads them; groups are resolved to node names).
+   */
+  readonly fineTune: FineTuneSettings;
   readonly validation: number;
   readonly data: string;
+  /** Augmentation of training batches; null when off. */
+  readonly augment: AugmentConfig | null;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
   optimizer: DEFAULT_OPTIMIZER,
+  fineTune: NO_FINE_TUNE,
   lr: 1e-3,
   epochs: 3,
   batchSize: 32,
@@ -36,6 +66,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   topK: 5,
   validation: 0.1,
   data: 'mnist',
+  augment: null,
 };
 
 type Value = number | string | boolean;
@@ -47,6 +78,7 @@ class Draft {
   sched: { -readonly [K in keyof ScheduleConfig]: ScheduleConfig[K] };
   patience: number | null = null;
   minDelta = 0;
+  aug: { -readonly [K in keyof AugmentConfig]: AugmentConfig[K] };
 
   constructor(base: TrainSettings) {
     this.s = { ...base };
@@ -54,6 +86,7 @@ class Draft {
     this.sched = { ...base.schedule };
     this.patience = base.earlyStopping?.patience ?? null;
     this.minDelta = base.earlyStopping?.minDelta ?? 0;
+    this.aug = { ...(base.augment ?? NO_AUGMENT) };
   }
 
   /** Returns an error message, or null when the setting was applied. */
@@ -85,10 +118,43 @@ class Draft {
         return choose(SCHEDULES, (x) => (this.sched.kind = x));
       case 'loss':
         return choose(LOSSES, (x) => (this.s.loss = x));
-      case 'data':
-        if (typeof v !== 'string') return `\`data\` expects mnist, mnist-json or "idx:DIR"`;
+      case 'data': {
+        if (typeof v !== 'string')
+          return `\`data\` expects mnist, mnist-json, "idx:DIR", "cifar10:DIR" or "folder:DIR"; found ${JSON.stringify(v)}`;
+        const problem = checkDataSource(v);
+        if (problem)
+          return problem.replace('unknown data source', `\`${key}\` names an unknown source`);
         this.s.data = v;
         return null;
+      }
+      case 'flip':
+        return choose(FLIPS, (x) => {
+          this.aug.flipHorizontal = x === 'horizontal' || x === 'both';
+          this.aug.flipVertical = x === 'vertical' || x === 'both';
+        });
+      case 'rotation':
+        return numeric(num(0, 180), (x) => (this.aug.rotation = x));
+      case 'zoom':
+        return numeric(num(0, 0.9), (x) => (this.aug.zoom = [1 - x, 1 + x]));
+      case 'zoom_min':
+        return numeric(num(0.1, 10), (x) => (this.aug.zoom = [x, this.aug.zoom[1]]));
+      case 'zoom_max':
+        return numeric(num(0.1, 10), (x) => (this.aug.zoom = [this.aug.zoom[0], x]));
+      case 'translate':
+        return numeric(num(0, 0.5), (x) => (this.aug.translate = x));
+      case 'brightness':
+        return numeric(num(0, 1), (x) => (this.aug.brightness = x));
+      case 'contrast':
+        return numeric(num(0, 1), (x) => (this.aug.contrast = x));
+      case 'channel_shift':
+      case 'channel-shift':
+        return numeric(num(0, 1), (x) => (this.aug.channelShift = x));
+      case 'fill':
+        return choose(['edge', 'zero'] as const, (x) => (this.aug.fill = x));
+      case 'weights':
+      case 'map':
+      case 'features':
+        return null; // read with the groups by readFineTune
       case 'lr':
         return numeric(num(0), (x) => (this.s.lr = x));
       case 'momentum':
@@ -133,9 +199,17 @@ class Draft {
     }
   }
 
+  /** A check across keys, run after each group of settings. */
+  zoomError(): string | null {
+    const [lo, hi] = this.aug.zoom;
+    return lo > hi ? `\`zoom_min\` ${lo} is above \`zoom_max\` ${hi}` : null;
+  }
+
   done(): TrainSettings {
+    const aug: AugmentConfig = { ...this.aug, zoom: [...this.aug.zoom] };
     return {
       ...this.s,
+      augment: isIdentity(aug) ? null : aug,
       optimizer: { ...this.opt },
       schedule: { ...this.sched },
       earlyStopping:
@@ -145,7 +219,23 @@ class Draft {
 }
 
 export const TRAIN_KEYS =
-  'optimizer, lr, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, data';
+  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
+
+const FLIPS = ['none', 'horizontal', 'vertical', 'both'] as const;
+
+/** The augmentation keys; each is also a `cnnc train` flag (`--channel-shift` for channel_shift). */
+export const AUGMENT_KEYS = [
+  'flip',
+  'rotation',
+  'zoom',
+  'zoom_min',
+  'zoom_max',
+  'translate',
+  'brightness',
+  'contrast',
+  'channel-shift',
+  'fill',
+] as const;
 
 /**
  * Settings from the defaults, the graph's train block and then `overrides` (key → value, as the
@@ -168,7 +258,9 @@ export function resolveSettings(
       }),
     );
   };
+  let zoomSpan: Span | null = null;
   for (const t of graph.train ?? []) {
+    if (isFineTuneSetting(t)) continue; // `lr LAYERS RATE`, `at epoch …`: readFineTune
     const items: Value[] = [t.key, ...t.args];
     if (items.length % 2 !== 0) {
       report(
@@ -180,14 +272,33 @@ export function resolveSettings(
     for (let i = 0; i < items.length; i += 2) {
       const err = draft.set(String(items[i]), items[i + 1]);
       if (err) report(err, t.span);
+      if (String(items[i]).startsWith('zoom')) zoomSpan = t.span;
     }
   }
+  const zoomError = draft.zoomError();
+  if (zoomError && zoomSpan) report(zoomError, zoomSpan);
   const errors: string[] = [];
   for (const [k, v] of overrides) {
     const err = draft.set(k, v);
     if (err) errors.push(err.replace(`\`${k}\``, `--${k}`));
   }
-  return { settings: draft.done(), diagnostics, errors };
+  const flagZoom = draft.zoomError();
+  if (flagZoom && !zoomError) errors.push(flagZoom.replace(/`(zoom_\w+)`/g, '--$1'));
+  const fineTune = readFineTune(graph);
+  diagnostics.push(...fineTune.diagnostics);
+  const settings = { ...draft.done(), fineTune: fineTune.settings };
+  if (settings.fineTune.features === 'cache' && settings.augment && fineTune.featuresSpan)
+    diagnostics.push(
+      diag(
+        'CNN2004',
+        "`features cache` computes each image's features once, but augmentation changes the images every epoch",
+        {
+          span: fineTune.featuresSpan,
+          help: 'drop the augmentation settings, or use `features off`',
+        },
+      ),
+    );
+  return { settings, diagnostics, errors };
 }
 
 /** One line describing the optimiser setup: `adam lr 0.001 batch 64, 3 epochs`. */
@@ -199,10 +310,25 @@ export function describeSettings(s: TrainSettings): string {
   if (s.schedule.kind !== 'constant') parts.push(`${s.schedule.kind} schedule`);
   if (s.schedule.warmupSteps) parts.push(`warm-up ${s.schedule.warmupSteps} steps`);
   if (s.clipNorm !== null) parts.push(`clip ${s.clipNorm}`);
+  if (s.augment) parts.push(`augment ${describeAugment(s.augment)}`);
   parts.push(
     `batch ${s.batchSize}`,
     `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`,
     `seed ${s.seed}`,
   );
   return parts.join(', ');
+}
+
+/** `flip horizontal, rotation ±10°, zoom 0.9–1.1` (only what is on). */
+export function describeAugment(a: AugmentConfig): string {
+  const parts: string[] = [];
+  const flips = [a.flipHorizontal && 'horizontal', a.flipVertical && 'vertical'].filter(Boolean);
+  if (flips.length) parts.push(`flip ${flips.join('+')}`);
+  if (a.rotation) parts.push(`rotation ±${a.rotation}°`);
+  if (a.zoom[0] !== 1 || a.zoom[1] !== 1) parts.push(`zoom ${a.zoom[0]}–${a.zoom[1]}`);
+  if (a.translate) parts.push(`translate ±${a.translate}`);
+  if (a.brightness) parts.push(`brightness ±${a.brightness}`);
+  if (a.contrast) parts.push(`contrast ±${a.contrast}`);
+  if (a.channelShift) parts.push(`channel shift ±${a.channelShift}`);
+  return parts.join(' ');
 }

@@ -1,15 +1,14 @@
 /**
  * The training loop: seeded per-epoch shuffling, one optimiser step per batch, validation after
  * every epoch, early stopping, and a stop at the first non-finite loss (the caller keeps the last
- * good checkpoint, since the epoch callback that saves one never runs for that epoch).
- * losses.ts defines the losses.
+ * good checkpoint, since the epoch callback that saves one never runs for that epoch). The loop
+ * sees the backend only through the Engine contract (engine.ts), so both backends share it.
  */
-import type * as tfjs from '@tensorflow/tfjs';
+import { augmentBatch, type AugmentConfig } from '../data/augment.js';
 import { batches, permutation, rng, type Dataset } from '../data/dataset.js';
+import type { Engine, Images } from './engine.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import { lossInput, lossOf, predictions, type LossKind } from './losses.js';
-import type { TrainableModel } from './model.js';
-import { clipByGlobalNorm, type Optimizer, type Tf } from './optimizers.js';
+import type { LossKind } from './losses.js';
 import { learningRate, type ScheduleConfig } from './schedules.js';
 
 export interface EarlyStopping {
@@ -28,6 +27,8 @@ export interface LoopConfig {
   readonly seed: number;
   readonly earlyStopping: EarlyStopping | null;
   readonly topK: number;
+  /** Data augmentation of training batches, or null. */
+  readonly augment?: AugmentConfig | null;
 }
 
 export interface StepProgress {
@@ -74,6 +75,11 @@ export interface FitOptions {
   readonly validation: Dataset | null;
   /** Epochs already done (resume): training continues with epoch startEpoch + 1. */
   readonly startEpoch?: number;
+  /**
+   * Stop after this epoch (default config.epochs): one phase of a run whose layers change between
+   * phases (gradual unfreezing). Schedules and the ETA still count config.epochs.
+   */
+  readonly endEpoch?: number;
   readonly onStep?: (p: StepProgress) => void;
   /** Runs after each completed epoch, e.g. to save a checkpoint; awaited. */
   readonly onEpoch?: (r: EpochResult) => void | Promise<void>;
@@ -81,15 +87,14 @@ export interface FitOptions {
 }
 
 export async function fit(
-  tf: Tf,
-  model: TrainableModel,
+  engine: Engine,
   train: Dataset,
-  optimizer: Optimizer,
   config: LoopConfig,
   options: FitOptions,
 ): Promise<FitResult> {
   const now = options.now ?? (() => performance.now() / 1000);
-  const [H, W, C] = train.shape;
+  // The engine's own input shape where it is fixed (cached features may be [C]), else the data's.
+  const sample = engine.inputShape.every((d) => d > 0) ? engine.inputShape : train.shape;
   const steps = Math.ceil(train.count / config.batchSize);
   const start = options.startEpoch ?? 0;
   const total = steps * config.epochs;
@@ -99,8 +104,10 @@ export async function fit(
   let best = Infinity;
   let sinceBest = 0;
   let globalStep = start * steps;
-  for (let epoch = start + 1; epoch <= config.epochs; epoch++) {
+  const end = Math.min(options.endEpoch ?? config.epochs, config.epochs);
+  for (let epoch = start + 1; epoch <= end; epoch++) {
     const order = permutation(train.count, rng(config.seed * 1000003 + epoch));
+    const augRandom = rng((config.seed ^ 0x0a06e17) * 1000003 + epoch);
     const e0 = now();
     let lossSum = 0;
     let correctSum = 0;
@@ -110,32 +117,13 @@ export async function fit(
     for (const b of batches(train, config.batchSize, order)) {
       step++;
       lr = learningRate(config.lr, config.schedule, globalStep, steps, total);
-      const x = tf.tensor4d(b.x, [b.n, H, W, C]);
-      const y = tf.tensor1d(b.y, 'int32');
-      let correct: tfjs.Scalar | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const out = lossInput(model, x, config.loss, true);
-        correct = tf.keep(predictions(out).equal(y).sum().cast('float32') as tfjs.Scalar);
-        return lossOf(tf, out, y, config.loss);
-      }, model.trainable as tfjs.Variable[]);
-      const batchLoss = (await value.data())[0];
-      const batchCorrect = (await correct!.data())[0];
-      value.dispose();
-      tf.dispose([x, y, correct!]);
+      // Augmentation works in place on the batch's own copy; its stream is seeded per epoch, apart
+      // from the shuffle's, so a resumed run draws the same transforms.
+      if (config.augment) augmentBatch(b.x, b.n, train.shape, config.augment, augRandom);
+      const x: Images = { data: b.x, shape: [b.n, ...sample] };
+      const { loss: batchLoss, correct: batchCorrect } = await engine.trainStep(x, b.y, lr);
       globalStep++;
-      if (!Number.isFinite(batchLoss)) {
-        tf.dispose(Object.values(grads));
-        return finish(results, false, { epoch, step, globalStep });
-      }
-      let list = model.trainable.map((v) => grads[v.name]);
-      if (config.clipNorm !== null) {
-        const clipped = clipByGlobalNorm(tf, list, config.clipNorm);
-        tf.dispose(list);
-        list = clipped.grads;
-      }
-      optimizer.apply(list, lr);
-      tf.dispose(list);
-      tf.dispose(Object.values(grads));
+      if (!Number.isFinite(batchLoss)) return finish(results, false, { epoch, step, globalStep });
       lossSum += batchLoss * b.n;
       correctSum += batchCorrect;
       seen += b.n;
@@ -158,9 +146,8 @@ export async function fit(
     }
     const seconds = now() - e0;
     const validation = options.validation
-      ? await evaluate(tf, model, options.validation, {
+      ? await evaluate(engine, options.validation, {
           batchSize: Math.max(256, config.batchSize),
-          loss: config.loss,
           topK: config.topK,
         })
       : null;
@@ -201,4 +188,17 @@ export async function fit(
       imagesPerSecond: images / Math.max(1e-9, seconds),
     };
   }
+}
+
+/** The results of consecutive fits (the phases of one run) as one. */
+export function combineFits(fits: readonly FitResult[]): FitResult {
+  const seconds = fits.reduce((s, f) => s + f.seconds, 0);
+  const images = fits.reduce((s, f) => s + f.imagesPerSecond * f.seconds, 0);
+  return {
+    epochs: fits.flatMap((f) => f.epochs),
+    stoppedEarly: fits.some((f) => f.stoppedEarly),
+    nonFinite: fits.find((f) => f.nonFinite)?.nonFinite ?? null,
+    seconds,
+    imagesPerSecond: images / Math.max(1e-9, seconds),
+  };
 }

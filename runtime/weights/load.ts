@@ -14,8 +14,9 @@ import {
 } from './plan.js';
 import { fromTorchvision, type TorchvisionFamily } from './torchvision.js';
 
-export const WEIGHT_MAPS = ['none', 'torchvision'] as const;
-export type WeightMap = (typeof WEIGHT_MAPS)[number];
+import { WEIGHT_MAPS, type WeightMap } from '../../compiler/passes/fine-tune.js';
+
+export { WEIGHT_MAPS, type WeightMap };
 
 export interface PreparedWeights {
   readonly file: string;

@@ -2,26 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../compiler/cli/host.js';
-import { mainAsync } from '../../compiler/cli/main.js';
+import { runCnnc as cnnc } from '../helpers/cli.js';
 import { compileFile } from '../../compiler/program.js';
 import { irHash, saveCheckpoint, sha256 } from '../../runtime/train/checkpoint.js';
 import { flat, pattern, tmpDir, writeImage } from '../runtime/data/image-fixtures.js';
-
-async function cnnc(args: readonly string[], cwd: string) {
-  let out = '';
-  let err = '';
-  const code = await mainAsync(args, {
-    cwd,
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    host: nodeHost(cwd),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
-  });
-  return { code, out, err };
-}
 
 /**
  * A 2x2 input, flattened, dense 2 with softmax; the kernel adds K·red to class 0 and K·blue to class

@@ -2,25 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeHost } from '../../compiler/cli/host.js';
-import { mainAsync } from '../../compiler/cli/main.js';
+import { runCnnc as cnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
-
-async function cnnc(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await mainAsync(args, {
-    cwd: REPO,
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    host: nodeHost(REPO),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
-  });
-  return { code, out, err };
-}
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-train-'));
 const QUICK = [

@@ -16,6 +16,11 @@ export interface DiagnosticCase {
   /** The file the span is in, if not main.cnn. */
   readonly spanFile?: string;
   readonly budgets?: { readonly params?: number; readonly macs?: number; readonly memory?: number };
+  /**
+   * The case imports a Keras model.json (`cnnc import keras`, compiler/import/keras.ts) instead of
+   * compiling main.cnn: `files` holds model.json, and the span is in it.
+   */
+  readonly kerasImport?: true;
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -23,6 +28,23 @@ const m = (body: string, input = '8x8x1') =>
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n')}\n}\n`;
+
+const derived = (body: string) =>
+  `model A {\n  input 8x8x1\n  stem: { conv 4 3x3, bn, relu }\n  concat { branch { conv 2 1x1 } branch { conv 2 1x1 } }\n  head: { gap, dense 10 }\n}\nmodel B = A {\n${body}\n}\n`;
+
+/** A TensorFlow.js layers model.json of a Sequential Keras model: its layers and manifest entries. */
+const kerasSequential = (layers: string, weights?: string) =>
+  `{ "modelTopology": { "class_name": "Sequential", "config": { "name": "s", "layers": [\n${layers
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')}\n] } }${
+    weights
+      ? `,\n  "weightsManifest": [{ "paths": ["weights.bin"], "weights": [\n${weights
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n')}\n] }]`
+      : ''
+  } }\n`;
 
 export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   {
@@ -217,6 +239,126 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: '1.5',
   },
   {
+    code: 'CNN2031',
+    about: 'a TensorFlow.js graph model given to `cnnc import keras`',
+    files: { 'model.json': '{ "format": "graph-model", "modelTopology": { "node": [] } }\n' },
+    span: '"graph-model"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2032',
+    about: 'a Keras Lambda layer, which runs Python code',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense_1", "units": 4, "batch_input_shape": [null, 3] } },\n' +
+          '{ "class_name": "Lambda", "config": { "name": "double", "function": "x * 2" } }',
+      ),
+    },
+    span: '"Lambda"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2033',
+    about: 'a Keras activation cnnc does not have',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense_1", "units": 4, "activation": "selu", "batch_input_shape": [null, 3] } }',
+      ),
+    },
+    span: '"selu"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2034',
+    about: 'a Keras layer called twice (shared weights)',
+    files: {
+      'model.json':
+        '{ "class_name": "Model", "config": { "name": "m",\n' +
+        '  "layers": [\n' +
+        '    { "name": "x", "class_name": "InputLayer", "config": { "batch_input_shape": [null, 4] }, "inbound_nodes": [] },\n' +
+        '    { "name": "d", "class_name": "Dense", "config": { "units": 4 },\n' +
+        '      "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]] } ],\n' +
+        '  "input_layers": [["x", 0, 0]], "output_layers": [["d", 0, 0]] } }\n',
+    },
+    span: '"Dense"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2035',
+    about: 'a Keras layer name that is not an identifier',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense-1", "units": 4, "batch_input_shape": [null, 3] } }',
+      ),
+    },
+    span: '"dense-1"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2036',
+    about: 'a weight whose shape does not fit the layer',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense_1", "units": 2, "batch_input_shape": [null, 3] } }',
+        '{ "name": "dense_1/kernel", "shape": [2, 3], "dtype": "float32" },\n' +
+          '{ "name": "dense_1/bias", "shape": [2], "dtype": "float32" }',
+      ),
+    },
+    span: '"dense_1/kernel"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2037',
+    about: 'a weight stored in a type cnnc cannot read',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense_1", "units": 2, "batch_input_shape": [null, 3] } }',
+        '{ "name": "dense_1/kernel", "shape": [3, 2], "dtype": "complex64" },\n' +
+          '{ "name": "dense_1/bias", "shape": [2], "dtype": "float32" }',
+      ),
+    },
+    span: '"dense_1/kernel"',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2038',
+    about: 'a Keras batch norm without scale, which cnnc learns with a scale of ones',
+    files: {
+      'model.json': kerasSequential(
+        '{ "class_name": "Dense", "config": { "name": "dense_1", "units": 4, "batch_input_shape": [null, 3] } },\n' +
+          '{ "class_name": "BatchNormalization", "config": { "name": "bn", "scale": false } }',
+      ),
+    },
+    span: 'false',
+    spanFile: 'model.json',
+    kerasImport: true,
+  },
+  {
+    code: 'CNN2040',
+    about: 'a cut at a layer the model does not have',
+    files: { 'main.cnn': derived('  cut after stme.relu1') },
+    span: 'stme.relu1',
+  },
+  {
+    code: 'CNN2041',
+    about: 'a cut inside one branch of a concat, which needs the others',
+    files: { 'main.cnn': derived('  cut after branch1.conv1') },
+    span: 'branch1.conv1',
+  },
+  {
+    code: 'CNN2042',
+    about: 'a learning rate for a group that matches no layer',
+    files: { 'main.cnn': derived('  train { lr stem 1e-4, haed 1e-3 }') },
+    span: 'haed 1e-3',
+  },
+  {
     code: 'CNN3001',
     about: 'a kernel larger than its input',
     files: { 'main.cnn': m('conv 6 5x5\nmaxpool 2\nconv 16 7x7', '14x14x1') },
@@ -335,5 +477,41 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a MAC budget on a symbolic input size',
     files: { 'main.cnn': m('conv 8 3x3 same\nbudget macs <= 1G', 'HxWx3') },
     span: 'macs <= 1G',
+  },
+  {
+    code: 'CNN4006',
+    about: 'pretrained layers fine-tuned with a large learning rate',
+    files: { 'main.cnn': derived('  train { weights "a.safetensors", lr 0.01 }') },
+    span: 'lr 0.01',
+  },
+  {
+    code: 'CNN4007',
+    about: 'a freeze that stops between a convolution and its batch norm',
+    files: { 'main.cnn': derived('  freeze ..stem.conv1') },
+    span: '..stem.conv1',
+  },
+  {
+    code: 'CNN4008',
+    about: 'a scheduled unfreeze of layers that were never frozen',
+    files: { 'main.cnn': derived('  freeze stem\n  train { at epoch 2 unfreeze head }') },
+    span: 'at epoch 2 unfreeze head',
+  },
+  {
+    code: 'CNN4009',
+    about: 'a scheduled unfreeze after the last epoch',
+    files: { 'main.cnn': derived('  freeze stem\n  train { epochs 3, at epoch 5 unfreeze stem }') },
+    span: 'at epoch 5 unfreeze stem',
+  },
+  {
+    code: 'CNN4010',
+    about: 'a feature cache with no frozen backbone',
+    files: { 'main.cnn': derived('  freeze head\n  train { features cache }') },
+    span: 'features cache',
+  },
+  {
+    code: 'CNN4011',
+    about: 'a learning rate for layers that stay frozen',
+    files: { 'main.cnn': derived('  freeze stem\n  train { lr stem 1e-4 }') },
+    span: 'lr stem 1e-4',
   },
 ];

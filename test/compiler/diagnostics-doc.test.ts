@@ -8,9 +8,9 @@ import { expect, it } from 'vitest';
 import { CODE_LIST } from '../../compiler/diagnostics/codes.js';
 import { renderPretty } from '../../compiler/diagnostics/render-pretty.js';
 import { SourceFile, sourceMapOf } from '../../compiler/diagnostics/source-file.js';
-import { compileFile } from '../../compiler/program.js';
-import { memoryHost, memPath, REPO } from '../helpers/memory-host.js';
+import { REPO } from '../helpers/memory-host.js';
 import { DIAGNOSTIC_CASES } from './diagnostic-cases.js';
+import { runDiagnosticCase } from './import/run-case.js';
 
 const BANDS: [string, string][] = [
   ['1', 'Syntax'],
@@ -61,7 +61,7 @@ function generate(): string {
       for (const [name, text] of Object.entries(ex.files)) {
         out.push('```', `// ${name}`, text.trimEnd(), '```', '');
       }
-      const r = compileFile(memPath('main.cnn'), memoryHost(ex.files), { budgets: ex.budgets });
+      const r = runDiagnosticCase(ex);
       const d = r.diagnostics.find((x) => x.code === c.code);
       const sources = sourceMapOf([...r.sources].map(([p, t]) => new SourceFile(p, t)));
       out.push(

@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CODE_LIST } from '../../compiler/diagnostics/codes.js';
-import { compileFile } from '../../compiler/program.js';
-import { memoryHost, memPath } from '../helpers/memory-host.js';
 import { DIAGNOSTIC_CASES } from './diagnostic-cases.js';
+import { runDiagnosticCase } from './import/run-case.js';
 
 describe('every diagnostic code has a triggering case', () => {
   it('covers the catalog', () => {
@@ -21,8 +20,7 @@ describe('every diagnostic code has a triggering case', () => {
   it.each(DIAGNOSTIC_CASES.map((c) => [c.code, c.about, c] as const))(
     '%s: %s',
     (code, _about, c) => {
-      const host = memoryHost(c.files);
-      const result = compileFile(memPath('main.cnn'), host, { budgets: c.budgets });
+      const result = runDiagnosticCase(c);
       const found = result.diagnostics.filter((d) => d.code === code);
       expect(
         found.map((d) => d.code),

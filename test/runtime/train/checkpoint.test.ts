@@ -9,8 +9,9 @@ import {
   weightDifferences,
   type Checkpoint,
 } from '../../../runtime/train/checkpoint.js';
-import { allWeights, trainableNamed } from '../../../runtime/train/model.js';
-import { DEFAULT_OPTIMIZER, Optimizer } from '../../../runtime/train/optimizers.js';
+import { allWeights, trainableNamed } from '../../../runtime/tfjs/model.js';
+import { Optimizer } from '../../../runtime/tfjs/optimizers.js';
+import { DEFAULT_OPTIMIZER } from '../../../runtime/train/optimizer-config.js';
 import { cpuTf, tinyModel } from './tiny-model.js';
 
 async function checkpointOf(seed: number, epoch: number): Promise<Checkpoint> {

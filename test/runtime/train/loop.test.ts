@@ -3,13 +3,12 @@ import { take, type Dataset } from '../../../runtime/data/dataset.js';
 import { loadMnistJson } from '../../../runtime/data/mnist.js';
 import { evaluate } from '../../../runtime/train/evaluate.js';
 import { fit, type LoopConfig } from '../../../runtime/train/loop.js';
-import { trainableNamed } from '../../../runtime/train/model.js';
+import { createTfjsEngine } from '../../../runtime/tfjs/engine.js';
 import {
   DEFAULT_OPTIMIZER,
-  Optimizer,
   OPTIMIZERS,
   type OptimizerName,
-} from '../../../runtime/train/optimizers.js';
+} from '../../../runtime/train/optimizer-config.js';
 import { DEFAULT_SCHEDULE } from '../../../runtime/train/schedules.js';
 import { cpuTf, tinyModel } from './tiny-model.js';
 
@@ -35,23 +34,20 @@ beforeAll(() => {
 
 async function run(name: OptimizerName, lr: number, extra: Partial<LoopConfig> = {}) {
   const tf = await cpuTf();
-  const model = tinyModel([28, 28, 1], 10);
-  const opt = new Optimizer(tf, { ...DEFAULT_OPTIMIZER, name }, trainableNamed(model));
+  const config = { ...CONFIG, lr, ...extra };
+  const engine = createTfjsEngine(tf, tinyModel([28, 28, 1], 10), 'cpu', {
+    loss: config.loss,
+    optimizer: { ...DEFAULT_OPTIMIZER, name },
+    clipNorm: config.clipNorm,
+    seed: config.seed,
+  });
   const losses: number[] = [];
-  const result = await fit(
-    tf,
-    model,
-    train,
-    opt,
-    { ...CONFIG, lr, ...extra },
-    {
-      validation: test,
-      onStep: (p) => losses.push(p.loss),
-    },
-  );
-  const final = await evaluate(tf, model, test, { batchSize: 256, loss: 'categorical', topK: 3 });
-  opt.dispose();
-  model.dispose();
+  const result = await fit(engine, train, config, {
+    validation: test,
+    onStep: (p) => losses.push(p.loss),
+  });
+  const final = await evaluate(engine, test, { batchSize: 256, topK: 3 });
+  engine.dispose();
   return { result, losses, final };
 }
 

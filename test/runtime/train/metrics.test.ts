@@ -7,11 +7,8 @@ import {
   topK,
   topKAccuracy,
 } from '../../../runtime/train/metrics.js';
-import {
-  DEFAULT_OPTIMIZER,
-  Optimizer,
-  clipByGlobalNorm,
-} from '../../../runtime/train/optimizers.js';
+import { DEFAULT_OPTIMIZER } from '../../../runtime/train/optimizer-config.js';
+import { Optimizer, clipByGlobalNorm } from '../../../runtime/tfjs/optimizers.js';
 import { DEFAULT_SCHEDULE, learningRate } from '../../../runtime/train/schedules.js';
 import { cpuTf } from './tiny-model.js';
 

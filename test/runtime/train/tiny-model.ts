@@ -1,7 +1,7 @@
 /** A hand-made TrainableModel for tests: flatten → dense(k) [→ softmax], from seeded tf variables. */
 import * as tf from '@tensorflow/tfjs';
 import { rng } from '../../../runtime/data/dataset.js';
-import type { TrainableModel } from '../../../runtime/train/model.js';
+import type { TrainableModel } from '../../../runtime/tfjs/model.js';
 
 export async function cpuTf(): Promise<typeof tf> {
   await tf.setBackend('cpu');

@@ -1,0 +1,102 @@
+/**
+ * What the training loop, evaluation, checkpoints and the CLI need of a backend: the contract that
+ * both the TensorFlow.js lowering (runtime/tfjs/engine.ts) and the reference executor
+ * (runtime/reference/engine.ts) implement. Everything crosses it as plain Float32Arrays, so the
+ * loop, data, metrics and checkpoint code are written once.
+ *
+ * Weights are keyed `${node.name}/${weight}` with the IR's shapes (TF layouts).
+ */
+import type { LossKind } from './losses.js';
+import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
+
+export interface WeightInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** `param`: learnable; `buffer`: saved state that is not learned (batch-norm statistics). */
+  readonly kind: 'param' | 'buffer';
+  /** A param of a node that is not frozen. */
+  readonly trainable: boolean;
+}
+
+export interface StepResult {
+  /** Mean loss of the batch (NaN or ±Infinity: no update was applied). */
+  readonly loss: number;
+  /** Images of the batch whose predicted class is the label. */
+  readonly correct: number;
+}
+
+export interface EvalBatch {
+  readonly loss: number;
+  /** Class scores [n, classes]: probabilities (softmax of logits) or the outputs; [1 − p, p] for one output. */
+  readonly scores: Float32Array;
+  readonly classes: number;
+}
+
+export interface EngineOptions {
+  readonly loss: LossKind;
+  /** Needed by trainStep; evaluation-only engines may leave it out. */
+  readonly optimizer?: OptimizerConfig;
+  /** Global gradient-norm limit (TensorFlow's clip_by_global_norm), or null. */
+  readonly clipNorm?: number | null;
+  /** Seed of the weight initialisation and of dropout. */
+  readonly seed: number;
+  /** Per trainable param, a multiplier of the step's learning rate (per-group rates); default 1. */
+  readonly lrScales?: ReadonlyMap<string, number>;
+}
+
+/** A batch of images [n, ...sample shape], row-major, channels last. */
+export interface Images {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+export interface Engine {
+  /** `wasm`, `cpu`, `tensorflow` or `reference`. */
+  readonly backend: string;
+  /** Per-sample input shape, e.g. [32, 32, 1]; −1 for a size that is symbolic in the IR. */
+  readonly inputShape: readonly number[];
+  /** True when the graph ends in softmax (categorical loss then works on the logits before it). */
+  readonly endsInSoftmax: boolean;
+  /** Every saved weight, params first then buffers, in graph order. */
+  readonly weights: readonly WeightInfo[];
+  /** One optimiser step on a batch with integer labels y; lr of this step. */
+  trainStep(x: Images, y: Int32Array, lr: number): Promise<StepResult>;
+  /**
+   * The mean loss of a batch and its gradient with respect to every trainable param, without an
+   * update (cnnc verify). training: dropout and batch statistics as in trainStep (batch norm's moving
+   * statistics are then updated too).
+   */
+  gradients(
+    x: Images,
+    y: Int32Array,
+    training: boolean,
+  ): Promise<{ loss: number; grads: SavedTensor[] }>;
+  /** Loss and class scores in inference mode. */
+  evalBatch(x: Images, y: Int32Array): Promise<EvalBatch>;
+  /** Class scores in inference mode (no labels). */
+  predict(x: Images): Promise<{ scores: Float32Array; classes: number }>;
+  /** The model's raw output in inference mode, [n, ...outputShape]. */
+  forward(x: Images): Promise<Images>;
+  /** Current values of every weight (copies). */
+  readWeights(): SavedTensor[];
+  /** Sets weights by name; the caller has checked names and shapes (weightDifferences). */
+  writeWeights(tensors: readonly SavedTensor[]): void;
+  /** The optimiser's state (step and slots), or null before trainStep was possible. */
+  optimizerState(): OptimizerState | null;
+  /** Restores optimiser state; throws an Error naming a slot that is missing or misshapen. */
+  setOptimizerState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+/** Parameter counts of an engine's weights. */
+export function countParams(engine: Engine): { params: number; trainable: number } {
+  let params = 0;
+  let trainable = 0;
+  for (const w of engine.weights) {
+    if (w.kind !== 'param') continue;
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    params += n;
+    if (w.trainable) trainable += n;
+  }
+  return { params, trainable };
+}

@@ -1,0 +1,98 @@
+/**
+ * Differential check of two engines on one graph (cnnc verify): with the same weights and the same
+ * seeded inputs, the outputs, the loss and every trainable param's gradient must agree.
+ *
+ * The error of a tensor is max|a − b| / max(max|b|, floor) with b the reference: a relative error
+ * of the whole tensor, which does not blow up on entries near zero. For gradients the floor is
+ * 1e-3 of the largest gradient entry of the model, because some gradients are zero in exact
+ * arithmetic and only rounding noise in float32 — the bias of a convolution followed by batch norm
+ * in training mode (batch norm subtracts the mean, so the bias cannot change the loss) — and noise
+ * compared with noise says nothing.
+ */
+import { rng } from './data/dataset.js';
+import type { Engine } from './train/engine.js';
+
+export interface TensorError {
+  readonly name: string;
+  readonly error: number;
+  readonly maxAbs: number;
+}
+
+export interface VerifyReport {
+  readonly output: TensorError;
+  readonly loss: { readonly a: number; readonly b: number; readonly error: number };
+  /** Every trainable param, worst first. */
+  readonly grads: readonly TensorError[];
+  /** Whether the gradients were taken in training mode (batch statistics); false with dropout. */
+  readonly trainingMode: boolean;
+  readonly worst: number;
+  readonly ok: boolean;
+}
+
+export interface VerifyOptions {
+  readonly batch: number;
+  readonly seed: number;
+  /** Largest relative error accepted (default 1e-4). */
+  readonly tolerance?: number;
+  /** Input shape per sample where the engines' is symbolic. */
+  readonly inputShape?: readonly number[];
+  readonly classes: number;
+  /** Take gradients in training mode (false when the graph has dropout, whose draws differ). */
+  readonly training: boolean;
+}
+
+export function relativeError(
+  name: string,
+  a: Float32Array,
+  b: Float32Array,
+  floor = 1e-30,
+): TensorError {
+  if (a.length !== b.length) return { name, error: Infinity, maxAbs: 0 };
+  let diff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : d;
+    maxAbs = Math.max(maxAbs, Math.abs(b[i]));
+  }
+  return { name, error: diff === 0 ? 0 : diff / Math.max(maxAbs, floor), maxAbs };
+}
+
+/** Copies b's weights into a, then compares a (e.g. tfjs) against b (the reference). */
+export async function verifyEngines(
+  a: Engine,
+  b: Engine,
+  opts: VerifyOptions,
+): Promise<VerifyReport> {
+  const tolerance = opts.tolerance ?? 1e-4;
+  a.writeWeights(b.readWeights());
+  const shape = (opts.inputShape ?? b.inputShape).map((d) => (d < 0 ? 1 : d));
+  const per = shape.reduce((x, y) => x * y, 1);
+  const r = rng(opts.seed);
+  const data = Float32Array.from({ length: opts.batch * per }, () => r());
+  const labels = Int32Array.from({ length: opts.batch }, () => Math.floor(r() * opts.classes));
+  const x = { data, shape: [opts.batch, ...shape] };
+  const [ya, yb] = [await a.forward(x), await b.forward(x)];
+  const output = relativeError('output', ya.data, yb.data);
+  const [ga, gb] = [
+    await a.gradients(x, labels, opts.training),
+    await b.gradients(x, labels, opts.training),
+  ];
+  const bGrads = new Map(gb.grads.map((g) => [g.name, g.data]));
+  let largest = 0;
+  for (const g of gb.grads) for (const v of g.data) largest = Math.max(largest, Math.abs(v));
+  const floor = Math.max(1e-3 * largest, 1e-30);
+  const grads = ga.grads
+    .map((g) => relativeError(g.name, g.data, bGrads.get(g.name) ?? new Float32Array(0), floor))
+    .sort((p, q) => q.error - p.error);
+  const lossError = Math.abs(ga.loss - gb.loss) / Math.max(Math.abs(gb.loss), 1e-30);
+  const worst = Math.max(output.error, lossError, ...grads.map((g) => g.error));
+  return {
+    output,
+    loss: { a: ga.loss, b: gb.loss, error: lossError },
+    grads,
+    trainingMode: opts.training,
+    worst,
+    ok: worst <= tolerance,
+  };
+}
