@@ -7,6 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
+import type { LoweredModel } from './lower.js';
 import { allWeights, trainableNamed, type TrainableModel } from './model.js';
 import { clipByGlobalNorm, Optimizer, type Tf } from './optimizers.js';
 
@@ -18,7 +19,7 @@ function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2
 
 export function createTfjsEngine(
   tf: Tf,
-  model: TrainableModel,
+  model: TrainableModel & Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws'>>,
   backend: string,
   options: EngineOptions,
 ): Engine {
@@ -149,6 +150,8 @@ export function createTfjsEngine(
     optimizerState: (): OptimizerState | null => (options.optimizer ? opt().getState() : null),
     setOptimizerState: (state) => opt().setState(state),
 
+    randomDraws: () => model.randomDraws?.() ?? 0,
+    setRandomDraws: (n) => model.setRandomDraws?.(n),
     dispose() {
       model.dispose();
       optimizer?.dispose();

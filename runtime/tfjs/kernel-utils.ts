@@ -2,6 +2,7 @@
 // parsing and the conv geometry that tfjs-core computes for its own kernels.
 
 import type * as Tf from '@tensorflow/tfjs';
+import { simdSupported } from './wasm-asm.js';
 
 export type TfModule = typeof Tf;
 export type Conv2DInfo = Tf.backend_util.Conv2DInfo;
@@ -29,6 +30,35 @@ export function asWasmBackend(backend: unknown): WasmBackendLike {
     return backend as WasmBackendLike;
   }
   throw new Error('cnnc wasm kernel: the backend is not the tfjs wasm backend');
+}
+
+/**
+ * The wasm backend's WebAssembly.Memory (an Emscripten module's `asm.memory`), for kernels that
+ * cnnc generates to run in place on it; null where it cannot be found.
+ */
+export function wasmMemory(backend: unknown): object | null {
+  const module: unknown =
+    typeof backend === 'object' && backend !== null && 'wasm' in backend ? backend.wasm : null;
+  const asm: unknown =
+    typeof module === 'object' && module !== null && 'asm' in module ? module.asm : null;
+  const memory: unknown =
+    typeof asm === 'object' && asm !== null && 'memory' in asm ? asm.memory : null;
+  const host = (globalThis as { WebAssembly?: { Memory: abstract new (...a: never[]) => object } })
+    .WebAssembly;
+  return host && typeof memory === 'object' && memory instanceof host.Memory ? memory : null;
+}
+
+let simd: boolean | undefined;
+
+/**
+ * The memory that cnnc's generated SIMD kernels (simd-conv.ts, simd-pool.ts) run on: the wasm
+ * backend's, where the host runs WebAssembly SIMD. Null otherwise (the JavaScript loops run then),
+ * or when CNNC_NO_SIMD_KERNELS is set (to compare the two).
+ */
+export function simdMemory(backend: unknown): object | null {
+  if (typeof process !== 'undefined' && process.env['CNNC_NO_SIMD_KERNELS']) return null;
+  simd ??= simdSupported();
+  return simd ? wasmMemory(backend) : null;
 }
 
 /** Reads a float32 tensor's values straight from the wasm heap (a view, not a copy). */

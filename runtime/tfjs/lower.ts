@@ -11,7 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
 import type { TrainableModel } from './model.js';
-import { hashString, initialValue } from '../init.js';
+import { hashString, initialValue, type InitScheme } from '../init.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 
@@ -30,6 +30,8 @@ export interface LoweredModel extends TrainableModel {
 export interface LowerOptions {
   /** Seed of the weight initialisation and of dropout; default 0. */
   readonly seed?: number;
+  /** Initialisation scheme (runtime/init.ts); default PyTorch's. */
+  readonly init?: InitScheme;
 }
 
 let modelCounter = 0;
@@ -47,7 +49,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     for (const w of node.weights ?? []) {
       const key = `${node.name}/${w.name}`;
       const learn = w.kind === 'param' && !node.frozen;
-      const init = tf.tensor(initialValue(node, w, seed), [...w.shape], 'float32');
+      const init = tf.tensor(initialValue(node, w, seed, opts.init), [...w.shape], 'float32');
       const v = tf.variable(init, learn, `${prefix}/${key}`);
       init.dispose();
       (w.kind === 'param' ? params : buffers).set(key, v);

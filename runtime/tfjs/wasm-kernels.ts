@@ -1,22 +1,32 @@
-// Gradient kernels that @tensorflow/tfjs-backend-wasm@4.22 lacks, registered for backendName 'wasm'.
+// Gradient kernels that @tensorflow/tfjs-backend-wasm@4.22 lacks, registered for backendName 'wasm',
+// and faster replacements for some it has.
 //
-// Conv2DBackpropFilter runs on wasm's own (XNNPACK) Conv2D. The filter gradient of an NHWC conv
+// Conv2DBackpropFilter and Conv2DBackpropInput (replacing wasm's own, a naive loop ~10x slower than
+// its Conv2D) run as direct WebAssembly SIMD loops generated per layer shape (simd-conv.ts). Where
+// the host has no wasm SIMD, they run on wasm's own (XNNPACK) Conv2D instead:
+//
+// the filter gradient of an NHWC conv
 //   dW[kh, kw, ci, co] = Σ_{n,oh,ow} X[n, oh·s + kh·d − pt, ow·s + kw·d − pl, ci] · dY[n, oh, ow, co]
 // is itself a 'valid' convolution: take X' = X laid out as [ci, h, w, n] (input channels as batch,
 // batch as channels, the padding written in as zeros and the rows no tap reaches left out) and
 // F = dY laid out as [oh, ow, n, co] as the filter; the forward stride s becomes the filter's dilation
 // and the forward dilation d becomes the stride. The result [ci, kh, kw, co] is transposed into place.
 //
-// Conv2DBackpropInput replaces wasm's own (a naive loop, ~10x slower than its Conv2D). The input
-// gradient dX[n, h, w, ci] = Σ dY[n, oh, ow, co] · W[kh, kw, ci, co] over h = oh·s + kh·d − pt is
-// a 'valid', stride-1 convolution, dilation d, of dY' with the flipped, transposed filter
+// The input gradient dX[n, h, w, ci] = Σ dY[n, oh, ow, co] · W[kh, kw, ci, co] over h = oh·s + kh·d − pt
+// is a 'valid', stride-1 convolution, dilation d, of dY' with the flipped, transposed filter
 // W'[kh', kw', co, ci] = W[KH−1−kh', KW−1−kw', ci, co], where dY' is dY with (s − 1) zeros put
 // between its rows and columns and (KH−1)·d − pt zero rows above (left likewise), sized
 // [N, H + (KH−1)·d, W + (KW−1)·d, CO] (dY rows that fall outside it reach no input row).
+// (XNNPACK packs the filter operand afresh for every new tensor, at 10-20 ns a float, which is what
+// makes this path slow for the large operands of gradients.)
+//
 // The depthwise gradients are plain loops (depthwise-grads.ts): they are cheap next to full convs.
+// MaxPoolGrad and AvgPoolGrad: pool-grads.ts. Identity, Cast, Sum, Mean, BatchMatMul and Tanh:
+// wasm-overrides.ts.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
+import { convKernels, transposeTaps } from './simd-conv.js';
 import {
   asWasmBackend,
   forwardGeometry,
@@ -25,8 +35,10 @@ import {
   requireNHWC,
   shape4,
   shape4Attr,
+  simdMemory,
 } from './kernel-utils.js';
-import { maxPoolGrad } from './maxpool-grad.js';
+import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { wasmOverrides } from './wasm-overrides.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
 export const WASM_GRAD_KERNELS = [
@@ -35,8 +47,15 @@ export const WASM_GRAD_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
 ] as const;
 
-/** Kernels wasm has but cnnc replaces with faster ones (kept under the original's setupFunc). */
-export const WASM_OVERRIDDEN_KERNELS = ['Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+/**
+ * Kernels wasm has but cnnc replaces with faster ones, kept under the original's setupFunc (these
+ * and the ones in wasm-overrides.ts).
+ */
+export const WASM_OVERRIDDEN_KERNELS = [
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'AvgPoolGrad',
+] as const;
 
 /** Rows and columns of the (padded) input that some tap of some output position reads. */
 function reach(info: Conv2DInfo): { rows: number; cols: number } {
@@ -183,7 +202,7 @@ function packedConv(
   return out;
 }
 
-function conv2DBackpropFilter(
+export function conv2DBackpropFilterByConv(
   tf: TfModule,
   backend: WasmBackendLike,
   inputs: Tf.NamedTensorInfoMap,
@@ -214,7 +233,7 @@ function conv2DBackpropFilter(
   return dw;
 }
 
-function conv2DBackpropInput(
+export function conv2DBackpropInputByConv(
   tf: TfModule,
   backend: WasmBackendLike,
   inputs: Tf.NamedTensorInfoMap,
@@ -246,6 +265,55 @@ function conv2DBackpropInput(
     backend.disposeData(dx.dataId);
     throw new Error(`cnnc wasm kernel: input gradient has shape [${dx.shape}], expected [${want}]`);
   }
+  return dx;
+}
+
+/** Conv2DBackpropFilter as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable. */
+export function conv2DBackpropFilterSimd(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo | null {
+  const memory = simdMemory(backend);
+  if (memory === null) return null;
+  requireNHWC(attrs);
+  const x = requireInput(inputs, 'x');
+  const dy = requireInput(inputs, 'dy');
+  const filterShape = shape4Attr(attrs, 'filterShape');
+  const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, false);
+  const kernels = convKernels(memory, info);
+  const dw = backend.makeOutput(filterShape, 'float32');
+  const out = heapF32(backend, dw);
+  out.fill(0);
+  kernels.filter(heapF32(backend, x).byteOffset, heapF32(backend, dy).byteOffset, out.byteOffset);
+  return dw;
+}
+
+/** Conv2DBackpropInput as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable. */
+export function conv2DBackpropInputSimd(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo | null {
+  const memory = simdMemory(backend);
+  if (memory === null) return null;
+  requireNHWC(attrs);
+  const dy = requireInput(inputs, 'dy');
+  const filter = requireInput(inputs, 'filter');
+  const inputShape = shape4Attr(attrs, 'inputShape');
+  const filterShape = shape4(filter, 'filter');
+  const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
+  const kernels = convKernels(memory, info);
+  const [KH, KW, C, CO] = filterShape;
+  const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
+  const dx = backend.makeOutput(inputShape, 'float32');
+  transposeTaps(info, heapF32(backend, filter), heapF32(backend, wt));
+  const out = heapF32(backend, dx);
+  out.fill(0);
+  kernels.input(heapF32(backend, dy).byteOffset, heapF32(backend, wt).byteOffset, out.byteOffset);
+  backend.disposeData(wt.dataId);
   return dx;
 }
 
@@ -287,7 +355,9 @@ type GradKernel = (
 ) => Tf.TensorInfo;
 
 const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
-  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropFilter: (tf, backend, inputs, attrs) =>
+    conv2DBackpropFilterSimd(tf, backend, inputs, attrs) ??
+    conv2DBackpropFilterByConv(tf, backend, inputs, attrs),
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
 };
@@ -299,6 +369,14 @@ const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
 export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2DBackpropInput(tf);
   overrideWasmKernel(tf, 'MaxPoolGrad', () => (args) => maxPoolGrad(tf, args));
+  overrideWasmKernel(tf, 'AvgPoolGrad', () => (args) => avgPoolGrad(tf, args));
+  const fast = wasmOverrides(tf, (name) => originalKernel(tf, name));
+  for (const [kernelName, override] of Object.entries(fast)) {
+    overrideWasmKernel(tf, kernelName, (original) => {
+      if (original === undefined) throw new Error(`cnnc wasm kernel: wasm has no ${kernelName}`);
+      return (args) => override(args, original.kernelFunc);
+    });
+  }
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
@@ -313,6 +391,15 @@ export function registerWasmGradKernels(tf: TfModule): void {
 
 /** The kernelFuncs cnnc registered in place of wasm's own, so that re-registering is a no-op. */
 const overrides = new WeakSet<Tf.KernelFunc>();
+/** wasm's own kernelFuncs that cnnc replaced, by kernel name. */
+const originals = new Map<string, Tf.KernelFunc>();
+
+/** wasm's own kernelFunc for `kernelName`, even where cnnc has replaced it. */
+export function originalKernel(tf: TfModule, kernelName: string): Tf.KernelFunc {
+  const own = originals.get(kernelName) ?? tf.getKernel(kernelName, 'wasm')?.kernelFunc;
+  if (own === undefined) throw new Error(`cnnc wasm kernel: the wasm backend has no ${kernelName}`);
+  return own;
+}
 
 /**
  * Replaces one of wasm's own kernels with `make(original)`, keeping the original's setupFunc and
@@ -327,6 +414,7 @@ function overrideWasmKernel(
   if (original !== undefined && overrides.has(original.kernelFunc)) return;
   const kernelFunc = make(original);
   overrides.add(kernelFunc);
+  if (original !== undefined) originals.set(kernelName, original.kernelFunc);
   if (original !== undefined) tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({
     kernelName,
@@ -346,6 +434,10 @@ function overrideConv2DBackpropInput(tf: TfModule): void {
       if (original === undefined) requireNHWC(attrs);
       else return original.kernelFunc(args);
     }
-    return conv2DBackpropInput(tf, asWasmBackend(args.backend), args.inputs, attrs);
+    const backend = asWasmBackend(args.backend);
+    return (
+      conv2DBackpropInputSimd(tf, backend, args.inputs, attrs) ??
+      conv2DBackpropInputByConv(tf, backend, args.inputs, attrs)
+    );
   });
 }

@@ -8,13 +8,18 @@
  *   DIR/weights.bin    the weights, float32 little-endian, in manifest order
  *   DIR/optimizer.bin  the optimiser's slots, in the order cnnc.json lists them
  *   DIR/cnnc.json      metadata: model name, source and IR hashes, weight shapes, optimiser state,
- *                      epoch, step, metrics
+ *                      epoch, step, metrics, and where the random streams stand (dropout draws)
+ *
+ * The run's other output, the metrics log beside the checkpoint, goes through the same writer
+ * (prepareRunDir, writeLog), so that a folder that cannot be created, a file where the folder
+ * should be, or a full disk is one CheckpointError that names the path and says what was kept.
+ * Tests replace the writer (useFileWriter) to fail as a full disk does.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
-import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizers.js';
+import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -33,6 +38,13 @@ export interface CheckpointMeta {
   readonly epoch: number;
   readonly globalStep: number;
   readonly metrics: unknown;
+  /**
+   * Where the model's random streams stand, so that a resumed run draws what an uninterrupted one
+   * would: `dropoutDraws` is the lowered model's count of dropout masks drawn so far
+   * (runtime/tfjs/lower.ts `randomDraws()`; restore it with `setRandomDraws`). Absent in
+   * checkpoints written before it existed: the stream then restarts.
+   */
+  readonly rng?: { readonly dropoutDraws: number };
 }
 
 export interface Checkpoint {
@@ -44,6 +56,64 @@ export interface Checkpoint {
 /** A checkpoint that cannot be written, read or used: the message says why. */
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
+}
+
+/** How checkpoint and log files are written. */
+export interface FileWriter {
+  writeFile(file: string, data: string | Uint8Array): void;
+  appendFile(file: string, data: string): void;
+}
+
+const nodeWriter: FileWriter = {
+  writeFile: (file, data) => fs.writeFileSync(file, data),
+  appendFile: (file, data) => fs.appendFileSync(file, data),
+};
+
+let writer: FileWriter = nodeWriter;
+
+/**
+ * Replaces the function that writes checkpoint and log files (null: back to node:fs), e.g. with one
+ * that fails as a full disk does. For tests: the CLI never calls it.
+ */
+export function useFileWriter(w: FileWriter | null): void {
+  writer = w ?? nodeWriter;
+}
+
+/** The error code of a failed file operation (ENOSPC, ENOTDIR, …), else its message. */
+function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return 'ENOSPC, the disk is full';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `${code}, a file is in the way of a folder`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${code}, not writable`;
+  return code ?? (e as Error).message;
+}
+
+/**
+ * Creates the run's output folder (and its parents). A clear CheckpointError when it cannot be
+ * created or is not a writable folder, before any training time is spent.
+ */
+export function prepareRunDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.cnnc-write-test-${process.pid}`);
+    writer.writeFile(probe, '');
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    throw new CheckpointError(`cannot write to the output folder ${dir}: ${reason(e)}`);
+  }
+}
+
+/**
+ * Writes (or, with append, adds to) a log file of the run. On failure a CheckpointError that says
+ * the checkpoint is kept: logs are written after the checkpoint they describe.
+ */
+export function writeLog(file: string, text: string, append: boolean): void {
+  try {
+    if (append) writer.appendFile(file, text);
+    else writer.writeFile(file, text);
+  } catch (e) {
+    throw new CheckpointError(`cannot write ${file}: ${reason(e)} (the checkpoint is kept)`);
+  }
 }
 
 export function sha256(text: string | Uint8Array): string {
@@ -96,10 +166,10 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
         },
       ],
     };
-    fs.writeFileSync(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
-    fs.writeFileSync(path.join(tmp, 'weights.bin'), concat(ck.weights));
-    if (ck.optimizer) fs.writeFileSync(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
-    fs.writeFileSync(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
+    writer.writeFile(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
+    writer.writeFile(path.join(tmp, 'weights.bin'), concat(ck.weights));
+    if (ck.optimizer) writer.writeFile(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
+    writer.writeFile(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
     const existed = fs.existsSync(dir);
     if (existed) fs.renameSync(dir, old);
     try {
@@ -115,9 +185,8 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     } catch {
       // nothing to clean up where nothing could be written
     }
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new CheckpointError(
-      `cannot write the checkpoint ${dir}: ${code}${fs.existsSync(dir) ? ' (the previous checkpoint is kept)' : ''}`,
+      `cannot write the checkpoint ${dir}: ${reason(e)}${fs.existsSync(path.join(dir, 'cnnc.json')) ? ' (the previous checkpoint is kept)' : ''}`,
     );
   }
 }

@@ -1,16 +1,19 @@
 // The gradient kernels cnnc registers for the wasm backend, checked against tfjs's cpu backend
-// (through tf.grad, as training uses them) and, where tfjs's own gradients refuse the config
-// (dilations > 1), against the definition written as plain loops. Error measure: the largest
+// (through tf.grad, as training uses them; with the generated SIMD kernels and, for some cases,
+// without them) and, where tfjs's own gradients refuse the config (dilations > 1), against the
+// definition written as plain loops. Error measure: the largest
 // absolute difference divided by the largest magnitude of the reference.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../runtime/tfjs/backend.js';
 import {
+  originalKernel,
   registerWasmGradKernels,
   WASM_GRAD_KERNELS,
   WASM_OVERRIDDEN_KERNELS,
 } from '../../../runtime/tfjs/wasm-kernels.js';
+import { wasmOverrides } from '../../../runtime/tfjs/wasm-overrides.js';
 
 type Pad = 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -66,8 +69,10 @@ async function grads(
   backend: 'cpu' | 'wasm',
   c: ConvCase,
   depthwise: boolean,
+  simd = true,
 ): Promise<{ dx: Float32Array; dw: Float32Array }> {
   await tf.setBackend(backend);
+  if (!simd) process.env['CNNC_NO_SIMD_KERNELS'] = '1';
   const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
   const conv = (x: Tf.Tensor4D, w: Tf.Tensor4D): Tf.Tensor4D =>
     depthwise ? tf.depthwiseConv2d(x, w, c.stride, c.pad) : tf.conv2d(x, w, c.stride, c.pad);
@@ -82,6 +87,7 @@ async function grads(
       tf.sum(tf.mul(conv(xv as Tf.Tensor4D, wv as Tf.Tensor4D), r));
     return tf.grads(f)([x, w]);
   });
+  delete process.env['CNNC_NO_SIMD_KERNELS'];
   const out = { dx: dx.dataSync<'float32'>().slice(), dw: dw.dataSync<'float32'>().slice() };
   tf.dispose([dx, dw]);
   expect(tf.memory().numTensors).toBe(before);
@@ -151,6 +157,10 @@ const convCases: ConvCase[] = [
   },
   { x: [3, 28, 28, 1], k: [5, 5], out: 6, stride: [1, 1], pad: 'same' },
   { x: [3, 14, 14, 6], k: [5, 5], out: 16, stride: [1, 1], pad: 'valid' },
+  // SIMD kernels: more than 8 vectors of input channels (accumulated in passes) and of output
+  // channels (read in place), with scalar tails.
+  { x: [2, 6, 7, 41], k: [3, 3], out: 37, stride: [2, 1], pad: 'same' },
+  { x: [1, 5, 5, 64], k: [2, 2], out: 66, stride: [1, 1], pad: 'valid' },
 ];
 
 const depthwiseCases: ConvCase[] = [
@@ -177,13 +187,22 @@ describe('wasm gradient kernels', () => {
     for (const name of WASM_GRAD_KERNELS) expect(tf.getKernel(name, 'wasm')).toBeDefined();
   });
 
-  it('replaces wasm Conv2DBackpropInput and MaxPoolGrad once, keeping their setupFunc', () => {
+  it('replaces wasm Conv2DBackpropInput and the pool gradients once, keeping their setupFunc', () => {
     for (const name of WASM_OVERRIDDEN_KERNELS) {
       const ours = tf.getKernel(name, 'wasm');
       expect(ours?.setupFunc).toBeDefined();
       registerWasmGradKernels(tf);
       expect(tf.getKernel(name, 'wasm')?.kernelFunc).toBe(ours?.kernelFunc);
     }
+  });
+
+  it('registers each faster kernel once', () => {
+    const names = Object.keys(wasmOverrides(tf, (name) => originalKernel(tf, name)));
+    const before = names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    registerWasmGradKernels(tf);
+    expect(names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc)).toEqual(before);
+    for (const name of names)
+      expect(originalKernel(tf, name)).not.toBe(tf.getKernel(name, 'wasm')?.kernelFunc);
   });
 
   it.each(convCases.map((c) => [title(c), c] as const))(
@@ -210,6 +229,16 @@ describe('wasm gradient kernels', () => {
     async (_, c) => {
       const cpu = await grads('cpu', c, false);
       const wasm = await grads('wasm', c, false);
+      expect(relErr(wasm.dw, cpu.dw)).toBeLessThanOrEqual(TOLERANCE);
+      expect(relErr(wasm.dx, cpu.dx)).toBeLessThanOrEqual(TOLERANCE);
+    },
+  );
+
+  it.each(convCases.filter((_, i) => i % 3 === 0).map((c) => [title(c), c] as const))(
+    'conv2d grads match cpu without the SIMD kernels (on XNNPACK): %s',
+    async (_, c) => {
+      const cpu = await grads('cpu', c, false);
+      const wasm = await grads('wasm', c, false, false);
       expect(relErr(wasm.dw, cpu.dw)).toBeLessThanOrEqual(TOLERANCE);
       expect(relErr(wasm.dx, cpu.dx)).toBeLessThanOrEqual(TOLERANCE);
     },

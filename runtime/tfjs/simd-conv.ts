@@ -1,0 +1,255 @@
+// Conv2D gradients as direct loops in WebAssembly SIMD, generated per layer shape (wasm-asm.ts) and
+// run in place on the wasm backend's memory: no im2col buffer, no packing, no copies.
+//
+//   filter  dW[kh, kw, ci, :] += X[n, ih, iw, ci] · dY[n, oh, ow, :]      over every (n, oh, ow) and
+//   input   dX[n, ih, iw, :] += dY[n, oh, ow, co] · Wᵀ[kh, kw, co, :]     tap with ih = oh·s + kh·d − pt
+//                                                                          inside the input
+// The vectors run along the contiguous channel axis (output channels for the filter gradient,
+// input channels for the input gradient, with the filter transposed per tap beforehand); channels
+// past a multiple of 4 take a scalar tail. A tap outside the input is skipped with one unsigned
+// compare (a negative row is a huge unsigned one). Each (n, oh, ow, tap) keeps its accumulators or
+// its dY values in locals where there are at most 8 vectors of them.
+
+import type { Conv2DInfo } from './kernel-utils.js';
+import { assemble, F32, I32, instantiate, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
+
+type Kernel = (...pointers: number[]) => void;
+
+/** Vectors kept in locals at most; wider rows are read from memory in place. */
+const MAX_REG = 8;
+
+function geometry(info: Conv2DInfo) {
+  return {
+    N: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    C: info.inChannels,
+    OH: info.outHeight,
+    OW: info.outWidth,
+    CO: info.outChannels,
+    KH: info.filterHeight,
+    KW: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
+  };
+}
+type Geometry = ReturnType<typeof geometry>;
+
+// Locals shared by both kernels (after the three pointer parameters 0, 1, 2).
+const [n, oh, ow, kh, kw, ci, ih, iw, p, q, r] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+const I32_LOCALS = 11;
+const FIRST_V = 3 + I32_LOCALS;
+
+/** The (n, oh, ow) × (kh, kw) walk over taps inside the input; `tap` runs with ih, iw set. */
+function walk(g: Geometry, perPosition: Code, tap: Code): Code {
+  const { i32, get, set, add, mul, sub, geU } = op;
+  return loop(
+    n,
+    i32(0),
+    i32(g.N),
+    loop(
+      oh,
+      i32(0),
+      i32(g.OH),
+      loop(ow, i32(0), i32(g.OW), [
+        perPosition,
+        loop(kh, i32(0), i32(g.KH), [
+          set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
+          skipIf(geU(get(ih), i32(g.H))),
+          loop(kw, i32(0), i32(g.KW), [
+            set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
+            skipIf(geU(get(iw), i32(g.W))),
+            tap,
+          ]),
+        ]),
+      ]),
+    ),
+  );
+}
+
+/** Byte address of dY[n, oh, ow, 0] (parameter `dy`). */
+function dyRow(g: Geometry, dy: number): Code {
+  const { i32, get, add, mul } = op;
+  return add(
+    get(dy),
+    mul(add(mul(add(mul(get(n), i32(g.OH)), get(oh)), i32(g.OW)), get(ow)), i32(g.CO * 4)),
+  );
+}
+
+/** Byte address of the input pixel [n, ih, iw, 0] in a tensor at parameter `base`. */
+function pixel(g: Geometry, base: number): Code {
+  const { i32, get, add, mul } = op;
+  return add(
+    get(base),
+    mul(add(mul(add(mul(get(n), i32(g.H)), get(ih)), i32(g.W)), get(iw)), i32(g.C * 4)),
+  );
+}
+
+/** Params (x, dy, dw), byte addresses; dW must be zero on entry. */
+function filterGradKernel(g: Geometry): Code {
+  const {
+    i32,
+    get,
+    set,
+    add,
+    mul,
+    f32Load,
+    f32Store,
+    f32Add,
+    f32Mul,
+    vLoad,
+    vStore,
+    vAdd,
+    vMul,
+    vSplat,
+  } = op;
+  const V = Math.floor(g.CO / 4);
+  const tail = g.CO % 4;
+  const inRegs = V <= MAX_REG;
+  const xs = FIRST_V; // v128: splat of X[.., ci]
+  const d = (v: number) => FIRST_V + 1 + v; // v128: dY vectors
+  // p: dY row, q: X pixel, r: dW row of (kh, kw, ci)
+  const perPosition: Code = [
+    set(p, dyRow(g, 1)),
+    inRegs ? Array.from({ length: V }, (_, v) => set(d(v), vLoad(get(p), 16 * v))) : [],
+  ];
+  const tap: Code = [
+    set(q, pixel(g, 0)),
+    set(r, add(get(2), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.C * g.CO * 4)))),
+    loop(ci, i32(0), i32(g.C), [
+      set(xs, vSplat(f32Load(add(get(q), mul(get(ci), i32(4)))))),
+      Array.from({ length: V }, (_, v) =>
+        vStore(
+          get(r),
+          vAdd(vLoad(get(r), 16 * v), vMul(get(xs), inRegs ? get(d(v)) : vLoad(get(p), 16 * v))),
+          16 * v,
+        ),
+      ),
+      Array.from({ length: tail }, (_, t) => {
+        const off = 16 * V + 4 * t;
+        return f32Store(
+          get(r),
+          f32Add(f32Load(get(r), off), f32Mul(op.vLane(get(xs), 0), f32Load(get(p), off))),
+          off,
+        );
+      }),
+      set(r, add(get(r), i32(g.CO * 4))),
+    ]),
+  ];
+  return walk(g, perPosition, tap);
+}
+
+/** Params (dy, wt, dx), byte addresses; wt is W transposed to [KH, KW, CO, C]; dX zero on entry. */
+function inputGradKernel(g: Geometry): Code {
+  const {
+    i32,
+    get,
+    set,
+    add,
+    mul,
+    f32Load,
+    f32Store,
+    f32Add,
+    f32Mul,
+    vLoad,
+    vStore,
+    vAdd,
+    vMul,
+    vSplat,
+  } = op;
+  const U = Math.floor(g.C / 4);
+  const tail = g.C % 4;
+  const s = FIRST_V; // v128: splat of dY[.., co]
+  const a = (u: number) => FIRST_V + 1 + u; // v128 accumulators, MAX_REG at most
+  const t = (k: number) => FIRST_V + 1 + MAX_REG + k; // f32 accumulators of the tail
+  // p: dY row, q: dX pixel, r: Wᵀ row of (kh, kw, co)
+  const chunks: [number, number][] = [];
+  for (let u0 = 0; u0 < U; u0 += MAX_REG) chunks.push([u0, Math.min(U, u0 + MAX_REG)]);
+  const withTail = (k: number) => k === chunks.length - 1 || chunks.length === 0;
+  const pass = (u0: number, u1: number, tailToo: boolean): Code => [
+    Array.from({ length: u1 - u0 }, (_, j) => set(a(j), vLoad(get(q), 16 * (u0 + j)))),
+    tailToo
+      ? Array.from({ length: tail }, (_, k) => set(t(k), f32Load(get(q), 16 * U + 4 * k)))
+      : [],
+    set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.CO * g.C * 4)))),
+    loop(ci, i32(0), i32(g.CO), [
+      // ci counts output channels here
+      set(s, vSplat(f32Load(add(get(p), mul(get(ci), i32(4)))))),
+      Array.from({ length: u1 - u0 }, (_, j) =>
+        set(a(j), vAdd(get(a(j)), vMul(get(s), vLoad(get(r), 16 * (u0 + j))))),
+      ),
+      tailToo
+        ? Array.from({ length: tail }, (_, k) =>
+            set(
+              t(k),
+              f32Add(get(t(k)), f32Mul(op.vLane(get(s), 0), f32Load(get(r), 16 * U + 4 * k))),
+            ),
+          )
+        : [],
+      set(r, add(get(r), i32(g.C * 4))),
+    ]),
+    Array.from({ length: u1 - u0 }, (_, j) => vStore(get(q), get(a(j)), 16 * (u0 + j))),
+    tailToo
+      ? Array.from({ length: tail }, (_, k) => f32Store(get(q), get(t(k)), 16 * U + 4 * k))
+      : [],
+  ];
+  const tap: Code = [
+    set(q, pixel(g, 2)),
+    chunks.length === 0 ? pass(0, 0, true) : chunks.map(([u0, u1], k) => pass(u0, u1, withTail(k))),
+  ];
+  return walk(g, set(p, dyRow(g, 0)), tap);
+}
+
+const memories = new WeakMap<object, Map<string, ConvKernels>>();
+
+export interface ConvKernels {
+  /** (x, dy, dw) */
+  readonly filter: Kernel;
+  /** (dy, wᵀ, dx) */
+  readonly input: Kernel;
+}
+
+/** The kernels of a conv geometry, compiled once per memory and geometry. */
+export function convKernels(memory: object, info: Conv2DInfo): ConvKernels {
+  let byGeometry = memories.get(memory);
+  if (byGeometry === undefined) {
+    byGeometry = new Map();
+    memories.set(memory, byGeometry);
+  }
+  const g = geometry(info);
+  const key = JSON.stringify(g);
+  const hit = byGeometry.get(key);
+  if (hit) return hit;
+  const vLocals = 1 + MAX_REG;
+  const locals = [
+    ...new Array<typeof I32>(I32_LOCALS).fill(I32),
+    ...new Array<typeof V128>(vLocals).fill(V128),
+    ...new Array<typeof F32>(4).fill(F32),
+  ];
+  const fns = instantiate(
+    assemble([
+      { name: 'filter', params: [I32, I32, I32], locals, body: filterGradKernel(g) },
+      { name: 'input', params: [I32, I32, I32], locals, body: inputGradKernel(g) },
+    ]),
+    memory,
+  );
+  const kernels = { filter: fns['filter'], input: fns['input'] };
+  if (byGeometry.size >= 256) byGeometry.clear();
+  byGeometry.set(key, kernels);
+  return kernels;
+}
+
+/** W[kh, kw, ci, co] → Wᵀ[kh, kw, co, ci]. */
+export function transposeTaps(info: Conv2DInfo, w: Float32Array, out: Float32Array): void {
+  const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: CO } = info;
+  for (let tap = 0; tap < KH * KW; tap++) {
+    const base = tap * C * CO;
+    for (let c = 0; c < C; c++) {
+      for (let o = 0; o < CO; o++) out[base + o * C + c] = w[base + c * CO + o];
+    }
+  }
+}
