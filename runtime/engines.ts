@@ -39,7 +39,7 @@ export async function openEngine(
   const backend = await initBackend(name);
   const diagnostics = backendDiagnostics(graph, name);
   if (hasErrors(diagnostics)) return { engine: null, detail: backend.detail, diagnostics };
-  const model = lowerGraph(backend.tf, graph, { seed: options.seed });
+  const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
   return {
     engine: createTfjsEngine(backend.tf, model, name, options),
     detail: backend.detail,

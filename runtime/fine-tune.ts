@@ -130,6 +130,7 @@ export async function openPhase(
     optimizer: settings.optimizer,
     clipNorm: settings.clipNorm,
     seed: settings.seed,
+    init: settings.init,
     lrScales: phase.lrScales,
   };
   const open = async (graph: Graph): Promise<Engine> => {
@@ -138,7 +139,10 @@ export async function openPhase(
     return r.engine;
   };
   const full = await open(phase.graph);
-  if (previous) full.writeWeights(previous.engine.readWeights());
+  if (previous) {
+    full.writeWeights(previous.engine.readWeights());
+    full.setRandomDraws(previous.engine.randomDraws());
+  }
   const split = settings.fineTune.features === 'cache' ? splitStaticPrefix(phase.graph) : null;
   if (!split || 'reason' in split) {
     if (previous?.optimizer) full.setOptimizerState(extendOptimizerState(previous.optimizer, full));

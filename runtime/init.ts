@@ -1,7 +1,13 @@
 /**
- * Seeded, deterministic weight initialisation with PyTorch's defaults: convolution and dense kernels
- * kaiming-uniform with a = √5, which is U(−1/√fan_in, 1/√fan_in); biases U(−1/√fan_in, 1/√fan_in);
- * batch-norm gamma 1, beta 0, moving mean 0, moving variance 1.
+ * Seeded, deterministic weight initialisation. Batch norm always starts at gamma 1, beta 0, moving
+ * mean 0, moving variance 1. Kernels and biases follow a scheme (train block `init`):
+ *
+ *   default  PyTorch's defaults: kernels kaiming-uniform with a = √5, which is
+ *            U(−1/√fan_in, 1/√fan_in); biases U(−1/√fan_in, 1/√fan_in)
+ *   he       He (kaiming) normal for ReLU nets: kernels N(0, 2/fan_in) (PyTorch's
+ *            kaiming_normal_, mode fan_in); biases 0
+ *   glorot   Glorot (Xavier) uniform, Keras's default: kernels U(±√(6/(fan_in + fan_out))) with
+ *            Keras's fans (receptive field × input and × output channels); biases 0
  *
  * Each weight draws from its own stream, seeded by the model seed and the weight's key, so a weight's
  * initial value does not change when other layers are added or removed.
@@ -40,8 +46,22 @@ export function fanIn(node: Node): number {
   return size(s) / s[s.length - 1];
 }
 
+export const INIT_SCHEMES = ['default', 'he', 'glorot'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+/** Keras's fans of a kernel: receptive field (all axes but the last two) × each of those two. */
+function kerasFans(shape: readonly number[]): [number, number] {
+  const receptive = size(shape.slice(0, -2));
+  return [receptive * shape[shape.length - 2], receptive * shape[shape.length - 1]];
+}
+
 /** The initial value of one weight of a node. */
-export function initialValue(node: Node, weight: Weight, seed: number): Float32Array {
+export function initialValue(
+  node: Node,
+  weight: Weight,
+  seed: number,
+  scheme: InitScheme = 'default',
+): Float32Array {
   const out = new Float32Array(size(weight.shape));
   switch (weight.name) {
     case 'gamma':
@@ -53,8 +73,21 @@ export function initialValue(node: Node, weight: Weight, seed: number): Float32A
     case 'kernel':
     case 'depthwise_kernel':
     case 'bias': {
-      const bound = 1 / Math.sqrt(fanIn(node));
       const random = rng(hashString(`${seed}:${node.name}/${weight.name}`));
+      if (scheme !== 'default' && weight.name === 'bias') return out;
+      if (scheme === 'he') {
+        const std = Math.sqrt(2 / fanIn(node));
+        for (let i = 0; i < out.length; i++) {
+          // Box–Muller from two uniform draws; 1 − u keeps the logarithm finite.
+          const r = Math.sqrt(-2 * Math.log(1 - random()));
+          out[i] = std * r * Math.cos(2 * Math.PI * random());
+        }
+        return out;
+      }
+      const bound =
+        scheme === 'glorot'
+          ? Math.sqrt(6 / kerasFans(weight.shape).reduce((a, b) => a + b, 0))
+          : 1 / Math.sqrt(fanIn(node));
       for (let i = 0; i < out.length; i++) out[i] = (2 * random() - 1) * bound;
       return out;
     }

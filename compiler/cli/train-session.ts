@@ -103,6 +103,7 @@ export async function openSession(
     optimizer: settings.optimizer,
     clipNorm: settings.clipNorm,
     seed: settings.seed,
+    init: settings.init,
     lrScales: phases(graph, settings)[0]?.lrScales,
   });
   printDiagnostics(io, opened.diagnostics, result.sources);

@@ -9,8 +9,10 @@ import {
   CheckpointError,
   irHash,
   loadCheckpoint,
+  prepareRunDir,
   saveCheckpoint,
   sha256,
+  writeLog,
   type CheckpointMeta,
 } from '../../runtime/train/checkpoint.js';
 import { AUGMENT_KEYS, describeSettings } from '../../runtime/train/config.js';
@@ -123,6 +125,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
         );
       }
       startEpoch = ck.meta.epoch;
+      if (ck.meta.rng) engine.setRandomDraws(ck.meta.rng.dropoutDraws);
       io.out(`resuming from ${path.relative(io.cwd, ckDir) || '.'} after epoch ${startEpoch}\n`);
     } else {
       io.err(
@@ -138,9 +141,9 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       (test ? `, ${test.count.toLocaleString('en-US')} test` : '') +
       ` · ${describeSettings(settings)}\n`,
   );
-  fs.mkdirSync(outDir, { recursive: true });
+  prepareRunDir(outDir);
   const logFile = path.join(outDir, 'metrics.jsonl');
-  if (startEpoch === 0) fs.writeFileSync(logFile, '');
+  if (startEpoch === 0) writeLog(logFile, '', false);
   const sourceHash = sha256(session.source);
   const hash = irHash(graph);
   let lastSaved = startEpoch > 0 ? startEpoch : 0;
@@ -168,6 +171,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       epoch: r.epoch,
       globalStep: r.globalStep,
       metrics,
+      rng: { dropoutDraws: current.train.randomDraws() },
     };
     saveCheckpoint(ckDir, {
       meta,
@@ -175,9 +179,10 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       optimizer,
     });
     lastSaved = r.epoch;
-    fs.appendFileSync(
+    writeLog(
       logFile,
       `${JSON.stringify({ epoch: r.epoch, step: r.globalStep, lr: r.lr, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond, ...metrics })}\n`,
+      true,
     );
   };
   const onStep = tty

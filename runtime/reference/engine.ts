@@ -25,7 +25,7 @@ const rows = (t: Tensor): Tensor => ({
 });
 
 export function createReferenceEngine(graph: Graph, options: EngineOptions): Engine {
-  const model = new ReferenceModel(graph, { seed: options.seed });
+  const model = new ReferenceModel(graph, { seed: options.seed, init: options.init });
   const trainable = new Set(model.trainable);
   const weights: WeightInfo[] = [
     ...[...model.params].map(([name, t]) => ({
@@ -133,6 +133,10 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
 
     optimizerState: () => (options.optimizer ? opt().getState() : null),
     setOptimizerState: (state) => opt().setState(state),
+    randomDraws: () => model.randomDraws,
+    setRandomDraws(n) {
+      model.randomDraws = n;
+    },
     dispose() {},
   };
 }

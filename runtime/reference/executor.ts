@@ -10,7 +10,7 @@
  */
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
-import { hashString, initialValue, seededRandom } from '../init.js';
+import { hashString, initialValue, seededRandom, type InitScheme } from '../init.js';
 import type { Kernel, KernelResult } from './kernel.js';
 import { kernels } from './kernels/index.js';
 import { alloc, cast, type DType, type Tensor } from './tensor.js';
@@ -19,6 +19,8 @@ export interface ExecutorOptions {
   /** Seed of the initial weights and of dropout; default 0. */
   readonly seed?: number;
   readonly dtype?: DType;
+  /** Initialisation scheme (runtime/init.ts); default PyTorch's. */
+  readonly init?: InitScheme;
 }
 
 export interface ForwardPass {
@@ -52,7 +54,10 @@ export class ReferenceModel {
         throw new Error(`${node.name}: the graph has not been analysed (no weights)`);
       for (const w of node.weights ?? []) {
         const key = `${node.name}/${w.name}`;
-        const value = cast({ shape: w.shape, data: initialValue(node, w, this.seed) }, this.dtype);
+        const value = cast(
+          { shape: w.shape, data: initialValue(node, w, this.seed, opts.init) },
+          this.dtype,
+        );
         (w.kind === 'param' ? this.params : this.buffers).set(key, value);
         if (w.kind === 'param' && !node.frozen) this.trainable.push(key);
       }

@@ -23,6 +23,7 @@ import {
   type FineTuneSettings,
 } from '../../compiler/passes/fine-tune.js';
 import { isIdentity, NO_AUGMENT, type AugmentConfig } from '../data/augment.js';
+import { INIT_SCHEMES, type InitScheme } from '../init.js';
 import { checkDataSource } from '../data/sources.js';
 import { LOSSES } from './losses.js';
 import type { LoopConfig } from './loop.js';
@@ -50,6 +51,8 @@ export interface TrainSettings extends LoopConfig {
   readonly data: string;
   /** Augmentation of training batches; null when off. */
   readonly augment: AugmentConfig | null;
+  /** Weight initialisation scheme: default (PyTorch's), he or glorot. */
+  readonly init: InitScheme;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -67,6 +70,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   validation: 0.1,
   data: 'mnist',
   augment: null,
+  init: 'default',
 };
 
 type Value = number | string | boolean;
@@ -194,6 +198,8 @@ class Draft {
         return numeric(num(0), (x) => (this.minDelta = x));
       case 'top_k':
         return numeric(num(1, Infinity, true), (x) => (this.s.topK = x));
+      case 'init':
+        return choose(INIT_SCHEMES, (x) => (this.s.init = x));
       default:
         return `unknown training setting \`${key}\``;
     }
@@ -219,7 +225,7 @@ class Draft {
 }
 
 export const TRAIN_KEYS =
-  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
+  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
 
 const FLIPS = ['none', 'horizontal', 'vertical', 'both'] as const;
 
@@ -311,6 +317,7 @@ export function describeSettings(s: TrainSettings): string {
   if (s.schedule.warmupSteps) parts.push(`warm-up ${s.schedule.warmupSteps} steps`);
   if (s.clipNorm !== null) parts.push(`clip ${s.clipNorm}`);
   if (s.augment) parts.push(`augment ${describeAugment(s.augment)}`);
+  if (s.init !== 'default') parts.push(`${s.init} init`);
   parts.push(
     `batch ${s.batchSize}`,
     `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`,

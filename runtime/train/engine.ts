@@ -6,6 +6,7 @@
  *
  * Weights are keyed `${node.name}/${weight}` with the IR's shapes (TF layouts).
  */
+import type { InitScheme } from '../init.js';
 import type { LossKind } from './losses.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
 
@@ -40,6 +41,8 @@ export interface EngineOptions {
   readonly clipNorm?: number | null;
   /** Seed of the weight initialisation and of dropout. */
   readonly seed: number;
+  /** Weight initialisation scheme (runtime/init.ts); default PyTorch's. */
+  readonly init?: InitScheme;
   /** Per trainable param, a multiplier of the step's learning rate (per-group rates); default 1. */
   readonly lrScales?: ReadonlyMap<string, number>;
 }
@@ -85,6 +88,9 @@ export interface Engine {
   optimizerState(): OptimizerState | null;
   /** Restores optimiser state; throws an Error naming a slot that is missing or misshapen. */
   setOptimizerState(state: OptimizerState): void;
+  /** Dropout masks drawn so far: saved in checkpoints so that a resumed run draws what an uninterrupted one would. */
+  randomDraws(): number;
+  setRandomDraws(draws: number): void;
   dispose(): void;
 }
 
