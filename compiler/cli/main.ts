@@ -7,18 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { internalError } from '../program.js';
 import { UsageError } from './args.js';
-import { BENCH_HELP, runBench } from './bench.js';
 import { CHECK_HELP, runCheck } from './check.js';
 import { COMPILE_HELP, runCompile } from './compile.js';
 import { printDiagnostics } from './common.js';
 import { nodeHost, packageRoot } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { SUMMARY_HELP, runSummary } from './summary.js';
-import { EVALUATE_HELP, runEvaluate } from './evaluate.js';
-import { PREDICT_HELP, runPredict } from './predict.js';
-import { TRAIN_HELP, runTrain } from './train.js';
-import { VERIFY_HELP, runVerify } from './verify.js';
-import { RUN_HELP, runRun } from './run.js';
 import { WEIGHTS_HELP, runWeights } from './weights.js';
 import { IMPORT_HELP, runImport } from './import.js';
 
@@ -34,16 +28,23 @@ const COMMANDS: Record<
 };
 
 /** Commands that run TensorFlow.js and so are asynchronous; `mainAsync` runs them. */
-const ASYNC_COMMANDS: Record<
-  string,
-  { run: (argv: readonly string[], io: Io) => Promise<ExitCode>; help: string }
-> = {
-  train: { run: runTrain, help: TRAIN_HELP },
-  evaluate: { run: runEvaluate, help: EVALUATE_HELP },
-  predict: { run: runPredict, help: PREDICT_HELP },
-  run: { run: runRun, help: RUN_HELP },
-  bench: { run: runBench, help: BENCH_HELP },
-  verify: { run: runVerify, help: VERIFY_HELP },
+type AsyncCommand = {
+  readonly run: (argv: readonly string[], io: Io) => Promise<ExitCode>;
+  readonly help: string;
+};
+
+/**
+ * The asynchronous commands (TensorFlow.js, the reference executor, data): loaded on first use, so
+ * that `cnnc check` does not pay for loading the runtime.
+ */
+const ASYNC_COMMANDS: Record<string, () => Promise<AsyncCommand>> = {
+  train: () => import('./train.js').then((m) => ({ run: m.runTrain, help: m.TRAIN_HELP })),
+  evaluate: () =>
+    import('./evaluate.js').then((m) => ({ run: m.runEvaluate, help: m.EVALUATE_HELP })),
+  predict: () => import('./predict.js').then((m) => ({ run: m.runPredict, help: m.PREDICT_HELP })),
+  run: () => import('./run.js').then((m) => ({ run: m.runRun, help: m.RUN_HELP })),
+  bench: () => import('./bench.js').then((m) => ({ run: m.runBench, help: m.BENCH_HELP })),
+  verify: () => import('./verify.js').then((m) => ({ run: m.runVerify, help: m.VERIFY_HELP })),
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -77,7 +78,7 @@ export function main(argv: readonly string[], io: Io): ExitCode {
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = command === 'help' ? rest[0] : undefined;
-      const known = topic ? (COMMANDS[topic] ?? ASYNC_COMMANDS[topic]) : undefined;
+      const known = topic ? COMMANDS[topic] : undefined;
       io.out(`${known ? known.help : MAIN_HELP}\n`);
       return command === undefined ? 2 : 0;
     }
@@ -85,14 +86,15 @@ export function main(argv: readonly string[], io: Io): ExitCode {
       io.out(`cnnc ${version()}\n`);
       return 0;
     }
-    const cmd = COMMANDS[command] ?? ASYNC_COMMANDS[command];
+    if (ASYNC_COMMANDS[command])
+      throw new UsageError(`${command} runs asynchronously: call mainAsync`);
+    const cmd = COMMANDS[command];
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.out(`${cmd.help}\n`);
       return 0;
     }
-    if (!COMMANDS[command]) throw new UsageError(`${command} runs asynchronously: call mainAsync`);
-    return COMMANDS[command].run(rest, io);
+    return cmd.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(
@@ -108,8 +110,13 @@ export function main(argv: readonly string[], io: Io): ExitCode {
 /** main, plus the asynchronous commands (train, evaluate, predict, bench). */
 export async function mainAsync(argv: readonly string[], io: Io): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  const cmd = command === undefined ? undefined : ASYNC_COMMANDS[command];
-  if (!cmd) return main(argv, io);
+  if (command === 'help' && rest[0] !== undefined && ASYNC_COMMANDS[rest[0]]) {
+    io.out(`${(await ASYNC_COMMANDS[rest[0]]()).help}\n`);
+    return 0;
+  }
+  const load = command === undefined ? undefined : ASYNC_COMMANDS[command];
+  if (!load) return main(argv, io);
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${cmd.help}\n`);
     return 0;
