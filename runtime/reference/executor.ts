@@ -8,6 +8,7 @@
  * Weights are keyed `${node.name}/${weight}` as in the tfjs lowering and checkpoints, with the same
  * seeded initial values (runtime/init.ts), so both backends start from identical weights.
  */
+import { checkShape } from '../check-shape.js';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
 import { hashString, initialValue, seededRandom, type InitScheme } from '../init.js';
@@ -114,7 +115,7 @@ export class ReferenceModel {
         needInputGrad: node.op === 'input' ? [false] : node.inputs.map((i) => this.needsGrad[i]),
         random,
       });
-      checkShape(graph, node, r.output.shape);
+      checkShape(graph, node, r.output.shape, 'output');
       if (training && r.buffers && !node.frozen) {
         for (const [name, t] of Object.entries(r.buffers)) {
           this.buffers.get(`${node.name}/${name}`)!.data.set(t.data);
@@ -173,20 +174,5 @@ export class ReferenceModel {
       });
     }
     return out;
-  }
-}
-
-/** Throws (our bug, or a wrong input) when a tensor contradicts a size the IR knows. */
-function checkShape(graph: Graph, node: Node, shape: readonly number[]): void {
-  const expected = node.shape;
-  if (!expected) return;
-  const ok =
-    shape.length === expected.length + 1 &&
-    expected.every((d, i) => typeof d !== 'number' || d === shape[i + 1]);
-  if (!ok) {
-    const want = expected.map((d) => (typeof d === 'number' ? d : '?')).join(', ');
-    throw new Error(
-      `${graph.model}: output of ${node.name} (${node.op}) is [${shape.join(', ')}], expected [N, ${want}]`,
-    );
   }
 }

@@ -7,6 +7,7 @@
  * Sizes are taken from the tensors at run time, so a graph with a symbolic input size runs on any
  * input that fits; where the IR knows a size, every node's output is checked against it.
  */
+import { checkShape } from '../check-shape.js';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
@@ -110,20 +111,4 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
 function lowerNode(ctx: LowerContext, node: Node, inputs: readonly tfjs.Tensor[]): tfjs.Tensor {
   const lower = lowerings[node.op] as OpLowering<OpKind>;
   return lower(ctx, node as IrNode<OpKind>, inputs);
-}
-
-/** Throws (our bug, or the caller's wrong input) when a tensor contradicts a size the IR knows. */
-function checkShape(graph: Graph, node: Node, shape: readonly number[], what: string): void {
-  const expected = node.shape;
-  if (!expected) return;
-  const ok =
-    shape.length === expected.length + 1 &&
-    expected.every((d, i) => typeof d !== 'number' || d === shape[i + 1]);
-  if (!ok) {
-    const want = expected.map((d) => (typeof d === 'number' ? d : '?')).join('x');
-    throw new Error(
-      `${graph.model}: ${what} of ${node.name} (${node.op}) is [${shape.join(', ')}], ` +
-        `expected [N, ${want.split('x').join(', ')}]`,
-    );
-  }
 }
