@@ -11,13 +11,12 @@
  * full-width classifiers. Needs /usr/bin/python3 with torch and torchvision (Debian python3-torch,
  * python3-torchvision); skipped without them unless CNNC_REQUIRE_TORCH=1 (set by .ci/run).
  */
+import { runCnnc } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeHost } from '../../compiler/cli/host.js';
-import { mainAsync } from '../../compiler/cli/main.js';
 import { parseNpy } from '../../runtime/data/npy.js';
 import { REPO } from '../helpers/memory-host.js';
 
@@ -83,21 +82,7 @@ const BACKENDS = ['wasm', 'cpu', 'reference'] as const;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-parity-'));
 
-async function cnnc(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await mainAsync(args, {
-    cwd: dir,
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    host: nodeHost(dir),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
-  });
-  return { code, out, err };
-}
+const cnnc = (args: readonly string[]) => runCnnc(args, dir);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -4,31 +4,17 @@
  * with exit code 1 and a message that says what happened, and must leave what was already saved
  * intact and loadable.
  */
+import { runCnnc } from '../helpers/cli.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../compiler/cli/host.js';
-import { mainAsync } from '../../compiler/cli/main.js';
 import { compileFile } from '../../compiler/program.js';
 import { loadCheckpoint, useFileWriter } from '../../runtime/train/checkpoint.js';
 import { REPO } from '../helpers/memory-host.js';
 
-async function cnnc(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await mainAsync(args, {
-    cwd: REPO,
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    host: nodeHost(REPO),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
-  });
-  return { code, out, err };
-}
+const cnnc = (args: readonly string[]) => runCnnc(args, REPO);
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-fail-'));
 

@@ -1,10 +1,9 @@
 /** `cnnc weights plan|convert` and `cnnc run` on a small model whose output is computed here. */
+import { runCnnc } from '../../helpers/cli.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nodeHost } from '../../../compiler/cli/host.js';
-import { mainAsync } from '../../../compiler/cli/main.js';
 import { parseNpy } from '../../../runtime/data/npy.js';
 import { seededRandom } from '../../../runtime/init.js';
 import { encodeNpy } from '../../../runtime/weights/npy.js';
@@ -14,21 +13,7 @@ import { expectBaseline } from '../../helpers/baseline.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-weights-cli-'));
 
-async function cnnc(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await mainAsync(args, {
-    cwd: dir,
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    host: nodeHost(dir),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
-  });
-  return { code, out, err };
-}
+const cnnc = (args: readonly string[]) => runCnnc(args, dir);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
