@@ -2,7 +2,10 @@
  * GFLOP/s of the reference executor's float32 convolution kernels (forward, input gradient, filter
  * gradient) beside tfjs wasm's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (cnnc's wasm
  * kernels, runtime/tfjs/wasm-kernels.ts) on the same layer: x [64, 56, 56, 64], filter 3x3x64x64,
- * stride 1, `same`. FLOPs = 2·MACs, the same count for all three. Each figure is the best of `reps`
+ * stride 1, `same`. FLOPs = 2·MACs of the direct convolution, the same count for all three and for
+ * every algorithm (as cuDNN and NNPACK report theirs): the figure is the layer's speed. The
+ * executor runs this layer with Winograd F(2×2, 3×3) (2.25x fewer multiplies than im2col); the
+ * im2col GEMM kernels it uses for other layers are timed too. Each figure is the best of `reps`
  * timed runs after one warm-up, the three kernels of a backend taking turns (the machine is shared:
  * the best run is the least disturbed, and turns expose the three to the same disturbances).
  *
@@ -19,7 +22,11 @@ import {
   conv2dFilterGradF32,
   conv2dForwardF32,
   conv2dInputGradF32,
+  convFilterGrad,
+  convForward,
+  convInputGrad,
   convMacs,
+  winogradApplies,
   type ConvGeometry,
 } from '../runtime/reference/kernels/conv.js';
 import { parallelConfig } from '../runtime/reference/parallel.js';
@@ -34,8 +41,12 @@ export interface ConvFigures {
 
 export interface ConvBench {
   readonly shape: string;
+  /** The executor's kernels for this layer (Winograd unless CNNC_NO_WINOGRAD=1). */
   readonly reference: ConvFigures;
   readonly referenceDetail: string;
+  /** The im2col GEMM kernels (the executor's path for strided, dilated, grouped, non-3x3 convs). */
+  readonly im2col: ConvFigures;
+  readonly im2colDetail: string;
   /** Null where the wasm backend could not be loaded. */
   readonly wasm: ConvFigures | null;
   readonly wasmDetail: string;
@@ -72,7 +83,7 @@ function bestOfRounds(reps: number, runs: readonly [() => void, () => void, () =
 }
 
 function row(label: string, gflops: number, note = ''): string {
-  return `${label.padEnd(52)} ${gflops.toFixed(2).padStart(8)} GFLOP/s${note ? ` ${note}` : ''}`;
+  return `${label.padEnd(58)} ${gflops.toFixed(2).padStart(8)} GFLOP/s${note ? ` ${note}` : ''}`;
 }
 
 /** Times the six kernels and prints (via `log`) and returns their GFLOP/s. */
@@ -105,13 +116,22 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
   const gf = (seconds: number) => flops / seconds / 1e9;
 
   const threads = parallelConfig().threads;
-  const referenceDetail = `reference float32 GEMM, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const threadText = `${threads} thread${threads === 1 ? '' : 's'}`;
+  const referenceDetail = `reference executor (${winogradApplies(geo) ? 'Winograd' : 'im2col'}), ${threadText}`;
+  const im2colDetail = `reference im2col GEMM, ${threadText}`;
   const figures = (t: number[]): ConvFigures => ({
     forward: gf(t[0]),
     inputGrad: gf(t[1]),
     filterGrad: gf(t[2]),
   });
   const reference = figures(
+    bestOfRounds(reps, [
+      () => convForward(x, w, geo),
+      () => convInputGrad(dy, w, geo),
+      () => convFilterGrad(x, dy, geo),
+    ]),
+  );
+  const im2col = figures(
     bestOfRounds(reps, [
       () => conv2dForwardF32(x, w, geo),
       () => conv2dInputGradF32(dy, w, geo),
@@ -180,12 +200,16 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
       ),
     );
   }
+  log(row(`${im2colDetail}: forward`, im2col.forward));
+  log(row(`${im2colDetail}: input gradient`, im2col.inputGrad));
+  log(row(`${im2colDetail}: filter gradient`, im2col.filterGrad));
   if (wasm) {
     log(row(`tfjs ${wasmDetail}: Conv2D`, wasm.forward));
     log(row(`tfjs ${wasmDetail}: Conv2DBackpropInput`, wasm.inputGrad));
     log(row(`tfjs ${wasmDetail}: Conv2DBackpropFilter`, wasm.filterGrad));
   } else log(wasmDetail);
-  return { shape, reference, referenceDetail, wasm, wasmDetail };
+  log('  (GFLOP/s = 2·MACs of the direct convolution / seconds, for every algorithm)');
+  return { shape, reference, referenceDetail, im2col, im2colDetail, wasm, wasmDetail };
 }
 
 function numberFlag(name: string): number | undefined {

@@ -76,9 +76,9 @@ export function storeTile(
 }
 
 /**
- * C[m × n at co, stride ldc] (+)= Apanel · Bpanel (the B panel starting at bp[b0]), both packed
- * with the same `depth`. `tile` is a scratch Float64Array of 9 entries. With accumulate false the first
- * depth slice overwrites C.
+ * C[m × n at co, stride ldc] (+)= Apanel · Bpanel (the A panel starting at ap[a0], the B panel at
+ * bp[b0]), both packed with the same `depth`. `tile` is a scratch Float64Array of 9 entries. With
+ * accumulate false the first depth slice overwrites C.
  */
 export function gemmPacked(
   ap: Float64Array,
@@ -92,13 +92,14 @@ export function gemmPacked(
   ldc: number,
   accumulate: boolean,
   tile: Float64Array,
+  a0 = 0,
 ): void {
   const slice = 1024;
   for (let k0 = 0; k0 < depth; k0 += slice) {
     const kc = Math.min(slice, depth - k0);
     const add = accumulate || k0 > 0;
     for (let i = 0; i < m; i += 3) {
-      const ao = i * depth + k0 * 3;
+      const ao = a0 + i * depth + k0 * 3;
       const rows = Math.min(3, m - i);
       for (let j = 0; j < n; j += 3) {
         microKernel(ap, ao, bp, b0 + j * depth + k0 * 3, kc, tile);

@@ -6,8 +6,10 @@
  * Semantics are PyTorch's, as the tfjs lowering (runtime/tfjs/lower-conv.ts): pads from
  * runtime/window.ts, HWIO kernels with groups as channel slices, depthwise output channel c·m + j,
  * transposed `padding` rows removed from the full output and `outputPadding` rows (zeros before the
- * bias) added at the bottom/right. Float32 runs the GEMM kernels of conv-gemm.ts (threaded);
- * float64 (gradient checks) runs the direct loops of conv-direct.ts. Output dtype = input dtype.
+ * bias) added at the bottom/right. Float32 runs Winograd F(2×2, 3×3) (conv-winograd.ts) for the
+ * 3×3 stride-1 convolutions it suits (`winogradApplies`) and im2col GEMM (conv-gemm.ts) for the
+ * rest, both threaded; float64 (gradient checks) runs the direct loops of conv-direct.ts. Output
+ * dtype = input dtype.
  */
 import type { IrNode } from '../../../compiler/ir/graph.js';
 import type { Padding } from '../../../compiler/ir/ops.js';
@@ -28,7 +30,20 @@ import {
   conv2dInputGradF32,
   type ConvGeometry,
 } from './conv-gemm.js';
+import {
+  winogradApplies,
+  winogradFilterGradF32,
+  winogradForwardF32,
+  winogradInputGradF32,
+} from './conv-winograd.js';
 
+export {
+  configureWinograd,
+  winogradApplies,
+  winogradFilterGradF32,
+  winogradForwardF32,
+  winogradInputGradF32,
+} from './conv-winograd.js';
 export {
   conv2dFilterGradF32,
   conv2dForwardF32,
@@ -40,18 +55,33 @@ export {
 const inSize = (g: ConvGeometry) => g.n * g.h * g.w * g.c;
 const outSize = (g: ConvGeometry) => g.n * g.oh * g.ow * g.co;
 
-/** Y = conv(X, K), float32 on the GEMM path, float64 by direct loops. */
-export function convForward(x: FloatArray, k: FloatArray, geo: ConvGeometry): FloatArray {
-  if (x instanceof Float32Array && k instanceof Float32Array) return conv2dForwardF32(x, k, geo);
+/** Y = conv(X, K) + bias: float32 by Winograd or im2col GEMM, float64 by direct loops. */
+export function convForward(
+  x: FloatArray,
+  k: FloatArray,
+  geo: ConvGeometry,
+  bias: FloatArray | null = null,
+): FloatArray {
+  if (
+    x instanceof Float32Array &&
+    k instanceof Float32Array &&
+    (bias === null || bias instanceof Float32Array)
+  ) {
+    return winogradApplies(geo)
+      ? winogradForwardF32(x, k, geo, bias)
+      : conv2dForwardF32(x, k, geo, bias);
+  }
   const y = alloc(outSize(geo), dtypeOf(x));
   directForward(x, k, geo, y);
+  if (bias) addBias(y, bias);
   return y;
 }
 
 /** dX of conv given dY. */
 export function convInputGrad(dy: FloatArray, k: FloatArray, geo: ConvGeometry): FloatArray {
-  if (dy instanceof Float32Array && k instanceof Float32Array)
-    return conv2dInputGradF32(dy, k, geo);
+  if (dy instanceof Float32Array && k instanceof Float32Array) {
+    return winogradApplies(geo) ? winogradInputGradF32(dy, k, geo) : conv2dInputGradF32(dy, k, geo);
+  }
   const dx = alloc(inSize(geo), dtypeOf(dy));
   directInputGrad(dy, k, geo, dx);
   return dx;
@@ -59,8 +89,11 @@ export function convInputGrad(dy: FloatArray, k: FloatArray, geo: ConvGeometry):
 
 /** dK of conv given X and dY. */
 export function convFilterGrad(x: FloatArray, dy: FloatArray, geo: ConvGeometry): FloatArray {
-  if (x instanceof Float32Array && dy instanceof Float32Array)
-    return conv2dFilterGradF32(x, dy, geo);
+  if (x instanceof Float32Array && dy instanceof Float32Array) {
+    return winogradApplies(geo)
+      ? winogradFilterGradF32(x, dy, geo)
+      : conv2dFilterGradF32(x, dy, geo);
+  }
   const dk = alloc(geo.kh * geo.kw * (geo.c / geo.groups) * geo.co, dtypeOf(x));
   directFilterGrad(x, dy, geo, dk);
   return dk;
@@ -143,13 +176,7 @@ function convResult(
   outShape: readonly number[],
   needInputGrad: boolean,
 ): KernelResult {
-  let y: FloatArray;
-  if (x.data instanceof Float32Array && k.data instanceof Float32Array)
-    y = conv2dForwardF32(x.data, k.data, geo, (bias?.data as Float32Array | undefined) ?? null);
-  else {
-    y = convForward(x.data, k.data, geo);
-    if (bias) addBias(y, bias.data);
-  }
+  const y = convForward(x.data, k.data, geo, bias?.data ?? null);
   return {
     output: { shape: outShape, data: y },
     backward(dy) {

@@ -1,16 +1,27 @@
 /**
- * The float32 GEMM convolutions (forward, input gradient, filter gradient) against naive loops
- * written here from the definitions — the gradients as gathers over every (output, tap) pair that
- * reaches an input or filter element, not as the col2im / transposed-im2col the kernels use — on
- * seeded random geometries (groups, strides, dilations, asymmetric and over-wide pads, several row
- * blocks, depths past one GEMM slice), on one thread and on the worker pool with 2 and 3 threads.
+ * The float32 convolutions (forward, input gradient, filter gradient) — im2col GEMM
+ * (conv-gemm.ts) and Winograd F(2×2, 3×3) (conv-winograd.ts) — against naive loops written here
+ * from the definitions — the gradients as gathers over every (output, tap) pair that reaches an
+ * input or filter element, not as the col2im / transposed-im2col / transform adjoints the kernels
+ * use — on seeded random geometries (groups, strides, dilations, asymmetric and over-wide pads,
+ * several row blocks, depths past one GEMM slice; for Winograd odd output sizes that cut tiles,
+ * channel counts that are not multiples of 3, more tiles than one block), on one thread and on the
+ * worker pool with 2 and 3 threads. Also: which path conv.ts picks.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../runtime/init.js';
 import {
+  configureWinograd,
   conv2dFilterGradF32,
   conv2dForwardF32,
   conv2dInputGradF32,
+  convFilterGrad,
+  convForward,
+  convInputGrad,
+  winogradApplies,
+  winogradFilterGradF32,
+  winogradForwardF32,
+  winogradInputGradF32,
   type ConvGeometry,
 } from '../../../runtime/reference/kernels/conv.js';
 import { configureParallel, parallelConfig } from '../../../runtime/reference/parallel.js';
@@ -90,6 +101,17 @@ const GEOMETRIES: readonly G[] = [
   { ...base, n: 5, h: 12, w: 11, c: 3, co: 10, kh: 5, kw: 5, sh: 2, sw: 2, pt: 2, pl: 2, pb: 2 },
 ];
 
+/** 3×3, stride 1, one group: the convolutions Winograd F(2×2, 3×3) computes. */
+const WINOGRAD_GEOMETRIES: readonly G[] = [
+  { ...base, n: 1, h: 7, w: 7, c: 1, co: 1, kh: 3, kw: 3 },
+  { ...base, n: 2, h: 7, w: 9, c: 10, co: 11, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1 },
+  { ...base, n: 3, h: 5, w: 6, c: 4, co: 8, kh: 3, kw: 3, pt: 2, pl: 2, pb: 2, pr: 2 },
+  { ...base, n: 2, h: 6, w: 5, c: 9, co: 13, kh: 3, kw: 3, pt: 1, pl: 0, pb: 0, pr: 0 },
+  { ...base, n: 1, h: 4, w: 3, c: 2, co: 2, kh: 3, kw: 3, pt: 3, pl: 0, pb: 1, pr: 4 },
+  // 13 images × 25 tiles: several forward (48) and filter-gradient (96) blocks, a ragged last one.
+  { ...base, n: 13, h: 9, w: 10, c: 7, co: 5, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1 },
+];
+
 const title = (g: G) =>
   `[${g.n},${g.h},${g.w},${g.c}] k${g.kh}x${g.kw}→${g.co} s${g.sh},${g.sw} d${g.dh},${g.dw} ` +
   `pads ${g.pt},${g.pb},${g.pl},${g.pr} groups ${g.groups}`;
@@ -99,22 +121,106 @@ afterAll(() => {
   configureParallel(initial);
 });
 
+interface Algorithm {
+  readonly forward: (x: Float32Array, w: Float32Array, g: ConvGeometry) => Float32Array;
+  readonly inputGrad: (dy: Float32Array, w: Float32Array, g: ConvGeometry) => Float32Array;
+  readonly filterGrad: (x: Float32Array, dy: Float32Array, g: ConvGeometry) => Float32Array;
+}
+const GEMM: Algorithm = {
+  forward: (x, w, g) => conv2dForwardF32(x, w, g),
+  inputGrad: conv2dInputGradF32,
+  filterGrad: conv2dFilterGradF32,
+};
+const WINOGRAD: Algorithm = {
+  forward: (x, w, g) => winogradForwardF32(x, w, g),
+  inputGrad: winogradInputGradF32,
+  filterGrad: winogradFilterGradF32,
+};
+
 // Two threads split the input gradient of 5 images by image, three by rows (< 2 per thread).
 describe.each([
-  ['one thread', 1],
-  ['two threads', 2],
-  ['three threads', 3],
-])('float32 GEMM convolution, %s', (_name, threads) => {
-  it.each(GEOMETRIES.map((g) => [title(g), g] as const))('%s', (_t, g) => {
+  ['im2col GEMM', 'one thread', 1, GEMM, GEOMETRIES],
+  ['im2col GEMM', 'two threads', 2, GEMM, GEOMETRIES],
+  ['im2col GEMM', 'three threads', 3, GEMM, GEOMETRIES],
+  ['Winograd', 'one thread', 1, WINOGRAD, WINOGRAD_GEOMETRIES],
+  ['Winograd', 'two threads', 2, WINOGRAD, WINOGRAD_GEOMETRIES],
+  ['Winograd', 'three threads', 3, WINOGRAD, WINOGRAD_GEOMETRIES],
+] as const)('float32 %s convolution, %s', (_alg, _name, threads, alg, geometries) => {
+  it.each(geometries.map((g) => [title(g), g] as const))('%s', (_t, g) => {
     configureParallel({ threads, minFlops: 0 });
     const geo = geometry(g);
     const x = random(geo.n * geo.h * geo.w * geo.c, 1);
     const w = random(geo.kh * geo.kw * (geo.c / geo.groups) * geo.co, 2);
     const dy = random(geo.n * geo.oh * geo.ow * geo.co, 3);
     const want = naive(geo, x, w, dy);
-    expect(relErr(conv2dForwardF32(x, w, geo), want.y)).toBeLessThan(1e-5);
-    expect(relErr(conv2dInputGradF32(dy, w, geo), want.dx)).toBeLessThan(1e-5);
-    expect(relErr(conv2dFilterGradF32(x, dy, geo), want.dw)).toBeLessThan(1e-5);
+    expect(relErr(alg.forward(x, w, geo), want.y)).toBeLessThan(1e-5);
+    expect(relErr(alg.inputGrad(dy, w, geo), want.dx)).toBeLessThan(1e-5);
+    expect(relErr(alg.filterGrad(x, dy, geo), want.dw)).toBeLessThan(1e-5);
+  });
+});
+
+describe('which float32 convolution conv.ts runs', () => {
+  const square = (c: number, co: number, size: number, extra: Partial<G> = {}) =>
+    geometry({
+      ...base,
+      n: 2,
+      h: size,
+      w: size,
+      c,
+      co,
+      kh: 3,
+      kw: 3,
+      pt: 1,
+      pl: 1,
+      pb: 1,
+      pr: 1,
+      ...extra,
+    });
+
+  it('picks Winograd for 3×3 stride-1 convolutions of 8+ channels and 6×6+ outputs only', () => {
+    expect(winogradApplies(square(64, 64, 56))).toBe(true);
+    expect(winogradApplies(square(8, 8, 6))).toBe(true);
+    expect(winogradApplies(square(3, 64, 56))).toBe(false); // an RGB first layer
+    expect(winogradApplies(square(64, 4, 56))).toBe(false);
+    expect(winogradApplies(square(64, 64, 5))).toBe(false);
+    expect(winogradApplies(square(64, 64, 56, { sh: 2, sw: 2 }))).toBe(false);
+    expect(winogradApplies(square(64, 64, 56, { dh: 2, dw: 2 }))).toBe(false);
+    expect(winogradApplies(square(64, 64, 56, { groups: 2 }))).toBe(false);
+    expect(winogradApplies(square(64, 64, 56, { kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2 }))).toBe(
+      false,
+    );
+    const prev = configureWinograd(false);
+    try {
+      expect(winogradApplies(square(64, 64, 56))).toBe(false);
+    } finally {
+      configureWinograd(prev);
+    }
+  });
+
+  it('gives the same results with Winograd on and off (with a bias)', () => {
+    configureParallel({ threads: 2, minFlops: 0 });
+    const geo = square(16, 12, 9);
+    expect(winogradApplies(geo)).toBe(true);
+    const x = random(geo.n * geo.h * geo.w * geo.c, 7);
+    const w = random(9 * geo.c * geo.co, 8);
+    const dy = random(geo.n * geo.oh * geo.ow * geo.co, 9);
+    const bias = random(geo.co, 10);
+    const run = () => ({
+      y: convForward(x, w, geo, bias),
+      dx: convInputGrad(dy, w, geo),
+      dw: convFilterGrad(x, dy, geo),
+    });
+    const on = run();
+    const prev = configureWinograd(false);
+    let off: ReturnType<typeof run>;
+    try {
+      off = run();
+    } finally {
+      configureWinograd(prev);
+    }
+    expect(relErr(on.y, off.y)).toBeLessThan(1e-6);
+    expect(relErr(on.dx, off.dx)).toBeLessThan(1e-6);
+    expect(relErr(on.dw, off.dw)).toBeLessThan(1e-6);
   });
 });
 
