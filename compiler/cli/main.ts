@@ -160,6 +160,14 @@ export function processIo(): Io {
 const invoked = process.argv[1] && path.resolve(process.argv[1]);
 const self = new URL(import.meta.url).pathname;
 if (invoked && (invoked === self || fs.realpathSync(invoked) === self)) {
+  // A reader that stops early (`cnnc summary … | head`) closes the pipe: stop quietly, as Unix
+  // tools do, instead of dying on the unhandled EPIPE error event with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   void mainAsync(process.argv.slice(2), processIo()).then((code) => {
     process.exitCode = code;
   });
