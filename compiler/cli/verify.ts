@@ -150,6 +150,10 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
         (worstGrad
           ? `${report.grads.length} gradients, worst ${e(worstGrad.error)} (${worstGrad.name})`
           : 'no trainable weights') +
+        (report.branchesTaken > 0
+          ? ` · ${report.branchesTaken} ReLU derivative${report.branchesTaken === 1 ? '' : 's'} at a kink ` +
+            `took ${backend}'s side`
+          : '') +
         (training
           ? ''
           : hasDropout && mode === undefined

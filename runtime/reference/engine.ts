@@ -81,12 +81,17 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
       return { loss: r.loss, correct };
     },
 
-    async gradients(x, y, training) {
-      const pass = model.forward(asTensor(x), training, fused);
+    async gradients(x, y, training, branches) {
+      let branchesTaken = 0;
+      const pass = model.forward(asTensor(x), training, fused, {
+        branches,
+        branchTaken: (n) => (branchesTaken += n),
+      });
       const r = lossAndGrad(loss, rows(pass.output), y);
       const grads = pass.backward({ shape: pass.output.shape, data: r.grad.data });
       return {
         loss: r.loss,
+        branchesTaken,
         grads: model.trainable.map((name) => {
           const t = model.params.get(name)!;
           const g = grads.get(name);

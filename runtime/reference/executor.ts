@@ -14,7 +14,7 @@ import type { OpKind } from '../../compiler/ir/ops.js';
 import { hashString, initialValue, seededRandom, type InitScheme } from '../init.js';
 import type { Kernel, KernelResult } from './kernel.js';
 import { kernels } from './kernels/index.js';
-import { alloc, cast, type DType, type Tensor } from './tensor.js';
+import { alloc, cast, type DType, type FloatArray, type Tensor } from './tensor.js';
 
 export interface ExecutorOptions {
   /** Seed of the initial weights and of dropout; default 0. */
@@ -22,6 +22,15 @@ export interface ExecutorOptions {
   readonly dtype?: DType;
   /** Initialisation scheme (runtime/init.ts); default PyTorch's. */
   readonly init?: InitScheme;
+}
+
+export interface ForwardOptions {
+  /** Called with each node's inputs and output as the pass computes them. */
+  readonly observe?: (node: Node, inputs: readonly Tensor[], output: Tensor) => void;
+  /** Another engine's inputs of kinked activations (runtime/train/engine.ts KinkBranches). */
+  readonly branches?: ReadonlyMap<string, FloatArray>;
+  /** Called with the number of derivatives whose branch came from `branches` and differs from ours. */
+  readonly branchTaken?: (n: number) => void;
 }
 
 export interface ForwardPass {
@@ -91,7 +100,12 @@ export class ReferenceModel {
    * with its moving statistics updated (not for frozen nodes). stopBeforeSoftmax returns the
    * logits of a graph that ends in softmax.
    */
-  forward(x: Tensor, training: boolean, stopBeforeSoftmax = false): ForwardPass {
+  forward(
+    x: Tensor,
+    training: boolean,
+    stopBeforeSoftmax = false,
+    opts: ForwardOptions = {},
+  ): ForwardPass {
     const { graph } = this;
     const xs = cast(x, this.dtype);
     const values: Tensor[] = [];
@@ -114,6 +128,8 @@ export class ReferenceModel {
         training,
         needInputGrad: node.op === 'input' ? [false] : node.inputs.map((i) => this.needsGrad[i]),
         random,
+        branchInput: opts.branches?.get(node.name),
+        branchTaken: opts.branchTaken,
       });
       checkShape(graph, node, r.output.shape, 'output');
       if (training && r.buffers && !node.frozen) {
@@ -122,6 +138,7 @@ export class ReferenceModel {
         }
       }
       values[node.id] = r.output;
+      opts.observe?.(node, ins, r.output);
       results[node.id] = this.needsGrad[node.id] ? r : undefined;
     }
     const output = values[last.id];

@@ -15,7 +15,7 @@
  */
 import type { IrNode } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
-import type { Tensor } from './tensor.js';
+import type { FloatArray, Tensor } from './tensor.js';
 
 export interface KernelContext {
   /** Training mode: dropout active; batch norm uses batch statistics (unless the node is frozen). */
@@ -24,6 +24,13 @@ export interface KernelContext {
   readonly needInputGrad: readonly boolean[];
   /** A seeded uniform [0, 1) generator for this call (dropout). */
   readonly random: () => number;
+  /**
+   * Another engine's input to this node (cnnc verify, runtime/train/engine.ts KinkBranches): a
+   * kinked activation's derivative takes its branch at inputs within float32 rounding of a kink.
+   */
+  readonly branchInput?: FloatArray;
+  /** Counts the derivatives whose branch was taken from `branchInput` and differs from ours. */
+  readonly branchTaken?: (n: number) => void;
 }
 
 export interface KernelResult {

@@ -19,7 +19,8 @@ function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2
 
 export function createTfjsEngine(
   tf: Tf,
-  model: TrainableModel & Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws'>>,
+  model: TrainableModel &
+    Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws' | 'kinkInputs'>>,
   backend: string,
   options: EngineOptions,
 ): Engine {
@@ -95,6 +96,19 @@ export function createTfjsEngine(
       tf.dispose([value, xt, yt, ...Object.values(grads)]);
       return { loss, grads: out };
     },
+
+    ...(model.kinkInputs
+      ? {
+          async kinkInputs(x: Images, training: boolean) {
+            const xt = batch(x);
+            try {
+              return model.kinkInputs!(xt, training);
+            } finally {
+              xt.dispose();
+            }
+          },
+        }
+      : {}),
 
     async evalBatch(x, y): Promise<EvalBatch> {
       const r = tf.tidy(() => {

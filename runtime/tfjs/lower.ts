@@ -26,6 +26,11 @@ export interface LoweredModel extends TrainableModel {
   randomDraws(): number;
   /** Continues the dropout stream after `draws` masks, e.g. with a resumed checkpoint's count. */
   setRandomDraws(draws: number): void;
+  /**
+   * The inputs of every kinked activation (relu, relu6, leaky_relu) in a forward pass, by node
+   * name (cnnc verify: runtime/train/engine.ts KinkBranches).
+   */
+  kinkInputs(x: tfjs.Tensor, training: boolean): Map<string, Float32Array>;
 }
 
 export interface LowerOptions {
@@ -67,7 +72,12 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
   const endsInSoftmax = output.op === 'activation' && output.attrs.fn === 'softmax';
   let draws = 0;
 
-  const run = (x: tfjs.Tensor, training: boolean, stopBeforeSoftmax: boolean): tfjs.Tensor => {
+  const run = (
+    x: tfjs.Tensor,
+    training: boolean,
+    stopBeforeSoftmax: boolean,
+    capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
+  ): tfjs.Tensor => {
     checkShape(graph, input, x.shape, 'input');
     const ctx: LowerContext = {
       tf,
@@ -81,6 +91,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
       for (const node of graph.nodes) {
         if (stopBeforeSoftmax && endsInSoftmax && node === output) break;
         const ins = node.op === 'input' ? [x] : node.inputs.map((i) => values[i]);
+        capture?.(node, ins);
         const y = lowerNode(ctx, node, ins);
         checkShape(graph, node, y.shape, 'output');
         values[node.id] = y;
@@ -97,6 +108,17 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     endsInSoftmax,
     apply: (x, training) => run(x, training, false),
     logits: (x, training) => run(x, training, true),
+    kinkInputs(x, training) {
+      const out = new Map<string, Float32Array>();
+      const kinked = (n: Node) =>
+        n.op === 'activation' && ['relu', 'relu6', 'leaky_relu'].includes(n.attrs.fn);
+      tf.dispose(
+        run(x, training, false, (node, ins) => {
+          if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);
+        }),
+      );
+      return out;
+    },
     randomDraws: () => draws,
     setRandomDraws(n) {
       if (!Number.isSafeInteger(n) || n < 0) throw new Error(`setRandomDraws: bad count ${n}`);

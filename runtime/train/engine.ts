@@ -73,7 +73,14 @@ export interface Engine {
     x: Images,
     y: Int32Array,
     training: boolean,
-  ): Promise<{ loss: number; grads: SavedTensor[] }>;
+    branches?: KinkBranches,
+  ): Promise<{ loss: number; grads: SavedTensor[]; branchesTaken?: number }>;
+  /**
+   * The inputs of every activation with a kink (relu, relu6, leaky_relu) in a forward pass on x, by
+   * node name (cnnc verify hands them to the other engine's `gradients` as `branches`). Engines
+   * that cannot observe their intermediate values leave it out.
+   */
+  kinkInputs?(x: Images, training: boolean): Promise<KinkBranches>;
   /** Loss and class scores in inference mode. */
   evalBatch(x: Images, y: Int32Array): Promise<EvalBatch>;
   /** Class scores in inference mode (no labels). */
@@ -93,6 +100,18 @@ export interface Engine {
   setRandomDraws(draws: number): void;
   dispose(): void;
 }
+
+/**
+ * Another engine's activation inputs by node name: where an engine's own input to a kinked
+ * activation lies within float32 rounding of the kink (|x − kink| ≤ KINK_BAND · max |x| of the
+ * tensor), its derivative takes the branch these values are on, so that two float32 engines
+ * differentiate the same piece of a piecewise-linear function (cnnc verify). The reference engine
+ * honours them; elsewhere they are ignored.
+ */
+export type KinkBranches = ReadonlyMap<string, Float32Array>;
+
+/** The band around a kink, relative to the largest |input| of the activation, where `KinkBranches` apply. */
+export const KINK_BAND = 1e-4;
 
 /** Parameter counts of an engine's weights. */
 export function countParams(engine: Engine): { params: number; trainable: number } {

@@ -5,6 +5,7 @@
  * and the lowering's), with Φ from erf.ts. Defaults: leaky_relu alpha 0.01, elu alpha 1.
  */
 import type { ActivationAttrs } from '../../../compiler/ir/ops.js';
+import { KINK_BAND } from '../../train/engine.js';
 import type { Kernel } from '../kernel.js';
 import { alloc, dtypeOf, type FloatArray, type Tensor } from '../tensor.js';
 import { normalCdf } from './erf.js';
@@ -121,6 +122,50 @@ function backward(
   }
 }
 
+/** The kinks of an activation: where its derivative jumps. */
+function kinks(a: ActivationAttrs): readonly number[] {
+  switch (a.fn) {
+    case 'relu':
+      return [0];
+    case 'relu6':
+      return [0, 6];
+    case 'leaky_relu':
+      return (a.alpha ?? 0.01) === 1 ? [] : [0];
+    default:
+      return [];
+  }
+}
+
+/**
+ * x with its entries within KINK_BAND · max |x| of a kink replaced by `other`'s (another engine's
+ * input, cnnc verify), so that the derivative takes the branch the other engine took there; calls
+ * `taken` with the number of entries whose side of a kink changed.
+ */
+function branchesFrom(
+  a: ActivationAttrs,
+  x: FloatArray,
+  other: FloatArray,
+  taken: ((n: number) => void) | undefined,
+): FloatArray {
+  const at = kinks(a);
+  if (at.length === 0 || other.length !== x.length) return x;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
+  const band = KINK_BAND * max;
+  const out = alloc(x.length, dtypeOf(x));
+  out.set(x);
+  let changed = 0;
+  for (let i = 0; i < x.length; i++) {
+    for (const k of at) {
+      if (Math.abs(x[i] - k) > band) continue;
+      if (x[i] > k !== other[i] > k) changed++;
+      out[i] = other[i];
+    }
+  }
+  if (changed > 0) taken?.(changed);
+  return out;
+}
+
 /** dx = y ⊙ (dy − Σ dy·y) per row of the softmax. */
 function softmaxBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, k: number): void {
   for (let r = 0; r < y.length; r += k) {
@@ -151,7 +196,12 @@ export const activationKernel: Kernel<'activation'> = (node, [x], _w, ctx) => {
       if (!wantsGrad(ctx, 0)) return { inputs: [null], weights: {} };
       const dx = alloc(x.data.length, dtypeOf(dy.data));
       if (a.fn === 'softmax') softmaxBackward(y, dy.data, dx, k);
-      else backward(a, x.data, y, aux, dy.data, dx);
+      else {
+        const xb = ctx.branchInput
+          ? branchesFrom(a, x.data, ctx.branchInput, ctx.branchTaken)
+          : x.data;
+        backward(a, xb, y, aux, dy.data, dx);
+      }
       return { inputs: [{ shape: [...x.shape], data: dx }], weights: {} };
     },
   };

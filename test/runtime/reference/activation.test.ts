@@ -130,6 +130,42 @@ describe('activation', () => {
   });
 });
 
+describe('activation derivatives at kinks, from another engine (cnnc verify)', () => {
+  // Largest |x| is 4, so the band around a kink is 1e-4 · 4 = 4e-4.
+  const x = tensor([4, 2e-4, -2e-4, 3e-4, -1e-3, 6 - 1e-4, 0], [1, 7]);
+  const dy = tensor([1, 1, 1, 1, 1, 1, 1], [1, 7]);
+  const dxOf = (attrs: ActivationAttrs, other: number[] | null) => {
+    let taken = 0;
+    const ctx = {
+      ...ctxOf(),
+      branchInput: other ? Float32Array.from(other) : undefined,
+      branchTaken: (n: number) => (taken += n),
+    };
+    const r = act(opNode('activation', attrs), [x], {}, ctx);
+    return { dx: [...r.backward(dy).inputs[0]!.data], taken };
+  };
+
+  it('takes the other side only within rounding of a kink, and counts the changes', () => {
+    // The other engine saw the two inputs near 0 on the other side, and -1e-3 (outside the band)
+    // on the positive side: only the first two follow it.
+    const other = [4, -1e-7, 1e-7, 3e-4, 5e-3, 6 - 1e-4, 0];
+    expect(dxOf({ fn: 'relu' }, null)).toEqual({ dx: [1, 1, 0, 1, 0, 1, 0], taken: 0 });
+    expect(dxOf({ fn: 'relu' }, other)).toEqual({ dx: [1, 0, 1, 1, 0, 1, 0], taken: 2 });
+    expect(dxOf({ fn: 'leaky_relu', alpha: 0.5 }, other)).toEqual({
+      dx: [1, 0.5, 1, 1, 0.5, 1, 0.5],
+      taken: 2,
+    });
+  });
+
+  it('applies to relu6 at 6 too, and not to smooth activations', () => {
+    const other = [4, 2e-4, -2e-4, 3e-4, -1e-3, 6 + 1e-5, 0];
+    expect(dxOf({ fn: 'relu6' }, other)).toEqual({ dx: [1, 1, 0, 1, 0, 0, 0], taken: 1 });
+    const smooth = dxOf({ fn: 'tanh' }, [0, 0, 0, 0, 0, 0, 0]);
+    expect(smooth.taken).toBe(0);
+    expect(smooth.dx).toEqual(dxOf({ fn: 'tanh' }, null).dx);
+  });
+});
+
 describe('erf', () => {
   const grid = Array.from({ length: 49 }, (_, i) => -6 + i * 0.25 + 0.01);
 

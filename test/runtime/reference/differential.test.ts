@@ -7,8 +7,10 @@
  * and for ResNet-50 and deeper: there, float32 training-mode gradients are ill-conditioned — against
  * a float64 run of the reference, the float32 reference's gradients were off by up to 1.2e-1 and
  * tfjs's by up to 5.1e-1 (ResNet-50, 64x64, batch 2) — so no float32 pair can agree to 1e-4, and
- * they are compared in eval mode. The remaining stdlib variants (same ops, bigger) run with
- * CNNC_SLOW_TESTS=1.
+ * they are compared in eval mode. ReLU inputs within float32 rounding of 0 take the tfjs side for
+ * their derivative (runtime/verify.ts, "Kinks"): ResNet-34 at seed 1 has one, whose derivative
+ * alone put a stage-3 gradient 3.4e-2 apart before. The remaining stdlib variants (same ops,
+ * bigger) run with CNNC_SLOW_TESTS=1.
  */
 import { describe, expect, it } from 'vitest';
 import { runCnnc } from '../../helpers/cli.js';
@@ -18,6 +20,7 @@ interface VerifyJson {
   readonly ok: boolean;
   readonly worst: number;
   readonly trainingMode: boolean;
+  readonly branchesTaken: number;
   readonly grads: readonly { readonly name: string; readonly error: number }[];
 }
 
@@ -47,6 +50,7 @@ const CASES: [string, string[]][] = [
   ['stdlib/lenet.cnn', []],
   model('stdlib/alexnet.cnn', 'AlexNet', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet18', '64x64x3'),
+  model('stdlib/resnet.cnn', 'ResNet34', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet50', '64x64x3', 'eval'),
   model('stdlib/vgg.cnn', 'VGG11_BN', '32x32x3'),
   ['stdlib/inception.cnn', ['--input', '64x64x3']],
@@ -56,7 +60,6 @@ const CASES: [string, string[]][] = [
 const SLOW: [string, string[]][] = [
   model('stdlib/alexnet.cnn', 'AlexNetOriginal', '227x227x3'),
   model('stdlib/alexnet.cnn', 'AlexNetOneGPU', '227x227x3'),
-  model('stdlib/resnet.cnn', 'ResNet34', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet101', '64x64x3', 'eval'),
   model('stdlib/resnet.cnn', 'ResNet152', '64x64x3', 'eval'),
   ...['VGG11', 'VGG13', 'VGG16', 'VGG19', 'VGG13_BN', 'VGG16_BN', 'VGG19_BN'].map((n) =>
@@ -76,6 +79,8 @@ describe('reference executor vs tfjs wasm (cnnc verify)', () => {
         1e-4,
       );
       expect(r.ok).toBe(true);
+      // The kink this model has at seed 1 (see above): the comparison passes through it.
+      if (r.model === 'ResNet34_64_64_3') expect(r.branchesTaken).toBeGreaterThan(0);
     }
   });
 
