@@ -22,7 +22,8 @@
  *
  * Transforms and products are done in float64 (the panels are Float64Array) and rounded to float32
  * once at the end, so the results agree with the im2col path (conv-gemm.ts) to float32 rounding;
- * test/runtime/reference/conv-winograd.test.ts compares them. conv.ts chooses this path where
+ * test/runtime/reference/conv-gemm.test.ts checks both against naive loops and against each
+ * other. conv.ts chooses this path where
  * `winogradApplies`; CNNC_NO_WINOGRAD=1 (or configureWinograd(false)) turns it off.
  *
  * Threads (parallel.ts) take blocks of tiles from a shared counter: output tiles do not overlap, and
