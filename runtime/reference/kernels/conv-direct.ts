@@ -1,13 +1,24 @@
 /**
  * Direct convolution loops over either float type: the float64 mode of the conv kernels (used by
  * finite-difference gradient checks, where speed does not matter) and depthwise convolutions in
- * both modes (kh·kw multiply-adds per output: cheap next to a full convolution).
+ * both modes (kh·kw multiply-adds per output: cheap next to a full convolution). Float32
+ * depthwise convolutions big enough for it run on the worker pool (parallel.ts), an image per unit
+ * of work; the filter gradient sums per-thread float64 partials.
  *
  * Same geometry and layouts as conv-gemm.ts: input [n, h, w, c], output [n, oh, ow, co], filter
  * [kh, kw, c/groups, co]; output position (oy, ox) with tap (ky, kx) reads input row
  * oy·sh + ky·dh − pt and column ox·sw + kx·dw − pl, zero outside. Outputs are accumulated with +=
  * into zeroed buffers the caller allocates.
  */
+import {
+  runOnAllThreads,
+  shared,
+  sharedCounter,
+  sharedFloat32,
+  sharedFloat64,
+  threadsFor,
+  type TaskLibrary,
+} from '../parallel.js';
 import type { FloatArray } from '../tensor.js';
 import type { ConvGeometry } from './conv-gemm.js';
 
@@ -99,21 +110,26 @@ export function directFilterGrad(
   });
 }
 
+type DepthwiseMode = 'forward' | 'input' | 'filter';
+
 /**
- * The three depthwise loops in one walk (filter [kh, kw, c, m], output channel ci·m + j, geo.co =
- * c·m; geo.groups unused): 'forward' y += depthwise(x = a, k = b); 'input' dx += its gradient given
- * dy = a, k = b; 'filter' dk += its gradient given x = a, dy = b.
+ * The three depthwise loops in one walk over images img0 … img1−1 (filter [kh, kw, c, m], output
+ * channel ci·m + j, geo.co = c·m; geo.groups unused): 'forward' y += depthwise(x = a, k = b);
+ * 'input' dx += its gradient given dy = a, k = b; 'filter' dk += its gradient given x = a, dy = b.
+ * Runs in workers from its text (uses only its arguments).
  */
-function depthwiseWalk(
-  mode: 'forward' | 'input' | 'filter',
+export function depthwiseWalk(
+  mode: DepthwiseMode,
   a: FloatArray,
   b: FloatArray,
   geo: ConvGeometry,
   out: FloatArray,
+  img0 = 0,
+  img1 = geo.n,
 ): void {
-  const { n, h, w, c, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl } = geo;
+  const { h, w, c, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl } = geo;
   const m = co / c;
-  for (let img = 0; img < n; img++)
+  for (let img = img0; img < img1; img++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++) {
         const o = ((img * oh + oy) * ow + ox) * co;
@@ -144,6 +160,54 @@ function depthwiseWalk(
       }
 }
 
+/**
+ * depthwiseWalk over the images taken from `counter`; 'filter' adds into this thread's partial
+ * out[t·size …], the others into out (the images' outputs do not overlap).
+ */
+export function depthwiseTask(
+  mode: DepthwiseMode,
+  a: FloatArray,
+  b: FloatArray,
+  geo: ConvGeometry,
+  out: FloatArray,
+  counter: Int32Array,
+  size: number,
+  t: number,
+): void {
+  const target = mode === 'filter' ? out.subarray(t * size, (t + 1) * size) : out;
+  for (let img = Atomics.add(counter, 0, 1); img < geo.n; img = Atomics.add(counter, 0, 1))
+    depthwiseWalk(mode, a, b, geo, target, img, img + 1);
+}
+
+const DEPTHWISE_LIBRARY: TaskLibrary = { prelude: '', functions: [depthwiseWalk, depthwiseTask] };
+
+/** out += depthwiseWalk(mode, a, b) on the worker pool; false (nothing done) where it does not pay. */
+function depthwiseParallel(
+  mode: DepthwiseMode,
+  a: FloatArray,
+  b: FloatArray,
+  geo: ConvGeometry,
+  out: FloatArray,
+): boolean {
+  if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array))
+    return false;
+  const threads = threadsFor(2 * geo.n * geo.oh * geo.ow * geo.co * geo.kh * geo.kw);
+  if (threads <= 1 || geo.n < 2) return false;
+  const size = out.length;
+  const target = mode === 'filter' ? sharedFloat64(size * threads) : sharedFloat32(size);
+  if (mode !== 'filter') target.set(out);
+  const args = [mode, shared(a), shared(b), geo, target, sharedCounter(), size];
+  runOnAllThreads(DEPTHWISE_LIBRARY, depthwiseTask, args, threads);
+  if (mode !== 'filter') out.set(target);
+  else
+    for (let i = 0; i < size; i++) {
+      let s = out[i];
+      for (let j = i; j < target.length; j += size) s += target[j];
+      out[i] = s;
+    }
+  return true;
+}
+
 /** y += depthwise(x, k). */
 export function depthwiseForward(
   x: FloatArray,
@@ -151,7 +215,7 @@ export function depthwiseForward(
   geo: ConvGeometry,
   y: FloatArray,
 ): void {
-  depthwiseWalk('forward', x, k, geo, y);
+  if (!depthwiseParallel('forward', x, k, geo, y)) depthwiseWalk('forward', x, k, geo, y);
 }
 
 /** dx += the input gradient of depthwise given dy. */
@@ -161,7 +225,7 @@ export function depthwiseInputGrad(
   geo: ConvGeometry,
   dx: FloatArray,
 ): void {
-  depthwiseWalk('input', dy, k, geo, dx);
+  if (!depthwiseParallel('input', dy, k, geo, dx)) depthwiseWalk('input', dy, k, geo, dx);
 }
 
 /** dk += the filter gradient of depthwise given x and dy. */
@@ -171,5 +235,5 @@ export function depthwiseFilterGrad(
   geo: ConvGeometry,
   dk: FloatArray,
 ): void {
-  depthwiseWalk('filter', x, dy, geo, dk);
+  if (!depthwiseParallel('filter', x, dy, geo, dk)) depthwiseWalk('filter', x, dy, geo, dk);
 }

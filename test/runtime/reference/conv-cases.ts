@@ -111,6 +111,8 @@ export const DEPTHWISE: readonly Case<DepthwiseConv2dAttrs>[] = [
   dw([1, 7, 7, 2], 2, [3, 3], { stride: [3, 3], padding: explicit(1, 0, 0, 2), bias: true }),
   dw([1, 7, 6, 3], 1, [3, 2], { dilation: [2, 2], padding: full }),
   dw([1, 6, 6, 2], 1, [2, 2], { padding: same, bias: true }),
+  // Three images: the worker pool splits them (one thread takes two).
+  dw([3, 6, 7, 2], 2, [3, 3], { stride: [2, 2], padding: same, bias: true }),
 ];
 
 const tr = (
