@@ -28,17 +28,31 @@ export interface FeatureSplit {
 }
 
 /**
- * A node is static when its output does not change during training: the input, and any node
- * whose inputs are static that is frozen or has no params, except dropout (random in training).
- * The split needs exactly one static node feeding the rest; otherwise the reason is returned.
+ * Per node id, whether its output is the same every epoch (static): the input, and any node whose
+ * inputs are static that is frozen (`frozen(n)`) or has no weights at all — neither params nor
+ * statistics (a trainable batch norm without affine params still normalises with batch statistics
+ * and moves its running ones) — except dropout (random in training). Feature caching
+ * (splitStaticPrefix) and its lint (compiler/passes/fine-tune.ts featureBoundary) share it.
  */
-export function splitStaticPrefix(graph: Graph): FeatureSplit | { readonly reason: string } {
+export function staticNodes(
+  graph: Graph,
+  frozen: (n: Node) => boolean = (n) => n.frozen,
+): boolean[] {
   const isStatic: boolean[] = [];
   for (const n of graph.nodes) {
-    const hasParams = (n.weights ?? []).some((w) => w.kind === 'param');
-    const self = n.op === 'input' || (n.op !== 'dropout' && (n.frozen || !hasParams));
+    const self =
+      n.op === 'input' || (n.op !== 'dropout' && (frozen(n) || (n.weights ?? []).length === 0));
     isStatic[n.id] = self && n.inputs.every((i) => isStatic[i]);
   }
+  return isStatic;
+}
+
+/**
+ * The split needs exactly one static node (staticNodes) feeding the rest; otherwise the reason is
+ * returned.
+ */
+export function splitStaticPrefix(graph: Graph): FeatureSplit | { readonly reason: string } {
+  const isStatic = staticNodes(graph);
   const out = graph.outputs[0];
   if (isStatic[out]) return { reason: 'every layer is frozen: there is nothing to train' };
   const boundary = new Set<number>();

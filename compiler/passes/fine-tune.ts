@@ -18,6 +18,7 @@
  */
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../ir/graph.js';
+import { staticNodes } from '../ir/transform.js';
 import { matchTarget, suggestTarget } from '../sema/freeze.js';
 
 /** A group of layers with its own learning rate. */
@@ -275,26 +276,13 @@ export function groupRates(settings: FineTuneSettings): Map<string, number> {
   return rates;
 }
 
-function hasWeights(n: Node, kind: 'param' | 'buffer'): boolean {
-  return (n.weights ?? []).some((w) => w.kind === kind);
-}
-
 /**
- * For `features cache`: the nodes whose outputs to cache, given which nodes are frozen. The fixed
- * backbone is the input and every node all of whose inputs are fixed and that computes the same
- * thing every epoch (frozen, or with no parameters and no statistics, and not dropout); the
- * boundary is its nodes that a trainable node (or the output) reads. Only the input: nothing to cache.
+ * For `features cache`: the nodes whose outputs to cache, given which nodes are frozen: the nodes
+ * of the static backbone (compiler/ir/transform.ts staticNodes, which the runtime's split uses too)
+ * that a trainable node (or the output) reads. Only the input: nothing to cache.
  */
 export function featureBoundary(graph: Graph, frozen: (n: Node) => boolean): number[] {
-  const fixed = graph.nodes.map(() => false);
-  for (const n of graph.nodes) {
-    if (n.op === 'input') fixed[n.id] = true;
-    else
-      fixed[n.id] =
-        n.inputs.every((i) => fixed[i]) &&
-        n.op !== 'dropout' &&
-        (frozen(n) || (!hasWeights(n, 'param') && !hasWeights(n, 'buffer')));
-  }
+  const fixed = staticNodes(graph, frozen);
   const read = new Set<number>();
   for (const n of graph.nodes) if (!fixed[n.id]) for (const i of n.inputs) read.add(i);
   for (const o of graph.outputs) read.add(o);

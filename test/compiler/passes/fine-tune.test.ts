@@ -5,6 +5,7 @@
  */
 import { describe as group, expect, it } from 'vitest';
 import type { Graph } from '../../../compiler/ir/graph.js';
+import { splitStaticPrefix } from '../../../compiler/ir/transform.js';
 import { featureBoundary } from '../../../compiler/passes/fine-tune.js';
 import { pretrainedLayers } from '../../../compiler/passes/fine-tune-lint.js';
 import { resolveSettings } from '../../../runtime/train/config.js';
@@ -212,6 +213,26 @@ group('feature boundary', () => {
     expect(shrunk.map((i) => g.nodes[i].name)).toEqual(['stem.relu1']);
     // Nothing frozen: only the input.
     expect(featureBoundary(g, () => false)).toEqual([0]);
+  });
+
+  it('stops before a trainable batch norm without params, the runtime split too', () => {
+    // \`bn noaffine\` has no params but normalises with batch statistics and moves its running
+    // ones while it trains: its output is not the same every epoch, so it cannot be cached.
+    const src = `
+model M {
+  input 16x16x3
+  stem: { conv 8 3x3 same, relu }
+  norm: bn noaffine
+  head: { gap, dense 10 }
+}
+model T = M {
+  freeze stem
+}
+`;
+    const g = model(src, 'T').graph;
+    expect(featureBoundary(g, (n) => n.frozen).map((i) => g.nodes[i].name)).toEqual(['stem.relu1']);
+    const split = splitStaticPrefix(g);
+    expect('boundary' in split && split.boundary).toBe('stem.relu1');
   });
 });
 
