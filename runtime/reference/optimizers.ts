@@ -4,10 +4,12 @@
  * state moves between backends. Arithmetic is in float64 per element, stored as float32.
  */
 import {
+  restoreOptimizerState,
+  saveOptimizerState,
   SLOTS,
   type OptimizerConfig,
   type OptimizerState,
-  type SavedTensor,
+  type SlotAccess,
 } from '../train/optimizer-config.js';
 
 export interface ArrayParam {
@@ -91,29 +93,21 @@ export class ArrayOptimizer {
   }
 
   getState(): OptimizerState {
-    const slots: SavedTensor[] = [];
-    this.params.forEach((p, i) => {
-      for (const [s, v] of this.slots[i])
-        slots.push({ name: `${p.name}/${s}`, shape: p.shape, data: v.slice() });
-    });
-    return { name: this.config.name, step: this.step, slots };
+    const names = this.params.map((p) => p.name);
+    return saveOptimizerState(this.config.name, this.step, names, this.slots, this.access);
   }
 
   /** Restores a saved state; slots of another optimizer or shape are an error naming them. */
   setState(state: OptimizerState): void {
-    if (state.name !== this.config.name)
-      throw new Error(`optimizer state is for ${state.name}, not ${this.config.name}`);
-    const saved = new Map(state.slots.map((s) => [s.name, s]));
-    this.params.forEach((p, i) => {
-      for (const [s, v] of this.slots[i]) {
-        const t = saved.get(`${p.name}/${s}`);
-        if (!t || t.data.length !== v.length)
-          throw new Error(`optimizer state lacks ${p.name}/${s} of shape ${p.shape.join('x')}`);
-        v.set(t.data);
-      }
-    });
-    this.step = state.step;
+    const names = this.params.map((p) => p.name);
+    this.step = restoreOptimizerState(state, this.config.name, names, this.slots, this.access);
   }
+
+  private readonly access: SlotAccess<Float32Array> = {
+    shape: (_v, i) => this.params[i].shape,
+    read: (v) => v.slice(),
+    write: (v, data) => v.set(data),
+  };
 }
 
 /** Scales gradients in place so that their global L2 norm is at most maxNorm; returns the norm before. */

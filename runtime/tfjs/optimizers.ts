@@ -4,10 +4,12 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import {
+  restoreOptimizerState,
+  saveOptimizerState,
   SLOTS,
   type OptimizerConfig,
   type OptimizerState,
-  type SavedTensor,
+  type SlotAccess,
 } from '../train/optimizer-config.js';
 
 export type Tf = typeof tfjs;
@@ -86,29 +88,25 @@ export class Optimizer {
   }
 
   getState(): OptimizerState {
-    const slots: SavedTensor[] = [];
-    this.params.forEach((p, i) => {
-      for (const [s, v] of this.slots[i])
-        slots.push({ name: `${p.name}/${s}`, shape: v.shape, data: v.dataSync() as Float32Array });
-    });
-    return { name: this.config.name, step: this.step, slots };
+    const names = this.params.map((p) => p.name);
+    return saveOptimizerState(this.config.name, this.step, names, this.slots, this.access);
   }
 
   /** Restores a saved state; slots of another optimizer or shape are an error naming them. */
   setState(state: OptimizerState): void {
-    if (state.name !== this.config.name)
-      throw new Error(`optimizer state is for ${state.name}, not ${this.config.name}`);
-    const saved = new Map(state.slots.map((s) => [s.name, s]));
-    this.params.forEach((p, i) => {
-      for (const [s, v] of this.slots[i]) {
-        const t = saved.get(`${p.name}/${s}`);
-        if (!t || t.data.length !== v.size)
-          throw new Error(`optimizer state lacks ${p.name}/${s} of shape ${v.shape.join('x')}`);
-        v.assign(this.tf.tensor(t.data, v.shape));
-      }
-    });
-    this.step = state.step;
+    const names = this.params.map((p) => p.name);
+    this.step = restoreOptimizerState(state, this.config.name, names, this.slots, this.access);
   }
+
+  private readonly access: SlotAccess<tfjs.Variable> = {
+    shape: (v) => v.shape,
+    read: (v) => v.dataSync() as Float32Array,
+    write: (v, data) => {
+      const t = this.tf.tensor(data, v.shape);
+      v.assign(t);
+      t.dispose();
+    },
+  };
 
   dispose(): void {
     for (const m of this.slots) for (const v of m.values()) v.dispose();

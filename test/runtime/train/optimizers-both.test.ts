@@ -62,3 +62,33 @@ describe.each(OPTIMIZERS)('%s on tfjs and on Float32Arrays', (name) => {
     t.dispose(vars);
   });
 });
+
+describe('restoring optimiser state, on tfjs and on Float32Arrays', () => {
+  it('moves state across the two and names what is wrong with a bad one', async () => {
+    const t = await cpuTf();
+    const config = { ...DEFAULT_OPTIMIZER, name: 'adam' as const };
+    const v = t.variable(t.zeros([2, 3]));
+    const tfOpt = new Optimizer(t, config, [{ name: 'w', variable: v }]);
+    const refOpt = new ArrayOptimizer(config, [
+      { name: 'w', shape: [2, 3], data: new Float32Array(6) },
+    ]);
+    refOpt.apply([Float32Array.from([1, 2, 3, 4, 5, 6])], 0.1);
+    const saved = refOpt.getState();
+    tfOpt.setState(saved);
+    expect(tfOpt.getState()).toEqual(saved);
+    for (const opt of [tfOpt, refOpt]) {
+      expect(() => opt.setState({ ...saved, name: 'sgd' })).toThrow(
+        'optimizer state is for sgd, not adam',
+      );
+      const lacking = { ...saved, slots: saved.slots.filter((x) => x.name !== 'w/s') };
+      expect(() => opt.setState(lacking)).toThrow('optimizer state lacks w/s of shape 2x3');
+      const misshapen = {
+        ...saved,
+        slots: saved.slots.map((x) => (x.name === 'w/m' ? { ...x, data: new Float32Array(5) } : x)),
+      };
+      expect(() => opt.setState(misshapen)).toThrow('optimizer state lacks w/m of shape 2x3');
+    }
+    tfOpt.dispose();
+    v.dispose();
+  });
+});
