@@ -25,8 +25,6 @@ export interface ExecutorOptions {
 }
 
 export interface ForwardOptions {
-  /** Called with each node's inputs and output as the pass computes them. */
-  readonly observe?: (node: Node, inputs: readonly Tensor[], output: Tensor) => void;
   /** Another engine's inputs of kinked activations (runtime/train/engine.ts KinkBranches). */
   readonly branches?: ReadonlyMap<string, FloatArray>;
   /** Called with the number of derivatives whose branch came from `branches` and differs from ours. */
@@ -138,7 +136,6 @@ export class ReferenceModel {
         }
       }
       values[node.id] = r.output;
-      opts.observe?.(node, ins, r.output);
       results[node.id] = this.needsGrad[node.id] ? r : undefined;
     }
     const output = values[last.id];
