@@ -13,6 +13,7 @@ import type { Graph, IrNode, Node } from '../../compiler/ir/graph.js';
 import type { OpKind } from '../../compiler/ir/ops.js';
 import type { TrainableModel } from './model.js';
 import { hashString, initialValue, type InitScheme } from '../init.js';
+import { activationKinks } from '../train/engine.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 
@@ -27,8 +28,8 @@ export interface LoweredModel extends TrainableModel {
   /** Continues the dropout stream after `draws` masks, e.g. with a resumed checkpoint's count. */
   setRandomDraws(draws: number): void;
   /**
-   * The inputs of every kinked activation (relu, relu6, leaky_relu) in a forward pass, by node
-   * name (cnnc verify: runtime/train/engine.ts KinkBranches).
+   * The inputs of every kinked activation (runtime/train/engine.ts activationKinks) in a forward
+   * pass, by node name (cnnc verify: runtime/train/engine.ts KinkBranches).
    */
   kinkInputs(x: tfjs.Tensor, training: boolean): Map<string, Float32Array>;
 }
@@ -110,8 +111,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     logits: (x, training) => run(x, training, true),
     kinkInputs(x, training) {
       const out = new Map<string, Float32Array>();
-      const kinked = (n: Node) =>
-        n.op === 'activation' && ['relu', 'relu6', 'leaky_relu'].includes(n.attrs.fn);
+      const kinked = (n: Node) => n.op === 'activation' && activationKinks(n.attrs).length > 0;
       tf.dispose(
         run(x, training, false, (node, ins) => {
           if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);

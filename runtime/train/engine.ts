@@ -6,6 +6,7 @@
  *
  * Weights are keyed `${node.name}/${weight}` with the IR's shapes (TF layouts).
  */
+import type { ActivationAttrs } from '../../compiler/ir/ops.js';
 import type { InitScheme } from '../init.js';
 import type { LossKind } from './losses.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
@@ -76,8 +77,8 @@ export interface Engine {
     branches?: KinkBranches,
   ): Promise<{ loss: number; grads: SavedTensor[]; branchesTaken?: number }>;
   /**
-   * The inputs of every activation with a kink (relu, relu6, leaky_relu) in a forward pass on x, by
-   * node name (cnnc verify hands them to the other engine's `gradients` as `branches`). Engines
+   * The inputs of every activation with a kink (activationKinks) in a forward pass on x, by node
+   * name (cnnc verify hands them to the other engine's `gradients` as `branches`). Engines
    * that cannot observe their intermediate values leave it out.
    */
   kinkInputs?(x: Images, training: boolean): Promise<KinkBranches>;
@@ -109,6 +110,20 @@ export interface Engine {
  * honours them; elsewhere they are ignored.
  */
 export type KinkBranches = ReadonlyMap<string, Float32Array>;
+
+/** The kinks of an activation: the inputs where its derivative jumps (none for smooth ones). */
+export function activationKinks(a: ActivationAttrs): readonly number[] {
+  switch (a.fn) {
+    case 'relu':
+      return [0];
+    case 'relu6':
+      return [0, 6];
+    case 'leaky_relu':
+      return (a.alpha ?? 0.01) === 1 ? [] : [0];
+    default:
+      return [];
+  }
+}
 
 /** The band around a kink, relative to the largest |input| of the activation, where `KinkBranches` apply. */
 export const KINK_BAND = 1e-4;

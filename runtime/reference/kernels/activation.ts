@@ -5,7 +5,7 @@
  * and the lowering's), with Φ from erf.ts. Defaults: leaky_relu alpha 0.01, elu alpha 1.
  */
 import type { ActivationAttrs } from '../../../compiler/ir/ops.js';
-import { KINK_BAND } from '../../train/engine.js';
+import { activationKinks, KINK_BAND } from '../../train/engine.js';
 import type { Kernel } from '../kernel.js';
 import { alloc, dtypeOf, type FloatArray, type Tensor } from '../tensor.js';
 import { normalCdf } from './erf.js';
@@ -122,20 +122,6 @@ function backward(
   }
 }
 
-/** The kinks of an activation: where its derivative jumps. */
-function kinks(a: ActivationAttrs): readonly number[] {
-  switch (a.fn) {
-    case 'relu':
-      return [0];
-    case 'relu6':
-      return [0, 6];
-    case 'leaky_relu':
-      return (a.alpha ?? 0.01) === 1 ? [] : [0];
-    default:
-      return [];
-  }
-}
-
 /**
  * x with its entries within KINK_BAND · max |x| of a kink replaced by `other`'s (another engine's
  * input, cnnc verify), so that the derivative takes the branch the other engine took there; calls
@@ -147,7 +133,7 @@ function branchesFrom(
   other: FloatArray,
   taken: ((n: number) => void) | undefined,
 ): FloatArray {
-  const at = kinks(a);
+  const at = activationKinks(a);
   if (at.length === 0 || other.length !== x.length) return x;
   let max = 0;
   for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
