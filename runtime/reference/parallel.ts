@@ -234,6 +234,22 @@ export function sharedFloat64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(8 * n));
 }
 
+/**
+ * out[i] += Σ_t partials[t·size + i]: the per-thread partials of a task (one block of `size`
+ * per thread) added up in float64 and stored once.
+ */
+export function addPartials(
+  partials: Float32Array | Float64Array,
+  size: number,
+  out: Float32Array | Float64Array,
+): void {
+  for (let i = 0; i < size; i++) {
+    let s = out[i];
+    for (let j = i; j < partials.length; j += size) s += partials[j];
+    out[i] = s;
+  }
+}
+
 /** A shared counter for handing out blocks of work (Atomics.add(counter, 0, 1)). */
 export function sharedCounter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));

@@ -11,6 +11,7 @@
  * into zeroed buffers the caller allocates.
  */
 import {
+  addPartials,
   runOnAllThreads,
   shared,
   sharedCounter,
@@ -199,12 +200,7 @@ function depthwiseParallel(
   const args = [mode, shared(a), shared(b), geo, target, sharedCounter(), size];
   runOnAllThreads(DEPTHWISE_LIBRARY, depthwiseTask, args, threads);
   if (mode !== 'filter') out.set(target);
-  else
-    for (let i = 0; i < size; i++) {
-      let s = out[i];
-      for (let j = i; j < target.length; j += size) s += target[j];
-      out[i] = s;
-    }
+  else addPartials(target, size, out);
   return true;
 }
 

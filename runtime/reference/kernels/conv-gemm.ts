@@ -23,6 +23,7 @@
  */
 import { GEMM as GEMM_MODULE, GEMM_WORKER_SOURCE, packedBSize } from '../gemm.js';
 import {
+  addPartials,
   runOnAllThreads,
   shared,
   sharedCounter,
@@ -399,11 +400,7 @@ export function conv2dInputGradF32(
   );
   if (!perThread) return dx;
   const sum = new Float32Array(s.x);
-  for (let i = 0; i < s.x; i++) {
-    let v = 0;
-    for (let j = i; j < dx.length; j += s.x) v += dx[j];
-    sum[i] = v;
-  }
+  addPartials(dx, s.x, sum);
   return sum;
 }
 
@@ -426,10 +423,6 @@ export function conv2dFilterGradF32(
     threads,
   );
   const dw = new Float32Array(s.w);
-  for (let i = 0; i < s.w; i++) {
-    let sum = 0;
-    for (let j = i; j < partials.length; j += s.w) sum += partials[j];
-    dw[i] = sum;
-  }
+  addPartials(partials, s.w, dw);
   return dw;
 }

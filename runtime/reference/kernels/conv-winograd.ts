@@ -32,6 +32,7 @@
  */
 import { GEMM as GEMM_MODULE, GEMM_WORKER_SOURCE, packedBSize } from '../gemm.js';
 import {
+  addPartials,
   runOnAllThreads,
   shared,
   sharedCounter,
@@ -354,14 +355,12 @@ export function winogradFilterGradF32(
     threads,
   );
   // dW = Gᵀ dU G per (c, co), dU summed over the threads' partials.
+  const dU = new Float64Array(16 * size);
+  addPartials(partials, 16 * size, dU);
   const dw = new Float32Array(9 * size);
   const e = new Float64Array(16);
   for (let o = 0; o < size; o++) {
-    for (let xi = 0; xi < 16; xi++) {
-      let s = 0;
-      for (let p = xi * size + o; p < partials.length; p += 16 * size) s += partials[p];
-      e[xi] = s;
-    }
+    for (let xi = 0; xi < 16; xi++) e[xi] = dU[xi * size + o];
     // f = Gᵀ e (rows; Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]), then dW = f G (columns).
     for (let ky = 0; ky < 3; ky++) {
       let f0, f1, f2, f3;
