@@ -5,10 +5,11 @@
  */
 
 /**
- * Text outside code: invisible characters are made visible (`visible`), the characters markdown
- * reads as inline syntax anywhere (`\ ` * _ [ ] ~ |`) are backslash-escaped, `<`, `>` and `&`
- * become entities (no HTML tag or entity can form), a start that could open a block (`#`, `-`,
- * `+`, `=`, `1.`) is escaped, and line breaks become spaces (a table cell is one line).
+ * Text outside code, within a line (a table cell, or after other words: never where it could open
+ * a block, so `#`, `-` or `1.` need no escape): invisible characters are made visible (`visible`),
+ * the characters markdown reads as inline syntax anywhere (`\ ` * _ [ ] ~ |`) are
+ * backslash-escaped, `<`, `>` and `&` become entities (no HTML tag or entity can form), and line
+ * breaks become spaces (a table cell is one line).
  */
 export function mdText(text: string): string {
   return visible(text)
@@ -16,9 +17,7 @@ export function mdText(text: string): string {
     .replace(/[\\`*_[\]~|]/g, (c) => `\\${c}`)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/^(\s*)([#+=-])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2');
+    .replace(/>/g, '&gt;');
 }
 
 /**

@@ -19,8 +19,6 @@ describe('mdText and mdCode', () => {
       '`*bold* _em_ [link](x) ~~s~~`',
     ],
     ['`tick` ``two``', '\\`tick\\` \\`\\`two\\`\\`', '``` `tick` ``two`` ```'],
-    ['# heading', '\\# heading', '`# heading`'],
-    ['1. item', '1\\. item', '`1. item`'],
     ['line\nbreak', 'line break', '`line break`'],
     ['a\u202Eb', 'a&lt;U+202E&gt;b', '`a<U+202E>b`'],
     ['&amp;', '&amp;amp;', '`&amp;`'],
