@@ -102,7 +102,8 @@ export function figureParts(c: LayerChange): string[] {
   const parts: string[] = [];
   for (const { key, label } of LAYER_FIGURES) {
     const d = c.deltas[key];
-    if (d.delta === 0) continue;
+    // Unchanged, or unknown on both sides (a size that depends on a symbolic input).
+    if (d.delta === 0 || (d.before === null && d.after === null)) continue;
     if (key === 'trainable' && d.delta === c.deltas.params.delta) continue;
     if (c.change === 'changed')
       parts.push(`${label} ${figure(key, d.before)} → ${figure(key, d.after)} (${signed(key, d)})`);

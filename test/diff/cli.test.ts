@@ -184,3 +184,17 @@ describe('cnnc diff --git', () => {
     }
   });
 });
+
+describe('a model with a symbolic input size', () => {
+  it('reports what it knows and leaves out the figures unknown on both sides', () => {
+    const file = new URL('../../examples/any-size.cnn', import.meta.url).pathname;
+    const text = fs.readFileSync(file, 'utf8');
+    const wide = write(tmp, 'any-size-5x5.cnn', text.replace('conv c 3x3 same', 'conv c 5x5 same'));
+    const r = cli(['diff', file, wide]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /changed {2}0\.conv1 {2}kernel 3x3 → 5x5; params 896 → 2,432 \(\+1,536\)\n/,
+    );
+    expect(r.out).toMatch(/MACs +\? +\? +\?\n/);
+  });
+});
