@@ -9,6 +9,8 @@ import { internalError } from '../program.js';
 import { UsageError } from './args.js';
 import { CHECK_HELP, runCheck } from './check.js';
 import { COMPILE_HELP, runCompile } from './compile.js';
+import { DIAGRAM_HELP, runDiagram } from './diagram.js';
+import { DIFF_HELP, runDiff } from './diff.js';
 import { printDiagnostics } from './common.js';
 import { nodeHost, packageRoot } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -25,6 +27,8 @@ const COMMANDS: Record<
   compile: { run: runCompile, help: COMPILE_HELP },
   weights: { run: runWeights, help: WEIGHTS_HELP },
   import: { run: runImport, help: IMPORT_HELP },
+  diagram: { run: runDiagram, help: DIAGRAM_HELP },
+  diff: { run: runDiff, help: DIFF_HELP },
 };
 
 /** Commands that run TensorFlow.js and so are asynchronous; `mainAsync` runs them. */
@@ -55,6 +59,8 @@ commands:
   check FILES...     check shapes, parameters, MACs, memory and budgets
   summary FILE       per-layer table: output shape, parameters, MACs, receptive field
   compile FILE       compile a model to the graph IR (--emit ir)
+  diagram FILE       draw a model as SVG or a self-contained HTML page (-o model.svg|.html)
+  diff OLD NEW       what changed between two versions of a model (or --git REV)
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
   evaluate FILE      test metrics of a checkpoint (--weights DIR)
   predict FILE IMG…  top classes of images (.npy or IDX) with a checkpoint (--weights DIR)

@@ -76,7 +76,8 @@ export function checkBudgets(
   return out;
 }
 
-function measure(metric: BudgetMetric, s: ModelSummary): number | null {
+/** The figure a budget limits, or null when the input size is symbolic. */
+export function measure(metric: BudgetMetric, s: ModelSummary): number | null {
   switch (metric) {
     case 'params':
       return s.params.total;

@@ -1,0 +1,94 @@
+/** `cnnc diagram FILE [--model NAME] -o OUT.svg|OUT.html [--expand all|none|SCOPE]...` */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { hasErrors } from '../diagnostics/diagnostic.js';
+import { collapsedFor, MAX_BOXES } from '../diagram/expand.js';
+import { diagramModel } from '../diagram/model.js';
+import { engine, renderHtml, renderSvg } from '../diagram/render.js';
+import { compileFile } from '../program.js';
+import { parseArgs, UsageError } from './args.js';
+import { compileOptions, exitCodeFor, printDiagnostics } from './common.js';
+import { resolveInput } from './host.js';
+import type { ExitCode, Io } from './io.js';
+
+export const DIAGRAM_HELP = `usage: cnnc diagram FILE -o OUT.svg|OUT.html [options]
+
+Draws a model: one box per layer with its op, kernel and stride and output shape, the edges of
+residual additions (dashed) and concat branches, frozen layers greyed, and the scopes of the
+names (stem, stages, blocks, branches) as nested frames. The .html is one self-contained page
+(no network): click a scope to collapse or expand it, hover a box for parameters, MACs and
+receptive field.
+
+options:
+  -o, --out FILE       the diagram to write (atomically): .svg or .html
+  --model NAME         the model to draw when the file defines several
+  --expand WHAT        all, none, or a scope such as stage3 (repeatable). By default a model of
+                       more than ${MAX_BOXES} layers opens its scopes level by level while it fits in
+                       ${MAX_BOXES} boxes and collapses the rest (ResNet-152 shows its stages).
+
+exit status: 0 written, 1 the model has errors, 2 usage or internal error`;
+
+export function runDiagram(argv: readonly string[], io: Io): ExitCode {
+  const args = parseArgs(argv, {
+    model: { value: true },
+    o: { value: true },
+    out: { value: true },
+    expand: { value: true, repeatable: true },
+  });
+  if (args.positional.length !== 1)
+    throw new UsageError('cnnc diagram takes exactly one .cnn file');
+  const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
+  if (out === undefined) throw new UsageError('cnnc diagram needs -o OUT.svg or -o OUT.html');
+  const ext = path.extname(out).toLowerCase();
+  if (ext !== '.svg' && ext !== '.html' && ext !== '.htm')
+    throw new UsageError(`-o must name a .svg or .html file; got ${JSON.stringify(out)}`);
+
+  const result = compileFile(
+    resolveInput(args.positional[0], io.host, io.cwd),
+    io.host,
+    compileOptions(args),
+  );
+  printDiagnostics(io, result.diagnostics, result.sources);
+  const code = exitCodeFor(result.diagnostics);
+  if (hasErrors(result.diagnostics)) return code;
+  if (result.models.length !== 1) {
+    throw new UsageError(
+      result.models.length === 0
+        ? 'the file defines no model (use --model to pick an imported one)'
+        : `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
+    );
+  }
+  const compiled = result.models[0];
+  if (!compiled.summary) return code;
+  const model = diagramModel({ ...compiled, summary: compiled.summary }, result.sources);
+  const chosen = collapsedFor(engine, model, args.flags.get('expand') ?? []);
+  if (!chosen.ok) {
+    const scopes = model.scopes.filter((s) => s.depth === 1).map((s) => s.path);
+    throw new UsageError(
+      `--expand: no scope ${JSON.stringify(chosen.unknown)} in ${model.model}; ${
+        chosen.suggestion
+          ? `did you mean ${JSON.stringify(chosen.suggestion)}?`
+          : scopes.length
+            ? `its top-level scopes: ${scopes.join(', ')}`
+            : 'it has no scopes'
+      }`,
+    );
+  }
+  const text =
+    ext === '.svg'
+      ? renderSvg(model, chosen.collapsed)
+      : renderHtml(model, chosen.collapsed, dagreBrowserBuild());
+  io.writeFile(path.resolve(io.cwd, out), text);
+  io.err(`wrote ${out}\n`);
+  return code;
+}
+
+/** dagre's browser build (a global `dagre`) with its licence, for the HTML page. */
+function dagreBrowserBuild(): string {
+  const require = createRequire(import.meta.url);
+  const dir = path.join(path.dirname(require.resolve('@dagrejs/dagre/package.json')), 'dist');
+  const code = fs.readFileSync(path.join(dir, 'dagre.min.js'), 'utf8');
+  const licence = fs.readFileSync(path.join(dir, 'dagre.min.js.LEGAL.txt'), 'utf8');
+  return `${licence.trim()}\n${code.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '').trimEnd()}`;
+}
