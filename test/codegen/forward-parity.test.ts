@@ -19,6 +19,8 @@ import { nodeHost } from '../../compiler/cli/host.js';
 import { compileFile } from '../../compiler/program.js';
 import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
+import { OP_KINDS } from '../../compiler/ir/ops.js';
+import { OP_CASES, opCasesFile } from './op-cases.js';
 import {
   emitPytorch,
   hasTorch,
@@ -132,9 +134,44 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     for (const f of exampleFiles)
       cases.push(...(await casesOf(path.join(REPO, f), f, (seed += 10))));
     cases.push(...(await casesOf(stdlib, 'stdlib', 1000)));
+    const ops = path.join(work, 'op-cases.cnn');
+    fs.writeFileSync(ops, opCasesFile());
+    cases.push(...(await casesOf(ops, 'ops', 2000)));
     const out = runTorchCases(cases, work);
     cases.forEach((c, i) => results.set(c.title, out[i]));
   }, 600_000);
+
+  /** cnnc run on the weights the module saved gives its output; counts and round trip agree. */
+  async function checkCase(c: Case): Promise<void> {
+    const res = results.get(c.title)!;
+    const at = (suffix: string) => path.join(c.dir, `${c.model}${suffix}`);
+    const yc = at('-cnnc.npy');
+    const model = ['--model', c.model];
+    const run = await runCnnc([
+      'run',
+      c.file,
+      ...model,
+      '--weights',
+      at('.safetensors'),
+      '--input',
+      at('-x.npy'),
+      '--output',
+      yc,
+      '--backend',
+      'reference',
+    ]);
+    // Notes (a symbolic size's assumptions) may be printed; no warning or error.
+    expect(run.err, c.title).not.toMatch(/warning|error/);
+    expect(run.code, c.title).toBe(0);
+    const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
+    console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
+    expect(err, c.title).toBeLessThanOrEqual(1e-4);
+    const summary = await runCnnc(['summary', c.file, ...model, '--json']);
+    expect(summary.code, c.title).toBe(0);
+    const params = (JSON.parse(summary.out) as { params: { total: number } }).params.total;
+    expect(res.params, c.title).toBe(params);
+    expect(res.roundtrip, c.title).toBe(true);
+  }
 
   it('covers every example and stdlib family', () => {
     const titles = cases.map((c) => c.title);
@@ -142,39 +179,23 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(10);
   });
 
+  it('the single-op cases cover every IR op', () => {
+    const covered = new Set(OP_CASES.flatMap((c) => c.ops));
+    expect(OP_KINDS.filter((op) => op !== 'input' && !covered.has(op))).toEqual([]);
+    expect(cases.filter((c) => c.title.startsWith('ops ')).length).toBe(OP_CASES.length);
+  });
+
+  it.each(OP_CASES.map((c, i) => [c.title, `Op${i + 1}`] as const))(
+    'op case: %s',
+    async (_title, model) => {
+      await checkCase(cases.find((c) => c.title === `ops ${model}`)!);
+    },
+  );
+
   it.each(exampleFiles.map((f) => [f]).concat([['stdlib']]))(
     "%s: every model matches cnnc run (reference) within 1e-4, with cnnc summary's parameter count",
     async (label) => {
-      for (const c of cases.filter((x) => x.title.startsWith(`${label} `))) {
-        const res = results.get(c.title)!;
-        const at = (suffix: string) => path.join(c.dir, `${c.model}${suffix}`);
-        const yc = at('-cnnc.npy');
-        const model = ['--model', c.model];
-        const run = await runCnnc([
-          'run',
-          c.file,
-          ...model,
-          '--weights',
-          at('.safetensors'),
-          '--input',
-          at('-x.npy'),
-          '--output',
-          yc,
-          '--backend',
-          'reference',
-        ]);
-        // Notes (a symbolic size's assumptions) may be printed; no warning or error.
-        expect(run.err, c.title).not.toMatch(/warning|error/);
-        expect(run.code, c.title).toBe(0);
-        const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
-        console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
-        expect(err, c.title).toBeLessThanOrEqual(1e-4);
-        const summary = await runCnnc(['summary', c.file, ...model, '--json']);
-        expect(summary.code, c.title).toBe(0);
-        const params = (JSON.parse(summary.out) as { params: { total: number } }).params.total;
-        expect(res.params, c.title).toBe(params);
-        expect(res.roundtrip, c.title).toBe(true);
-      }
+      for (const c of cases.filter((x) => x.title.startsWith(`${label} `))) await checkCase(c);
     },
   );
 });

@@ -4,11 +4,11 @@
  * into the module by name and shape whatever the arithmetic, so the model must also compute what
  * torchvision's does. Two differences are known from the stdlib and Keras imports:
  *   - Keras padding: an uneven zero padding or `same` padding before a strided convolution
- *     (MobileNetV2's Conv1_pad …): torchvision pads evenly (CNN6003, an error);
+ *     (MobileNetV2's Conv1_pad …): torchvision pads evenly (CNN6002, an error);
  *   - batch-norm epsilon other than PyTorch's 1e-5 (Keras's 1e-3): the weights load, but every
- *     output differs slightly (CNN6004, a warning).
- * Layers the family does not know keep cnnc's names (CNN6005, a warning), and a model no family
- * knows cannot take torchvision names (CNN6002).
+ *     output differs slightly (CNN6003, a warning).
+ * Layers the family does not know keep cnnc's names (CNN6004, a warning), and a model no family
+ * knows cannot take torchvision names (CNN6001).
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
@@ -66,7 +66,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   const out: Diagnostic[] = [];
   if (!names.family) {
     out.push(
-      diag('CNN6002', `no torchvision model has the layers of ${graph.model}`, {
+      diag('CNN6001', `no torchvision model has the layers of ${graph.model}`, {
         span: graph.span,
         spanLabel: 'no layer maps to a torchvision module',
         notes: [
@@ -82,7 +82,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   if (uneven.length) {
     out.push(
       diag(
-        'CNN6003',
+        'CNN6002',
         `${graph.model} pads unevenly, as Keras does; torchvision's ${names.family} pads every side ` +
           'the same, so its weights would compute something else',
         {
@@ -108,7 +108,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
     const first = eps[0] as Node & { op: 'batch_norm' };
     out.push(
       diag(
-        'CNN6004',
+        'CNN6003',
         `batch norm eps ${first.attrs.epsilon} differs from torchvision's 1e-5: torchvision's ` +
           'weights load, but the outputs differ from its model slightly',
         {
@@ -123,7 +123,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   if (unnamed.length) {
     out.push(
       diag(
-        'CNN6005',
+        'CNN6004',
         `${unnamed.length} layer${unnamed.length === 1 ? ' has' : 's have'} no torchvision name ` +
           `and keep${unnamed.length === 1 ? 's' : ''} cnnc's`,
         {
