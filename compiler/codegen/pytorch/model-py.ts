@@ -235,7 +235,8 @@ function emitClass(
     if (n.op === 'input' || form.alias) continue;
     const nodeScope = n.name.includes('.') ? n.name.slice(0, n.name.lastIndexOf('.')) : '';
     if (nodeScope !== scope) {
-      if (nodeScope) body.push(`# ${pyComment(nodeScope)}`);
+      // A header where a scope starts (not where a nested one returns to it).
+      if (nodeScope && !scope.startsWith(`${nodeScope}.`)) body.push(`# ${pyComment(nodeScope)}`);
       scope = nodeScope;
     }
     const o = vars.out.get(n.id)!;
@@ -271,19 +272,15 @@ function moduleLines(
     const node = graph.nodes[t.node];
     return [`${prefix}${forms.get(t.node)!.module}  # ${where(node)}`];
   }
-  const lines = [`${prefix}nn.ModuleDict(`, `${indent}${INDENT}{`];
+  const lines = [`${prefix}nn.ModuleDict({`];
+  const inner = `${indent}${INDENT}`;
   for (const c of t.children.values())
     lines.push(
-      ...moduleLines(
-        c,
-        `${indent}${INDENT}${INDENT}${pyString(c.key)}: `,
-        `${indent}${INDENT}${INDENT}`,
-        forms,
-        graph,
-        where,
-      ).map((l, i, all) => (i === all.length - 1 ? addComma(l) : l)),
+      ...moduleLines(c, `${inner}${pyString(c.key)}: `, inner, forms, graph, where).map(
+        (l, i, all) => (i === all.length - 1 ? addComma(l) : l),
+      ),
     );
-  lines.push(`${indent}${INDENT}}`, `${indent})`);
+  lines.push(`${indent}})`);
   return lines;
 }
 
