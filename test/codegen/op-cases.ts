@@ -382,6 +382,13 @@ export const OP_CASES: readonly OpCase[] = [
     body: 'linear, conv 5 1x1, softmax',
   },
   { title: 'softmax head', ops: ['activation', 'dense'], input: '6', body: 'dense 4, softmax' },
+  // symbolic input sizes (the parity test runs them at 32x32)
+  {
+    title: 'symbolic ?x? input: strided same conv and pool, global pool',
+    ops: ['conv2d', 'max_pool', 'global_avg_pool', 'dense'],
+    input: '?x?x3',
+    body: 'conv 4 3x3 /2 same, maxpool 3x3 /2 same, gap, dense 3',
+  },
   // merges
   {
     title: 'residual add',

@@ -55,6 +55,8 @@ export function runTorchCases(cases: readonly ParityCase[], workDir: string): Pa
     env: { ...process.env, OMP_NUM_THREADS: '2' },
   });
   if (r.status !== 0) throw new Error(`torch-parity.py failed (${r.status}):\n${r.stderr}`);
+  // The emitted models run without a warning (PyTorch prints them on stderr).
+  if (r.stderr.trim()) throw new Error(`torch-parity.py printed:\n${r.stderr}`);
   return r.stdout
     .trim()
     .split('\n')

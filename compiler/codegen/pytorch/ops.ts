@@ -107,8 +107,7 @@ function windowPadsOf(spec: WindowSpec, input: readonly Dim[]): AxisPads[] {
 }
 
 /**
- * A convolution's padding: PyTorch's `padding=` when symmetric (or "same" at stride 1, which PyTorch
- * splits as TensorFlow does), else an F.pad step before it.
+ * A convolution's padding: PyTorch's `padding=` when symmetric, else an F.pad step before it.
  */
 function convPadding(
   spec: WindowSpec,
@@ -117,8 +116,7 @@ function convPadding(
   const pads = windowPadsOf(spec, input);
   if (noPads(pads)) return { arg: '', pre: [] };
   if (symmetric(pads)) return { arg: `, padding=${tup(pads.map((p) => p.before))}`, pre: [] };
-  if (spec.padding.mode === 'same' && spec.stride.every((s) => s === 1))
-    return { arg: ', padding="same"', pre: [] };
+  // Not padding="same": PyTorch warns on every call that it copies the input for uneven padding.
   return { arg: '', pre: [(x) => `F.pad(${x}, ${padTuple(pads)})`] };
 }
 
