@@ -87,8 +87,13 @@ model MobileNetV2Small = MobileNetV2 { input 32x32x3 }
 
 interface Case extends ParityCase {
   readonly title: string;
-  /** The .cnn file `cnnc run` and `cnnc summary` read. */
+  /** The .cnn file `cnnc run` reads. */
   readonly file: string;
+  /** The parameter count `cnnc summary` prints (the compiler's summary of the model). */
+  readonly params: number;
+  /** Layers with weights that the .cnn file freezes. */
+  readonly frozen: readonly string[];
+  readonly softmaxOutput: boolean;
 }
 
 /** One case per model of a file, emitted into its own folder; symbolic sizes become 32. */
@@ -108,6 +113,12 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
       model: m.graph.model,
       input: [2, ...cf],
       seed: seed + i,
+      params: m.summary!.params.total,
+      frozen: m.graph.nodes.filter((n) => n.frozen && n.weights?.length).map((n) => n.name),
+      softmaxOutput: m.graph.outputs.some((o) => {
+        const n = m.graph.nodes[o];
+        return n.op === 'activation' && n.attrs.fn === 'softmax';
+      }),
     };
   });
 }
@@ -166,11 +177,12 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
     console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
     expect(err, c.title).toBeLessThanOrEqual(1e-4);
-    const summary = await runCnnc(['summary', c.file, ...model, '--json']);
-    expect(summary.code, c.title).toBe(0);
-    const params = (JSON.parse(summary.out) as { params: { total: number } }).params.total;
-    expect(res.params, c.title).toBe(params);
+    expect(res.params, c.title).toBe(c.params);
     expect(res.roundtrip, c.title).toBe(true);
+    expect(res.contract, c.title).toEqual([]);
+    expect(res.frozen, c.title).toEqual(c.frozen);
+    // logits=True skips exactly a final softmax.
+    expect(res.logitsDiffer, c.title).toBe(c.softmaxOutput);
   }
 
   it('covers every example and stdlib family', () => {

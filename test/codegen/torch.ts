@@ -43,6 +43,9 @@ export interface ParityResult {
   readonly params: number;
   readonly roundtrip: boolean;
   readonly logitsDiffer: boolean;
+  /** Breaches of the class attributes' contract (empty when kept). */
+  readonly contract: readonly string[];
+  readonly frozen: readonly string[];
 }
 
 /** Runs torch-parity.py over the cases in one process; one result per case, in order. */
