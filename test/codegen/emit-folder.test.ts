@@ -9,12 +9,27 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { nodeHost } from '../../compiler/cli/host.js';
+import { emitPytorchProject } from '../../compiler/codegen/pytorch/project.js';
+import { compileFile } from '../../compiler/program.js';
 import { runCnnc } from '../helpers/cli.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-emit-folder-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const EMITTED = ['.cnnc-emit.json', 'README.md', 'cnnc_io.py', 'model.py'];
+/** The files the project holds (from the emitter itself, so that new files need no edit here). */
+function emittedFiles(): string[] {
+  const file = path.join(root, 'probe.cnn');
+  fs.writeFileSync(file, 'model M {\n  input 4x4x1\n  conv 2 3x3\n}\n');
+  const r = compileFile(file, nodeHost(root));
+  const project = emitPytorchProject(
+    r.models.map((m) => ({ graph: m.graph, irHash: '', sourceHash: '' })),
+    { names: 'cnnc', sources: r.sources, entry: 'probe.cnn' },
+  );
+  return project.files.map((f) => f.path);
+}
+const FILES = emittedFiles();
+const EMITTED = [...FILES, '.cnnc-emit.json'].sort();
 let work = '';
 let n = 0;
 
@@ -32,12 +47,13 @@ const read = (file: string) => fs.readFileSync(path.join(work, file), 'utf8');
 describe('cnnc compile --emit pytorch -o DIR', () => {
   it('writes a new folder (and its parents) with nothing left beside it', async () => {
     const r = await compile('a/b/out');
-    expect(r.err).toBe('wrote model.py, cnnc_io.py, README.md to a/b/out\n');
+    expect(r.err).toBe(`wrote ${FILES.join(', ')} to a/b/out\n`);
+    expect(FILES).toEqual(expect.arrayContaining(['model.py', 'cnnc_io.py', 'README.md']));
     expect(r.code).toBe(0);
     expect(list('a/b/out')).toEqual(EMITTED);
     expect(list('a/b')).toEqual(['out']);
     const record = JSON.parse(read('a/b/out/.cnnc-emit.json')) as { files: Record<string, string> };
-    expect(Object.keys(record.files).sort()).toEqual(['README.md', 'cnnc_io.py', 'model.py']);
+    expect(Object.keys(record.files).sort()).toEqual([...FILES].sort());
   });
 
   it('refuses a non-empty folder it did not write, naming what is there, and writes nothing', async () => {
