@@ -191,6 +191,9 @@ describe.runIf(hasPython)('hostile names in emitted Python', () => {
         'model nn { input 4x4x2; F: conv 2 3x3 same; MODELS: { state_dict: conv 2 1x1; keys: bn } ; flatten; CNNC_MODEL: dense 2 }',
         'model F { input 6; torch: dense 3; _x: dense 3; __init__: dense 2, softmax }',
         'model MODELS { input 5x3; lambda: conv1d 2 3; None: bn; gap }',
+        // One weight with a long name (the one-element tuple across lines), frozen.
+        `model Single { input 6; ${'w'.repeat(90)}: dense 3 nobias }`,
+        `model OneFrozen = Single { freeze ${'w'.repeat(90)} }`,
       ].join('\n'),
     );
     const out = path.join(work, 'named-torch');
@@ -200,13 +203,15 @@ describe.runIf(hasPython)('hostile names in emitted Python', () => {
     expect(definitionsOnly(path.join(out, 'model.py'))).toEqual([]);
     const text = fs.readFileSync(path.join(out, 'model.py'), 'utf8');
     expect(text).toMatch(/^class torch_\(nn\.Module\):$/m);
-    expect(text).toMatch(/^MODELS = \{"torch": torch_, "nn": nn_, "F": F_, "MODELS": MODELS_\}$/m);
+    expect(text).toMatch(
+      /^ {4}"torch": torch_,\n {4}"nn": nn_,\n {4}"F": F_,\n {4}"MODELS": MODELS_,$/m,
+    );
     // The file name appears escaped, never as a line of code.
     expect(text).not.toMatch(/^# x = 1/m);
     if (hasTorch || torchRequired) {
       const ran = runModels(out);
       const expected = cnncNames(file);
-      for (const m of ['torch', 'nn', 'F', 'MODELS']) {
+      for (const m of ['torch', 'nn', 'F', 'MODELS', 'Single', 'OneFrozen']) {
         expect(ran[m].finite, m).toBe(true);
         expect(ran[m].names, m).toEqual(expected[m]);
       }
