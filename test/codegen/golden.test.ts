@@ -2,7 +2,8 @@
  * Golden files of the PyTorch code generator: model.py of LeNet-5, ResNet-18 and the Inception
  * module example, and LeNet-5's README.md, under test/baselines/codegen/ (UPDATE_BASELINES=1
  * rewrites them). Emitting twice, from two working folders, gives the same bytes, and
- * `/usr/bin/python3 -m py_compile` accepts every emitted Python file (no torch needed).
+ * `/usr/bin/python3 -m py_compile` accepts every emitted Python file (no torch needed). Every
+ * model of every stdlib file emits (one class each) and compiles.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,6 +46,25 @@ describe('emitted model.py', () => {
         'codegen/lenet5.README.md',
         fs.readFileSync(path.join(a, 'README.md'), 'utf8'),
       );
+  });
+
+  const stdlib = fs
+    .readdirSync(path.join(REPO, 'stdlib'))
+    .filter((f) => f.endsWith('.cnn'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+
+  it.each(stdlib)('stdlib/%s.cnn: every model emits, and py_compile accepts it', async (name) => {
+    const out = path.join(work, `stdlib-${name}`);
+    const r = await emitPytorch(name, out);
+    expect(r.code, r.err).toBe(0);
+    const text = fs.readFileSync(path.join(out, 'model.py'), 'utf8');
+    const classes = [...text.matchAll(/^class (\w+)\(nn\.Module\):$/gm)].length;
+    expect(classes).toBe(
+      (fs.readFileSync(path.join(REPO, 'stdlib', `${name}.cnn`), 'utf8').match(/^model /gm) ?? [])
+        .length,
+    );
+    if (hasPython) expect(pyCompile([path.join(out, 'model.py')])).toBeNull();
   });
 
   it.runIf(hasPython)('python3 -m py_compile accepts every emitted file', () => {
