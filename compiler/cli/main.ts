@@ -58,7 +58,7 @@ usage: cnnc <command> [options]
 commands:
   check FILES...     check shapes, parameters, MACs, memory and budgets
   summary FILE       per-layer table: output shape, parameters, MACs, receptive field
-  compile FILE       compile a model to the graph IR (--emit ir)
+  compile FILE       compile a model to the graph IR or a PyTorch project (--emit ir|pytorch)
   diagram FILE       draw a model as SVG or a self-contained HTML page (-o model.svg|.html)
   diff OLD NEW       what changed between two versions of a model (or --git REV)
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
