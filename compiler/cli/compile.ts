@@ -4,7 +4,15 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import { irToJson } from '../ir/json.js';
 import { compileFile } from '../program.js';
 import { parseArgs, UsageError } from './args.js';
-import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics } from './common.js';
+import {
+  allowedImports,
+  BUDGET_FLAGS,
+  compileOptions,
+  exitCodeFor,
+  IMPORT_FLAGS,
+  IMPORT_HELP_LINE,
+  printDiagnostics,
+} from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -15,11 +23,13 @@ Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json)
 options:
   --emit ir       what to emit (ir)
   -o, --out FILE  write to FILE (atomically) instead of standard output
-  --model NAME    the model to compile when the file defines several`;
+  --model NAME    the model to compile when the file defines several
+  ${IMPORT_HELP_LINE}`;
 
 export function runCompile(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, {
     ...BUDGET_FLAGS,
+    ...IMPORT_FLAGS,
     emit: { value: true },
     o: { value: true },
     out: { value: true },
@@ -31,6 +41,7 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
   const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
     ...compileOptions(args),
+    ...allowedImports(args, io),
     verifyEach: true,
   });
   printDiagnostics(io, result.diagnostics, result.sources);

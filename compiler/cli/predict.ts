@@ -12,6 +12,7 @@ import { parseNpy } from '../../runtime/data/npy.js';
 import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { topK } from '../../runtime/train/metrics.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-session.js';
 
@@ -28,7 +29,8 @@ options:
   --weights DIR   the checkpoint (required)
   --model NAME    --backend B (wasm, cpu, tensorflow)
   --top K         classes to show per image (default 3)
-  --json          print one JSON object`;
+  --json          print one JSON object
+  ${IMPORT_HELP_LINE}`;
 
 const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
 

@@ -13,6 +13,7 @@ import { planProblems, tensorsToLoad } from '../../runtime/weights/plan.js';
 import { sizeOf, WeightsError } from '../../runtime/weights/tensor.js';
 import type { Graph } from '../ir/graph.js';
 import { parseArgs, UsageError } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { compileOne, renderPlan, weightMapFlag, WEIGHT_FLAGS, weightsGuard } from './weights.js';
 
@@ -30,7 +31,8 @@ options:
   --backend B        ${FORWARD_BACKENDS.join(', ')} (default wasm)
   --map M            none (default) or torchvision: the weights are a torchvision state dict
   --allow-partial    run even when some weights are missing or misshapen (they keep initial values)
-  --model NAME       the model, when the file defines several`;
+  --model NAME       the model, when the file defines several
+  ${IMPORT_HELP_LINE}`;
 
 function readInput(graph: Graph, file: string): Batch {
   let bytes: Uint8Array;

@@ -30,6 +30,7 @@ import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
 import { parseArgs } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import {
   SESSION_FLAGS,
@@ -65,7 +66,8 @@ options:
   --map M             how FILE names its tensors: none (cnnc names, default) or torchvision
   --allow-partial     train even when some weights do not fit (they keep their initial values)
   --report FILE       write final metrics, backend, images/s and wall time as JSON
-  --quiet             print only the summary and the final metrics`;
+  --quiet             print only the summary and the final metrics
+  ${IMPORT_HELP_LINE}`;
 
 export function runTrain(argv: readonly string[], io: Io): Promise<ExitCode> {
   return runGuarded(io, () => train(argv, io));
