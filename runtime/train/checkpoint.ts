@@ -19,6 +19,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
+import { JsonCheck, key } from '../json-check.js';
+import { readFileInside, readRegularFile } from '../safe-read.js';
+import { manifestOf, type TfjsManifestGroup } from '../weights/tfjs-format.js';
+import { WeightsError } from '../weights/tensor.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -191,34 +195,71 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
   }
 }
 
-function readJson<T>(file: string): T {
+const checkpointError = (message: string) => new CheckpointError(message);
+
+/** The largest cnnc.json or model.json a checkpoint may hold. */
+const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+function readJson(file: string): unknown {
+  const bytes = readRegularFile(file, { maxBytes: MAX_JSON_BYTES }, checkpointError);
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      code === 'ENOENT'
-        ? `${file}: no such file`
-        : `${file}: cannot read (${code ?? (e as Error).message})`,
-    );
+    throw new CheckpointError(`${file}: not JSON (${(e as Error).message})`);
   }
 }
 
+/**
+ * The metadata of cnnc.json, every field checked: a wrong type anywhere is a CheckpointError that
+ * names the file and the field.
+ */
+function checkMeta(json: unknown, file: string): CheckpointMeta {
+  const j = new JsonCheck(file, checkpointError);
+  const o = j.object(json, '');
+  if (o.format !== 'cnnc-checkpoint' || o.version !== CHECKPOINT_VERSION)
+    throw new CheckpointError(`${file}: not a cnnc checkpoint of version ${CHECKPOINT_VERSION}`);
+  j.string(o.model, 'model');
+  j.string(o.sourceHash, 'sourceHash');
+  j.string(o.irHash, 'irHash');
+  for (const [name, shape] of Object.entries(j.object(o.weights, 'weights')))
+    j.shape(shape, key('weights', name));
+  if (o.optimizer !== null && o.optimizer !== undefined) {
+    const opt = j.object(o.optimizer, 'optimizer');
+    j.string(j.object(opt.config, 'optimizer.config').name, 'optimizer.config.name');
+    j.count(opt.step, 'optimizer.step');
+    j.array(opt.slots, 'optimizer.slots').forEach((slot, i) => {
+      const s = j.object(slot, `optimizer.slots[${i}]`);
+      j.string(s.name, `optimizer.slots[${i}].name`);
+      j.shape(s.shape, `optimizer.slots[${i}].shape`);
+    });
+  }
+  j.count(o.epoch, 'epoch');
+  j.count(o.globalStep, 'globalStep');
+  if (o.rng !== undefined) j.count(j.object(o.rng, 'rng').dropoutDraws, 'rng.dropoutDraws');
+  return {
+    ...(o as unknown as CheckpointMeta),
+    optimizer: (o.optimizer ?? null) as CheckpointMeta['optimizer'],
+  };
+}
+
+/**
+ * Reads `name` beside model.json (a shard, optimizer.bin) as the float32 values of `specs`: a
+ * regular file inside the checkpoint of exactly the size they need, checked before reading.
+ */
 function split(
-  file: string,
+  dir: string,
+  name: string,
+  source: string,
   specs: readonly { name: string; shape: readonly number[] }[],
 ): SavedTensor[] {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new CheckpointError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  }
   const need = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.length !== need * 4)
-    throw new CheckpointError(
-      `${file}: ${bytes.length} bytes, expected ${need * 4} (${need} floats)`,
-    );
+  const bytes = readFileInside(
+    dir,
+    name,
+    source,
+    { exactBytes: need * 4, expected: `${need.toLocaleString('en-US')} float32 values` },
+    checkpointError,
+  );
   const all = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
   );
@@ -241,29 +282,27 @@ export function checkpointDir(dir: string): string {
 
 export function loadCheckpoint(dir: string): Checkpoint {
   const d = checkpointDir(dir);
-  const meta = readJson<CheckpointMeta>(path.join(d, 'cnnc.json'));
-  if (meta.format !== 'cnnc-checkpoint' || meta.version !== CHECKPOINT_VERSION)
-    throw new CheckpointError(
-      `${d}/cnnc.json: not a cnnc checkpoint of version ${CHECKPOINT_VERSION}`,
-    );
-  const manifest = readJson<{
-    weightsManifest?: {
-      paths: string[];
-      weights: { name: string; shape: number[]; dtype: string }[];
-    }[];
-  }>(path.join(d, 'model.json')).weightsManifest;
-  if (!manifest?.length) throw new CheckpointError(`${d}/model.json: no weightsManifest`);
+  const metaFile = path.join(d, 'cnnc.json');
+  const meta = checkMeta(readJson(metaFile), metaFile);
+  const modelFile = path.join(d, 'model.json');
+  let manifest: TfjsManifestGroup[];
+  try {
+    manifest = manifestOf(readJson(modelFile), modelFile);
+  } catch (e) {
+    if (e instanceof WeightsError) throw new CheckpointError(e.message);
+    throw e;
+  }
   const weights: SavedTensor[] = [];
   for (const group of manifest) {
     if (group.paths.length !== 1 || group.weights.some((w) => w.dtype !== 'float32'))
-      throw new CheckpointError(`${d}/model.json: expected float32 weights in one shard per group`);
-    weights.push(...split(path.join(d, group.paths[0]), group.weights));
+      throw new CheckpointError(`${modelFile}: expected float32 weights in one shard per group`);
+    weights.push(...split(d, group.paths[0], modelFile, group.weights));
   }
   const optimizer = meta.optimizer
     ? {
         name: meta.optimizer.config.name,
         step: meta.optimizer.step,
-        slots: split(path.join(d, 'optimizer.bin'), meta.optimizer.slots),
+        slots: split(d, 'optimizer.bin', metaFile, meta.optimizer.slots),
       }
     : null;
   return { meta, weights, optimizer };

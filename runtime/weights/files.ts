@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointError, loadCheckpoint } from '../train/checkpoint.js';
+import { readFileInside, readRegularFile } from '../safe-read.js';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import { decodeTfjsWeights, encodeTfjsWeights, manifestOf } from './tfjs-format.js';
 import { WeightsError, type FileTensor, type NamedTensor } from './tensor.js';
@@ -19,21 +20,16 @@ export interface WeightsFile {
   readonly tensors: readonly FileTensor[];
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WeightsError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? e})`,
-    );
-  }
-}
+const weightsError = (message: string) => new WeightsError(message);
+
+/** The largest model.json read (a layers model's topology is a few MB at most). */
+export const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 function readTfjs(modelJson: string): WeightsFile {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(readBytes(modelJson)));
+    const text = readRegularFile(modelJson, { maxBytes: MAX_JSON_BYTES }, weightsError);
+    json = JSON.parse(new TextDecoder().decode(text));
   } catch (e) {
     if (e instanceof WeightsError) throw e;
     throw new WeightsError(`${modelJson}: not JSON (${(e as Error).message})`);
@@ -41,7 +37,7 @@ function readTfjs(modelJson: string): WeightsFile {
   const dir = path.dirname(modelJson);
   const tensors = decodeTfjsWeights(
     manifestOf(json, modelJson),
-    (p) => readBytes(path.join(dir, p)),
+    (p, maxBytes) => readFileInside(dir, p, modelJson, { maxBytes }, weightsError),
     modelJson,
   );
   return { format: 'tfjs', path: modelJson, tensors };
@@ -79,7 +75,7 @@ export function readWeightsFile(file: string): WeightsFile {
     );
   }
   if (/\.safetensors$/i.test(file)) {
-    const { tensors } = parseSafetensors(readBytes(file), file);
+    const { tensors } = parseSafetensors(readRegularFile(file, {}, weightsError), file);
     return { format: 'safetensors', path: file, tensors };
   }
   if (/\.json$/i.test(file)) return readTfjs(file);
