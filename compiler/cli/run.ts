@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../../runtime/data/dataset.js';
-import { parseNpy } from '../../runtime/data/npy.js';
+import { readNpyFile } from '../../runtime/data/npy.js';
 import { forward, FORWARD_BACKENDS, type Batch } from '../../runtime/weights/forward.js';
 import { prepareWeights } from '../../runtime/weights/load.js';
 import { encodeNpy } from '../../runtime/weights/npy.js';
@@ -35,13 +35,7 @@ options:
   ${IMPORT_HELP_LINE}`;
 
 function readInput(graph: Graph, file: string): Batch {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  }
-  const a = parseNpy(bytes, file);
+  const a = readNpyFile(file);
   const input = graph.nodes.find((n) => n.op === 'input');
   const want = (input?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
   const expected = want.map((d) => (d < 0 ? '?' : d)).join('x');
