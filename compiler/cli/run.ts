@@ -2,12 +2,12 @@
  * `cnnc run MODEL.cnn --weights FILE --input x.npy [--output y.npy] [--backend B]`: one forward pass
  * in inference mode on a NumPy array, to compare a model's outputs with another framework's.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../../runtime/data/dataset.js';
 import { readNpyFile } from '../../runtime/data/npy.js';
 import { forward, FORWARD_BACKENDS, type Batch } from '../../runtime/weights/forward.js';
 import { prepareWeights } from '../../runtime/weights/load.js';
+import { writeFileAtomic } from '../../runtime/safe-write.js';
 import { encodeNpy } from '../../runtime/weights/npy.js';
 import { planProblems, tensorsToLoad } from '../../runtime/weights/plan.js';
 import { sizeOf, WeightsError } from '../../runtime/weights/tensor.js';
@@ -117,15 +117,11 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       io.out(formatValues(y));
       return 0;
     }
-    const target = path.resolve(io.cwd, output);
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-    try {
-      fs.writeFileSync(tmp, encodeNpy(y.shape, y.data));
-      fs.renameSync(tmp, target);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw new WeightsError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
+    writeFileAtomic(
+      path.resolve(io.cwd, output),
+      encodeNpy(y.shape, y.data),
+      (m) => new WeightsError(m),
+    );
     io.out(`${output}: float32 [${y.shape.join(', ')}]\n`);
     return 0;
   });

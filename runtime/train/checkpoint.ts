@@ -21,6 +21,8 @@ import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
 import { JsonCheck, key } from '../json-check.js';
 import { readFileInside, readRegularFile } from '../safe-read.js';
+import { makeFolder, reason, removeOwnFolder } from '../safe-write.js';
+import { crashPoint } from '../test-hooks.js';
 import { manifestOf, type TfjsManifestGroup } from '../weights/tfjs-format.js';
 import { WeightsError } from '../weights/tensor.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
@@ -62,6 +64,18 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
+const checkpointError = (message: string) => new CheckpointError(message);
+
+/** The files of a checkpoint folder: the only ones cnnc deletes when it replaces one. */
+export const CHECKPOINT_FILES: ReadonlySet<string> = new Set([
+  'model.json',
+  'weights.bin',
+  'optimizer.bin',
+  'cnnc.json',
+]);
+
+export const isCheckpointFile = (name: string) => CHECKPOINT_FILES.has(name);
+
 /** How checkpoint and log files are written. */
 export interface FileWriter {
   writeFile(file: string, data: string | Uint8Array): void;
@@ -83,23 +97,14 @@ export function useFileWriter(w: FileWriter | null): void {
   writer = w ?? nodeWriter;
 }
 
-/** The error code of a failed file operation (ENOSPC, ENOTDIR, …), else its message. */
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC') return 'ENOSPC, the disk is full';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return `${code}, a file is in the way of a folder`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${code}, not writable`;
-  return code ?? (e as Error).message;
-}
-
 /**
- * Creates the run's output folder (and its parents). A clear CheckpointError when it cannot be
- * created or is not a writable folder, before any training time is spent.
+ * Creates the run's output folder (and its parents) and checks it is writable: a clear
+ * CheckpointError naming it when it is not, before any training time is spent.
  */
 export function prepareRunDir(dir: string): void {
+  makeFolder(dir, (why) => new CheckpointError(`cannot write to the output folder ${dir}: ${why}`));
+  const probe = path.join(dir, `.cnnc-write-test-${process.pid}`);
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    const probe = path.join(dir, `.cnnc-write-test-${process.pid}`);
     writer.writeFile(probe, '');
     fs.rmSync(probe, { force: true });
   } catch (e) {
@@ -151,13 +156,19 @@ function concat(tensors: readonly SavedTensor[]): Uint8Array {
   return new Uint8Array(all.buffer);
 }
 
+/**
+ * Replaces the checkpoint in `dir`: the files go to `.NAME.tmp-PID` beside it, the previous
+ * checkpoint is renamed to `.NAME.old-PID`, the new one renamed into place, and the old one removed
+ * (its own files only). A process that dies between the two renames leaves `.NAME.old-PID`, which
+ * the next `cnnc train` in the folder recovers (run-folder.ts).
+ */
 export function saveCheckpoint(dir: string, ck: Checkpoint): void {
   const parent = path.dirname(dir);
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}`);
   const old = path.join(parent, `.${path.basename(dir)}.old-${process.pid}`);
   try {
-    fs.mkdirSync(parent, { recursive: true });
-    fs.rmSync(tmp, { recursive: true, force: true });
+    makeFolder(parent, (why) => new Error(why));
+    removeOwnFolder(tmp, isCheckpointFile);
     fs.mkdirSync(tmp);
     const modelJson = {
       format: 'cnnc-weights',
@@ -173,19 +184,23 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     writer.writeFile(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
     writer.writeFile(path.join(tmp, 'weights.bin'), concat(ck.weights));
     if (ck.optimizer) writer.writeFile(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
+    // cnnc.json last: a folder holding it is complete.
     writer.writeFile(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
     const existed = fs.existsSync(dir);
-    if (existed) fs.renameSync(dir, old);
+    if (existed) {
+      fs.renameSync(dir, old);
+      crashPoint('checkpoint-between-renames');
+    }
     try {
       fs.renameSync(tmp, dir);
     } catch (e) {
       if (existed) fs.renameSync(old, dir);
       throw e;
     }
-    if (existed) fs.rmSync(old, { recursive: true, force: true });
+    if (existed) removeOwnFolder(old, isCheckpointFile);
   } catch (e) {
     try {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      removeOwnFolder(tmp, isCheckpointFile);
     } catch {
       // nothing to clean up where nothing could be written
     }
@@ -194,8 +209,6 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     );
   }
 }
-
-const checkpointError = (message: string) => new CheckpointError(message);
 
 /** The largest cnnc.json or model.json a checkpoint may hold. */
 const MAX_JSON_BYTES = 64 * 2 ** 20;
@@ -277,7 +290,15 @@ export function checkpointDir(dir: string): string {
   if (fs.existsSync(path.join(dir, 'cnnc.json'))) return dir;
   const inner = path.join(dir, 'checkpoint');
   if (fs.existsSync(path.join(inner, 'cnnc.json'))) return inner;
-  throw new CheckpointError(`${dir}: no checkpoint here (no cnnc.json in it or in ${inner})`);
+  const interrupted = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()
+    ? fs.readdirSync(dir).find((f) => /^\.checkpoint\.old-\d+$/.test(f))
+    : undefined;
+  throw new CheckpointError(
+    `${dir}: no checkpoint here (no cnnc.json in it or in ${inner})` +
+      (interrupted
+        ? `; a run stopped while saving left ${interrupted}: cnnc train --resume --out ${dir} recovers it`
+        : ''),
+  );
 }
 
 export function loadCheckpoint(dir: string): Checkpoint {

@@ -115,7 +115,7 @@ describe('checkpoint shard paths stay inside the checkpoint', () => {
     expect(fs.existsSync(to)).toBe(false);
   });
 
-  it.each(['evaluate', 'predict', 'run'])(
+  it.each(['evaluate', 'predict', 'run', 'train --resume'])(
     'cnnc %s refuses it through the shared loader',
     async (command) => {
       setShardPath('../../outside/secret.txt');
