@@ -5,7 +5,8 @@
  *    create (`/proc/x`, where Node 20's recursive mkdirSync loops forever) fails at once with a
  *    message naming it;
  *  - an output file is written to a temporary file beside it and renamed over the target, and it
- *    replaces only a regular file: a folder, a link, a device or a FIFO at the target is refused;
+ *    replaces only a regular file: a folder or a link at the target is refused, and a character
+ *    device or FIFO (`/dev/null`, a pipe) is written into, never replaced;
  *  - a folder cnnc replaces (a checkpoint, a TensorFlow.js weights folder) must hold only files cnnc
  *    writes there, and is removed file by file, never recursively: a file cnnc did not write is
  *    never deleted.
@@ -81,21 +82,42 @@ export function makeFolder(dir: string, fail: Fail): void {
 }
 
 /**
- * Makes sure a file may be written at `target`: its folder exists (created if need be), and
- * whatever is there already is a regular file, the only thing cnnc replaces.
+ * Makes sure a file may be written at `target` and says how: its folder exists (created if need
+ * be); nothing there, or a regular file, is written to a temporary file and renamed over (`file`);
+ * a character device or FIFO, through links too (`/dev/null`, `/dev/stdout`, a shell's `>(…)`), is
+ * written into and never replaced (`stream`). Anything else — a folder, a link to a file or folder,
+ * a block device, a socket — is refused.
  */
-export function prepareOutputFile(target: string, fail: Fail): void {
+export function prepareOutputFile(target: string, fail: Fail): 'file' | 'stream' {
   makeFolder(path.dirname(target), (why) => fail(`cannot write ${target}: ${why}`));
   const st = lstatOrNone(target);
-  if (st && !st.isFile())
-    throw fail(
-      `will not replace ${target}: it is ${kindOf(st)}, and cnnc replaces only a regular file`,
-    );
+  if (!st || st.isFile()) return 'file';
+  let real: fs.Stats | undefined;
+  try {
+    real = fs.statSync(target);
+  } catch {
+    real = undefined;
+  }
+  if (real && (real.isCharacterDevice() || real.isFIFO())) return 'stream';
+  throw fail(
+    `will not replace ${target}: it is ${kindOf(st)}${st.isSymbolicLink() && real ? ` to ${kindOf(real)}` : ''}, ` +
+      'and cnnc replaces only a regular file',
+  );
 }
 
-/** Writes `data` to `target` atomically (a temporary file beside it, then a rename). */
+/**
+ * Writes `data` to `target`: atomically (a temporary file beside it, then a rename) where it is a
+ * file, straight into it where it is a device or FIFO (prepareOutputFile).
+ */
 export function writeFileAtomic(target: string, data: string | Uint8Array, fail: Fail): void {
-  prepareOutputFile(target, fail);
+  if (prepareOutputFile(target, fail) === 'stream') {
+    try {
+      fs.writeFileSync(target, data);
+    } catch (e) {
+      throw fail(`cannot write ${target}: ${reason(e)}`);
+    }
+    return;
+  }
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
   try {
     fs.writeFileSync(tmp, data);

@@ -8,7 +8,7 @@
  * The /proc cases run the built CLI (dist/) in a child process with a time limit, so that a hang
  * fails the test instead of stalling the suite.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,17 +118,24 @@ describe('only a regular file is replaced', () => {
       (p: string) => fs.readFileSync(path.join(p, 'keep.txt'), 'utf8') === 'keep me',
     ],
     [
-      'a symbolic link',
+      'a symbolic link to a file',
       (p: string) => {
         fs.writeFileSync(`${p}.target`, 'keep me');
         fs.symlinkSync(`${p}.target`, p);
       },
       (p: string) => fs.lstatSync(p).isSymbolicLink() && fs.readFileSync(p, 'utf8') === 'keep me',
     ],
-    ['a FIFO', (p: string) => execFileSync('mkfifo', [p]), (p: string) => fs.lstatSync(p).isFIFO()],
+    [
+      'a symbolic link to a folder',
+      (p: string) => {
+        fs.mkdirSync(`${p}.target`);
+        fs.symlinkSync(`${p}.target`, p);
+      },
+      (p: string) => fs.lstatSync(p).isSymbolicLink() && fs.statSync(p).isDirectory(),
+    ],
   ])('%s at the output path is refused and left as it was', async (_what, make, intact) => {
     for (const [name, args] of COMMANDS) {
-      if (name.startsWith('train') || name.endsWith('a folder')) continue;
+      if (name.startsWith('train --out') || name.endsWith('a folder')) continue;
       const base = fs.mkdtempSync(path.join(dir, 'out-'));
       const out = path.join(base, 'y');
       const target = args(out).find((a) => a.startsWith(out))!;
@@ -136,7 +143,30 @@ describe('only a regular file is replaced', () => {
       const r = await runCnnc(args(out), dir);
       expect(r.code, `${name}: ${r.err}`).not.toBe(0);
       expect(r.err, name).toMatch(/will not replace .*: it is a/);
+      expect(r.out, name).not.toMatch(/^data:/m);
       expect(intact(target), name).toBe(true);
+    }
+  });
+
+  it('writes into a device such as /dev/null, never replacing it', async () => {
+    for (const args of [
+      ['compile', 'm.cnn', '--emit', 'ir', '-o', '/dev/null'],
+      [
+        'run',
+        'm.cnn',
+        '--weights',
+        'w',
+        '--input',
+        'x.npy',
+        '--backend',
+        'cpu',
+        '--output',
+        '/dev/null',
+      ],
+    ]) {
+      const r = await runCnnc(args, dir);
+      expect(r.code, r.err).toBe(0);
+      expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
     }
   });
 
