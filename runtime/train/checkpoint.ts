@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
 import { JsonCheck, key } from '../json-check.js';
-import { readFileInside, readRegularFile } from '../safe-read.js';
+import { readFileInside } from '../safe-read.js';
 import { makeFolder, reason, removeOwnFolder } from '../safe-write.js';
 import { crashPoint } from '../test-hooks.js';
 import { manifestOf, type TfjsManifestGroup } from '../weights/tfjs-format.js';
@@ -213,8 +213,10 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
 /** The largest cnnc.json or model.json a checkpoint may hold. */
 const MAX_JSON_BYTES = 64 * 2 ** 20;
 
-function readJson(file: string): unknown {
-  const bytes = readRegularFile(file, { maxBytes: MAX_JSON_BYTES }, checkpointError);
+/** Reads `name`, a JSON file of the checkpoint in `dir` (inside it: not a link out of it). */
+function readJson(dir: string, name: string): unknown {
+  const file = path.join(dir, name);
+  const bytes = readFileInside(dir, name, dir, { maxBytes: MAX_JSON_BYTES }, checkpointError);
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
@@ -304,11 +306,11 @@ export function checkpointDir(dir: string): string {
 export function loadCheckpoint(dir: string): Checkpoint {
   const d = checkpointDir(dir);
   const metaFile = path.join(d, 'cnnc.json');
-  const meta = checkMeta(readJson(metaFile), metaFile);
+  const meta = checkMeta(readJson(d, 'cnnc.json'), metaFile);
   const modelFile = path.join(d, 'model.json');
   let manifest: TfjsManifestGroup[];
   try {
-    manifest = manifestOf(readJson(modelFile), modelFile);
+    manifest = manifestOf(readJson(d, 'model.json'), modelFile);
   } catch (e) {
     if (e instanceof WeightsError) throw new CheckpointError(e.message);
     throw e;

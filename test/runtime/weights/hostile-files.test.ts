@@ -97,6 +97,20 @@ describe('checkpoint shard paths stay inside the checkpoint', () => {
     expect(() => readWeightsFile(ck)).toThrow(WeightsError);
   });
 
+  it.each(['cnnc.json', 'model.json'])('%s as a link out of the folder is refused', (name) => {
+    fs.writeFileSync(path.join(outside, name), `root:${SECRET}\n`);
+    fs.rmSync(path.join(ck, name));
+    fs.symlinkSync(path.join(outside, name), path.join(ck, name));
+    let message = '';
+    try {
+      loadCheckpoint(ck);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/leads outside .* through a symbolic link/);
+    expect(message).not.toContain(SECRET);
+  });
+
   it('a symbolic link out of the folder is refused', () => {
     fs.rmSync(path.join(ck, 'weights.bin'));
     fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(ck, 'weights.bin'));
