@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCnnc } from '../helpers/cli.js';
 
 const SECRET = 'SECRET_TOKEN_8c1f';
@@ -53,6 +53,8 @@ beforeAll(() => {
   fs.symlinkSync('../shared', path.join(proj, 'shared'));
   fs.writeFileSync(path.join(proj, 'blocks', 'ok.cnn'), 'block Ok() { relu }\n');
 });
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** An entry file in proj/models (or another folder) importing `target`. */
 function entry(target: string, dir = path.join(proj, 'models'), name = 'main.cnn'): string {

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveCheckpoint } from '../../runtime/train/checkpoint.js';
 import { encodeNpy } from '../../runtime/weights/npy.js';
 import { sequential } from '../compiler/import/keras-fixtures.js';
@@ -57,6 +57,8 @@ beforeAll(() => {
     sequential([['Dense', { units: 2, batch_input_shape: [null, 4] }]]),
   );
 });
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The commands with an output path, writing to `out` (a file name; a folder for tfjs weights). */
 const COMMANDS: [string, (out: string) => string[]][] = [

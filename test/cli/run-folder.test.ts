@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
@@ -18,8 +18,12 @@ const CLI = path.join(REPO, 'dist/compiler/cli/main.js');
 /** 256 digits of the mnist package in batches of 64: 4 steps an epoch. */
 const QUICK = ['--data', 'mnist-json', '--limit', '256', '--backend', 'wasm', '--quiet'];
 
+const made: string[] = [];
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function setup(epochs = 1): { dir: string; file: string; out: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-run-folder-'));
+  made.push(dir);
   const file = path.join(dir, 'tiny.cnn');
   fs.writeFileSync(
     file,

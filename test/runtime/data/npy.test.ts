@@ -136,5 +136,6 @@ describe('reading a .npy file', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/x\.npy: a FIFO/);
     expect(() => readNpyFile(fifo)).toThrow(DataError);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

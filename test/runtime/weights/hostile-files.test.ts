@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
   loadCheckpoint,
@@ -62,6 +62,8 @@ beforeEach(() => {
   ck = path.join(root, 'run', 'checkpoint');
   saveCheckpoint(ck, { meta: META, weights: WEIGHTS, optimizer: null });
 });
+
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function editJson(file: string, edit: (json: Record<string, unknown>) => unknown): void {
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
