@@ -13,7 +13,7 @@ import type { ModelSummary } from './sema/metrics.js';
 import { loadProgram, lookupDecl, visibleNames, type Host, type Module } from './sema/resolve.js';
 import { didYouMean } from './sema/suggest.js';
 
-export type { Host } from './sema/resolve.js';
+export type { FileFacts, Host } from './sema/resolve.js';
 
 export interface CompileOptions {
   /** Compile only this model (it may come from an import); default: every model the file defines. */
@@ -25,6 +25,11 @@ export interface CompileOptions {
   readonly verifyEach?: boolean;
   /** Collect the arithmetic behind every output size (`summary --explain`). */
   readonly explain?: boolean;
+  /**
+   * Folders outside the entry file's project whose .cnn files may be imported too (absolute;
+   * `--allow-import-outside`). The project and the standard library always are.
+   */
+  readonly importRoots?: readonly string[];
 }
 
 export interface CompiledModel {
@@ -49,7 +54,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   let sources: ReadonlyMap<string, string> = new Map();
   const models: CompiledModel[] = [];
   try {
-    const loaded = loadProgram(path, host);
+    const loaded = loadProgram(path, host, options.importRoots);
     sources = loaded.value.sources;
     diagnostics.push(...loaded.diagnostics);
     const entry = loaded.value.entry;

@@ -68,6 +68,8 @@ function generated(layers: number): Host {
   return {
     ...base,
     readFile: (p) => (p === '/generated/deep.cnn' ? text : base.readFile(p)),
+    inspect: (p) =>
+      p === '/generated/deep.cnn' ? { canonical: p, kind: 'file' } : base.inspect(p),
     displayPath: (p) => (p === '/generated/deep.cnn' ? 'deep.cnn' : base.displayPath(p)),
   };
 }

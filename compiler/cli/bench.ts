@@ -14,6 +14,7 @@ import { DEFAULT_OPTIMIZER } from '../../runtime/train/optimizer-config.js';
 import { DEFAULT_SCHEDULE } from '../../runtime/train/schedules.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import type { ExitCode, Io } from './io.js';
+import { IMPORT_FLAGS, IMPORT_HELP_LINE } from './common.js';
 import { openSession, runGuarded } from './train-session.js';
 
 export const BENCH_HELP = `usage: cnnc bench FILE [options]
@@ -29,7 +30,8 @@ options:
   --steps N           timed training steps, and timed inference batches (default 20)
   --warmup N          untimed training steps and inference batches first (default 3)
   --repeat N          time the steps and the batches N times and report the best (default 1)
-  --json              print one JSON object instead of text`;
+  --json              print one JSON object instead of text
+  ${IMPORT_HELP_LINE}`;
 
 export function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
   return runGuarded(io, () => bench(argv, io));
@@ -65,6 +67,7 @@ async function bench(argv: readonly string[], io: Io): Promise<ExitCode> {
     warmup: { value: true },
     repeat: { value: true },
     json: { value: false },
+    ...IMPORT_FLAGS,
   });
   const batch = count('batch', args.flags.get('batch')?.[0], 64, 1);
   const steps = count('steps', args.flags.get('steps')?.[0], 20, 1);

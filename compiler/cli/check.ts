@@ -5,8 +5,11 @@ import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { compileFile } from '../program.js';
 import { parseArgs, UsageError } from './args.js';
 import {
+  allowedImports,
   BUDGET_FLAGS,
   compileOptions,
+  IMPORT_FLAGS,
+  IMPORT_HELP_LINE,
   exitCodeFor,
   printDiagnostics,
   sourceMap,
@@ -29,12 +32,14 @@ options:
   --max-activations N  forward activation memory per sample
   --batch N            batch size for training memory (default: the train block's, else 1)
   --optimizer O        sgd, momentum (default), adam or rmsprop, for optimizer state
+  ${IMPORT_HELP_LINE}
 
 exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage or internal error`;
 
 export function runCheck(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, {
     ...BUDGET_FLAGS,
+    ...IMPORT_FLAGS,
     format: { value: true },
     strict: { value: false },
   });
@@ -45,7 +50,7 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
       `--format must be one of ${OUTPUT_FORMATS.join(', ')}; got ${JSON.stringify(format)}`,
     );
   }
-  const options = compileOptions(args);
+  const options = { ...compileOptions(args), ...allowedImports(args, io) };
   const all: Diagnostic[] = [];
   const sources = new Map<string, string>();
   let models = 0;

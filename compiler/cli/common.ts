@@ -1,4 +1,5 @@
 /** Pieces shared by the commands: compile options from flags, diagnostic output, exit codes. */
+import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import {
@@ -30,6 +31,29 @@ export const BUDGET_FLAGS: Record<string, FlagSpec> = {
   optimizer: { value: true },
   model: { value: true },
 };
+
+/** The flag of every command that compiles a .cnn file (docs/security.md). */
+export const IMPORT_FLAGS: Record<string, FlagSpec> = {
+  'allow-import-outside': { value: true, repeatable: true },
+};
+
+/** The help line of IMPORT_FLAGS, for each command's --help. */
+export const IMPORT_HELP_LINE =
+  '--allow-import-outside DIR  also allow imports of .cnn files in DIR (repeatable; see docs/security.md)';
+
+/**
+ * The folders `--allow-import-outside` names (CompileOptions.importRoots), resolved against the
+ * working folder; each must be an existing folder.
+ */
+export function allowedImports(args: ParsedArgs, io: Io): { importRoots: string[] } {
+  const importRoots = (args.flags.get('allow-import-outside') ?? []).map((dir) => {
+    const abs = path.resolve(io.cwd, dir);
+    if (io.host.inspect(abs)?.kind !== 'directory')
+      throw new UsageError(`--allow-import-outside ${dir}: not a folder`);
+    return abs;
+  });
+  return { importRoots };
+}
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 

@@ -10,7 +10,15 @@ import { emitPytorchProject } from '../codegen/pytorch/project.js';
 import type { NameStyle } from '../codegen/pytorch/model-py.js';
 import { irHash, sha256 } from '../../runtime/train/checkpoint.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics } from './common.js';
+import {
+  allowedImports,
+  BUDGET_FLAGS,
+  compileOptions,
+  exitCodeFor,
+  IMPORT_FLAGS,
+  IMPORT_HELP_LINE,
+  printDiagnostics,
+} from './common.js';
 import { EmitFolderError, writeEmittedFolder } from './emit-folder.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -30,7 +38,8 @@ options:
   --names N          pytorch: state_dict keys after cnnc's layer names (cnnc, the default) or
                      torchvision's (torchvision; stdlib ResNets, VGGs, AlexNet, MobileNetV2)
   --force            pytorch: write into a folder that holds files cnnc did not write (they are
-                     left alone; only cnnc's files are replaced)`;
+                     left alone; only cnnc's files are replaced)
+  ${IMPORT_HELP_LINE}`;
 
 const EMITS = ['ir', 'pytorch'] as const;
 const NAMES: readonly NameStyle[] = ['cnnc', 'torchvision'];
@@ -38,6 +47,7 @@ const NAMES: readonly NameStyle[] = ['cnnc', 'torchvision'];
 export function runCompile(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, {
     ...BUDGET_FLAGS,
+    ...IMPORT_FLAGS,
     emit: { value: true },
     o: { value: true },
     out: { value: true },
@@ -55,6 +65,7 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
     if (args.flags.has(flag)) throw new UsageError(`--${flag} goes with --emit pytorch`);
   const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
     ...compileOptions(args),
+    ...allowedImports(args, io),
     verifyEach: true,
   });
   printDiagnostics(io, result.diagnostics, result.sources);
@@ -90,7 +101,11 @@ function runPytorch(args: ParsedArgs, io: Io, out: string | undefined): ExitCode
   if (!(NAMES as readonly string[]).includes(names))
     throw new UsageError(`--names must be cnnc or torchvision; got ${JSON.stringify(names)}`);
   const entry = resolveInput(args.positional[0], io.host, io.cwd);
-  const result = compileFile(entry, io.host, { ...compileOptions(args), verifyEach: true });
+  const result = compileFile(entry, io.host, {
+    ...compileOptions(args),
+    ...allowedImports(args, io),
+    verifyEach: true,
+  });
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics)) return exitCodeFor(result.diagnostics);
   if (result.models.length === 0) throw new UsageError('the file defines no model');

@@ -4,6 +4,7 @@ import { loadCheckpoint, checkpointDir } from '../../runtime/train/checkpoint.js
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import {
   evalSummary,
@@ -25,7 +26,8 @@ options:
   --data SRC      mnist (default), mnist-json, idx:DIR, cifar10:DIR, folder:DIR
   --limit N       only the first N test images
   --batch N       evaluation batch size (default 256)
-  --json          print one JSON object instead`;
+  --json          print one JSON object instead
+  ${IMPORT_HELP_LINE}`;
 
 export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> {
   return runGuarded(io, async () => {

@@ -152,16 +152,39 @@ export function changedCnnFiles(root: string, before: Revision, after: Revision)
  * outside the repository are the same at every revision, so they come from the disk through `disk`.
  */
 export function revisionHost(root: string, rev: Revision, disk: Host): Host {
+  /** The path inside the repository, or null for a file outside it (read from the disk). */
+  const inRepo = (abs: string): string | null => {
+    const rel = path.relative(root, abs);
+    return rel === '' || rel.startsWith('..') || path.isAbsolute(rel)
+      ? null
+      : rel.split(path.sep).join('/');
+  };
   return {
     stdlibDir: disk.stdlibDir,
     stdlibModules: () => disk.stdlibModules(),
     displayPath: (abs) => `${rev.label}:${disk.displayPath(abs)}`,
-    readFile(abs) {
-      const rel = path.relative(root, abs);
-      if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return disk.readFile(abs);
-      const spec = `${rev.rev}:${rel.split(path.sep).join('/')}`;
+    projectRoot: (entry) => disk.projectRoot(entry),
+    inspect(abs) {
+      const rel = inRepo(abs);
+      if (rel === null) return disk.inspect(abs);
+      // `git ls-tree` gives the entry's mode at the revision: a blob (100644/100755), a tree, or a
+      // symbolic link (120000), which is refused like a device rather than followed at that revision.
+      let entry: string;
       try {
-        return git(root, ['cat-file', 'blob', spec]);
+        entry = git(root, ['ls-tree', '-z', rev.rev, '--', rel]);
+      } catch {
+        entry = '';
+      }
+      if (entry === '') return ignored(root, rel) ? disk.inspect(abs) : undefined;
+      const mode = entry.split(' ')[0];
+      const kind = mode === '040000' ? 'directory' : mode.startsWith('100') ? 'file' : 'other';
+      return { canonical: abs, kind };
+    },
+    readFile(abs) {
+      const rel = inRepo(abs);
+      if (rel === null) return disk.readFile(abs);
+      try {
+        return git(root, ['cat-file', 'blob', `${rev.rev}:${rel}`]);
       } catch {
         return ignored(root, rel) ? disk.readFile(abs) : undefined;
       }

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Host } from '../program.js';
+import { readRegularFile } from '../../runtime/safe-read.js';
+import type { FileFacts, Host } from '../program.js';
 
 /** The package root: the nearest folder above this file with a package.json and a stdlib/. */
 export function packageRoot(): string {
@@ -17,19 +18,51 @@ export function packageRoot(): string {
   }
 }
 
+/** What is at a path once symbolic links are followed (Host.inspect), without opening it. */
+export function inspectPath(absPath: string): FileFacts | undefined {
+  let canonical: string;
+  try {
+    canonical = fs.realpathSync.native(absPath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ELOOP' ? { canonical: absPath, kind: 'link-loop' } : undefined;
+  }
+  try {
+    const st = fs.statSync(canonical);
+    return { canonical, kind: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project a file belongs to: the nearest folder above it holding a package.json or .git, else
+ * the file's own folder (docs/security.md).
+ */
+export function projectRootOf(file: string): string {
+  const own = path.dirname(file);
+  for (let dir = own; ;) {
+    if (['package.json', '.git'].some((f) => fs.existsSync(path.join(dir, f)))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return own;
+    dir = up;
+  }
+}
+
 export function nodeHost(cwd = process.cwd()): Host {
   const stdlibDir = path.join(packageRoot(), 'stdlib');
+  const stdlibReal = inspectPath(stdlibDir)?.canonical ?? stdlibDir;
   return {
     stdlibDir,
     readFile(absPath) {
       try {
-        const stat = fs.statSync(absPath);
-        if (!stat.isFile()) return undefined;
-        return fs.readFileSync(absPath, 'utf8');
+        return readRegularFile(absPath, {}, (m) => new Error(m)).toString('utf8');
       } catch {
         return undefined;
       }
     },
+    inspect: inspectPath,
+    projectRoot: projectRootOf,
     stdlibModules() {
       try {
         return fs
@@ -42,9 +75,11 @@ export function nodeHost(cwd = process.cwd()): Host {
       }
     },
     displayPath(absPath) {
-      const inStdlib = path.relative(stdlibDir, absPath);
-      if (!inStdlib.startsWith('..') && !path.isAbsolute(inStdlib))
-        return `stdlib/${inStdlib.split(path.sep).join('/')}`;
+      for (const dir of [stdlibDir, stdlibReal]) {
+        const inStdlib = path.relative(dir, absPath);
+        if (!inStdlib.startsWith('..') && !path.isAbsolute(inStdlib))
+          return `stdlib/${inStdlib.split(path.sep).join('/')}`;
+      }
       const rel = path.relative(cwd, absPath);
       return (path.isAbsolute(rel) ? absPath : rel).split(path.sep).join('/');
     },
@@ -57,7 +92,7 @@ export function nodeHost(cwd = process.cwd()): Host {
  */
 export function resolveInput(arg: string, host: Host, cwd = process.cwd()): string {
   const abs = path.resolve(cwd, arg);
-  if (host.readFile(abs) !== undefined) return abs;
+  if (host.inspect(abs)?.kind === 'file') return abs;
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg) && host.stdlibModules().includes(arg)) {
     return path.join(host.stdlibDir, `${arg}.cnn`);
   }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { internalError } from '../program.js';
+import { writeFileAtomic } from '../../runtime/safe-write.js';
 import { UsageError } from './args.js';
 import { CHECK_HELP, runCheck } from './check.js';
 import { COMPILE_HELP, runCompile } from './compile.js';
@@ -139,6 +140,11 @@ export async function mainAsync(argv: readonly string[], io: Io): Promise<ExitCo
   }
 }
 
+/** Io.writeFile: atomically, replacing only a regular file (runtime/safe-write.ts). */
+export function writeOutput(file: string, text: string): void {
+  writeFileAtomic(file, text, (m) => new UsageError(m));
+}
+
 export function processIo(): Io {
   return {
     cwd: process.cwd(),
@@ -148,18 +154,7 @@ export function processIo(): Io {
     host: nodeHost(),
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    writeFile(file, text) {
-      const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-      try {
-        fs.writeFileSync(tmp, text);
-        fs.renameSync(tmp, file);
-      } catch (e) {
-        fs.rmSync(tmp, { force: true });
-        throw new UsageError(
-          `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        );
-      }
-    },
+    writeFile: writeOutput,
   };
 }
 

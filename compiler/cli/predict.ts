@@ -3,15 +3,15 @@
  * Images are PNG/JPEG files (decoded with sharp as image folders are: runtime/data/image-decode.ts),
  * `.npy` arrays (one image or a stack) or IDX image files.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError, fitToInput, makeDataset, type Dataset } from '../../runtime/data/dataset.js';
 import { readIdxFile } from '../../runtime/data/idx.js';
 import { decodeImage, readImageFile } from '../../runtime/data/image-decode.js';
-import { parseNpy } from '../../runtime/data/npy.js';
+import { readNpyFile } from '../../runtime/data/npy.js';
 import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { topK } from '../../runtime/train/metrics.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-session.js';
 
@@ -28,7 +28,8 @@ options:
   --weights DIR   the checkpoint (required)
   --model NAME    --backend B (wasm, cpu, tensorflow)
   --top K         classes to show per image (default 3)
-  --json          print one JSON object`;
+  --json          print one JSON object
+  ${IMPORT_HELP_LINE}`;
 
 const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
 
@@ -57,13 +58,7 @@ function readImages(file: string): Dataset {
   let shape: [number, number, number];
   let count: number;
   if (/\.npy$/i.test(file)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (e) {
-      throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-    }
-    const a = parseNpy(bytes, file);
+    const a = readNpyFile(file);
     [images, shape, count] = [a.data, [...a.shape], a.count];
   } else {
     const a = readIdxFile(file);

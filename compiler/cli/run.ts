@@ -2,17 +2,18 @@
  * `cnnc run MODEL.cnn --weights FILE --input x.npy [--output y.npy] [--backend B]`: one forward pass
  * in inference mode on a NumPy array, to compare a model's outputs with another framework's.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../../runtime/data/dataset.js';
-import { parseNpy } from '../../runtime/data/npy.js';
+import { readNpyFile } from '../../runtime/data/npy.js';
 import { forward, FORWARD_BACKENDS, type Batch } from '../../runtime/weights/forward.js';
 import { prepareWeights } from '../../runtime/weights/load.js';
+import { writeFileAtomic } from '../../runtime/safe-write.js';
 import { encodeNpy } from '../../runtime/weights/npy.js';
 import { planProblems, tensorsToLoad } from '../../runtime/weights/plan.js';
 import { sizeOf, WeightsError } from '../../runtime/weights/tensor.js';
 import type { Graph } from '../ir/graph.js';
 import { parseArgs, UsageError } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { compileOne, renderPlan, weightMapFlag, WEIGHT_FLAGS, weightsGuard } from './weights.js';
 
@@ -30,16 +31,11 @@ options:
   --backend B        ${FORWARD_BACKENDS.join(', ')} (default wasm)
   --map M            none (default) or torchvision: the weights are a torchvision state dict
   --allow-partial    run even when some weights are missing or misshapen (they keep initial values)
-  --model NAME       the model, when the file defines several`;
+  --model NAME       the model, when the file defines several
+  ${IMPORT_HELP_LINE}`;
 
 function readInput(graph: Graph, file: string): Batch {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  }
-  const a = parseNpy(bytes, file);
+  const a = readNpyFile(file);
   const input = graph.nodes.find((n) => n.op === 'input');
   const want = (input?.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
   const expected = want.map((d) => (d < 0 ? '?' : d)).join('x');
@@ -121,15 +117,11 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       io.out(formatValues(y));
       return 0;
     }
-    const target = path.resolve(io.cwd, output);
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-    try {
-      fs.writeFileSync(tmp, encodeNpy(y.shape, y.data));
-      fs.renameSync(tmp, target);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw new WeightsError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
+    writeFileAtomic(
+      path.resolve(io.cwd, output),
+      encodeNpy(y.shape, y.data),
+      (m) => new WeightsError(m),
+    );
     io.out(`${output}: float32 [${y.shape.join(', ')}]\n`);
     return 0;
   });

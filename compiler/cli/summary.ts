@@ -4,8 +4,11 @@ import { compileFile, type CompiledModel } from '../program.js';
 import { summaryJson, summaryTable } from '../report/summary.js';
 import { parseArgs, UsageError } from './args.js';
 import {
+  allowedImports,
   BUDGET_FLAGS,
   compileOptions,
+  IMPORT_FLAGS,
+  IMPORT_HELP_LINE,
   exitCodeFor,
   printDiagnostics,
   sourceMap,
@@ -23,22 +26,23 @@ options:
   --json         print exactly one JSON object
   --explain      show the arithmetic behind every output size
   --batch N      batch size for the training-memory estimate (default 1)
-  --optimizer O  sgd, momentum (default), adam or rmsprop, for optimizer state`;
+  --optimizer O  sgd, momentum (default), adam or rmsprop, for optimizer state
+  ${IMPORT_HELP_LINE}`;
 
 export function runSummary(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, {
     ...BUDGET_FLAGS,
+    ...IMPORT_FLAGS,
     json: { value: false },
     explain: { value: false },
   });
   if (args.positional.length !== 1)
     throw new UsageError('cnnc summary takes exactly one .cnn file');
   const json = args.flags.has('json');
-  const result = compileFile(
-    resolveInput(args.positional[0], io.host, io.cwd),
-    io.host,
-    compileOptions(args, { explain: args.flags.has('explain') }),
-  );
+  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
+    ...compileOptions(args, { explain: args.flags.has('explain') }),
+    ...allowedImports(args, io),
+  });
   printDiagnostics(io, result.diagnostics, result.sources);
   const code = exitCodeFor(result.diagnostics);
   if (hasErrors(result.diagnostics)) return code;

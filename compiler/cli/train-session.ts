@@ -29,7 +29,7 @@ import {
 import { resolveSettings, type TrainSettings } from '../../runtime/train/config.js';
 import { countParams, type Engine } from '../../runtime/train/engine.js';
 import type { EvalResult } from '../../runtime/train/evaluate.js';
-import { printDiagnostics } from './common.js';
+import { allowedImports, IMPORT_FLAGS, printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -37,6 +37,7 @@ export const SESSION_FLAGS = {
   model: { value: true },
   backend: { value: true },
   data: { value: true },
+  ...IMPORT_FLAGS,
 } as const;
 
 export interface Session {
@@ -83,6 +84,7 @@ export async function openSession(
   const file = resolveInput(args.positional[0], io.host, io.cwd);
   const result = compileFile(file, io.host, {
     model: args.flags.get('model')?.[0],
+    ...allowedImports(args, io),
   });
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics)) return 1;

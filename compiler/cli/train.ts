@@ -9,7 +9,6 @@ import {
   CheckpointError,
   irHash,
   loadCheckpoint,
-  prepareRunDir,
   saveCheckpoint,
   sha256,
   writeLog,
@@ -29,7 +28,10 @@ import type { Dataset } from '../../runtime/data/dataset.js';
 import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
-import { parseArgs } from './args.js';
+import { prepareOutputFile } from '../../runtime/safe-write.js';
+import { openRunFolder, type RunFolder } from '../../runtime/train/run-folder.js';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import {
   SESSION_FLAGS,
@@ -58,14 +60,19 @@ options:
   --flip F --rotation DEG --zoom X --translate X --brightness X --contrast X --channel-shift X
   --fill edge|zero    data augmentation of training batches (see the train block)
   --limit N           use only the first N training and N test images (quick runs, tests)
-  --out DIR           checkpoints and metrics log (default runs/<model>)
-  --resume            continue from the checkpoint in --out
+  --out DIR           checkpoints and metrics log (default runs/<model>); a folder that already
+                      holds a run is refused unless --resume or --overwrite, and one another
+                      cnnc train is writing (it holds DIR/.cnnc-lock) is refused
+  --resume            continue from the checkpoint in --out (one a crash left half-saved too)
+  --overwrite         start afresh in --out, replacing the run there (its checkpoint and
+                      metrics.jsonl; cnnc never deletes files it did not write)
   --weights FILE      start from pretrained weights (a checkpoint, TF.js model.json or weights
                       folder, or .safetensors); the weights plan is printed first
   --map M             how FILE names its tensors: none (cnnc names, default) or torchvision
   --allow-partial     train even when some weights do not fit (they keep their initial values)
   --report FILE       write final metrics, backend, images/s and wall time as JSON
-  --quiet             print only the summary and the final metrics`;
+  --quiet             print only the summary and the final metrics
+  ${IMPORT_HELP_LINE}`;
 
 export function runTrain(argv: readonly string[], io: Io): Promise<ExitCode> {
   return runGuarded(io, () => train(argv, io));
@@ -83,6 +90,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     limit: { value: true },
     out: { value: true },
     resume: { value: false },
+    overwrite: { value: false },
     report: { value: true },
     quiet: { value: false },
     ...Object.fromEntries(AUGMENT_KEYS.map((k) => [k, { value: true }])),
@@ -98,13 +106,39 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     ...AUGMENT_KEYS,
   ]);
   if (typeof session === 'number') return session;
+  // The run folder is judged and locked before any data is loaded or any training time spent.
+  const outDir = path.resolve(
+    io.cwd,
+    args.flags.get('out')?.[0] ?? path.join('runs', session.graph.model),
+  );
+  const resume = args.flags.has('resume');
+  const overwrite = args.flags.has('overwrite');
+  if (resume && overwrite) throw new UsageError('--resume and --overwrite exclude each other');
+  const report = args.flags.get('report')?.[0];
+  if (report !== undefined)
+    prepareOutputFile(path.resolve(io.cwd, report), (m) => new CheckpointError(m));
+  const run = openRunFolder(outDir, { resume, overwrite });
+  try {
+    for (const note of run.notes) io.err(`cnnc: note: ${note}\n`);
+    return await trainIn(run, session, args, io, t0);
+  } finally {
+    run.release();
+  }
+}
+
+/** Trains in an opened run folder: resume, data, the epochs with their checkpoints, the test. */
+async function trainIn(
+  run: RunFolder,
+  session: Session,
+  args: ParsedArgs,
+  io: Io,
+  t0: number,
+): Promise<ExitCode> {
   const { graph, settings, engine } = session;
   const quiet = args.flags.has('quiet');
-  const data = await loadData(session, ['train', 'test'], args, io.cwd);
   const pretrained = loadPretrained(session, args, io);
   if (pretrained !== null) return pretrained;
-  const outDir = path.resolve(io.cwd, args.flags.get('out')?.[0] ?? path.join('runs', graph.model));
-  const ckDir = path.join(outDir, 'checkpoint');
+  const ckDir = run.checkpoint;
   let startEpoch = 0;
   let resumedOptimizer: OptimizerState | null = null;
   if (args.flags.has('resume')) {
@@ -133,6 +167,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       );
     }
   }
+  const data = await loadData(session, ['train', 'test'], args, io.cwd);
   const { train: trainSet, validation, test } = data;
   io.out(
     `${session.headline}\n` +
@@ -141,8 +176,7 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
       (test ? `, ${test.count.toLocaleString('en-US')} test` : '') +
       ` · ${describeSettings(settings)}\n`,
   );
-  prepareRunDir(outDir);
-  const logFile = path.join(outDir, 'metrics.jsonl');
+  const logFile = run.metrics;
   if (startEpoch === 0) writeLog(logFile, '', false);
   const sourceHash = sha256(session.source);
   const hash = irHash(graph);

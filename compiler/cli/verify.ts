@@ -11,7 +11,7 @@ import { compileFile, type Host } from '../program.js';
 import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/engines.js';
 import { verifyEngines, type VerifyReport } from '../../runtime/verify.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
-import { printDiagnostics } from './common.js';
+import { allowedImports, IMPORT_FLAGS, IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { runGuarded } from './train-session.js';
@@ -37,7 +37,8 @@ options:
   --mode M            gradients in \`train\` mode (batch statistics; the default unless the model
                       has dropout, whose random draws differ between backends) or \`eval\` mode
                       (running statistics, no dropout)
-  --json              print one JSON object per model`;
+  --json              print one JSON object per model
+  ${IMPORT_HELP_LINE}`;
 
 const DIMS = /^\d+(x\d+)*$/;
 
@@ -46,6 +47,8 @@ function withVirtualFile(host: Host, file: string, text: string): Host {
   return {
     ...host,
     readFile: (p) => (p === file ? text : host.readFile(p)),
+    inspect: (p) => (p === file ? { canonical: p, kind: 'file' } : host.inspect(p)),
+    projectRoot: (p) => host.projectRoot(p),
     stdlibModules: () => host.stdlibModules(),
     displayPath: (p) => host.displayPath(p),
   };
@@ -65,6 +68,7 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     tolerance: { value: true },
     json: { value: false },
     mode: { value: true },
+    ...IMPORT_FLAGS,
   });
   const mode = args.flags.get('mode')?.[0];
   if (mode !== undefined && mode !== 'train' && mode !== 'eval')
@@ -88,20 +92,22 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
 
   const file = resolveInput(args.positional[0], io.host, io.cwd);
   const only = args.flags.get('model')?.[0];
-  const first = compileFile(file, io.host, { model: only });
+  const imports = allowedImports(args, io);
+  const first = compileFile(file, io.host, { model: only, ...imports });
   printDiagnostics(io, first.diagnostics, first.sources);
   if (hasErrors(first.diagnostics)) return 1;
   if (first.models.length === 0) throw new UsageError('the file defines no model');
   let graphs: Graph[] = first.models.map((m) => m.graph);
   if (input !== undefined) {
     const names = graphs.map((g) => g.model);
-    const virtual = path.join(path.dirname(file), `.cnnc-verify-${path.basename(file)}`);
+    const real = io.host.inspect(file)?.canonical ?? file;
+    const virtual = path.join(path.dirname(real), `.cnnc-verify-${path.basename(real)}`);
     const text =
-      `import "./${path.basename(file)}"\n` +
+      `import "./${path.basename(real)}"\n` +
       names
         .map((n) => `model ${n}_${input.replace(/x/g, '_')} = ${n} { input ${input} }\n`)
         .join('');
-    const derived = compileFile(virtual, withVirtualFile(io.host, virtual, text));
+    const derived = compileFile(virtual, withVirtualFile(io.host, virtual, text), imports);
     printDiagnostics(io, derived.diagnostics, derived.sources);
     if (hasErrors(derived.diagnostics)) return 1;
     graphs = derived.models.map((m) => m.graph);

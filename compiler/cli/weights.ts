@@ -20,7 +20,7 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import { compileFile } from '../program.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { printDiagnostics } from './common.js';
+import { allowedImports, IMPORT_FLAGS, IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -42,12 +42,14 @@ options:
                      (a torchvision state dict of ResNet, VGG, AlexNet or MobileNetV2)
   --allow-partial    accept shape mismatches (those weights keep their initial values)
   --model NAME       the model, when the file defines several
-  --json             plan: print one JSON object`;
+  --json             plan: print one JSON object
+  ${IMPORT_HELP_LINE}`;
 
 export const WEIGHT_FLAGS = {
   map: { value: true },
   'allow-partial': { value: false },
   model: { value: true },
+  ...IMPORT_FLAGS,
 } as const;
 
 export function weightMapFlag(args: ParsedArgs): WeightMap {
@@ -64,6 +66,7 @@ export function weightMapFlag(args: ParsedArgs): WeightMap {
 export function compileOne(file: string, args: ParsedArgs, io: Io): Graph | ExitCode {
   const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, {
     model: args.flags.get('model')?.[0],
+    ...allowedImports(args, io),
   });
   printDiagnostics(io, result.diagnostics, result.sources);
   if (hasErrors(result.diagnostics)) return 1;

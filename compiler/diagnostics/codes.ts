@@ -65,6 +65,10 @@ export const CODE_LIST = [
     title: 'cut inside a construct that needs the dropped part',
   },
   { code: 'CNN2042', severity: 'error', title: 'training group matches no layer' },
+  // 2060–2069: what a source may read (docs/security.md)
+  { code: 'CNN2060', severity: 'error', title: 'import outside the project' },
+  { code: 'CNN2061', severity: 'error', title: 'import of a file that is not a .cnn source' },
+  { code: 'CNN2062', severity: 'error', title: 'source or import that is not a regular file' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

@@ -183,6 +183,8 @@ function compileText(
   const host: Host = {
     stdlibDir: '/cnnc-import/no-stdlib',
     readFile: (p) => (p === abs ? text : undefined),
+    inspect: (p) => (p === abs ? { canonical: p, kind: 'file' } : undefined),
+    projectRoot: () => '/cnnc-import',
     stdlibModules: () => [],
     displayPath: (p) => (p === abs ? cnnFile : p),
   };

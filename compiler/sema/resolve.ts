@@ -2,6 +2,13 @@
  * Loads a .cnn file and its imports into modules with their declarations. The file system is
  * reached only through the Host (the CLI passes one backed by node:fs; tests pass in-memory ones).
  * Import cycles and missing imports are diagnostics.
+ *
+ * What a source may read (docs/security.md): an import resolves only to a regular `.cnn` file inside
+ * the project of the entry file (Host.projectRoot), the standard library, or a folder the caller
+ * allows (CompileOptions.importRoots, `--allow-import-outside`), judged on the path with every
+ * symbolic link resolved. Anything else is refused before it is read, with a diagnostic that names
+ * the path as written. A module's identity is its canonical path, so two links to one file load it
+ * once and a cycle through links is a cycle.
  */
 import * as path from 'node:path';
 import {
@@ -15,9 +22,25 @@ import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { lookupOp } from './op-table.js';
 import { didYouMean } from './suggest.js';
 
+/** What a path names once every symbolic link is followed. */
+export interface FileFacts {
+  /** The path with every symbolic link resolved (the path itself for a link loop). */
+  readonly canonical: string;
+  /** `other`: a device, FIFO or socket. `link-loop`: links that never reach a file. */
+  readonly kind: 'file' | 'directory' | 'link-loop' | 'other';
+}
+
 export interface Host {
-  /** The text of a file, or undefined when it cannot be read. */
+  /** The text of a regular file, or undefined when it cannot be read. */
   readFile(absPath: string): string | undefined;
+  /** What is at a path, without reading it; undefined when nothing is there. */
+  inspect(absPath: string): FileFacts | undefined;
+  /**
+   * The project of an entry file (its absolute path as given, links not resolved): the nearest
+   * folder above it holding a package.json or .git, else the entry's own folder. Imports stay
+   * inside it.
+   */
+  projectRoot(entry: string): string;
   /** Absolute path of the directory holding the standard library (`import resnet`). */
   readonly stdlibDir: string;
   /** Names of the stdlib modules, for did-you-mean. */
@@ -27,11 +50,14 @@ export interface Host {
 }
 
 export interface Module {
+  /** The canonical path: the module's identity. */
   readonly path: string;
   readonly display: string;
   readonly text: string;
   readonly ast: FileAst;
   readonly imports: Module[];
+  /** The import declaration that brought in each of `imports`. */
+  readonly importDecls: Map<Module, ImportDecl>;
   readonly models: Map<string, ModelDecl>;
   readonly blocks: Map<string, BlockDecl>;
 }
@@ -43,45 +69,59 @@ export interface Program {
   readonly sources: ReadonlyMap<string, string>;
 }
 
+/** `file` is `dir` or lies below it (both absolute and normalised). */
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/**
+ * @param importRoots folders outside the project whose .cnn files may be imported too (absolute).
+ */
 export function loadProgram(
   entryPath: string,
   host: Host,
+  importRoots: readonly string[] = [],
 ): { value: Program; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const modules = new Map<string, Module>();
   const sources = new Map<string, string>();
   const loading: string[] = [];
 
-  const load = (absPath: string, from?: ImportDecl): Module | undefined => {
-    const existing = modules.get(absPath);
+  const load = (canonical: string): Module | undefined => {
+    const existing = modules.get(canonical);
     if (existing) return existing;
-    const display = host.displayPath(absPath);
-    const text = host.readFile(absPath);
+    const display = host.displayPath(canonical);
+    const text = host.readFile(canonical);
     if (text === undefined) {
-      diagnostics.push(missing(absPath, display, from, host));
+      diagnostics.push(
+        diag('CNN2011', `cannot read ${display}`, { help: 'check its permissions' }),
+      );
       return undefined;
     }
     const parsed = parseFile(text, display);
     diagnostics.push(...parsed.diagnostics);
     sources.set(display, text);
     const mod: Module = {
-      path: absPath,
+      path: canonical,
       display,
       text,
       ast: parsed.value,
       imports: [],
+      importDecls: new Map(),
       models: new Map(),
       blocks: new Map(),
     };
-    modules.set(absPath, mod);
+    modules.set(canonical, mod);
     collectDecls(mod, diagnostics);
-    loading.push(absPath);
+    loading.push(canonical);
     for (const decl of mod.ast.decls) {
       if (decl.kind !== 'Import') continue;
-      const target =
-        decl.target.kind === 'Stdlib'
-          ? path.join(host.stdlibDir, `${decl.target.name}.cnn`)
-          : path.resolve(path.dirname(absPath), decl.target.path);
+      const target = resolveImport(decl, canonical);
+      if (typeof target !== 'string') {
+        diagnostics.push(target);
+        continue;
+      }
       const at = loading.indexOf(target);
       if (at >= 0) {
         const chain = [...loading.slice(at), target].map((p) => host.displayPath(p)).join(' → ');
@@ -94,29 +134,104 @@ export function loadProgram(
         );
         continue;
       }
-      const imported = load(target, decl);
-      if (imported) mod.imports.push(imported);
+      const imported = load(target);
+      if (imported && !mod.importDecls.has(imported)) {
+        mod.imports.push(imported);
+        mod.importDecls.set(imported, decl);
+      }
     }
     loading.pop();
     return mod;
   };
 
-  const entry = load(entryPath);
+  let roots: string[] = [];
+  let projectShown = '';
+  const inRoots = (p: string) => roots.some((r) => isInside(p, r));
+  /** The canonical path an import names, or the diagnostic that refuses it. */
+  const resolveImport = (decl: ImportDecl, from: string): string | Diagnostic => {
+    const written =
+      decl.target.kind === 'Stdlib'
+        ? path.join(host.stdlibDir, `${decl.target.name}.cnn`)
+        : path.resolve(path.dirname(from), decl.target.path);
+    const shown = decl.target.kind === 'Stdlib' ? decl.target.name : decl.target.path;
+    // Outside as written: refused without looking at the file system at all.
+    if (!inRoots(written)) return outside(JSON.stringify(shown), false, projectShown, decl);
+    const facts = host.inspect(written);
+    if (!facts) return missing(written, decl, host);
+    if (!inRoots(facts.canonical)) return outside(JSON.stringify(shown), true, projectShown, decl);
+    if (facts.kind !== 'file') return notAFile(facts.kind, JSON.stringify(shown), decl);
+    if (!facts.canonical.endsWith('.cnn'))
+      return diag('CNN2061', `cannot import ${JSON.stringify(shown)}: it is not a .cnn file`, {
+        span: decl.span,
+        spanLabel: 'not a .cnn source',
+        help: 'an import names a .cnn file of the project or a standard-library module; the file is not read',
+      });
+    return facts.canonical;
+  };
+
+  const entryFacts = host.inspect(entryPath);
+  let entry: Module | undefined;
+  if (!entryFacts) {
+    diagnostics.push(
+      diag('CNN2011', `cannot read ${host.displayPath(entryPath)}: no such file`, {
+        help: 'check the path; cnnc reads .cnn files',
+      }),
+    );
+  } else {
+    // The project is found from the entry's path as given, so that a linked entry file (a PR's
+    // `models/x.cnn -> ~/.ssh/id_rsa`) cannot move the project to where it points.
+    const projectRoot = host.projectRoot(entryPath);
+    projectShown = host.displayPath(projectRoot) || '.';
+    roots = [projectRoot, host.stdlibDir, ...importRoots].flatMap((r) => {
+      const c = host.inspect(r);
+      return c && c.canonical !== r ? [r, c.canonical] : [r];
+    });
+    const shown = host.displayPath(entryPath);
+    if (!inRoots(entryFacts.canonical)) diagnostics.push(outside(shown, true, projectShown));
+    else if (entryFacts.kind !== 'file') diagnostics.push(notAFile(entryFacts.kind, shown));
+    else entry = load(entryFacts.canonical);
+  }
   if (entry) checkImportConflicts(entry, diagnostics);
   return { value: { entry, modules, sources }, diagnostics };
 }
 
-function missing(
-  absPath: string,
-  display: string,
-  from: ImportDecl | undefined,
-  host: Host,
+function outside(
+  shown: string,
+  throughLink: boolean,
+  project: string,
+  decl?: ImportDecl,
 ): Diagnostic {
-  if (!from) {
-    return diag('CNN2011', `cannot read ${display}: no such file`, {
-      help: 'check the path; cnnc reads .cnn files',
-    });
-  }
+  const how = throughLink ? 'a symbolic link on its path leads' : 'it is';
+  return diag(
+    'CNN2060',
+    `cannot ${decl ? 'import' : 'read'} ${shown}: ${how} outside the project`,
+    {
+      span: decl?.span,
+      spanLabel: decl ? 'outside the project' : undefined,
+      notes: [
+        `the project is the folder ${project} (the nearest one with a package.json or .git above the file checked, else that file's own folder); a .cnn file reads only files inside it and the standard library`,
+      ],
+      help: 'the file is not read; to import from a folder outside the project on purpose, pass --allow-import-outside DIR',
+    },
+  );
+}
+
+const KIND_TEXT: Readonly<Record<Exclude<FileFacts['kind'], 'file'>, string>> = {
+  directory: 'a directory',
+  'link-loop': 'a symbolic link that loops',
+  other: 'a device, pipe or socket',
+};
+
+function notAFile(kind: FileFacts['kind'], shown: string, decl?: ImportDecl): Diagnostic {
+  const what = KIND_TEXT[kind as Exclude<FileFacts['kind'], 'file'>];
+  return diag('CNN2062', `cannot ${decl ? 'import' : 'read'} ${shown}: it is ${what}, not a file`, {
+    span: decl?.span,
+    spanLabel: decl ? `${what}` : undefined,
+    help: 'cnnc reads regular .cnn files only',
+  });
+}
+
+function missing(absPath: string, from: ImportDecl, host: Host): Diagnostic {
   if (from.target.kind === 'Stdlib') {
     const s = didYouMean(from.target.name, host.stdlibModules());
     return diag('CNN2011', `no standard-library module \`${from.target.name}\``, {
@@ -126,7 +241,7 @@ function missing(
         : `the standard library has: ${host.stdlibModules().join(', ')}; a file is imported with a path in quotes`,
     });
   }
-  return diag('CNN2011', `cannot find ${display}`, {
+  return diag('CNN2011', `cannot find ${host.displayPath(absPath)}`, {
     span: from.span,
     spanLabel: 'imported here',
     help: 'paths are relative to the importing file',
@@ -174,9 +289,7 @@ function checkImportConflicts(entry: Module, diagnostics: Diagnostic[]): void {
         if (mod.models.has(name) || mod.blocks.has(name)) continue; // own definitions shadow imports
         const first = owner.get(name);
         if (first && first !== imp) {
-          const decl = mod.ast.decls.find(
-            (d) => d.kind === 'Import' && d.span && isImportOf(d, imp),
-          );
+          const decl = mod.importDecls.get(imp);
           diagnostics.push(
             diag('CNN2012', `\`${name}\` is defined by both ${first.display} and ${imp.display}`, {
               span: decl?.span,
@@ -189,12 +302,6 @@ function checkImportConflicts(entry: Module, diagnostics: Diagnostic[]): void {
     }
   };
   visit(entry);
-}
-
-function isImportOf(decl: ImportDecl, mod: Module): boolean {
-  return decl.target.kind === 'Stdlib'
-    ? mod.path.endsWith(`${path.sep}${decl.target.name}.cnn`)
-    : mod.path.endsWith(path.basename(decl.target.path));
 }
 
 /** Finds a model or block visible from a module: its own, then its direct imports. */

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFile } from '../safe-read.js';
 import { DataError, makeDataset, type DataSplits, type Dataset } from './dataset.js';
 
 export const CIFAR10_CLASSES = [
@@ -73,16 +74,11 @@ export function parseCifar10Batch(bytes: Uint8Array, file: string): CifarBatch {
 }
 
 function readFile(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+  if (!fs.existsSync(file))
     throw new DataError(
-      code === 'ENOENT'
-        ? `${file}: no such file (the CIFAR-10 binary version has ${CIFAR10_TRAIN_FILES.join(', ')} and ${CIFAR10_TEST_FILE})`
-        : `${file}: cannot read (${code ?? String(e)})`,
+      `${file}: no such file (the CIFAR-10 binary version has ${CIFAR10_TRAIN_FILES.join(', ')} and ${CIFAR10_TEST_FILE})`,
     );
-  }
+  return readRegularFile(file, {}, (m) => new DataError(m));
 }
 
 /** DIR itself, or DIR/cifar-10-batches-bin (the folder the tarball extracts to). */

@@ -3,8 +3,8 @@
  * uint32 dimensions, then the values big-endian. Files may be gzip-compressed (`.gz`, or any file
  * starting with the gzip magic). Every problem is a DataError that names the file.
  */
-import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { readRegularFile } from '../safe-read.js';
 import { DataError, makeDataset, type Dataset } from './dataset.js';
 
 export interface IdxArray {
@@ -82,16 +82,10 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 }
 
 export function readIdxFile(file: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? String(e)})`,
-    );
-  }
-  return parseIdx(bytes, file);
+  return parseIdx(
+    readRegularFile(file, {}, (m) => new DataError(m)),
+    file,
+  );
 }
 
 /**

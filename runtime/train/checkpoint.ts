@@ -19,6 +19,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
+import { JsonCheck, key } from '../json-check.js';
+import { readFileInside } from '../safe-read.js';
+import { makeFolder, reason, removeOwnFolder } from '../safe-write.js';
+import { crashPoint } from '../test-hooks.js';
+import { manifestOf, type TfjsManifestGroup } from '../weights/tfjs-format.js';
+import { WeightsError } from '../weights/tensor.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -58,6 +64,18 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
+const checkpointError = (message: string) => new CheckpointError(message);
+
+/** The files of a checkpoint folder: the only ones cnnc deletes when it replaces one. */
+export const CHECKPOINT_FILES: ReadonlySet<string> = new Set([
+  'model.json',
+  'weights.bin',
+  'optimizer.bin',
+  'cnnc.json',
+]);
+
+export const isCheckpointFile = (name: string) => CHECKPOINT_FILES.has(name);
+
 /** How checkpoint and log files are written. */
 export interface FileWriter {
   writeFile(file: string, data: string | Uint8Array): void;
@@ -79,23 +97,14 @@ export function useFileWriter(w: FileWriter | null): void {
   writer = w ?? nodeWriter;
 }
 
-/** The error code of a failed file operation (ENOSPC, ENOTDIR, …), else its message. */
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC') return 'ENOSPC, the disk is full';
-  if (code === 'ENOTDIR' || code === 'EEXIST') return `${code}, a file is in the way of a folder`;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${code}, not writable`;
-  return code ?? (e as Error).message;
-}
-
 /**
- * Creates the run's output folder (and its parents). A clear CheckpointError when it cannot be
- * created or is not a writable folder, before any training time is spent.
+ * Creates the run's output folder (and its parents) and checks it is writable: a clear
+ * CheckpointError naming it when it is not, before any training time is spent.
  */
 export function prepareRunDir(dir: string): void {
+  makeFolder(dir, (why) => new CheckpointError(`cannot write to the output folder ${dir}: ${why}`));
+  const probe = path.join(dir, `.cnnc-write-test-${process.pid}`);
   try {
-    fs.mkdirSync(dir, { recursive: true });
-    const probe = path.join(dir, `.cnnc-write-test-${process.pid}`);
     writer.writeFile(probe, '');
     fs.rmSync(probe, { force: true });
   } catch (e) {
@@ -147,13 +156,19 @@ function concat(tensors: readonly SavedTensor[]): Uint8Array {
   return new Uint8Array(all.buffer);
 }
 
+/**
+ * Replaces the checkpoint in `dir`: the files go to `.NAME.tmp-PID` beside it, the previous
+ * checkpoint is renamed to `.NAME.old-PID`, the new one renamed into place, and the old one removed
+ * (its own files only). A process that dies between the two renames leaves `.NAME.old-PID`, which
+ * the next `cnnc train` in the folder recovers (run-folder.ts).
+ */
 export function saveCheckpoint(dir: string, ck: Checkpoint): void {
   const parent = path.dirname(dir);
   const tmp = path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}`);
   const old = path.join(parent, `.${path.basename(dir)}.old-${process.pid}`);
   try {
-    fs.mkdirSync(parent, { recursive: true });
-    fs.rmSync(tmp, { recursive: true, force: true });
+    makeFolder(parent, (why) => new Error(why));
+    removeOwnFolder(tmp, isCheckpointFile);
     fs.mkdirSync(tmp);
     const modelJson = {
       format: 'cnnc-weights',
@@ -169,19 +184,23 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     writer.writeFile(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
     writer.writeFile(path.join(tmp, 'weights.bin'), concat(ck.weights));
     if (ck.optimizer) writer.writeFile(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
+    // cnnc.json last: a folder holding it is complete.
     writer.writeFile(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
     const existed = fs.existsSync(dir);
-    if (existed) fs.renameSync(dir, old);
+    if (existed) {
+      fs.renameSync(dir, old);
+      crashPoint('checkpoint-between-renames');
+    }
     try {
       fs.renameSync(tmp, dir);
     } catch (e) {
       if (existed) fs.renameSync(old, dir);
       throw e;
     }
-    if (existed) fs.rmSync(old, { recursive: true, force: true });
+    if (existed) removeOwnFolder(old, isCheckpointFile);
   } catch (e) {
     try {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      removeOwnFolder(tmp, isCheckpointFile);
     } catch {
       // nothing to clean up where nothing could be written
     }
@@ -191,34 +210,71 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
   }
 }
 
-function readJson<T>(file: string): T {
+/** The largest cnnc.json or model.json a checkpoint may hold. */
+const MAX_JSON_BYTES = 64 * 2 ** 20;
+
+/** Reads `name`, a JSON file of the checkpoint in `dir` (inside it: not a link out of it). */
+function readJson(dir: string, name: string): unknown {
+  const file = path.join(dir, name);
+  const bytes = readFileInside(dir, name, dir, { maxBytes: MAX_JSON_BYTES }, checkpointError);
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      code === 'ENOENT'
-        ? `${file}: no such file`
-        : `${file}: cannot read (${code ?? (e as Error).message})`,
-    );
+    throw new CheckpointError(`${file}: not JSON (${(e as Error).message})`);
   }
 }
 
+/**
+ * The metadata of cnnc.json, every field checked: a wrong type anywhere is a CheckpointError that
+ * names the file and the field.
+ */
+function checkMeta(json: unknown, file: string): CheckpointMeta {
+  const j = new JsonCheck(file, checkpointError);
+  const o = j.object(json, '');
+  if (o.format !== 'cnnc-checkpoint' || o.version !== CHECKPOINT_VERSION)
+    throw new CheckpointError(`${file}: not a cnnc checkpoint of version ${CHECKPOINT_VERSION}`);
+  j.string(o.model, 'model');
+  j.string(o.sourceHash, 'sourceHash');
+  j.string(o.irHash, 'irHash');
+  for (const [name, shape] of Object.entries(j.object(o.weights, 'weights')))
+    j.shape(shape, key('weights', name));
+  if (o.optimizer !== null && o.optimizer !== undefined) {
+    const opt = j.object(o.optimizer, 'optimizer');
+    j.string(j.object(opt.config, 'optimizer.config').name, 'optimizer.config.name');
+    j.count(opt.step, 'optimizer.step');
+    j.array(opt.slots, 'optimizer.slots').forEach((slot, i) => {
+      const s = j.object(slot, `optimizer.slots[${i}]`);
+      j.string(s.name, `optimizer.slots[${i}].name`);
+      j.shape(s.shape, `optimizer.slots[${i}].shape`);
+    });
+  }
+  j.count(o.epoch, 'epoch');
+  j.count(o.globalStep, 'globalStep');
+  if (o.rng !== undefined) j.count(j.object(o.rng, 'rng').dropoutDraws, 'rng.dropoutDraws');
+  return {
+    ...(o as unknown as CheckpointMeta),
+    optimizer: (o.optimizer ?? null) as CheckpointMeta['optimizer'],
+  };
+}
+
+/**
+ * Reads `name` beside model.json (a shard, optimizer.bin) as the float32 values of `specs`: a
+ * regular file inside the checkpoint of exactly the size they need, checked before reading.
+ */
 function split(
-  file: string,
+  dir: string,
+  name: string,
+  source: string,
   specs: readonly { name: string; shape: readonly number[] }[],
 ): SavedTensor[] {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new CheckpointError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code})`);
-  }
   const need = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.length !== need * 4)
-    throw new CheckpointError(
-      `${file}: ${bytes.length} bytes, expected ${need * 4} (${need} floats)`,
-    );
+  const bytes = readFileInside(
+    dir,
+    name,
+    source,
+    { exactBytes: need * 4, expected: `${need.toLocaleString('en-US')} float32 values` },
+    checkpointError,
+  );
   const all = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
   );
@@ -236,34 +292,40 @@ export function checkpointDir(dir: string): string {
   if (fs.existsSync(path.join(dir, 'cnnc.json'))) return dir;
   const inner = path.join(dir, 'checkpoint');
   if (fs.existsSync(path.join(inner, 'cnnc.json'))) return inner;
-  throw new CheckpointError(`${dir}: no checkpoint here (no cnnc.json in it or in ${inner})`);
+  const interrupted = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()
+    ? fs.readdirSync(dir).find((f) => /^\.checkpoint\.old-\d+$/.test(f))
+    : undefined;
+  throw new CheckpointError(
+    `${dir}: no checkpoint here (no cnnc.json in it or in ${inner})` +
+      (interrupted
+        ? `; a run stopped while saving left ${interrupted}: cnnc train --resume --out ${dir} recovers it`
+        : ''),
+  );
 }
 
 export function loadCheckpoint(dir: string): Checkpoint {
   const d = checkpointDir(dir);
-  const meta = readJson<CheckpointMeta>(path.join(d, 'cnnc.json'));
-  if (meta.format !== 'cnnc-checkpoint' || meta.version !== CHECKPOINT_VERSION)
-    throw new CheckpointError(
-      `${d}/cnnc.json: not a cnnc checkpoint of version ${CHECKPOINT_VERSION}`,
-    );
-  const manifest = readJson<{
-    weightsManifest?: {
-      paths: string[];
-      weights: { name: string; shape: number[]; dtype: string }[];
-    }[];
-  }>(path.join(d, 'model.json')).weightsManifest;
-  if (!manifest?.length) throw new CheckpointError(`${d}/model.json: no weightsManifest`);
+  const metaFile = path.join(d, 'cnnc.json');
+  const meta = checkMeta(readJson(d, 'cnnc.json'), metaFile);
+  const modelFile = path.join(d, 'model.json');
+  let manifest: TfjsManifestGroup[];
+  try {
+    manifest = manifestOf(readJson(d, 'model.json'), modelFile);
+  } catch (e) {
+    if (e instanceof WeightsError) throw new CheckpointError(e.message);
+    throw e;
+  }
   const weights: SavedTensor[] = [];
   for (const group of manifest) {
     if (group.paths.length !== 1 || group.weights.some((w) => w.dtype !== 'float32'))
-      throw new CheckpointError(`${d}/model.json: expected float32 weights in one shard per group`);
-    weights.push(...split(path.join(d, group.paths[0]), group.weights));
+      throw new CheckpointError(`${modelFile}: expected float32 weights in one shard per group`);
+    weights.push(...split(d, group.paths[0], modelFile, group.weights));
   }
   const optimizer = meta.optimizer
     ? {
         name: meta.optimizer.config.name,
         step: meta.optimizer.step,
-        slots: split(path.join(d, 'optimizer.bin'), meta.optimizer.slots),
+        slots: split(d, 'optimizer.bin', metaFile, meta.optimizer.slots),
       }
     : null;
   return { meta, weights, optimizer };

@@ -6,6 +6,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointError, loadCheckpoint } from '../train/checkpoint.js';
+import { readFileInside, readRegularFile } from '../safe-read.js';
+import {
+  foreignEntries,
+  kindOf,
+  lstatOrNone,
+  makeFolder,
+  reason,
+  removeOwnFolder,
+  someNames,
+  writeFileAtomic,
+} from '../safe-write.js';
 import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import { decodeTfjsWeights, encodeTfjsWeights, manifestOf } from './tfjs-format.js';
 import { WeightsError, type FileTensor, type NamedTensor } from './tensor.js';
@@ -19,21 +30,16 @@ export interface WeightsFile {
   readonly tensors: readonly FileTensor[];
 }
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WeightsError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${code ?? e})`,
-    );
-  }
-}
+const weightsError = (message: string) => new WeightsError(message);
+
+/** The largest model.json read (a layers model's topology is a few MB at most). */
+export const MAX_JSON_BYTES = 64 * 2 ** 20;
 
 function readTfjs(modelJson: string): WeightsFile {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(readBytes(modelJson)));
+    const text = readRegularFile(modelJson, { maxBytes: MAX_JSON_BYTES }, weightsError);
+    json = JSON.parse(new TextDecoder().decode(text));
   } catch (e) {
     if (e instanceof WeightsError) throw e;
     throw new WeightsError(`${modelJson}: not JSON (${(e as Error).message})`);
@@ -41,7 +47,7 @@ function readTfjs(modelJson: string): WeightsFile {
   const dir = path.dirname(modelJson);
   const tensors = decodeTfjsWeights(
     manifestOf(json, modelJson),
-    (p) => readBytes(path.join(dir, p)),
+    (p, maxBytes) => readFileInside(dir, p, modelJson, { maxBytes }, weightsError),
     modelJson,
   );
   return { format: 'tfjs', path: modelJson, tensors };
@@ -79,7 +85,7 @@ export function readWeightsFile(file: string): WeightsFile {
     );
   }
   if (/\.safetensors$/i.test(file)) {
-    const { tensors } = parseSafetensors(readBytes(file), file);
+    const { tensors } = parseSafetensors(readRegularFile(file, {}, weightsError), file);
     return { format: 'safetensors', path: file, tensors };
   }
   if (/\.json$/i.test(file)) return readTfjs(file);
@@ -89,25 +95,13 @@ export function readWeightsFile(file: string): WeightsFile {
   );
 }
 
-function writeAtomically(target: string, write: (tmp: string) => void): void {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
-  try {
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.rmSync(tmp, { recursive: true, force: true });
-    write(tmp);
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw new WeightsError(
-      `cannot write ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-}
+/** The files of a TensorFlow.js weights folder cnnc writes: the only ones it replaces. */
+const ownTfjsFile = (f: string) => f === 'model.json' || /^group\d+-shard\d+of\d+\.bin$/.test(f);
 
 /**
- * Writes tensors to `target`: a .safetensors file, or else a folder holding model.json and
- * `group1-shard*.bin` (replaced whole if it exists).
+ * Writes tensors to `target`: a .safetensors file (replacing only a regular file), or else a folder
+ * holding model.json and `group1-shard*.bin`, replaced whole when it holds nothing else. Both are
+ * written beside the target first and renamed into place.
  */
 export function writeWeightsFile(
   target: string,
@@ -115,30 +109,43 @@ export function writeWeightsFile(
   metadata: Readonly<Record<string, string>> = {},
 ): WeightsFormat {
   if (/\.safetensors$/i.test(target)) {
-    const bytes = encodeSafetensors(tensors, metadata);
-    writeAtomically(target, (tmp) => fs.writeFileSync(tmp, bytes));
+    writeFileAtomic(target, encodeSafetensors(tensors, metadata), weightsError);
     return 'safetensors';
   }
-  if (fs.existsSync(target)) {
-    const foreign = fs.statSync(target).isDirectory()
-      ? fs
-          .readdirSync(target)
-          .filter((f) => f !== 'model.json' && !/^group\d+-shard\d+of\d+\.bin$/.test(f))
-      : [path.basename(target)];
-    if (foreign.length)
-      throw new WeightsError(
-        `cannot write weights to ${target}: it exists and holds ${foreign.slice(0, 3).join(', ')}` +
-          `${foreign.length > 3 ? ', …' : ''}; give a new folder or a .safetensors file`,
-      );
-  }
+  const foreign = foreignEntries(target, ownTfjsFile);
+  if (foreign === null || foreign.length)
+    throw new WeightsError(
+      `will not replace ${target}: ` +
+        (foreign
+          ? `it holds ${someNames(foreign)}, which cnnc did not write`
+          : `it is ${kindOf(lstatOrNone(target)!)}, not a weights folder`) +
+        '; give a new folder or a .safetensors file',
+    );
   const encoded = encodeTfjsWeights(tensors);
-  writeAtomically(target, (tmp) => {
+  makeFolder(path.dirname(target), (why) => new WeightsError(`cannot write ${target}: ${why}`));
+  const beside = (what: string) =>
+    path.join(path.dirname(target), `.${path.basename(target)}.${what}-${process.pid}`);
+  const [tmp, old] = [beside('tmp'), beside('old')];
+  try {
+    removeOwnFolder(tmp, ownTfjsFile);
     fs.mkdirSync(tmp);
     fs.writeFileSync(
       path.join(tmp, 'model.json'),
       `${JSON.stringify(encoded.modelJson, null, 2)}\n`,
     );
     for (const s of encoded.shards) fs.writeFileSync(path.join(tmp, s.path), s.bytes);
-  });
+    const existed = lstatOrNone(target) !== undefined;
+    if (existed) fs.renameSync(target, old);
+    try {
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      if (existed) fs.renameSync(old, target);
+      throw e;
+    }
+    if (existed) removeOwnFolder(old, ownTfjsFile);
+  } catch (e) {
+    removeOwnFolder(tmp, ownTfjsFile);
+    throw new WeightsError(`cannot write ${target}: ${reason(e)}`);
+  }
   return 'tfjs';
 }

@@ -11,6 +11,8 @@
  * and min, and float16), and turns every one into float32. Writing stores float32 in shards of at most
  * 4 MiB, as tfjs's converter does. The codecs here are pure; runtime/weights/files.ts reads the files.
  */
+import { JsonCheck } from '../json-check.js';
+import { unsafeRelativePath } from '../safe-read.js';
 import { halfToFloat } from './safetensors.js';
 import { sizeOf, WeightsError, type FileTensor, type NamedTensor } from './tensor.js';
 
@@ -35,31 +37,51 @@ export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** The manifest of a parsed model.json, checked enough to decode safely. */
+/**
+ * The manifest of a parsed model.json, every field the decoder uses checked (a wrong type is an
+ * error naming the field), and every shard path a plain relative path inside the folder.
+ */
 export function manifestOf(modelJson: unknown, name: string): TfjsManifestGroup[] {
-  const m = (modelJson as { weightsManifest?: unknown } | null)?.weightsManifest;
-  if (!Array.isArray(m) || m.length === 0)
-    throw new WeightsError(`${name}: no weightsManifest (not a TensorFlow.js model.json)`);
-  for (const g of m as { paths?: unknown; weights?: unknown }[]) {
-    if (!Array.isArray(g?.paths) || !g.paths.every((p) => typeof p === 'string'))
-      throw new WeightsError(`${name}: a weightsManifest group has no list of paths`);
+  const j = new JsonCheck(name, (m) => new WeightsError(m));
+  const top = j.object(modelJson, '');
+  const none = () =>
+    new WeightsError(`${name}: no weightsManifest (not a TensorFlow.js model.json)`);
+  if (top.weightsManifest === undefined) throw none();
+  const groups = j.array(top.weightsManifest, 'weightsManifest');
+  if (groups.length === 0) throw none();
+  return groups.map((g, gi) => {
+    const at = `weightsManifest[${gi}]`;
+    const group = j.object(g, at);
+    const paths = j.strings(group.paths, `${at}.paths`);
     // Shard paths are file names beside model.json; refuse a way out of that folder.
-    for (const p of g.paths as string[])
-      if (p.split(/[\\/]/).includes('..') || p.startsWith('/'))
-        throw new WeightsError(`${name}: shard path ${JSON.stringify(p)} leaves the folder`);
-    if (!Array.isArray(g.weights))
-      throw new WeightsError(`${name}: a weightsManifest group has no list of weights`);
-    for (const w of g.weights as { name?: unknown; shape?: unknown }[]) {
-      const shape: unknown = w?.shape;
-      if (
-        typeof w?.name !== 'string' ||
-        !Array.isArray(shape) ||
-        !shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)
-      )
-        throw new WeightsError(`${name}: weight entry ${JSON.stringify(w)} has no name and shape`);
+    for (const p of paths) {
+      const why = unsafeRelativePath(p);
+      if (why) throw new WeightsError(`${name}: the path ${JSON.stringify(p)} ${why}`);
     }
-  }
-  return m as TfjsManifestGroup[];
+    const weights = j.array(group.weights, `${at}.weights`).map((w, wi): TfjsWeightSpec => {
+      const wat = `${at}.weights[${wi}]`;
+      const spec = j.object(w, wat);
+      const q = spec.quantization;
+      const optional = (v: unknown, f: string) => (v === undefined ? undefined : j.number(v, f));
+      return {
+        ...spec,
+        name: j.string(spec.name, `${wat}.name`),
+        shape: j.shape(spec.shape, `${wat}.shape`),
+        dtype: j.string(spec.dtype, `${wat}.dtype`),
+        ...(q === undefined
+          ? {}
+          : {
+              quantization: {
+                ...j.object(q, `${wat}.quantization`),
+                dtype: j.string((q as { dtype?: unknown }).dtype, `${wat}.quantization.dtype`),
+                scale: optional((q as { scale?: unknown }).scale, `${wat}.quantization.scale`),
+                min: optional((q as { min?: unknown }).min, `${wat}.quantization.min`),
+              },
+            }),
+      };
+    });
+    return { ...group, paths, weights };
+  });
 }
 
 function bytesPerElement(w: TfjsWeightSpec, name: string): number {
@@ -111,17 +133,26 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * Decodes every weight of a manifest; `shard(path)` returns a shard's bytes. float32 weights are
- * views into the shard bytes where aligned. `name` (the model.json) labels errors.
+ * Decodes every weight of a manifest; `shard(path, maxBytes)` returns a shard's bytes, refusing a
+ * shard larger than `maxBytes` (what the group's weights still need) before reading it. float32
+ * weights are views into the shard bytes where aligned. `name` (the model.json) labels errors.
  */
 export function decodeTfjsWeights(
   manifest: readonly TfjsManifestGroup[],
-  shard: (path: string) => Uint8Array,
+  shard: (path: string, maxBytes: number) => Uint8Array,
   name: string,
 ): FileTensor[] {
   const out: FileTensor[] = [];
   for (const group of manifest) {
-    const bytes = concat(group.paths.map(shard));
+    // The bytes the group describes, known before any shard is read.
+    let left = group.weights.reduce((s, w) => s + sizeOf(w.shape) * bytesPerElement(w, name), 0);
+    const bytes = concat(
+      group.paths.map((p) => {
+        const b = shard(p, Math.max(0, left));
+        left -= b.length;
+        return b;
+      }),
+    );
     let at = 0;
     for (const w of group.weights) {
       const count = sizeOf(w.shape);

@@ -1,6 +1,5 @@
 /** Runs the CLI in-process with captured output, from the repository root (relative paths). */
-import * as fs from 'node:fs';
-import { main } from '../../compiler/cli/main.js';
+import { main, writeOutput } from '../../compiler/cli/main.js';
 import { nodeHost } from '../../compiler/cli/host.js';
 import { REPO } from '../helpers/memory-host.js';
 
@@ -25,11 +24,7 @@ export function cli(args: readonly string[], env: Record<string, string> = {}, c
     err: (t) => {
       err += t;
     },
-    writeFile(p, text) {
-      const tmp = `${p}.tmp`;
-      fs.writeFileSync(tmp, text);
-      fs.renameSync(tmp, p);
-    },
+    writeFile: writeOutput,
   });
   return { code, out, err };
 }

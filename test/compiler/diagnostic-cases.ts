@@ -364,6 +364,27 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'haed 1e-3',
   },
   {
+    code: 'CNN2060',
+    about: 'an import of a file outside the project (it is not read)',
+    files: { 'main.cnn': `import "../../etc/secrets.cnn"\n${m('relu')}` },
+    span: 'import "../../etc/secrets.cnn"',
+  },
+  {
+    code: 'CNN2061',
+    about: 'an import of a file that is not a .cnn source (it is not read)',
+    files: { 'main.cnn': `import "./notes.txt"\n${m('relu')}`, 'notes.txt': 'token=…\n' },
+    span: 'import "./notes.txt"',
+  },
+  {
+    code: 'CNN2062',
+    about: 'an import of a directory',
+    files: {
+      'main.cnn': `import "./layers.cnn"\n${m('relu')}`,
+      'layers.cnn/conv.cnn': 'block C() { relu }\n',
+    },
+    span: 'import "./layers.cnn"',
+  },
+  {
     code: 'CNN3001',
     about: 'a kernel larger than its input',
     files: { 'main.cnn': m('conv 6 5x5\nmaxpool 2\nconv 16 7x7', '14x14x1') },

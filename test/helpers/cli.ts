@@ -1,7 +1,6 @@
 /** Runs the cnnc command line in-process, from the repository root, capturing its output. */
-import * as fs from 'node:fs';
 import { nodeHost } from '../../compiler/cli/host.js';
-import { mainAsync } from '../../compiler/cli/main.js';
+import { mainAsync, writeOutput } from '../../compiler/cli/main.js';
 import { REPO } from './memory-host.js';
 
 export interface CliResult {
@@ -21,7 +20,7 @@ export async function runCnnc(args: readonly string[], cwd = REPO): Promise<CliR
     host: nodeHost(cwd),
     out: (t) => void (out += t),
     err: (t) => void (err += t),
-    writeFile: (p, text) => fs.writeFileSync(p, text),
+    writeFile: writeOutput,
   });
   return { code, out, err };
 }

@@ -1,7 +1,11 @@
-/** An in-memory Host for compiler tests; the real stdlib is readable under /stdlib. */
+/**
+ * An in-memory Host for compiler tests: the files live under /work, which is the project root; the
+ * real stdlib is readable.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspectPath } from '../../compiler/cli/host.js';
 import type { Host } from '../../compiler/program.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +26,14 @@ export function memoryHost(files: Readonly<Record<string, string>>): Host {
       }
       return undefined;
     },
+    inspect(p) {
+      if (abs.has(p)) return { canonical: p, kind: 'file' };
+      if ([...abs.keys()].some((f) => f.startsWith(`${p}/`)))
+        return { canonical: p, kind: 'directory' };
+      if (p.startsWith(STDLIB + path.sep) || p === STDLIB) return inspectPath(p);
+      return undefined;
+    },
+    projectRoot: () => '/work',
     stdlibModules: () =>
       fs
         .readdirSync(STDLIB)

@@ -101,7 +101,7 @@ describe('safetensors', () => {
     [
       'offsets past the data',
       handMade({ w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32),
-      /outside the 8 data bytes/,
+      /the tensors end at byte 16 of 8 data bytes/,
     ],
     [
       'size disagrees with shape',
