@@ -30,6 +30,14 @@ export function nodeHost(cwd = process.cwd()): Host {
         return undefined;
       }
     },
+    fileSize(absPath) {
+      try {
+        const stat = fs.statSync(absPath);
+        return stat.isFile() ? stat.size : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     stdlibModules() {
       try {
         return fs

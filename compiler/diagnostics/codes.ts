@@ -19,6 +19,13 @@ export const CODE_LIST = [
   { code: 'CNN1003', severity: 'error', title: 'unterminated string or comment' },
   { code: 'CNN1004', severity: 'error', title: 'missing token' },
   { code: 'CNN1005', severity: 'error', title: 'malformed number or dimension literal' },
+  {
+    code: 'CNN1006',
+    severity: 'warning',
+    title: 'text-direction control character (Trojan Source)',
+  },
+  { code: 'CNN1007', severity: 'error', title: 'source file too large' },
+  { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -46,6 +53,7 @@ export const CODE_LIST = [
   { code: 'CNN2024', severity: 'error', title: 'statement not allowed here' },
   { code: 'CNN2026', severity: 'error', title: 'empty group' },
   { code: 'CNN2027', severity: 'error', title: 'expansion too large' },
+  { code: 'CNN2028', severity: 'error', title: 'expansion nested too deeply' },
   { code: 'CNN2030', severity: 'error', title: 'attribute value out of range' },
   // 2031–2039: importing models from other frameworks (cnnc import keras)
   { code: 'CNN2031', severity: 'error', title: 'not a Keras layers model' },
@@ -92,7 +100,7 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'budget cannot be evaluated for a symbolic input',
   },
-  // 4006–4019: fine-tuning lints
+  // 4006–4011: fine-tuning lints
   {
     code: 'CNN4006',
     severity: 'warning',

@@ -1,10 +1,12 @@
 /**
- * How a source line looks in a terminal: tabs expanded to stops of four, control characters shown as
- * U+FFFD, East Asian wide characters and emoji two columns, combining marks none. Columns in spans
+ * How a source line looks in a terminal: tabs expanded to stops of four, control characters and
+ * text-direction controls (bidi.ts: printed raw, they would reorder the frame) shown as U+FFFD, East Asian wide characters and emoji two columns, combining marks none. Columns in spans
  * count UTF-16 units; the code frame needs display columns, so each unit is mapped to the display
  * column it starts at. The width table is a small approximation of wcwidth, enough for comments and
  * strings in .cnn files.
  */
+
+import { isBidiControl } from './bidi.js';
 
 export const TAB_WIDTH = 4;
 
@@ -27,7 +29,7 @@ export function layoutLine(text: string): LineLayout {
       const width = TAB_WIDTH - (col % TAB_WIDTH);
       shown += ' '.repeat(width);
       col += width;
-    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || isBidiControl(cp)) {
       shown += '\uFFFD';
       col += 1;
     } else {

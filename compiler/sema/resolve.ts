@@ -5,7 +5,9 @@
  */
 import * as path from 'node:path';
 import {
+  MAX_SOURCE_BYTES,
   parseFile,
+  sourceTooLarge,
   type BlockDecl,
   type FileAst,
   type ImportDecl,
@@ -18,6 +20,11 @@ import { didYouMean } from './suggest.js';
 export interface Host {
   /** The text of a file, or undefined when it cannot be read. */
   readFile(absPath: string): string | undefined;
+  /**
+   * A file's size in bytes, when it can be known without reading it: a file over MAX_SOURCE_BYTES
+   * is then refused (CNN1007) before it is read.
+   */
+  fileSize?(absPath: string): number | undefined;
   /** Absolute path of the directory holding the standard library (`import resnet`). */
   readonly stdlibDir: string;
   /** Names of the stdlib modules, for did-you-mean. */
@@ -56,6 +63,11 @@ export function loadProgram(
     const existing = modules.get(absPath);
     if (existing) return existing;
     const display = host.displayPath(absPath);
+    const bytes = host.fileSize?.(absPath);
+    if (bytes !== undefined && bytes > MAX_SOURCE_BYTES) {
+      diagnostics.push(sourceTooLarge(display, bytes, from?.span));
+      return undefined;
+    }
     const text = host.readFile(absPath);
     if (text === undefined) {
       diagnostics.push(missing(absPath, display, from, host));

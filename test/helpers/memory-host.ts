@@ -7,10 +7,22 @@ import type { Host } from '../../compiler/program.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const STDLIB = path.join(REPO, 'stdlib');
 
-export function memoryHost(files: Readonly<Record<string, string>>): Host {
+/**
+ * `sizes` are the byte sizes the host reports for some files (`fileSize`), so a test can stand a
+ * short text in for a huge file; the others report their UTF-8 length.
+ */
+export function memoryHost(
+  files: Readonly<Record<string, string>>,
+  sizes: Readonly<Record<string, number>> = {},
+): Host {
   const abs = new Map(Object.entries(files).map(([p, t]) => [path.posix.resolve('/work', p), t]));
+  const sized = new Map(Object.entries(sizes).map(([p, n]) => [path.posix.resolve('/work', p), n]));
   return {
     stdlibDir: STDLIB,
+    fileSize(p) {
+      const text = abs.get(p);
+      return sized.get(p) ?? (text === undefined ? undefined : Buffer.byteLength(text));
+    },
     readFile(p) {
       if (abs.has(p)) return abs.get(p);
       if (p.startsWith(STDLIB + path.sep)) {

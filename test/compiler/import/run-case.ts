@@ -18,6 +18,8 @@ export function runDiagnosticCase(c: DiagnosticCase): {
     const r = importKeras(c.files[file], { file, cnnFile: 'model.cnn' });
     return { diagnostics: r.diagnostics, sources: r.sources };
   }
-  const r = compileFile(memPath('main.cnn'), memoryHost(c.files), { budgets: c.budgets });
+  const r = compileFile(memPath('main.cnn'), memoryHost(c.files, c.fileSizes), {
+    budgets: c.budgets,
+  });
   return { diagnostics: r.diagnostics, sources: r.sources };
 }
