@@ -55,7 +55,8 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   try {
     const loaded = loadProgram(path, host);
     sources = loaded.value.sources;
-    diagnostics.push(...loaded.diagnostics);
+    // Loops, not push(...list): a spread of 200,000 diagnostics overflows the stack.
+    for (const d of loaded.diagnostics) diagnostics.push(d);
     const entry = loaded.value.entry;
     if (!entry) return { models, diagnostics, sources };
     const budget = new ElaborationBudget();
@@ -73,7 +74,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
         options,
       });
       models.push(compiled);
-      diagnostics.push(...compiled.diagnostics);
+      for (const d of compiled.diagnostics) diagnostics.push(d);
     }
   } catch (e) {
     diagnostics.push(internalError(e));
@@ -115,7 +116,7 @@ function compileModel(
   const derived = derivations.derive(decl, module, (d) => diagnostics.push(d));
   const elaborator = new Elaborator(decl, derived, budget);
   const graph = elaborator.run(module);
-  diagnostics.push(...elaborator.diagnostics);
+  for (const d of elaborator.diagnostics) diagnostics.push(d);
   const budgets: Budget[] = Object.entries(options.budgets ?? {})
     .filter((e): e is [BudgetMetric, number] => e[1] !== undefined)
     .map(([metric, limit]) => ({ metric, limit, strict: false, span: decl.name.span }));
@@ -127,7 +128,7 @@ function compileModel(
     verifyEach: options.verifyEach ?? false,
     explain: options.explain ?? false,
   });
-  diagnostics.push(...passDiags);
+  for (const d of passDiags) diagnostics.push(d);
   return {
     graph: state.graph,
     summary: state.summary,

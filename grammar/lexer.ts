@@ -15,6 +15,7 @@ import type { ILexingError, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
 import { BIDI_CONTROLS, BIDI_PATTERN } from '../compiler/diagnostics/bidi.js';
+import { MAX_SYNTAX_ERRORS } from './syntax-diagnostics.js';
 import * as T from './tokens.js';
 
 /** `validate`: run chevrotain's checks of the token definitions; see `checkTokens`. */
@@ -50,7 +51,14 @@ export function lex(text: string, file: string): LexResult {
   const span = (start: number, end: number): Span => ({ file, start, end });
   let cutoff: number | undefined;
 
-  for (const e of raw.errors) diagnostics.push(unknownCharacters(text, e, span));
+  for (const e of raw.errors.slice(0, MAX_SYNTAX_ERRORS))
+    diagnostics.push(unknownCharacters(text, e, span));
+  if (raw.errors.length > MAX_SYNTAX_ERRORS) {
+    const last = diagnostics[diagnostics.length - 1];
+    const more = raw.errors.length - MAX_SYNTAX_ERRORS;
+    const note = `${more.toLocaleString('en-US')} more runs of unknown characters are not reported`;
+    diagnostics[diagnostics.length - 1] = { ...last, notes: [...last.notes, note] };
+  }
   for (const t of raw.groups['unterminated'] ?? []) {
     cutoff = t.startOffset;
     diagnostics.push(
@@ -101,7 +109,7 @@ export function lex(text: string, file: string): LexResult {
     }
     tokens.push(t);
   }
-  diagnostics.push(...bidiWarnings(text, raw.tokens, raw.errors, span));
+  for (const d of bidiWarnings(text, raw.tokens, raw.errors, span)) diagnostics.push(d);
   return { tokens, diagnostics, cutoff };
 }
 

@@ -299,7 +299,7 @@ function zeroPad(c: Cfg, rank: 1 | 2): LayerCode | undefined {
     for (const i of x.items) {
       const inner = flat(i);
       if (!inner) return undefined;
-      out.push(...inner);
+      for (const x of inner) out.push(x);
     }
     return out;
   };

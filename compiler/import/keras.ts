@@ -79,7 +79,7 @@ export function importKeras(text: string, options: ImportOptions): KerasImport {
     return fail();
   }
   const read = readKerasModel(root);
-  diagnostics.push(...read.diagnostics);
+  for (const d of read.diagnostics) diagnostics.push(d);
   const model = read.model;
   if (!model) return fail();
   const name = options.name ?? labelFor(model.name);
@@ -129,7 +129,7 @@ export function importKeras(text: string, options: ImportOptions): KerasImport {
   const freeze = graph ? freezeLine(graph, owner) : '';
   const source = `${body}${freeze}}\n`;
   const final = freeze ? compileText(source, cnnFile) : first;
-  diagnostics.push(...final.diagnostics);
+  for (const d of final.diagnostics) diagnostics.push(d);
   sources.set(cnnFile, source);
   const weights = final.graph ? linkWeights(model, code, layers, final.graph, report) : [];
   return {

@@ -74,7 +74,7 @@ export function loadProgram(
       return undefined;
     }
     const parsed = parseFile(text, display);
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     sources.set(display, text);
     const mod: Module = {
       path: absPath,
@@ -226,6 +226,6 @@ export function lookupDecl<K extends 'models' | 'blocks'>(
 
 export function visibleNames(mod: Module, kind: 'models' | 'blocks'): string[] {
   const names = [...mod[kind].keys()];
-  for (const imp of mod.imports) names.push(...imp[kind].keys());
+  for (const imp of mod.imports) for (const name of imp[kind].keys()) names.push(name);
   return names;
 }
