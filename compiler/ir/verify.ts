@@ -43,12 +43,16 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
           fail(node, `shape has size ${d}`);
       }
     }
+    // An exact count: a safe integer, or a bigint beyond 2^53 − 1 (compiler/sema/count.ts).
+    const macs = node.macs;
     if (
-      node.macs !== undefined &&
-      node.macs !== null &&
-      (!Number.isFinite(node.macs) || node.macs < 0)
+      macs !== undefined &&
+      macs !== null &&
+      (typeof macs === 'bigint'
+        ? macs <= BigInt(Number.MAX_SAFE_INTEGER)
+        : !Number.isSafeInteger(macs) || macs < 0)
     ) {
-      fail(node, `macs ${node.macs}`);
+      fail(node, `macs ${macs}`);
     }
   });
   for (const o of graph.outputs) {
