@@ -115,6 +115,9 @@ export const CODE_LIST = [
   { code: 'CNN4009', severity: 'warning', title: 'scheduled unfreeze after the last epoch' },
   { code: 'CNN4010', severity: 'warning', title: 'feature cache with nothing to cache' },
   { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
+  // 4012–4019: resources beyond a backend or any machine
+  { code: 'CNN4012', severity: 'error', title: 'memory beyond what the backend can hold' },
+  { code: 'CNN4013', severity: 'warning', title: 'model beyond any machine' },
 
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },

@@ -16,6 +16,16 @@ export interface DiagnosticCase {
   /** The file the span is in, if not main.cnn. */
   readonly spanFile?: string;
   readonly budgets?: { readonly params?: number; readonly macs?: number; readonly memory?: number };
+  /**
+   * The case is the memory check of cnnc train/evaluate/predict/run (compiler/report/
+   * backend-memory.ts) on the compiled model, on this backend and machine.
+   */
+  readonly backendMemory?: {
+    readonly backend: string;
+    readonly batch: number;
+    readonly training: boolean;
+    readonly machineBytes: number;
+  };
   /** Byte sizes the host reports for files whose text stands in for a huge one. */
   readonly fileSizes?: Readonly<Record<string, number>>;
   /**
@@ -547,5 +557,19 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a learning rate for layers that stay frozen',
     files: { 'main.cnn': derived('  freeze stem\n  train { lr stem 1e-4 }') },
     span: 'lr stem 1e-4',
+  },
+  {
+    code: 'CNN4012',
+    about:
+      'training at batch 64 on the wasm backend, whose memory stops at 4 GiB (cnnc train, evaluate, predict, run, bench and verify check before allocating)',
+    files: { 'main.cnn': m('conv 64 3x3 same, relu\ngap\ndense 10', '512x512x3') },
+    backendMemory: { backend: 'wasm', batch: 64, training: true, machineBytes: 16 * 2 ** 30 },
+    span: 'input 512x512x3',
+  },
+  {
+    code: 'CNN4013',
+    about: 'an input whose activations no machine holds',
+    files: { 'main.cnn': m('conv 64 3x3 same', '1000000x1000000x3') },
+    span: 'conv 64 3x3 same',
   },
 ];

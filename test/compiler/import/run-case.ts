@@ -6,6 +6,7 @@
 import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { importKeras } from '../../../compiler/import/keras.js';
 import { compileFile } from '../../../compiler/program.js';
+import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import type { DiagnosticCase } from '../diagnostic-cases.js';
 
@@ -21,5 +22,11 @@ export function runDiagnosticCase(c: DiagnosticCase): {
   const r = compileFile(memPath('main.cnn'), memoryHost(c.files, c.fileSizes), {
     budgets: c.budgets,
   });
+  const m = c.backendMemory;
+  if (m && r.models[0]) {
+    const need = { batch: m.batch, training: m.training };
+    const d = checkBackendMemory(r.models[0].graph, m.backend, need, m.machineBytes);
+    return { diagnostics: [...r.diagnostics, ...(d ? [d] : [])], sources: r.sources };
+  }
   return { diagnostics: r.diagnostics, sources: r.sources };
 }
