@@ -1,8 +1,11 @@
 /**
  * Compilation work grows linearly with the program: derived chains, long labels. Measured by
  * counting Map/Set writes and hashed key characters (test/helpers/work-counter.ts), never by time.
+ * And names a plain object already has (`constructor`, `__proto__`) are names like any other.
  */
 import { describe as group, expect, it } from 'vitest';
+import { main } from '../../../compiler/cli/main.js';
+import { memoryHost } from '../../helpers/memory-host.js';
 import { countWork } from '../../helpers/work-counter.js';
 import { codes, compile } from './helpers.js';
 
@@ -56,4 +59,49 @@ group('long labels', () => {
     // whole would be 10 M characters.
     expect(work.keyChars).toBeLessThan(8 * text.length + 200 * nodes);
   });
+});
+
+group('names that Object.prototype has', () => {
+  it.each([['__proto__'], ['constructor'], ['toString'], ['hasOwnProperty'], ['valueOf']])(
+    'a block parameter named %s is a parameter like any other',
+    (p) => {
+      const r = compile(
+        `block b(${p}: int) { conv ${p} 1x1 }\nmodel M {\n  input 4x4x1\n  b(2)\n}\n`,
+      );
+      expect(r.diagnostics).toEqual([]);
+      expect(r.models[0].graph.nodes[1].attrs).toMatchObject({ filters: 2 });
+    },
+  );
+
+  it.each([['constructor'], ['__proto__']])('`conv 4 3x3 %s` is an unknown attribute', (w) => {
+    expect(codes(`model M {\n  input 8x8x1\n  conv 4 3x3 ${w}\n}\n`)).toEqual(['CNN2002']);
+  });
+
+  it.each([['constructor'], ['__proto__'], ['toString']])(
+    '`cnnc %s` and the option of that name are usage errors',
+    (w) => {
+      const run = (argv: string[]) => {
+        let err = '';
+        const code = main(argv, {
+          cwd: '/',
+          env: {},
+          stdoutIsTTY: false,
+          stderrIsTTY: false,
+          host: memoryHost({}),
+          out: () => {},
+          err: (t) => void (err += t),
+          writeFile: () => {},
+        });
+        return { code, err };
+      };
+      expect(run([w])).toEqual({
+        code: 2,
+        err: `cnnc: unknown command "${w}"\n(see cnnc --help)\n`,
+      });
+      expect(run(['check', `--${w}`, 'x.cnn'])).toEqual({
+        code: 2,
+        err: `cnnc: unknown option --${w}\n(see cnnc check --help)\n`,
+      });
+    },
+  );
 });
