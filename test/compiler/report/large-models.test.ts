@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sourceMapOf } from '../../../compiler/diagnostics/source-file.js';
+import { splitStaticPrefix } from '../../../compiler/ir/transform.js';
 import { summaryTable } from '../../../compiler/report/summary.js';
 import { compile } from '../elaborate/helpers.js';
 
@@ -37,6 +38,16 @@ describe('models past a spread', () => {
     );
     noInternal(r);
     expect(r.models[0].graph.nodes.at(-1)?.inputs.length).toBe(150_000);
+  });
+
+  it('splits a frozen chain of 150,000 layers from its head', () => {
+    const r = compile(
+      'model M {\n  input 8\n  repeat 10000 { repeat 15 { relu } }\n  head: dense 4\n  freeze ..relu150000\n}\n',
+      { verifyEach: false },
+    );
+    noInternal(r);
+    const split = splitStaticPrefix(r.models[0].graph);
+    expect('reason' in split ? split.reason : split.boundary).toBe('relu150000');
   });
 
   it('reports 200,000 errors', () => {
