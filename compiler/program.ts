@@ -64,7 +64,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
     const names = selectModels(entry, options, diagnostics);
     for (const [i, name] of names.entries()) {
       const found = lookupDecl(entry, 'models', name)!;
-      if (budget.used >= budget.limit) {
+      if (budget.spent) {
         diagnostics.push(notCompiled(names.length - i, found.decl.name.span, budget));
         break;
       }
@@ -138,12 +138,16 @@ function compileModel(
   };
 }
 
-/** The models left when the compilation's node budget is spent: one error for all of them. */
+/** The models left when the compilation's budget is spent: one error for all of them. */
 function notCompiled(left: number, span: Span, budget: ElaborationBudget): Diagnostic {
+  const what =
+    budget.used >= budget.limit
+      ? `${budget.limit.toLocaleString('en-US')} layers`
+      : `${budget.statementLimit.toLocaleString('en-US')} statements`;
   return diag(
     'CNN2027',
-    `${left} model${left === 1 ? '' : 's'} not checked: the models before ${left === 1 ? 'it' : 'them'} expand to more than ${budget.limit.toLocaleString('en-US')} layers in all`,
-    { span, help: 'check the files one model at a time with --model NAME' },
+    `${left} model${left === 1 ? '' : 's'} not checked: the models before ${left === 1 ? 'it' : 'them'} expand to more than ${what} in all`,
+    { span, help: 'check the file one model at a time with --model NAME' },
   );
 }
 

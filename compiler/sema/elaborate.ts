@@ -152,6 +152,12 @@ export class Elaborator {
   }
 
   private stmt(s: Stmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (++this.nodeBudget.statements > this.nodeBudget.statementLimit) {
+      const limit = expansionLimit(this.nodes.length, this.nameChars, this.nodeBudget);
+      if (!this.tooLarge && limit !== undefined) this.report(expansionTooLarge(limit, s.span));
+      this.tooLarge = true;
+      return cursor;
+    }
     if ('label' in s && s.label) {
       const prev = ctx.names.claim(s.label.name, s.label.span);
       if (prev) {

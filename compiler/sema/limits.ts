@@ -24,10 +24,25 @@ export const MAX_EXPANSION_DEPTH = 200;
 /** A repeat count above this is reported as absurd (CNN2018). */
 export const MAX_REPEAT = 10_000;
 
-/** The nodes elaborated so far in one compilation. */
+/**
+ * Statements elaborated in one compilation, all models together (CNN2027): statements that make
+ * no node (freeze markers, train settings, budgets) are not counted as nodes, and a chain of
+ * derived models that each add one gives its n-th model n of them.
+ */
+export const MAX_TOTAL_STATEMENTS = 1_000_000;
+
+/** The nodes and statements elaborated so far in one compilation. */
 export class ElaborationBudget {
   used = 0;
-  constructor(readonly limit = MAX_TOTAL_NODES) {}
+  statements = 0;
+  constructor(
+    readonly limit = MAX_TOTAL_NODES,
+    readonly statementLimit = MAX_TOTAL_STATEMENTS,
+  ) {}
+
+  get spent(): boolean {
+    return this.used >= this.limit || this.statements >= this.statementLimit;
+  }
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -41,6 +56,8 @@ export function expansionLimit(
   if (nodes >= MAX_NODES) return `the model expands to more than ${count(MAX_NODES)} layers`;
   if (budget.used >= budget.limit)
     return `the models of this file expand to more than ${count(budget.limit)} layers in all`;
+  if (budget.statements >= budget.statementLimit)
+    return `the models of this file expand to more than ${count(budget.statementLimit)} statements in all`;
   if (nameChars > MAX_NAME_CHARS)
     return `the names of the model's layers add up to more than ${count(MAX_NAME_CHARS)} characters`;
   return undefined;
