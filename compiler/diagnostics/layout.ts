@@ -42,6 +42,27 @@ export function layoutLine(text: string): LineLayout {
   return { shown, cols };
 }
 
+/** C0 and C1 controls, DEL, line and paragraph separators, and text-direction controls. */
+const INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text of a diagnostic for a terminal or a CI log, where it may quote names and paths from the
+ * input: every control character and text-direction control is written as an escape (`\n`,
+ * `\u{1b}`, `\u{202e}`), so that a quoted name cannot start a line of its own (a GitHub Actions
+ * runner reads a line starting `::` as a command), move the cursor or reorder the line. With
+ * `lines`, a line break stays (notes and labels are printed line by line, each indented).
+ */
+export function visibleText(text: string, lines = false): string {
+  return text.replace(INVISIBLE, (c) => {
+    if (lines && c === '\n') return c;
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\u{${c.charCodeAt(0).toString(16)}}`;
+  });
+}
+
 /** The 0-based display column of a 1-based UTF-16 column; past the text, one column per unit. */
 export function toDisplayCol(layout: LineLayout, col: number): number {
   const index = Math.max(col - 1, 0);

@@ -19,7 +19,7 @@
 import type { Diagnostic, Severity, Span } from './diagnostic.js';
 import type { SourceFile, SourceMap } from './source-file.js';
 import { countBySeverity } from './diagnostic.js';
-import { layoutLine, toDisplayCol } from './layout.js';
+import { layoutLine, toDisplayCol, visibleText } from './layout.js';
 
 export interface PrettyOptions {
   /** Emit ANSI colour escapes. Pass `shouldColor(process.stderr, process.env)`. */
@@ -114,7 +114,21 @@ interface Section {
   readonly spans: { readonly span: Span; readonly primary: boolean; readonly message: string }[];
 }
 
-function renderOne(d: Diagnostic, sources: SourceMap, paint: Paint): string {
+/** The diagnostic's texts made visible (layout.ts visibleText): they may quote the input. */
+function visibleDiagnostic(d: Diagnostic): Diagnostic {
+  const text = (s: string) => visibleText(s, true);
+  return {
+    ...d,
+    message: visibleText(d.message),
+    spanLabel: d.spanLabel === undefined ? undefined : text(d.spanLabel),
+    labels: d.labels.map((l) => ({ span: l.span, message: text(l.message) })),
+    notes: d.notes.map(text),
+    help: d.help === undefined ? undefined : text(d.help),
+  };
+}
+
+function renderOne(raw: Diagnostic, sources: SourceMap, paint: Paint): string {
+  const d = visibleDiagnostic(raw);
   const out: string[] = [
     `${paint(d.severity, `${d.severity}[${d.code}]`)}${paint('bold', `: ${d.message}`)}`,
   ];
@@ -169,9 +183,10 @@ function collectSections(d: Diagnostic, sources: SourceMap): Section[] {
 
 function headerLocation(section: Section): string {
   const first = section.spans[0].span;
-  if (section.source === undefined) return section.file;
+  const file = visibleText(section.file);
+  if (section.source === undefined) return file;
   const { line, col } = section.source.lineCol(first.start);
-  return `${section.file}:${line}:${col}`;
+  return `${file}:${line}:${col}`;
 }
 
 function markStyle(primary: boolean, severity: Severity): Style {

@@ -6,6 +6,7 @@ import {
   renderSummaryLine,
   shouldColor,
 } from '../../../compiler/diagnostics/render-pretty.js';
+import { renderShort } from '../../../compiler/diagnostics/render-short.js';
 import { SourceFile, sourceMapOf } from '../../../compiler/diagnostics/source-file.js';
 import { expectBaseline } from '../../helpers/baseline.js';
 import { ALL, CASES, SOURCES, STYLE_EXAMPLE } from './fixtures.js';
@@ -95,6 +96,25 @@ describe('renderPretty', () => {
     const dash = rows.find((r) => r.includes('-'))!;
     expect(dash.indexOf('-')).toBe(shown.length);
     expect(rows.every((r) => r.length < 400)).toBe(true);
+  });
+
+  it('writes control and text-direction characters quoted in a message as escapes', () => {
+    const sources = sourceMapOf([new SourceFile('m.cnn', 'import "x"\n')]);
+    const d = diag('CNN2011', 'cannot find a\n::error file=x::injected\u202e\x1b[2J', {
+      span: { file: 'm.cnn', start: 0, end: 10 },
+      spanLabel: 'from \u2066here',
+      notes: ['two\nlines\r'],
+      help: 'b\u0007',
+    });
+    for (const text of [renderPretty([d], sources, { color: false }), renderShort([d], sources)]) {
+      expect(text).not.toMatch(/^::/m);
+      expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\u202a-\u202e\u2066-\u2069]/);
+      expect(text).toContain('cannot find a\\n::error file=x::injected\\u{202e}\\u{1b}[2J');
+    }
+    const pretty = renderPretty([d], sources, { color: false });
+    expect(pretty).toContain('from \\u{2066}here');
+    expect(pretty).toContain(' = note: two\n         lines\\r\n');
+    expect(pretty).toContain(' = help: b\\u{7}\n');
   });
 
   it('keeps a line of 300 units whole', () => {
