@@ -3,12 +3,13 @@
  * the passes. Pure apart from the Host it is given; user errors come back as diagnostics, and an
  * exception from our own code becomes CNN9001 instead of a stack trace.
  */
-import { diag, type Diagnostic } from './diagnostics/diagnostic.js';
+import { diag, type Diagnostic, type Span } from './diagnostics/diagnostic.js';
 import type { Budget, BudgetMetric, Graph } from './ir/graph.js';
 import { runPipeline, type PassOptions } from './passes/pipeline.js';
 import type { SymbolEnv } from './sema/dim.js';
-import { derive } from './sema/derive.js';
+import { Derivations } from './sema/derive.js';
 import { Elaborator } from './sema/elaborate.js';
+import { ElaborationBudget } from './sema/limits.js';
 import type { ModelSummary } from './sema/metrics.js';
 import { loadProgram, lookupDecl, visibleNames, type Host, type Module } from './sema/resolve.js';
 import { didYouMean } from './sema/suggest.js';
@@ -37,7 +38,10 @@ export interface CompiledModel {
   readonly summary: ModelSummary | null;
   readonly explain: ReadonlyMap<number, readonly string[]>;
   readonly env: SymbolEnv | null;
-  /** Diagnostics of this model alone. */
+  /**
+   * Diagnostics of this model alone (a base's derivation is reported with the first model of the
+   * compilation that needs it).
+   */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -56,14 +60,26 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   try {
     const loaded = loadProgram(path, host, options.importRoots);
     sources = loaded.value.sources;
-    diagnostics.push(...loaded.diagnostics);
+    // Loops, not push(...list): a spread of 200,000 diagnostics overflows the stack.
+    for (const d of loaded.diagnostics) diagnostics.push(d);
     const entry = loaded.value.entry;
     if (!entry) return { models, diagnostics, sources };
-    for (const name of selectModels(entry, options, diagnostics)) {
+    const budget = new ElaborationBudget();
+    const derivations = new Derivations(budget);
+    const names = selectModels(entry, options, diagnostics);
+    for (const [i, name] of names.entries()) {
       const found = lookupDecl(entry, 'models', name)!;
-      const compiled = compileModel(found.decl.name.name, found.module, entry, options);
+      if (budget.spent) {
+        diagnostics.push(notCompiled(names.length - i, found.decl.name.span, budget));
+        break;
+      }
+      const compiled = compileModel(found.decl.name.name, found.module, {
+        derivations,
+        budget,
+        options,
+      });
       models.push(compiled);
-      diagnostics.push(...compiled.diagnostics);
+      for (const d of compiled.diagnostics) diagnostics.push(d);
     }
   } catch (e) {
     diagnostics.push(internalError(e));
@@ -94,15 +110,18 @@ function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagn
 function compileModel(
   name: string,
   module: Module,
-  entry: Module,
-  options: CompileOptions,
+  {
+    derivations,
+    budget,
+    options,
+  }: { derivations: Derivations; budget: ElaborationBudget; options: CompileOptions },
 ): CompiledModel {
   const diagnostics: Diagnostic[] = [];
   const decl = module.models.get(name)!;
-  const derived = derive(decl, module, (d) => diagnostics.push(d));
-  const elaborator = new Elaborator(decl, derived);
+  const derived = derivations.derive(decl, module, (d) => diagnostics.push(d));
+  const elaborator = new Elaborator(decl, derived, budget);
   const graph = elaborator.run(module);
-  diagnostics.push(...elaborator.diagnostics);
+  for (const d of elaborator.diagnostics) diagnostics.push(d);
   const budgets: Budget[] = Object.entries(options.budgets ?? {})
     .filter((e): e is [BudgetMetric, number] => e[1] !== undefined)
     .map(([metric, limit]) => ({ metric, limit, strict: false, span: decl.name.span }));
@@ -114,8 +133,7 @@ function compileModel(
     verifyEach: options.verifyEach ?? false,
     explain: options.explain ?? false,
   });
-  diagnostics.push(...passDiags);
-  void entry;
+  for (const d of passDiags) diagnostics.push(d);
   return {
     graph: state.graph,
     summary: state.summary,
@@ -123,6 +141,19 @@ function compileModel(
     env: state.env,
     diagnostics,
   };
+}
+
+/** The models left when the compilation's budget is spent: one error for all of them. */
+function notCompiled(left: number, span: Span, budget: ElaborationBudget): Diagnostic {
+  const what =
+    budget.used >= budget.limit
+      ? `${budget.limit.toLocaleString('en-US')} layers`
+      : `${budget.statementLimit.toLocaleString('en-US')} statements`;
+  return diag(
+    'CNN2027',
+    `${left} model${left === 1 ? '' : 's'} not checked: the models before ${left === 1 ? 'it' : 'them'} expand to more than ${what} in all`,
+    { span, help: 'check the file one model at a time with --model NAME' },
+  );
 }
 
 function trainBatch(graph: Graph): number | undefined {

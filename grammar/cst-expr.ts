@@ -7,7 +7,7 @@
  * nothing after it, an inserted token), and the caller skips whatever held it.
  */
 import type { CstElement, CstNode, IToken, TokenType } from 'chevrotain';
-import type { Span } from '../compiler/diagnostics/diagnostic.js';
+import { diag, type Diagnostic, type Span } from '../compiler/diagnostics/diagnostic.js';
 import type { Arg, BinaryOp, DimPart, Expr } from './ast.js';
 import { isReal } from './cst-helpers.js';
 import type { Spans } from './cst-helpers.js';
@@ -18,7 +18,15 @@ export interface Ext {
   readonly e: Expr;
   readonly start: number;
   readonly end: number;
+  /** Levels of the expression tree: 1 for a literal. */
+  readonly depth: number;
 }
+
+/**
+ * Expressions deeper than this are reported (CNN1008) and dropped: everything after the parser
+ * walks them recursively, and `dense 4-4-4-…` with 10,000 terms overflowed the evaluator's stack.
+ */
+export const MAX_EXPR_DEPTH = 256;
 
 type Item = IToken | CstNode;
 
@@ -66,7 +74,23 @@ export class ExprBuilder {
   private items: Item[] = [];
   private i = 0;
 
-  constructor(private readonly spans: Spans) {}
+  constructor(
+    private readonly spans: Spans,
+    private readonly report: (d: Diagnostic) => void,
+  ) {}
+
+  /** `ext`, or undefined (reported) when it is deeper than MAX_EXPR_DEPTH. */
+  private within(ext: Ext): Ext | undefined {
+    if (ext.depth <= MAX_EXPR_DEPTH) return ext;
+    this.report(
+      diag('CNN1008', `expression nested more than ${MAX_EXPR_DEPTH} levels deep`, {
+        span: this.spans.of(ext.start, ext.end),
+        spanLabel: `the limit is reached here`,
+        help: 'compute the value outside cnnc, or split it with `let`',
+      }),
+    );
+    return undefined;
+  }
 
   expr(n: CstNode | undefined): Expr | undefined {
     return n && this.exprExt(n)?.e;
@@ -86,15 +110,17 @@ export class ExprBuilder {
 
   private cond(n: CstNode, testNode: CstNode): Ext | undefined {
     const ifTok = n.children['tok']?.[0];
-    const test = this.expr(testNode);
-    const then = this.expr(n.children['then']?.[0] as CstNode | undefined);
+    const test = this.exprExt(testNode);
+    const thenNode = n.children['then']?.[0] as CstNode | undefined;
+    const then = thenNode && this.exprExt(thenNode);
     const otherwiseNode = n.children['otherwise']?.[0] as CstNode | undefined;
     const otherwise = otherwiseNode && this.exprExt(otherwiseNode);
     if (!ifTok || !isToken(ifTok) || !isReal(ifTok) || !test || !then || !otherwise)
       return undefined;
     const span = this.spans.of(ifTok.startOffset, otherwise.end);
-    const e: Expr = { kind: 'Cond', test, then, otherwise: otherwise.e, span };
-    return { e, start: span.start, end: span.end };
+    const e: Expr = { kind: 'Cond', test: test.e, then: then.e, otherwise: otherwise.e, span };
+    const depth = 1 + Math.max(test.depth, then.depth, otherwise.depth);
+    return this.within({ e, start: span.start, end: span.end, depth });
   }
 
   /** A value token continued by an `exprTail` node (`c` + `* 2`), as one expression. */
@@ -149,10 +175,18 @@ export class ExprBuilder {
     return ops.has(item.image) ? item.image : undefined;
   }
 
-  private binary(op: BinaryOp, left: Ext, right: Ext): Ext {
+  private binary(op: BinaryOp, left: Ext, right: Ext): Ext | undefined {
     const span = this.spans.of(left.start, right.end);
     const e: Expr = { kind: 'Binary', op, left: left.e, right: right.e, span };
-    return { e, start: left.start, end: right.end };
+    const depth = 1 + Math.max(left.depth, right.depth);
+    return this.within({ e, start: left.start, end: right.end, depth });
+  }
+
+  /** `op operand`, one level deeper. */
+  private unary(op: '-' | 'not', start: number, operand: Ext): Ext | undefined {
+    const span = this.spans.of(start, operand.end);
+    const e: Expr = { kind: 'Unary', op, operand: operand.e, span };
+    return this.within({ e, start, end: operand.end, depth: operand.depth + 1 });
   }
 
   /** `next { op next }` for the operators `ops`, folded to the left. */
@@ -181,11 +215,8 @@ export class ExprBuilder {
       this.i++;
     }
     let ext = this.cmpExt();
-    for (let k = nots.length - 1; ext && k >= 0; k--) {
-      const start = nots[k].startOffset;
-      const span = this.spans.of(start, ext.end);
-      ext = { e: { kind: 'Unary', op: 'not', operand: ext.e, span }, start, end: ext.end };
-    }
+    for (let k = nots.length - 1; ext && k >= 0; k--)
+      ext = this.unary('not', nots[k].startOffset, ext);
     return ext;
   }
 
@@ -226,13 +257,11 @@ export class ExprBuilder {
       this.i += 2;
       const member = this.spans.ident(m);
       const span = this.spans.of(ext.start, member.span.end);
-      ext = { e: { kind: 'Member', object: ext.e, member, span }, start: ext.start, end: span.end };
+      const e: Expr = { kind: 'Member', object: ext.e, member, span };
+      ext = this.within({ e, start: ext.start, end: span.end, depth: ext.depth + 1 });
     }
-    for (let k = minuses.length - 1; ext && k >= 0; k--) {
-      const start = minuses[k].startOffset;
-      const span = this.spans.of(start, ext.end);
-      ext = { e: { kind: 'Unary', op: '-', operand: ext.e, span }, start, end: ext.end };
-    }
+    for (let k = minuses.length - 1; ext && k >= 0; k--)
+      ext = this.unary('-', minuses[k].startOffset, ext);
     return ext;
   }
 
@@ -246,7 +275,7 @@ export class ExprBuilder {
   private literalExt(t: IToken): Ext | undefined {
     if (!PRIMARY_TYPES.has(t.tokenType) || !isReal(t)) return undefined;
     const span = this.spans.token(t);
-    return { e: literal(t, span), start: span.start, end: span.end };
+    return { e: literal(t, span), start: span.start, end: span.end, depth: 1 };
   }
 
   /** `(e)` is `e`; anything else in parentheses (`()`, `(a, b)`, `(e,)`, `(n = 2)`) is a tuple. */
@@ -259,6 +288,7 @@ export class ExprBuilder {
     const span = this.spans.of(open.startOffset, close.startOffset + 1);
     // tok = ( [name =] , [name =] , ... ) — walk it beside the values.
     const args: Arg[] = [];
+    let depth = 1;
     let commas = 0;
     let t = 1;
     for (const valueNode of values) {
@@ -270,6 +300,7 @@ export class ExprBuilder {
       }
       const value = this.exprExt(valueNode);
       if (!value) return undefined;
+      depth = Math.max(depth, value.depth + 1);
       const arg: Arg = {
         value: value.e,
         span: this.spans.of(name ? name.startOffset : value.start, value.end),
@@ -282,9 +313,14 @@ export class ExprBuilder {
     }
     if (t !== toks.length - 1) return undefined;
     if (args.length === 1 && args[0].name === undefined && commas === 0) {
-      return { e: args[0].value, start: span.start, end: span.end };
+      return { e: args[0].value, start: span.start, end: span.end, depth: depth - 1 };
     }
-    return { e: { kind: 'Tuple', items: args, span }, start: span.start, end: span.end };
+    return this.within({
+      e: { kind: 'Tuple', items: args, span },
+      start: span.start,
+      end: span.end,
+      depth,
+    });
   }
 }
 

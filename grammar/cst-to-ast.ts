@@ -73,7 +73,7 @@ class AstBuilder {
     file: string,
   ) {
     this.spans = new Spans(file);
-    this.exprs = new ExprBuilder(this.spans);
+    this.exprs = new ExprBuilder(this.spans, (d) => this.diagnostics.push(d));
     this.atomBuilder = new AtomBuilder(this.spans, this.exprs, this.diagnostics);
   }
 

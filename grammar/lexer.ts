@@ -14,6 +14,8 @@ import { Lexer } from './chevrotain.js';
 import type { ILexingError, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
+import { BIDI_CONTROLS, BIDI_PATTERN } from '../compiler/diagnostics/bidi.js';
+import { MAX_SYNTAX_ERRORS } from './syntax-diagnostics.js';
 import * as T from './tokens.js';
 
 /** `validate`: run chevrotain's checks of the token definitions; see `checkTokens`. */
@@ -49,7 +51,14 @@ export function lex(text: string, file: string): LexResult {
   const span = (start: number, end: number): Span => ({ file, start, end });
   let cutoff: number | undefined;
 
-  for (const e of raw.errors) diagnostics.push(unknownCharacters(text, e, span));
+  for (const e of raw.errors.slice(0, MAX_SYNTAX_ERRORS))
+    diagnostics.push(unknownCharacters(text, e, span));
+  if (raw.errors.length > MAX_SYNTAX_ERRORS) {
+    const last = diagnostics[diagnostics.length - 1];
+    const more = raw.errors.length - MAX_SYNTAX_ERRORS;
+    const note = `${more.toLocaleString('en-US')} more runs of unknown characters are not reported`;
+    diagnostics[diagnostics.length - 1] = { ...last, notes: [...last.notes, note] };
+  }
   for (const t of raw.groups['unterminated'] ?? []) {
     cutoff = t.startOffset;
     diagnostics.push(
@@ -100,7 +109,61 @@ export function lex(text: string, file: string): LexResult {
     }
     tokens.push(t);
   }
+  for (const d of bidiWarnings(text, raw.tokens, raw.errors, span)) diagnostics.push(d);
   return { tokens, diagnostics, cutoff };
+}
+
+/** Text-direction warnings past this many in one file are summed up in one. */
+const MAX_BIDI_WARNINGS = 20;
+
+/**
+ * CNN1006 for each text-direction control character in a comment or string (one outside them is
+ * an unknown character, CNN1002, already).
+ */
+function bidiWarnings(
+  text: string,
+  tokens: readonly IToken[],
+  errors: readonly ILexingError[],
+  span: (s: number, e: number) => Span,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  let more = 0;
+  let t = 0;
+  let e = 0;
+  for (const m of text.matchAll(BIDI_PATTERN)) {
+    const at = m.index;
+    while (e < errors.length && errors[e].offset + errors[e].length <= at) e++;
+    if (e < errors.length && errors[e].offset <= at) continue;
+    while (t < tokens.length && tokenEnd(tokens[t]) <= at) t++;
+    const inString = t < tokens.length && tokens[t].startOffset <= at;
+    if (out.length === MAX_BIDI_WARNINGS) {
+      more++;
+      continue;
+    }
+    const cp = text.charCodeAt(at);
+    const c = BIDI_CONTROLS.get(cp)!;
+    const code = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+    out.push(
+      diag('CNN1006', `invisible ${code} ${c.name} in a ${inString ? 'string' : 'comment'}`, {
+        span: span(at, at + 1),
+        spanLabel: `it ${c.effect}`,
+        notes: [
+          'text-direction controls make code read differently on screen from what the compiler sees (the "Trojan Source" attack)',
+        ],
+        help: 'remove it; if the text needs a direction, write it without control characters',
+      }),
+    );
+  }
+  if (more > 0) {
+    const last = out[out.length - 1];
+    out.push(
+      diag('CNN1006', `${more} more text-direction control characters in this file`, {
+        span: last.span,
+        help: 'remove them all',
+      }),
+    );
+  }
+  return out;
 }
 
 /** Exclusive end offset of a lexed token ('onlyOffset' tracking leaves `endOffset` unset). */

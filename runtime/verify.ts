@@ -98,7 +98,7 @@ export async function verifyEngines(
     .map((g) => relativeError(g.name, g.data, bGrads.get(g.name) ?? new Float32Array(0), floor))
     .sort((p, q) => q.error - p.error);
   const lossError = Math.abs(ga.loss - gb.loss) / Math.max(Math.abs(gb.loss), 1e-30);
-  const worst = Math.max(output.error, lossError, ...grads.map((g) => g.error));
+  const worst = grads.reduce((m, g) => Math.max(m, g.error), Math.max(output.error, lossError));
   return {
     output,
     loss: { a: ga.loss, b: gb.loss, error: lossError },

@@ -31,7 +31,7 @@ export function parseArgs(
     }
     const eq = arg.indexOf('=');
     const name = (eq >= 0 ? arg.slice(0, eq) : arg).replace(/^-+/, '');
-    const s = spec[name];
+    const s = Object.hasOwn(spec, name) ? spec[name] : undefined; // not `--constructor`
     if (!s) throw new UsageError(`unknown option ${arg.split('=')[0]}`);
     let value = 'true';
     if (s.value) {

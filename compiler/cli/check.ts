@@ -56,7 +56,7 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
   let models = 0;
   for (const file of args.positional) {
     const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, options);
-    all.push(...result.diagnostics);
+    for (const d of result.diagnostics) all.push(d);
     for (const [p, t] of result.sources) sources.set(p, t);
     models += result.models.length;
   }

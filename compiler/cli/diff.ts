@@ -1,4 +1,5 @@
 /** `cnnc diff OLD.cnn NEW.cnn [options]` and `cnnc diff --git REV [options]` */
+import { countReplacer } from '../sema/count.js';
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import {
@@ -110,7 +111,7 @@ export function runDiff(argv: readonly string[], io: Io): ExitCode {
   }
   io.out(
     format === 'json'
-      ? `${JSON.stringify(report, null, 2)}\n`
+      ? `${JSON.stringify(report, countReplacer, 2)}\n`
       : format === 'markdown'
         ? renderMarkdown(report)
         : renderPretty(report),

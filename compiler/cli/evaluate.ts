@@ -41,14 +41,18 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     const weights = args.flags.get('weights')?.[0];
     if (!weights) throw new UsageError('--weights DIR is required');
     const batch = args.flags.get('batch')?.[0];
-    const session = await openSession(args, io, ['data']);
+    const batchSize = batch ? parsePositiveInt('batch', batch) : 256;
+    const session = await openSession(args, io, ['data'], undefined, () => ({
+      batch: batchSize,
+      training: false,
+    }));
     if (typeof session === 'number') return session;
     const dir = checkpointDir(path.resolve(io.cwd, weights));
     const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
     if (warning) io.err(`cnnc: warning: ${warning}\n`);
     const { test } = await loadData(session, ['test'], args, io.cwd);
     const r = await evaluate(session.engine, test!, {
-      batchSize: batch ? parsePositiveInt('batch', batch) : 256,
+      batchSize,
       topK: session.settings.topK,
     });
     if (args.flags.has('json')) {

@@ -29,7 +29,8 @@ export function inspectPath(absPath: string): FileFacts | undefined {
   }
   try {
     const st = fs.statSync(canonical);
-    return { canonical, kind: st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other' };
+    if (st.isFile()) return { canonical, kind: 'file', size: st.size };
+    return { canonical, kind: st.isDirectory() ? 'directory' : 'other' };
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { readWeightsFile, writeWeightsFile } from '../../runtime/weights/files.js';
 import { WeightsError, type NamedTensor } from '../../runtime/weights/tensor.js';
+import { isCnnIdentifier } from '../codegen/cnn-text.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { importKeras, type KerasImport } from '../import/keras.js';
 import { countWeights } from '../sema/param-rules.js';
@@ -45,8 +46,10 @@ export function runImport(argv: readonly string[], io: Io): ExitCode {
   if (file === undefined || extra.length)
     throw new UsageError('cnnc import keras takes one model.json');
   const name = args.flags.get('name')?.[0];
-  if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    throw new UsageError(`--name must be an identifier; got ${JSON.stringify(name)}`);
+  if (name !== undefined && !isCnnIdentifier(name))
+    throw new UsageError(
+      `--name must be an identifier that is not a keyword; got ${JSON.stringify(name)}`,
+    );
   if (args.flags.has('weights') && args.flags.has('no-weights'))
     throw new UsageError('--weights and --no-weights exclude each other');
 

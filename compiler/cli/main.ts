@@ -80,12 +80,17 @@ export function version(): string {
   return pkg.version;
 }
 
+/** A command by the name the user typed: own entries only (not `constructor`, `__proto__`). */
+function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 export function main(argv: readonly string[], io: Io): ExitCode {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       const topic = command === 'help' ? rest[0] : undefined;
-      const known = topic ? COMMANDS[topic] : undefined;
+      const known = topic ? own(COMMANDS, topic) : undefined;
       io.out(`${known ? known.help : MAIN_HELP}\n`);
       return command === undefined ? 2 : 0;
     }
@@ -93,9 +98,9 @@ export function main(argv: readonly string[], io: Io): ExitCode {
       io.out(`cnnc ${version()}\n`);
       return 0;
     }
-    if (ASYNC_COMMANDS[command])
+    if (own(ASYNC_COMMANDS, command))
       throw new UsageError(`${command} runs asynchronously: call mainAsync`);
-    const cmd = COMMANDS[command];
+    const cmd = own(COMMANDS, command);
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.out(`${cmd.help}\n`);
@@ -105,7 +110,7 @@ export function main(argv: readonly string[], io: Io): ExitCode {
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(
-        `cnnc: ${e.message}\n(see cnnc ${command && COMMANDS[command] ? `${command} ` : ''}--help)\n`,
+        `cnnc: ${e.message}\n(see cnnc ${command && own(COMMANDS, command) ? `${command} ` : ''}--help)\n`,
       );
       return 2;
     }
@@ -117,11 +122,11 @@ export function main(argv: readonly string[], io: Io): ExitCode {
 /** main, plus the asynchronous commands (train, evaluate, predict, bench). */
 export async function mainAsync(argv: readonly string[], io: Io): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  if (command === 'help' && rest[0] !== undefined && ASYNC_COMMANDS[rest[0]]) {
-    io.out(`${(await ASYNC_COMMANDS[rest[0]]()).help}\n`);
+  if (command === 'help' && rest[0] !== undefined && own(ASYNC_COMMANDS, rest[0])) {
+    io.out(`${(await own(ASYNC_COMMANDS, rest[0])!()).help}\n`);
     return 0;
   }
-  const load = command === undefined ? undefined : ASYNC_COMMANDS[command];
+  const load = command === undefined ? undefined : own(ASYNC_COMMANDS, command);
   if (!load) return main(argv, io);
   const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {

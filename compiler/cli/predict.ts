@@ -3,6 +3,8 @@
  * Images are PNG/JPEG files (decoded with sharp as image folders are: runtime/data/image-decode.ts),
  * `.npy` arrays (one image or a stack) or IDX image files.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, fitToInput, makeDataset, type Dataset } from '../../runtime/data/dataset.js';
 import { readIdxFile } from '../../runtime/data/idx.js';
@@ -11,8 +13,9 @@ import { readNpyFile } from '../../runtime/data/npy.js';
 import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { topK } from '../../runtime/train/metrics.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
-import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
+import { checkBackendMemory } from '../report/backend-memory.js';
+import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-session.js';
 
 export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR IMAGE... [options]
@@ -73,6 +76,54 @@ function readImages(file: string): Dataset {
   return makeDataset(name, images, new Int32Array(count), shape, 1);
 }
 
+const NO_PREDICTION = 'no prediction: the input holds NaN or infinite values';
+
+interface NonFinite {
+  readonly index: number;
+  readonly nan: number;
+  readonly infinite: number;
+  /** [y, x, c] of the first. */
+  readonly first: readonly [number, number, number];
+}
+
+/** The samples holding NaN or ±Infinity, by index: a model's output for them is NaN. */
+function nonFiniteSamples(ds: Dataset): Map<number, NonFinite> {
+  const out = new Map<number, NonFinite>();
+  const [h, w, c] = ds.shape;
+  const per = h * w * c;
+  for (let i = 0; i < ds.count; i++) {
+    let nan = 0;
+    let infinite = 0;
+    let first = -1;
+    for (let j = i * per; j < (i + 1) * per; j++) {
+      const v = ds.images[j];
+      if (Number.isFinite(v)) continue;
+      if (Number.isNaN(v)) nan++;
+      else infinite++;
+      if (first < 0) first = j - i * per;
+    }
+    if (first >= 0) {
+      const at = [Math.floor(first / (w * c)), Math.floor(first / c) % w, first % c] as const;
+      out.set(i, { index: i, nan, infinite, first: at });
+    }
+  }
+  return out;
+}
+
+function label(file: string, count: number, b: NonFinite): string {
+  const what = [
+    b.nan ? `${b.nan.toLocaleString('en-US')} NaN` : '',
+    b.infinite ? `${b.infinite.toLocaleString('en-US')} infinite` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  const image = count > 1 ? `${file}[${b.index}]` : file;
+  return (
+    `${image} holds ${what} value${b.nan + b.infinite === 1 ? '' : 's'} (the first at row ${b.first[0]}, column ${b.first[1]}, channel ${b.first[2]}): ` +
+    `the model's output for it would be NaN, so no classes are given for it`
+  );
+}
+
 export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
   return runGuarded(io, async () => {
     const args = parseArgs(argv, {
@@ -86,8 +137,12 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
     const [file, ...imageFiles] = args.positional;
     if (!imageFiles.length) throw new UsageError('give one or more images after the .cnn file');
     const k = parsePositiveInt('top', args.flags.get('top')?.[0] ?? '3');
-    const session = await openSession({ ...args, positional: [file] }, io, []);
+    const session = await openSession({ ...args, positional: [file] }, io, [], undefined, () => ({
+      batch: 1,
+      training: false,
+    }));
     if (typeof session === 'number') return session;
+    const sources = new Map([[session.graph.file, session.source]]);
     const dir = checkpointDir(path.resolve(io.cwd, weights));
     const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
     if (warning) io.err(`cnnc: warning: ${warning}\n`);
@@ -95,19 +150,35 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       image: string;
       index: number;
       top: { class: number; probability: number }[];
+      /** Why there is no prediction (the input holds NaN or infinite values). */
+      error?: string;
     }[] = [];
     for (const f of imageFiles) {
       const p = path.resolve(io.cwd, f);
       const raw = IMAGE_FILE.test(p)
         ? await readPicture(p, session.engine.inputShape)
         : readImages(p);
+      if (raw.count === 0)
+        throw new DataError(`${f}: holds no images (shape ${[0, ...raw.shape].join('x')})`);
       const input = session.engine.inputShape.map((d, i) => (d < 0 ? raw.shape[i] : d));
       const ds = fitToInput(raw, input);
+      const need = { batch: ds.count, training: false };
+      const memory = checkBackendMemory(session.graph, session.backend.name, need, os.totalmem());
+      if (memory) {
+        printDiagnostics(io, [memory], sources);
+        return 1;
+      }
+      const bad = nonFiniteSamples(ds);
+      for (const b of bad.values()) io.err(`cnnc: warning: ${label(f, ds.count, b)}\n`);
       const { scores, classes } = await session.engine.predict({
         data: ds.images,
         shape: [ds.count, ...ds.shape],
       });
       for (let i = 0; i < ds.count; i++) {
+        if (bad.has(i)) {
+          results.push({ image: f, index: i, top: [], error: NO_PREDICTION });
+          continue;
+        }
         const best = topK(scores.subarray(i * classes, (i + 1) * classes), k);
         results.push({
           image: f,
@@ -125,7 +196,7 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
             ? `${r.image}[${r.index}]`
             : r.image;
         io.out(
-          `${label}: ${r.top.map((t) => `${t.class} (${(100 * t.probability).toFixed(1)}%)`).join(', ')}\n`,
+          `${label}: ${r.error ?? r.top.map((t) => `${t.class} (${(100 * t.probability).toFixed(1)}%)`).join(', ')}\n`,
         );
       }
     }

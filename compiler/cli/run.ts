@@ -2,6 +2,8 @@
  * `cnnc run MODEL.cnn --weights FILE --input x.npy [--output y.npy] [--backend B]`: one forward pass
  * in inference mode on a NumPy array, to compare a model's outputs with another framework's.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError } from '../../runtime/data/dataset.js';
 import { readNpyFile } from '../../runtime/data/npy.js';
@@ -12,8 +14,9 @@ import { encodeNpy } from '../../runtime/weights/npy.js';
 import { planProblems, tensorsToLoad } from '../../runtime/weights/plan.js';
 import { sizeOf, WeightsError } from '../../runtime/weights/tensor.js';
 import type { Graph } from '../ir/graph.js';
+import { checkBackendMemory } from '../report/backend-memory.js';
 import { parseArgs, UsageError } from './args.js';
-import { IMPORT_HELP_LINE } from './common.js';
+import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { compileOne, renderPlan, weightMapFlag, WEIGHT_FLAGS, weightsGuard } from './weights.js';
 
@@ -111,6 +114,13 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       );
     if (c.unused)
       io.err(`cnnc: warning: ${c.unused} tensors of the file are unused (see cnnc weights plan)\n`);
+    const need = { batch: x.shape[0] ?? 1, training: false };
+    const memory = checkBackendMemory(graph, backend, need, os.totalmem());
+    if (memory) {
+      const text = io.host.readFile(path.resolve(io.cwd, graph.file));
+      printDiagnostics(io, [memory], new Map(text === undefined ? [] : [[graph.file, text]]));
+      return 1;
+    }
     const y = await forward(backend, graph, tensorsToLoad(w.plan, w.sources), x);
     const output = args.flags.get('output')?.[0];
     if (output === undefined) {

@@ -3,6 +3,7 @@
  * backend, check the backend can run the graph, lower it, load data fitted to its input, restore a
  * checkpoint, and turn data and checkpoint problems into a message and exit code 1.
  */
+import * as os from 'node:os';
 import type { ParsedArgs } from './args.js';
 import { parsePositiveInt, UsageError } from './args.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -29,6 +30,7 @@ import {
 import { resolveSettings, type TrainSettings } from '../../runtime/train/config.js';
 import { countParams, type Engine } from '../../runtime/train/engine.js';
 import type { EvalResult } from '../../runtime/train/evaluate.js';
+import { checkBackendMemory, type MemoryNeed } from '../report/backend-memory.js';
 import { allowedImports, IMPORT_FLAGS, printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -73,6 +75,8 @@ export async function openSession(
   overrideKeys: readonly string[],
   /** Changes the resolved settings before the engine opens (bench's fixed optimiser). */
   adjust: (s: TrainSettings) => TrainSettings = (s) => s,
+  /** What the command runs, for the memory check before anything is allocated (CNN4012). */
+  need: (s: TrainSettings) => MemoryNeed = trainingNeed,
 ): Promise<Session | ExitCode> {
   if (args.positional.length !== 1) throw new UsageError('expected exactly one .cnn file');
   const backendName = args.flags.get('backend')?.[0] ?? 'wasm';
@@ -100,6 +104,11 @@ export async function openSession(
   if (hasErrors(resolved.diagnostics)) return 1;
   if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
   const settings = adjust(resolved.settings);
+  const memory = checkBackendMemory(graph, name, need(settings), os.totalmem());
+  if (memory) {
+    printDiagnostics(io, [memory], result.sources);
+    return 1;
+  }
   const opened = await openEngine(name, graph, {
     loss: settings.loss,
     optimizer: settings.optimizer,
@@ -121,6 +130,11 @@ export async function openSession(
     engine,
     headline: `${graph.model} · ${count(params)} params (${count(trainable)} trainable) · backend ${opened.detail}`,
   };
+}
+
+/** A training step at the settings' batch size. */
+export function trainingNeed(s: TrainSettings): MemoryNeed {
+  return { batch: s.batchSize, training: true, optimizer: s.optimizer.name };
 }
 
 export interface LoadedData {

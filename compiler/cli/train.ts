@@ -24,7 +24,7 @@ import {
   type StepProgress,
 } from '../../runtime/train/loop.js';
 import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
-import type { Dataset } from '../../runtime/data/dataset.js';
+import { singleClassProblem, type Dataset } from '../../runtime/data/dataset.js';
 import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
@@ -169,6 +169,8 @@ async function trainIn(
   }
   const data = await loadData(session, ['train', 'test'], args, io.cwd);
   const { train: trainSet, validation, test } = data;
+  const oneClass = singleClassProblem(trainSet);
+  if (oneClass) io.err(`cnnc: warning: ${oneClass}\n`);
   io.out(
     `${session.headline}\n` +
       `data: ${trainSet.name}, ${trainSet.count.toLocaleString('en-US')} train` +

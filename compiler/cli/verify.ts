@@ -4,9 +4,11 @@
  * within a relative error (runtime/verify.ts). `--input HxWxC` checks a model at another input size
  * (a derived model `input HxWxC`), e.g. a stdlib network at a small size.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
+import { checkBackendMemory } from '../report/backend-memory.js';
 import { compileFile, type Host } from '../program.js';
 import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/engines.js';
 import { verifyEngines, type VerifyReport } from '../../runtime/verify.js';
@@ -120,6 +122,14 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     const classes = typeof last === 'number' && last > 1 ? last : 2;
     const loss = typeof last === 'number' && last === 1 ? 'binary' : 'categorical';
     const opts = { loss, seed, clipNorm: null } as const;
+    const need = { batch, training: mode === 'train' };
+    for (const b of [backend, 'reference']) {
+      const memory = checkBackendMemory(graph, b, need, os.totalmem());
+      if (memory) {
+        printDiagnostics(io, [memory], first.sources);
+        return 1;
+      }
+    }
     const tfjs = await openEngine(backend, graph, opts);
     printDiagnostics(io, tfjs.diagnostics, first.sources);
     if (!tfjs.engine) return 1;

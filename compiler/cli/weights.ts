@@ -109,8 +109,8 @@ export function renderPlan(graph: Graph, w: PreparedWeights, cwd: string): strin
   const mapping =
     w.map === 'torchvision' ? `; torchvision names: ${w.family ?? 'no table matched'}` : '';
   const lines = [`${graph.model} ← ${file} (${w.format}${mapping})`];
-  const nameWidth = Math.max(0, ...w.plan.entries.map((e) => e.name.length));
-  const shapeWidth = Math.max(0, ...w.plan.entries.map((e) => shapes(e).length));
+  const nameWidth = w.plan.entries.reduce((m, e) => Math.max(m, e.name.length), 0);
+  const shapeWidth = w.plan.entries.reduce((m, e) => Math.max(m, shapes(e).length), 0);
   for (const e of w.plan.entries) {
     const cells = [
       LABEL[e.status].padEnd(8),

@@ -20,6 +20,13 @@ export const CODE_LIST = [
   { code: 'CNN1003', severity: 'error', title: 'unterminated string or comment' },
   { code: 'CNN1004', severity: 'error', title: 'missing token' },
   { code: 'CNN1005', severity: 'error', title: 'malformed number or dimension literal' },
+  {
+    code: 'CNN1006',
+    severity: 'warning',
+    title: 'text-direction control character (Trojan Source)',
+  },
+  { code: 'CNN1007', severity: 'error', title: 'source file too large' },
+  { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -47,6 +54,7 @@ export const CODE_LIST = [
   { code: 'CNN2024', severity: 'error', title: 'statement not allowed here' },
   { code: 'CNN2026', severity: 'error', title: 'empty group' },
   { code: 'CNN2027', severity: 'error', title: 'expansion too large' },
+  { code: 'CNN2028', severity: 'error', title: 'expansion nested too deeply' },
   { code: 'CNN2030', severity: 'error', title: 'attribute value out of range' },
   // 2031–2039: importing models from other frameworks (cnnc import keras)
   { code: 'CNN2031', severity: 'error', title: 'not a Keras layers model' },
@@ -97,7 +105,7 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'budget cannot be evaluated for a symbolic input',
   },
-  // 4006–4019: fine-tuning lints
+  // 4006–4011: fine-tuning lints
   {
     code: 'CNN4006',
     severity: 'warning',
@@ -112,6 +120,9 @@ export const CODE_LIST = [
   { code: 'CNN4009', severity: 'warning', title: 'scheduled unfreeze after the last epoch' },
   { code: 'CNN4010', severity: 'warning', title: 'feature cache with nothing to cache' },
   { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
+  // 4012–4019: resources beyond a backend or any machine
+  { code: 'CNN4012', severity: 'error', title: 'memory beyond what the backend can hold' },
+  { code: 'CNN4013', severity: 'warning', title: 'model beyond any machine' },
 
   // 6xxx code generation (cnnc compile --emit pytorch); 6001–6049: the PyTorch model
   { code: 'CNN6001', severity: 'error', title: 'no torchvision names for the model' },

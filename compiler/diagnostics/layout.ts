@@ -1,10 +1,12 @@
 /**
- * How a source line looks in a terminal: tabs expanded to stops of four, control characters shown as
- * U+FFFD, East Asian wide characters and emoji two columns, combining marks none. Columns in spans
+ * How a source line looks in a terminal: tabs expanded to stops of four, control characters and
+ * text-direction controls (bidi.ts: printed raw, they would reorder the frame) shown as U+FFFD, East Asian wide characters and emoji two columns, combining marks none. Columns in spans
  * count UTF-16 units; the code frame needs display columns, so each unit is mapped to the display
  * column it starts at. The width table is a small approximation of wcwidth, enough for comments and
  * strings in .cnn files.
  */
+
+import { isBidiControl } from './bidi.js';
 
 export const TAB_WIDTH = 4;
 
@@ -27,7 +29,7 @@ export function layoutLine(text: string): LineLayout {
       const width = TAB_WIDTH - (col % TAB_WIDTH);
       shown += ' '.repeat(width);
       col += width;
-    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || isBidiControl(cp)) {
       shown += '\uFFFD';
       col += 1;
     } else {
@@ -38,6 +40,27 @@ export function layoutLine(text: string): LineLayout {
   }
   cols.push(col);
   return { shown, cols };
+}
+
+/** C0 and C1 controls, DEL, line and paragraph separators, and text-direction controls. */
+const INVISIBLE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text of a diagnostic for a terminal or a CI log, where it may quote names and paths from the
+ * input: every control character and text-direction control is written as an escape (`\n`,
+ * `\u{1b}`, `\u{202e}`), so that a quoted name cannot start a line of its own (a GitHub Actions
+ * runner reads a line starting `::` as a command), move the cursor or reorder the line. With
+ * `lines`, a line break stays (notes and labels are printed line by line, each indented).
+ */
+export function visibleText(text: string, lines = false): string {
+  return text.replace(INVISIBLE, (c) => {
+    if (lines && c === '\n') return c;
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\u{${c.charCodeAt(0).toString(16)}}`;
+  });
 }
 
 /** The 0-based display column of a 1-based UTF-16 column; past the text, one column per unit. */

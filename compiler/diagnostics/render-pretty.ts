@@ -19,7 +19,7 @@
 import type { Diagnostic, Severity, Span } from './diagnostic.js';
 import type { SourceFile, SourceMap } from './source-file.js';
 import { countBySeverity } from './diagnostic.js';
-import { layoutLine, toDisplayCol } from './layout.js';
+import { layoutLine, toDisplayCol, visibleText } from './layout.js';
 
 export interface PrettyOptions {
   /** Emit ANSI colour escapes. Pass `shouldColor(process.stderr, process.env)`. */
@@ -84,16 +84,28 @@ function painter(color: boolean): Paint {
   return (style, text) => (text === '' ? '' : `${ANSI[style]}${text}\x1b[0m`);
 }
 
-/** One underline on one line, in display columns (0-based, end exclusive). */
+/**
+ * One underline on one line, in 1-based UTF-16 columns (end exclusive; a column past the text
+ * stands for the line break).
+ */
 interface Mark {
   readonly line: number;
-  readonly start: number;
-  readonly end: number;
+  readonly from: number;
+  readonly to: number;
   readonly primary: boolean;
   readonly message: string;
   /** Position in the diagnostic, to keep the sort stable. */
   readonly order: number;
 }
+
+/**
+ * A line longer than this (in UTF-16 units) is shown as a window of this many units around its
+ * first underline, with `…` where it is cut: a file of one 8 MiB line would otherwise be printed
+ * whole under every diagnostic in it.
+ */
+export const MAX_SHOWN_UNITS = 300;
+/** Units shown before the first underline of a cut line. */
+const CONTEXT_UNITS = 60;
 
 interface Section {
   readonly file: string;
@@ -102,7 +114,21 @@ interface Section {
   readonly spans: { readonly span: Span; readonly primary: boolean; readonly message: string }[];
 }
 
-function renderOne(d: Diagnostic, sources: SourceMap, paint: Paint): string {
+/** The diagnostic's texts made visible (layout.ts visibleText): they may quote the input. */
+function visibleDiagnostic(d: Diagnostic): Diagnostic {
+  const text = (s: string) => visibleText(s, true);
+  return {
+    ...d,
+    message: visibleText(d.message),
+    spanLabel: d.spanLabel === undefined ? undefined : text(d.spanLabel),
+    labels: d.labels.map((l) => ({ span: l.span, message: text(l.message) })),
+    notes: d.notes.map(text),
+    help: d.help === undefined ? undefined : text(d.help),
+  };
+}
+
+function renderOne(raw: Diagnostic, sources: SourceMap, paint: Paint): string {
+  const d = visibleDiagnostic(raw);
   const out: string[] = [
     `${paint(d.severity, `${d.severity}[${d.code}]`)}${paint('bold', `: ${d.message}`)}`,
   ];
@@ -157,9 +183,10 @@ function collectSections(d: Diagnostic, sources: SourceMap): Section[] {
 
 function headerLocation(section: Section): string {
   const first = section.spans[0].span;
-  if (section.source === undefined) return section.file;
+  const file = visibleText(section.file);
+  if (section.source === undefined) return file;
   const { line, col } = section.source.lineCol(first.start);
-  return `${section.file}:${line}:${col}`;
+  return `${file}:${line}:${col}`;
 }
 
 function markStyle(primary: boolean, severity: Severity): Style {
@@ -172,8 +199,8 @@ function marksOf(section: Section): Mark[] {
   if (source === undefined) return [];
   const marks: Mark[] = [];
   section.spans.forEach(({ span, primary, message }, i) => {
-    const push = (line: number, start: number, end: number, text: string, order: number): void => {
-      marks.push({ line, start, end: Math.max(end, start + 1), primary, message: text, order });
+    const push = (line: number, from: number, to: number, text: string, order: number): void => {
+      marks.push({ line, from, to: Math.max(to, from + 1), primary, message: text, order });
     };
     const startOffset = source.clampOffset(span.start);
     const endOffset = Math.max(source.clampOffset(span.end), startOffset);
@@ -181,26 +208,58 @@ function marksOf(section: Section): Mark[] {
     // The last unit the span covers decides its last line, so a span ending just after a line
     // break stays on its line.
     const last = endOffset > startOffset ? source.lineCol(endOffset - 1) : start;
-    const startText = source.lineText(start.line);
-    const startLayout = layoutLine(startText);
-    const from = toDisplayCol(startLayout, start.col);
+    const startLength = source.lineText(start.line).length;
     if (last.line === start.line) {
       // A span of only a line break gets one caret after the text; otherwise stop at the text's end.
-      const to = toDisplayCol(startLayout, Math.min(last.col + 1, startText.length + 1));
-      push(start.line, from, to, message, i * 2);
+      push(start.line, start.col, Math.min(last.col + 1, startLength + 1), message, i * 2);
       return;
     }
     // Over several lines: underline the rest of the first line with the message, and the last line
     // from its indentation to the span's end, saying where it began.
-    push(start.line, from, toDisplayCol(startLayout, startText.length + 1), message, i * 2);
+    push(start.line, start.col, startLength + 1, message, i * 2);
     const lastText = source.lineText(last.line);
-    const lastLayout = layoutLine(lastText);
     const indent = lastText.length - lastText.trimStart().length;
-    const lastFrom = toDisplayCol(lastLayout, Math.min(indent + 1, last.col));
-    const lastTo = toDisplayCol(lastLayout, Math.min(last.col + 1, lastText.length + 1));
+    const lastFrom = Math.min(indent + 1, last.col);
+    const lastTo = Math.min(last.col + 1, lastText.length + 1);
     push(last.line, lastFrom, lastTo, `span from line ${start.line} ends here`, i * 2 + 1);
   });
   return marks;
+}
+
+/**
+ * What of a line is shown, and the display column of each of its UTF-16 columns: the whole line,
+ * or a window of MAX_SHOWN_UNITS around its first mark.
+ */
+function lineView(
+  text: string,
+  marks: readonly Mark[],
+): { shown: string; col: (c: number) => number } {
+  let lo = 0;
+  let hi = text.length;
+  if (text.length > MAX_SHOWN_UNITS) {
+    const first = Math.min(...marks.map((m) => m.from)) - 1;
+    lo = Math.max(0, Math.min(first - CONTEXT_UNITS, text.length - MAX_SHOWN_UNITS));
+    if (lo > 0 && isLowSurrogate(text.charCodeAt(lo))) lo--;
+    hi = Math.min(text.length, lo + MAX_SHOWN_UNITS);
+    if (hi < text.length && isLowSurrogate(text.charCodeAt(hi))) hi++;
+  }
+  const layout = layoutLine(text.slice(lo, hi));
+  const before = lo > 0 ? '…' : '';
+  const after = hi < text.length ? '…' : '';
+  const width = layout.cols[layout.cols.length - 1];
+  return {
+    shown: `${before}${layout.shown}${after}`,
+    // Columns left of the window show at its start; right of it, just past its end.
+    col: (c) => {
+      if (c - 1 < lo) return 0;
+      if (c - 1 > hi && after) return before.length + width + 1;
+      return before.length + toDisplayCol(layout, c - lo);
+    },
+  };
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
 }
 
 function renderLines(
@@ -217,21 +276,27 @@ function renderLines(
   for (const line of lines) {
     if (previous !== undefined && line - previous > ELLIPSIS_GAP) out.push('...');
     previous = line;
-    const shown = layoutLine(source.lineText(line)).shown.trimEnd();
+    const onLine = marks.filter((m) => m.line === line);
+    const view = lineView(source.lineText(line), onLine);
+    const shown = view.shown.trimEnd();
     const number = paint('gutter', `${String(line).padStart(pad.length)}│`);
     out.push(shown === '' ? number : `${number} ${shown}`);
-    const onLine = marks
-      .filter((m) => m.line === line)
+    const placed = onLine
+      .map((m) => {
+        const start = view.col(m.from);
+        return { m, start, end: Math.max(view.col(m.to), start + 1) };
+      })
       .sort(
-        (a, b) => a.start - b.start || Number(b.primary) - Number(a.primary) || a.order - b.order,
+        (a, b) =>
+          a.start - b.start || Number(b.m.primary) - Number(a.m.primary) || a.m.order - b.m.order,
       );
-    for (const m of onLine) {
+    for (const { m, start, end } of placed) {
       const style = markStyle(m.primary, severity);
-      const underline = (m.primary ? '^' : '-').repeat(m.end - m.start);
+      const underline = (m.primary ? '^' : '-').repeat(end - start);
       const [first, ...rest] = m.message.split('\n');
       const text = first === '' ? '' : ` ${paint(style, first)}`;
-      out.push(`${bar} ${' '.repeat(m.start)}${paint(style, underline)}${text}`);
-      for (const more of rest) out.push(`${bar} ${' '.repeat(m.end + 1)}${paint(style, more)}`);
+      out.push(`${bar} ${' '.repeat(start)}${paint(style, underline)}${text}`);
+      for (const more of rest) out.push(`${bar} ${' '.repeat(end + 1)}${paint(style, more)}`);
     }
   }
   return out;

@@ -1,6 +1,7 @@
 /** One line per diagnostic, `file:line:col: error[CNN3001]: message`, for editors and grep. */
 import type { Diagnostic } from './diagnostic.js';
 import type { SourceMap } from './source-file.js';
+import { visibleText } from './layout.js';
 import { locateSpan } from './source-file.js';
 
 export function renderShort(diagnostics: readonly Diagnostic[], sources: SourceMap): string {
@@ -9,12 +10,14 @@ export function renderShort(diagnostics: readonly Diagnostic[], sources: SourceM
 
 /** `error[CNN3001]: message`. */
 export function headline(d: Diagnostic): string {
-  return `${d.severity}[${d.code}]: ${d.message}`;
+  return `${d.severity}[${d.code}]: ${visibleText(d.message)}`;
 }
 
 /** `file:line:col: `, `file: ` when the text is not available, or nothing without a span. */
 function shortLocation(d: Diagnostic, sources: SourceMap): string {
   if (d.span === undefined) return '';
   const at = locateSpan(d.span, sources);
-  return at === undefined ? `${d.span.file}: ` : `${at.file}:${at.line}:${at.col}: `;
+  return at === undefined
+    ? `${visibleText(d.span.file)}: `
+    : `${visibleText(at.file)}:${at.line}:${at.col}: `;
 }

@@ -9,6 +9,7 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { formatCount, formatInt } from '../passes/format.js';
 import { opDetail } from '../report/op-detail.js';
+import { addCounts, type Count } from '../sema/count.js';
 import { formatDim, type Dim, type SymbolEnv } from '../sema/dim.js';
 import type { ModelSummary } from '../sema/metrics.js';
 import type { DiagramLayer, DiagramModel, DiagramScope, EdgeKind } from './types.js';
@@ -81,10 +82,10 @@ export function diagramModel(m: DiagramInput, sources: ReadonlyMap<string, strin
     const parentIds = scopeOf(path) === '' ? null : members.get(scopeOf(path))!;
     const call = callText(m.graph.nodes, ids, parentIds, sources);
     const frozen = ids.filter((id) => layers[id].frozen).length;
-    const params = ids.reduce((a, id) => a + m.summary.layers[id].params, 0);
-    const macs = ids.reduce<number | null>((a, id) => {
+    const params = ids.reduce<Count>((a, id) => addCounts(a, m.summary.layers[id].params), 0);
+    const macs = ids.reduce<Count | null>((a, id) => {
       const v = m.summary.layers[id].macs;
-      return a === null || v === null ? null : a + v;
+      return a === null || v === null ? null : addCounts(a, v);
     }, 0);
     const last = layers[ids[ids.length - 1]];
     return {

@@ -5,6 +5,7 @@
  */
 import type { BudgetMetric } from '../ir/graph.js';
 import { formatBytes, formatCount, formatInt } from '../passes/format.js';
+import { subCounts, toNumber, type Count } from '../sema/count.js';
 import type { BudgetCheck, Delta, Figures, LayerChange } from './types.js';
 
 type FigureKey = keyof Figures;
@@ -20,7 +21,7 @@ export const FIGURE_ROWS: readonly { readonly key: FigureKey; readonly label: st
 const isBytes = (key: FigureKey | BudgetMetric) => key === 'activations' || key === 'memory';
 
 /** A figure: `61,706`, `44.59 MiB`, `?` when symbolic, `—` when the side is missing. */
-export function figure(key: FigureKey | BudgetMetric, v: number | null, missing = false): string {
+export function figure(key: FigureKey | BudgetMetric, v: Count | null, missing = false): string {
   if (missing) return '—';
   if (v === null) return '?';
   return isBytes(key) ? formatBytes(v) : formatInt(v);
@@ -31,10 +32,10 @@ export function signed(key: FigureKey, d: Delta, percent = false): string {
   if (d.delta === null) return '?';
   if (d.delta === 0) return '0';
   const sign = d.delta > 0 ? '+' : '−';
-  const abs = Math.abs(d.delta);
+  const abs = magnitude(d.delta);
   const text = `${sign}${isBytes(key) ? formatBytes(abs) : formatInt(abs)}`;
   if (!percent || !d.before) return text;
-  return `${text} (${sign}${((abs / d.before) * 100).toFixed(1)}%)`;
+  return `${text} (${sign}${((toNumber(abs) / toNumber(d.before)) * 100).toFixed(1)}%)`;
 }
 
 /** `+1.2M`, `−96`, for narrow table cells. */
@@ -42,8 +43,13 @@ export function signedShort(key: FigureKey, d: Delta): string {
   if (d.delta === null) return '?';
   if (d.delta === 0) return '';
   const sign = d.delta > 0 ? '+' : '−';
-  const abs = Math.abs(d.delta);
+  const abs = magnitude(d.delta);
   return `${sign}${isBytes(key) ? formatBytes(abs) : formatCount(abs)}`;
+}
+
+/** |c|, exactly. */
+function magnitude(c: Count): Count {
+  return c < 0 ? subCounts(0, c) : c;
 }
 
 /** The parts of a layer's change: `conv 16 5x5 → conv 16 3x3`, `output 10x10x16 → 12x12x16`… */

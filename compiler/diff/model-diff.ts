@@ -5,9 +5,10 @@
  * exceeded, and the `train { }` settings that differ. Pure.
  */
 import type { BudgetMetric, Graph, Node } from '../ir/graph.js';
-import { measure } from '../passes/budgets.js';
+import { compareToLimit, measure } from '../passes/budgets.js';
 import { opDetail } from '../report/op-detail.js';
-import { formatDim, product, type SymbolEnv } from '../sema/dim.js';
+import { addCounts, mulCounts, productCount, subCounts, type Count } from '../sema/count.js';
+import { formatDim, type SymbolEnv } from '../sema/dim.js';
 import {
   BYTES_PER_ELEMENT,
   OPTIMIZER_SLOTS,
@@ -140,17 +141,21 @@ function layerSide(node: Node, v: ModelVersion): LayerSide {
   const s = v.summary.layers[node.id];
   const t: TrainingMemory = v.summary.memory.training;
   const trainable = s.frozen ? 0 : s.params;
-  const elements = node.shape ? product(node.shape) : null;
-  const activations = elements === null ? null : elements * BYTES_PER_ELEMENT;
+  const dims = node.shape?.every((d): d is number => typeof d === 'number') ? node.shape : null;
+  const activations = dims === null ? null : mulCounts(productCount(dims), BYTES_PER_ELEMENT);
   // The layer's share of the training-memory total (compiler/sema/metrics.ts): its saved output at
   // the batch (for the input layer, the input), its parameters and buffers, and the gradients and
   // optimizer state of its trainable parameters. The shares add up to the model's total.
   const memory =
     activations === null
       ? null
-      : activations * t.batch +
-        (s.params + s.buffers) * BYTES_PER_ELEMENT +
-        trainable * BYTES_PER_ELEMENT * (1 + OPTIMIZER_SLOTS[t.optimizer]);
+      : addCounts(
+          addCounts(
+            mulCounts(activations, t.batch),
+            mulCounts(addCounts(s.params, s.buffers), BYTES_PER_ELEMENT),
+          ),
+          mulCounts(trainable, BYTES_PER_ELEMENT * (1 + OPTIMIZER_SLOTS[t.optimizer])),
+        );
   return {
     name: node.name,
     op: opDetail(node),
@@ -162,21 +167,21 @@ function layerSide(node: Node, v: ModelVersion): LayerSide {
 }
 
 /** `undefined` stands for a missing side (an added or removed layer or model), counted as 0. */
-function delta(before: number | null | undefined, after: number | null | undefined): Delta {
+function delta(before: Count | null | undefined, after: Count | null | undefined): Delta {
   const b = before ?? null;
   const a = after ?? null;
-  let d: number | null;
+  let d: Count | null;
   if (before === undefined) d = a;
-  else if (after === undefined) d = b === null ? null : -b;
-  else d = a === null || b === null ? null : a - b;
+  else if (after === undefined) d = b === null ? null : subCounts(0, b);
+  else d = a === null || b === null ? null : subCounts(a, b);
   return { before: b, after: a, delta: d };
 }
 
 function figureDeltas(
-  before: Figures<number | null> | null,
-  after: Figures<number | null> | null,
+  before: Figures<Count | null> | null,
+  after: Figures<Count | null> | null,
 ): Figures {
-  const pick = (f: Figures<number | null> | null, k: (typeof FIGURES)[number]) =>
+  const pick = (f: Figures<Count | null> | null, k: (typeof FIGURES)[number]) =>
     f === null ? undefined : f[k];
   return {
     params: delta(pick(before, 'params'), pick(after, 'params')),
@@ -187,7 +192,7 @@ function figureDeltas(
   };
 }
 
-function modelFigures(s: ModelSummary | null): Figures<number | null> | null {
+function modelFigures(s: ModelSummary | null): Figures<Count | null> | null {
   return (
     s && {
       params: s.params.total,
@@ -297,7 +302,11 @@ function budgetChecks(
     if (limit !== undefined) add(metric, limit, false, 'command line');
   return [...found.values()].map((b) => {
     const value = (v: ModelVersion | null) => (v ? measure(b.metric, v.summary) : null);
-    const over = (x: number | null) => (x === null ? null : b.strict ? x >= b.limit : x > b.limit);
+    const over = (x: Count | null) => {
+      if (x === null) return null;
+      const order = compareToLimit(x, b.limit);
+      return b.strict ? order >= 0 : order > 0;
+    };
     const [was, is] = [over(value(before)), over(value(after))];
     const status =
       is === null

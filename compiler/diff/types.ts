@@ -1,18 +1,20 @@
 /**
  * The result of `cnnc diff`, which `--format json` prints as is (docs/ci.md documents the shape).
  * Numbers are raw (parameters, MACs per sample, bytes); null where a size is symbolic or a side is
- * missing. Layer and file order is stable: the new model's layer order, removed layers where they
+ * missing. Counts are exact (compiler/sema/count.ts): in JSON, one beyond 2^53 − 1 is a string of
+ * digits. Layer and file order is stable: the new model's layer order, removed layers where they
  * stood.
  */
 import type { BudgetMetric } from '../ir/graph.js';
+import type { Count } from '../sema/count.js';
 
 export const DIFF_JSON_VERSION = 1;
 
 /** A figure before and after; `delta` is after − before, with a missing side counted as 0. */
 export interface Delta {
-  readonly before: number | null;
-  readonly after: number | null;
-  readonly delta: number | null;
+  readonly before: Count | null;
+  readonly after: Count | null;
+  readonly delta: Count | null;
 }
 
 /** Per layer and per model: what `cnnc summary` counts. */
@@ -37,7 +39,7 @@ export interface LayerSide {
   readonly frozen: boolean;
   /** The names of its inputs. */
   readonly inputs: readonly string[];
-  readonly figures: Figures<number | null>;
+  readonly figures: Figures<Count | null>;
 }
 
 export type LayerChangeKind =
@@ -72,8 +74,8 @@ export interface BudgetCheck {
   readonly strict: boolean;
   /** Where the budget is set. */
   readonly source: 'old file' | 'new file' | 'both files' | 'command line';
-  readonly before: number | null;
-  readonly after: number | null;
+  readonly before: Count | null;
+  readonly after: Count | null;
   readonly status: BudgetStatus;
 }
 

@@ -69,7 +69,8 @@ function activationOf(c: Cfg, key = 'activation'): string | undefined {
   const v = c.get(key);
   if (v === undefined || v.kind === 'null') return '';
   const name = str(v);
-  const text = name === undefined ? undefined : ACTIVATIONS[name];
+  const text =
+    name !== undefined && Object.hasOwn(ACTIVATIONS, name) ? ACTIVATIONS[name] : undefined;
   if (text === undefined)
     return c.cannot(
       key,
@@ -299,7 +300,7 @@ function zeroPad(c: Cfg, rank: 1 | 2): LayerCode | undefined {
     for (const i of x.items) {
       const inner = flat(i);
       if (!inner) return undefined;
-      out.push(...inner);
+      for (const x of inner) out.push(x);
     }
     return out;
   };
@@ -423,7 +424,7 @@ export function translateLayer(
   layer: KerasLayer,
   report: (d: Diagnostic) => void,
 ): Translation | undefined {
-  const rule = RULES[layer.className];
+  const rule = Object.hasOwn(RULES, layer.className) ? RULES[layer.className] : undefined;
   if (!rule) {
     const nested = ['Model', 'Functional', 'Sequential'].includes(layer.className);
     report(

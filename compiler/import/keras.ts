@@ -15,7 +15,8 @@ import { structure } from './keras-graph.js';
 import { translateLayer, type Translation } from './keras-layers.js';
 import { readKerasModel, type KerasLayer, type KerasModel } from './keras-model.js';
 import { LiteralError, parseLiteral, type Literal } from './literal.js';
-import { labelFor, Writer } from './render.js';
+import { cnnComment, cnnIdentifier, cnnIdentifiers } from '../codegen/cnn-text.js';
+import { Writer } from './render.js';
 
 export interface ImportOptions {
   /** Display path of the model.json, used in diagnostics' spans. */
@@ -79,10 +80,20 @@ export function importKeras(text: string, options: ImportOptions): KerasImport {
     return fail();
   }
   const read = readKerasModel(root);
-  diagnostics.push(...read.diagnostics);
+  for (const d of read.diagnostics) diagnostics.push(d);
   const model = read.model;
   if (!model) return fail();
-  const name = options.name ?? labelFor(model.name);
+  const name = cnnIdentifier(options.name ?? model.name);
+  if (name !== (options.name ?? model.name)) {
+    const what =
+      options.name === undefined ? `Keras model \`${model.name}\`` : `--name \`${options.name}\``;
+    diagnostics.push(
+      diag('CNN2035', `${what} is named \`${name}\` in the .cnn file`, {
+        span: model.span,
+        help: 'a .cnn model name is an identifier (letters, digits, _) and not a keyword; --name NAME chooses one',
+      }),
+    );
+  }
 
   // Translate every layer (one diagnostic per layer that cannot be), then nest them.
   const code = new Map<string, Translation>();
@@ -99,9 +110,10 @@ export function importKeras(text: string, options: ImportOptions): KerasImport {
   if (!nested || diagnostics.some((d) => d.severity === 'error')) return fail(name);
   const labels = assignLabels(model, joins, report);
 
+  const version = model.kerasVersion ? ` (Keras ${model.kerasVersion})` : '';
   const header =
-    `// ${name}: imported by \`cnnc import keras\` from ${baseName(options.file)}, the ${model.kind}\n` +
-    `// Keras model \`${model.name}\`${model.kerasVersion ? ` (Keras ${model.kerasVersion})` : ''}. ` +
+    `// ${name}: imported by \`cnnc import keras\` from ${cnnComment(baseName(options.file))}, the ${model.kind}\n` +
+    `// Keras model \`${cnnComment(model.name)}\`${cnnComment(version)}. ` +
     'Layers keep their Keras names, so weights load by name.\n';
   const w = new Writer(code, labels);
   w.raw(`${header}\nmodel ${name} {\n`);
@@ -129,7 +141,7 @@ export function importKeras(text: string, options: ImportOptions): KerasImport {
   const freeze = graph ? freezeLine(graph, owner) : '';
   const source = `${body}${freeze}}\n`;
   const final = freeze ? compileText(source, cnnFile) : first;
-  diagnostics.push(...final.diagnostics);
+  for (const d of final.diagnostics) diagnostics.push(d);
   sources.set(cnnFile, source);
   const weights = final.graph ? linkWeights(model, code, layers, final.graph, report) : [];
   return {
@@ -154,15 +166,13 @@ function assignLabels(
   isMerge: (l: KerasLayer) => boolean,
   report: (d: Diagnostic) => void,
 ): Map<string, string> {
-  const taken = new Set(model.layers.map((l) => l.name));
+  // Merges become `residual`/`add`/`concat` statements, which take no label.
+  const labelled = model.layers.filter((l) => !isMerge(l));
+  const ids = cnnIdentifiers(labelled.map((l) => l.name));
   const labels = new Map<string, string>();
   for (const l of model.layers) {
-    let label = labelFor(l.name);
-    // Merges become `residual`/`add`/`concat` statements, which take no label.
+    const label = ids.get(l.name) ?? cnnIdentifier(l.name);
     if (label !== l.name && !isMerge(l)) {
-      const stem = label;
-      for (let k = 2; taken.has(label); k++) label = `${stem}_${k}`;
-      taken.add(label);
       report(
         diag('CNN2035', `Keras layer \`${l.name}\` is named \`${label}\` in the .cnn file`, {
           span: l.nameSpan,

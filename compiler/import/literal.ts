@@ -245,8 +245,17 @@ export function parseLiteralAt(
 export function toPlain(v: Literal): unknown {
   switch (v.kind) {
     case 'object': {
+      // Own properties, as JSON.parse makes them: `o["__proto__"] = x` would set the prototype.
       const o: Record<string, unknown> = {};
-      for (const e of v.entries) o[e.key] = toPlain(e.value);
+      for (const e of v.entries) {
+        const value = toPlain(e.value);
+        Object.defineProperty(o, e.key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return o;
     }
     case 'array':

@@ -3,26 +3,13 @@
  * statement starts: a compiled node's span starts there, which is how keras.ts finds the cnnc name
  * of every Keras layer without predicting the elaborator's naming.
  */
-import { KEYWORDS as TOKEN_KEYWORDS } from '../../grammar/tokens.js';
+import { cnnComment } from '../codegen/cnn-text.js';
 import type { Item } from './keras-graph.js';
 import type { InputCode, LayerCode, Translation } from './keras-layers.js';
 import type { KerasLayer } from './keras-model.js';
 
 /** Where a Keras layer's statements start in the text, in statement order. */
 export type Offsets = Map<string, number[]>;
-
-const KEYWORDS = new Set(TOKEN_KEYWORDS.map((t) => t.name.replace(/^Kw_/, '')));
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A Keras name as a label: itself when it is an identifier and not a keyword, else a close one. */
-export function labelFor(name: string): string {
-  if (IDENT.test(name) && !KEYWORDS.has(name)) return name;
-  let s = name.replace(/[^A-Za-z0-9_]/g, '_');
-  if (!/^[A-Za-z_]/.test(s)) s = `_${s}`;
-  if (KEYWORDS.has(s)) s = `${s}_`;
-  return s;
-}
 
 export class Writer {
   private parts: string[] = [];
@@ -47,7 +34,7 @@ export class Writer {
   private line(depth: number, prefix: string, body: string, comment = ''): number {
     this.raw('  '.repeat(depth) + prefix);
     const at = this.length;
-    this.raw(`${body}${comment ? `  // ${comment}` : ''}\n`);
+    this.raw(`${body}${comment ? `  // ${cnnComment(comment)}` : ''}\n`);
     return at;
   }
 

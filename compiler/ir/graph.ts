@@ -6,6 +6,7 @@
  * docs/ir.schema.json documents the JSON form.
  */
 import type { Span } from '../diagnostics/diagnostic.js';
+import type { Count } from '../sema/count.js';
 import type { Dim } from '../sema/dim.js';
 import type { OpAttrMap, OpKind } from './ops.js';
 
@@ -43,7 +44,8 @@ export interface IrNode<K extends OpKind = OpKind> {
   readonly shape?: readonly Dim[] | null;
   readonly weights?: readonly Weight[];
   /** Multiply-accumulates per sample; null when the input size is symbolic. */
-  readonly macs?: number | null;
+  /** Exact: a bigint beyond 2^53 − 1 (compiler/sema/count.ts). */
+  readonly macs?: Count | null;
   readonly rf?: ReceptiveField | null;
 }
 

@@ -1,8 +1,10 @@
 /**
  * The JSON form of the IR (docs/ir.schema.json): the graph with symbolic sizes written as
- * `{"sym": "H", "num": 1, "den": 32, "add": 0}` and unknown sizes as null. Spans become
+ * `{"sym": "H", "num": 1, "den": 32, "add": 0}` and unknown sizes as null, and MACs beyond
+ * 2^53 − 1 as a string of digits (JSON readers parse numbers as doubles). Spans become
  * `{"file", "start", "end"}`. Field order is stable.
  */
+import { countJson } from '../sema/count.js';
 import type { Graph, Node } from './graph.js';
 
 export function irToJson(graph: Graph): unknown {
@@ -31,7 +33,7 @@ function nodeJson(n: Node): unknown {
     ...(n.callSites ? { callSites: n.callSites } : {}),
     ...(n.shape !== undefined ? { shape: n.shape } : {}),
     ...(n.weights ? { weights: n.weights } : {}),
-    ...(n.macs !== undefined ? { macs: n.macs } : {}),
+    ...(n.macs !== undefined ? { macs: n.macs === null ? null : countJson(n.macs) } : {}),
     ...(n.rf !== undefined ? { rf: n.rf } : {}),
   };
 }

@@ -69,13 +69,15 @@ export function splitStaticPrefix(graph: Graph): FeatureSplit | { readonly reaso
   if (bnode.op === 'input') return { reason: 'no layer before the first trainable one is frozen' };
   if (!bnode.shape || bnode.shape.some((d) => typeof d !== 'number'))
     return { reason: `the features of ${bnode.name} have no fixed size` };
+  // A stack, not recursion: a chain of 200,000 layers would overflow the call stack.
   const backboneIds = new Set<number>();
-  const visit = (id: number) => {
-    if (backboneIds.has(id)) return;
+  const stack = [b];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (backboneIds.has(id)) continue;
     backboneIds.add(id);
-    for (const i of graph.nodes[id].inputs) visit(i);
-  };
-  visit(b);
+    for (const i of graph.nodes[id].inputs) stack.push(i);
+  }
   const backbone = subgraph(
     graph,
     [...backboneIds].sort((x, y) => x - y),

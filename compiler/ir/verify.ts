@@ -16,13 +16,12 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
 
   if (graph.irVersion !== IR_VERSION)
     fail(undefined, `irVersion ${graph.irVersion} is not ${IR_VERSION}`);
-  const names = new Set<string>();
+  const names = new NameSet();
   graph.nodes.forEach((node, index) => {
     if (node.id !== index) fail(node, `id ${node.id} is not its index ${index}`);
     if (!OP_KINDS.includes(node.op)) fail(node, `unknown op ${String(node.op)}`);
     if (!NAME.test(node.name)) fail(node, `malformed name ${JSON.stringify(node.name)}`);
-    if (names.has(node.name)) fail(node, `duplicate name ${node.name}`);
-    names.add(node.name);
+    if (!names.add(node.name)) fail(node, `duplicate name ${node.name}`);
     const arity = node.inputs.length;
     if (node.op === 'input' ? arity !== 0 : MERGE_OPS.has(node.op) ? arity < 1 : arity !== 1) {
       fail(node, `${node.op} has ${arity} inputs`);
@@ -44,12 +43,16 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
           fail(node, `shape has size ${d}`);
       }
     }
+    // An exact count: a safe integer, or a bigint beyond 2^53 − 1 (compiler/sema/count.ts).
+    const macs = node.macs;
     if (
-      node.macs !== undefined &&
-      node.macs !== null &&
-      (!Number.isFinite(node.macs) || node.macs < 0)
+      macs !== undefined &&
+      macs !== null &&
+      (typeof macs === 'bigint'
+        ? macs <= BigInt(Number.MAX_SAFE_INTEGER)
+        : !Number.isSafeInteger(macs) || macs < 0)
     ) {
-      fail(node, `macs ${node.macs}`);
+      fail(node, `macs ${macs}`);
     }
   });
   for (const o of graph.outputs) {
@@ -62,4 +65,35 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
       help: 'this is a bug in cnnc; please report it with the .cnn file',
     }),
   );
+}
+
+/**
+ * A set of dotted names kept as a tree of their parts: names under long labels share long prefixes,
+ * and a Set of whole names hashes each whole (V8 hashes strings over 16 K characters by their
+ * length alone, so such names collide).
+ */
+class NameSet {
+  private readonly root = new Map<string, NameSetEntry>();
+
+  /** Adds `name`; false when it was there already. */
+  add(name: string): boolean {
+    let level = this.root;
+    let entry: NameSetEntry | undefined;
+    for (const part of name.split('.')) {
+      entry = level.get(part);
+      if (!entry) {
+        entry = { present: false, children: new Map() };
+        level.set(part, entry);
+      }
+      level = entry.children;
+    }
+    if (!entry || entry.present) return false;
+    entry.present = true;
+    return true;
+  }
+}
+
+interface NameSetEntry {
+  present: boolean;
+  readonly children: Map<string, NameSetEntry>;
 }

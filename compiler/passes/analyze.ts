@@ -10,6 +10,7 @@ import { diag } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph, IrNode, Node, ReceptiveField, SymbolRecord, Weight } from '../ir/graph.js';
 import type { OpKind } from '../ir/ops.js';
+import type { Count } from '../sema/count.js';
 import { SymbolEnv } from '../sema/dim.js';
 import type { Dim } from '../sema/dim.js';
 import { macRules, weightRules } from '../sema/param-rules.js';
@@ -28,7 +29,7 @@ export interface AnalyzeResult {
 interface Analysis {
   readonly shape: readonly Dim[] | null;
   readonly weights: readonly Weight[];
-  readonly macs: number | null;
+  readonly macs: Count | null;
   readonly rf: ReceptiveField | null;
 }
 

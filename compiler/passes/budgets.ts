@@ -1,9 +1,12 @@
 /**
  * Budgets from `budget` statements and from CLI flags (`--max-params 30M`): parameters, trainable
- * parameters, MACs, training memory at the configured batch, and forward activation memory.
+ * parameters, MACs, training memory at the configured batch, and forward activation memory; and
+ * the sizes no machine holds (CNN4013), budget or not.
  */
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Budget, BudgetMetric, Graph } from '../ir/graph.js';
+import { mulCounts, subCounts, toNumber, type Count } from '../sema/count.js';
+import type { Dim } from '../sema/dim.js';
 import type { ModelSummary } from '../sema/metrics.js';
 import { formatBytes, formatCount, formatInt } from './format.js';
 
@@ -33,7 +36,7 @@ export function checkBudgets(
   for (const b of [...graph.budgets, ...extra]) {
     const actual = measure(b.metric, summary);
     const bytes = b.metric === 'memory' || b.metric === 'activations';
-    const fmt = (n: number) => (bytes ? formatBytes(n) : `${formatCount(n)} (${formatInt(n)})`);
+    const fmt = (n: Count) => (bytes ? formatBytes(n) : `${formatCount(n)} (${formatInt(n)})`);
     if (actual === null) {
       out.push(
         diag(
@@ -47,10 +50,12 @@ export function checkBudgets(
       );
       continue;
     }
-    const over = b.strict ? actual >= b.limit : actual > b.limit;
+    const order = compareToLimit(actual, b.limit);
+    const over = b.strict ? order >= 0 : order > 0;
     if (!over) continue;
+    const by = Number.isInteger(b.limit) ? subCounts(actual, b.limit) : toNumber(actual) - b.limit;
     const notes = [
-      `${WHAT[b.metric]}: ${fmt(actual)} ${b.strict ? '≥' : '>'} ${fmt(b.limit)}, over by ${fmt(actual - b.limit)} (${(((actual - b.limit) / b.limit) * 100).toFixed(1)}%)`,
+      `${WHAT[b.metric]}: ${fmt(actual)} ${b.strict ? '≥' : '>'} ${fmt(b.limit)}, over by ${fmt(by)} (${(((toNumber(actual) - b.limit) / b.limit) * 100).toFixed(1)}%)`,
     ];
     if (b.metric === 'memory') {
       const t = summary.memory.training;
@@ -76,8 +81,80 @@ export function checkBudgets(
   return out;
 }
 
+/**
+ * The sign of actual − limit, exact when the limit is an integer (every integral double is exact;
+ * an actual count beyond 2^53 rounded to a double may equal a limit it passes).
+ */
+export function compareToLimit(actual: Count, limit: number): number {
+  if (Number.isInteger(limit) && typeof actual === 'bigint') {
+    const l = BigInt(limit);
+    return actual > l ? 1 : actual < l ? -1 : 0;
+  }
+  const a = toNumber(actual);
+  return a > limit ? 1 : a < limit ? -1 : 0;
+}
+
+/**
+ * Beyond any machine: one sample's activations, or the parameters, above 1 TiB (2^40 bytes; the
+ * largest single machines hold a few TiB, and a training step needs the activations of a whole
+ * batch). Such a model is almost always a typo in a size.
+ */
+export const BEYOND_ANY_MACHINE_BYTES = 2 ** 40;
+
+export function checkResources(graph: Graph, summary: ModelSummary): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const limit = formatBytes(BEYOND_ANY_MACHINE_BYTES);
+  const largest = (size: (i: number) => number) => {
+    let best = -1;
+    for (let i = 0; i < graph.nodes.length; i++) if (best < 0 || size(i) > size(best)) best = i;
+    return graph.nodes[best];
+  };
+  const activations = summary.memory.activationsPerSampleBytes;
+  if (activations !== null && compareToLimit(activations, BEYOND_ANY_MACHINE_BYTES) > 0) {
+    const elements = (i: number) =>
+      summary.layers[i].op === 'input' || !summary.layers[i].shape
+        ? 0
+        : toNumber(productOf(summary.layers[i].shape!));
+    const top = largest(elements);
+    out.push(
+      diag(
+        'CNN4013',
+        `one sample's activations take ${formatBytes(activations)}: beyond the ${limit} of any machine`,
+        {
+          span: top.span,
+          spanLabel: `the largest output, ${formatBytes(elements(top.id) * 4)} per sample`,
+          notes: [`input ${formatBytes(summary.memory.inputPerSampleBytes)} per sample`],
+          help: 'check the input size and the strides: a size is probably mistyped',
+        },
+      ),
+    );
+  }
+  const params = summary.memory.paramsBytes;
+  if (compareToLimit(params, BEYOND_ANY_MACHINE_BYTES) > 0) {
+    const top = largest((i) => toNumber(summary.layers[i].params));
+    out.push(
+      diag(
+        'CNN4013',
+        `the parameters take ${formatBytes(params)} (${formatInt(summary.params.total)}): beyond the ${limit} of any machine`,
+        {
+          span: top.span,
+          spanLabel: `the largest layer, ${formatCount(summary.layers[top.id].params)} parameters`,
+          help: 'check the kernel sizes and the units of dense layers: a size is probably mistyped',
+        },
+      ),
+    );
+  }
+  return out;
+}
+
+function productOf(shape: readonly Dim[]): Count {
+  let p: Count = 1;
+  for (const d of shape) if (typeof d === 'number') p = mulCounts(p, d);
+  return p;
+}
+
 /** The figure a budget limits, or null when the input size is symbolic. */
-export function measure(metric: BudgetMetric, s: ModelSummary): number | null {
+export function measure(metric: BudgetMetric, s: ModelSummary): Count | null {
   switch (metric) {
     case 'params':
       return s.params.total;
@@ -96,13 +173,14 @@ function largest(metric: BudgetMetric, s: ModelSummary): string | null {
   const key =
     metric === 'macs' ? 'macs' : metric === 'params' || metric === 'trainable' ? 'params' : null;
   if (!key) return null;
-  const total = key === 'macs' ? (s.macs ?? 0) : s.params.total;
+  const total = toNumber(key === 'macs' ? (s.macs ?? 0) : s.params.total);
   if (!total) return null;
-  const layers = [...s.layers]
-    .filter((l) => (l[key] ?? 0) > 0)
-    .sort((a, b) => (b[key] ?? 0) - (a[key] ?? 0))
+  const size = (l: ModelSummary['layers'][number]) => toNumber(l[key] ?? 0);
+  const layers = s.layers
+    .filter((l) => size(l) > 0)
+    .sort((a, b) => size(b) - size(a))
     .slice(0, 3);
-  return `largest: ${layers.map((l) => `${l.name} ${formatCount(l[key] ?? 0)} (${(((l[key] ?? 0) / total) * 100).toFixed(1)}%)`).join(', ')}`;
+  return `largest: ${layers.map((l) => `${l.name} ${formatCount(l[key] ?? 0)} (${((size(l) / total) * 100).toFixed(1)}%)`).join(', ')}`;
 }
 
 function help(metric: BudgetMetric): string {

@@ -165,7 +165,7 @@ function featureCache(graph: Graph, read: FineTuneRead): Diagnostic[] {
     const id = stack.pop()!;
     if (cached.has(id)) continue;
     cached.add(id);
-    stack.push(...graph.nodes[id].inputs);
+    for (const i of graph.nodes[id].inputs) stack.push(i);
   }
   if (graph.nodes.some((n) => cached.has(n.id) && n.frozen && learns(n))) return [];
   const first = graph.nodes.find((n) => n.op !== 'input');

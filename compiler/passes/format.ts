@@ -1,13 +1,20 @@
-/** Number formatting shared by budgets and summaries. */
+/** Number formatting shared by budgets and summaries; counts are exact (compiler/sema/count.ts). */
+import { formatExact, toNumber, type Count } from '../sema/count.js';
 
-export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+/** 61,706; every digit of a count beyond 2^53. */
+export function formatInt(n: Count): string {
+  return typeof n === 'bigint' ? formatExact(n) : Math.round(n).toLocaleString('en-US');
 }
 
-/** 61.1M, 1.81G, 9.4K, 512 */
-export function formatCount(n: number): string {
+/** 61.1M, 1.81G, 9.4K, 512, 1.73P */
+export function formatCount(c: Count): string {
+  const n = toNumber(c);
   const abs = Math.abs(n);
   const units: [number, string][] = [
+    [1e24, 'Y'],
+    [1e21, 'Z'],
+    [1e18, 'E'],
+    [1e15, 'P'],
     [1e12, 'T'],
     [1e9, 'G'],
     [1e6, 'M'],
@@ -18,9 +25,10 @@ export function formatCount(n: number): string {
 }
 
 /** 44.59 MiB; `?` when unknown (symbolic input size). */
-export function formatBytes(n: number | null): string {
-  if (n === null) return '?';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+export function formatBytes(c: Count | null): string {
+  if (c === null) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+  const n = toNumber(c);
   let i = 0;
   let v = n;
   while (Math.abs(v) >= 1024 && i < units.length - 1) {

@@ -9,7 +9,7 @@ import { verify } from '../ir/verify.js';
 import type { SymbolEnv } from '../sema/dim.js';
 import { summarize, type ModelSummary } from '../sema/metrics.js';
 import { analyze } from './analyze.js';
-import { checkBudgets } from './budgets.js';
+import { checkBudgets, checkResources } from './budgets.js';
 import { reportConstraints } from './constraints.js';
 import { lintFineTune } from './fine-tune-lint.js';
 import { lintSoftmax } from './lint.js';
@@ -70,6 +70,10 @@ export const PIPELINE: readonly Pass[] = [
     run: (state) => lintFineTune(state.graph),
   },
   {
+    name: 'check resources no machine has',
+    run: (state) => (state.summary ? checkResources(state.graph, state.summary) : []),
+  },
+  {
     name: 'check budgets',
     run: (state, options) =>
       state.summary ? checkBudgets(state.graph, state.summary, options.batch, options.budgets) : [],
@@ -82,11 +86,14 @@ export function runPipeline(
 ): { state: PassState; diagnostics: Diagnostic[] } {
   const state: PassState = { graph, summary: null, explain: new Map(), env: null };
   const diagnostics: Diagnostic[] = [];
-  if (options.verifyEach) diagnostics.push(...verify(graph, 'elaboration'));
+  const add = (found: readonly Diagnostic[]) => {
+    for (const d of found) diagnostics.push(d); // not push(...found): it may be 200,000 long
+  };
+  if (options.verifyEach) add(verify(graph, 'elaboration'));
   for (const pass of PIPELINE) {
     const found = pass.run(state, options);
-    diagnostics.push(...found);
-    if (options.verifyEach) diagnostics.push(...verify(state.graph, pass.name));
+    add(found);
+    if (options.verifyEach) add(verify(state.graph, pass.name));
     // Budgets and lints of a graph with shape errors would only repeat them.
     if (pass.name.startsWith('analyze') && hasErrors(found)) break;
   }

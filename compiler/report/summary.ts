@@ -6,6 +6,7 @@ import type { SourceMap } from '../diagnostics/source-file.js';
 import type { Node } from '../ir/graph.js';
 import type { CompiledModel } from '../program.js';
 import { formatDim, smallestAdmissible, type Dim } from '../sema/dim.js';
+import { countJson, toNumber, type Count } from '../sema/count.js';
 import type { ModelSummary } from '../sema/metrics.js';
 import { formatBytes, formatCount, formatInt } from '../passes/format.js';
 import { opDetail } from './op-detail.js';
@@ -34,14 +35,27 @@ function source(node: Node, sources: SourceMap): string {
   return `${node.span.file}:${line}:${col}`;
 }
 
-const paramsOf = (n: Node) =>
-  (n.weights ?? [])
-    .filter((w) => w.kind === 'param')
-    .reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
-const buffersOf = (n: Node) =>
-  (n.weights ?? [])
-    .filter((w) => w.kind === 'buffer')
-    .reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+/** The exact counts of a summary with numbers beyond 2^53 − 1 as strings of digits. */
+function memoryJson(memory: ModelSummary['memory']) {
+  const c = (n: Count | null) => (n === null ? null : countJson(n));
+  const t = memory.training;
+  return {
+    paramsBytes: c(memory.paramsBytes),
+    buffersBytes: c(memory.buffersBytes),
+    activationsPerSampleBytes: c(memory.activationsPerSampleBytes),
+    inputPerSampleBytes: c(memory.inputPerSampleBytes),
+    training: {
+      batch: t.batch,
+      optimizer: t.optimizer,
+      inputBytes: c(t.inputBytes),
+      activationsBytes: c(t.activationsBytes),
+      parametersBytes: c(t.parametersBytes),
+      gradientsBytes: c(t.gradientsBytes),
+      optimizerStateBytes: c(t.optimizerStateBytes),
+      totalBytes: c(t.totalBytes),
+    },
+  };
+}
 
 export function summaryJson(m: Summarised, sources: SourceMap): unknown {
   const { graph, summary } = m;
@@ -53,22 +67,22 @@ export function summaryJson(m: Summarised, sources: SourceMap): unknown {
     input: shapeJson(input?.shape, m),
     output: shapeJson(output?.shape, m),
     params: {
-      total: summary.params.total,
-      trainable: summary.params.trainable,
-      frozen: summary.params.frozen,
+      total: countJson(summary.params.total),
+      trainable: countJson(summary.params.trainable),
+      frozen: countJson(summary.params.frozen),
     },
-    buffers: summary.buffers,
-    macs: summary.macs,
-    memory: summary.memory,
+    buffers: countJson(summary.buffers),
+    macs: summary.macs === null ? null : countJson(summary.macs),
+    memory: memoryJson(summary.memory),
     receptiveField: output?.rf ?? null,
     symbols: graph.symbols,
-    layers: graph.nodes.map((n) => ({
+    layers: graph.nodes.map((n, i) => ({
       name: n.name,
       op: n.op,
       output: shapeJson(n.shape, m),
-      params: paramsOf(n),
-      buffers: buffersOf(n),
-      macs: n.macs ?? null,
+      params: countJson(summary.layers[i].params),
+      buffers: countJson(summary.layers[i].buffers),
+      macs: n.macs === undefined || n.macs === null ? null : countJson(n.macs),
       frozen: n.frozen,
       rf: n.rf ?? null,
       source: source(n, sources),
@@ -98,9 +112,9 @@ export function summaryTable(
   opts: { explain: boolean },
 ): string {
   const { graph, summary } = m;
-  const total = summary.params.total;
-  const rows: { cells: string[]; explain: readonly string[] }[] = graph.nodes.map((n) => {
-    const p = paramsOf(n);
+  const total = toNumber(summary.params.total);
+  const rows: { cells: string[]; explain: readonly string[] }[] = graph.nodes.map((n, i) => {
+    const p = summary.layers[i].params;
     const rf = n.rf
       ? n.rf.global
         ? 'global'
@@ -112,7 +126,7 @@ export function summaryTable(
         opDetail(n),
         shapeText(n.shape, m),
         formatInt(p),
-        total > 0 && p > 0 ? `${((p / total) * 100).toFixed(1)}%` : '',
+        total > 0 && p > 0 ? `${((toNumber(p) / total) * 100).toFixed(1)}%` : '',
         n.macs === null || n.macs === undefined ? '?' : n.macs === 0 ? '' : formatInt(n.macs),
         rf,
         n.frozen ? 'frozen' : '',
@@ -120,8 +134,9 @@ export function summaryTable(
       explain: opts.explain ? (m.explain.get(n.id) ?? []) : [],
     };
   });
+  // A loop, not Math.max(...rows): a spread of 125,000 rows overflows the stack.
   const widths = COLUMNS.map((c, i) =>
-    Math.max(c.title.length, ...rows.map((r) => r.cells[i].length)),
+    rows.reduce((w, r) => Math.max(w, r.cells[i].length), c.title.length),
   );
   const line = (cells: readonly string[]) =>
     cells
@@ -144,7 +159,9 @@ export function summaryTable(
   out.push(rule);
   const mem = summary.memory;
   const t = mem.training;
-  out.push(`Total params:      ${formatInt(total)} (${formatBytes(mem.paramsBytes)})`);
+  out.push(
+    `Total params:      ${formatInt(summary.params.total)} (${formatBytes(mem.paramsBytes)})`,
+  );
   out.push(`Trainable params:  ${formatInt(summary.params.trainable)}`);
   out.push(`Frozen params:     ${formatInt(summary.params.frozen)}`);
   out.push(

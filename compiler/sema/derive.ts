@@ -20,6 +20,7 @@ import type {
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Node } from '../ir/graph.js';
 import { Elaborator } from './elaborate.js';
+import { ElaborationBudget } from './limits.js';
 import { matchTarget, suggestTarget } from './freeze.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { didYouMean } from './suggest.js';
@@ -28,47 +29,121 @@ import { operate } from './surgery.js';
 export interface Derived {
   /** The effective statements of the model. */
   readonly body: readonly Stmt[];
-  /** Statements whose names resolve in another module than the model's own. */
+  /**
+   * The module each statement's names resolve in, where it is not the model's own. Which module a
+   * statement belongs to is a fact of the statement (the file it was written in, or the overlay a
+   * surgery made for it), so one map serves every model of a compilation.
+   */
   readonly overrides: ReadonlyMap<Stmt, Module>;
+  /** The base could not be derived (unknown, or a cycle): already reported, nothing more to say. */
+  readonly broken?: true;
 }
 
-export function derive(
+interface Link {
+  readonly model: ModelDecl;
+  readonly module: Module;
+}
+
+/**
+ * The derived models of one compilation, each derived once: a chain of n derived models costs n
+ * derivations, not n² (each used to derive its whole chain again), and the statements' modules live
+ * in one map instead of a copy per link. A derivation's diagnostics are reported once, with the
+ * first model that needs it.
+ */
+export class Derivations {
+  private readonly done = new Map<ModelDecl, Derived>();
+  private readonly overrides = new Map<Stmt, Module>();
+
+  /** `budget` counts the nodes of the trial elaborations of `cut` and `replace`. */
+  constructor(private readonly budget = new ElaborationBudget()) {}
+
+  derive(model: ModelDecl, module: Module, report: (d: Diagnostic) => void): Derived {
+    const cached = this.done.get(model);
+    if (cached) return cached;
+    // Walk down the chain of bases (iteratively: a chain may be thousands long) to one already
+    // derived, one without a base, or one that cannot be derived.
+    const chain: Link[] = [];
+    const onChain = new Set<ModelDecl>();
+    let link: Link = { model, module };
+    let bottom: Derived;
+    for (;;) {
+      chain.push(link);
+      onChain.add(link.model);
+      const base = link.model.base;
+      if (!base) {
+        bottom = { body: link.model.body, overrides: this.overrides };
+        chain.pop();
+        this.done.set(link.model, bottom);
+        break;
+      }
+      const found = lookupDecl(link.module, 'models', base.name);
+      if (!found) {
+        report(unknownBase(link.model, link.module));
+        bottom = { body: [], overrides: this.overrides, broken: true };
+        break;
+      }
+      if (onChain.has(found.decl)) {
+        const names = [...chain.map((l) => l.model.name.name), base.name];
+        report(
+          diag(
+            'CNN2009',
+            `model \`${link.model.name.name}\` derives from itself: ${names.slice(names.indexOf(base.name)).join(' → ')}`,
+            {
+              span: base.span,
+            },
+          ),
+        );
+        bottom = { body: [], overrides: this.overrides, broken: true };
+        break;
+      }
+      const known = this.done.get(found.decl);
+      if (known) {
+        bottom = known;
+        break;
+      }
+      link = { model: found.decl, module: found.module };
+    }
+    // Derive back up the chain, each link from the one below it.
+    let below = bottom;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const { model: m, module: mod } = chain[i];
+      const tools: Tools = { overrides: this.overrides, report, budget: this.budget };
+      const derived = below.broken
+        ? { ...applyOwn(m, mod, [], tools), broken: true as const }
+        : applyOwn(m, mod, below.body, tools, lookupDecl(mod, 'models', m.base!.name)!.module);
+      this.done.set(m, derived);
+      below = derived;
+    }
+    return below;
+  }
+}
+
+function unknownBase(model: ModelDecl, module: Module): Diagnostic {
+  const baseName = model.base!.name;
+  const s = didYouMean(baseName, visibleNames(module, 'models'));
+  return diag('CNN2015', `unknown model \`${baseName}\``, {
+    span: model.base!.span,
+    help: s ? `did you mean \`${s}\`?` : 'import the file that defines it, e.g. `import resnet`',
+  });
+}
+
+/** One derivation outside a compilation (a fresh set of derivations). */
+export function derive(model: ModelDecl, module: Module, report: (d: Diagnostic) => void): Derived {
+  return new Derivations().derive(model, module, report);
+}
+
+/** The model's own statements applied, in order, to its base's body. */
+function applyOwn(
   model: ModelDecl,
   module: Module,
-  report: (d: Diagnostic) => void,
-  stack: readonly string[] = [],
+  baseBody: readonly Stmt[],
+  tools: Tools,
+  baseModule?: Module,
 ): Derived {
-  if (!model.base) return { body: model.body, overrides: new Map() };
-  const baseName = model.base.name;
-  if (stack.includes(baseName) || baseName === model.name.name) {
-    report(
-      diag(
-        'CNN2009',
-        `model \`${model.name.name}\` derives from itself: ${[...stack, model.name.name, baseName].join(' → ')}`,
-        {
-          span: model.base.span,
-        },
-      ),
-    );
-    return { body: [], overrides: new Map() };
-  }
-  const found = lookupDecl(module, 'models', baseName);
-  if (!found) {
-    const s = didYouMean(baseName, visibleNames(module, 'models'));
-    report(
-      diag('CNN2015', `unknown model \`${baseName}\``, {
-        span: model.base.span,
-        help: s
-          ? `did you mean \`${s}\`?`
-          : 'import the file that defines it, e.g. `import resnet`',
-      }),
-    );
-    return { body: [], overrides: new Map() };
-  }
-  const base = derive(found.decl, found.module, report, [...stack, model.name.name]);
-  const overrides = new Map(base.overrides);
-  let body = [...base.body];
-  for (const s of body) if (!overrides.has(s)) overrides.set(s, found.module);
+  const { overrides, report } = tools;
+  const surgeon: Surgeon = { ...tools, model, module };
+  let body = [...baseBody];
+  if (baseModule) for (const s of body) if (!overrides.has(s)) overrides.set(s, baseModule);
   const own = (s: Stmt): Stmt => {
     overrides.set(s, module);
     return s;
@@ -87,14 +162,14 @@ export function derive(
         break;
       case 'Replace': {
         for (const r of s.body) own(r);
-        const byName = replaceByName(s, body, { model, module, overrides, report });
+        const byName = replaceByName(s, body, surgeon);
         if (byName === 'failed') break;
         const replaced = byName ?? replaceAt(body, s, own, report);
         if (replaced) body = replaced;
         break;
       }
       case 'Cut': {
-        const cut = cutAt(s, body, { model, module, overrides, report });
+        const cut = cutAt(s, body, surgeon);
         if (cut) body = cut;
         break;
       }
@@ -129,16 +204,21 @@ function labelOf(s: Stmt): string | undefined {
   return 'label' in s ? s.label?.name : undefined;
 }
 
-interface Surgeon {
-  readonly model: ModelDecl;
-  readonly module: Module;
+/** What a derivation works with. */
+interface Tools {
   readonly overrides: Map<Stmt, Module>;
   readonly report: (d: Diagnostic) => void;
+  readonly budget: ElaborationBudget;
+}
+
+interface Surgeon extends Tools {
+  readonly model: ModelDecl;
+  readonly module: Module;
 }
 
 /** The nodes of the model as it stands (its diagnostics are the final elaboration's business). */
 function trialNodes(body: readonly Stmt[], s: Surgeon): readonly Node[] {
-  const elaborator = new Elaborator(s.model, { body, overrides: s.overrides });
+  const elaborator = new Elaborator(s.model, { body, overrides: s.overrides }, s.budget);
   return elaborator.run(s.module).nodes;
 }
 

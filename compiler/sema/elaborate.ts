@@ -26,17 +26,22 @@ import { evaluateStrict, type EvalEnv } from './evaluate.js';
 import { applyFreezes, type PendingFreeze } from './freeze.js';
 import { IncrementalShapes } from './incremental-shapes.js';
 import { readAtoms } from './layer-atoms.js';
-import { NameScope, collectLabels } from './naming.js';
+import { NameScope, collectLabels, nameTree } from './naming.js';
 import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
+import {
+  ElaborationBudget,
+  expansionLimit,
+  expansionTooDeep,
+  expansionTooLarge,
+  MAX_EXPANSION_DEPTH,
+  MAX_REPEAT,
+} from './limits.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean } from './suggest.js';
 import { asInt, asNumber } from './values.js';
 
-/** Elaboration stops adding nodes past this many, with CNN2027. */
-export const MAX_NODES = 200_000;
-/** A repeat count above this is reported as absurd (CNN2018). */
-export const MAX_REPEAT = 10_000;
+export { MAX_NODES, MAX_REPEAT } from './limits.js';
 
 interface Ctx {
   readonly module: Module;
@@ -48,13 +53,21 @@ interface Ctx {
   readonly callSites: readonly Span[];
   /** Let bindings being expanded, outermost first (a binding may not expand to itself). */
   readonly expanding?: readonly LayerBinding[];
+  /** Block calls, `let` expansions and compound statements around this point. */
+  readonly depth: number;
 }
 
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
 
+/** A node's name: `local` in the scope `scope`. */
+interface NameRef {
+  readonly scope: NameScope;
+  readonly local: string;
+}
+
 export class Elaborator {
   readonly nodes: Node[] = [];
-  readonly names = new Map<string, Span>();
+  private readonly rootNames: NameScope;
   readonly diagnostics: Diagnostic[] = [];
   private readonly budgets: Budget[] = [];
   private readonly train: NonNullable<Graph['train']>[number][] = [];
@@ -62,25 +75,34 @@ export class Elaborator {
   private readonly poisoned: number[] = [];
   private readonly shapes = new IncrementalShapes(this.nodes);
   private tooLarge = false;
-  private reportedNoInput = false;
+  private tooDeep = false;
+  /** Characters of the node names so far. */
+  private nameChars = 0;
+  /** Set once a missing input has been reported (or needs no report: the base is broken). */
+  private reportedNoInput: boolean;
 
   constructor(
     private readonly model: ModelDecl,
     private readonly derived: Derived,
-  ) {}
+    private readonly nodeBudget = new ElaborationBudget(),
+  ) {
+    this.reportedNoInput = derived.broken === true;
+    this.rootNames = new NameScope(nameTree(), collectLabels(derived.body));
+  }
 
   run(rootModule: Module): Graph {
     const body = this.derived.body;
     const ctx: Ctx = {
       module: rootModule,
-      names: new NameScope('', collectLabels(body), this.names),
+      names: this.rootNames,
       vars: new VarScope(),
       inId: undefined,
       blockStack: [],
       callSites: [],
+      depth: 0,
     };
     const out = this.body(body, undefined, ctx);
-    if (this.nodes.length === 0 && !this.reportedNoInput) {
+    if (this.nodes.length === 0 && !this.reportedNoInput && !this.tooLarge) {
       this.report(
         diag('CNN2020', `model ${this.model.name.name} has no input`, {
           span: this.model.name.span,
@@ -130,6 +152,12 @@ export class Elaborator {
   }
 
   private stmt(s: Stmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (++this.nodeBudget.statements > this.nodeBudget.statementLimit) {
+      const limit = expansionLimit(this.nodes.length, this.nameChars, this.nodeBudget);
+      if (!this.tooLarge && limit !== undefined) this.report(expansionTooLarge(limit, s.span));
+      this.tooLarge = true;
+      return cursor;
+    }
     if ('label' in s && s.label) {
       const prev = ctx.names.claim(s.label.name, s.label.span);
       if (prev) {
@@ -147,13 +175,16 @@ export class Elaborator {
       case 'Simple':
         return this.simple(s, cursor, ctx);
       case 'Group':
-        return this.group(s, cursor, ctx);
       case 'Repeat':
-        return this.repeat(s, cursor, ctx);
       case 'Residual':
-        return this.residual(s, cursor, ctx);
-      case 'Merge':
-        return this.merge(s, cursor, ctx);
+      case 'Merge': {
+        const inner = this.deeper(ctx, s.span);
+        if (!inner) return cursor;
+        if (s.kind === 'Group') return this.group(s, cursor, inner);
+        if (s.kind === 'Repeat') return this.repeat(s, cursor, inner);
+        if (s.kind === 'Residual') return this.residual(s, cursor, inner);
+        return this.merge(s, cursor, inner);
+      }
       case 'Let':
         for (const b of s.bindings) {
           const v = b.value;
@@ -204,6 +235,16 @@ export class Elaborator {
     }
   }
 
+  /** `ctx` one level deeper, or undefined (reported once) past MAX_EXPANSION_DEPTH. */
+  private deeper(ctx: Ctx, span: Span): Ctx | undefined {
+    if (ctx.depth < MAX_EXPANSION_DEPTH) return { ...ctx, depth: ctx.depth + 1 };
+    if (!this.tooDeep) {
+      this.tooDeep = true;
+      this.report(expansionTooDeep(span));
+    }
+    return undefined;
+  }
+
   // ------------------------------------------------------------ nodes
 
   private addNode<K extends OpKind>(
@@ -211,37 +252,34 @@ export class Elaborator {
     attrs: OpAttrMap[K],
     inputs: readonly number[],
     span: Span,
-    name: string,
+    ref: NameRef,
     ctx: Ctx,
     labelSpan?: Span,
   ): number | undefined {
-    if (this.nodes.length >= MAX_NODES) {
+    const limit = expansionLimit(this.nodes.length, this.nameChars, this.nodeBudget);
+    if (limit !== undefined) {
       if (!this.tooLarge) {
         this.tooLarge = true;
-        this.report(
-          diag(
-            'CNN2027',
-            `the model expands to more than ${MAX_NODES.toLocaleString('en-US')} layers`,
-            {
-              span,
-              help: 'check repeat counts and recursive expansions',
-            },
-          ),
-        );
+        this.report(expansionTooLarge(limit, span));
       }
       return undefined;
     }
-    const prev = this.names.get(name);
+    let { scope, local } = ref;
+    const prev = scope.taken(local);
     if (prev) {
       this.report(
-        diag('CNN2013', `duplicate label: \`${name}\` is already used`, {
+        diag('CNN2013', `duplicate label: \`${scope.full(local)}\` is already used`, {
           span: labelSpan ?? span,
           labels: [{ span: prev, message: 'first used here' }],
           help: 'give each layer and group a unique label within its scope',
         }),
       );
-      name = ctx.names.full(ctx.names.auto(`${name.split('.').pop()}_`));
+      scope = ctx.names;
+      local = scope.auto(`${local}_`);
     }
+    const name = scope.take(local, span);
+    this.nameChars += name.length;
+    this.nodeBudget.used++;
     const id = this.nodes.length;
     const node = {
       id,
@@ -254,7 +292,6 @@ export class Elaborator {
       ...(ctx.callSites.length ? { callSites: ctx.callSites } : {}),
     } as MutableNode;
     this.nodes.push(node as Node);
-    this.names.set(name, span);
     return id;
   }
 
@@ -390,9 +427,12 @@ export class Elaborator {
       );
       return cursor;
     }
+    const deeper = this.deeper(ctx, s.span);
+    if (!deeper) return cursor;
     // The bound statement evaluates in its defining scope, with this statement's `with` overrides.
     const vars = s.with.length ? ctx.vars : b.scope;
-    const inner: Ctx = { ...ctx, vars, module: b.module, expanding: [...(ctx.expanding ?? []), b] };
+    const expanding = [...(ctx.expanding ?? []), b];
+    const inner: Ctx = { ...deeper, vars, module: b.module, expanding };
     if (b.stmt.kind === 'Group') return this.body(b.stmt.body, cursor, inner);
     return this.simple({ ...b.stmt, label: s.label ?? b.stmt.label, span: s.span }, cursor, inner);
   }
@@ -415,7 +455,8 @@ export class Elaborator {
       this.reportedNoInput = true;
       return undefined;
     }
-    return this.addNode('input', built.attrs, [], s.span, s.label?.name ?? 'input', ctx);
+    const ref = { scope: this.rootNames, local: s.label?.name ?? 'input' };
+    return this.addNode('input', built.attrs, [], s.span, ref, ctx);
   }
 
   private reporter() {
@@ -440,9 +481,7 @@ export class Elaborator {
       report: this.reporter(),
     });
     if (!built) return this.poison(s, spec, cursor, ctx);
-    const name = s.label
-      ? ctx.names.full(s.label.name)
-      : ctx.names.full(ctx.names.auto(spec.keyword));
+    const name = { scope: ctx.names, local: s.label?.name ?? ctx.names.auto(spec.keyword) };
     return (
       this.addNode(built.op, built.attrs as never, [cursor], s.span, name, ctx, s.label?.span) ??
       cursor
@@ -454,9 +493,7 @@ export class Elaborator {
    * shape is unknown (graph.poisoned), so that later layers report nothing more about it.
    */
   private poison(s: SimpleStmt, spec: OpSpec, cursor: number, ctx: Ctx): number {
-    const name = s.label
-      ? ctx.names.full(s.label.name)
-      : ctx.names.full(ctx.names.auto(spec.keyword));
+    const name = { scope: ctx.names, local: s.label?.name ?? ctx.names.auto(spec.keyword) };
     const id = this.addNode('activation', { fn: 'linear' }, [cursor], s.span, name, ctx);
     if (id === undefined) return cursor;
     this.poisoned.push(id);
@@ -489,6 +526,8 @@ export class Elaborator {
       );
       return cursor;
     }
+    const deeper = this.deeper(ctx, s.span);
+    if (!deeper) return cursor;
     const vars = bindArgs(block, s, this.evalEnv(ctx), module, (d) => this.report(d));
     if (!vars) return cursor;
     const local = s.label ? s.label.name : ctx.names.index();
@@ -499,6 +538,7 @@ export class Elaborator {
       inId: cursor,
       blockStack: [...ctx.blockStack, name],
       callSites: [...ctx.callSites, s.span],
+      depth: deeper.depth,
     };
     return this.body(block.body, cursor, inner);
   }
@@ -593,7 +633,7 @@ export class Elaborator {
         short = this.body(s.shortcut.body, x, { ...inner, names: scNames }) ?? x;
       }
     }
-    const addName = names.full(names.auto('add'));
+    const addName = { scope: names, local: names.auto('add') };
     return this.addNode('add', {}, [body, short], s.span, addName, ctx) ?? body;
   }
 
@@ -623,7 +663,7 @@ export class Elaborator {
       if (out === undefined) return cursor;
       outs.push(out);
     }
-    const name = names.full(names.auto(s.op));
+    const name = { scope: names, local: names.auto(s.op) };
     const attrs = s.op === 'concat' ? ({ axis: -1 } as const) : {};
     return this.addNode(s.op, attrs as never, outs, s.opSpan, name, ctx) ?? cursor;
   }

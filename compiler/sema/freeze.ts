@@ -62,8 +62,9 @@ export function matchTarget(raw: string, nodes: readonly Node[]): number[] | nul
     const fromIds = from ? matchPath(from, nodes) : [firstLayer(nodes)];
     const toIds = to ? matchPath(to, nodes) : [nodes.length - 1];
     if (fromIds.length === 0 || toIds.length === 0) return [];
-    const start = Math.min(...fromIds);
-    const end = Math.max(...toIds);
+    // Loops, not Math.min(...ids): a spread of 200,000 ids overflows the stack.
+    const start = fromIds.reduce((a, b) => Math.min(a, b));
+    const end = toIds.reduce((a, b) => Math.max(a, b));
     const out: number[] = [];
     for (let i = start; i <= end; i++) if (nodes[i].op !== 'input') out.push(i);
     return out;

@@ -22,8 +22,11 @@ export function readAtoms(
   let ok = true;
   let positional = 0;
 
+  // Own properties only: the tables are plain objects, and a word such as `constructor` or
+  // `__proto__` (a block parameter) must not find Object.prototype's.
   const attrFor = (word: string): string | undefined =>
-    spec.keywords[word] ?? (word in spec.attrs ? word : undefined);
+    (Object.hasOwn(spec.keywords, word) ? spec.keywords[word] : undefined) ??
+    (Object.hasOwn(spec.attrs, word) ? word : undefined);
 
   const set = (attr: string, value: RawAttr['value'] | null, span: Span): void => {
     if (value === null) {
@@ -110,7 +113,7 @@ export function readAtoms(
     const expr = atom.value;
     if (expr.kind === 'Name') {
       const word = expr.name;
-      const flag = spec.flags[word];
+      const flag = Object.hasOwn(spec.flags, word) ? spec.flags[word] : undefined;
       if (flag) {
         set(flag.attr, flag.value, atom.span);
         continue;

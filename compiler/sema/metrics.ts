@@ -17,10 +17,11 @@
  *     slots · trainable params with sgd 0, momentum 1, rmsprop 1, adam 2 slots; totalBytes is their
  *     sum. Workspace memory of the kernels and framework overhead are not counted.
  *   - Defaults: batch 1, optimizer momentum.
+ *   - Every count is exact (count.ts): a bigint where it passes 2^53 − 1.
  */
 import type { Graph, Node, ReceptiveField } from '../ir/graph.js';
 import type { OpKind } from '../ir/ops.js';
-import { product } from './dim.js';
+import { addCounts, mulCounts, productCount, subCounts, type Count } from './count.js';
 import type { Dim } from './dim.js';
 import { countWeights } from './param-rules.js';
 
@@ -46,9 +47,9 @@ export interface LayerSummary {
   readonly op: OpKind;
   /** Per-sample output shape; null for a poisoned node. */
   readonly shape: readonly Dim[] | null;
-  readonly params: number;
-  readonly buffers: number;
-  readonly macs: number | null;
+  readonly params: Count;
+  readonly buffers: Count;
+  readonly macs: Count | null;
   readonly frozen: boolean;
   readonly rf: ReceptiveField | null;
   /** Offset of the node's span, to order and locate layers in the source. */
@@ -58,20 +59,20 @@ export interface LayerSummary {
 export interface TrainingMemory {
   readonly batch: number;
   readonly optimizer: Optimizer;
-  readonly inputBytes: number | null;
-  readonly activationsBytes: number | null;
-  readonly parametersBytes: number;
-  readonly gradientsBytes: number;
-  readonly optimizerStateBytes: number;
+  readonly inputBytes: Count | null;
+  readonly activationsBytes: Count | null;
+  readonly parametersBytes: Count;
+  readonly gradientsBytes: Count;
+  readonly optimizerStateBytes: Count;
   /** null when the input size is symbolic. */
-  readonly totalBytes: number | null;
+  readonly totalBytes: Count | null;
 }
 
 export interface MemorySummary {
-  readonly paramsBytes: number;
-  readonly buffersBytes: number;
-  readonly activationsPerSampleBytes: number | null;
-  readonly inputPerSampleBytes: number | null;
+  readonly paramsBytes: Count;
+  readonly buffersBytes: Count;
+  readonly activationsPerSampleBytes: Count | null;
+  readonly inputPerSampleBytes: Count | null;
   readonly training: TrainingMemory;
 }
 
@@ -81,15 +82,21 @@ export interface ModelSummary {
   readonly input: readonly Dim[] | null;
   /** Shape of the (first) output node. */
   readonly output: readonly Dim[] | null;
-  readonly params: { readonly total: number; readonly trainable: number; readonly frozen: number };
-  readonly buffers: number;
-  readonly macs: number | null;
+  readonly params: { readonly total: Count; readonly trainable: Count; readonly frozen: Count };
+  readonly buffers: Count;
+  readonly macs: Count | null;
   readonly memory: MemorySummary;
   readonly layers: readonly LayerSummary[];
 }
 
-function elements(shape: readonly Dim[] | null | undefined): number | null {
-  return shape ? product(shape) : null;
+function elements(shape: readonly Dim[] | null | undefined): Count | null {
+  if (!shape) return null;
+  const dims: number[] = [];
+  for (const d of shape) {
+    if (typeof d !== 'number') return null;
+    dims.push(d);
+  }
+  return productCount(dims);
 }
 
 function layerOf(node: Node): LayerSummary {
@@ -112,49 +119,50 @@ export function summarize(graph: Graph, opts: SummaryOptions = {}): ModelSummary
   const optimizer = opts.optimizer ?? 'momentum';
   const layers = graph.nodes.map(layerOf);
 
-  let total = 0;
-  let frozen = 0;
-  let buffers = 0;
-  let macs: number | null = 0;
-  let activations: number | null = 0;
+  let total: Count = 0;
+  let frozen: Count = 0;
+  let buffers: Count = 0;
+  let macs: Count | null = 0;
+  let activations: Count | null = 0;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
-    total += layer.params;
-    if (layer.frozen) frozen += layer.params;
-    buffers += layer.buffers;
-    macs = macs === null || layer.macs === null ? null : macs + layer.macs;
+    total = addCounts(total, layer.params);
+    if (layer.frozen) frozen = addCounts(frozen, layer.params);
+    buffers = addCounts(buffers, layer.buffers);
+    macs = macs === null || layer.macs === null ? null : addCounts(macs, layer.macs);
     if (layer.op === 'input') continue;
     const n = elements(layer.shape);
-    activations = activations === null || n === null ? null : activations + n;
+    activations = activations === null || n === null ? null : addCounts(activations, n);
   }
-  const trainable = total - frozen;
+  const trainable = subCounts(total, frozen);
 
   const inputNode = graph.nodes.find((n) => n.op === 'input');
   const outputId = graph.outputs.length > 0 ? graph.outputs[0] : graph.nodes.length - 1;
   const outputNode = graph.nodes[outputId] as Node | undefined;
   const inputElements = elements(inputNode?.shape);
 
-  const bytes = (n: number | null) => (n === null ? null : n * BYTES_PER_ELEMENT);
-  const activationsPerSampleBytes = bytes(activations);
-  const inputPerSampleBytes = bytes(inputElements);
-  const times = (n: number | null) => (n === null ? null : n * batch);
+  const bytes = (n: Count) => mulCounts(n, BYTES_PER_ELEMENT);
+  const activationsPerSampleBytes = activations === null ? null : bytes(activations);
+  const inputPerSampleBytes = inputElements === null ? null : bytes(inputElements);
+  const times = (n: Count | null) => (n === null ? null : mulCounts(n, batch));
   const training = {
     batch,
     optimizer,
     inputBytes: times(inputPerSampleBytes),
     activationsBytes: times(activationsPerSampleBytes),
-    parametersBytes: (total + buffers) * BYTES_PER_ELEMENT,
-    gradientsBytes: trainable * BYTES_PER_ELEMENT,
-    optimizerStateBytes: OPTIMIZER_SLOTS[optimizer] * trainable * BYTES_PER_ELEMENT,
+    parametersBytes: bytes(addCounts(total, buffers)),
+    gradientsBytes: bytes(trainable),
+    optimizerStateBytes: bytes(mulCounts(OPTIMIZER_SLOTS[optimizer], trainable)),
   };
   const totalBytes =
     training.inputBytes === null || training.activationsBytes === null
       ? null
-      : training.inputBytes +
-        training.activationsBytes +
-        training.parametersBytes +
-        training.gradientsBytes +
-        training.optimizerStateBytes;
+      : [
+          training.activationsBytes,
+          training.parametersBytes,
+          training.gradientsBytes,
+          training.optimizerStateBytes,
+        ].reduce(addCounts, training.inputBytes);
 
   return {
     model: graph.model,
@@ -164,8 +172,8 @@ export function summarize(graph: Graph, opts: SummaryOptions = {}): ModelSummary
     buffers,
     macs,
     memory: {
-      paramsBytes: total * BYTES_PER_ELEMENT,
-      buffersBytes: buffers * BYTES_PER_ELEMENT,
+      paramsBytes: bytes(total),
+      buffersBytes: bytes(buffers),
       activationsPerSampleBytes,
       inputPerSampleBytes,
       training: { ...training, totalBytes },

@@ -6,24 +6,67 @@
  * reserve are skipped by the counters.
  */
 import type { Stmt } from '../../grammar/ast.js';
+import type { Span } from '../diagnostics/diagnostic.js';
+
+/**
+ * The names given so far, as a tree of their dotted parts. Names are looked up one part at a time
+ * in the scope that holds them, never whole: a name under fifty long labels is as cheap to check as
+ * a short one (hashing whole names cost time in their length, and V8 hashes strings over 16 K
+ * characters by their length alone, so long names that differ only at the end all collided).
+ */
+export interface NameEntry {
+  /** The dotted name; built from the parent's, so names share their prefixes. */
+  readonly full: string;
+  readonly children: Map<string, NameEntry>;
+  /** Where the node of this exact name comes from; undefined while no node has it. */
+  span?: Span;
+}
+
+export function nameTree(): NameEntry {
+  return { full: '', children: new Map() };
+}
+
+function childEntry(parent: NameEntry, local: string): NameEntry {
+  let e = parent.children.get(local);
+  if (!e) {
+    e = { full: parent.full ? `${parent.full}.${local}` : local, children: new Map() };
+    parent.children.set(local, e);
+  }
+  return e;
+}
 
 export class NameScope {
   private readonly counters = new Map<string, number>();
   private nextIndex = 0;
-  private readonly claimed = new Map<string, import('../diagnostics/diagnostic.js').Span>();
+  private readonly claimed = new Map<string, Span>();
 
   constructor(
-    readonly prefix: string,
+    private readonly entry: NameEntry,
     private readonly reserved: ReadonlySet<string>,
-    private readonly taken: ReadonlyMap<string, unknown>,
   ) {}
 
+  get prefix(): string {
+    return this.entry.full;
+  }
+
   full(local: string): string {
-    return this.prefix ? `${this.prefix}.${local}` : local;
+    return this.entry.full ? `${this.entry.full}.${local}` : local;
+  }
+
+  /** Where the node named `local` in this scope comes from, if one has that name already. */
+  taken(local: string): Span | undefined {
+    return this.entry.children.get(local)?.span;
+  }
+
+  /** Gives `local` in this scope to a node from `span`; returns the full name. */
+  take(local: string, span: Span): string {
+    const e = childEntry(this.entry, local);
+    e.span = span;
+    return e.full;
   }
 
   private free(local: string): boolean {
-    return !this.reserved.has(local) && !this.taken.has(this.full(local));
+    return !this.reserved.has(local) && this.taken(local) === undefined;
   }
 
   /** `conv1`, `conv2`, … skipping reserved and taken names. */
@@ -57,14 +100,14 @@ export class NameScope {
   }
 
   /** Claims a label in this scope; returns the span of an earlier claim, if any. */
-  claim(local: string, span: import('../diagnostics/diagnostic.js').Span) {
+  claim(local: string, span: Span): Span | undefined {
     const prev = this.claimed.get(local);
     if (!prev) this.claimed.set(local, span);
     return prev;
   }
 
   child(local: string, body: readonly Stmt[]): NameScope {
-    return new NameScope(this.full(local), collectLabels(body), this.taken);
+    return new NameScope(childEntry(this.entry, local), collectLabels(body));
   }
 }
 

@@ -25,7 +25,7 @@
  */
 import type { Weight } from '../ir/graph.js';
 import type { OpAttrMap, OpKind } from '../ir/ops.js';
-import { product } from './dim.js';
+import { addCounts, mulCounts, productCount, type Count } from './count.js';
 import type { Dim } from './dim.js';
 
 export type WeightRule<K extends OpKind> = (
@@ -38,17 +38,12 @@ export type MacRule<K extends OpKind> = (
   attrs: OpAttrMap[K],
   inputShapes: readonly (readonly Dim[])[],
   outputShape: readonly Dim[],
-) => number | null;
+) => Count | null;
 
-/** Total elements of some weights: the sum of the products of their shapes. */
-export function countWeights(weights: readonly Weight[], kind: Weight['kind'] = 'param'): number {
-  let total = 0;
-  for (const w of weights) {
-    if (w.kind !== kind) continue;
-    let p = 1;
-    for (const d of w.shape) p *= d;
-    total += p;
-  }
+/** Total elements of some weights: the sum of the products of their shapes, exactly. */
+export function countWeights(weights: readonly Weight[], kind: Weight['kind'] = 'param'): Count {
+  let total: Count = 0;
+  for (const w of weights) if (w.kind === kind) total = addCounts(total, productCount(w.shape));
   return total;
 }
 
@@ -69,7 +64,7 @@ function withBias(kernel: Weight, bias: boolean, units: number): Weight[] {
 }
 
 const none = (): Weight[] => [];
-const zero = (): number => 0;
+const zero = (): Count => 0;
 
 export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
   input: none,
@@ -118,19 +113,17 @@ export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
 
 export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   input: zero,
-  conv2d: (a, ins, out) =>
-    times(product(out), (inChannels(ins) / a.groups) * a.kernel[0] * a.kernel[1]),
-  conv1d: (a, ins, out) => times(product(out), (inChannels(ins) / a.groups) * a.kernel[0]),
-  depthwise_conv2d: (a, _ins, out) => times(product(out), a.kernel[0] * a.kernel[1]),
-  conv2d_transpose: (a, ins) =>
-    times(product(ins[0]), (a.filters / a.groups) * a.kernel[0] * a.kernel[1]),
+  conv2d: (a, ins, out) => times(out, [inChannels(ins) / a.groups, a.kernel[0], a.kernel[1]]),
+  conv1d: (a, ins, out) => times(out, [inChannels(ins) / a.groups, a.kernel[0]]),
+  depthwise_conv2d: (a, _ins, out) => times(out, [a.kernel[0], a.kernel[1]]),
+  conv2d_transpose: (a, ins) => times(ins[0], [a.filters / a.groups, a.kernel[0], a.kernel[1]]),
   max_pool: zero,
   avg_pool: zero,
   global_max_pool: zero,
   global_avg_pool: zero,
   adaptive_max_pool: zero,
   adaptive_avg_pool: zero,
-  dense: (a, ins) => times(product(ins[0]), a.units),
+  dense: (a, ins) => times(ins[0], [a.units]),
   flatten: zero,
   reshape: zero,
   zero_pad: zero,
@@ -143,6 +136,13 @@ export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   concat: zero,
 };
 
-function times(elements: number | null, perElement: number): number | null {
-  return elements === null ? null : elements * perElement;
+/** The elements of `shape` times the factors, exactly; null when a size is symbolic. */
+function times(shape: readonly Dim[], factors: readonly number[]): Count | null {
+  let p: Count = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number') return null;
+    p = mulCounts(p, d);
+  }
+  for (const f of factors) p = mulCounts(p, f);
+  return p;
 }

@@ -84,12 +84,13 @@ function globalRf(rf: ReceptiveField): ReceptiveField {
 }
 
 function merge(rfs: readonly ReceptiveField[]): ReceptiveField {
-  const n = Math.min(...rfs.map((r) => r.size.length));
+  // Loops, not Math.max(...): a merge may have more branches than a spread can pass.
+  const n = rfs.reduce((m, r) => Math.min(m, r.size.length), Infinity);
   const size: number[] = [];
   const jump: number[] = [];
   for (let i = 0; i < n; i++) {
-    size.push(Math.max(...rfs.map((r) => r.size[i])));
-    jump.push(Math.max(...rfs.map((r) => r.jump[i])));
+    size.push(rfs.reduce((m, r) => Math.max(m, r.size[i]), -Infinity));
+    jump.push(rfs.reduce((m, r) => Math.max(m, r.jump[i]), -Infinity));
   }
   return { size, jump, global: rfs.some((r) => r.global) };
 }

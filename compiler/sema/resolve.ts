@@ -12,7 +12,9 @@
  */
 import * as path from 'node:path';
 import {
+  MAX_SOURCE_BYTES,
   parseFile,
+  sourceTooLarge,
   type BlockDecl,
   type FileAst,
   type ImportDecl,
@@ -28,6 +30,11 @@ export interface FileFacts {
   readonly canonical: string;
   /** `other`: a device, FIFO or socket. `link-loop`: links that never reach a file. */
   readonly kind: 'file' | 'directory' | 'link-loop' | 'other';
+  /**
+   * A file's size in bytes, when known without reading it: a source over MAX_SOURCE_BYTES is then
+   * refused (CNN1007) before it is read.
+   */
+  readonly size?: number;
 }
 
 export interface Host {
@@ -88,10 +95,15 @@ export function loadProgram(
   const sources = new Map<string, string>();
   const loading: string[] = [];
 
-  const load = (canonical: string): Module | undefined => {
+  const load = (canonical: string, from?: ImportDecl): Module | undefined => {
     const existing = modules.get(canonical);
     if (existing) return existing;
     const display = host.displayPath(canonical);
+    const bytes = host.inspect(canonical)?.size;
+    if (bytes !== undefined && bytes > MAX_SOURCE_BYTES) {
+      diagnostics.push(sourceTooLarge(display, bytes, from?.span));
+      return undefined;
+    }
     const text = host.readFile(canonical);
     if (text === undefined) {
       diagnostics.push(
@@ -100,7 +112,7 @@ export function loadProgram(
       return undefined;
     }
     const parsed = parseFile(text, display);
-    diagnostics.push(...parsed.diagnostics);
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     sources.set(display, text);
     const mod: Module = {
       path: canonical,
@@ -134,7 +146,7 @@ export function loadProgram(
         );
         continue;
       }
-      const imported = load(target);
+      const imported = load(target, decl);
       if (imported && !mod.importDecls.has(imported)) {
         mod.imports.push(imported);
         mod.importDecls.set(imported, decl);
@@ -321,6 +333,6 @@ export function lookupDecl<K extends 'models' | 'blocks'>(
 
 export function visibleNames(mod: Module, kind: 'models' | 'blocks'): string[] {
   const names = [...mod[kind].keys()];
-  for (const imp of mod.imports) names.push(...imp[kind].keys());
+  for (const imp of mod.imports) for (const name of imp[kind].keys()) names.push(name);
   return names;
 }

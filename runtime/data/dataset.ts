@@ -54,6 +54,59 @@ export function makeDataset(
   return { name, images, labels, count: labels.length, shape, numClasses, classNames };
 }
 
+/** Node 20's typed arrays hold at most 2^32 values (`new Float32Array(2 ** 32 + 1)` throws). */
+export const MAX_ARRAY_VALUES = 2 ** 32;
+
+/**
+ * The Float32Array for `count` images of `shape`, or a DataError naming `what` and the numbers when
+ * it cannot be had: more values than a typed array holds, or more memory than the machine gives
+ * (either used to escape as a RangeError: "Invalid typed array length", "Array buffer allocation
+ * failed").
+ */
+export function imageArray(count: number, shape: readonly number[], what: string): Float32Array {
+  const values = shape.reduce((a, b) => a * b, count);
+  const sizes = `${count.toLocaleString('en-US')} images of ${shape.join('x')}`;
+  if (!Number.isSafeInteger(values) || values > MAX_ARRAY_VALUES) {
+    throw new DataError(
+      `${what}: ${sizes} are ${values.toLocaleString('en-US')} values, more than the ${MAX_ARRAY_VALUES.toLocaleString('en-US')} one array holds; use fewer images (--limit) or a smaller input`,
+    );
+  }
+  try {
+    return new Float32Array(values);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new DataError(
+      `${what}: ${sizes} need ${(values / 2 ** 30).toFixed(2)} GiB, which this machine cannot give (${e.message}); use fewer images (--limit) or a smaller input`,
+    );
+  }
+}
+
+/**
+ * Why training on `ds` cannot teach a classifier anything, or null: with one class (an image
+ * folder with one class folder) or with every label the same, the loss is lowest when the model
+ * answers that class whatever it sees, so it learns nothing of the images, and its accuracy says
+ * nothing either.
+ */
+export function singleClassProblem(ds: Dataset): string | null {
+  if (ds.count === 0) return null;
+  const first = ds.labels[0];
+  for (let i = 1; i < ds.count; i++) if (ds.labels[i] !== first) return null;
+  const name = ds.classNames?.[first] ?? String(first);
+  const where = ds.source ?? ds.name;
+  const what =
+    ds.numClasses === 1
+      ? ds.classNames
+        ? `${where} has one class folder (${JSON.stringify(name)})`
+        : `${where} has one class`
+      : `every one of the ${ds.count.toLocaleString('en-US')} training images of ${where} is class ${JSON.stringify(name)}`;
+  return (
+    `${what}: the model can only learn to answer ${JSON.stringify(name)} for every image, which costs it no loss and teaches it nothing about the images` +
+    (ds.numClasses === 1 && ds.classNames
+      ? '; add a sub-folder of images for each other class'
+      : '')
+  );
+}
+
 /** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -82,7 +135,7 @@ export function permutation(n: number, random: () => number): Int32Array {
 /** The samples at `indices`, in that order. */
 export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name): Dataset {
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const images = new Float32Array(indices.length * per);
+  const images = imageArray(indices.length, ds.shape, name);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
@@ -174,7 +227,7 @@ export function fitToInput(ds: Dataset, input: readonly number[]): Dataset {
     );
   }
   if (h === H && w === W) return ds;
-  const out = new Float32Array(ds.count * H * W * C);
+  const out = imageArray(ds.count, [H, W, C], `${name} fitted to the model input`);
   const per = h * w * c;
   const PER = H * W * C;
   if (h <= H && w <= W) {

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError, makeDataset, type DataSplits, type Dataset } from './dataset.js';
+import { DataError, imageArray, makeDataset, type DataSplits, type Dataset } from './dataset.js';
 import { decodeImage, readImageFile, type ImageTarget } from './image-decode.js';
 
 export interface FolderOptions {
@@ -62,15 +62,40 @@ export function classFolders(dir: string): string[] {
   return classes;
 }
 
-/** Every non-hidden file under dir, recursively, in sorted order. */
+/**
+ * Every non-hidden file under dir, recursively, in sorted order; a folder reached again through a
+ * symbolic link (a loop such as `ln -s . again`) is skipped. A loop over a stack, not recursion,
+ * and no push(...list): a class folder may hold more files than a spread passes.
+ */
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
-  for (const e of entries(dir)) {
-    const p = path.join(dir, e.name);
-    if (isDir(dir, e)) out.push(...filesUnder(p));
-    else out.push(p);
+  const seen = new Set<string>([realPath(dir)]);
+  const stack: { dir: string; list: fs.Dirent[]; next: number }[] = [
+    { dir, list: entries(dir), next: 0 },
+  ];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.list.length) {
+      stack.pop();
+      continue;
+    }
+    const e = top.list[top.next++];
+    const p = path.join(top.dir, e.name);
+    if (!isDir(top.dir, e)) out.push(p);
+    else if (!seen.has(realPath(p))) {
+      seen.add(realPath(p));
+      stack.push({ dir: p, list: entries(p), next: 0 });
+    }
   }
   return out;
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 async function mapLimited<T, R>(
@@ -125,7 +150,7 @@ async function loadSplit(
     width: first ? first.width : iw,
   };
   const per = target.height! * target.width! * channels;
-  const images = new Float32Array(files.length * per);
+  const images = imageArray(files.length, [target.height!, target.width!, channels], dir);
   const labels = Int32Array.from(files, (f) => f.label);
   await mapLimited(files, options.concurrency ?? 8, async ({ file }, i) => {
     const img = await decodeImage(readImageFile(file), file, target);

@@ -43,7 +43,7 @@ export function evalReport(
   ];
   if (perClass) {
     const name = (c: number) => classNames?.[c] ?? String(c);
-    const w = Math.max(5, ...r.report.perClass.map((_, c) => name(c).length));
+    const w = r.report.perClass.reduce((m, _, c) => Math.max(m, name(c).length), 5);
     lines.push(`  ${'class'.padEnd(w)}  precision  recall     F1  support`);
     r.report.perClass.forEach((m, c) => {
       if (!m.support && !r.report.confusion.some((row) => row[c])) return;
@@ -57,7 +57,9 @@ export function evalReport(
 
 /** The confusion matrix as text: rows are true classes, columns predictions. */
 export function confusionText(confusion: readonly (readonly number[])[]): string {
-  const w = Math.max(3, ...confusion.flat().map((n) => String(n).length));
+  // Loops, not Math.max(...): 400 classes make a confusion matrix too large to spread.
+  let w = 3;
+  for (const row of confusion) for (const n of row) w = Math.max(w, String(n).length);
   const head = `true\\pred ${confusion.map((_, c) => String(c).padStart(w)).join(' ')}`;
   return [
     head,

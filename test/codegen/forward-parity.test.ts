@@ -11,6 +11,7 @@
  * of AlexNet and VGG are narrowed as in test/cli/parity.test.ts. One Python process runs a whole
  * group. Needs /usr/bin/python3 with torch; skipped without it unless CNNC_REQUIRE_TORCH=1.
  */
+import { toNumber } from '../../compiler/sema/count.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -113,7 +114,7 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
       model: m.graph.model,
       input: [2, ...cf],
       seed: seed + i,
-      params: m.summary!.params.total,
+      params: toNumber(m.summary!.params.total),
       frozen: m.graph.nodes.filter((n) => n.frozen && n.weights?.length).map((n) => n.name),
       softmaxOutput: m.graph.outputs.some((o) => {
         const n = m.graph.nodes[o];

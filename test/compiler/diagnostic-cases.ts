@@ -17,6 +17,18 @@ export interface DiagnosticCase {
   readonly spanFile?: string;
   readonly budgets?: { readonly params?: number; readonly macs?: number; readonly memory?: number };
   /**
+   * The case is the memory check of cnnc train/evaluate/predict/run (compiler/report/
+   * backend-memory.ts) on the compiled model, on this backend and machine.
+   */
+  readonly backendMemory?: {
+    readonly backend: string;
+    readonly batch: number;
+    readonly training: boolean;
+    readonly machineBytes: number;
+  };
+  /** Byte sizes the host reports for files whose text stands in for a huge one. */
+  readonly fileSizes?: Readonly<Record<string, number>>;
+  /**
    * The case imports a Keras model.json (`cnnc import keras`, compiler/import/keras.ts) instead of
    * compiling main.cnn: `files` holds model.json, and the span is in it.
    */
@@ -81,6 +93,28 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a number run into letters',
     files: { 'main.cnn': m('conv 6 5s') },
     span: '5s',
+  },
+  {
+    code: 'CNN1006',
+    about: 'a right-to-left override in a comment, which reverses the text after it on screen',
+    files: { 'main.cnn': m('dense 4 // units: \u202e4 \u2066') },
+    span: '\u202e',
+  },
+  {
+    code: 'CNN1007',
+    about: 'an import of a 9 MiB file (here a short text stands in for it)',
+    files: {
+      'main.cnn': `import "./generated.cnn"\n${m('dense 4')}`,
+      'generated.cnn': '// 9 MiB of generated models\n',
+    },
+    fileSizes: { 'generated.cnn': 9 * 1024 * 1024 },
+    span: 'import "./generated.cnn"',
+  },
+  {
+    code: 'CNN1008',
+    about: 'a size written as 300 nested minus signs',
+    files: { 'main.cnn': m(`dense ${'-'.repeat(300)}4`) },
+    span: `${'-'.repeat(256)}4`,
   },
   {
     code: 'CNN2001',
@@ -236,6 +270,16 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a model that expands to too many layers',
     files: { 'main.cnn': m('repeat 10000 { repeat 30 { relu } }') },
     span: 'relu',
+  },
+  {
+    code: 'CNN2028',
+    about: 'a chain of 250 `let` bindings, each naming the one before',
+    files: {
+      'main.cnn': m(
+        `let A0 = relu\nlet ${Array.from({ length: 250 }, (_, i) => `A${i + 1} = A${i}`).join(', ')}\nA250`,
+      ),
+    },
+    span: 'A250',
   },
   {
     code: 'CNN2030',
@@ -539,6 +583,20 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a learning rate for layers that stay frozen',
     files: { 'main.cnn': derived('  freeze stem\n  train { lr stem 1e-4 }') },
     span: 'lr stem 1e-4',
+  },
+  {
+    code: 'CNN4012',
+    about:
+      'training at batch 64 on the wasm backend, whose memory stops at 4 GiB (cnnc train, evaluate, predict, run, bench and verify check before allocating)',
+    files: { 'main.cnn': m('conv 64 3x3 same, relu\ngap\ndense 10', '512x512x3') },
+    backendMemory: { backend: 'wasm', batch: 64, training: true, machineBytes: 16 * 2 ** 30 },
+    span: 'input 512x512x3',
+  },
+  {
+    code: 'CNN4013',
+    about: 'an input whose activations no machine holds',
+    files: { 'main.cnn': m('conv 64 3x3 same', '1000000x1000000x3') },
+    span: 'conv 64 3x3 same',
   },
   {
     code: 'CNN6001',

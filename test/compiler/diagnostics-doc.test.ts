@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, it } from 'vitest';
+import { BIDI_PATTERN } from '../../compiler/diagnostics/bidi.js';
 import { CODE_LIST } from '../../compiler/diagnostics/codes.js';
 import { renderPretty } from '../../compiler/diagnostics/render-pretty.js';
 import { SourceFile, sourceMapOf } from '../../compiler/diagnostics/source-file.js';
@@ -60,7 +61,7 @@ function generate(): string {
       }
       out.push(`Example: ${ex.about}.`, '');
       for (const [name, text] of Object.entries(ex.files)) {
-        out.push('```', `// ${name}`, text.trimEnd(), '```', '');
+        out.push('```', `// ${name}`, visible(text.trimEnd()), '```', '');
       }
       const r = runDiagnosticCase(ex);
       const d = r.diagnostics.find((x) => x.code === c.code);
@@ -74,6 +75,14 @@ function generate(): string {
     }
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Text-direction controls written out, so that the page does not itself hide text. */
+function visible(text: string): string {
+  return text.replace(
+    BIDI_PATTERN,
+    (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`,
+  );
 }
 
 it('docs/diagnostics.md is up to date', () => {

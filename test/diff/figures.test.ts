@@ -1,4 +1,5 @@
 /** The per-layer figures of a diff add up to the model's totals. */
+import { sumCounts } from '../../compiler/sema/count.js';
 import { describe, expect, it } from 'vitest';
 import { diffModel } from '../../compiler/diff/index.js';
 import { compileFile } from '../../compiler/program.js';
@@ -20,13 +21,11 @@ describe('per-layer figures', () => {
       expect(d.change).toBe('added');
       expect(d.layers).toHaveLength(m.graph.nodes.length);
       for (const key of ['params', 'trainable', 'macs', 'memory'] as const) {
-        const sum = d.layers.reduce((a, l) => a + (l.deltas[key].delta ?? 0), 0);
+        const sum = sumCounts(d.layers.map((l) => l.deltas[key].delta ?? 0));
         expect(sum, key).toBe(d.totals[key].after);
       }
       // Activations exclude the input, as torchinfo's forward pass size does.
-      const activations = d.layers
-        .slice(1)
-        .reduce((a, l) => a + (l.deltas.activations.delta ?? 0), 0);
+      const activations = sumCounts(d.layers.slice(1).map((l) => l.deltas.activations.delta ?? 0));
       expect(activations).toBe(d.totals.activations.after);
     },
   );

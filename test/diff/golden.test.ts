@@ -1,4 +1,5 @@
 /** Golden pretty, markdown and JSON reports of realistic edits, and what each must show. */
+import { sumCounts } from '../../compiler/sema/count.js';
 import { describe, expect, it } from 'vitest';
 import { hasSemanticChange, renderMarkdown, renderPretty } from '../../compiler/diff/index.js';
 import type { ModelDiff } from '../../compiler/diff/types.js';
@@ -86,11 +87,9 @@ describe('what each edit shows', () => {
       true,
     );
     expect(m.totals.params.delta).toBe(0);
-    const stage3 = m.layers.reduce((a, l) => a + (l.deltas.trainable.delta ?? 0), 0);
+    const stage3 = sumCounts(m.layers.map((l) => l.deltas.trainable.delta ?? 0));
     expect(stage3).toBeLessThan(0);
     expect(m.totals.trainable.delta).toBe(stage3);
-    expect(m.totals.memory.delta).toBe(
-      m.layers.reduce((a, l) => a + (l.deltas.memory.delta ?? 0), 0),
-    );
+    expect(m.totals.memory.delta).toBe(sumCounts(m.layers.map((l) => l.deltas.memory.delta ?? 0)));
   });
 });

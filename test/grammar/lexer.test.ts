@@ -179,3 +179,46 @@ describe('lexical errors', () => {
     });
   });
 });
+
+describe('text-direction controls (CNN1006)', () => {
+  const warnings = (text: string) =>
+    lex(text, FILE)
+      .diagnostics.filter((d) => d.code === 'CNN1006')
+      .map((d) => [text.slice(d.span!.start, d.span!.end), d.message]);
+
+  it.each([
+    ['\u202a', 'LEFT-TO-RIGHT EMBEDDING'],
+    ['\u202b', 'RIGHT-TO-LEFT EMBEDDING'],
+    ['\u202c', 'POP DIRECTIONAL FORMATTING'],
+    ['\u202d', 'LEFT-TO-RIGHT OVERRIDE'],
+    ['\u202e', 'RIGHT-TO-LEFT OVERRIDE'],
+    ['\u2066', 'LEFT-TO-RIGHT ISOLATE'],
+    ['\u2067', 'RIGHT-TO-LEFT ISOLATE'],
+    ['\u2068', 'FIRST STRONG ISOLATE'],
+    ['\u2069', 'POP DIRECTIONAL ISOLATE'],
+    ['\u200e', 'LEFT-TO-RIGHT MARK'],
+    ['\u200f', 'RIGHT-TO-LEFT MARK'],
+    ['\u061c', 'ARABIC LETTER MARK'],
+  ])('%s in a comment and in a string is named at its place', (c, name) => {
+    const code = `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    expect(warnings(`relu // a${c}b\n`)).toEqual([[c, `invisible ${code} ${name} in a comment`]]);
+    expect(warnings(`/* x\n${c} */ relu`)).toEqual([[c, `invisible ${code} ${name} in a comment`]]);
+    expect(warnings(`import "a${c}.cnn"`)).toEqual([[c, `invisible ${code} ${name} in a string`]]);
+  });
+
+  it('leaves one outside comments and strings to CNN1002', () => {
+    const r = lex('relu \u202e conv', FILE);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN1002']);
+  });
+
+  it('sums up past 20 in a file', () => {
+    const r = lex(`// ${'\u202e'.repeat(25)}\n`, FILE);
+    const found = r.diagnostics.filter((d) => d.code === 'CNN1006');
+    expect(found).toHaveLength(21);
+    expect(found[20].message).toBe('5 more text-direction control characters in this file');
+  });
+
+  it('does not mind other non-ASCII text', () => {
+    expect(warnings('// café 层 \u200b\nrelu "naïve"')).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 /** Syntax errors: codes and spans (the text under the primary span), recovery, several per run. */
 import { describe, expect, it } from 'vitest';
+import { MAX_EXPR_DEPTH } from '../../grammar/cst-expr.js';
 import { MAX_NESTING } from '../../grammar/lexer.js';
 import { MAX_SYNTAX_ERRORS } from '../../grammar/syntax-diagnostics.js';
 import { allSpans, codesAndText, parse } from './helpers.js';
@@ -130,11 +131,33 @@ describe('limits', () => {
       'deep but within the limit',
       `model A { conv ${'('.repeat(MAX_NESTING - 5)}1${')'.repeat(MAX_NESTING - 5)} }`,
     ],
-    ['long minus chain', `model A { conv ${'-'.repeat(20000)}1 }`],
-    ['long not chain', `model A { conv ${'not '.repeat(20000)}x }`],
-    ['long sum', `model A { conv 1${' + 1'.repeat(20000)} }`],
+    ['a minus chain at the depth limit', `model A { conv ${'-'.repeat(MAX_EXPR_DEPTH - 1)}1 }`],
+    ['a sum at the depth limit', `model A { conv 1${' + 1'.repeat(MAX_EXPR_DEPTH - 1)} }`],
   ])('%s parses without a stack overflow', (_name, text) => {
     expect(parse(text).diagnostics).toEqual([]);
+  });
+
+  it.each([
+    ['long minus chain', `model A { conv ${'-'.repeat(20000)}1 }`, '-'],
+    ['long not chain', `model A { conv ${'not '.repeat(20000)}x }`, 'not'],
+    ['long sum', `model A { conv 1${' + 1'.repeat(20000)} }`, '1 + 1'],
+    ['long difference', `model A { conv 4${'-4'.repeat(10000)} }`, '4-4'],
+    ['long product', `model A { conv 1${'*1'.repeat(20000)} }`, '1*1'],
+    [
+      'long conjunction',
+      `model A { conv if true${' and true'.repeat(20000)} then 1 else 2 }`,
+      'true and',
+    ],
+    ['long member chain', `model A { conv in${'.x'.repeat(20000)} }`, 'in.x'],
+    [
+      'sums nested in parentheses',
+      `model A { conv ${'('.repeat(90)}1${' + 1 + 1 + 1)'.repeat(90)} }`,
+      '((',
+    ],
+  ])('%s deeper than MAX_EXPR_DEPTH is CNN1008, once', (_name, text, at) => {
+    const r = parse(text);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN1008']);
+    expect(codesAndText(text, r.diagnostics)[0][1].startsWith(at)).toBe(true);
   });
 
   it.each([

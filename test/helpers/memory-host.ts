@@ -11,8 +11,16 @@ import type { Host } from '../../compiler/program.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const STDLIB = path.join(REPO, 'stdlib');
 
-export function memoryHost(files: Readonly<Record<string, string>>): Host {
+/**
+ * `sizes` are the byte sizes the host reports for some files (`inspect`), so a test can stand a
+ * short text in for a huge file; the others report their UTF-8 length.
+ */
+export function memoryHost(
+  files: Readonly<Record<string, string>>,
+  sizes: Readonly<Record<string, number>> = {},
+): Host {
   const abs = new Map(Object.entries(files).map(([p, t]) => [path.posix.resolve('/work', p), t]));
+  const sized = new Map(Object.entries(sizes).map(([p, n]) => [path.posix.resolve('/work', p), n]));
   return {
     stdlibDir: STDLIB,
     readFile(p) {
@@ -27,7 +35,9 @@ export function memoryHost(files: Readonly<Record<string, string>>): Host {
       return undefined;
     },
     inspect(p) {
-      if (abs.has(p)) return { canonical: p, kind: 'file' };
+      const text = abs.get(p);
+      if (text !== undefined)
+        return { canonical: p, kind: 'file', size: sized.get(p) ?? Buffer.byteLength(text) };
       if ([...abs.keys()].some((f) => f.startsWith(`${p}/`)))
         return { canonical: p, kind: 'directory' };
       if (p.startsWith(STDLIB + path.sep) || p === STDLIB) return inspectPath(p);

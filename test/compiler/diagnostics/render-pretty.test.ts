@@ -6,6 +6,7 @@ import {
   renderSummaryLine,
   shouldColor,
 } from '../../../compiler/diagnostics/render-pretty.js';
+import { renderShort } from '../../../compiler/diagnostics/render-short.js';
 import { SourceFile, sourceMapOf } from '../../../compiler/diagnostics/source-file.js';
 import { expectBaseline } from '../../helpers/baseline.js';
 import { ALL, CASES, SOURCES, STYLE_EXAMPLE } from './fixtures.js';
@@ -66,6 +67,61 @@ describe('renderPretty', () => {
     expect(rendered).toContain('  1│ l1\n');
     expect(rendered).toContain('\n...\n');
     expect(rendered).toMatch(/\n\d{3}│ l\d+\n/);
+  });
+
+  it('shows text-direction controls as U+FFFD, so the frame cannot be reordered', () => {
+    const text = 'x // \u202euser\u2066 admin\u200f\u061c';
+    const sources = sourceMapOf([new SourceFile('bidi.cnn', text)]);
+    const d = diag('CNN1006', 'bidi', { span: { file: 'bidi.cnn', start: 5, end: 6 } });
+    const out = renderPretty([d], sources, { color: false });
+    expect(out).toMatch(/^1│ x \/\/ \uFFFDuser\uFFFD admin\uFFFD\uFFFD$/m);
+    expect(out).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/);
+    expect(out).toContain(' │      ^\n');
+  });
+
+  it('shows a window of a long line around its underline, not the whole line', () => {
+    const line = `${'a'.repeat(5000)}BAD${'b'.repeat(5000)}`;
+    const sources = sourceMapOf([new SourceFile('wide.cnn', `${line}\nnext`)]);
+    const d = diag('CNN2016', 'undefined name', {
+      span: { file: 'wide.cnn', start: 5000, end: 5003 },
+      labels: [{ span: { file: 'wide.cnn', start: 9990, end: 9995 }, message: 'far right' }],
+    });
+    const rows = renderPretty([d], sources, { color: false }).split('\n');
+    const shown = rows.find((r) => r.startsWith('1│'))!;
+    expect(shown).toBe(`1│ …${'a'.repeat(60)}BAD${'b'.repeat(237)}…`);
+    const caret = rows.find((r) => r.includes('^'))!;
+    expect(caret.indexOf('^')).toBe(shown.indexOf('BAD'));
+    expect(caret).toMatch(/ \^\^\^$/);
+    // The label right of the window sits just past its end.
+    const dash = rows.find((r) => r.includes('-'))!;
+    expect(dash.indexOf('-')).toBe(shown.length);
+    expect(rows.every((r) => r.length < 400)).toBe(true);
+  });
+
+  it('writes control and text-direction characters quoted in a message as escapes', () => {
+    const sources = sourceMapOf([new SourceFile('m.cnn', 'import "x"\n')]);
+    const d = diag('CNN2011', 'cannot find a\n::error file=x::injected\u202e\x1b[2J', {
+      span: { file: 'm.cnn', start: 0, end: 10 },
+      spanLabel: 'from \u2066here',
+      notes: ['two\nlines\r'],
+      help: 'b\u0007',
+    });
+    for (const text of [renderPretty([d], sources, { color: false }), renderShort([d], sources)]) {
+      expect(text).not.toMatch(/^::/m);
+      expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\u202a-\u202e\u2066-\u2069]/);
+      expect(text).toContain('cannot find a\\n::error file=x::injected\\u{202e}\\u{1b}[2J');
+    }
+    const pretty = renderPretty([d], sources, { color: false });
+    expect(pretty).toContain('from \\u{2066}here');
+    expect(pretty).toContain(' = note: two\n         lines\\r\n');
+    expect(pretty).toContain(' = help: b\\u{7}\n');
+  });
+
+  it('keeps a line of 300 units whole', () => {
+    const line = 'c'.repeat(300);
+    const sources = sourceMapOf([new SourceFile('w.cnn', line)]);
+    const d = diag('CNN2016', 'x', { span: { file: 'w.cnn', start: 299, end: 300 } });
+    expect(renderPretty([d], sources, { color: false })).toContain(`1│ ${line}\n`);
   });
 });
 

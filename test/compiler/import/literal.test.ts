@@ -29,6 +29,15 @@ describe('reads JSON and minified JavaScript object literals', () => {
     expect(toPlain(parseLiteral(text, 'f'))).toEqual(want);
   });
 
+  it('keeps a key named __proto__ as an own property, as JSON.parse does', () => {
+    const text = '{"__proto__": {"polluted": 1}, "a": 2}';
+    const plain = toPlain(parseLiteral(text, 'f')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
+    expect(Object.keys(plain)).toEqual(['__proto__', 'a']);
+    expect(plain).toEqual(JSON.parse(text));
+    expect((plain as { polluted?: number }).polluted).toBeUndefined();
+  });
+
   it('keeps spans of keys and values', () => {
     const text = '{ "name": "Conv1", "shape": [3, 3] }';
     const v = parseLiteral(text, 'model.json');

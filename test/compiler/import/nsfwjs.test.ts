@@ -97,8 +97,8 @@ describe('the nsfwjs MobileNetV2 imports', () => {
     const stats = backbone.filter((w) => /moving_(mean|variance)$/.test(w.name));
     const ids = graphBackbone(graph);
     const weights = graph.nodes.filter((n) => ids.has(n.id)).flatMap((n) => n.weights ?? []);
-    const params = countWeights(weights);
-    const buffers = countWeights(weights, 'buffer');
+    const params = Number(countWeights(weights));
+    const buffers = Number(countWeights(weights, 'buffer'));
     expect(params + buffers).toBe(BACKBONE_PARAMS);
     expect(params + buffers).toBe(size(backbone));
     expect(buffers).toBe(size(stats));
@@ -217,7 +217,7 @@ describe("nsfwjs's InceptionV3 topology imports too", () => {
     const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
     const fills = r.weights.filter((w) => w.fill !== null);
     const all = g.nodes.flatMap((n) => n.weights ?? []);
-    expect(countWeights(all) + countWeights(all, 'buffer')).toBe(
+    expect(Number(countWeights(all)) + Number(countWeights(all, 'buffer'))).toBe(
       manifest.reduce((s, w) => s + size(w.shape), 0) +
         fills.reduce((s, w) => s + size(w.shape), 0),
     );

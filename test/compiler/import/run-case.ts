@@ -9,6 +9,7 @@ import { importKeras } from '../../../compiler/import/keras.js';
 import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
+import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import type { DiagnosticCase } from '../diagnostic-cases.js';
 
@@ -21,7 +22,9 @@ export function runDiagnosticCase(c: DiagnosticCase): {
     const r = importKeras(c.files[file], { file, cnnFile: 'model.cnn' });
     return { diagnostics: r.diagnostics, sources: r.sources };
   }
-  const r = compileFile(memPath('main.cnn'), memoryHost(c.files), { budgets: c.budgets });
+  const r = compileFile(memPath('main.cnn'), memoryHost(c.files, c.fileSizes), {
+    budgets: c.budgets,
+  });
   if (c.emitPytorch && !hasErrors(r.diagnostics)) {
     // `cnnc compile main.cnn --emit pytorch`: code generation adds its own diagnostics.
     const project = emitPytorchProject(
@@ -29,6 +32,12 @@ export function runDiagnosticCase(c: DiagnosticCase): {
       { names: c.emitPytorch.names, sources: r.sources, entry: 'main.cnn' },
     );
     return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
+  }
+  const m = c.backendMemory;
+  if (m && r.models[0]) {
+    const need = { batch: m.batch, training: m.training };
+    const d = checkBackendMemory(r.models[0].graph, m.backend, need, m.machineBytes);
+    return { diagnostics: [...r.diagnostics, ...(d ? [d] : [])], sources: r.sources };
   }
   return { diagnostics: r.diagnostics, sources: r.sources };
 }
