@@ -94,8 +94,12 @@ function batchDir(dir: string): string {
 function classNames(dir: string): readonly string[] {
   const meta = path.join(dir, 'batches.meta.txt');
   if (!fs.existsSync(meta)) return CIFAR10_CLASSES;
-  const names = fs
-    .readFileSync(meta, 'utf8')
+  const names = readRegularFile(
+    meta,
+    { maxBytes: 2 ** 16, expected: 'ten class names' },
+    (m) => new DataError(m),
+  )
+    .toString('utf8')
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter(Boolean);

@@ -23,12 +23,24 @@ const TYPES: Record<number, { type: IdxArray['type']; size: number }> = {
   0x0e: { type: 'float64', size: 8 },
 };
 
-/** Parses IDX bytes; `name` is used in error messages. */
-export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+/**
+ * The most an IDX file may hold, compressed or not: 1 GiB (the full MNIST training images are 47 MB,
+ * Fashion-MNIST's the same).
+ */
+export const MAX_IDX_BYTES = 2 ** 30;
+
+/** Parses IDX bytes; `name` is used in error messages; `maxBytes` caps what gzip data inflates to. */
+export function parseIdx(bytes: Uint8Array, name: string, maxBytes = MAX_IDX_BYTES): IdxArray {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = zlib.gunzipSync(bytes);
+      // Capped, so that a small file that inflates without end (a gzip bomb) stops at the cap
+      // instead of exhausting memory.
+      bytes = zlib.gunzipSync(bytes, { maxOutputLength: maxBytes });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new DataError(
+          `${name}: inflates to more than ${maxBytes.toLocaleString('en-US')} bytes, the most an IDX file may hold`,
+        );
       throw new DataError(`${name}: corrupt gzip data (${(e as Error).message})`);
     }
   }
@@ -83,7 +95,7 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 
 export function readIdxFile(file: string): IdxArray {
   return parseIdx(
-    readRegularFile(file, {}, (m) => new DataError(m)),
+    readRegularFile(file, { maxBytes: MAX_IDX_BYTES }, (m) => new DataError(m)),
     file,
   );
 }

@@ -12,8 +12,8 @@
  *
  * sharp is a native module that takes ~0.2 s to load, so it is imported on first use only.
  */
-import * as fs from 'node:fs';
 import type { Sharp } from 'sharp';
+import { readRegularFile } from '../safe-read.js';
 import { DataError } from './dataset.js';
 
 type SharpFactory = (input: Uint8Array) => Sharp;
@@ -49,20 +49,22 @@ export interface ImageTarget {
   readonly width?: number;
 }
 
-/** Reads a file's bytes; a missing or unreadable file is a DataError naming it. */
+/**
+ * The largest image file read: 256 MiB, far beyond any photo or scan a CNN takes (a 100-megapixel
+ * PNG is ~300 MB only uncompressed); sharp's own pixel limit (268 megapixels) guards the decode.
+ */
+export const MAX_IMAGE_FILE_BYTES = 2 ** 28;
+
+/**
+ * Reads an image file's bytes: a regular file only (a FIFO would block, a device never end) of at
+ * most MAX_IMAGE_FILE_BYTES; every refusal is a DataError naming the file.
+ */
 export function readImageFile(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(
-      code === 'ENOENT'
-        ? `${file}: no such file`
-        : code === 'EISDIR'
-          ? `${file}: is a directory, not an image`
-          : `${file}: cannot read (${code ?? String(e)})`,
-    );
-  }
+  return readRegularFile(
+    file,
+    { maxBytes: MAX_IMAGE_FILE_BYTES, expected: 'an image file' },
+    (m) => new DataError(m),
+  );
 }
 
 /** sharp's message, one line: libvips repeats itself over several lines for a broken JPEG. */
