@@ -55,6 +55,7 @@ describe('CIFAR-10 class names', () => {
     const cifar = path.join(dir, 'cifar');
     fs.mkdirSync(cifar);
     execFileSync('mkfifo', [path.join(cifar, 'batches.meta.txt')]);
+    fs.writeFileSync(path.join(cifar, 'test_batch.bin'), Buffer.alloc(3073 * 2));
 
     expect(() => loadCifar10(cifar, ['test'])).toThrow(/batches\.meta\.txt: a FIFO/);
   });
