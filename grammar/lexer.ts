@@ -14,6 +14,7 @@ import { Lexer } from './chevrotain.js';
 import type { ILexingError, IToken } from 'chevrotain';
 import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
+import type { Comment } from './ast.js';
 import * as T from './tokens.js';
 
 /** `validate`: run chevrotain's checks of the token definitions; see `checkTokens`. */
@@ -41,6 +42,8 @@ export interface LexResult {
   readonly diagnostics: Diagnostic[];
   /** Where the token stream was cut short (unterminated comment, too deep); parse errors after it are noise. */
   readonly cutoff?: number;
+  /** The comments, in source order; the parser never sees them (the formatter does). */
+  readonly comments: readonly Comment[];
 }
 
 export function lex(text: string, file: string): LexResult {
@@ -100,7 +103,12 @@ export function lex(text: string, file: string): LexResult {
     }
     tokens.push(t);
   }
-  return { tokens, diagnostics, cutoff };
+  const comments = (raw.groups['comments'] ?? []).map((t): Comment => ({
+    kind: t.tokenType === T.LineComment ? 'LineComment' : 'BlockComment',
+    text: t.image,
+    span: span(t.startOffset, tokenEnd(t)),
+  }));
+  return { tokens, diagnostics, cutoff, comments };
 }
 
 /** Exclusive end offset of a lexed token ('onlyOffset' tracking leaves `endOffset` unset). */
