@@ -22,7 +22,7 @@ import type { Node } from '../ir/graph.js';
 import { Elaborator } from './elaborate.js';
 import { matchTarget, suggestTarget } from './freeze.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { operate } from './surgery.js';
 
 export interface Derived {
@@ -61,6 +61,7 @@ export function derive(
         help: s
           ? `did you mean \`${s}\`?`
           : 'import the file that defines it, e.g. `import resnet`',
+        edit: suggestedEdit(model.base.span, s),
       }),
     );
     return { body: [], overrides: new Map() };

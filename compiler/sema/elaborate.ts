@@ -30,7 +30,7 @@ import { NameScope, collectLabels } from './naming.js';
 import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { VarScope, type LayerBinding } from './scope.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, asNumber } from './values.js';
 
 /** Elaboration stops adding nodes past this many, with CNN2027. */
@@ -369,6 +369,7 @@ export class Elaborator {
         help: suggestion
           ? `did you mean \`${suggestion}\`?`
           : 'see docs/language.md for the list of layers',
+        edit: suggestedEdit(s.head.span, suggestion),
       }),
     );
   }
@@ -654,6 +655,7 @@ export class Elaborator {
           diag('CNN4004', `unknown budget metric \`${l.metric.name}\``, {
             span: l.metric.span,
             help: s ? `did you mean \`${s}\`?` : `budgets limit: ${metrics.join(', ')}`,
+            edit: suggestedEdit(l.metric.span, s),
           }),
         );
         continue;
