@@ -42,17 +42,20 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** display path → text, for rendering diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** The file as loaded (its syntax tree, declarations and imports), for editors; absent if unreadable. */
+  readonly entry?: Module;
 }
 
 export function compileFile(path: string, host: Host, options: CompileOptions = {}): CompileResult {
   const diagnostics: Diagnostic[] = [];
   let sources: ReadonlyMap<string, string> = new Map();
   const models: CompiledModel[] = [];
+  let entry: Module | undefined;
   try {
     const loaded = loadProgram(path, host);
     sources = loaded.value.sources;
     diagnostics.push(...loaded.diagnostics);
-    const entry = loaded.value.entry;
+    entry = loaded.value.entry;
     if (!entry) return { models, diagnostics, sources };
     for (const name of selectModels(entry, options, diagnostics)) {
       const found = lookupDecl(entry, 'models', name)!;
@@ -63,7 +66,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   } catch (e) {
     diagnostics.push(internalError(e));
   }
-  return { models, diagnostics: dedupe(diagnostics), sources };
+  return { models, diagnostics: dedupe(diagnostics), sources, entry };
 }
 
 function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagnostic[]): string[] {

@@ -46,7 +46,8 @@ function expand(arg: string, cwd: string): string[] {
   return out;
 }
 
-async function prettierOptions(file: string): Promise<FormatOptions> {
+/** The printWidth and tabWidth of the prettier configuration that applies to a file. */
+export async function prettierOptions(file: string): Promise<FormatOptions> {
   const { resolveConfig } = await import('prettier');
   const config = await resolveConfig(file, { editorconfig: false });
   const options: { printWidth?: number; tabWidth?: number } = {};

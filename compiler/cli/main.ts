@@ -46,6 +46,7 @@ const ASYNC_COMMANDS: Record<string, () => Promise<AsyncCommand>> = {
   bench: () => import('./bench.js').then((m) => ({ run: m.runBench, help: m.BENCH_HELP })),
   verify: () => import('./verify.js').then((m) => ({ run: m.runVerify, help: m.VERIFY_HELP })),
   fmt: () => import('./fmt.js').then((m) => ({ run: m.runFmt, help: m.FMT_HELP })),
+  lsp: () => import('./lsp.js').then((m) => ({ run: m.runLsp, help: m.LSP_HELP })),
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -65,6 +66,7 @@ commands:
   bench FILE         training and inference images/s on synthetic data (--backend, --batch, --json)
   verify FILE        compare the tfjs lowering with the reference executor (outputs, loss, gradients)
   fmt FILES...       format .cnn files in place (--check: only report the ones that are not)
+  lsp                the language server for editors, on stdin and stdout (--stdio)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 

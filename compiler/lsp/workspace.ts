@@ -1,0 +1,110 @@
+/**
+ * The documents the editor has open and what is known about them (Langium's document manager and
+ * builder in one small class). Files are read through the same Host as the CLI's, except that an
+ * open document's text (its editor buffer) takes the place of the file on disk, for the document
+ * itself and for every file that imports it.
+ *
+ * An analysis is computed on demand and kept per document until its text, or the text of an open
+ * document it imports, changes.
+ */
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileFile, type Host } from '../program.js';
+import { Analysis } from './analysis.js';
+
+interface OpenDoc {
+  readonly uri: string;
+  readonly version: number;
+  readonly text: string;
+}
+
+export class Workspace {
+  private readonly open = new Map<string, OpenDoc>();
+  private readonly analyses = new Map<string, Analysis>();
+  readonly host: Host;
+
+  constructor(
+    base: Host,
+    /** Where relative paths of documents that are not files resolve. */
+    private readonly cwd: string,
+  ) {
+    const open = this.open;
+    this.host = {
+      ...base,
+      stdlibDir: base.stdlibDir,
+      stdlibModules: () => base.stdlibModules(),
+      displayPath: (p) => base.displayPath(p),
+      readFile: (p) => open.get(p)?.text ?? base.readFile(p),
+    };
+  }
+
+  /** The absolute path a document stands for (a made-up one under `cwd` for an unsaved buffer). */
+  pathOf(uri: string): string {
+    if (uri.startsWith('file:')) return fileURLToPath(uri);
+    const name = uri.replace(/[^A-Za-z0-9_.-]+/g, '_');
+    return path.join(this.cwd, `${name}${name.endsWith('.cnn') ? '' : '.cnn'}`);
+  }
+
+  uriOf(absPath: string): string {
+    for (const doc of this.open.values()) if (this.pathOf(doc.uri) === absPath) return doc.uri;
+    return pathToFileURL(absPath).href;
+  }
+
+  setText(uri: string, version: number, text: string): void {
+    this.open.set(this.pathOf(uri), { uri, version, text });
+  }
+
+  close(uri: string): void {
+    this.open.delete(this.pathOf(uri));
+    this.analyses.delete(uri);
+  }
+
+  openUris(): string[] {
+    return [...this.open.values()].map((d) => d.uri);
+  }
+
+  /** The text of an open document or of a file on disk. */
+  textOf(absPath: string): string | undefined {
+    return this.host.readFile(absPath);
+  }
+
+  /** The current analysis of an open document (computed now if its text changed since). */
+  analysis(uri: string): Analysis | undefined {
+    const abs = this.pathOf(uri);
+    const doc = this.open.get(abs);
+    if (!doc) return undefined;
+    const cached = this.analyses.get(uri);
+    if (cached && cached.version === doc.version && this.importsUnchanged(cached)) return cached;
+    const result = compileFile(abs, this.host, { explain: true });
+    const analysis = new Analysis(
+      uri,
+      abs,
+      this.host.displayPath(abs),
+      doc.version,
+      doc.text,
+      result,
+    );
+    this.analyses.set(uri, analysis);
+    return analysis;
+  }
+
+  /** Every open document the analysis read still has the text it read then. */
+  private importsUnchanged(a: Analysis): boolean {
+    for (const [abs, doc] of this.open) {
+      if (doc.uri === a.uri) continue;
+      const seen = a.result.sources.get(this.host.displayPath(abs));
+      if (seen !== undefined && seen !== doc.text) return false;
+    }
+    return true;
+  }
+
+  /** The open documents other than `uri` whose last analysis read `uri`'s file. */
+  dependents(uri: string): string[] {
+    const display = this.host.displayPath(this.pathOf(uri));
+    const out: string[] = [];
+    for (const [other, analysis] of this.analyses) {
+      if (other !== uri && analysis.result.sources.has(display)) out.push(other);
+    }
+    return out;
+  }
+}
