@@ -1,7 +1,8 @@
 /**
- * Everything the providers know about one version of one document: the compile of the file (with
- * the `--explain` arithmetic), its syntax tree, and which IR nodes each of its statements produced.
- * Built once per version by the workspace (workspace.ts) and read by every provider.
+ * Everything the providers know about one version of one document: the compile of the file, its
+ * syntax tree, and which IR nodes each of its statements produced. Built once per version by the
+ * workspace (workspace.ts) and read by every provider. The `--explain` arithmetic costs time on
+ * large files and only hover shows it: it comes from a second compile, made on the first hover.
  */
 import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -20,6 +21,7 @@ export interface Produced {
 export class Analysis {
   private anchorIndex: Map<string, Produced[]> | undefined;
   private readonly docs = new Map<string, TextDocument>();
+  private explained: CompileResult | undefined;
 
   constructor(
     readonly uri: string,
@@ -30,7 +32,16 @@ export class Analysis {
     readonly version: number,
     readonly text: string,
     readonly result: CompileResult,
+    /** The same compile with the `--explain` arithmetic. */
+    private readonly explain: () => CompileResult,
   ) {}
+
+  /** The arithmetic behind a node's output size (`cnnc summary --explain`). */
+  explainLines(model: string, nodeId: number): readonly string[] {
+    this.explained ??= this.explain();
+    const m = this.explained.models.find((x) => x.graph.model === model);
+    return m?.explain.get(nodeId) ?? [];
+  }
 
   /** The file's declarations, imports and syntax tree. */
   get module(): Module | undefined {

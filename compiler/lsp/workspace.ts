@@ -75,7 +75,7 @@ export class Workspace {
     if (!doc) return undefined;
     const cached = this.analyses.get(uri);
     if (cached && cached.version === doc.version && this.importsUnchanged(cached)) return cached;
-    const result = compileFile(abs, this.host, { explain: true });
+    const result = compileFile(abs, this.host);
     const analysis = new Analysis(
       uri,
       abs,
@@ -83,6 +83,7 @@ export class Workspace {
       doc.version,
       doc.text,
       result,
+      () => compileFile(abs, this.host, { explain: true }),
     );
     this.analyses.set(uri, analysis);
     return analysis;

@@ -93,7 +93,8 @@ function produced(
       '| --- | ---: | ---: | --- |',
       `| ${f.output} | ${f.params} | ${f.macs} | ${f.rf} |`,
     ];
-    const explain = runs[0].length === 1 ? (last.model.explain.get(last.node.id) ?? []) : [];
+    const explain =
+      runs[0].length === 1 ? a.explainLines(last.model.graph.model, last.node.id) : [];
     if (explain.length) lines.push('', '```text', ...explain, '```');
     return lines.join('\n');
   }
