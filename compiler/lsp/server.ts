@@ -4,7 +4,8 @@
  *
  * Diagnostics are published after every change, without a timer: changes that arrive together are
  * analysed once, with the latest text, and the open documents that import a changed one are
- * analysed again after it.
+ * analysed again after it (once: a document whose analysis did not change is not published again,
+ * so two files that import each other do not check each other forever).
  */
 import {
   CodeActionKind,
@@ -25,6 +26,7 @@ import { formatting } from './providers/formatting.js';
 import { hover } from './providers/hover.js';
 import { inlayHints } from './providers/inlay-hints.js';
 import { SEMANTIC_LEGEND, semanticTokens } from './providers/semantic-tokens.js';
+import type { Analysis } from './analysis.js';
 import { Workspace } from './workspace.js';
 
 export interface ServerOptions {
@@ -64,20 +66,21 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   // ------------------------------------------------------------ documents and diagnostics
 
   const pending = new Set<string>();
+  /** The analysis whose diagnostics each document shows. */
+  const published = new Map<string, Analysis>();
   let scheduled = false;
   const validate = (): void => {
     scheduled = false;
     const uris = [...pending];
     pending.clear();
-    const done = new Set<string>();
     for (const uri of uris) {
       const a = workspace.analysis(uri);
-      if (!a) continue;
+      // Unchanged since it was published (a file that imports it changed, say): nothing to do.
+      if (!a || published.get(uri) === a) continue;
+      published.set(uri, a);
       void connection.sendDiagnostics({ uri, version: a.version, diagnostics: lspDiagnostics(a) });
-      done.add(uri);
+      for (const dep of workspace.dependents(uri)) schedule(dep);
     }
-    for (const uri of done)
-      for (const dep of workspace.dependents(uri)) if (!done.has(dep)) schedule(dep);
   };
   const schedule = (uri: string): void => {
     pending.add(uri);
@@ -94,6 +97,7 @@ export function startServer(connection: Connection, options: ServerOptions): voi
   documents.onDidClose((e) => {
     workspace.close(e.document.uri);
     pending.delete(e.document.uri);
+    published.delete(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 

@@ -156,6 +156,30 @@ describe('cnnc lsp', () => {
     expect((await again).diagnostics).toEqual([]);
   });
 
+  it('re-checks two open files that import each other once after a change, not forever', async () => {
+    const a = 'import "./cyc-b.cnn"\nblock a1() {\n  relu\n}\n';
+    const b = 'import "./cyc-a.cnn"\nblock b1() {\n  relu\n}\n';
+    await open('cyc-a.cnn', a);
+    await open('cyc-b.cnn', b);
+    const uriA = fileUri(path.join(dir, 'cyc-a.cnn'));
+    const uriB = fileUri(path.join(dir, 'cyc-b.cnn'));
+    const seen: string[] = [];
+    const off = client.on('textDocument/publishDiagnostics', (p) =>
+      seen.push((p as Published).uri),
+    );
+    const bAgain = client.next<Published>('textDocument/publishDiagnostics', (p) => p.uri === uriB);
+    client.notify('textDocument/didChange', {
+      textDocument: { uri: uriA, version: 2 },
+      contentChanges: [{ text: `${a}block a2() {\n  tanh\n}\n` }],
+    });
+    await bAgain;
+    // Requests are answered in order, after any checking the change set off.
+    for (let i = 0; i < 5; i++)
+      await client.request('textDocument/documentSymbol', { textDocument: { uri: uriA } });
+    off();
+    expect(seen).toEqual([uriA, uriB]);
+  });
+
   it('clears the diagnostics of a closed document', async () => {
     const uri = fileUri(path.join(dir, 'bad.cnn'));
     const cleared = client.next<Published>(
