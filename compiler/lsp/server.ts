@@ -90,6 +90,8 @@ export function startServer(connection: Connection, options: ServerOptions): voi
     }
   };
 
+  // A document (re)opened gets its diagnostics even if they did not change.
+  documents.onDidOpen((e) => published.delete(e.document.uri));
   documents.onDidChangeContent((e) => {
     workspace.setText(e.document.uri, e.document.version, e.document.getText());
     schedule(e.document.uri);

@@ -22,6 +22,11 @@ interface Range {
 
 let client: LspClient;
 let dir: string;
+let initialized: {
+  capabilities: {
+    semanticTokensProvider: { legend: { tokenTypes: string[]; tokenModifiers: string[] } };
+  };
+};
 
 const LENET = path.join(REPO, 'examples', 'lenet5.cnn');
 const RESNET = path.join(REPO, 'stdlib', 'resnet.cnn');
@@ -53,7 +58,7 @@ const whole = { start: { line: 0, character: 0 }, end: { line: 10_000, character
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-lsp-'));
   client = new LspClient();
-  await client.initialize();
+  initialized = (await client.initialize()) as typeof initialized;
 });
 afterAll(async () => {
   await client.shutdown();
@@ -300,13 +305,7 @@ describe('semantic tokens', () => {
     const text =
       'block b(c: int) {\n  conv c 3x3 same\n}\nmodel M {\n  input 8x8x1 // in\n  stem: b(4)\n}\n';
     const { uri } = await open(path.join(dir, 'st.cnn'), text);
-    const legend = (
-      (await new LspClient().initialize()) as {
-        capabilities: {
-          semanticTokensProvider: { legend: { tokenTypes: string[]; tokenModifiers: string[] } };
-        };
-      }
-    ).capabilities.semanticTokensProvider.legend;
+    const legend = initialized.capabilities.semanticTokensProvider.legend;
     const { data } = await client.request<{ data: number[] }>('textDocument/semanticTokens/full', {
       textDocument: { uri },
     });
