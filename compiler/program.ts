@@ -51,18 +51,21 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** display path → text, for rendering diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** The file as loaded (its syntax tree, declarations and imports), for editors; absent if unreadable. */
+  readonly entry?: Module;
 }
 
 export function compileFile(path: string, host: Host, options: CompileOptions = {}): CompileResult {
   const diagnostics: Diagnostic[] = [];
   let sources: ReadonlyMap<string, string> = new Map();
   const models: CompiledModel[] = [];
+  let entry: Module | undefined;
   try {
     const loaded = loadProgram(path, host, options.importRoots);
     sources = loaded.value.sources;
     // Loops, not push(...list): a spread of 200,000 diagnostics overflows the stack.
     for (const d of loaded.diagnostics) diagnostics.push(d);
-    const entry = loaded.value.entry;
+    entry = loaded.value.entry;
     if (!entry) return { models, diagnostics, sources };
     const budget = new ElaborationBudget();
     const derivations = new Derivations(budget);
@@ -84,7 +87,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   } catch (e) {
     diagnostics.push(internalError(e));
   }
-  return { models, diagnostics: dedupe(diagnostics), sources };
+  return { models, diagnostics: dedupe(diagnostics), sources, entry };
 }
 
 function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagnostic[]): string[] {

@@ -284,6 +284,14 @@ export interface FileAst {
   readonly span: Span;
 }
 
+/** A comment: not part of the tree (parseFileWithComments returns them beside it). */
+export interface Comment {
+  readonly kind: 'LineComment' | 'BlockComment';
+  /** The text as written, with its `//`, or its `/*` and `*\/`. */
+  readonly text: string;
+  readonly span: Span;
+}
+
 export function assertNever(x: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }

@@ -5,7 +5,7 @@
 import type { CstNode, IToken } from 'chevrotain';
 import { diag, sortDiagnostics } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Result, Span } from '../compiler/diagnostics/diagnostic.js';
-import type { FileAst } from './ast.js';
+import type { Comment, FileAst } from './ast.js';
 import { cstToAst } from './cst-to-ast.js';
 import { lex } from './lexer.js';
 import { parseTokens } from './parser.js';
@@ -19,9 +19,21 @@ export * from './ast.js';
  * CNN1005) next to the AST of whatever parsed; a bug of ours comes back as CNN9001.
  */
 export function parseFile(text: string, file: string): Result<FileAst> {
+  const { value, diagnostics } = parseFileWithComments(text, file);
+  return { value, diagnostics };
+}
+
+/** A parsed file and its comments, for the formatter and the language server. */
+export interface ParsedFile extends Result<FileAst> {
+  /** Every comment of the file in source order (empty after an internal error). */
+  readonly comments: readonly Comment[];
+}
+
+/** parseFile, plus the comments the syntax tree leaves out. */
+export function parseFileWithComments(text: string, file: string): ParsedFile {
   const bytes = text.length > MAX_SOURCE_BYTES / 3 ? utf8Length(text) : text.length;
   if (bytes > MAX_SOURCE_BYTES) {
-    return { value: emptyFile(file, text), diagnostics: [sourceTooLarge(file, bytes)] };
+    return { value: emptyFile(file, text), diagnostics: [sourceTooLarge(file, bytes)], comments: [] };
   }
   try {
     const lexed = lex(text, file);
@@ -37,7 +49,11 @@ export function parseFile(text: string, file: string): Result<FileAst> {
       cutoff: lexed.cutoff,
     });
     const diagnostics: Diagnostic[] = [...lexed.diagnostics, ...syntax, ...ast.diagnostics];
-    return { value: ast.value, diagnostics: sortDiagnostics(diagnostics) };
+    return {
+      value: ast.value,
+      diagnostics: sortDiagnostics(diagnostics),
+      comments: lexed.comments,
+    };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return {
@@ -48,6 +64,7 @@ export function parseFile(text: string, file: string): Result<FileAst> {
           help: 'this is a bug in cnnc; please report it with the file that triggers it',
         }),
       ],
+      comments: [],
     };
   }
 }

@@ -16,6 +16,7 @@ import { diag } from '../compiler/diagnostics/diagnostic.js';
 import type { Diagnostic, Span } from '../compiler/diagnostics/diagnostic.js';
 import { BIDI_CONTROLS, BIDI_PATTERN } from '../compiler/diagnostics/bidi.js';
 import { MAX_SYNTAX_ERRORS } from './syntax-diagnostics.js';
+import type { Comment } from './ast.js';
 import * as T from './tokens.js';
 
 /** `validate`: run chevrotain's checks of the token definitions; see `checkTokens`. */
@@ -43,6 +44,8 @@ export interface LexResult {
   readonly diagnostics: Diagnostic[];
   /** Where the token stream was cut short (unterminated comment, too deep); parse errors after it are noise. */
   readonly cutoff?: number;
+  /** The comments, in source order; the parser never sees them (the formatter does). */
+  readonly comments: readonly Comment[];
 }
 
 export function lex(text: string, file: string): LexResult {
@@ -110,7 +113,12 @@ export function lex(text: string, file: string): LexResult {
     tokens.push(t);
   }
   for (const d of bidiWarnings(text, raw.tokens, raw.errors, span)) diagnostics.push(d);
-  return { tokens, diagnostics, cutoff };
+  const comments = (raw.groups['comments'] ?? []).map((t): Comment => ({
+    kind: t.tokenType === T.LineComment ? 'LineComment' : 'BlockComment',
+    text: t.image,
+    span: span(t.startOffset, tokenEnd(t)),
+  }));
+  return { tokens, diagnostics, cutoff, comments };
 }
 
 /** Text-direction warnings past this many in one file are summed up in one. */

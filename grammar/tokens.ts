@@ -69,16 +69,17 @@ export const Newline = createToken({
   categories: [Sep],
   label: 'a new line',
 });
+/** Comments go to their own channel (the lexer's `comments` group): the parser never sees them. */
 export const LineComment = createToken({
   name: 'LineComment',
   pattern: /\/\/[^\r\n]*/,
-  group: Lexer.SKIPPED,
+  group: 'comments',
 });
 export const BlockComment = createToken({
   name: 'BlockComment',
   pattern: /\/\*[\s\S]*?\*\//,
   line_breaks: true,
-  group: Lexer.SKIPPED,
+  group: 'comments',
 });
 /** A `/*` without its `*\/`: runs to the end of the text; reported as CNN1003 by the lexer. */
 export const UnterminatedComment = createToken({

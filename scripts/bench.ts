@@ -3,6 +3,8 @@
  *  - check + summary of ResNet-152, warm, in-process (target ≤ 20 ms);
  *  - a cold `cnnc check` of stdlib/resnet.cnn as a fresh process (target ≤ 400 ms);
  *  - generated models of 2,500 … 10,000 layers (target ≤ 1 s at 10,000, growing linearly);
+ *  - `cnnc lsp`: a keystroke in a 1,000-line file to its diagnostics, warm, over JSON-RPC (target
+ *    ≤ 50 ms; scripts/bench-lsp.ts);
  *  - where Debian's python3-torch is installed, a PyTorch summary of the same ResNet-152 by forward
  *    hooks, for scale;
  *  - training and inference images/s of examples/lenet5.cnn and examples/yardstick.cnn at batch 64
@@ -20,6 +22,8 @@ import { compileFile, type Host } from '../compiler/program.js';
 import { summaryJson } from '../compiler/report/summary.js';
 import { sourceMapOf, SourceFile } from '../compiler/diagnostics/index.js';
 import { benchConv } from './bench-conv.js';
+import { keystrokeLatencies } from './bench-lsp.js';
+import { LSP_NODE_OPTIONS } from '../compiler/lsp/node-options.js';
 
 const root = packageRoot();
 const cli = path.join(root, 'dist', 'compiler', 'cli', 'main.js');
@@ -136,6 +140,23 @@ line(
   '≈ 1',
   growth < 1.5,
 );
+
+for (const [how, options] of [
+  ['as the VS Code extension starts it', LSP_NODE_OPTIONS],
+  ['plain `node`', []],
+] as const) {
+  const keystrokes = await keystrokeLatencies(cli, options);
+  const keystroke = median(keystrokes);
+  line(
+    'lsp: keystroke → diagnostics, 1,000-line file, warm',
+    `${keystroke.toFixed(1)} ms`,
+    how === 'plain `node`' ? 'for scale' : '≤ 50 ms',
+    how === 'plain `node`' || keystroke <= 50,
+  );
+  console.log(
+    `  (${how}${options.length ? `, node ${options.join(' ')}` : ''}: ${keystrokes.length} keystrokes, fastest ${Math.min(...keystrokes).toFixed(1)} ms, slowest ${Math.max(...keystrokes).toFixed(1)} ms)`,
+  );
+}
 
 const torch = spawnSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], {
   encoding: 'utf8',

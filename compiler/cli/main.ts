@@ -50,6 +50,8 @@ const ASYNC_COMMANDS: Record<string, () => Promise<AsyncCommand>> = {
   run: () => import('./run.js').then((m) => ({ run: m.runRun, help: m.RUN_HELP })),
   bench: () => import('./bench.js').then((m) => ({ run: m.runBench, help: m.BENCH_HELP })),
   verify: () => import('./verify.js').then((m) => ({ run: m.runVerify, help: m.VERIFY_HELP })),
+  fmt: () => import('./fmt.js').then((m) => ({ run: m.runFmt, help: m.FMT_HELP })),
+  lsp: () => import('./lsp.js').then((m) => ({ run: m.runLsp, help: m.LSP_HELP })),
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -70,6 +72,8 @@ commands:
   run FILE           one forward pass on a .npy array (--weights FILE --input X.npy)
   bench FILE         training and inference images/s on synthetic data (--backend, --batch, --json)
   verify FILE        compare the tfjs lowering with the reference executor (outputs, loss, gradients)
+  fmt FILES...       format .cnn files in place (--check: only report the ones that are not)
+  lsp                the language server for editors, on stdin and stdout (--stdio)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;
 

@@ -13,6 +13,15 @@ export interface Span {
   readonly end: number;
 }
 
+/**
+ * A change a tool can make to do what a diagnostic's help says (`did you mean \`relu\`?`): replace the
+ * text of `span` with `text`. Editors offer it as a quick fix.
+ */
+export interface SuggestedEdit {
+  readonly span: Span;
+  readonly text: string;
+}
+
 /** A secondary label: "input shrinks to 5x5 here". */
 export interface Label {
   readonly span: Span;
@@ -33,6 +42,8 @@ export interface Diagnostic {
   readonly notes: readonly string[];
   /** How to fix it, e.g. "pad with `same`, or use a 5x5 kernel". */
   readonly help?: string;
+  /** The help as an edit, where it is one (a did-you-mean). */
+  readonly edit?: SuggestedEdit;
 }
 
 /** Every phase returns its value together with the diagnostics it produced. */
@@ -47,6 +58,7 @@ export interface DiagnosticInit {
   labels?: readonly Label[];
   notes?: readonly string[];
   help?: string;
+  edit?: SuggestedEdit;
   severity?: Severity;
 }
 
@@ -60,6 +72,7 @@ export function diag(code: DiagnosticCode, message: string, init: DiagnosticInit
     labels: init.labels ?? [],
     notes: init.notes ?? [],
     help: init.help,
+    ...(init.edit ? { edit: init.edit } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { evaluate, undefinedName, type EvalEnv } from './evaluate.js';
 import type { Module } from './resolve.js';
 import { VarScope } from './scope.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, describe, typeName, type Value } from './values.js';
 
 export function bindArgs(
@@ -62,6 +62,7 @@ export function bindArgs(
             help: s
               ? `did you mean \`${s}\`?`
               : `parameters: ${block.params.map((p) => p.name.name).join(', ') || 'none'}`,
+            edit: suggestedEdit(arg.name.span, s),
           }),
         );
         ok = false;

@@ -23,7 +23,7 @@ import { Elaborator } from './elaborate.js';
 import { ElaborationBudget } from './limits.js';
 import { matchTarget, suggestTarget } from './freeze.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { operate } from './surgery.js';
 
 export interface Derived {
@@ -124,6 +124,7 @@ function unknownBase(model: ModelDecl, module: Module): Diagnostic {
   return diag('CNN2015', `unknown model \`${baseName}\``, {
     span: model.base!.span,
     help: s ? `did you mean \`${s}\`?` : 'import the file that defines it, e.g. `import resnet`',
+    edit: suggestedEdit(model.base!.span, s),
   });
 }
 

@@ -38,7 +38,7 @@ import {
 } from './limits.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { VarScope, type LayerBinding } from './scope.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, asNumber } from './values.js';
 
 export { MAX_NODES, MAX_REPEAT } from './limits.js';
@@ -406,6 +406,7 @@ export class Elaborator {
         help: suggestion
           ? `did you mean \`${suggestion}\`?`
           : 'see docs/language.md for the list of layers',
+        edit: suggestedEdit(s.head.span, suggestion),
       }),
     );
   }
@@ -694,6 +695,7 @@ export class Elaborator {
           diag('CNN4004', `unknown budget metric \`${l.metric.name}\``, {
             span: l.metric.span,
             help: s ? `did you mean \`${s}\`?` : `budgets limit: ${metrics.join(', ')}`,
+            edit: suggestedEdit(l.metric.span, s),
           }),
         );
         continue;

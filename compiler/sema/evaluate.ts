@@ -7,7 +7,7 @@ import type { Expr } from '../../grammar/ast.js';
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Dim } from './dim.js';
 import { formatDim } from './dim.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import { describe, num, typeName, type Value } from './values.js';
 
 export interface EvalEnv {
@@ -113,6 +113,7 @@ export function undefinedName(env: EvalEnv, name: string, span: Span): void {
       span,
       spanLabel: 'not a parameter, variable or keyword here',
       help: suggestion ? `did you mean \`${suggestion}\`?` : undefined,
+      edit: suggestedEdit(span, suggestion),
     }),
   );
 }
@@ -146,6 +147,7 @@ function member(expr: Extract<Expr, { kind: 'Member' }>, env: EvalEnv): Value | 
       diag('CNN2022', `\`in\` has no member \`${name}\``, {
         span: expr.member.span,
         help: s ? `did you mean \`in.${s}\`?` : `members: ${IN_MEMBERS.join(', ')}`,
+        edit: suggestedEdit(expr.member.span, s),
       }),
     );
     return null;

@@ -9,7 +9,7 @@ import { diag, type Span } from '../diagnostics/diagnostic.js';
 import type { RawAttr } from './build-attrs.js';
 import { evaluate, undefinedName, type EvalEnv } from './evaluate.js';
 import type { OpSpec } from './op-table.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, suggestedEdit } from './suggest.js';
 import type { VarScope } from './scope.js';
 
 export function readAtoms(
@@ -76,6 +76,7 @@ export function readAtoms(
           : known.length
             ? `${spec.keyword} takes: ${known.join(', ')}`
             : `${spec.keyword} takes no attributes`,
+        edit: suggestedEdit(span, s),
       }),
     );
   };

@@ -1,4 +1,5 @@
 /** Did-you-mean suggestions by edit distance. */
+import type { Span, SuggestedEdit } from '../diagnostics/diagnostic.js';
 
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
@@ -32,4 +33,12 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   return best;
+}
+
+/** A suggestion as the edit that applies it (replace `span` with it), or undefined without one. */
+export function suggestedEdit(
+  span: Span,
+  suggestion: string | undefined,
+): SuggestedEdit | undefined {
+  return suggestion === undefined ? undefined : { span, text: suggestion };
 }

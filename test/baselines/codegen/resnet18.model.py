@@ -210,7 +210,7 @@ class ResNet18(nn.Module):
         "fc": "head.fc",
     }
     CNNC_IR_HASH = "6cc12743a8da256f5eddc0f31ac4aae7b0fadf967e4f8828977a6eb275687b37"
-    CNNC_SOURCE_HASH = "e3aba46f5d2a287e79e5b4289b984c09d2d1b9e0d8380b92e5e5009c1d8db3bc"
+    CNNC_SOURCE_HASH = "6c6045b835ca0e27ce616ab57ef7a01239b15e410533e617985c99fbaab901e9"
 
     def __init__(self):
         super().__init__()
