@@ -97,6 +97,55 @@ export const DEFAULT_SETTINGS: TrainSettings = {
 
 type Value = number | string | boolean;
 
+/** The range of a numeric setting (inclusive); `integer` settings take whole numbers only. */
+export interface NumberRange {
+  readonly min: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
+/** Every numeric key of a train block and its range: one table for `cnnc train` and train.py. */
+export const NUMBER_SETTINGS = {
+  rotation: { min: 0, max: 180 },
+  zoom: { min: 0, max: 0.9 },
+  zoom_min: { min: 0.1, max: 10 },
+  zoom_max: { min: 0.1, max: 10 },
+  translate: { min: 0, max: 0.5 },
+  brightness: { min: 0, max: 1 },
+  contrast: { min: 0, max: 1 },
+  channel_shift: { min: 0, max: 1 },
+  lr: { min: 0 },
+  momentum: { min: 0, max: 1 },
+  beta1: { min: 0, max: 1 },
+  beta2: { min: 0, max: 1 },
+  rho: { min: 0, max: 1 },
+  epsilon: { min: 0 },
+  weight_decay: { min: 0 },
+  batch: { min: 1, integer: true },
+  epochs: { min: 1, integer: true },
+  seed: { min: 0, max: 2 ** 31 - 1, integer: true },
+  gamma: { min: 0 },
+  step_every: { min: 1e-9 },
+  min_lr: { min: 0 },
+  warmup: { min: 0, integer: true },
+  clip: { min: 1e-12 },
+  validation: { min: 0, max: 0.9 },
+  early_stopping: { min: 1, integer: true },
+  min_delta: { min: 0 },
+  top_k: { min: 1, integer: true },
+} as const satisfies Record<string, NumberRange>;
+export type NumberSetting = keyof typeof NUMBER_SETTINGS;
+
+/** Every key of a train block that names one of a few words, and the words. */
+export const CHOICE_SETTINGS = {
+  optimizer: OPTIMIZERS,
+  schedule: SCHEDULES,
+  loss: LOSSES,
+  init: INIT_SCHEMES,
+  flip: ['none', 'horizontal', 'vertical', 'both'],
+  fill: ['edge', 'zero'],
+} as const;
+
 /** A mutable draft of the settings that set(key, value) updates; errors name the key. */
 class Draft {
   s: { -readonly [K in keyof TrainSettings]: TrainSettings[K] };
@@ -117,7 +166,9 @@ class Draft {
 
   /** Returns an error message, or null when the setting was applied. */
   set(key: string, v: Value): string | null {
-    const num = (min: number, max = Infinity, integer = false): number | string => {
+    const num = (setting: NumberSetting): number | string => {
+      const range: NumberRange = NUMBER_SETTINGS[setting];
+      const { min, max = Infinity, integer = false } = range;
       if (typeof v !== 'number' || (integer && !Number.isInteger(v)))
         return `\`${key}\` expects ${integer ? 'an integer' : 'a number'}; found ${JSON.stringify(v)}`;
       if (v < min || v > max)
@@ -139,11 +190,11 @@ class Draft {
     };
     switch (key) {
       case 'optimizer':
-        return choose(OPTIMIZERS, (x) => (this.opt.name = x));
+        return choose(CHOICE_SETTINGS.optimizer, (x) => (this.opt.name = x));
       case 'schedule':
-        return choose(SCHEDULES, (x) => (this.sched.kind = x));
+        return choose(CHOICE_SETTINGS.schedule, (x) => (this.sched.kind = x));
       case 'loss':
-        return choose(LOSSES, (x) => (this.s.loss = x));
+        return choose(CHOICE_SETTINGS.loss, (x) => (this.s.loss = x));
       case 'data': {
         if (typeof v !== 'string')
           return `\`data\` expects mnist, mnist-json, "idx:DIR", "cifar10:DIR" or "folder:DIR"; found ${JSON.stringify(v)}`;
@@ -154,74 +205,74 @@ class Draft {
         return null;
       }
       case 'flip':
-        return choose(FLIPS, (x) => {
+        return choose(CHOICE_SETTINGS.flip, (x) => {
           this.aug.flipHorizontal = x === 'horizontal' || x === 'both';
           this.aug.flipVertical = x === 'vertical' || x === 'both';
         });
       case 'rotation':
-        return numeric(num(0, 180), (x) => (this.aug.rotation = x));
+        return numeric(num('rotation'), (x) => (this.aug.rotation = x));
       case 'zoom':
-        return numeric(num(0, 0.9), (x) => (this.aug.zoom = [1 - x, 1 + x]));
+        return numeric(num('zoom'), (x) => (this.aug.zoom = [1 - x, 1 + x]));
       case 'zoom_min':
-        return numeric(num(0.1, 10), (x) => (this.aug.zoom = [x, this.aug.zoom[1]]));
+        return numeric(num('zoom_min'), (x) => (this.aug.zoom = [x, this.aug.zoom[1]]));
       case 'zoom_max':
-        return numeric(num(0.1, 10), (x) => (this.aug.zoom = [this.aug.zoom[0], x]));
+        return numeric(num('zoom_max'), (x) => (this.aug.zoom = [this.aug.zoom[0], x]));
       case 'translate':
-        return numeric(num(0, 0.5), (x) => (this.aug.translate = x));
+        return numeric(num('translate'), (x) => (this.aug.translate = x));
       case 'brightness':
-        return numeric(num(0, 1), (x) => (this.aug.brightness = x));
+        return numeric(num('brightness'), (x) => (this.aug.brightness = x));
       case 'contrast':
-        return numeric(num(0, 1), (x) => (this.aug.contrast = x));
+        return numeric(num('contrast'), (x) => (this.aug.contrast = x));
       case 'channel_shift':
       case 'channel-shift':
-        return numeric(num(0, 1), (x) => (this.aug.channelShift = x));
+        return numeric(num('channel_shift'), (x) => (this.aug.channelShift = x));
       case 'fill':
-        return choose(['edge', 'zero'] as const, (x) => (this.aug.fill = x));
+        return choose(CHOICE_SETTINGS.fill, (x) => (this.aug.fill = x));
       case 'weights':
       case 'map':
       case 'features':
         return null; // read with the groups by readFineTune
       case 'lr':
-        return numeric(num(0), (x) => (this.s.lr = x));
+        return numeric(num('lr'), (x) => (this.s.lr = x));
       case 'momentum':
-        return numeric(num(0, 1), (x) => (this.opt.momentum = x));
+        return numeric(num('momentum'), (x) => (this.opt.momentum = x));
       case 'beta1':
-        return numeric(num(0, 1), (x) => (this.opt.beta1 = x));
+        return numeric(num('beta1'), (x) => (this.opt.beta1 = x));
       case 'beta2':
-        return numeric(num(0, 1), (x) => (this.opt.beta2 = x));
+        return numeric(num('beta2'), (x) => (this.opt.beta2 = x));
       case 'rho':
-        return numeric(num(0, 1), (x) => (this.opt.rho = x));
+        return numeric(num('rho'), (x) => (this.opt.rho = x));
       case 'epsilon':
-        return numeric(num(0), (x) => (this.opt.epsilon = x));
+        return numeric(num('epsilon'), (x) => (this.opt.epsilon = x));
       case 'weight_decay':
       case 'wd':
-        return numeric(num(0), (x) => (this.opt.weightDecay = x));
+        return numeric(num('weight_decay'), (x) => (this.opt.weightDecay = x));
       case 'batch':
-        return numeric(num(1, Infinity, true), (x) => (this.s.batchSize = x));
+        return numeric(num('batch'), (x) => (this.s.batchSize = x));
       case 'epochs':
-        return numeric(num(1, Infinity, true), (x) => (this.s.epochs = x));
+        return numeric(num('epochs'), (x) => (this.s.epochs = x));
       case 'seed':
-        return numeric(num(0, 2 ** 31 - 1, true), (x) => (this.s.seed = x));
+        return numeric(num('seed'), (x) => (this.s.seed = x));
       case 'gamma':
-        return numeric(num(0), (x) => (this.sched.gamma = x));
+        return numeric(num('gamma'), (x) => (this.sched.gamma = x));
       case 'step_every':
-        return numeric(num(1e-9), (x) => (this.sched.every = x));
+        return numeric(num('step_every'), (x) => (this.sched.every = x));
       case 'min_lr':
-        return numeric(num(0), (x) => (this.sched.minLr = x));
+        return numeric(num('min_lr'), (x) => (this.sched.minLr = x));
       case 'warmup':
-        return numeric(num(0, Infinity, true), (x) => (this.sched.warmupSteps = x));
+        return numeric(num('warmup'), (x) => (this.sched.warmupSteps = x));
       case 'clip':
-        return numeric(num(1e-12), (x) => (this.s.clipNorm = x));
+        return numeric(num('clip'), (x) => (this.s.clipNorm = x));
       case 'validation':
-        return numeric(num(0, 0.9), (x) => (this.s.validation = x));
+        return numeric(num('validation'), (x) => (this.s.validation = x));
       case 'early_stopping':
-        return numeric(num(1, Infinity, true), (x) => (this.patience = x));
+        return numeric(num('early_stopping'), (x) => (this.patience = x));
       case 'min_delta':
-        return numeric(num(0), (x) => (this.minDelta = x));
+        return numeric(num('min_delta'), (x) => (this.minDelta = x));
       case 'top_k':
-        return numeric(num(1, Infinity, true), (x) => (this.s.topK = x));
+        return numeric(num('top_k'), (x) => (this.s.topK = x));
       case 'init':
-        return choose(INIT_SCHEMES, (x) => (this.s.init = x));
+        return choose(CHOICE_SETTINGS.init, (x) => (this.s.init = x));
       default:
         return `unknown training setting \`${key}\``;
     }
@@ -248,8 +299,6 @@ class Draft {
 
 export const TRAIN_KEYS =
   'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
-
-const FLIPS = ['none', 'horizontal', 'vertical', 'both'] as const;
 
 /** The augmentation keys; each is also a `cnnc train` flag (`--channel-shift` for channel_shift). */
 export const AUGMENT_KEYS = [
