@@ -108,6 +108,13 @@ export const CODE_LIST = [
   { code: 'CNN4010', severity: 'warning', title: 'feature cache with nothing to cache' },
   { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
 
+  // 6050–6099: the PyTorch training script (train.py)
+  {
+    code: 'CNN6050',
+    severity: 'error',
+    title: 'feature cache over dropout that train.py cannot switch off',
+  },
+
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
   { code: 'CNN9002', severity: 'error', title: 'IR verification failed' },
