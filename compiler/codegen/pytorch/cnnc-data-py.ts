@@ -704,7 +704,9 @@ class Augment:
             if self.geometric():
                 fx = self.flip_x and random() < 0.5
                 fy = self.flip_y and random() < 0.5
-                angle = self.rotation and random.uniform(-self.rotation, self.rotation) * math.pi / 180
+                angle = 0
+                if self.rotation:
+                    angle = random.uniform(-self.rotation, self.rotation) * math.pi / 180
                 scale = random.uniform(*self.zoom) if self.zoom != (1, 1) else 1
                 tx = self.translate and random.uniform(-self.translate, self.translate) * w
                 ty = self.translate and random.uniform(-self.translate, self.translate) * h
@@ -713,14 +715,14 @@ class Augment:
                 else:
                     warps.append((i, fx, fy, angle, scale, tx, ty))
             if self.colour():
-                b = random.uniform(1 - self.brightness, 1 + self.brightness) if self.brightness else 1
-                k = random.uniform(1 - self.contrast, 1 + self.contrast) if self.contrast else 1
-                shift = [
-                    random.uniform(-self.channel_shift, self.channel_shift)
-                    if self.channel_shift
-                    else 0
-                    for _ in range(c)
-                ]
+                b = k = 1
+                if self.brightness:
+                    b = random.uniform(1 - self.brightness, 1 + self.brightness)
+                if self.contrast:
+                    k = random.uniform(1 - self.contrast, 1 + self.contrast)
+                shift = [0] * c
+                if self.channel_shift:
+                    shift = [random.uniform(-self.channel_shift, self.channel_shift) for _ in shift]
                 jitters.append((b, k, shift))
         out = x.clone()
         for i, fx, fy in flips:

@@ -22,6 +22,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from cnnc_data import Random
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop")
 SLOTS = {
     "sgd": (),
@@ -121,7 +123,8 @@ class CnncOptimizer(torch.optim.Optimizer):
                     ns = b2 * s.double() + (1 - b2) * g * g
                     m.copy_(nm)
                     s.copy_(ns)
-                    w = w - (lr * (nm / (1 - b1**t))) / (torch.sqrt(ns / (1 - b2**t)) + self.epsilon)
+                    step = (lr * (nm / (1 - b1**t))) / (torch.sqrt(ns / (1 - b2**t)) + self.epsilon)
+                    w = w - step
                 else:
                     s = self.slot(p, "s")
                     ns = self.rho * s.double() + (1 - self.rho) * g * g
@@ -284,12 +287,6 @@ def _fnv1a(text):
     return h
 
 
-def _uniform_draws(seed, count):
-    from cnnc_data import Random
-
-    return Random(seed).take(count)
-
-
 def initial_weights(shapes, seed, scheme):
     """cnnc's initial value of every weight (runtime/init.ts), by cnnc name ('node/weight') and
     in cnnc's layout (shapes: cnnc name -> shape). Batch norm: gamma and the moving variance 1,
@@ -316,7 +313,8 @@ def initial_weights(shapes, seed, scheme):
             else:
                 kind, k = kernels[node]
                 fan_in = k[0] * k[1] if kind == "depthwise_kernel" else math.prod(k) // k[-1]
-                draws = _uniform_draws(_fnv1a("%d:%s" % (seed, name)), 2 * size if scheme == "he" else size)
+                stream = Random(_fnv1a("%d:%s" % (seed, name)))
+                draws = stream.take(2 * size if scheme == "he" else size)
                 if scheme == "he":
                     std = math.sqrt(2 / fan_in)
                     r = np.sqrt(-2 * np.log(1 - draws[0::2]))
