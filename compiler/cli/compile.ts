@@ -1,21 +1,39 @@
-/** `cnnc compile FILE --emit ir [-o out.json] [--model NAME]` */
+/**
+ * `cnnc compile FILE --emit ir [-o out.json] [--model NAME]`
+ * `cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]`
+ */
 import * as path from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import { irToJson } from '../ir/json.js';
-import { compileFile } from '../program.js';
-import { parseArgs, UsageError } from './args.js';
+import { compileFile, type CompileResult } from '../program.js';
+import { emitPytorchProject } from '../codegen/pytorch/project.js';
+import type { NameStyle } from '../codegen/pytorch/model-py.js';
+import { irHash, sha256 } from '../../runtime/train/checkpoint.js';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { BUDGET_FLAGS, compileOptions, exitCodeFor, printDiagnostics } from './common.js';
+import { EmitFolderError, writeEmittedFolder } from './emit-folder.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
 export const COMPILE_HELP = `usage: cnnc compile FILE --emit ir [-o OUT] [--model NAME]
+       cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]
 
-Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json).
+Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json), or to a PyTorch
+project (model.py with one nn.Module per model, cnnc_io.py for weights, README.md; see
+docs/codegen.md).
 
 options:
-  --emit ir       what to emit (ir)
-  -o, --out FILE  write to FILE (atomically) instead of standard output
-  --model NAME    the model to compile when the file defines several`;
+  --emit ir|pytorch  what to emit (default ir)
+  -o, --out PATH     ir: write to PATH (atomically) instead of standard output;
+                     pytorch: the folder to write (required)
+  --model NAME       the model to compile when the file defines several (pytorch: default all)
+  --names N          pytorch: state_dict keys after cnnc's layer names (cnnc, the default) or
+                     torchvision's (torchvision; stdlib ResNets, VGGs, AlexNet, MobileNetV2)
+  --force            pytorch: write into a folder that holds files cnnc did not write (they are
+                     left alone; only cnnc's files are replaced)`;
+
+const EMITS = ['ir', 'pytorch'] as const;
+const NAMES: readonly NameStyle[] = ['cnnc', 'torchvision'];
 
 export function runCompile(argv: readonly string[], io: Io): ExitCode {
   const args = parseArgs(argv, {
@@ -23,12 +41,18 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
     emit: { value: true },
     o: { value: true },
     out: { value: true },
+    names: { value: true },
+    force: { value: false },
   });
   if (args.positional.length !== 1)
     throw new UsageError('cnnc compile takes exactly one .cnn file');
   const emit = args.flags.get('emit')?.[0] ?? 'ir';
-  if (emit !== 'ir') throw new UsageError(`--emit must be ir; got ${JSON.stringify(emit)}`);
+  if (!(EMITS as readonly string[]).includes(emit))
+    throw new UsageError(`--emit must be ir or pytorch; got ${JSON.stringify(emit)}`);
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
+  if (emit === 'pytorch') return runPytorch(args, io, out);
+  for (const flag of ['names', 'force'])
+    if (args.flags.has(flag)) throw new UsageError(`--${flag} goes with --emit pytorch`);
   const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
     ...compileOptions(args),
     verifyEach: true,
@@ -49,4 +73,52 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
     io.err(`wrote ${out}\n`);
   } else io.out(text);
   return code;
+}
+
+/** How comments in the project show a source file: stdlib/… as is, others from the entry's folder. */
+function showPath(result: CompileResult, entryAbs: string, io: Io) {
+  return (display: string): string => {
+    if (display.startsWith('stdlib/')) return display;
+    const abs = path.resolve(io.cwd, display);
+    return path.relative(path.dirname(entryAbs), abs).split(path.sep).join('/') || display;
+  };
+}
+
+function runPytorch(args: ParsedArgs, io: Io, out: string | undefined): ExitCode {
+  if (!out) throw new UsageError('--emit pytorch needs an output folder: -o DIR');
+  const names = args.flags.get('names')?.[0] ?? 'cnnc';
+  if (!(NAMES as readonly string[]).includes(names))
+    throw new UsageError(`--names must be cnnc or torchvision; got ${JSON.stringify(names)}`);
+  const entry = resolveInput(args.positional[0], io.host, io.cwd);
+  const result = compileFile(entry, io.host, { ...compileOptions(args), verifyEach: true });
+  printDiagnostics(io, result.diagnostics, result.sources);
+  if (hasErrors(result.diagnostics)) return exitCodeFor(result.diagnostics);
+  if (result.models.length === 0) throw new UsageError('the file defines no model');
+  const project = emitPytorchProject(
+    result.models.map((m) => ({
+      graph: m.graph,
+      env: m.env,
+      irHash: irHash(m.graph),
+      sourceHash: sha256(result.sources.get(m.graph.file) ?? ''),
+    })),
+    {
+      names: names as NameStyle,
+      sources: result.sources,
+      showPath: showPath(result, entry, io),
+      entry: path.basename(entry),
+    },
+  );
+  printDiagnostics(io, project.diagnostics, result.sources);
+  if (hasErrors(project.diagnostics)) return exitCodeFor(project.diagnostics);
+  try {
+    const written = writeEmittedFolder(path.resolve(io.cwd, out), project.files, {
+      force: args.flags.has('force'),
+    });
+    io.err(`wrote ${written.join(', ')} to ${out}\n`);
+  } catch (e) {
+    if (!(e instanceof EmitFolderError)) throw e;
+    io.err(`cnnc: error: ${e.message}\n`);
+    return 1;
+  }
+  return exitCodeFor([...result.diagnostics, ...project.diagnostics]);
 }

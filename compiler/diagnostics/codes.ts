@@ -1,6 +1,7 @@
 /**
  * The one catalog of diagnostic codes. Bands: CNN1xxx syntax, 2xxx names, structure and attributes,
- * 3xxx shapes, 4xxx parameters, budgets and resources, 5xxx backend capability, 9xxx internal.
+ * 3xxx shapes, 4xxx parameters, budgets and resources, 5xxx backend capability, 6xxx code generation
+ * (`cnnc compile --emit pytorch`), 9xxx internal.
  * A code, once published, keeps its meaning. test/compiler/diagnostics/codes.test.ts fails on
  * duplicates and on codes outside their band; docs/diagnostics.md has an example for every code.
  */
@@ -107,6 +108,25 @@ export const CODE_LIST = [
   { code: 'CNN4009', severity: 'warning', title: 'scheduled unfreeze after the last epoch' },
   { code: 'CNN4010', severity: 'warning', title: 'feature cache with nothing to cache' },
   { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
+
+  // 6xxx code generation (cnnc compile --emit pytorch); 6001–6049: the PyTorch model
+  {
+    code: 'CNN6001',
+    severity: 'error',
+    title: 'transposed convolution with no PyTorch form',
+  },
+  { code: 'CNN6002', severity: 'error', title: 'no torchvision names for the model' },
+  {
+    code: 'CNN6003',
+    severity: 'error',
+    title: "torchvision names on arithmetic that differs from torchvision's",
+  },
+  {
+    code: 'CNN6004',
+    severity: 'warning',
+    title: "batch norm epsilon differs from torchvision's",
+  },
+  { code: 'CNN6005', severity: 'warning', title: 'layers without a torchvision name' },
 
   // 6050–6099: the PyTorch training script (train.py)
   {

@@ -21,6 +21,11 @@ export interface DiagnosticCase {
    * compiling main.cnn: `files` holds model.json, and the span is in it.
    */
   readonly kerasImport?: true;
+  /**
+   * The case compiles main.cnn to a PyTorch project (`cnnc compile --emit pytorch`,
+   * compiler/codegen/pytorch) with these names: code generation's diagnostics (CNN6xxx).
+   */
+  readonly emitPytorch?: { readonly names: 'cnnc' | 'torchvision' };
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -513,5 +518,56 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a learning rate for layers that stay frozen',
     files: { 'main.cnn': derived('  freeze stem\n  train { lr stem 1e-4 }') },
     span: 'lr stem 1e-4',
+  },
+  {
+    code: 'CNN6001',
+    about:
+      'a transposed convolution whose `same` padding needs more output padding than PyTorch allows',
+    files: { 'main.cnn': m('deconv 4 1x1 /3 same outpad 2') },
+    span: 'deconv 4 1x1 /3 same outpad 2',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
+    code: 'CNN6002',
+    about: 'torchvision names for a model that no torchvision model resembles',
+    files: { 'main.cnn': 'model Tiny {\n  input 8x8x1\n  conv 4 3x3\n}\n' },
+    span: 'model Tiny {\n  input 8x8x1\n  conv 4 3x3\n}',
+    emitPytorch: { names: 'torchvision' },
+  },
+  {
+    code: 'CNN6003',
+    about: 'torchvision names on a ResNet-like model that pads like Keras',
+    files: {
+      'main.cnn': m(
+        'stem: { conv1: conv 4 3x3 /2 same nobias, bn1: bn, relu }\nhead: { gap, fc: dense 10 }',
+        '8x8x3',
+      ),
+    },
+    span: 'conv 4 3x3 /2 same nobias',
+    emitPytorch: { names: 'torchvision' },
+  },
+  {
+    code: 'CNN6004',
+    about: "torchvision names on batch norms with Keras's epsilon",
+    files: {
+      'main.cnn': m(
+        'stem: { conv1: conv 4 3x3 pad 1 nobias, bn1: bn eps 0.001, relu }\nhead: { gap, fc: dense 10 }',
+        '8x8x3',
+      ),
+    },
+    span: 'bn eps 0.001',
+    emitPytorch: { names: 'torchvision' },
+  },
+  {
+    code: 'CNN6005',
+    about: 'torchvision names on a model with a layer torchvision does not have',
+    files: {
+      'main.cnn': m(
+        'stem: { conv1: conv 4 3x3 pad 1 nobias, bn1: bn, relu }\nextra: conv 4 1x1\nhead: { gap, fc: dense 10 }',
+        '8x8x3',
+      ),
+    },
+    span: 'conv 4 1x1',
+    emitPytorch: { names: 'torchvision' },
   },
 ];

@@ -18,6 +18,7 @@ const BANDS: [string, string][] = [
   ['3', 'Shapes'],
   ['4', 'Parameters, budgets and resources'],
   ['5', 'Backend capability'],
+  ['6', 'Code generation'],
   ['9', 'Internal'],
 ];
 

@@ -8,6 +8,7 @@ const BANDS: Readonly<Record<string, string>> = {
   '3': 'shapes',
   '4': 'parameters, budgets and resources',
   '5': 'backend capability',
+  '6': 'code generation',
   '9': 'internal',
 };
 

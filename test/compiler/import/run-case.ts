@@ -1,10 +1,13 @@
 /**
  * Runs a diagnostic case (test/compiler/diagnostic-cases.ts) the way its code arises: a Keras case
- * imports its model.json with `importKeras`; any other compiles main.cnn. The shared harnesses
+ * imports its model.json with `importKeras`; any other compiles main.cnn (and emits PyTorch when
+ * the case says so, for CNN6xxx). The shared harnesses
  * (diagnostics-triggered.test.ts, diagnostics-doc.test.ts) can call this instead of compileFile.
  */
 import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { importKeras } from '../../../compiler/import/keras.js';
+import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
+import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import type { DiagnosticCase } from '../diagnostic-cases.js';
@@ -19,5 +22,13 @@ export function runDiagnosticCase(c: DiagnosticCase): {
     return { diagnostics: r.diagnostics, sources: r.sources };
   }
   const r = compileFile(memPath('main.cnn'), memoryHost(c.files), { budgets: c.budgets });
+  if (c.emitPytorch && !hasErrors(r.diagnostics)) {
+    // `cnnc compile main.cnn --emit pytorch`: code generation adds its own diagnostics.
+    const project = emitPytorchProject(
+      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: '', sourceHash: '' })),
+      { names: c.emitPytorch.names, sources: r.sources, entry: 'main.cnn' },
+    );
+    return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
+  }
   return { diagnostics: r.diagnostics, sources: r.sources };
 }

@@ -1,0 +1,169 @@
+/**
+ * Writing an emitted project into a folder (`cnnc compile --emit pytorch -o DIR`) without losing
+ * anything that is not ours:
+ *
+ *   - DIR/.cnnc-emit.json records the files cnnc wrote (name and sha256). A folder that is not empty
+ *     and holds anything else is refused, naming what is there, unless --force; even then only the
+ *     files cnnc emits are overwritten and nothing else is touched.
+ *   - Compiling again replaces exactly cnnc's files; one it wrote before and no longer emits is
+ *     removed only when it still holds what cnnc wrote.
+ *   - The files are written into a temporary folder beside DIR first; a new DIR is that folder
+ *     renamed, an existing one gets each file by rename (atomic per file), the record last.
+ *   - A target that is a file, a FIFO, unwritable or under /proc, /sys or /dev is a clear error;
+ *     nothing is read from a path that is not a regular file, so nothing blocks.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const EMIT_RECORD = '.cnnc-emit.json';
+
+export class EmitFolderError extends Error {}
+
+export interface FileToWrite {
+  readonly path: string;
+  readonly text: string;
+}
+
+interface EmitRecord {
+  readonly generator: 'cnnc';
+  readonly version: 1;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${code}, not writable`;
+  if (code === 'ENOSPC') return 'ENOSPC, the disk is full';
+  if (code === 'ENOTDIR') return 'ENOTDIR, a file is in the way of a folder';
+  return code ?? (e as Error).message;
+}
+
+/** The record of a previous run, or null; a record that is not ours counts as a foreign file. */
+function readRecord(dir: string): EmitRecord | null {
+  const file = path.join(dir, EMIT_RECORD);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return null;
+  }
+  if (!st.isFile() || st.size > 1_000_000) return null;
+  try {
+    const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<EmitRecord>;
+    if (r.generator !== 'cnnc' || typeof r.files !== 'object' || r.files === null) return null;
+    const files = Object.entries(r.files).filter(
+      ([k, v]) =>
+        typeof v === 'string' && !/[/\\\0]/.test(k) && !['', '.', '..', EMIT_RECORD].includes(k),
+    );
+    return { generator: 'cnnc', version: 1, files: Object.fromEntries(files) };
+  } catch {
+    return null;
+  }
+}
+
+/** Same content as `hash`, for a regular file only. */
+function holds(file: string, hash: string): boolean {
+  try {
+    const st = fs.lstatSync(file);
+    return st.isFile() && sha256(fs.readFileSync(file)) === hash;
+  } catch {
+    return false;
+  }
+}
+
+function listing(names: readonly string[]): string {
+  const shown = names.slice(0, 5).map((n) => JSON.stringify(n));
+  return `${shown.join(', ')}${names.length > 5 ? `, and ${names.length - 5} more` : ''}`;
+}
+
+/** Writes `files` into `dir` by the rules of the header; returns the names written. */
+export function writeEmittedFolder(
+  dir: string,
+  files: readonly FileToWrite[],
+  options: { readonly force: boolean },
+): string[] {
+  const target = path.resolve(dir);
+  const real = (() => {
+    try {
+      return fs.realpathSync(target);
+    } catch {
+      return target;
+    }
+  })();
+  for (const system of ['/proc', '/sys', '/dev'])
+    if (real === system || real.startsWith(`${system}/`) || target.startsWith(`${system}/`))
+      throw new EmitFolderError(`cannot write the project to ${dir}: ${system} is not for files`);
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new EmitFolderError(`cannot write the project to ${dir}: ${reason(e)}`);
+  }
+  if (st && !st.isDirectory())
+    throw new EmitFolderError(
+      `cannot write the project to ${dir}: it is a ${st.isFile() ? 'file' : 'special file'}, not a folder`,
+    );
+  const names = files.map((f) => f.path);
+  const record: EmitRecord = {
+    generator: 'cnnc',
+    version: 1,
+    files: Object.fromEntries(files.map((f) => [f.path, sha256(f.text)])),
+  };
+  let previous: EmitRecord | null = null;
+  if (st) {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(target).sort();
+    } catch (e) {
+      throw new EmitFolderError(`cannot read the folder ${dir}: ${reason(e)}`);
+    }
+    previous = readRecord(target);
+    const ours = new Set([
+      ...Object.keys(previous?.files ?? {}),
+      ...(previous ? [EMIT_RECORD] : []),
+    ]);
+    const foreign = entries.filter((e) => !ours.has(e));
+    if (foreign.length && !options.force)
+      throw new EmitFolderError(
+        `${dir} is not empty and cnnc did not write ${foreign.length === 1 ? 'what it holds' : 'all it holds'}: ` +
+          `${listing(foreign)}; choose a new folder, or add --force to write cnnc's files ` +
+          `(${names.join(', ')}) there and leave the others alone`,
+      );
+  }
+  const parent = path.dirname(target);
+  const tmpName = `.${path.basename(target)}.cnnc-tmp-${process.pid}`;
+  let tmp = path.join(parent, tmpName);
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+      fs.mkdirSync(tmp);
+    } catch (e) {
+      // A folder that exists in a parent we may not write (`-o /tmp`): stage inside it instead.
+      if (!st) throw e;
+      tmp = path.join(target, `.cnnc-tmp-${process.pid}`);
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.mkdirSync(tmp);
+    }
+    for (const f of files) fs.writeFileSync(path.join(tmp, f.path), f.text);
+    fs.writeFileSync(path.join(tmp, EMIT_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    if (!st) {
+      fs.renameSync(tmp, target);
+      return names;
+    }
+    for (const f of [...names, EMIT_RECORD]) fs.renameSync(path.join(tmp, f), path.join(target, f));
+    fs.rmdirSync(tmp);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new EmitFolderError(`cannot write the project to ${dir}: ${reason(e)}`);
+  }
+  // Files an earlier run wrote that this one does not: removed when still as cnnc wrote them.
+  for (const [name, hash] of Object.entries(previous?.files ?? {}))
+    if (!names.includes(name) && holds(path.join(target, name), hash))
+      fs.rmSync(path.join(target, name), { force: true });
+  return names;
+}

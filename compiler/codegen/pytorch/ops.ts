@@ -1,0 +1,424 @@
+/**
+ * The PyTorch form of every IR op (one table, typed so that a missing op is a compile error): the
+ * module its node owns (layers with weights: nn.Conv2d, nn.Linear, nn.BatchNorm2d, …) and the
+ * forward steps, each an expression of the previous value. Layers without weights are written
+ * functionally (F.relu, F.max_pool2d, torch.cat).
+ *
+ * Semantics are those of the checker (compiler/sema/conv-math.ts) and the reference executor
+ * (runtime/reference): tensors are NCHW (N, C, L for sequences, N, F for vectors); padding is per
+ * side, so a `same` or explicit padding that PyTorch's symmetric `padding=` cannot say becomes an
+ * F.pad before the op (−inf for max pooling; zeros, with a divisor from a pooled mask, for average
+ * pooling that excludes padding); a ceil-mode window that PyTorch would start in such padding is
+ * sliced off; a transposed convolution's uneven crop is a slice of PyTorch's output. What PyTorch
+ * cannot express is a CNN6xxx diagnostic (`report`), never broken Python.
+ */
+import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { IrNode } from '../../ir/graph.js';
+import type { OpKind, Padding, PoolAttrs } from '../../ir/ops.js';
+import {
+  convOutputLength,
+  effectiveKernel,
+  resolvePadding,
+  resolveTransposedPadding,
+  type AxisPads,
+} from '../../sema/conv-math.js';
+import { addConst, dimEquals, SymbolEnv, type Dim } from '../../sema/dim.js';
+import { pyFloat, pyNumber } from '../python-text.js';
+import type { FlattenOrder } from './weights.js';
+
+/** One forward step: the expression of the node's next value, given the current one. */
+export type Step = (x: string) => string;
+
+export interface OpForm {
+  /** Constructor of the node's module (ops with weights). */
+  readonly module?: string;
+  /** Forward steps, the first applied to the first input's variable. */
+  readonly steps: readonly Step[];
+  /** The output is the input itself (no statement). */
+  readonly alias?: boolean;
+}
+
+export interface OpContext<K extends OpKind> {
+  readonly node: IrNode<K>;
+  /** Python variables holding the inputs. */
+  readonly inputs: readonly string[];
+  readonly inShapes: readonly (readonly Dim[])[];
+  readonly outShape: readonly Dim[];
+  /** The node's module, as a Python expression (`self.stem["conv1"]`), for ops with weights. */
+  readonly module: string;
+  /** Flatten nodes: the order chosen by weights.ts flattenOrders. */
+  readonly flattenOrder?: FlattenOrder;
+  report(d: Diagnostic): void;
+}
+
+type OpRule<K extends OpKind> = (ctx: OpContext<K>) => OpForm;
+
+/** `3` for equal entries, `(3, 5)` otherwise. */
+function tup(values: readonly number[]): string {
+  return values.every((v) => v === values[0]) ? String(values[0]) : `(${values.join(', ')})`;
+}
+
+/** `name=value` arguments, skipping those at their default. */
+function kwargs(pairs: readonly (readonly [string, string, string?])[]): string {
+  return pairs
+    .filter(([, v, dflt]) => v !== dflt)
+    .map(([k, v]) => `, ${k}=${v}`)
+    .join('');
+}
+
+function channels(shape: readonly Dim[]): number {
+  const c = shape[shape.length - 1];
+  if (typeof c !== 'number') throw new Error(`channel count ${JSON.stringify(c)} is not concrete`);
+  return c;
+}
+
+/** Spatial rank of a cnnc shape: 2 for [H, W, C], 1 for [L, C], 0 for a vector. */
+const spatialRank = (shape: readonly Dim[]) => shape.length - 1;
+
+/** F.pad's tuple: the last axis first, (left, right, top, bottom). */
+function padTuple(pads: readonly AxisPads[]): string {
+  return `(${[...pads]
+    .reverse()
+    .flatMap((p) => [p.before, p.after])
+    .join(', ')})`;
+}
+
+const symmetric = (pads: readonly AxisPads[]) => pads.every((p) => p.before === p.after);
+const noPads = (pads: readonly AxisPads[]) => pads.every((p) => p.before === 0 && p.after === 0);
+
+interface WindowSpec {
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly dilation: readonly number[];
+  readonly padding: Padding;
+}
+
+function windowPadsOf(spec: WindowSpec, input: readonly Dim[]): AxisPads[] {
+  const env = new SymbolEnv();
+  return spec.kernel.map(
+    (k, i) =>
+      resolvePadding(
+        spec.padding,
+        i,
+        input[i],
+        { kernel: k, stride: spec.stride[i], dilation: spec.dilation[i] },
+        env,
+      ).value,
+  );
+}
+
+/**
+ * A convolution's padding: PyTorch's `padding=` when symmetric (or "same" at stride 1, which PyTorch
+ * splits as TensorFlow does), else an F.pad step before it.
+ */
+function convPadding(
+  spec: WindowSpec,
+  input: readonly Dim[],
+): { readonly arg: string; readonly pre: Step[] } {
+  const pads = windowPadsOf(spec, input);
+  if (noPads(pads)) return { arg: '', pre: [] };
+  if (symmetric(pads)) return { arg: `, padding=${tup(pads.map((p) => p.before))}`, pre: [] };
+  if (spec.padding.mode === 'same' && spec.stride.every((s) => s === 1))
+    return { arg: ', padding="same"', pre: [] };
+  return { arg: '', pre: [(x) => `F.pad(${x}, ${padTuple(pads)})`] };
+}
+
+function convModule(
+  cls: string,
+  cin: number,
+  cout: number,
+  spec: WindowSpec,
+  padArg: string,
+  groups: number,
+  bias: boolean,
+): string {
+  return (
+    `${cls}(${cin}, ${cout}, ${tup(spec.kernel)}` +
+    kwargs([['stride', tup(spec.stride), '1']]) +
+    padArg +
+    kwargs([
+      ['dilation', tup(spec.dilation), '1'],
+      ['groups', String(groups), '1'],
+      ['bias', bias ? 'True' : 'False', 'True'],
+    ])
+  );
+}
+
+const conv2d: OpRule<'conv2d'> = (ctx) => {
+  const a = ctx.node.attrs;
+  const pad = convPadding(a, ctx.inShapes[0]);
+  const cin = channels(ctx.inShapes[0]);
+  return {
+    module: `${convModule('nn.Conv2d', cin, a.filters, a, pad.arg, a.groups, a.bias)})`,
+    steps: [...pad.pre, (x) => `${ctx.module}(${x})`],
+  };
+};
+
+const conv1d: OpRule<'conv1d'> = (ctx) => {
+  const a = ctx.node.attrs;
+  const pad = convPadding(a, ctx.inShapes[0]);
+  const cin = channels(ctx.inShapes[0]);
+  return {
+    module: `${convModule('nn.Conv1d', cin, a.filters, a, pad.arg, a.groups, a.bias)})`,
+    steps: [...pad.pre, (x) => `${ctx.module}(${x})`],
+  };
+};
+
+const depthwise: OpRule<'depthwise_conv2d'> = (ctx) => {
+  const a = ctx.node.attrs;
+  const pad = convPadding(a, ctx.inShapes[0]);
+  const c = channels(ctx.inShapes[0]);
+  // groups = C: one filter group per input channel, output channel c·m + j as in cnnc.
+  return {
+    module: `${convModule('nn.Conv2d', c, c * a.multiplier, a, pad.arg, c, a.bias)})`,
+    steps: [...pad.pre, (x) => `${ctx.module}(${x})`],
+  };
+};
+
+/**
+ * PyTorch's ConvTranspose2d crops `padding` rows from both ends of the full output and adds
+ * `output_padding` at the end; cnnc crops `before`/`after` (TF `same` can make them uneven, or add
+ * rows). Use PyTorch's padding p = min(before, after) and the output_padding q that covers cnnc's
+ * rows, then slice the rest off.
+ */
+const convTranspose: OpRule<'conv2d_transpose'> = (ctx) => {
+  const a = ctx.node.attrs;
+  const cin = channels(ctx.inShapes[0]);
+  const pads = [0, 1].map(
+    (i) =>
+      resolveTransposedPadding(a.padding, i, {
+        kernel: a.kernel[i],
+        stride: a.stride[i],
+        dilation: a.dilation[i],
+      }).value,
+  );
+  const p = pads.map((d) => Math.max(Math.min(d.before, d.after), 0));
+  const q = pads.map((d, i) => Math.max(a.outputPadding[i] + p[i] - d.after, 0));
+  const bad = q.findIndex((v, i) => v >= Math.max(a.stride[i], a.dilation[i]));
+  if (bad >= 0) {
+    const axis = bad === 0 ? 'rows' : 'columns';
+    const extra = q[bad] - a.outputPadding[bad];
+    ctx.report(
+      diag(
+        'CNN6001',
+        `a transposed convolution that adds ${q[bad]} ${axis} past its full output has no ` +
+          `PyTorch form: ConvTranspose2d's output_padding must be below ` +
+          `max(stride, dilation) = ${Math.max(a.stride[bad], a.dilation[bad])}`,
+        {
+          span: ctx.node.span,
+          spanLabel: `output_padding ${q[bad]} needed`,
+          notes: [
+            `${a.padding.mode === 'same' ? `same: total = ${effectiveKernel(a.kernel[bad], a.dilation[bad])} − ${a.stride[bad]}` : 'padding'}` +
+              ` adds ${extra} ${axis}, and output padding ${a.outputPadding[bad]} more`,
+          ],
+          help: 'use a kernel at least as large as the stride, or less output padding',
+        },
+      ),
+    );
+  }
+  const mod =
+    `nn.ConvTranspose2d(${cin}, ${a.filters}, ${tup(a.kernel)}` +
+    kwargs([
+      ['stride', tup(a.stride), '1'],
+      ['padding', tup(p), '0'],
+      ['output_padding', tup(q), '0'],
+      ['groups', String(a.groups), '1'],
+      ['bias', a.bias ? 'True' : 'False', 'True'],
+      ['dilation', tup(a.dilation), '1'],
+    ]) +
+    ')';
+  // PyTorch's output is diff = before + after − 2p + q − outputPadding rows longer than cnnc's,
+  // starting before − p rows earlier.
+  const cuts = pads.map((d, i) => {
+    const start = d.before - p[i];
+    const end = d.before + d.after - 2 * p[i] + q[i] - a.outputPadding[i] - start;
+    return start === 0 && end === 0 ? ':' : `${start || ''}:${end ? -end : ''}`;
+  });
+  const steps: Step[] = [(x) => `${ctx.module}(${x})`];
+  if (cuts.some((c) => c !== ':')) steps.push((x) => `${x}[:, :, ${cuts.join(', ')}]`);
+  return { module: mod, steps };
+};
+
+/** F.max_pool2d / F.avg_pool1d … arguments after the input: kernel, stride (when not the kernel). */
+function poolArgs(a: PoolAttrs): string {
+  const k = tup(a.kernel);
+  const s = tup(a.stride);
+  return s === k ? k : `${k}, ${s}`;
+}
+
+/**
+ * For a pool written as F.pad + a pool without padding: per axis, whether PyTorch's ceil mode keeps
+ * one more window than cnnc (which never starts a window in the right padding). That window is
+ * the last; it is sliced off.
+ */
+function extraWindow(a: PoolAttrs, input: readonly Dim[], pads: readonly AxisPads[]): boolean[] {
+  const env = new SymbolEnv();
+  return a.kernel.map((k, i) => {
+    if (!a.ceil) return false;
+    const w = { kernel: k, stride: a.stride[i], dilation: 1 };
+    const ours = convOutputLength(input[i], w, pads[i], env, true).value;
+    const padded = addConst(input[i], pads[i].before + pads[i].after);
+    const theirs = convOutputLength(padded, w, { before: 0, after: 0 }, env, true).value;
+    if (dimEquals(ours, theirs)) return false;
+    if (dimEquals(addConst(ours, 1), theirs)) return true;
+    throw new Error(
+      `pool window counts differ by more than one: ${JSON.stringify([ours, theirs])}`,
+    );
+  });
+}
+
+function pool(kind: 'max' | 'avg'): OpRule<'max_pool' | 'avg_pool'> {
+  return (ctx) => {
+    const a = ctx.node.attrs;
+    const rank = a.kernel.length;
+    const fn = `F.${kind}_pool${rank}d`;
+    const spec = { ...a, dilation: a.kernel.map(() => 1) };
+    const pads = windowPadsOf(spec, ctx.inShapes[0]);
+    const ceil = a.ceil ? ', ceil_mode=True' : '';
+    if (symmetric(pads)) {
+      const padArg = noPads(pads) ? '' : `, padding=${tup(pads.map((p) => p.before))}`;
+      const exclude =
+        kind === 'avg' && !a.countIncludePad && padArg ? ', count_include_pad=False' : '';
+      return { steps: [(x) => `${fn}(${x}, ${poolArgs(a)}${padArg}${ceil}${exclude})`] };
+    }
+    const pt = padTuple(pads);
+    const steps: Step[] = [];
+    if (kind === 'max') {
+      steps.push((x) => `F.pad(${x}, ${pt}, value=float("-inf"))`);
+      steps.push((x) => `${fn}(${x}, ${poolArgs(a)}${ceil})`);
+    } else if (a.countIncludePad) {
+      steps.push((x) => `F.pad(${x}, ${pt})`);
+      steps.push((x) => `${fn}(${x}, ${poolArgs(a)}${ceil})`);
+    } else {
+      // Sums over the padded input divided by the count of real positions in each window.
+      const p = (x: string) => `${fn}(F.pad(${x}, ${pt}), ${poolArgs(a)}${ceil})`;
+      steps.push((x) => `${p(x)} / ${p(`torch.ones_like(${x}[:, :1])`)}`);
+    }
+    const extra = extraWindow(a, ctx.inShapes[0], pads);
+    if (extra.some(Boolean))
+      steps.push((x) => `${x}[:, :, ${extra.map((e) => (e ? ':-1' : ':')).join(', ')}]`);
+    return { steps };
+  };
+}
+
+function globalPool(kind: 'mean' | 'amax'): OpRule<'global_avg_pool' | 'global_max_pool'> {
+  return (ctx) => {
+    const rank = spatialRank(ctx.inShapes[0]);
+    const dims = rank === 2 ? '(2, 3)' : '2';
+    const keep = ctx.node.attrs.keepDims ? ', keepdim=True' : '';
+    return {
+      steps: [
+        (x) => (kind === 'mean' ? `${x}.mean(${dims}${keep})` : `torch.amax(${x}, ${dims}${keep})`),
+      ],
+    };
+  };
+}
+
+function adaptivePool(kind: 'avg' | 'max'): OpRule<'adaptive_avg_pool' | 'adaptive_max_pool'> {
+  return (ctx) => {
+    const out = ctx.node.attrs.output;
+    return { steps: [(x) => `F.adaptive_${kind}_pool${out.length}d(${x}, ${tup(out)})`] };
+  };
+}
+
+/** From NCHW / NCL to cnnc's channels-last order, and back. */
+const TO_LAST = ['', '', '.permute(0, 2, 1)', '.permute(0, 2, 3, 1)'];
+const FROM_LAST = ['', '', '.permute(0, 2, 1)', '.permute(0, 3, 1, 2)'];
+
+const ACTIVATIONS: Readonly<Record<string, (x: string, alpha?: number) => string>> = {
+  relu: (x) => `F.relu(${x})`,
+  relu6: (x) => `F.relu6(${x})`,
+  leaky_relu: (x, alpha) => `F.leaky_relu(${x}, ${pyFloat(alpha ?? 0.01)})`,
+  elu: (x, alpha) => `F.elu(${x}, ${pyFloat(alpha ?? 1)})`,
+  tanh: (x) => `torch.tanh(${x})`,
+  sigmoid: (x) => `torch.sigmoid(${x})`,
+  softmax: (x) => `F.softmax(${x}, dim=1)`,
+  gelu: (x) => `F.gelu(${x})`,
+};
+
+export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
+  input: () => ({ steps: [], alias: true }),
+  conv2d,
+  conv1d,
+  depthwise_conv2d: depthwise,
+  conv2d_transpose: convTranspose,
+  max_pool: pool('max'),
+  avg_pool: pool('avg'),
+  global_max_pool: globalPool('amax'),
+  global_avg_pool: globalPool('mean'),
+  adaptive_max_pool: adaptivePool('max'),
+  adaptive_avg_pool: adaptivePool('avg'),
+  dense: (ctx) => {
+    const a = ctx.node.attrs;
+    const units = channels(ctx.inShapes[0]);
+    return {
+      module: `nn.Linear(${units}, ${a.units}${a.bias ? '' : ', bias=False'})`,
+      steps: [(x) => `${ctx.module}(${x})`],
+    };
+  },
+  flatten: (ctx) => {
+    const rank = ctx.inShapes[0].length;
+    if (rank === 1) return { steps: [], alias: true };
+    const permute = ctx.flattenOrder === 'chw' ? '' : TO_LAST[rank];
+    return { steps: [(x) => `torch.flatten(${x}${permute}, 1)`] };
+  },
+  reshape: (ctx) => {
+    const from = ctx.inShapes[0].length;
+    const to = ctx.outShape;
+    return {
+      steps: [
+        (x) =>
+          `${x}${TO_LAST[from]}.reshape(${x}.shape[0], ${to.map((d) => pyNumber(Number(d))).join(', ')})${FROM_LAST[to.length]}`,
+      ],
+    };
+  },
+  zero_pad: (ctx) => {
+    const p = ctx.node.attrs.pads;
+    const pads = Array.from({ length: p.length / 2 }, (_, i) => ({
+      before: p[2 * i],
+      after: p[2 * i + 1],
+    }));
+    return { steps: [(x) => `F.pad(${x}, ${padTuple(pads)})`] };
+  },
+  dropout: (ctx) => ({
+    steps: [(x) => `F.dropout(${x}, ${pyFloat(ctx.node.attrs.rate)}, self.training)`],
+  }),
+  batch_norm: (ctx) => {
+    const a = ctx.node.attrs;
+    const c = channels(ctx.inShapes[0]);
+    const cls = spatialRank(ctx.inShapes[0]) === 2 ? 'nn.BatchNorm2d' : 'nn.BatchNorm1d';
+    return {
+      module:
+        `${cls}(${c}` +
+        kwargs([
+          ['eps', pyFloat(a.epsilon), pyFloat(1e-5)],
+          ['momentum', pyFloat(a.momentum), pyFloat(0.1)],
+          ['affine', a.affine ? 'True' : 'False', 'True'],
+        ]) +
+        ')',
+      steps: [(x) => `${ctx.module}(${x})`],
+    };
+  },
+  lrn: (ctx) => {
+    const a = ctx.node.attrs;
+    const args =
+      `${a.size}` +
+      kwargs([
+        ['alpha', pyFloat(a.alpha), pyFloat(1e-4)],
+        ['beta', pyFloat(a.beta), pyFloat(0.75)],
+        ['k', pyFloat(a.k), pyFloat(1)],
+      ]);
+    // F.local_response_norm needs a spatial axis: a vector gets one of size 1.
+    if (ctx.inShapes[0].length === 1)
+      return { steps: [(x) => `F.local_response_norm(${x}.unsqueeze(2), ${args}).squeeze(2)`] };
+    return { steps: [(x) => `F.local_response_norm(${x}, ${args})`] };
+  },
+  activation: (ctx) => {
+    const { fn, alpha } = ctx.node.attrs;
+    if (fn === 'linear') return { steps: [], alias: true };
+    return { steps: [(x) => ACTIVATIONS[fn](x, alpha)] };
+  },
+  add: (ctx) => ({ steps: [() => ctx.inputs.join(' + ')] }),
+  multiply: (ctx) => ({ steps: [() => ctx.inputs.join(' * ')] }),
+  concat: (ctx) => ({ steps: [() => `torch.cat([${ctx.inputs.join(', ')}], 1)`] }),
+};

@@ -1,0 +1,124 @@
+/**
+ * torchvision's module names for the stdlib's ResNets, VGGs, AlexNet and MobileNetV2: pure data
+ * shared by the weights mapping (runtime/weights/torchvision.ts, `--map torchvision`) and the
+ * PyTorch code generator (`--names torchvision`).
+ *
+ * Each cnnc node with weights has a torchvision module path (the tables below), and each weight a
+ * parameter of that module (PARAM_NAMES):
+ *   conv, dense        kernel → weight, bias → bias (depthwise_kernel → weight)
+ *   batch norm         gamma → weight, beta → bias, moving_mean → running_mean,
+ *                      moving_variance → running_var; num_batches_tracked has no cnnc weight
+ */
+import type { Graph, Node } from '../../ir/graph.js';
+
+export type TorchvisionFamily = 'resnet' | 'vgg-alexnet' | 'mobilenet_v2';
+
+export const TORCHVISION_FAMILIES: readonly TorchvisionFamily[] = [
+  'resnet',
+  'vgg-alexnet',
+  'mobilenet_v2',
+];
+
+/** cnnc node name → torchvision module path, for the nodes of a graph that a family knows. */
+export type ModuleTable = (graph: Graph) => Map<string, string>;
+
+type Rule = readonly [RegExp, string | ((...groups: string[]) => string)];
+
+const RESNET_RULES: readonly Rule[] = [
+  [/^stem\.(conv1|bn1)$/, '$1'],
+  [/^stage(\d+)\.(\d+)\.shortcut\.conv$/, 'layer$1.$2.downsample.0'],
+  [/^stage(\d+)\.(\d+)\.shortcut\.bn$/, 'layer$1.$2.downsample.1'],
+  [/^stage(\d+)\.(\d+)\.((?:conv|bn)\d)$/, 'layer$1.$2.$3'],
+  [/^head\.fc$/, 'fc'],
+];
+
+/**
+ * The stdlib MobileNetV2 has Keras's layer names; torchvision's `features` holds the stem conv
+ * (0), the first block without expansion (1: `expanded_conv`), Keras's block_N as N + 1, and the
+ * last 1x1 conv (18); a block's `conv` is [expand conv+BN, depthwise conv+BN, project, BN].
+ */
+const MOBILENET_RULES: readonly Rule[] = [
+  [/^Conv1$/, 'features.0.0'],
+  [/^bn_Conv1$/, 'features.0.1'],
+  [/^expanded_conv_depthwise$/, 'features.1.conv.0.0'],
+  [/^expanded_conv_depthwise_BN$/, 'features.1.conv.0.1'],
+  [/^expanded_conv_project$/, 'features.1.conv.1'],
+  [/^expanded_conv_project_BN$/, 'features.1.conv.2'],
+  [
+    /^block_(\d+)_(expand|depthwise|project)(_BN)?$/,
+    (_, n, layer, bn) => {
+      const at = { expand: ['0.0', '0.1'], depthwise: ['1.0', '1.1'], project: ['2', '3'] }[layer]!;
+      return `features.${Number(n) + 1}.conv.${at[bn ? 1 : 0]}`;
+    },
+  ],
+  [/^Conv_1$/, 'features.18.0'],
+  [/^Conv_1_bn$/, 'features.18.1'],
+  [/^predictions$/, 'classifier.1'],
+];
+
+function byRules(rules: readonly Rule[]): ModuleTable {
+  return (graph) => {
+    const out = new Map<string, string>();
+    for (const n of graph.nodes) {
+      const rule = rules.find(([re]) => re.test(n.name));
+      if (!rule) continue;
+      const [re, to] = rule;
+      out.set(
+        n.name,
+        typeof to === 'string' ? n.name.replace(re, to) : to(...(re.exec(n.name) ?? [])),
+      );
+    }
+    return out;
+  };
+}
+
+/**
+ * torchvision's VGG and AlexNet are two nn.Sequential, `features` and `classifier`, with one module
+ * per layer; cnnc's `features.*` and `classifier.*` nodes are the same layers in the same order,
+ * except that VGG's head block also holds the adaptive pool and flatten, which torchvision keeps
+ * outside its classifier.
+ */
+const sequential: ModuleTable = (graph) => {
+  const out = new Map<string, string>();
+  for (const group of ['features', 'classifier']) {
+    let k = 0;
+    for (const n of graph.nodes) {
+      if (!n.name.startsWith(`${group}.`)) continue;
+      if (n.op === 'flatten' || n.op === 'adaptive_avg_pool' || n.op === 'adaptive_max_pool')
+        continue;
+      out.set(n.name, `${group}.${k++}`);
+    }
+  }
+  return out;
+};
+
+export const TORCHVISION_TABLES: Readonly<Record<TorchvisionFamily, ModuleTable>> = {
+  resnet: byRules(RESNET_RULES),
+  'vgg-alexnet': sequential,
+  mobilenet_v2: byRules(MOBILENET_RULES),
+};
+
+/** cnnc weight name → the torchvision (PyTorch) parameter or buffer name. */
+export const PARAM_NAMES: Readonly<Record<string, string>> = {
+  kernel: 'weight',
+  depthwise_kernel: 'weight',
+  bias: 'bias',
+  gamma: 'weight',
+  beta: 'bias',
+  moving_mean: 'running_mean',
+  moving_variance: 'running_var',
+};
+
+/**
+ * The H×W×C map a dense layer's flatten reads (through dropouts and activations), when it has more
+ * than one position: PyTorch flattens it C·H·W, cnnc H·W·C.
+ */
+export function flattenedMap(graph: Graph, node: Node): readonly [number, number, number] | null {
+  let n = graph.nodes[node.inputs[0]];
+  while (n && (n.op === 'dropout' || n.op === 'activation')) n = graph.nodes[n.inputs[0]];
+  if (n?.op !== 'flatten') return null;
+  const s = graph.nodes[n.inputs[0]]?.shape;
+  if (!s || s.length !== 3 || !s.every((d) => typeof d === 'number')) return null;
+  const [h, w, c] = s as number[];
+  return h * w > 1 ? [h, w, c] : null;
+}

@@ -1,0 +1,186 @@
+/**
+ * Forward parity of `cnnc compile --emit pytorch`: for every example (examples/*.cnn,
+ * examples/transfer/*.cnn) and every stdlib family at a small input, the emitted module with
+ * PyTorch's default initialisation and random batch-norm statistics (torch-parity.py, seeded) is
+ * saved through cnnc_io.py (state_dict_to_cnnc + write_safetensors), and `cnnc run` on those
+ * weights gives the module's output within 1e-4 (max |cnnc − torch| / max |torch|) in eval mode.
+ * The module's parameter count equals `cnnc summary`'s, and the weights survive
+ * write_safetensors → load_weights_file into a fresh module bit for bit.
+ *
+ * Inputs are small: the stdlib models are derived with a smaller input, and the hidden dense layers
+ * of AlexNet and VGG are narrowed as in test/cli/parity.test.ts. One Python process runs a whole
+ * group. Needs /usr/bin/python3 with torch; skipped without it unless CNNC_REQUIRE_TORCH=1.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeHost } from '../../compiler/cli/host.js';
+import { compileFile } from '../../compiler/program.js';
+import { runCnnc } from '../helpers/cli.js';
+import { REPO } from '../helpers/memory-host.js';
+import {
+  emitPytorch,
+  hasTorch,
+  readNpy,
+  relativeError,
+  runTorchCases,
+  SKIP_REASON,
+  torchRequired,
+  type ParityCase,
+  type ParityResult,
+} from './torch.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-codegen-parity-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/** The stdlib families at small inputs (classifiers narrowed to 64 hidden units). */
+const STDLIB_MODELS = `import lenet
+import alexnet
+import vgg
+import resnet
+import inception
+import mobilenet
+
+model LeNet = LeNet5 { input 32x32x1 }
+model AlexNetSmall = AlexNet {
+  input 96x96x3
+  replace classifier {
+    dropout 0.5, fc6: dense 64, relu
+    dropout 0.5, fc7: dense 64, relu
+    fc8: dense 10
+  }
+}
+model AlexNetOriginalSmall = AlexNetOriginal {
+  input 99x99x3
+  replace classifier { fc6: dense 64, relu, dropout 0.5, fc7: dense 64, relu, dropout 0.5, fc8: dense 10 }
+}
+model AlexNetOneGPUSmall = AlexNetOneGPU {
+  input 99x99x3
+  replace classifier { fc6: dense 64, relu, dropout 0.5, fc7: dense 64, relu, dropout 0.5, fc8: dense 10 }
+}
+model VGG11Small = VGG11 {
+  input 32x32x3
+  replace classifier {
+    avgpool: adaptiveavgpool 7x7, flatten
+    fc1: dense 64, relu, dropout 0.5
+    fc2: dense 64, relu, dropout 0.5
+    fc3: dense 10
+  }
+}
+model VGG11BNSmall = VGG11_BN {
+  input 32x32x3
+  replace classifier {
+    avgpool: adaptiveavgpool 7x7, flatten
+    fc1: dense 64, relu, dropout 0.5
+    fc2: dense 64, relu, dropout 0.5
+    fc3: dense 10
+  }
+}
+model ResNet18Small = ResNet18 { input 32x32x3 }
+model ResNet50Small = ResNet50 { input 32x32x3 }
+model GoogLeNetSmall = GoogLeNet { input 32x32x3 }
+model MobileNetV2Small = MobileNetV2 { input 32x32x3 }
+`;
+
+interface Case extends ParityCase {
+  readonly title: string;
+  /** The .cnn file `cnnc run` and `cnnc summary` read. */
+  readonly file: string;
+}
+
+/** One case per model of a file, emitted into its own folder; symbolic sizes become 32. */
+async function casesOf(file: string, label: string, seed: number): Promise<Case[]> {
+  const dir = path.join(work, label.replace(/[^A-Za-z0-9]+/g, '_'));
+  const r = await emitPytorch(file, dir);
+  if (r.code !== 0) throw new Error(`cnnc compile ${file} --emit pytorch: ${r.err}`);
+  const compiled = compileFile(file, nodeHost(REPO));
+  return compiled.models.map((m, i) => {
+    const input = m.graph.nodes.find((n) => n.op === 'input')!.shape!;
+    const dims = input.map((d) => (typeof d === 'number' ? d : 32));
+    const cf = dims.length > 1 ? [dims[dims.length - 1], ...dims.slice(0, -1)] : dims;
+    return {
+      title: `${label} ${m.graph.model}`,
+      file,
+      dir,
+      model: m.graph.model,
+      input: [2, ...cf],
+      seed: seed + i,
+    };
+  });
+}
+
+const exampleFiles = [
+  ...fs
+    .readdirSync(path.join(REPO, 'examples'))
+    .filter((f) => f.endsWith('.cnn'))
+    .map((f) => `examples/${f}`),
+  ...fs
+    .readdirSync(path.join(REPO, 'examples/transfer'))
+    .filter((f) => f.endsWith('.cnn'))
+    .map((f) => `examples/transfer/${f}`),
+].sort();
+
+describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cnnc run', () => {
+  const cases: Case[] = [];
+  const results = new Map<string, ParityResult>();
+  beforeAll(async () => {
+    expect(hasTorch, SKIP_REASON).toBe(true);
+    const stdlib = path.join(work, 'stdlib-models.cnn');
+    fs.writeFileSync(stdlib, STDLIB_MODELS);
+    let seed = 1;
+    for (const f of exampleFiles)
+      cases.push(...(await casesOf(path.join(REPO, f), f, (seed += 10))));
+    cases.push(...(await casesOf(stdlib, 'stdlib', 1000)));
+    const out = runTorchCases(cases, work);
+    cases.forEach((c, i) => results.set(c.title, out[i]));
+  }, 600_000);
+
+  it('covers every example and stdlib family', () => {
+    const titles = cases.map((c) => c.title);
+    for (const f of exampleFiles) expect(titles.some((t) => t.startsWith(`${f} `))).toBe(true);
+    expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(10);
+  });
+
+  it.each(exampleFiles.map((f) => [f]).concat([['stdlib']]))(
+    "%s: every model matches cnnc run (reference) within 1e-4, with cnnc summary's parameter count",
+    async (label) => {
+      for (const c of cases.filter((x) => x.title.startsWith(`${label} `))) {
+        const res = results.get(c.title)!;
+        const at = (suffix: string) => path.join(c.dir, `${c.model}${suffix}`);
+        const yc = at('-cnnc.npy');
+        const model = ['--model', c.model];
+        const run = await runCnnc([
+          'run',
+          c.file,
+          ...model,
+          '--weights',
+          at('.safetensors'),
+          '--input',
+          at('-x.npy'),
+          '--output',
+          yc,
+          '--backend',
+          'reference',
+        ]);
+        // Notes (a symbolic size's assumptions) may be printed; no warning or error.
+        expect(run.err, c.title).not.toMatch(/warning|error/);
+        expect(run.code, c.title).toBe(0);
+        const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
+        console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
+        expect(err, c.title).toBeLessThanOrEqual(1e-4);
+        const summary = await runCnnc(['summary', c.file, ...model, '--json']);
+        expect(summary.code, c.title).toBe(0);
+        const params = (JSON.parse(summary.out) as { params: { total: number } }).params.total;
+        expect(res.params, c.title).toBe(params);
+        expect(res.roundtrip, c.title).toBe(true);
+      }
+    },
+  );
+});
+
+if (!hasTorch && !torchRequired) {
+  describe('forward parity: emitted PyTorch vs cnnc run', () => {
+    it.skip(SKIP_REASON, () => {});
+  });
+}

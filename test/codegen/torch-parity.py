@@ -1,0 +1,108 @@
+"""Runs emitted PyTorch models for test/codegen/forward-parity.test.ts, one process per group.
+
+usage: torch-parity.py SPEC.json
+
+SPEC.json is a list of cases {"dir", "model", "input" (NCHW shape), "seed"}. For each case this
+imports DIR/model.py, builds MODELS[model] with PyTorch's default initialisation, makes every
+batch-norm statistic and affine parameter non-trivial (seeded), runs a random input in [-1, 1) in
+eval mode and writes into DIR:
+  MODEL-x.npy, MODEL-y.npy   the input and output in cnnc's channels-last layout (float32)
+  MODEL.safetensors          state_dict_to_cnnc(model) (cnnc's names and layouts, via cnnc_io.py)
+It prints one JSON object per case: the parameter count, whether the weights survive
+write_safetensors → load_weights_file into a fresh model, and whether logits=True differs.
+"""
+import importlib.util
+import json
+import struct
+import sys
+
+import torch
+
+
+def write_npy(path, t):
+    """A float32 little-endian .npy file (no numpy needed)."""
+    t = t.detach().to(torch.float32).contiguous()
+    shape = tuple(t.shape)
+    dims = ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "")
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % dims
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    data = struct.pack(f"<{t.numel()}f", *t.reshape(-1).tolist())
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1"))
+        f.write(data)
+
+
+def channels_last(t):
+    if t.dim() == 4:
+        return t.permute(0, 2, 3, 1)
+    if t.dim() == 3:
+        return t.permute(0, 2, 1)
+    return t
+
+
+def load(folder, name):
+    sys.path.insert(0, folder)
+    try:
+        for mod in ("model", "cnnc_io"):
+            sys.modules.pop(mod, None)
+        spec = importlib.util.spec_from_file_location("model", f"{folder}/model.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["model"] = module
+        spec.loader.exec_module(module)
+        import cnnc_io  # noqa: E402  (the emitted one, from folder)
+
+        return module.MODELS[name], cnnc_io
+    finally:
+        sys.path.remove(folder)
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                c = m.num_features
+                m.running_mean.copy_(torch.rand(c, generator=g) - 0.5)
+                m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+                if m.affine:
+                    m.weight.copy_(torch.rand(c, generator=g) + 0.5)
+                    m.bias.copy_(torch.rand(c, generator=g) - 0.5)
+
+
+def main():
+    cases = json.load(open(sys.argv[1]))
+    for case in cases:
+        torch.manual_seed(case["seed"])
+        cls, io = load(case["dir"], case["model"])
+        model = cls()
+        randomize(model, case["seed"])
+        model.eval()
+        x = torch.rand(*case["input"], generator=torch.Generator().manual_seed(case["seed"] + 1))
+        x = x * 2 - 1
+        with torch.no_grad():
+            y = model(x)
+            y_logits = model(x, logits=True)
+        out = f"{case['dir']}/{case['model']}"
+        write_npy(f"{out}-x.npy", channels_last(x))
+        write_npy(f"{out}-y.npy", channels_last(y))
+        io.write_safetensors(f"{out}.safetensors", io.state_dict_to_cnnc(model))
+        fresh = cls()
+        io.load_weights_file(fresh, f"{out}.safetensors")
+        a, b = model.state_dict(), fresh.state_dict()
+        roundtrip = all(
+            torch.equal(a[k], b[k]) for k in a if not k.endswith("num_batches_tracked")
+        )
+        print(
+            json.dumps(
+                {
+                    "dir": case["dir"],
+                    "params": sum(p.numel() for p in model.parameters()),
+                    "roundtrip": roundtrip,
+                    "logitsDiffer": not torch.equal(y, y_logits),
+                }
+            ),
+            flush=True,
+        )
+
+
+main()
