@@ -698,7 +698,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         train(args)
-    except (DataError, UsageError) as e:
+    except (DataError, UsageError, cnnc_io.WeightsError) as e:
         print("train.py: error: %s" % e, file=sys.stderr)
         return 1
     return 0

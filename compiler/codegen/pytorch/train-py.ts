@@ -18,15 +18,17 @@ import { CNNC_DATA_PY } from './cnnc-data-py.js';
 import { CNNC_TRAIN_PY } from './cnnc-train-py.js';
 import { layout, type PyValue } from './py-layout.js';
 import { TRAIN_BODY_PY } from './train-body-py.js';
+import { trainingReadmeSections } from './train-readme.js';
+import type { ReadmeSection } from './readme.js';
 import { emitSettingFlags, settingValues } from './train-flags.js';
 
 export interface TrainPyModel {
   readonly graph: Graph;
   /**
-   * The train block's `weights "FILE"` as train.py should open it: relative to the output folder
-   * (the CLI knows both folders), or null when the block names no weights file.
+   * Where train.py opens a train block's `weights "FILE"` (FILE relative to the .cnn file): a
+   * path relative to the output folder (the CLI knows both folders). Default: FILE as written.
    */
-  readonly weightsPath: string | null;
+  readonly weightsFile?: (file: string) => string;
 }
 
 export interface TrainPyOptions {
@@ -39,10 +41,19 @@ export interface EmittedFile {
   readonly text: string;
 }
 
+/** The files emitTraining writes, for the README's table of files. */
+export const TRAINING_FILES: readonly (readonly [string, string])[] = [
+  ['train.py', 'trains a model as `cnnc train` does, on one process or many (torchrun)'],
+  ['cnnc_data.py', "cnnc's data sources, shuffles, validation split and augmentation"],
+  ['cnnc_train.py', "cnnc's optimisers, schedules, losses, metrics and initial weights"],
+];
+
 export interface EmittedTraining {
   /** train.py, cnnc_data.py and cnnc_train.py. */
   readonly files: readonly EmittedFile[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The README's training sections. */
+  readonly readme: readonly ReadmeSection[];
 }
 
 /** Everything the emitter knows of one model: its SETTINGS entry, or null after an error. */
@@ -81,7 +92,7 @@ function modelSettings(
   const units = out?.[out.length - 1];
   return {
     ...settingValues(s),
-    weights: m.weightsPath,
+    weights: ft.weights ? (m.weightsFile ?? ((f) => f))(ft.weights.path) : null,
     lr_groups: ft.lrGroups.map((g) => [g.target, g.lr, g.nodes]),
     unfreeze: ft.unfreeze.map((u) => [u.epoch, u.target, u.nodes, u.lr]),
     outputs: typeof units === 'number' ? units : null,
@@ -168,7 +179,18 @@ export function emitTraining(
     '',
     TRAIN_BODY_PY,
   ].join('\n');
+  const first = models[0] && resolveSettings(models[0].graph).settings;
+  const readme = first
+    ? trainingReadmeSections({
+        entry: options.entry,
+        model: models[0].graph.model,
+        batch: first.batchSize,
+        lr: first.lr,
+        several: models.length > 1,
+      })
+    : [];
   return {
+    readme,
     files: [
       { path: 'train.py', text: `${text.replace(/\n+$/, '')}\n` },
       { path: 'cnnc_data.py', text: CNNC_DATA_PY },
