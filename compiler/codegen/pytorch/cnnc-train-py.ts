@@ -7,11 +7,12 @@ export const CNNC_TRAIN_PY = String.raw`"""cnnc's training rules in PyTorch, for
 the learning-rate schedules, gradient clipping, the losses, the metrics, cnnc's seeded initial
 weights and a batch norm synchronised across processes that also works on CPU (gloo).
 
-The optimisers follow cnnc's rules (docs/training.md in cnnc), which differ from torch.optim's in
-places: the weight decay is added to the gradient for every optimiser (Adam included), RMSprop
-adds epsilon after the square root, and Adam's step count is shared by every parameter, so that
-layers unfrozen later use the run's step in the bias correction. The arithmetic is done in
-float64 per element and stored as float32, as cnnc's reference backend does.
+The update rules are cnnc's (compiler/train/optimizers.ts in cnnc). torch.optim's SGD (with
+momentum and nesterov), Adam and RMSprop use the same formulas, but CnncOptimizer differs from
+them where cnnc does: Adam's step count, in its bias correction, is one for the whole run, so
+layers unfrozen later (at epoch N unfreeze) continue it; a parameter without a gradient is
+updated as if its gradient were zero (torch.optim skips it); the state is named after cnnc's
+weights; and a param group's rate is the scheduled rate times its scale.
 """
 
 import math
@@ -103,34 +104,29 @@ class CnncOptimizer(torch.optim.Optimizer):
         self.steps += 1
         t = self.steps
         b1, b2 = self.betas
-        wd = self.weight_decay
+        mu, wd, eps = self.momentum, self.weight_decay, self.epsilon
         for group in self.param_groups:
             lr = group["lr"]
             for p in group["params"]:
-                w = p.double()
-                g = p.grad.double() if p.grad is not None else torch.zeros_like(w)
-                g = g + wd * w
+                g = p.grad if p.grad is not None else torch.zeros_like(p)
+                if wd:
+                    g = g.add(p, alpha=wd)
                 if self.name == "sgd":
-                    w = w - lr * g
+                    p.add_(g, alpha=-lr)
                 elif self.name in ("momentum", "nesterov"):
                     v = self.slot(p, "velocity")
-                    nv = self.momentum * v.double() + g
-                    v.copy_(nv)
-                    w = w - lr * (g + self.momentum * nv if self.name == "nesterov" else nv)
+                    v.mul_(mu).add_(g)
+                    p.add_(g.add(v, alpha=mu) if self.name == "nesterov" else v, alpha=-lr)
                 elif self.name == "adam":
                     m, s = self.slot(p, "m"), self.slot(p, "s")
-                    nm = b1 * m.double() + (1 - b1) * g
-                    ns = b2 * s.double() + (1 - b2) * g * g
-                    m.copy_(nm)
-                    s.copy_(ns)
-                    step = (lr * (nm / (1 - b1**t))) / (torch.sqrt(ns / (1 - b2**t)) + self.epsilon)
-                    w = w - step
+                    m.mul_(b1).add_(g, alpha=1 - b1)
+                    s.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denominator = s.div(1 - b2**t).sqrt_().add_(eps)
+                    p.addcdiv_(m, denominator, value=-lr / (1 - b1**t))
                 else:
                     s = self.slot(p, "s")
-                    ns = self.rho * s.double() + (1 - self.rho) * g * g
-                    s.copy_(ns)
-                    w = w - (lr * g) / (torch.sqrt(ns) + self.epsilon)
-                p.copy_(w)
+                    s.mul_(self.rho).addcmul_(g, g, value=1 - self.rho)
+                    p.addcdiv_(g, s.sqrt().add_(eps), value=-lr)
 
 
 def clip_grad_norm(params, max_norm):
@@ -139,11 +135,10 @@ def clip_grad_norm(params, max_norm):
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
-    norm = math.sqrt(sum(float(g.double().square().sum()) for g in grads))
+    norm = float(torch.stack([g.double().square().sum() for g in grads]).sum().sqrt())
     if norm > max_norm:
-        scale = max_norm / norm
         for g in grads:
-            g.copy_(g.double() * scale)
+            g.mul_(max_norm / norm)
     return norm
 
 
