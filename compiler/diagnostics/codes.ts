@@ -132,7 +132,7 @@ export const CODE_LIST = [
   {
     code: 'CNN6050',
     severity: 'error',
-    title: 'feature cache over dropout that train.py cannot switch off',
+    title: 'pretrained weights in a format train.py cannot read',
   },
 
   // 9xxx internal

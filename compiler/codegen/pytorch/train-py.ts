@@ -6,12 +6,13 @@
  * and H3's model.py and cnnc_io.py. docs/codegen.md "Training (train.py)" documents the result.
  *
  * The emitter is pure. Its diagnostics are the train blocks' own (CNN2xxx, as `cnnc train`
- * reports them) and the CNN605x codes of settings that train.py cannot honour as cnnc does.
+ * reports them) and CNN6050 for a weights file train.py cannot read. Everything else the train
+ * block says, train.py does as `cnnc train` does: `features cache` included (cnnc's cache holds what
+ * the frozen, dropout-free backbone computes in inference mode, which is what train.py's frozen
+ * layers compute every step, their batch norms in eval mode).
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
-import { staticNodes } from '../../ir/transform.js';
-import { readFineTune } from '../../passes/fine-tune.js';
 import { resolveSettings } from '../../train/settings.js';
 import { pyComment, pyDocText } from '../python-text.js';
 import { CNNC_DATA_PY } from './cnnc-data-py.js';
@@ -67,27 +68,17 @@ function modelSettings(
   if (resolved.diagnostics.some((d) => d.severity === 'error')) return null;
   const s = resolved.settings;
   const ft = s.fineTune;
-  if (ft.features === 'cache') {
-    // train.py keeps the frozen backbone in the model and recomputes it every step; that is what
-    // cnnc's cache computes (inference mode), except that model.py's dropout follows the whole
-    // model's training flag.
-    const frozen = new Set(graph.nodes.filter((n) => n.frozen).map((n) => n.id));
-    const fixed = staticNodes(graph, (n) => frozen.has(n.id));
-    const dropout = graph.nodes.find((n) => fixed[n.id] && n.op === 'dropout');
-    const span = readFineTune(graph).featuresSpan;
-    if (dropout && span)
-      report(
-        diag(
-          'CNN6050',
-          `\`features cache\` computes the frozen backbone in inference mode, but train.py runs it in training mode, where \`${dropout.name}\` drops values`,
-          {
-            span,
-            labels: [{ span: dropout.span, message: 'dropout in the frozen backbone' }],
-            help: 'remove the dropout from the frozen layers, or use `features off`',
-          },
-        ),
-      );
-  }
+  if (ft.weights && /\.json$/i.test(ft.weights.path))
+    report(
+      diag(
+        'CNN6050',
+        `\`weights ${JSON.stringify(ft.weights.path)}\` is a TensorFlow.js model, which train.py cannot read: it reads .safetensors files and cnnc checkpoint folders`,
+        {
+          span: ft.weights.span,
+          help: `convert it once with \`cnnc weights convert FILE.cnn --from ${ft.weights.path} --to weights.safetensors\` and name the .safetensors file`,
+        },
+      ),
+    );
   const out = graph.nodes[graph.outputs[0]]?.shape;
   const units = out?.[out.length - 1];
   return {
