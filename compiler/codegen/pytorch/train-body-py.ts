@@ -88,7 +88,7 @@ def parse_args(argv):
         "(default: the train block's weights)",
     )
     g.add_argument("--report", help="write the final metrics as JSON to this file")
-    g.add_argument("--quiet", action="store_true", help="print only the summary lines")
+    g.add_argument("--quiet", action="store_true", help="leave out the line of each epoch")
     g = p.add_argument_group("devices and processes")
     g.add_argument(
         "--device",
@@ -429,11 +429,12 @@ class Trainer:
         self.saved = self.run.load() if args.resume else None
 
     def load_pretrained(self, model):
-        """--weights, else the train block's weights "FILE" map M."""
-        path, names = self.args.weights, "cnnc"
+        """--weights, else the train block's weights "FILE" (relative to this folder), with the
+        names --map says (the block's map by default)."""
+        path = self.args.weights
         if path is None and self.args.settings["weights"] is not None:
             path = os.path.join(HERE, self.args.settings["weights"])
-            names = "torchvision" if self.args.settings["map"] == "torchvision" else "cnnc"
+        names = "torchvision" if self.args.map == "torchvision" else "cnnc"
         if path is not None:
             cnnc_io.load_weights_file(model, path, names=names)
             self.log("weights: %s (%s names)" % (path, names))
@@ -608,7 +609,8 @@ class Trainer:
         a, p = self.args, self.progress
         val = evaluate(self.model, self.validation, a, self.processes) if self.validation else None
         train = {"loss": loss_sum / max(1, seen), "accuracy": correct / max(1, seen)}
-        self.log(
+        say = (lambda text: None) if a.quiet else self.log
+        say(
             "epoch %d/%d: loss %.4f acc %s%s · %s img/s · %s"
             % (
                 epoch,

@@ -4,7 +4,7 @@
  * (compiler/train/settings.ts NUMBER_SETTINGS, CHOICE_SETTINGS). The table below says only what
  * the schema does not: which help group a flag goes in and its help text.
  */
-import { FEATURE_MODES, WEIGHT_MAPS } from '../../passes/fine-tune.js';
+import { WEIGHT_MAPS } from '../../passes/fine-tune.js';
 import {
   CHOICE_SETTINGS,
   NUMBER_SETTINGS,
@@ -19,7 +19,7 @@ import { call, INDENT, inline, type PyValue } from './py-layout.js';
 type ChoiceSetting = keyof typeof CHOICE_SETTINGS;
 
 /** The keys of SETTINGS that are flags: the schema's, plus the data source and fine-tuning. */
-export type FlagKey = Exclude<NumberSetting, 'zoom'> | ChoiceSetting | 'data' | 'features' | 'map';
+export type FlagKey = Exclude<NumberSetting, 'zoom'> | ChoiceSetting | 'data' | 'map';
 
 const GROUPS = ['optimizer', 'schedule', 'loss and evaluation', 'data', 'augmentation'] as const;
 
@@ -72,7 +72,7 @@ const FLAGS: { readonly [K in FlagKey]: FlagHelp } = {
   },
   data: {
     group: 'data',
-    help: 'mnist, mnist-json, idx:DIR, cifar10:DIR or folder:DIR (relative to the working folder)',
+    help: 'mnist, mnist-json, idx:DIR, cifar10:DIR or folder:DIR (DIR from the working folder)',
   },
   flip: { group: 'augmentation', help: 'random mirroring of training images' },
   rotation: { group: 'augmentation', help: 'random rotation, up to this many degrees' },
@@ -83,11 +83,10 @@ const FLAGS: { readonly [K in FlagKey]: FlagHelp } = {
   contrast: { group: 'augmentation', help: 'random contrast factor 1 +- X' },
   channel_shift: { group: 'augmentation', help: 'random shift of each channel, up to +- X' },
   fill: { group: 'augmentation', help: 'pixels from outside the image: the border or 0' },
-  features: {
+  map: {
     group: 'fine-tuning',
-    help: 'cache: the frozen backbone runs as in inference (here recomputed every step)',
+    help: "how the weights file (--weights, or the block's) names its tensors",
   },
-  map: { group: 'fine-tuning', help: 'how the weights file names its tensors' },
 };
 
 /** Each flag's default: the resolved train-block settings as SETTINGS values. */
@@ -135,7 +134,6 @@ export function settingValues(s: TrainSettings): { readonly [K in FlagKey]: PyVa
     contrast: a.contrast,
     channel_shift: a.channelShift,
     fill: a.fill,
-    features: s.fineTune.features,
     map: s.fineTune.weights?.map ?? 'none',
   };
 }
@@ -154,7 +152,6 @@ function flagType(key: FlagKey): string {
     return FLAGS[key].off ? `type=optional(${t})` : `type=${t}`;
   }
   if (key in CHOICE_SETTINGS) return `choices=${inline(CHOICE_SETTINGS[key as ChoiceSetting])}`;
-  if (key === 'features') return `choices=${inline(FEATURE_MODES)}`;
   if (key === 'map') return `choices=${inline(WEIGHT_MAPS)}`;
   return 'metavar="SRC"';
 }
