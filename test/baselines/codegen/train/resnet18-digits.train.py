@@ -90,7 +90,6 @@ SETTINGS = {
         "contrast": 0,
         "channel_shift": 0,
         "fill": "edge",
-        "features": "off",
         "map": "none",
         "weights": None,
         "lr_groups": (),
@@ -298,16 +297,10 @@ def add_setting_flags(p, s):
     )
     g = p.add_argument_group("fine-tuning")
     g.add_argument(
-        "--features",
-        choices=("off", "cache"),
-        default=s["features"],
-        help="cache: the frozen backbone runs as in inference (here recomputed every step)",
-    )
-    g.add_argument(
         "--map",
         choices=("none", "torchvision"),
         default=s["map"],
-        help="how the weights file names its tensors",
+        help="how the weights file (--weights, or the block's) names its tensors",
     )
     g.add_argument(
         "--group-lr",
@@ -753,11 +746,12 @@ class Trainer:
         self.saved = self.run.load() if args.resume else None
 
     def load_pretrained(self, model):
-        """--weights, else the train block's weights "FILE" map M."""
-        path, names = self.args.weights, "cnnc"
+        """--weights, else the train block's weights "FILE" (relative to this folder), with the
+        names --map says (the block's map by default)."""
+        path = self.args.weights
         if path is None and self.args.settings["weights"] is not None:
             path = os.path.join(HERE, self.args.settings["weights"])
-            names = "torchvision" if self.args.settings["map"] == "torchvision" else "cnnc"
+        names = "torchvision" if self.args.map == "torchvision" else "cnnc"
         if path is not None:
             cnnc_io.load_weights_file(model, path, names=names)
             self.log("weights: %s (%s names)" % (path, names))
