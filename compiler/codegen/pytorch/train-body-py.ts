@@ -225,7 +225,9 @@ class Processes:
             torch.cuda.set_rng_state(mine["cuda"].cpu(), self.device)
 
     def close(self):
+        """Waits for every process, then leaves the process group."""
         if self.world > 1:
+            dist.barrier()
             dist.destroy_process_group()
 
 
@@ -693,6 +695,10 @@ def train(args):
         }
         with open(args.report, "w", encoding="utf-8") as f:
             f.write(json.dumps(report, indent=2) + "\n")
+    # DistributedDataParallel goes before its process group: freed after it, its reducer can wait
+    # for the other processes at exit, which have gone.
+    t.net = None
+    gc.collect()
     processes.close()
 
 

@@ -91,6 +91,7 @@ function modelSettings(
 }
 
 const IMPORTS = `import argparse
+import gc
 import json
 import math
 import os

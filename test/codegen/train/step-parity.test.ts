@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCnnc } from '../../helpers/cli.js';
 import {
   canTrain,
+  describeDifference,
   emitPytorch,
   ok,
   SKIP_REASON,
@@ -93,8 +94,8 @@ describe.skipIf(!canTrain)('train.py steps as cnnc train --backend reference', (
     expect(cnnc.code, cnnc.err).toBe(0);
     ok(trainPy(project, [...flags, '--out', path.join(dir, 'torch-run')]));
     const d = weightDifference(path.join(dir, 'torch-run'), path.join(dir, 'cnnc'));
-    console.log(`step parity, ${c.name}: ${d.worst.toExponential(2)} (${d.name})`);
-    expect(d.worst).toBeLessThanOrEqual(1e-5);
+    console.log(`step parity, ${c.name}: ${describeDifference(d)}`);
+    expect(d.relative).toBeLessThanOrEqual(1e-5);
   });
 });
 

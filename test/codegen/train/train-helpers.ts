@@ -73,15 +73,30 @@ export interface Run {
   readonly stderr: string;
 }
 
+/** A TCP port that nothing listens on (the master port of a torchrun). */
+function freePort(): number {
+  const r = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])',
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(r.stdout.trim());
+}
+
 /**
  * `python3 train.py ARGS` in the project folder, or with `processes` > 1 torchrun on the CPU
- * (gloo; `--redirects 1 --tee 1` for Debian's torch 1.13, `--standalone` for a free port).
+ * (gloo; `--redirects 1 --tee 1` for Debian's torch 1.13; a static rendezvous on a free port,
+ * which has no keep-alive to miss on a loaded machine).
  */
 export function trainPy(
   project: string,
   args: readonly string[],
   processes = 1,
   cwd = project,
+  env: Readonly<Record<string, string>> = {},
 ): Run {
   const script = path.join(project, 'train.py');
   const command =
@@ -94,7 +109,12 @@ export function trainPy(
           '1',
           '--tee',
           '1',
-          '--standalone',
+          '--rdzv_backend',
+          'static',
+          '--master_addr',
+          '127.0.0.1',
+          '--master_port',
+          String(freePort()),
           `--nproc_per_node=${processes}`,
           script,
           ...args,
@@ -103,7 +123,8 @@ export function trainPy(
     cwd,
     encoding: 'utf8',
     timeout: 600_000,
-    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    killSignal: 'SIGKILL',
+    env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1', ...env },
   });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -120,16 +141,22 @@ export function weightsOf(dir: string): Map<string, Float32Array> {
   return new Map(loadCheckpoint(dir).weights.map((w) => [w.name, w.data]));
 }
 
-/**
- * The largest relative difference over the weights of two checkpoints, each tensor's
- * max |a − b| / max |b|, and the tensor where it is; the names must be the same.
- */
-export function weightDifference(a: string, b: string): { worst: number; name: string } {
+export interface WeightDifference {
+  /** Per tensor max |a − b| / max |b|, the largest over the tensors. */
+  readonly relative: number;
+  /** Per tensor max |a − b| / max(max |b|, 1): relative, or absolute for tensors below 1. */
+  readonly mixed: number;
+  /** The tensor of the largest relative difference. */
+  readonly name: string;
+}
+
+/** How far the weights of two checkpoints are apart; both must hold the same weights. */
+export function weightDifference(a: string, b: string): WeightDifference {
   const wa = weightsOf(a);
   const wb = weightsOf(b);
   if ([...wa.keys()].sort().join() !== [...wb.keys()].sort().join())
     throw new Error(`${a} and ${b} hold different weights`);
-  let worst = { worst: 0, name: '' };
+  let worst = { relative: 0, mixed: 0, name: '' };
   for (const [name, x] of wa) {
     const y = wb.get(name)!;
     let diff = 0;
@@ -138,8 +165,14 @@ export function weightDifference(a: string, b: string): { worst: number; name: s
       diff = Math.max(diff, Math.abs(x[i] - y[i]));
       scale = Math.max(scale, Math.abs(y[i]));
     }
-    const rel = diff / Math.max(scale, 1e-30);
-    if (rel > worst.worst) worst = { worst: rel, name };
+    const relative = diff / Math.max(scale, 1e-30);
+    const mixed = Math.max(worst.mixed, diff / Math.max(scale, 1));
+    worst = relative > worst.relative ? { relative, mixed, name } : { ...worst, mixed };
   }
   return worst;
+}
+
+/** `1.3e-6 (conv1/kernel)`, for the test log. */
+export function describeDifference(d: WeightDifference): string {
+  return `relative ${d.relative.toExponential(2)} (${d.name}), mixed ${d.mixed.toExponential(2)}`;
 }
