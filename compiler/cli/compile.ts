@@ -119,6 +119,7 @@ function runPytorch(args: ParsedArgs, io: Io, out: string | undefined): ExitCode
   try {
     const written = writeEmittedFolder(path.resolve(io.cwd, out), project.files, {
       force: args.flags.has('force'),
+      shown: out,
     });
     io.err(`wrote ${written.join(', ')} to ${out}\n`);
   } catch (e) {

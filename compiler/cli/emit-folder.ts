@@ -2,11 +2,13 @@
  * Writing an emitted project into a folder (`cnnc compile --emit pytorch -o DIR`) without losing
  * anything that is not ours:
  *
- *   - DIR/.cnnc-emit.json records the files cnnc wrote (name and sha256). A folder that is not empty
- *     and holds anything else is refused, naming what is there, unless --force; even then only the
- *     files cnnc emits are overwritten and nothing else is touched.
- *   - Compiling again replaces exactly cnnc's files; one it wrote before and no longer emits is
- *     removed only when it still holds what cnnc wrote.
+ *   - DIR/.cnnc-emit.json records the files cnnc wrote (name and sha256). A non-empty folder without
+ *     it is refused, naming what is there, unless --force; even then only the files cnnc emits are
+ *     overwritten and nothing else is touched.
+ *   - Compiling again into a folder with the record replaces exactly cnnc's files and leaves every
+ *     other file alone; a file of the user's that has the name of one cnnc now emits (and did not
+ *     write before) is refused as above. A file cnnc wrote before and no longer emits is removed only
+ *     when it still holds what cnnc wrote.
  *   - The files are written into a temporary folder beside DIR first; a new DIR is that folder
  *     renamed, an existing one gets each file by rename (atomic per file), the record last.
  *   - A target that is a file, a FIFO, unwritable or under /proc, /sys or /dev is a clear error;
@@ -79,13 +81,17 @@ function listing(names: readonly string[]): string {
   return `${shown.join(', ')}${names.length > 5 ? `, and ${names.length - 5} more` : ''}`;
 }
 
-/** Writes `files` into `dir` by the rules of the header; returns the names written. */
+/**
+ * Writes `files` into `dir` by the rules of the header; returns the names written. Messages name the
+ * folder as `shown` (what the user typed).
+ */
 export function writeEmittedFolder(
   dir: string,
   files: readonly FileToWrite[],
-  options: { readonly force: boolean },
+  options: { readonly force: boolean; readonly shown?: string },
 ): string[] {
   const target = path.resolve(dir);
+  dir = options.shown ?? dir;
   const real = (() => {
     try {
       return fs.realpathSync(target);
@@ -122,14 +128,16 @@ export function writeEmittedFolder(
       throw new EmitFolderError(`cannot read the folder ${dir}: ${reason(e)}`);
     }
     previous = readRecord(target);
-    const ours = new Set([
-      ...Object.keys(previous?.files ?? {}),
-      ...(previous ? [EMIT_RECORD] : []),
-    ]);
-    const foreign = entries.filter((e) => !ours.has(e));
+    // A folder cnnc wrote (it has the record) may hold the user's files too: they are left alone,
+    // unless one has the name of a file cnnc now emits and did not write before. A folder without
+    // the record must be empty.
+    const recorded = new Set(Object.keys(previous?.files ?? {}));
+    const foreign = previous
+      ? entries.filter((e) => names.includes(e) && !recorded.has(e))
+      : entries;
     if (foreign.length && !options.force)
       throw new EmitFolderError(
-        `${dir} is not empty and cnnc did not write ${foreign.length === 1 ? 'what it holds' : 'all it holds'}: ` +
+        `${dir} ${previous ? 'holds files cnnc did not write but would replace' : 'is not empty and cnnc did not write it'}: ` +
           `${listing(foreign)}; choose a new folder, or add --force to write cnnc's files ` +
           `(${names.join(', ')}) there and leave the others alone`,
       );

@@ -54,7 +54,7 @@ usage: cnnc <command> [options]
 commands:
   check FILES...     check shapes, parameters, MACs, memory and budgets
   summary FILE       per-layer table: output shape, parameters, MACs, receptive field
-  compile FILE       compile a model to the graph IR (--emit ir)
+  compile FILE       compile a model to the graph IR or a PyTorch project (--emit ir|pytorch)
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
   evaluate FILE      test metrics of a checkpoint (--weights DIR)
   predict FILE IMG…  top classes of images (.npy or IDX) with a checkpoint (--weights DIR)

@@ -110,23 +110,18 @@ export const CODE_LIST = [
   { code: 'CNN4011', severity: 'warning', title: 'learning rate for layers that never train' },
 
   // 6xxx code generation (cnnc compile --emit pytorch); 6001–6049: the PyTorch model
+  { code: 'CNN6001', severity: 'error', title: 'no torchvision names for the model' },
   {
-    code: 'CNN6001',
-    severity: 'error',
-    title: 'transposed convolution with no PyTorch form',
-  },
-  { code: 'CNN6002', severity: 'error', title: 'no torchvision names for the model' },
-  {
-    code: 'CNN6003',
+    code: 'CNN6002',
     severity: 'error',
     title: "torchvision names on arithmetic that differs from torchvision's",
   },
   {
-    code: 'CNN6004',
+    code: 'CNN6003',
     severity: 'warning',
     title: "batch norm epsilon differs from torchvision's",
   },
-  { code: 'CNN6005', severity: 'warning', title: 'layers without a torchvision name' },
+  { code: 'CNN6004', severity: 'warning', title: 'layers without a torchvision name' },
 
   // 6050–6099: the PyTorch training script (train.py)
   {

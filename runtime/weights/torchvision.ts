@@ -1,5 +1,6 @@
 /**
- * torchvision state dicts ↔ cnnc weights, for the stdlib's ResNets, VGGs, AlexNet and MobileNetV2.
+ * torchvision state dicts ↔ cnnc weights, for the stdlib's ResNets, VGGs, AlexNet, MobileNetV2 and
+ * GoogLeNet.
  *
  * Names: each cnnc node with weights has a torchvision module path (the tables in
  * compiler/codegen/pytorch/torchvision-names.ts), and each weight a parameter of that module:

@@ -19,6 +19,8 @@ import { nodeHost } from '../../compiler/cli/host.js';
 import { compileFile } from '../../compiler/program.js';
 import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
+import { OP_KINDS } from '../../compiler/ir/ops.js';
+import { OP_CASES, opCasesFile } from './op-cases.js';
 import {
   emitPytorch,
   hasTorch,
@@ -85,8 +87,13 @@ model MobileNetV2Small = MobileNetV2 { input 32x32x3 }
 
 interface Case extends ParityCase {
   readonly title: string;
-  /** The .cnn file `cnnc run` and `cnnc summary` read. */
+  /** The .cnn file `cnnc run` reads. */
   readonly file: string;
+  /** The parameter count `cnnc summary` prints (the compiler's summary of the model). */
+  readonly params: number;
+  /** Layers with weights that the .cnn file freezes. */
+  readonly frozen: readonly string[];
+  readonly softmaxOutput: boolean;
 }
 
 /** One case per model of a file, emitted into its own folder; symbolic sizes become 32. */
@@ -106,6 +113,12 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
       model: m.graph.model,
       input: [2, ...cf],
       seed: seed + i,
+      params: m.summary!.params.total,
+      frozen: m.graph.nodes.filter((n) => n.frozen && n.weights?.length).map((n) => n.name),
+      softmaxOutput: m.graph.outputs.some((o) => {
+        const n = m.graph.nodes[o];
+        return n.op === 'activation' && n.attrs.fn === 'softmax';
+      }),
     };
   });
 }
@@ -132,9 +145,45 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     for (const f of exampleFiles)
       cases.push(...(await casesOf(path.join(REPO, f), f, (seed += 10))));
     cases.push(...(await casesOf(stdlib, 'stdlib', 1000)));
+    const ops = path.join(work, 'op-cases.cnn');
+    fs.writeFileSync(ops, opCasesFile());
+    cases.push(...(await casesOf(ops, 'ops', 2000)));
     const out = runTorchCases(cases, work);
     cases.forEach((c, i) => results.set(c.title, out[i]));
   }, 600_000);
+
+  /** cnnc run on the weights the module saved gives its output; counts and round trip agree. */
+  async function checkCase(c: Case): Promise<void> {
+    const res = results.get(c.title)!;
+    const at = (suffix: string) => path.join(c.dir, `${c.model}${suffix}`);
+    const yc = at('-cnnc.npy');
+    const model = ['--model', c.model];
+    const run = await runCnnc([
+      'run',
+      c.file,
+      ...model,
+      '--weights',
+      at('.safetensors'),
+      '--input',
+      at('-x.npy'),
+      '--output',
+      yc,
+      '--backend',
+      'reference',
+    ]);
+    // Notes (a symbolic size's assumptions) may be printed; no warning or error.
+    expect(run.err, c.title).not.toMatch(/warning|error/);
+    expect(run.code, c.title).toBe(0);
+    const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
+    console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
+    expect(err, c.title).toBeLessThanOrEqual(1e-4);
+    expect(res.params, c.title).toBe(c.params);
+    expect(res.roundtrip, c.title).toBe(true);
+    expect(res.contract, c.title).toEqual([]);
+    expect(res.frozen, c.title).toEqual(c.frozen);
+    // logits=True skips exactly a final softmax.
+    expect(res.logitsDiffer, c.title).toBe(c.softmaxOutput);
+  }
 
   it('covers every example and stdlib family', () => {
     const titles = cases.map((c) => c.title);
@@ -142,39 +191,23 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(10);
   });
 
+  it('the single-op cases cover every IR op', () => {
+    const covered = new Set(OP_CASES.flatMap((c) => c.ops));
+    expect(OP_KINDS.filter((op) => op !== 'input' && !covered.has(op))).toEqual([]);
+    expect(cases.filter((c) => c.title.startsWith('ops ')).length).toBe(OP_CASES.length);
+  });
+
+  it.each(OP_CASES.map((c, i) => [c.title, `Op${i + 1}`] as const))(
+    'op case: %s',
+    async (_title, model) => {
+      await checkCase(cases.find((c) => c.title === `ops ${model}`)!);
+    },
+  );
+
   it.each(exampleFiles.map((f) => [f]).concat([['stdlib']]))(
     "%s: every model matches cnnc run (reference) within 1e-4, with cnnc summary's parameter count",
     async (label) => {
-      for (const c of cases.filter((x) => x.title.startsWith(`${label} `))) {
-        const res = results.get(c.title)!;
-        const at = (suffix: string) => path.join(c.dir, `${c.model}${suffix}`);
-        const yc = at('-cnnc.npy');
-        const model = ['--model', c.model];
-        const run = await runCnnc([
-          'run',
-          c.file,
-          ...model,
-          '--weights',
-          at('.safetensors'),
-          '--input',
-          at('-x.npy'),
-          '--output',
-          yc,
-          '--backend',
-          'reference',
-        ]);
-        // Notes (a symbolic size's assumptions) may be printed; no warning or error.
-        expect(run.err, c.title).not.toMatch(/warning|error/);
-        expect(run.code, c.title).toBe(0);
-        const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
-        console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
-        expect(err, c.title).toBeLessThanOrEqual(1e-4);
-        const summary = await runCnnc(['summary', c.file, ...model, '--json']);
-        expect(summary.code, c.title).toBe(0);
-        const params = (JSON.parse(summary.out) as { params: { total: number } }).params.total;
-        expect(res.params, c.title).toBe(params);
-        expect(res.roundtrip, c.title).toBe(true);
-      }
+      for (const c of cases.filter((x) => x.title.startsWith(`${label} `))) await checkCase(c);
     },
   );
 });

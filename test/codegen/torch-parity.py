@@ -9,7 +9,8 @@ eval mode and writes into DIR:
   MODEL-x.npy, MODEL-y.npy   the input and output in cnnc's channels-last layout (float32)
   MODEL.safetensors          state_dict_to_cnnc(model) (cnnc's names and layouts, via cnnc_io.py)
 It prints one JSON object per case: the parameter count, whether the weights survive
-write_safetensors → load_weights_file into a fresh model, and whether logits=True differs.
+write_safetensors → load_weights_file into a fresh model, whether logits=True differs, the
+frozen layers, and any breach of the class attributes' contract with train.py.
 """
 import importlib.util
 import json
@@ -69,6 +70,28 @@ def randomize(model, seed):
                     m.bias.copy_(torch.rand(c, generator=g) - 0.5)
 
 
+def contract(cls, model):
+    """What train.py relies on (the issue's contract): problems found, as strings."""
+    problems = []
+    state = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    listed = [key for _, key, _ in cls.CNNC_WEIGHTS]
+    if sorted(listed) != sorted(state) or len(set(listed)) != len(listed):
+        problems.append(f"CNNC_WEIGHTS keys {sorted(listed)} != state_dict {sorted(state)}")
+    for name, path in cls.CNNC_MODULE_OF.items():
+        try:
+            model.get_submodule(path)
+        except AttributeError:
+            problems.append(f"CNNC_MODULE_OF[{name!r}] = {path!r} is no submodule")
+    for name in cls.CNNC_FROZEN:
+        if name not in cls.CNNC_MODULE_OF:
+            problems.append(f"frozen {name!r} has no module")
+    if not isinstance(cls.CNNC_MODEL, str) or not isinstance(cls.CNNC_INPUT, tuple):
+        problems.append("CNNC_MODEL or CNNC_INPUT of the wrong type")
+    if not all(len(h) == 64 for h in (cls.CNNC_IR_HASH, cls.CNNC_SOURCE_HASH)):
+        problems.append("hashes are not sha256 hex")
+    return problems
+
+
 def main():
     cases = json.load(open(sys.argv[1]))
     for case in cases:
@@ -99,6 +122,8 @@ def main():
                     "params": sum(p.numel() for p in model.parameters()),
                     "roundtrip": roundtrip,
                     "logitsDiffer": not torch.equal(y, y_logits),
+                    "contract": contract(cls, model),
+                    "frozen": list(cls.CNNC_FROZEN),
                 }
             ),
             flush=True,

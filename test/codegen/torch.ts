@@ -43,6 +43,9 @@ export interface ParityResult {
   readonly params: number;
   readonly roundtrip: boolean;
   readonly logitsDiffer: boolean;
+  /** Breaches of the class attributes' contract (empty when kept). */
+  readonly contract: readonly string[];
+  readonly frozen: readonly string[];
 }
 
 /** Runs torch-parity.py over the cases in one process; one result per case, in order. */
@@ -55,6 +58,8 @@ export function runTorchCases(cases: readonly ParityCase[], workDir: string): Pa
     env: { ...process.env, OMP_NUM_THREADS: '2' },
   });
   if (r.status !== 0) throw new Error(`torch-parity.py failed (${r.status}):\n${r.stderr}`);
+  // The emitted models run without a warning (PyTorch prints them on stderr).
+  if (r.stderr.trim()) throw new Error(`torch-parity.py printed:\n${r.stderr}`);
   return r.stdout
     .trim()
     .split('\n')

@@ -521,21 +521,13 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   },
   {
     code: 'CNN6001',
-    about:
-      'a transposed convolution whose `same` padding needs more output padding than PyTorch allows',
-    files: { 'main.cnn': m('deconv 4 1x1 /3 same outpad 2') },
-    span: 'deconv 4 1x1 /3 same outpad 2',
-    emitPytorch: { names: 'cnnc' },
-  },
-  {
-    code: 'CNN6002',
     about: 'torchvision names for a model that no torchvision model resembles',
     files: { 'main.cnn': 'model Tiny {\n  input 8x8x1\n  conv 4 3x3\n}\n' },
     span: 'model Tiny {\n  input 8x8x1\n  conv 4 3x3\n}',
     emitPytorch: { names: 'torchvision' },
   },
   {
-    code: 'CNN6003',
+    code: 'CNN6002',
     about: 'torchvision names on a ResNet-like model that pads like Keras',
     files: {
       'main.cnn': m(
@@ -547,7 +539,7 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'torchvision' },
   },
   {
-    code: 'CNN6004',
+    code: 'CNN6003',
     about: "torchvision names on batch norms with Keras's epsilon",
     files: {
       'main.cnn': m(
@@ -559,7 +551,7 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'torchvision' },
   },
   {
-    code: 'CNN6005',
+    code: 'CNN6004',
     about: 'torchvision names on a model with a layer torchvision does not have',
     files: {
       'main.cnn': m(

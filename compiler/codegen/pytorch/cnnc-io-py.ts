@@ -359,10 +359,16 @@ def load_cnnc_weights(model, tensors, strict=True):
         raise WeightsError(_difference(model.CNNC_MODEL, missing, unused))
     loaded = []
     for name, key, layout in model.CNNC_WEIGHTS:
-        if name in tensors:
-            value = to_torch_layout(layout, tensors[name].to(torch.float32))
-            _copy_into(targets, key, value, name)
-            loaded.append(name)
+        if name not in tensors:
+            continue
+        given = tensors[name]
+        want = to_cnnc_layout(layout, targets[key].detach(), _groups(model, key)).shape
+        if tuple(given.shape) != tuple(want):
+            raise WeightsError(
+                f"{name}: shape {list(given.shape)}, but {model.CNNC_MODEL} has {list(want)}"
+            )
+        _copy_into(targets, key, to_torch_layout(layout, given.to(torch.float32)), name)
+        loaded.append(name)
     return loaded
 
 

@@ -98,9 +98,13 @@ function batchShapeText(shape: readonly Dim[], env?: SymbolEnv | null): string {
   return `(N, ${channelsFirst(shape, env).join(', ')})`;
 }
 
-/** A tuple literal's lines, one element a line when it does not fit on one. */
+/**
+ * A tuple or dict literal's lines, one element a line when it does not fit on one (a one-element
+ * tuple on one line gets its trailing comma).
+ */
 function literalBlock(open: string, items: readonly string[], close: string, indent: string) {
-  const one = `${indent}${open}${items.join(', ')}${close}`;
+  const single = close === ')' && items.length === 1 ? ',' : '';
+  const one = `${indent}${open}${items.join(', ')}${single}${close}`;
   if (one.length <= 100 && !items.some((i) => i.includes('\n'))) return [one];
   return [`${indent}${open}`, ...items.map((i) => `${indent}${INDENT}${i},`), `${indent}${close}`];
 }
@@ -189,22 +193,8 @@ function emitClass(
   const cnncInput = inShape.map((d) => (typeof d === 'number' ? String(d) : 'None'));
   out.push(`${INDENT}CNNC_MODEL = ${pyString(graph.model)}`);
   out.push(`${INDENT}CNNC_INPUT = (${cnncInput.join(', ')}${cnncInput.length === 1 ? ',' : ''})`);
-  out.push(
-    ...literalBlock(
-      'CNNC_WEIGHTS = (',
-      weights.length === 1 ? [`${weights[0]},`] : weights,
-      ')',
-      INDENT,
-    ),
-  );
-  out.push(
-    ...literalBlock(
-      'CNNC_FROZEN = (',
-      frozen.length === 1 ? [`${frozen[0]},`] : frozen,
-      ')',
-      INDENT,
-    ),
-  );
+  out.push(...literalBlock('CNNC_WEIGHTS = (', weights, ')', INDENT));
+  out.push(...literalBlock('CNNC_FROZEN = (', frozen, ')', INDENT));
   out.push(...literalBlock('CNNC_MODULE_OF = {', moduleOf, '}', INDENT));
   out.push(...literalBlock('CNNC_TORCHVISION = {', tvMap, '}', INDENT));
   out.push(`${INDENT}CNNC_IR_HASH = ${pyString(input.irHash)}`);
@@ -235,7 +225,8 @@ function emitClass(
     if (n.op === 'input' || form.alias) continue;
     const nodeScope = n.name.includes('.') ? n.name.slice(0, n.name.lastIndexOf('.')) : '';
     if (nodeScope !== scope) {
-      if (nodeScope) body.push(`# ${pyComment(nodeScope)}`);
+      // A header where a scope starts (not where a nested one returns to it).
+      if (nodeScope && !scope.startsWith(`${nodeScope}.`)) body.push(`# ${pyComment(nodeScope)}`);
       scope = nodeScope;
     }
     const o = vars.out.get(n.id)!;
@@ -271,19 +262,15 @@ function moduleLines(
     const node = graph.nodes[t.node];
     return [`${prefix}${forms.get(t.node)!.module}  # ${where(node)}`];
   }
-  const lines = [`${prefix}nn.ModuleDict(`, `${indent}${INDENT}{`];
+  const lines = [`${prefix}nn.ModuleDict({`];
+  const inner = `${indent}${INDENT}`;
   for (const c of t.children.values())
     lines.push(
-      ...moduleLines(
-        c,
-        `${indent}${INDENT}${INDENT}${pyString(c.key)}: `,
-        `${indent}${INDENT}${INDENT}`,
-        forms,
-        graph,
-        where,
-      ).map((l, i, all) => (i === all.length - 1 ? addComma(l) : l)),
+      ...moduleLines(c, `${inner}${pyString(c.key)}: `, inner, forms, graph, where).map(
+        (l, i, all) => (i === all.length - 1 ? addComma(l) : l),
+      ),
     );
-  lines.push(`${indent}${INDENT}}`, `${indent})`);
+  lines.push(`${indent}})`);
   return lines;
 }
 

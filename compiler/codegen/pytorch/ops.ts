@@ -12,12 +12,11 @@
  * sliced off; a transposed convolution's uneven crop is a slice of PyTorch's output. What PyTorch
  * cannot express is a CNN6xxx diagnostic (`report`), never broken Python.
  */
-import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { IrNode } from '../../ir/graph.js';
 import type { OpKind, Padding, PoolAttrs } from '../../ir/ops.js';
 import {
   convOutputLength,
-  effectiveKernel,
   resolvePadding,
   resolveTransposedPadding,
   type AxisPads,
@@ -108,8 +107,7 @@ function windowPadsOf(spec: WindowSpec, input: readonly Dim[]): AxisPads[] {
 }
 
 /**
- * A convolution's padding: PyTorch's `padding=` when symmetric (or "same" at stride 1, which PyTorch
- * splits as TensorFlow does), else an F.pad step before it.
+ * A convolution's padding: PyTorch's `padding=` when symmetric, else an F.pad step before it.
  */
 function convPadding(
   spec: WindowSpec,
@@ -118,8 +116,7 @@ function convPadding(
   const pads = windowPadsOf(spec, input);
   if (noPads(pads)) return { arg: '', pre: [] };
   if (symmetric(pads)) return { arg: `, padding=${tup(pads.map((p) => p.before))}`, pre: [] };
-  if (spec.padding.mode === 'same' && spec.stride.every((s) => s === 1))
-    return { arg: ', padding="same"', pre: [] };
+  // Not padding="same": PyTorch warns on every call that it copies the input for uneven padding.
   return { arg: '', pre: [(x) => `F.pad(${x}, ${padTuple(pads)})`] };
 }
 
@@ -176,66 +173,59 @@ const depthwise: OpRule<'depthwise_conv2d'> = (ctx) => {
 };
 
 /**
- * PyTorch's ConvTranspose2d crops `padding` rows from both ends of the full output and adds
- * `output_padding` at the end; cnnc crops `before`/`after` (TF `same` can make them uneven, or add
- * rows). Use PyTorch's padding p = min(before, after) and the output_padding q that covers cnnc's
- * rows, then slice the rest off.
+ * PyTorch's ConvTranspose2d crops `padding` rows from both ends of the full output
+ * (in − 1)·s + d·(k − 1) + 1 and adds `output_padding` (< max(stride, dilation)) at the end; cnnc
+ * crops `before`/`after`, which TF `same` can make uneven or negative (rows added, as zeros before
+ * the bias). Take PyTorch's padding p = min(before, after) and the output padding q that reaches
+ * cnnc's last row; when q would be too large, pad the input with e zero rows at the end instead
+ * (each adds s output rows that no nonzero tap reaches: zero plus the bias, as cnnc's). Then slice
+ * PyTorch's output to cnnc's rows.
  */
 const convTranspose: OpRule<'conv2d_transpose'> = (ctx) => {
   const a = ctx.node.attrs;
   const cin = channels(ctx.inShapes[0]);
-  const pads = [0, 1].map(
-    (i) =>
-      resolveTransposedPadding(a.padding, i, {
-        kernel: a.kernel[i],
-        stride: a.stride[i],
-        dilation: a.dilation[i],
-      }).value,
-  );
-  const p = pads.map((d) => Math.max(Math.min(d.before, d.after), 0));
-  const q = pads.map((d, i) => Math.max(a.outputPadding[i] + p[i] - d.after, 0));
-  const bad = q.findIndex((v, i) => v >= Math.max(a.stride[i], a.dilation[i]));
-  if (bad >= 0) {
-    const axis = bad === 0 ? 'rows' : 'columns';
-    const extra = q[bad] - a.outputPadding[bad];
-    ctx.report(
-      diag(
-        'CNN6001',
-        `a transposed convolution that adds ${q[bad]} ${axis} past its full output has no ` +
-          `PyTorch form: ConvTranspose2d's output_padding must be below ` +
-          `max(stride, dilation) = ${Math.max(a.stride[bad], a.dilation[bad])}`,
-        {
-          span: ctx.node.span,
-          spanLabel: `output_padding ${q[bad]} needed`,
-          notes: [
-            `${a.padding.mode === 'same' ? `same: total = ${effectiveKernel(a.kernel[bad], a.dilation[bad])} − ${a.stride[bad]}` : 'padding'}` +
-              ` adds ${extra} ${axis}, and output padding ${a.outputPadding[bad]} more`,
-          ],
-          help: 'use a kernel at least as large as the stride, or less output padding',
-        },
-      ),
-    );
-  }
+  const axes = [0, 1].map((i) => {
+    const s = a.stride[i];
+    const { before, after } = resolveTransposedPadding(a.padding, i, {
+      kernel: a.kernel[i],
+      stride: s,
+      dilation: a.dilation[i],
+    }).value;
+    const op = a.outputPadding[i];
+    const p = Math.max(Math.min(before, after), 0);
+    // Rows PyTorch must add past its cropped full output to reach cnnc's last row.
+    const need = Math.max(op + p - after, 0);
+    const fits = need < Math.max(s, a.dilation[i]);
+    const e = fits ? 0 : Math.ceil(need / s);
+    const q = fits ? need : 0;
+    // PyTorch's rows in full-output coordinates: [p, full + e·s − p + q); cnnc's:
+    // [before, full − after + op).
+    const start = before - p;
+    const trim = e * s - p + q + after - op;
+    return {
+      p,
+      q,
+      e,
+      cut: start === 0 && trim === 0 ? ':' : `${start || ''}:${trim ? -trim : ''}`,
+    };
+  });
   const mod =
     `nn.ConvTranspose2d(${cin}, ${a.filters}, ${tup(a.kernel)}` +
     kwargs([
       ['stride', tup(a.stride), '1'],
-      ['padding', tup(p), '0'],
-      ['output_padding', tup(q), '0'],
+      ['padding', tup(axes.map((x) => x.p)), '0'],
+      ['output_padding', tup(axes.map((x) => x.q)), '0'],
       ['groups', String(a.groups), '1'],
       ['bias', a.bias ? 'True' : 'False', 'True'],
       ['dilation', tup(a.dilation), '1'],
     ]) +
     ')';
-  // PyTorch's output is diff = before + after − 2p + q − outputPadding rows longer than cnnc's,
-  // starting before − p rows earlier.
-  const cuts = pads.map((d, i) => {
-    const start = d.before - p[i];
-    const end = d.before + d.after - 2 * p[i] + q[i] - a.outputPadding[i] - start;
-    return start === 0 && end === 0 ? ':' : `${start || ''}:${end ? -end : ''}`;
-  });
-  const steps: Step[] = [(x) => `${ctx.module}(${x})`];
-  if (cuts.some((c) => c !== ':')) steps.push((x) => `${x}[:, :, ${cuts.join(', ')}]`);
+  const steps: Step[] = [];
+  if (axes.some((x) => x.e > 0))
+    steps.push((x) => `F.pad(${x}, (0, ${axes[1].e}, 0, ${axes[0].e}))`);
+  steps.push((x) => `${ctx.module}(${x})`);
+  if (axes.some((x) => x.cut !== ':'))
+    steps.push((x) => `${x}[:, :, ${axes.map((c) => c.cut).join(', ')}]`);
   return { module: mod, steps };
 };
 

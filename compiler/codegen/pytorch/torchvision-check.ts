@@ -4,17 +4,18 @@
  * into the module by name and shape whatever the arithmetic, so the model must also compute what
  * torchvision's does. Two differences are known from the stdlib and Keras imports:
  *   - Keras padding: an uneven zero padding or `same` padding before a strided convolution
- *     (MobileNetV2's Conv1_pad …): torchvision pads evenly (CNN6003, an error);
- *   - batch-norm epsilon other than PyTorch's 1e-5 (Keras's 1e-3): the weights load, but every
- *     output differs slightly (CNN6004, a warning).
- * Layers the family does not know keep cnnc's names (CNN6005, a warning), and a model no family
- * knows cannot take torchvision names (CNN6002).
+ *     (MobileNetV2's Conv1_pad …): torchvision pads evenly (CNN6002, an error);
+ *   - batch-norm epsilon other than torchvision's (1e-5; GoogLeNet 1e-3): the weights load, but every
+ *     output differs slightly (CNN6003, a warning).
+ * Layers the family does not know keep cnnc's names (CNN6004, a warning), and a model no family
+ * knows cannot take torchvision names (CNN6001).
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import { resolvePadding } from '../../sema/conv-math.js';
 import { SymbolEnv } from '../../sema/dim.js';
 import {
+  TORCHVISION_BN_EPS,
   TORCHVISION_FAMILIES,
   TORCHVISION_TABLES,
   type TorchvisionFamily,
@@ -66,11 +67,12 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   const out: Diagnostic[] = [];
   if (!names.family) {
     out.push(
-      diag('CNN6002', `no torchvision model has the layers of ${graph.model}`, {
+      diag('CNN6001', `no torchvision model has the layers of ${graph.model}`, {
         span: graph.span,
         spanLabel: 'no layer maps to a torchvision module',
         notes: [
-          'torchvision names are known for the stdlib ResNets, VGGs, AlexNet and MobileNetV2 ' +
+          'torchvision names are known for the stdlib ResNets, VGGs, AlexNet, MobileNetV2 and ' +
+            'GoogLeNet ' +
             '(and models derived from them)',
         ],
         help: 'emit with cnnc names (leave out --names torchvision)',
@@ -82,7 +84,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   if (uneven.length) {
     out.push(
       diag(
-        'CNN6003',
+        'CNN6002',
         `${graph.model} pads unevenly, as Keras does; torchvision's ${names.family} pads every side ` +
           'the same, so its weights would compute something else',
         {
@@ -101,15 +103,16 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
       ),
     );
   }
+  const tvEps = TORCHVISION_BN_EPS[names.family];
   const eps = graph.nodes.filter(
-    (n) => n.op === 'batch_norm' && names.paths.has(n.name) && n.attrs.epsilon !== 1e-5,
+    (n) => n.op === 'batch_norm' && names.paths.has(n.name) && n.attrs.epsilon !== tvEps,
   );
   if (eps.length) {
     const first = eps[0] as Node & { op: 'batch_norm' };
     out.push(
       diag(
-        'CNN6004',
-        `batch norm eps ${first.attrs.epsilon} differs from torchvision's 1e-5: torchvision's ` +
+        'CNN6003',
+        `batch norm eps ${first.attrs.epsilon} differs from torchvision's ${tvEps}: torchvision's ` +
           'weights load, but the outputs differ from its model slightly',
         {
           span: first.span,
@@ -123,7 +126,7 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
   if (unnamed.length) {
     out.push(
       diag(
-        'CNN6005',
+        'CNN6004',
         `${unnamed.length} layer${unnamed.length === 1 ? ' has' : 's have'} no torchvision name ` +
           `and keep${unnamed.length === 1 ? 's' : ''} cnnc's`,
         {

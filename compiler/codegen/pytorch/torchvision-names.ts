@@ -1,5 +1,5 @@
 /**
- * torchvision's module names for the stdlib's ResNets, VGGs, AlexNet and MobileNetV2: pure data
+ * torchvision's module names for the stdlib's ResNets, VGGs, AlexNet, MobileNetV2 and GoogLeNet: pure data
  * shared by the weights mapping (runtime/weights/torchvision.ts, `--map torchvision`) and the
  * PyTorch code generator (`--names torchvision`).
  *
@@ -11,13 +11,22 @@
  */
 import type { Graph, Node } from '../../ir/graph.js';
 
-export type TorchvisionFamily = 'resnet' | 'vgg-alexnet' | 'mobilenet_v2';
+export type TorchvisionFamily = 'resnet' | 'vgg-alexnet' | 'mobilenet_v2' | 'googlenet';
 
 export const TORCHVISION_FAMILIES: readonly TorchvisionFamily[] = [
   'resnet',
   'vgg-alexnet',
   'mobilenet_v2',
+  'googlenet',
 ];
+
+/** The batch-norm epsilon of each family's torchvision modules (not part of a state dict). */
+export const TORCHVISION_BN_EPS: Readonly<Record<TorchvisionFamily, number>> = {
+  resnet: 1e-5,
+  'vgg-alexnet': 1e-5,
+  mobilenet_v2: 1e-5,
+  googlenet: 1e-3,
+};
 
 /** cnnc node name → torchvision module path, for the nodes of a graph that a family knows. */
 export type ModuleTable = (graph: Graph) => Map<string, string>;
@@ -54,6 +63,21 @@ const MOBILENET_RULES: readonly Rule[] = [
   [/^Conv_1$/, 'features.18.0'],
   [/^Conv_1_bn$/, 'features.18.1'],
   [/^predictions$/, 'classifier.1'],
+];
+
+/**
+ * torchvision's GoogLeNet (aux_logits=False): BasicConv2d modules `conv` and `bn`; an inception
+ * module's branches 2 and 3 are Sequentials of two, branch 4 a max pool then one; cnnc's stdlib
+ * GoogLeNet names the same layers after their role (`reduce`, `conv3x3`, `proj`).
+ */
+const GOOGLENET_RULES: readonly Rule[] = [
+  [/^stem\.(conv[123])\.(conv|bn)$/, '$1.$2'],
+  [/^(inception\w+)\.branch1\.conv1x1\.(conv|bn)$/, '$1.branch1.$2'],
+  [/^(inception\w+)\.(branch[23])\.reduce\.(conv|bn)$/, '$1.$2.0.$3'],
+  [/^(inception\w+)\.branch2\.conv3x3\.(conv|bn)$/, '$1.branch2.1.$2'],
+  [/^(inception\w+)\.branch3\.conv5x5\.(conv|bn)$/, '$1.branch3.1.$2'],
+  [/^(inception\w+)\.branch4\.proj\.(conv|bn)$/, '$1.branch4.1.$2'],
+  [/^head\.fc$/, 'fc'],
 ];
 
 function byRules(rules: readonly Rule[]): ModuleTable {
@@ -96,6 +120,7 @@ export const TORCHVISION_TABLES: Readonly<Record<TorchvisionFamily, ModuleTable>
   resnet: byRules(RESNET_RULES),
   'vgg-alexnet': sequential,
   mobilenet_v2: byRules(MOBILENET_RULES),
+  googlenet: byRules(GOOGLENET_RULES),
 };
 
 /** cnnc weight name → the torchvision (PyTorch) parameter or buffer name. */
