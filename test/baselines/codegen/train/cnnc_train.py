@@ -342,16 +342,19 @@ class SyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 
         dims = [0] + list(range(2, x.dim()))
         shape = [1, -1] + [1] * (x.dim() - 2)
-        count = all_reduce(torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device))
-        mean = all_reduce(x.sum(dim=dims)) / count
-        var = all_reduce((x - mean.reshape(shape)).square().sum(dim=dims)) / count
+        # Sums in float64, as PyTorch's own batch norm accumulates on the CPU.
+        wide = x.double()
+        count = all_reduce(wide.new_tensor([x.numel() / x.shape[1]]))
+        mean = all_reduce(wide.sum(dim=dims)) / count
+        var = all_reduce((wide - mean.reshape(shape)).square().sum(dim=dims)) / count
         with torch.no_grad():
             m = self.momentum
             unbiased = count / (count - 1) if float(count) > 1 else torch.ones_like(count)
-            self.running_mean.mul_(1 - m).add_(m * mean.detach())
-            self.running_var.mul_(1 - m).add_(m * unbiased * var.detach())
+            self.running_mean.mul_(1 - m).add_(m * mean.to(x.dtype))
+            self.running_var.mul_(1 - m).add_(m * (unbiased * var).to(x.dtype))
             self.num_batches_tracked.add_(1)
-        y = (x - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + self.eps)
+        inv_std = torch.rsqrt(var + self.eps).to(x.dtype).reshape(shape)
+        y = (x - mean.to(x.dtype).reshape(shape)) * inv_std
         if self.affine:
             y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
         return y
