@@ -1,9 +1,10 @@
 /**
  * `npm run bench`, the emitted PyTorch training script: `cnnc compile examples/lenet5.cnn --emit
- * pytorch`, then the training images/s of its train.py on one process and on two (torchrun, gloo,
- * one thread each, batch 16 per process so that the global batch is the file's 32), beside
- * `cnnc train`'s (wasm backend) on the same data in the same run: the first 10,000 MNIST training
- * images, one epoch, the file's train block. Figures, not assertions.
+ * pytorch`, then the training images/s of its train.py on one process (1 and 2 threads) and on two
+ * (torchrun, gloo, one thread each, batch 16 per process so that the global batch is the file's
+ * 32), beside `cnnc train`'s (wasm backend) on the same data in the same run: the first 10,000
+ * MNIST training images, one epoch, the file's train block. Figures, not assertions; a busy machine bends them,
+ * PyTorch's two-thread figure most (its threads wait for each other).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -76,7 +77,8 @@ export function benchTrainPy(root: string, cli: string): TrainPyRow[] {
     });
     const script = path.join(project, 'train.py');
     const runs: [string, string[], Record<string, string>][] = [
-      ['train.py, 1 process (2 threads)', [script], { OMP_NUM_THREADS: '2' }],
+      ['train.py, 1 process, 1 thread', [script], { OMP_NUM_THREADS: '1' }],
+      ['train.py, 1 process, 2 threads', [script], { OMP_NUM_THREADS: '2' }],
       [
         'train.py, torchrun 2 processes (batch 16 each)',
         [
