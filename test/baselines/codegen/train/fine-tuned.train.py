@@ -331,6 +331,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # DistributedDataParallel warns about the strides of gradients of weights with a dimension of
 # size 1 (a first convolution over one channel): the layouts are the same, so it is noise.
 warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+# PyTorch 2.4+ calls torch.cuda.amp.GradScaler deprecated; it is the form 1.13 and 2.x share.
+warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.GradScaler", category=FutureWarning)
 
 
 class UsageError(Exception):
