@@ -13,6 +13,7 @@
  * initial value does not change when other layers are added or removed.
  */
 import type { Node, Weight } from '../compiler/ir/graph.js';
+import type { InitScheme } from '../compiler/train/init-schemes.js';
 import { rng } from './data/dataset.js';
 
 /** 32-bit FNV-1a of a string. */
@@ -46,8 +47,7 @@ export function fanIn(node: Node): number {
   return size(s) / s[s.length - 1];
 }
 
-export const INIT_SCHEMES = ['default', 'he', 'glorot'] as const;
-export type InitScheme = (typeof INIT_SCHEMES)[number];
+export { INIT_SCHEMES, type InitScheme } from '../compiler/train/init-schemes.js';
 
 /** Keras's fans of a kernel: receptive field (all axes but the last two) × each of those two. */
 function kerasFans(shape: readonly number[]): [number, number] {

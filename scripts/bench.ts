@@ -11,6 +11,9 @@
  *    (`cnnc bench --json` in a child process, wasm backend) and, where PyTorch is installed, of the
  *    same networks in PyTorch (2 threads, SGD momentum 0.9, lr 0.01), with the ratio cnnc/PyTorch
  *    (target ≥ 0.25x).
+ *  - where PyTorch is installed, the training images/s of the emitted LeNet-5 train.py (`cnnc
+ *    compile --emit pytorch`) on 1 process and on 2 (torchrun), beside `cnnc train`'s on the same
+ *    data (scripts/bench-train-py.ts);
  *  - GFLOP/s of the reference executor's float32 conv kernels (forward, input and filter gradient)
  *    beside tfjs wasm's on the same 64x56x56x64 layer (scripts/bench-conv.ts).
  * Targets are printed beside the figures; nothing here fails a build.
@@ -24,6 +27,7 @@ import { sourceMapOf, SourceFile } from '../compiler/diagnostics/index.js';
 import { benchConv } from './bench-conv.js';
 import { keystrokeLatencies } from './bench-lsp.js';
 import { LSP_NODE_OPTIONS } from '../compiler/lsp/node-options.js';
+import { benchTrainPy } from './bench-train-py.js';
 
 const root = packageRoot();
 const cli = path.join(root, 'dist', 'compiler', 'cli', 'main.js');
@@ -326,6 +330,33 @@ if (!hasTorch) {
   console.log(
     'PyTorch not installed (apt install python3-torch): skipping the training comparison',
   );
+}
+
+// The emitted PyTorch training script beside cnnc train, same data, same run.
+if (hasTorch) {
+  console.log(
+    '\nemitted train.py — LeNet-5, first 10,000 MNIST images, 1 epoch, its train block (batch 32)\n',
+  );
+  const rows = benchTrainPy(root, cli);
+  for (const r of rows)
+    line(
+      `lenet5, ${r.label}: train`,
+      typeof r.imagesPerSecond === 'number' ? ips(r.imagesPerSecond) : 'n/a',
+      'for scale',
+      typeof r.imagesPerSecond === 'number',
+    );
+  for (const r of rows)
+    if (typeof r.imagesPerSecond === 'string') console.log(`  ${r.label}: ${r.imagesPerSecond}`);
+  const [cnnc, ...torch] = rows.map((r) => r.imagesPerSecond);
+  if (typeof cnnc === 'number')
+    for (const [i, t] of torch.entries())
+      if (typeof t === 'number')
+        line(
+          `lenet5: ${rows[i + 1].label} / cnnc train`,
+          `${(t / cnnc).toFixed(2)}x`,
+          'for scale',
+          true,
+        );
 }
 
 // The reference executor's convolution kernels beside tfjs wasm's, same layer, same run.

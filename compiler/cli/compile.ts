@@ -121,6 +121,12 @@ function runPytorch(args: ParsedArgs, io: Io, out: string | undefined): ExitCode
       sources: result.sources,
       showPath: showPath(result, entry, io),
       entry: path.basename(entry),
+      // train.py opens a train block's weights file (relative to the .cnn file) from its folder.
+      trainWeights: (file) =>
+        path
+          .relative(path.resolve(io.cwd, out), path.resolve(path.dirname(entry), file))
+          .split(path.sep)
+          .join('/'),
     },
   );
   printDiagnostics(io, project.diagnostics, result.sources);

@@ -1,27 +1,21 @@
-/** `cnnc evaluate FILE --weights DIR`: test-set metrics of a checkpoint. */
-import * as path from 'node:path';
-import { loadCheckpoint, checkpointDir } from '../../runtime/train/checkpoint.js';
+/** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
-import {
-  evalSummary,
-  loadData,
-  openSession,
-  restoreWeights,
-  runGuarded,
-  SESSION_FLAGS,
-} from './train-session.js';
+import { loadWeightsArg } from './load-weights.js';
+import { evalSummary, loadData, openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
 
-export const EVALUATE_HELP = `usage: cnnc evaluate FILE --weights DIR [options]
+export const EVALUATE_HELP = `usage: cnnc evaluate FILE --weights DIR|FILE [options]
 
-Loads a checkpoint (DIR, or DIR/checkpoint as cnnc train writes it) and prints loss, accuracy,
-top-k accuracy, per-class precision/recall/F1 and the confusion matrix on the test set.
+Loads a checkpoint (DIR, or DIR/checkpoint as cnnc train and an emitted train.py write it) or a
+weights file and prints loss, accuracy, top-k accuracy, per-class precision/recall/F1 and the
+confusion matrix on the test set.
 
 options:
-  --weights DIR   the checkpoint (required)
+  --weights DIR   the checkpoint, or a .safetensors file (cnnc's names) or TensorFlow.js
+                  model.json (required)
   --model NAME    --backend B (wasm, cpu, tensorflow, reference)
   --data SRC      mnist (default), mnist-json, idx:DIR, cifar10:DIR, folder:DIR
   --limit N       only the first N test images
@@ -47,9 +41,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
       training: false,
     }));
     if (typeof session === 'number') return session;
-    const dir = checkpointDir(path.resolve(io.cwd, weights));
-    const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
-    if (warning) io.err(`cnnc: warning: ${warning}\n`);
+    const loaded = loadWeightsArg(session, weights, io);
     const { test } = await loadData(session, ['test'], args, io.cwd);
     const r = await evaluate(session.engine, test!, {
       batchSize,
@@ -57,7 +49,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     });
     if (args.flags.has('json')) {
       io.out(
-        `${JSON.stringify({ model: session.graph.model, backend: session.backend.name, weights: path.relative(io.cwd, dir), data: session.settings.data, test: evalSummary(r) }, null, 2)}\n`,
+        `${JSON.stringify({ model: session.graph.model, backend: session.backend.name, weights: loaded, data: session.settings.data, test: evalSummary(r) }, null, 2)}\n`,
       );
     } else {
       io.out(`${session.headline}\n${evalReport('test', r, true, test!.classNames)}\n`);

@@ -7,7 +7,7 @@ import {
 import { startServer } from '../lsp/server.js';
 // The training settings' keys for completion in `train { }`. The one import of the train-settings
 // schema by the language server: repoint it when the schema moves into compiler/train/.
-import { TRAIN_KEYS } from '../../runtime/train/config.js';
+import { TRAIN_KEYS } from '../train/settings.js';
 import { parseArgs } from './args.js';
 import { prettierOptions } from './fmt.js';
 import type { ExitCode, Io } from './io.js';

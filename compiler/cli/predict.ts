@@ -1,5 +1,5 @@
 /**
- * `cnnc predict FILE --weights DIR IMAGE…`: the top classes of each image with their probabilities.
+ * `cnnc predict FILE --weights DIR|FILE IMAGE…`: the top classes of each image with their probabilities.
  * Images are PNG/JPEG files (decoded with sharp as image folders are: runtime/data/image-decode.ts),
  * `.npy` arrays (one image or a stack) or IDX image files.
  */
@@ -10,15 +10,15 @@ import { DataError, fitToInput, makeDataset, type Dataset } from '../../runtime/
 import { readIdxFile } from '../../runtime/data/idx.js';
 import { decodeImage, readImageFile } from '../../runtime/data/image-decode.js';
 import { readNpyFile } from '../../runtime/data/npy.js';
-import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { topK } from '../../runtime/train/metrics.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import type { ExitCode, Io } from './io.js';
 import { checkBackendMemory } from '../report/backend-memory.js';
 import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
-import { openSession, restoreWeights, runGuarded, SESSION_FLAGS } from './train-session.js';
+import { loadWeightsArg } from './load-weights.js';
+import { openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
 
-export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR IMAGE... [options]
+export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR|FILE IMAGE... [options]
 
 Prints the top classes of each image with their probabilities. An IMAGE is a PNG or JPEG file
 (also WebP, GIF, TIFF), a .npy array ([H, W], [H, W, C], [N, H, W] or [N, H, W, C]; uint8 scaled
@@ -28,7 +28,8 @@ repeated into RGB, colour becomes its luma for a 1-channel input, alpha is dropp
 channels of arrays must match.
 
 options:
-  --weights DIR   the checkpoint (required)
+  --weights DIR   the checkpoint, or a .safetensors file (cnnc's names) or TensorFlow.js
+                  model.json (required)
   --model NAME    --backend B (wasm, cpu, tensorflow)
   --top K         classes to show per image (default 3)
   --json          print one JSON object
@@ -143,9 +144,7 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
     }));
     if (typeof session === 'number') return session;
     const sources = new Map([[session.graph.file, session.source]]);
-    const dir = checkpointDir(path.resolve(io.cwd, weights));
-    const warning = restoreWeights(session, loadCheckpoint(dir), path.relative(io.cwd, dir));
-    if (warning) io.err(`cnnc: warning: ${warning}\n`);
+    loadWeightsArg(session, weights, io);
     const results: {
       image: string;
       index: number;

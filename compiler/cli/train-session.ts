@@ -178,7 +178,11 @@ export async function loadData(
  * Loads checkpoint weights into the session's model after checking they fit it; returns a warning
  * when the weights fit but the checkpoint comes from another graph (e.g. a changed activation).
  */
-export function restoreWeights(session: Session, ck: Checkpoint, dir: string): string | null {
+export function restoreWeights(
+  session: { readonly engine: Engine; readonly graph: Graph },
+  ck: Checkpoint,
+  dir: string,
+): string | null {
   const { engine, graph } = session;
   const expected = new Map(engine.weights.map((w) => [w.name, w.shape]));
   const diffs = weightDifferences(ck.weights, expected);

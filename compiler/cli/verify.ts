@@ -16,6 +16,7 @@ import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { allowedImports, IMPORT_FLAGS, IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
+import { loadWeightsArg } from './load-weights.js';
 import { runGuarded } from './train-session.js';
 
 export const VERIFY_HELP = `usage: cnnc verify FILE [options]
@@ -35,6 +36,8 @@ options:
   --input HxWxC       check the models at this input size (a derived model with \`input HxWxC\`)
   --batch N           samples per check (default 2)
   --seed N            seed of the weights and inputs (default 1)
+  --weights DIR|FILE  compare at these weights instead of seeded ones: a checkpoint folder, or a
+                      .safetensors file (cnnc's names) or TensorFlow.js model.json
   --tolerance X       largest relative error accepted (default 1e-4)
   --mode M            gradients in \`train\` mode (batch statistics; the default unless the model
                       has dropout, whose random draws differ between backends) or \`eval\` mode
@@ -71,6 +74,7 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     json: { value: false },
     mode: { value: true },
     ...IMPORT_FLAGS,
+    weights: { value: true },
   });
   const mode = args.flags.get('mode')?.[0];
   if (mode !== undefined && mode !== 'train' && mode !== 'eval')
@@ -115,6 +119,11 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     graphs = derived.models.map((m) => m.graph);
   }
 
+  const weights = args.flags.get('weights')?.[0];
+  if (weights !== undefined && graphs.length > 1)
+    throw new UsageError(
+      `--weights fits one model, but the file defines ${graphs.length}: choose one with --model`,
+    );
   let failed = 0;
   for (const graph of graphs) {
     const out = graph.nodes[graph.outputs[0]]?.shape ?? [];
@@ -134,6 +143,7 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     printDiagnostics(io, tfjs.diagnostics, first.sources);
     if (!tfjs.engine) return 1;
     const ref = await openEngine('reference', graph, opts);
+    if (weights !== undefined) loadWeightsArg({ engine: ref.engine!, graph }, weights, io);
     const hasDropout = graph.nodes.some((n) => n.op === 'dropout');
     if (mode === 'train' && hasDropout)
       throw new UsageError(

@@ -138,6 +138,13 @@ export const CODE_LIST = [
   },
   { code: 'CNN6004', severity: 'warning', title: 'layers without a torchvision name' },
 
+  // 6050–6099: the PyTorch training script (train.py)
+  {
+    code: 'CNN6050',
+    severity: 'error',
+    title: 'pretrained weights in a format train.py cannot read',
+  },
+
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
   { code: 'CNN9002', severity: 'error', title: 'IR verification failed' },

@@ -13,7 +13,7 @@
  *                                      `torchvision`)
  *
  * Groups resolve to IR node names with the matcher of `freeze` (sema/freeze.ts). Both the
- * compiler (fine-tune lints) and runtime/train/config.ts (typed settings) read them here, so a
+ * compiler (fine-tune lints) and compiler/train/settings.ts (typed settings) read them here, so a
  * file means the same to `cnnc check` and `cnnc train`.
  */
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';

@@ -4,32 +4,14 @@
  * good checkpoint, since the epoch callback that saves one never runs for that epoch). The loop
  * sees the backend only through the Engine contract (engine.ts), so both backends share it.
  */
-import { augmentBatch, type AugmentConfig } from '../data/augment.js';
+import { augmentBatch } from '../data/augment.js';
 import { batches, permutation, rng, type Dataset } from '../data/dataset.js';
 import type { Engine, Images } from './engine.js';
 import { evaluate, type EvalResult } from './evaluate.js';
-import type { LossKind } from './losses.js';
-import { learningRate, type ScheduleConfig } from './schedules.js';
+import type { LoopConfig } from '../../compiler/train/settings.js';
+import { learningRate } from './schedules.js';
 
-export interface EarlyStopping {
-  /** Epochs without improvement before stopping. */
-  readonly patience: number;
-  readonly minDelta: number;
-}
-
-export interface LoopConfig {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly schedule: ScheduleConfig;
-  readonly clipNorm: number | null;
-  readonly loss: LossKind;
-  readonly seed: number;
-  readonly earlyStopping: EarlyStopping | null;
-  readonly topK: number;
-  /** Data augmentation of training batches, or null. */
-  readonly augment?: AugmentConfig | null;
-}
+export type { EarlyStopping, LoopConfig } from '../../compiler/train/settings.js';
 
 export interface StepProgress {
   readonly epoch: number;

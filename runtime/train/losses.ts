@@ -1,13 +1,2 @@
-/**
- * Losses, each the mean over the batch of [n, k] model outputs against integer labels:
- *
- *   categorical  softmax cross-entropy from the logits, via log-softmax (numerically stable; the
- *                loop passes the pre-softmax output also when the model ends in softmax)
- *   binary       binary cross-entropy of the outputs (probabilities, clipped to [1e-7, 1 − 1e-7])
- *                against one-hot targets, or against the 0/1 label when k = 1; mean over n·k
- *   mse          mean squared error of the outputs against one-hot targets; mean over n·k
- *
- * runtime/tfjs/losses.ts and runtime/reference/losses.ts implement them.
- */
-export const LOSSES = ['categorical', 'binary', 'mse'] as const;
-export type LossKind = (typeof LOSSES)[number];
+/** The losses live in the train-settings schema (compiler/train/losses.ts). */
+export { LOSSES, type LossKind } from '../../compiler/train/losses.js';

@@ -641,4 +641,15 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'conv 4 1x1',
     emitPytorch: { names: 'torchvision' },
   },
+  {
+    code: 'CNN6050',
+    about:
+      "a train block's pretrained weights in TensorFlow.js's format, which train.py cannot read",
+    files: {
+      'main.cnn':
+        'model M {\n  input 8x8x1\n  conv 4 3x3\n  train { weights "tfjs/model.json" }\n}\n',
+    },
+    span: 'weights "tfjs/model.json"',
+    emitPytorch: { names: 'cnnc' },
+  },
 ];

@@ -7,6 +7,7 @@ import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { CNNC_IO_PY } from './cnnc-io-py.js';
 import { emitModelPy, type ModelInput, type ModelPyOptions } from './model-py.js';
 import { mdCode, modelReadmeSections, renderReadme, type ReadmeSection } from './readme.js';
+import { emitTraining, TRAINING_FILES } from './train-py.js';
 import { torchParamName } from './weights.js';
 
 export interface EmittedFile {
@@ -20,14 +21,25 @@ export interface PytorchProject {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export type ProjectOptions = ModelPyOptions;
+export interface ProjectOptions extends ModelPyOptions {
+  /**
+   * Where train.py finds a train block's `weights "FILE"` (FILE is relative to the .cnn file):
+   * a path relative to the output folder, which the CLI computes. Default: FILE as written.
+   */
+  readonly trainWeights?: (file: string) => string;
+}
 
 export function emitPytorchProject(
   models: readonly ModelInput[],
   options: ProjectOptions,
 ): PytorchProject {
   const model = emitModelPy(models, options);
-  if (hasErrors(model.diagnostics)) return { files: [], diagnostics: model.diagnostics };
+  const training = emitTraining(
+    models.map((m) => ({ graph: m.graph, weightsFile: options.trainWeights ?? ((f) => f) })),
+    { entry: options.entry },
+  );
+  const diagnostics = [...model.diagnostics, ...training.diagnostics];
+  if (hasErrors(diagnostics)) return { files: [], diagnostics };
   const first = models[0].graph;
   const input = first.nodes.find((n) => n.op === 'input')?.shape ?? [];
   const cf = input.length > 1 ? [input[input.length - 1], ...input.slice(0, -1)] : input;
@@ -39,7 +51,9 @@ export function emitPytorchProject(
     exampleKey: weighted
       ? `${options.names === 'cnnc' ? weighted.name : '…'}.${torchParamName(weighted.weights![0].name)}`
       : null,
+    moreFiles: TRAINING_FILES,
   });
+  sections.push(...training.readme);
   const names = models.map((m) => m.graph.model).join(', ');
   const readme = renderReadme(
     `${mdCode(names)} in PyTorch`,
@@ -51,8 +65,9 @@ export function emitPytorchProject(
     files: [
       { path: 'model.py', text: model.text },
       { path: 'cnnc_io.py', text: CNNC_IO_PY },
+      ...training.files,
       { path: 'README.md', text: readme },
     ],
-    diagnostics: model.diagnostics,
+    diagnostics,
   };
 }

@@ -20,6 +20,8 @@ export interface ReadmeContext {
   readonly exampleInput: readonly (number | null)[];
   /** An example state_dict key of the first model, e.g. `conv1.weight`. */
   readonly exampleKey: string | null;
+  /** Rows of the files table that other parts of the project add: [file, what it is]. */
+  readonly moreFiles?: readonly (readonly [string, string])[];
 }
 
 /** Text safe inside a Markdown code span: printable ASCII, no backticks. */
@@ -47,6 +49,7 @@ export function modelReadmeSections(ctx: ReadmeContext): ReadmeSection[] {
         '|---|---|',
         `| \`model.py\` | one \`nn.Module\` per model: ${classList}; \`MODELS\` maps model names to classes |`,
         "| `cnnc_io.py` | weights between these modules and cnnc's files (safetensors, checkpoint folders) |",
+        ...(ctx.moreFiles ?? []).map(([f, what]) => `| \`${f}\` | ${what} |`),
         '| `README.md` | this file |',
         '| `.cnnc-emit.json` | the files cnnc wrote here, so that compiling again replaces exactly those |',
       ].join('\n'),

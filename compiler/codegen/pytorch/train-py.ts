@@ -1,0 +1,193 @@
+/**
+ * train.py of the emitted PyTorch project: the models' `train { }` blocks as SETTINGS, a flag for
+ * every setting (train-flags.ts), and the training script itself (train-body-py.ts), which uses
+ * the static helpers cnnc_data.py (data sources, shuffles, validation split, augmentation) and
+ * cnnc_train.py (optimisers, schedules, losses, metrics, initial weights, synchronised batch norm)
+ * and H3's model.py and cnnc_io.py. docs/codegen.md "Training (train.py)" documents the result.
+ *
+ * The emitter is pure. Its diagnostics are the train blocks' own (CNN2xxx, as `cnnc train`
+ * reports them) and CNN6050 for a weights file train.py cannot read. Everything else the train
+ * block says, train.py does as `cnnc train` does: `features cache` included (cnnc's cache holds what
+ * the frozen, dropout-free backbone computes in inference mode, which is what train.py's frozen
+ * layers compute every step, their batch norms in eval mode).
+ */
+import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import type { Graph } from '../../ir/graph.js';
+import { resolveSettings } from '../../train/settings.js';
+import { pyComment, pyDocText } from '../python-text.js';
+import { CNNC_DATA_PY } from './cnnc-data-py.js';
+import { CNNC_TRAIN_PY } from './cnnc-train-py.js';
+import { layout, type PyValue } from './py-layout.js';
+import { TRAIN_BODY_PY } from './train-body-py.js';
+import { trainingReadmeSections } from './train-readme.js';
+import type { ReadmeSection } from './readme.js';
+import { emitSettingFlags, settingValues } from './train-flags.js';
+
+export interface TrainPyModel {
+  readonly graph: Graph;
+  /**
+   * Where train.py opens a train block's `weights "FILE"` (FILE relative to the .cnn file): a
+   * path relative to the output folder (the CLI knows both folders). Default: FILE as written.
+   */
+  readonly weightsFile?: (file: string) => string;
+}
+
+export interface TrainPyOptions {
+  /** The .cnn file compiled, as comments show it. */
+  readonly entry: string;
+}
+
+export interface EmittedFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** The files emitTraining writes, for the README's table of files. */
+export const TRAINING_FILES: readonly (readonly [string, string])[] = [
+  ['train.py', 'trains a model as `cnnc train` does, on one process or many (torchrun)'],
+  ['cnnc_data.py', "cnnc's data sources, shuffles, validation split and augmentation"],
+  ['cnnc_train.py', "cnnc's optimisers, schedules, losses, metrics and initial weights"],
+];
+
+export interface EmittedTraining {
+  /** train.py, cnnc_data.py and cnnc_train.py. */
+  readonly files: readonly EmittedFile[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** The README's training sections. */
+  readonly readme: readonly ReadmeSection[];
+}
+
+/** Everything the emitter knows of one model: its SETTINGS entry, or null after an error. */
+function modelSettings(
+  m: TrainPyModel,
+  report: (d: Diagnostic) => void,
+): { readonly [key: string]: PyValue } | null {
+  const { graph } = m;
+  const resolved = resolveSettings(graph);
+  resolved.diagnostics.forEach(report);
+  if (resolved.diagnostics.some((d) => d.severity === 'error')) return null;
+  const s = resolved.settings;
+  const ft = s.fineTune;
+  if (ft.weights && /\.json$/i.test(ft.weights.path))
+    report(
+      diag(
+        'CNN6050',
+        `\`weights ${JSON.stringify(ft.weights.path)}\` is a TensorFlow.js model, which train.py cannot read: it reads .safetensors files and cnnc checkpoint folders`,
+        {
+          span: ft.weights.span,
+          help: `convert it once with \`cnnc weights convert FILE.cnn --from ${ft.weights.path} --to weights.safetensors\` and name the .safetensors file`,
+        },
+      ),
+    );
+  const out = graph.nodes[graph.outputs[0]]?.shape;
+  const units = out?.[out.length - 1];
+  return {
+    ...settingValues(s),
+    weights: ft.weights ? (m.weightsFile ?? ((f) => f))(ft.weights.path) : null,
+    lr_groups: ft.lrGroups.map((g) => [g.target, g.lr, g.nodes]),
+    unfreeze: ft.unfreeze.map((u) => [u.epoch, u.target, u.nodes, u.lr]),
+    outputs: typeof units === 'number' ? units : null,
+  };
+}
+
+const IMPORTS = `import argparse
+import gc
+import json
+import math
+import os
+import sys
+import time
+import warnings
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+import cnnc_io
+from cnnc_data import (
+    Augment,
+    CnncSampler,
+    DataError,
+    Random,
+    fit_to_input,
+    load_source,
+    resized_images,
+    split_validation,
+)
+from cnnc_train import (
+    CnncOptimizer,
+    Metrics,
+    class_scores,
+    clip_grad_norm,
+    convert_sync_batchnorm,
+    initial_weights,
+    learning_rate,
+    loss_of,
+    predictions,
+)
+from model import MODELS`;
+
+/** train.py for the models of one file, and the static files it imports. */
+export function emitTraining(
+  models: readonly TrainPyModel[],
+  options: TrainPyOptions,
+): EmittedTraining {
+  const diagnostics: Diagnostic[] = [];
+  const settings: { [model: string]: PyValue } = {};
+  for (const m of models) {
+    const s = modelSettings(m, (d) => diagnostics.push(d));
+    if (s) settings[m.graph.model] = s;
+  }
+  const names = models.map((m) => pyDocText(m.graph.model)).join(', ');
+  const text = [
+    '#!/usr/bin/env python3',
+    `# Generated by cnnc compile --emit pytorch from ${pyComment(options.entry)}.`,
+    '# DO NOT EDIT: compile again.',
+    `"""Trains ${names} with PyTorch, as \`cnnc train\` does.`,
+    '',
+    "The settings are the model's train { } block (SETTINGS below); each one is a flag",
+    '(python3 train.py --help). One process, on the CPU or a GPU:',
+    '',
+    '    python3 train.py --data idx:DIR',
+    '',
+    'Several processes with DistributedDataParallel; --batch is per process:',
+    '',
+    '    torchrun --nproc_per_node=4 train.py --data idx:DIR',
+    '',
+    'The run folder (runs/MODEL beside this file) holds checkpoint/, which `cnnc evaluate --weights`',
+    'loads, the weights as model.safetensors, train-state.pt for --resume, and metrics.jsonl.',
+    '"""',
+    IMPORTS,
+    '',
+    "# Each model's train { } block, with cnnc's defaults where it says nothing: the defaults of",
+    '# the flags. lr_groups: (group, rate, IR nodes); unfreeze: (epoch, group, IR nodes, rate or',
+    '# None); weights: relative to this folder; outputs: units of the output layer.',
+    ...layout('SETTINGS = ', settings, '', ''),
+    '',
+    '',
+    ...emitSettingFlags(),
+    '',
+    '',
+    TRAIN_BODY_PY,
+  ].join('\n');
+  const first = models[0] && resolveSettings(models[0].graph).settings;
+  const readme = first
+    ? trainingReadmeSections({
+        entry: options.entry,
+        model: models[0].graph.model,
+        batch: first.batchSize,
+        lr: first.lr,
+        several: models.length > 1,
+      })
+    : [];
+  return {
+    readme,
+    files: [
+      { path: 'train.py', text: `${text.replace(/\n+$/, '')}\n` },
+      { path: 'cnnc_data.py', text: CNNC_DATA_PY },
+      { path: 'cnnc_train.py', text: CNNC_TRAIN_PY },
+    ],
+    diagnostics,
+  };
+}
