@@ -11,7 +11,7 @@ import {
 } from '../diagnostics/index.js';
 import { SourceFile } from '../diagnostics/source-file.js';
 import type { BudgetMetric } from '../ir/graph.js';
-import type { CompileOptions } from '../program.js';
+import { compileFile, type CompiledModel, type CompileOptions } from '../program.js';
 import {
   parsePositiveInt,
   parseQuantity,
@@ -19,6 +19,7 @@ import {
   type FlagSpec,
   type ParsedArgs,
 } from './args.js';
+import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
 export const BUDGET_FLAGS: Record<string, FlagSpec> = {
@@ -109,4 +110,31 @@ export function exitCodeFor(diagnostics: readonly Diagnostic[], strict = false):
   if (hasErrors(diagnostics)) return 1;
   if (strict && diagnostics.some((d) => d.severity === 'warning')) return 1;
   return 0;
+}
+
+/**
+ * Compiles the one model a command works on (FILE, `--model`, the budget and import flags, and
+ * `extra`), printing the diagnostics: the model, or the exit code when there are errors. A file with
+ * no model, or with several and no `--model`, is a usage error.
+ */
+export function compileSingle(
+  file: string,
+  args: ParsedArgs,
+  io: Io,
+  extra: Partial<CompileOptions> = {},
+): { readonly model: CompiledModel; readonly sources: ReadonlyMap<string, string> } | ExitCode {
+  const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, {
+    ...compileOptions(args),
+    ...allowedImports(args, io),
+    ...extra,
+  });
+  printDiagnostics(io, result.diagnostics, result.sources);
+  if (hasErrors(result.diagnostics)) return exitCodeFor(result.diagnostics);
+  if (result.models.length === 0)
+    throw new UsageError('the file defines no model (use --model to pick an imported one)');
+  if (result.models.length > 1)
+    throw new UsageError(
+      `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
+    );
+  return { model: result.models[0], sources: result.sources };
 }

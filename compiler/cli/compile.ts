@@ -14,6 +14,7 @@ import {
   allowedImports,
   BUDGET_FLAGS,
   compileOptions,
+  compileSingle,
   exitCodeFor,
   IMPORT_FLAGS,
   IMPORT_HELP_LINE,
@@ -63,27 +64,14 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
   if (emit === 'pytorch') return runPytorch(args, io, out);
   for (const flag of ['names', 'force'])
     if (args.flags.has(flag)) throw new UsageError(`--${flag} goes with --emit pytorch`);
-  const result = compileFile(resolveInput(args.positional[0], io.host, io.cwd), io.host, {
-    ...compileOptions(args),
-    ...allowedImports(args, io),
-    verifyEach: true,
-  });
-  printDiagnostics(io, result.diagnostics, result.sources);
-  const code = exitCodeFor(result.diagnostics);
-  if (hasErrors(result.diagnostics)) return code;
-  if (result.models.length !== 1) {
-    throw new UsageError(
-      result.models.length === 0
-        ? 'the file defines no model'
-        : `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
-    );
-  }
-  const text = `${JSON.stringify(irToJson(result.models[0].graph), null, 2)}\n`;
+  const compiled = compileSingle(args.positional[0], args, io, { verifyEach: true });
+  if (typeof compiled === 'number') return compiled;
+  const text = `${JSON.stringify(irToJson(compiled.model.graph), null, 2)}\n`;
   if (out) {
     io.writeFile(path.resolve(io.cwd, out), text);
     io.err(`wrote ${out}\n`);
   } else io.out(text);
-  return code;
+  return 0;
 }
 
 /** How comments in the project show a source file: stdlib/… as is, others from the entry's folder. */

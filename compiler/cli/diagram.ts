@@ -2,14 +2,11 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { hasErrors } from '../diagnostics/diagnostic.js';
 import { collapsedFor, MAX_BOXES } from '../diagram/expand.js';
 import { diagramModel } from '../diagram/model.js';
 import { engine, renderHtml, renderSvg } from '../diagram/render.js';
-import { compileFile } from '../program.js';
 import { parseArgs, UsageError } from './args.js';
-import { compileOptions, exitCodeFor, printDiagnostics } from './common.js';
-import { resolveInput } from './host.js';
+import { compileSingle, IMPORT_FLAGS, IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 
 export const DIAGRAM_HELP = `usage: cnnc diagram FILE -o OUT.svg|OUT.html [options]
@@ -26,6 +23,7 @@ options:
   --expand WHAT        all, none, or a scope such as stage3 (repeatable). By default a model of
                        more than ${MAX_BOXES} layers opens its scopes level by level while it fits in
                        ${MAX_BOXES} boxes and collapses the rest (ResNet-152 shows its stages).
+  ${IMPORT_HELP_LINE}
 
 exit status: 0 written, 1 the model has errors, 2 usage or internal error`;
 
@@ -35,6 +33,7 @@ export function runDiagram(argv: readonly string[], io: Io): ExitCode {
     o: { value: true },
     out: { value: true },
     expand: { value: true, repeatable: true },
+    ...IMPORT_FLAGS,
   });
   if (args.positional.length !== 1)
     throw new UsageError('cnnc diagram takes exactly one .cnn file');
@@ -44,24 +43,11 @@ export function runDiagram(argv: readonly string[], io: Io): ExitCode {
   if (ext !== '.svg' && ext !== '.html' && ext !== '.htm')
     throw new UsageError(`-o must name a .svg or .html file; got ${JSON.stringify(out)}`);
 
-  const result = compileFile(
-    resolveInput(args.positional[0], io.host, io.cwd),
-    io.host,
-    compileOptions(args),
-  );
-  printDiagnostics(io, result.diagnostics, result.sources);
-  const code = exitCodeFor(result.diagnostics);
-  if (hasErrors(result.diagnostics)) return code;
-  if (result.models.length !== 1) {
-    throw new UsageError(
-      result.models.length === 0
-        ? 'the file defines no model (use --model to pick an imported one)'
-        : `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
-    );
-  }
-  const compiled = result.models[0];
-  if (!compiled.summary) return code;
-  const model = diagramModel({ ...compiled, summary: compiled.summary }, result.sources);
+  const single = compileSingle(args.positional[0], args, io);
+  if (typeof single === 'number') return single;
+  const compiled = single.model;
+  if (!compiled.summary) return 0;
+  const model = diagramModel({ ...compiled, summary: compiled.summary }, single.sources);
   const chosen = collapsedFor(engine, model, args.flags.get('expand') ?? []);
   if (!chosen.ok) {
     const scopes = model.scopes.filter((s) => s.depth === 1).map((s) => s.path);
@@ -81,7 +67,7 @@ export function runDiagram(argv: readonly string[], io: Io): ExitCode {
       : renderHtml(model, chosen.collapsed, dagreBrowserBuild());
   io.writeFile(path.resolve(io.cwd, out), text);
   io.err(`wrote ${out}\n`);
-  return code;
+  return 0;
 }
 
 /** dagre's browser build (a global `dagre`) with its licence, for the HTML page. */

@@ -16,7 +16,14 @@ import {
 } from '../diff/index.js';
 import { compileFile, type CompileOptions, type Host } from '../program.js';
 import { parseArgs, UsageError } from './args.js';
-import { BUDGET_FLAGS, compileOptions, printDiagnostics } from './common.js';
+import {
+  allowedImports,
+  BUDGET_FLAGS,
+  compileOptions,
+  IMPORT_FLAGS,
+  IMPORT_HELP_LINE,
+  printDiagnostics,
+} from './common.js';
 import { changedCnnFiles, repositoryRoot, revisionHost, revisionPair } from './git.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -41,6 +48,7 @@ options:
                        --max-activations)
   --batch N            batch size for training memory (default: each train block's, else 1)
   --optimizer O        sgd, momentum (default), adam or rmsprop, for optimizer state
+  ${IMPORT_HELP_LINE}
 
 exit status: 0 no semantic change, 1 changes, 2 errors (usage, git, a file that does not compile)`;
 
@@ -48,7 +56,12 @@ const FORMATS = ['pretty', 'markdown', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 export function runDiff(argv: readonly string[], io: Io): ExitCode {
-  const args = parseArgs(argv, { ...BUDGET_FLAGS, format: { value: true }, git: { value: true } });
+  const args = parseArgs(argv, {
+    ...BUDGET_FLAGS,
+    ...IMPORT_FLAGS,
+    format: { value: true },
+    git: { value: true },
+  });
   const format = (args.flags.get('format')?.[0] ?? 'pretty') as Format;
   if (!FORMATS.includes(format))
     throw new UsageError(
@@ -56,7 +69,11 @@ export function runDiff(argv: readonly string[], io: Io): ExitCode {
     );
   const options = compileOptions(args);
   const budgets: CommandLineBudgets = options.budgets ?? {};
-  const compile: CompileOptions = { batch: options.batch, optimizer: options.optimizer };
+  const compile: CompileOptions = {
+    batch: options.batch,
+    optimizer: options.optimizer,
+    ...allowedImports(args, io),
+  };
   const diffOptions = { model: options.model, budgets };
   const gitSpec = args.flags.get('git')?.[0];
 

@@ -16,12 +16,9 @@ import {
 } from '../../runtime/weights/load.js';
 import { planProblems, tensorsToLoad, type PlanEntry } from '../../runtime/weights/plan.js';
 import { shapeText, WeightsError } from '../../runtime/weights/tensor.js';
-import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
-import { compileFile } from '../program.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { allowedImports, IMPORT_FLAGS, IMPORT_HELP_LINE, printDiagnostics } from './common.js';
-import { resolveInput } from './host.js';
+import { compileSingle, IMPORT_FLAGS, IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 
 export const WEIGHTS_HELP = `usage: cnnc weights plan MODEL.cnn --from FILE [options]
@@ -64,18 +61,8 @@ export function weightMapFlag(args: ParsedArgs): WeightMap {
 
 /** Compiles the one model FILE defines (or --model picks); an exit code when it cannot. */
 export function compileOne(file: string, args: ParsedArgs, io: Io): Graph | ExitCode {
-  const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, {
-    model: args.flags.get('model')?.[0],
-    ...allowedImports(args, io),
-  });
-  printDiagnostics(io, result.diagnostics, result.sources);
-  if (hasErrors(result.diagnostics)) return 1;
-  if (result.models.length === 0) throw new UsageError('the file defines no model');
-  if (result.models.length > 1)
-    throw new UsageError(
-      `the file defines ${result.models.length} models (${result.models.map((m) => m.graph.model).join(', ')}); choose one with --model`,
-    );
-  return result.models[0].graph;
+  const compiled = compileSingle(file, args, io);
+  return typeof compiled === 'number' ? compiled : compiled.model.graph;
 }
 
 const LABEL: Readonly<Record<PlanEntry['status'], string>> = {

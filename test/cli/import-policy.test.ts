@@ -171,6 +171,7 @@ describe('--allow-import-outside on every command that compiles', () => {
     ['verify', (f) => ['verify', f, '--backend', 'cpu']],
     ['weights plan', (f) => ['weights', 'plan', f, '--from', 'nowhere']],
     ['bench', (f) => ['bench', f, '--backend', 'reference', '--steps', '1', '--warmup', '0']],
+    ['diagram', (f) => ['diagram', f, '-o', path.join(root, 'm.svg')]],
   ];
   it.each(commands)('%s', async (_name, args) => {
     const file = path.join(proj, 'models', 'uses-shared.cnn');
@@ -184,6 +185,19 @@ describe('--allow-import-outside on every command that compiles', () => {
     const allowed = await runCnnc([...args(file), '--allow-import-outside', 'shared'], root);
     expect(allowed.out + allowed.err).not.toContain('CNN2060');
     expect(allowed.err).not.toContain('unknown option');
+  });
+  it('diff (a file that does not compile stops it with status 2)', async () => {
+    const file = path.join(proj, 'models', 'uses-shared.cnn');
+    fs.writeFileSync(
+      file,
+      `import "../../shared/lib.cnn"\nmodel M {\n  input 4\n  Shared()\n  dense 2\n}\n`,
+    );
+    const refused = await runCnnc(['diff', file, file], root);
+    expect(refused.out + refused.err).toContain('CNN2060');
+    expect(refused.code).toBe(2);
+    const allowed = await runCnnc(['diff', file, file, '--allow-import-outside', 'shared'], root);
+    expect(allowed.out + allowed.err).not.toContain('CNN2060');
+    expect(allowed.code).toBe(0);
   });
 });
 
