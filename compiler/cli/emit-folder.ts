@@ -11,12 +11,14 @@
  *     when it still holds what cnnc wrote.
  *   - The files are written into a temporary folder beside DIR first; a new DIR is that folder
  *     renamed, an existing one gets each file by rename (atomic per file), the record last.
- *   - A target that is a file, a FIFO, unwritable or under /proc, /sys or /dev is a clear error;
- *     nothing is read from a path that is not a regular file, so nothing blocks.
+ *   - A target that is a file, a FIFO, unwritable, or where the file system creates no folders
+ *     (/proc) is a clear error; folders are made one level at a time (runtime/safe-write.ts
+ *     makeFolder), and nothing is read from a path that is not a regular file, so nothing blocks.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeFolder, reason } from '../../runtime/safe-write.js';
 
 export const EMIT_RECORD = '.cnnc-emit.json';
 
@@ -34,14 +36,6 @@ interface EmitRecord {
 }
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${code}, not writable`;
-  if (code === 'ENOSPC') return 'ENOSPC, the disk is full';
-  if (code === 'ENOTDIR') return 'ENOTDIR, a file is in the way of a folder';
-  return code ?? (e as Error).message;
-}
 
 /** The record of a previous run, or null; a record that is not ours counts as a foreign file. */
 function readRecord(dir: string): EmitRecord | null {
@@ -92,16 +86,6 @@ export function writeEmittedFolder(
 ): string[] {
   const target = path.resolve(dir);
   dir = options.shown ?? dir;
-  const real = (() => {
-    try {
-      return fs.realpathSync(target);
-    } catch {
-      return target;
-    }
-  })();
-  for (const system of ['/proc', '/sys', '/dev'])
-    if (real === system || real.startsWith(`${system}/`) || target.startsWith(`${system}/`))
-      throw new EmitFolderError(`cannot write the project to ${dir}: ${system} is not for files`);
   let st: fs.Stats | null = null;
   try {
     st = fs.statSync(target);
@@ -146,7 +130,7 @@ export function writeEmittedFolder(
   const tmpName = `.${path.basename(target)}.cnnc-tmp-${process.pid}`;
   let tmp = path.join(parent, tmpName);
   try {
-    fs.mkdirSync(parent, { recursive: true });
+    makeFolder(parent, (why) => new EmitFolderError(`cannot write the project to ${dir}: ${why}`));
     fs.rmSync(tmp, { recursive: true, force: true });
     try {
       fs.mkdirSync(tmp);
@@ -167,6 +151,7 @@ export function writeEmittedFolder(
     fs.rmdirSync(tmp);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof EmitFolderError) throw e;
     throw new EmitFolderError(`cannot write the project to ${dir}: ${reason(e)}`);
   }
   // Files an earlier run wrote that this one does not: removed when still as cnnc wrote them.
