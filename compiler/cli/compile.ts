@@ -1,6 +1,8 @@
 /**
  * `cnnc compile FILE --emit ir [-o out.json] [--model NAME]`
  * `cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]`
+ * `cnnc compile FILE --emit tfjs -o DIR [--model NAME] [--force]` (compile-tfjs.ts; asynchronous,
+ * since prettier lays out the TypeScript)
  */
 import * as path from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -26,40 +28,52 @@ import type { ExitCode, Io } from './io.js';
 
 export const COMPILE_HELP = `usage: cnnc compile FILE --emit ir [-o OUT] [--model NAME]
        cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]
+       cnnc compile FILE --emit tfjs -o DIR [--model NAME] [--force]
 
-Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json), or to a PyTorch
-project (model.py with one nn.Module per model, cnnc_io.py for weights, README.md; see
-docs/codegen.md).
+Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json), to a PyTorch
+project (model.py with one nn.Module per model, cnnc_io.py for weights, README.md), or to a
+TensorFlow.js project (model.ts with tfjs-layers, train.ts, weights.ts, package.json, README.md);
+see docs/codegen.md.
 
 options:
-  --emit ir|pytorch  what to emit (default ir)
+  --emit ir|pytorch|tfjs  what to emit (default ir)
   -o, --out PATH     ir: write to PATH (atomically) instead of standard output;
-                     pytorch: the folder to write (required)
-  --model NAME       the model to compile when the file defines several (pytorch: default all)
+                     pytorch, tfjs: the folder to write (required)
+  --model NAME       the model to compile when the file defines several (pytorch, tfjs: default all)
   --names N          pytorch: state_dict keys after cnnc's layer names (cnnc, the default) or
                      torchvision's (torchvision; stdlib ResNets, VGGs, AlexNet, MobileNetV2)
-  --force            pytorch: write into a folder that holds files cnnc did not write (they are
-                     left alone; only cnnc's files are replaced)
+  --force            pytorch, tfjs: write into a folder that holds files cnnc did not write (they
+                     are left alone; only cnnc's files are replaced)
   ${IMPORT_HELP_LINE}`;
 
-const EMITS = ['ir', 'pytorch'] as const;
+const EMITS = ['ir', 'pytorch', 'tfjs'] as const;
 const NAMES: readonly NameStyle[] = ['cnnc', 'torchvision'];
 
+const COMPILE_FLAGS = {
+  ...BUDGET_FLAGS,
+  ...IMPORT_FLAGS,
+  emit: { value: true },
+  o: { value: true },
+  out: { value: true },
+  names: { value: true },
+  force: { value: false },
+};
+
+/** `cnnc compile` through mainAsync: --emit tfjs formats with prettier, which is asynchronous. */
+export async function runCompileAsync(argv: readonly string[], io: Io): Promise<ExitCode> {
+  if (parseArgs(argv, COMPILE_FLAGS).flags.get('emit')?.[0] !== 'tfjs') return runCompile(argv, io);
+  const { runTfjs } = await import('./compile-tfjs.js');
+  return runTfjs(argv, io);
+}
+
 export function runCompile(argv: readonly string[], io: Io): ExitCode {
-  const args = parseArgs(argv, {
-    ...BUDGET_FLAGS,
-    ...IMPORT_FLAGS,
-    emit: { value: true },
-    o: { value: true },
-    out: { value: true },
-    names: { value: true },
-    force: { value: false },
-  });
+  const args = parseArgs(argv, COMPILE_FLAGS);
   if (args.positional.length !== 1)
     throw new UsageError('cnnc compile takes exactly one .cnn file');
   const emit = args.flags.get('emit')?.[0] ?? 'ir';
   if (!(EMITS as readonly string[]).includes(emit))
-    throw new UsageError(`--emit must be ir or pytorch; got ${JSON.stringify(emit)}`);
+    throw new UsageError(`--emit must be ir, pytorch or tfjs; got ${JSON.stringify(emit)}`);
+  if (emit === 'tfjs') throw new UsageError('--emit tfjs runs asynchronously: call mainAsync');
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
   if (emit === 'pytorch') return runPytorch(args, io, out);
   for (const flag of ['names', 'force'])
@@ -75,7 +89,7 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
 }
 
 /** How comments in the project show a source file: stdlib/… as is, others from the entry's folder. */
-function showPath(result: CompileResult, entryAbs: string, io: Io) {
+export function showPath(result: CompileResult, entryAbs: string, io: Io) {
   return (display: string): string => {
     if (display.startsWith('stdlib/')) return display;
     const abs = path.resolve(io.cwd, display);

@@ -52,6 +52,9 @@ const ASYNC_COMMANDS: Record<string, () => Promise<AsyncCommand>> = {
   verify: () => import('./verify.js').then((m) => ({ run: m.runVerify, help: m.VERIFY_HELP })),
   fmt: () => import('./fmt.js').then((m) => ({ run: m.runFmt, help: m.FMT_HELP })),
   lsp: () => import('./lsp.js').then((m) => ({ run: m.runLsp, help: m.LSP_HELP })),
+  // Also a synchronous command (--emit ir|pytorch); --emit tfjs formats with prettier.
+  compile: () =>
+    import('./compile.js').then((m) => ({ run: m.runCompileAsync, help: m.COMPILE_HELP })),
 };
 
 export const MAIN_HELP = `cnnc — a compiler for .cnn network descriptions
@@ -61,7 +64,7 @@ usage: cnnc <command> [options]
 commands:
   check FILES...     check shapes, parameters, MACs, memory and budgets
   summary FILE       per-layer table: output shape, parameters, MACs, receptive field
-  compile FILE       compile a model to the graph IR or a PyTorch project (--emit ir|pytorch)
+  compile FILE       compile a model to the IR or a PyTorch or TF.js project (--emit ir|pytorch|tfjs)
   diagram FILE       draw a model as SVG or a self-contained HTML page (-o model.svg|.html)
   diff OLD NEW       what changed between two versions of a model (or --git REV)
   train FILE         train a model (MNIST by default), checkpoint every epoch, print test metrics
@@ -102,7 +105,7 @@ export function main(argv: readonly string[], io: Io): ExitCode {
       io.out(`cnnc ${version()}\n`);
       return 0;
     }
-    if (own(ASYNC_COMMANDS, command))
+    if (own(ASYNC_COMMANDS, command) && !own(COMMANDS, command))
       throw new UsageError(`${command} runs asynchronously: call mainAsync`);
     const cmd = own(COMMANDS, command);
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(command)}`);

@@ -18,6 +18,8 @@
  * a taken one the suffix `_2`, `_3`, … in the order names are first asked for.
  */
 
+import { cutLongName, Namer } from './names.js';
+
 /** Python 3.11–3.13 keywords. */
 export const PY_KEYWORDS: ReadonlySet<string> = new Set([
   'False',
@@ -118,16 +120,6 @@ export const MODULE_DICT_ATTRS: ReadonlySet<string> = new Set([
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_NAME = 64;
 
-/** FNV-1a over UTF-16 code units: a short stable hash for cut names (not for security). */
-function hash8(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
-}
-
 /** True when `name` may be used as it is in a namespace reserving `reserved`. */
 export function isSafeName(name: string, reserved: ReadonlySet<string> = new Set()): boolean {
   return (
@@ -145,36 +137,18 @@ export function mangleName(name: string, reserved: ReadonlySet<string> = new Set
   if (isSafeName(name, reserved)) return name;
   let s = name.replace(/[^A-Za-z0-9_]/gu, '_');
   if (s === '' || /^[0-9_]/.test(s)) s = `m${s}`;
-  if (s.length > MAX_NAME) s = `${s.slice(0, MAX_NAME - 9)}_${hash8(name)}`;
+  s = cutLongName(s, name, MAX_NAME);
   while (PY_KEYWORDS.has(s) || PY_SOFT_KEYWORDS.has(s) || reserved.has(s)) s = `${s}_`;
   return s;
 }
 
 /**
- * Names in one namespace: each original name gets one identifier, stable for the order in which
- * names are first asked for; two originals never share one.
+ * Names in one Python namespace: each original name gets one identifier, stable for the order in
+ * which names are first asked for; two originals never share one (names.ts Namer).
  */
-export class PyNamer {
-  private readonly byOriginal = new Map<string, string>();
-  private readonly used = new Set<string>();
-
-  constructor(private readonly reserved: ReadonlySet<string> = new Set()) {}
-
-  name(original: string): string {
-    const known = this.byOriginal.get(original);
-    if (known !== undefined) return known;
-    const base = mangleName(original, this.reserved);
-    let candidate = base;
-    for (let k = 2; this.used.has(candidate) || this.reserved.has(candidate); k++)
-      candidate = `${base}_${k}`;
-    this.byOriginal.set(original, candidate);
-    this.used.add(candidate);
-    return candidate;
-  }
-
-  /** Claims a name for ourselves (a fixed name of the emitted code), so no original gets it. */
-  claim(name: string): void {
-    this.used.add(name);
+export class PyNamer extends Namer {
+  constructor(reserved: ReadonlySet<string> = new Set()) {
+    super((original) => mangleName(original, reserved), reserved);
   }
 }
 

@@ -145,6 +145,14 @@ export const CODE_LIST = [
     title: 'pretrained weights in a format train.py cannot read',
   },
 
+  // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)
+  {
+    code: 'CNN6100',
+    severity: 'error',
+    title: 'pretrained weights under torchvision names, which train.ts cannot map',
+  },
+  { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
+
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
   { code: 'CNN9002', severity: 'error', title: 'IR verification failed' },

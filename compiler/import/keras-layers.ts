@@ -331,7 +331,9 @@ function dropout(c: Cfg, spatial: boolean): LayerCode {
 }
 
 function reshape(c: Cfg): LayerCode | undefined {
-  const t = numbers(c.get('target_shape'));
+  // TensorFlow.js saves an inferred axis (-1) as null.
+  const raw = numbers(c.get('target_shape'));
+  const t = raw?.filter((x) => x === null).length === 1 ? raw.map((x) => x ?? -1) : raw;
   if (!t || t.length === 0 || t.some((x) => x === null || !Number.isInteger(x)))
     return c.cannot('target_shape', '`target_shape` must be a list of integers');
   const dims = t as number[];
@@ -370,6 +372,139 @@ function merge(c: Cfg, op: MergeCode['op']): MergeCode | undefined {
   const axis = axisOf(c, 'axis');
   return axis.ok ? { kind: 'merge', op, lastAxis: axis.last } : undefined;
 }
+
+/**
+ * The custom layers of a TensorFlow.js project that `cnnc compile --emit tfjs` wrote (its
+ * layers.ts), so that a model it saved comes back: each is one cnnc statement.
+ */
+function padsText(c: Cfg, key: string, rank: number): string | undefined {
+  const v = c.get(key);
+  if (str(v) === 'same') return ' same';
+  const flat = v?.kind === 'array' ? v.items.flatMap((i) => numbers(i) ?? [null]) : undefined;
+  if (!flat || flat.length !== 2 * rank || flat.some((x) => x === null || !Number.isInteger(x)))
+    return c.cannot(key, `\`${key}\` must be 'same' or [before, after] per axis`);
+  const p = flat as number[];
+  if (p.every((x) => x === p[0])) return p[0] === 0 ? '' : ` pad ${p[0]}`;
+  return ` pad (${p.join(', ')})`;
+}
+
+function cnncConv(c: Cfg, depthwise: boolean): LayerCode | undefined {
+  const kernel = numbers(c.get('kernel_size'));
+  const rank = kernel?.length === 1 ? 1 : 2;
+  const k = c.ints('kernel_size', rank);
+  const strides = c.ints('strides', rank, new Array<number>(rank).fill(1));
+  const dilation = c.ints('dilation_rate', rank, new Array<number>(rank).fill(1));
+  const pad = padsText(c, 'padding', rank);
+  if (!k || !strides || !dilation || pad === undefined) return undefined;
+  const bias = c.flag('use_bias', true);
+  const rest = `${strideText(strides)}${pad}${dilation.some((d) => d !== 1) ? strideText(dilation, 'dilation') : ''}`;
+  if (depthwise) {
+    const mult = c.ints('depth_multiplier', 1, [1])?.[0];
+    if (!mult) return undefined;
+    return layer(
+      `dwconv ${sizeText(k)}${rest}${mult !== 1 ? ` multiplier ${mult}` : ''}${bias ? '' : ' nobias'}`,
+      kernelBias(bias, 'depthwise_kernel'),
+    );
+  }
+  const filters = c.ints('filters', 1)?.[0];
+  const groups = c.ints('groups', 1, [1])?.[0];
+  if (!filters || !groups) return undefined;
+  return layer(
+    `${rank === 1 ? 'conv1d' : 'conv'} ${filters} ${sizeText(k)}${rest}${groups !== 1 ? ` groups ${groups}` : ''}${bias ? '' : ' nobias'}`,
+    kernelBias(bias),
+  );
+}
+
+function cnncDeconv(c: Cfg): LayerCode | undefined {
+  const filters = c.ints('filters', 1)?.[0];
+  const k = c.ints('kernel_size', 2);
+  const strides = c.ints('strides', 2, [1, 1]);
+  const dilation = c.ints('dilation_rate', 2, [1, 1]);
+  const outpad = c.ints('output_padding', 2, [0, 0]);
+  const groups = c.ints('groups', 1, [1])?.[0];
+  const crop = c.get('cropping');
+  const p = crop?.kind === 'array' ? crop.items.flatMap((i) => numbers(i) ?? [null]) : undefined;
+  if (!filters || !k || !strides || !dilation || !outpad || !groups) return undefined;
+  if (!p || p.length !== 4 || p.some((x) => x === null || !Number.isInteger(x)))
+    return c.cannot('cropping', '`cropping` must be [[top, bottom], [left, right]]');
+  // TF `same` crops effK − s rows, the odd one at the end (a negative crop adds rows).
+  const same = [0, 1].flatMap((i) => {
+    const total = dilation[i] * (k[i] - 1) + 1 - strides[i];
+    const before = Math.max(Math.floor(total / 2), 0);
+    return [before, total - before];
+  });
+  const pads = p as number[];
+  let pad = '';
+  if (pads.every((x, i) => x === same[i])) pad = ' same';
+  else if (pads.some((x) => x < 0)) return c.cannot('cropping', 'a negative crop other than same');
+  else if (pads.some((x) => x !== 0))
+    pad = pads.every((x) => x === pads[0]) ? ` pad ${pads[0]}` : ` pad (${pads.join(', ')})`;
+  const bias = c.flag('use_bias', true);
+  return layer(
+    `deconv ${filters} ${sizeText(k)}${strideText(strides)}${pad}` +
+      `${dilation.some((d) => d !== 1) ? strideText(dilation, 'dilation') : ''}` +
+      `${outpad.some((o) => o !== 0) ? strideText(outpad, 'outpad') : ''}` +
+      `${groups !== 1 ? ` groups ${groups}` : ''}${bias ? '' : ' nobias'}`,
+    kernelBias(bias),
+  );
+}
+
+function cnncPool(c: Cfg): LayerCode | undefined {
+  const mode = c.text('mode', 'max');
+  const rank = numbers(c.get('pool_size'))?.length === 1 ? 1 : 2;
+  const size = c.ints('pool_size', rank);
+  const strides = c.ints('strides', rank, size);
+  const pad = padsText(c, 'padding', rank);
+  if (!size || !strides || pad === undefined) return undefined;
+  const stride = strides.every((s, i) => s === size[i]) ? '' : strideText(strides) || ' /1';
+  const ceil = c.flag('ceil_mode', false) ? ' ceil' : '';
+  const exclude = mode === 'avg' && !c.flag('count_include_pad', true) ? ' exclude_pad' : '';
+  return layer(
+    `${mode === 'avg' ? 'avgpool' : 'maxpool'} ${sizeText(size)}${stride}${pad}${ceil}${exclude}`,
+  );
+}
+
+function cnncAdaptive(c: Cfg): LayerCode | undefined {
+  const rank = numbers(c.get('output_size'))?.length === 1 ? 1 : 2;
+  const out = c.ints('output_size', rank);
+  if (!out) return undefined;
+  return layer(`adaptive${c.text('mode', 'avg') === 'max' ? 'max' : 'avg'}pool ${sizeText(out)}`);
+}
+
+function cnncBatchNorm(c: Cfg): LayerCode {
+  const affine = c.flag('affine', true);
+  const stats = [
+    { keras: 'moving_mean', stmt: 0, local: 'moving_mean' },
+    { keras: 'moving_variance', stmt: 0, local: 'moving_variance' },
+  ];
+  const weights = affine
+    ? [
+        { keras: 'gamma', stmt: 0, local: 'gamma' },
+        { keras: 'beta', stmt: 0, local: 'beta' },
+        ...stats,
+      ]
+    : stats;
+  const text = `bn eps ${fmt(c.number('epsilon', 1e-5))} momentum ${fmt(c.number('momentum', 0.1))}`;
+  return layer(affine ? text : `${text} noaffine`, weights);
+}
+
+const CNNC_TFJS_RULES: Readonly<Record<string, Rule>> = {
+  PaddedConv: (c) => cnncConv(c, false),
+  PaddedDepthwiseConv2D: (c) => cnncConv(c, true),
+  CroppedConv2DTranspose: cnncDeconv,
+  PaddedPooling: cnncPool,
+  AdaptivePooling: cnncAdaptive,
+  GlobalPooling: (c) =>
+    layer(
+      `${c.text('mode', 'avg') === 'max' ? 'gmp' : 'gap'}${c.flag('keep_dims', false) ? ' keepdims' : ''}`,
+    ),
+  TorchBatchNorm: cnncBatchNorm,
+  LocalResponseNorm: (c) =>
+    layer(
+      `lrn ${fmt(c.number('size', 5))} alpha ${fmt(c.number('alpha', 1e-4))} beta ${fmt(c.number('beta', 0.75))} k ${fmt(c.number('k', 1))}`,
+    ),
+  ELUWithAlpha: (c) => layer(`elu ${fmt(c.number('alpha', 1))}`),
+};
 
 type Rule = (c: Cfg) => Translation | undefined;
 
@@ -415,6 +550,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   Add: (c) => merge(c, 'add'),
   Multiply: (c) => merge(c, 'multiply'),
   Concatenate: (c) => merge(c, 'concat'),
+  ...CNNC_TFJS_RULES,
 };
 
 export const SUPPORTED_CLASSES: readonly string[] = Object.keys(RULES);

@@ -189,7 +189,9 @@ function compileText(
   text: string,
   cnnFile: string,
 ): { graph: Graph | null; diagnostics: readonly Diagnostic[] } {
-  const abs = `/cnnc-import/${cnnFile}`;
+  // The text is checked in a virtual project of its own: only the file's last name is kept, so a
+  // display path such as ../../out/model.cnn cannot place it outside that project.
+  const abs = `/cnnc-import/${cnnFile.split(/[\\/]/).pop() || 'model.cnn'}`;
   const host: Host = {
     stdlibDir: '/cnnc-import/no-stdlib',
     readFile: (p) => (p === abs ? text : undefined),

@@ -22,6 +22,7 @@ import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
 import { OP_KINDS } from '../../compiler/ir/ops.js';
 import { OP_CASES, opCasesFile } from './op-cases.js';
+import { EXAMPLE_FILES, STDLIB_MODEL_COUNT, STDLIB_MODELS } from './parity-cases.js';
 import {
   emitPytorch,
   hasTorch,
@@ -36,55 +37,6 @@ import {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-codegen-parity-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-
-/** The stdlib families at small inputs (classifiers narrowed to 64 hidden units). */
-const STDLIB_MODELS = `import lenet
-import alexnet
-import vgg
-import resnet
-import inception
-import mobilenet
-
-model LeNet = LeNet5 { input 32x32x1 }
-model AlexNetSmall = AlexNet {
-  input 96x96x3
-  replace classifier {
-    dropout 0.5, fc6: dense 64, relu
-    dropout 0.5, fc7: dense 64, relu
-    fc8: dense 10
-  }
-}
-model AlexNetOriginalSmall = AlexNetOriginal {
-  input 99x99x3
-  replace classifier { fc6: dense 64, relu, dropout 0.5, fc7: dense 64, relu, dropout 0.5, fc8: dense 10 }
-}
-model AlexNetOneGPUSmall = AlexNetOneGPU {
-  input 99x99x3
-  replace classifier { fc6: dense 64, relu, dropout 0.5, fc7: dense 64, relu, dropout 0.5, fc8: dense 10 }
-}
-model VGG11Small = VGG11 {
-  input 32x32x3
-  replace classifier {
-    avgpool: adaptiveavgpool 7x7, flatten
-    fc1: dense 64, relu, dropout 0.5
-    fc2: dense 64, relu, dropout 0.5
-    fc3: dense 10
-  }
-}
-model VGG11BNSmall = VGG11_BN {
-  input 32x32x3
-  replace classifier {
-    avgpool: adaptiveavgpool 7x7, flatten
-    fc1: dense 64, relu, dropout 0.5
-    fc2: dense 64, relu, dropout 0.5
-    fc3: dense 10
-  }
-}
-model ResNet18Small = ResNet18 { input 32x32x3 }
-model ResNet50Small = ResNet50 { input 32x32x3 }
-model GoogLeNetSmall = GoogLeNet { input 32x32x3 }
-model MobileNetV2Small = MobileNetV2 { input 32x32x3 }
-`;
 
 interface Case extends ParityCase {
   readonly title: string;
@@ -124,16 +76,7 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
   });
 }
 
-const exampleFiles = [
-  ...fs
-    .readdirSync(path.join(REPO, 'examples'))
-    .filter((f) => f.endsWith('.cnn'))
-    .map((f) => `examples/${f}`),
-  ...fs
-    .readdirSync(path.join(REPO, 'examples/transfer'))
-    .filter((f) => f.endsWith('.cnn'))
-    .map((f) => `examples/transfer/${f}`),
-].sort();
+const exampleFiles = EXAMPLE_FILES;
 
 describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cnnc run', () => {
   const cases: Case[] = [];
@@ -189,7 +132,7 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
   it('covers every example and stdlib family', () => {
     const titles = cases.map((c) => c.title);
     for (const f of exampleFiles) expect(titles.some((t) => t.startsWith(`${f} `))).toBe(true);
-    expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(10);
+    expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(STDLIB_MODEL_COUNT);
   });
 
   it('the single-op cases cover every IR op', () => {

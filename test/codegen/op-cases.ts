@@ -403,6 +403,12 @@ export const OP_CASES: readonly OpCase[] = [
     body: 'multiply { branch { } branch { conv 3 1x1, sigmoid } }',
   },
   {
+    title: 'merges of one branch',
+    ops: ['concat', 'add', 'multiply'],
+    input: '4x4x2',
+    body: 'concat { branch { conv 2 1x1 } }\nadd { branch { conv 2 1x1 } }\nmultiply { branch { relu } }',
+  },
+  {
     title: 'concat of three branches',
     ops: ['concat'],
     input: '4x4x3',

@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseNpy } from '../../runtime/data/npy.js';
 import { runCnnc, type CliResult } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
 
@@ -66,21 +65,7 @@ export function runTorchCases(cases: readonly ParityCase[], workDir: string): Pa
     .map((l) => JSON.parse(l) as ParityResult);
 }
 
-export function readNpy(file: string): Float32Array {
-  return parseNpy(fs.readFileSync(file), file).data;
-}
-
-/** max |a − b| / max |b|. */
-export function relativeError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return scale === 0 ? (err === 0 ? 0 : Infinity) : err / scale;
-}
+export { readNpy, relativeError } from './compare.js';
 
 /** `python3 -m py_compile` on files; the error text when one fails. */
 export function pyCompile(files: readonly string[]): string | null {

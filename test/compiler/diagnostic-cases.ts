@@ -38,6 +38,11 @@ export interface DiagnosticCase {
    * compiler/codegen/pytorch) with these names: code generation's diagnostics (CNN6xxx).
    */
   readonly emitPytorch?: { readonly names: 'cnnc' | 'torchvision' };
+  /**
+   * The case compiles main.cnn to a TensorFlow.js project (`cnnc compile --emit tfjs`,
+   * compiler/codegen/tfjs): code generation's diagnostics (CNN61xx).
+   */
+  readonly emitTfjs?: true;
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -651,5 +656,23 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     },
     span: 'weights "tfjs/model.json"',
     emitPytorch: { names: 'cnnc' },
+  },
+  {
+    code: 'CNN6100',
+    about: 'a TensorFlow.js project whose train block starts from torchvision-named weights',
+    files: {
+      'main.cnn': m(
+        'conv 4 3x3, relu\ngap\ndense 10\ntrain { weights "resnet18.pth" map torchvision }',
+      ),
+    },
+    span: 'weights "resnet18.pth" map torchvision',
+    emitTfjs: true,
+  },
+  {
+    code: 'CNN6101',
+    about: 'a TensorFlow.js project whose train block reads an image folder',
+    files: { 'main.cnn': m('conv 4 3x3, relu\ngap\ndense 10\ntrain { data "folder:photos" }') },
+    span: 'data "folder:photos"',
+    emitTfjs: true,
   },
 ];

@@ -15,6 +15,7 @@ import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import { formatDim, type Dim, type SymbolEnv } from '../../sema/dim.js';
 import { PY_BUILTINS, PyNamer, pyComment, pyDocText, pyString } from '../python-text.js';
+import { SourceLines } from '../source-lines.js';
 import { planModules, type ModulePlan, type ModuleTree } from './modules.js';
 import { OP_RULES, type OpContext, type OpForm } from './ops.js';
 import {
@@ -56,31 +57,6 @@ const INDENT = '    ';
 /** Module-level names of model.py besides the classes. */
 const MODULE_NAMES = ['torch', 'nn', 'F', 'MODELS'];
 
-/** Line numbers of spans, from the source texts. */
-class Lines {
-  private readonly starts = new Map<string, number[]>();
-  constructor(private readonly sources: ReadonlyMap<string, string>) {}
-
-  lineOf(file: string, offset: number): number | null {
-    let s = this.starts.get(file);
-    if (!s) {
-      const text = this.sources.get(file);
-      if (text === undefined) return null;
-      s = [0];
-      for (let i = 0; i < text.length; i++) if (text[i] === '\n') s.push(i + 1);
-      this.starts.set(file, s);
-    }
-    let lo = 0;
-    let hi = s.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (s[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  }
-}
-
 /** A cnnc shape in PyTorch's channels-first order: ['6', '28', '28']. */
 function channelsFirst(shape: readonly Dim[], env?: SymbolEnv | null): string[] {
   const dims = shape.map((d) => formatDim(d, env ?? undefined));
@@ -118,7 +94,7 @@ function emitClass(
   input: ModelInput,
   className: string,
   options: ModelPyOptions,
-  lines: Lines,
+  lines: SourceLines,
   report: (d: Diagnostic) => void,
 ): ClassParts {
   const { graph, env } = input;
@@ -356,7 +332,7 @@ function assignVariables(
 /** model.py for the compiled models of one file. */
 export function emitModelPy(models: readonly ModelInput[], options: ModelPyOptions): EmittedModel {
   const diagnostics: Diagnostic[] = [];
-  const lines = new Lines(options.sources);
+  const lines = new SourceLines(options.sources);
   const classNamer = new PyNamer(new Set([...PY_BUILTINS, ...MODULE_NAMES]));
   const classes = new Map<string, string>();
   for (const m of models) classes.set(m.graph.model, classNamer.name(m.graph.model));

@@ -10,10 +10,9 @@ import { mdCode, modelReadmeSections, renderReadme, type ReadmeSection } from '.
 import { emitTraining, TRAINING_FILES } from './train-py.js';
 import { torchParamName } from './weights.js';
 
-export interface EmittedFile {
-  readonly path: string;
-  readonly text: string;
-}
+import type { EmittedFile } from '../emitted.js';
+
+export type { EmittedFile } from '../emitted.js';
 
 export interface PytorchProject {
   /** Empty when a diagnostic is an error. */

@@ -2,14 +2,9 @@
  * README.md of an emitted PyTorch project, as a list of sections so that each part of the project
  * (the model here; training in train-py's part) contributes its own without rewriting the others.
  */
-import { pyComment } from '../python-text.js';
+import { mdCode, type ReadmeSection } from '../markdown.js';
 
-export interface ReadmeSection {
-  /** `## heading` */
-  readonly heading: string;
-  /** Markdown, without a trailing newline. */
-  readonly body: string;
-}
+export { mdCode, renderReadme, type ReadmeSection } from '../markdown.js';
 
 export interface ReadmeContext {
   /** The .cnn file, as shown (a file name). */
@@ -22,16 +17,6 @@ export interface ReadmeContext {
   readonly exampleKey: string | null;
   /** Rows of the files table that other parts of the project add: [file, what it is]. */
   readonly moreFiles?: readonly (readonly [string, string])[];
-}
-
-/** Text safe inside a Markdown code span: printable ASCII, no backticks. */
-export function mdCode(s: string): string {
-  return pyComment(s).replace(/`/g, "'");
-}
-
-export function renderReadme(title: string, intro: string, sections: readonly ReadmeSection[]) {
-  const parts = [`# ${title}`, intro, ...sections.map((s) => `## ${s.heading}\n\n${s.body}`)];
-  return `${parts.join('\n\n')}\n`;
 }
 
 /** The model part: the files, the class, state_dict names and how weights travel. */

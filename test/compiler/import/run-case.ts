@@ -7,6 +7,7 @@
 import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { importKeras } from '../../../compiler/import/keras.js';
 import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
+import { emitTfjsProject } from '../../../compiler/codegen/tfjs/project.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
 import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
@@ -30,6 +31,14 @@ export function runDiagnosticCase(c: DiagnosticCase): {
     const project = emitPytorchProject(
       r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: '', sourceHash: '' })),
       { names: c.emitPytorch.names, sources: r.sources, entry: 'main.cnn' },
+    );
+    return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
+  }
+  if (c.emitTfjs && !hasErrors(r.diagnostics)) {
+    // `cnnc compile main.cnn --emit tfjs`.
+    const project = emitTfjsProject(
+      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: '', sourceHash: '' })),
+      { sources: r.sources, entry: 'main.cnn' },
     );
     return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
   }

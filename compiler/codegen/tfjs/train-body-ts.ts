@@ -1,0 +1,330 @@
+/**
+ * The fixed parts of an emitted train.ts (train-ts.ts writes the file): the imports and the
+ * settings' type before the models' SETTINGS, and cnnc's optimisers and schedules, the flags, the
+ * data pipeline (tf.data.generator in cnnc's shuffled order) and model.fitDataset with its
+ * callbacks after them.
+ */
+
+/** Imports and the Settings type. */
+export const TRAIN_TS_HEAD = String.raw`import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { useFileScheme } from './io.js';
+import { BACKENDS, useBackend, type BackendName } from './backend.js';
+import { checkSource, fitToInput, loadSource, permutation, rng, splitValidation, take, type Dataset } from './data.js';
+import { MODELS, type ModelSpec } from './model.js';
+import { CnncOptimizer, learningRate, OPTIMIZERS, type OptimizerName, type OptimizerSettings } from './optimizer.js';
+import { augmentBatch, type AugmentConfig } from './augment.js';
+import { loadWeights } from './weights.js';
+
+/** A model's training settings (cnnc's defaults, then its train { } block). */
+interface Settings extends OptimizerSettings {
+  readonly epochs: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly loss: 'categorical' | 'binary' | 'mse';
+  /** Fraction of the training set held out for validation. */
+  readonly validation: number;
+  readonly earlyStopping: { readonly patience: number; readonly minDelta: number } | null;
+  readonly data: string;
+  /** Layers with their own learning rate (the last group naming a layer wins). */
+  readonly lrGroups: readonly { readonly layers: readonly string[]; readonly lr: number }[];
+  /** Layers unfrozen at the start of an epoch (1-based), with their rate from then on. */
+  readonly unfreeze: readonly { readonly epoch: number; readonly layers: readonly string[]; readonly lr: number | null }[];
+  /** Pretrained weights to start from (a cnnc checkpoint, model.json or .safetensors), or null. */
+  readonly weights: string | null;
+  /** Augmentation of training batches (augment.ts), or null. */
+  readonly augment: AugmentConfig | null;
+}
+`;
+
+/** Everything after SETTINGS. */
+export const TRAIN_TS_BODY = String.raw`const HELP = [
+  'usage: npm run train -- [options]     (or, after npm run build: node dist/train.js [options])',
+  '',
+  "Trains a model of model.ts with its .cnn file's train { } settings; these options override them.",
+  '',
+  'options:',
+  '  --model NAME      the model to train: ' + [...MODELS.keys()].join(', '),
+  '  --epochs N  --batch N  --lr X  --seed N',
+  '  --optimizer O     ' + OPTIMIZERS.join(', '),
+  '  --data SRC        mnist, mnist-json, idx:DIR or cifar10:DIR',
+  '  --limit N         only the first N training and N test images (quick runs)',
+  '  --out DIR         checkpoints and metrics log (default runs/<model>)',
+  '  --weights FILE    start from weights: a cnnc checkpoint, a model.json or a .safetensors file',
+  '  --backend B       wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)',
+  '  --report FILE     write the final metrics, images/s and wall time as JSON',
+  '  --quiet           print only the final metrics',
+].join('\n');
+
+class UsageError extends Error {}
+
+function intFlag(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError('--' + name + ' must be an integer of at least ' + min + '; got ' + JSON.stringify(v));
+  return n;
+}
+
+function numberFlag(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError('--' + name + ' must be a number of at least 0; got ' + JSON.stringify(v));
+  return n;
+}
+
+/** Applies a layer's name change (model.ts 'renamed'). */
+const layerName = (spec: ModelSpec, cnnc: string) => spec.renamed.get(cnnc) ?? cnnc;
+
+/** [from, to] epochs of each phase, and the layers unfrozen and rates set at its start. */
+function phases(s: Settings): { from: number; to: number; unfreeze: { layers: readonly string[]; lr: number | null }[] }[] {
+  const starts = [...new Set(s.unfreeze.map((u) => u.epoch))].filter((e) => e > 1 && e <= s.epochs).sort((a, b) => a - b);
+  const bounds = [1, ...starts, s.epochs + 1];
+  return bounds.slice(0, -1).map((from, i) => ({
+    from,
+    to: bounds[i + 1] - 1,
+    unfreeze: s.unfreeze.filter((u) => u.epoch === from || (from === 1 && u.epoch <= 1)),
+  }));
+}
+
+/**
+ * cnnc.json beside the saved model.json and weights.bin: with it the folder is a cnnc checkpoint
+ * too (cnnc evaluate / predict / run --weights OUT), since the weights already have cnnc's names.
+ * A model with renamed layers (model.ts 'renamed') has other names, and gets none.
+ */
+function writeCnncMeta(dir: string, model: tf.LayersModel, spec: ModelSpec, epoch: number, globalStep: number, metrics: Record<string, number>): void {
+  if (spec.renamed.size > 0) return;
+  const weights: Record<string, number[]> = Object.create(null);
+  for (const w of model.weights) weights[w.originalName] = w.shape.map(Number);
+  const meta = {
+    format: 'cnnc-checkpoint',
+    version: 1,
+    model: spec.name,
+    sourceHash: spec.sourceHash,
+    irHash: spec.irHash,
+    weights,
+    optimizer: null,
+    epoch,
+    globalStep,
+    metrics,
+    generatedBy: 'train.ts (TensorFlow.js)',
+  };
+  const tmp = path.join(dir, '.cnnc.json.tmp-' + process.pid);
+  fs.writeFileSync(tmp, JSON.stringify(meta, null, 2) + '\n');
+  fs.renameSync(tmp, path.join(dir, 'cnnc.json'));
+}
+
+/** Images and one-hot targets of a batch (the label itself for a one-output model). */
+function batchTensors(ds: Dataset, indices: ArrayLike<number>, input: readonly number[], classes: number, augment: ((x: Float32Array, n: number) => void) | null): { xs: tf.Tensor; ys: tf.Tensor } {
+  const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  const x = new Float32Array(indices.length * per);
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    x.set(ds.images.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
+    labels[i] = ds.labels[indices[i]];
+  }
+  augment?.(x, indices.length);
+  const xs = tf.tensor(x, [indices.length, ...input]);
+  const ys = classes === 1 ? tf.tensor2d(Float32Array.from(labels), [labels.length, 1]) : tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat();
+  return { xs, ys };
+}
+
+/**
+ * The batches of a dataset: an epoch's order (null: as stored), and for training batches the
+ * epoch's augmentation (null: none), both drawn when the epoch starts.
+ */
+function batches(ds: Dataset, batch: number, input: readonly number[], classes: number, order: () => Int32Array | null, augment: () => ((x: Float32Array, n: number) => void) | null = () => null) {
+  return tf.data.generator(function* () {
+    const p = order();
+    const a = augment();
+    for (let start = 0; start < ds.count; start += batch) {
+      const n = Math.min(batch, ds.count - start);
+      const idx = p ? p.subarray(start, start + n) : Array.from({ length: n }, (_, i) => start + i);
+      yield batchTensors(ds, idx, input, classes, a);
+    }
+  });
+}
+
+function flags(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+        seed: { type: 'string' }, optimizer: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' },
+        out: { type: 'string' }, weights: { type: 'string' }, backend: { type: 'string' }, report: { type: 'string' },
+        quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const values = flags(argv);
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const name = values.model ?? [...MODELS.keys()][0];
+  const spec = MODELS.get(name);
+  const base = SETTINGS.get(name);
+  if (!spec || !base) throw new UsageError('no model ' + JSON.stringify(name) + ' in model.ts: ' + [...MODELS.keys()].join(', '));
+  const optimizerName = values.optimizer ?? base.optimizer;
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizerName)) throw new UsageError('--optimizer must be one of ' + OPTIMIZERS.join(', '));
+  const s: Settings = {
+    ...base,
+    optimizer: optimizerName as OptimizerName,
+    epochs: intFlag(values.epochs, 'epochs', 1) ?? base.epochs,
+    batch: intFlag(values.batch, 'batch', 1) ?? base.batch,
+    lr: numberFlag(values.lr, 'lr') ?? base.lr,
+    seed: intFlag(values.seed, 'seed', 0) ?? base.seed,
+    data: values.data ?? base.data,
+    weights: values.weights ?? base.weights,
+  };
+  const problem = checkSource(s.data);
+  if (problem) throw new UsageError('--data: ' + problem);
+  const backend = (values.backend ?? 'wasm') as BackendName;
+  if (!BACKENDS.includes(backend)) throw new UsageError('--backend must be one of ' + BACKENDS.join(', '));
+  const limit = intFlag(values.limit, 'limit', 1);
+  const out = values.out ?? path.join('runs', name);
+  const log = (line: string) => {
+    if (!values.quiet) console.log(line);
+  };
+  const t0 = performance.now();
+  const history: Record<string, number>[] = [];
+
+  await useBackend(backend);
+  useFileScheme();
+  let { train, test } = loadSource(s.data);
+  if (limit !== undefined) [train, test] = [take(train, limit), take(test, limit)];
+  [train, test] = [fitToInput(train, spec.input), fitToInput(test, spec.input)];
+  // The images' size where the model leaves it open (input HxWx1 takes MNIST's 28x28).
+  const input = train.shape;
+  const split = splitValidation(train, s.validation, s.seed);
+  const model = spec.build({ seed: s.seed });
+  if (s.weights !== null) loadWeights(model, spec, s.weights);
+  const outShape = model.outputs[0].shape;
+  const classes = outShape[outShape.length - 1] ?? 1;
+  log(name + ' on ' + s.data + ': ' + split.train.count + ' training, ' + (split.validation?.count ?? 0) + ' validation, ' + test.count + ' test images; ' + backend);
+
+  // cnnc's categorical loss is softmax cross-entropy from the scores (a stable log-softmax): a
+  // model that ends in softmax trains without it, as the same layers up to it (the full model is
+  // what is saved). Binary cross-entropy and mse take the outputs.
+  const last = model.outputs[0].sourceLayer;
+  const endsInSoftmax = last.getConfig()['activation'] === 'softmax';
+  const trained =
+    s.loss === 'categorical' && endsInSoftmax
+      ? tf.model({ inputs: model.inputs, outputs: last.input as tf.SymbolicTensor })
+      : model;
+  const loss =
+    s.loss === 'binary'
+      ? 'binaryCrossentropy'
+      : s.loss === 'mse'
+        ? 'meanSquaredError'
+        : (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits);
+  const metrics = [classes === 1 ? 'binaryAccuracy' : 'categoricalAccuracy'];
+
+  fs.mkdirSync(out, { recursive: true });
+  const metricsLog = path.join(out, 'metrics.jsonl');
+  fs.writeFileSync(metricsLog, '');
+  const stepsPerEpoch = Math.ceil(split.train.count / s.batch);
+  const totalSteps = stepsPerEpoch * s.epochs;
+  const rates = new Map<string, number>();
+  for (const g of s.lrGroups) for (const l of g.layers) rates.set(l, g.lr);
+  const optimizer = new CnncOptimizer(s);
+  const cnncLayer = new Map([...spec.renamed].map(([cnnc, layer]) => [layer, cnnc]));
+  let epoch = 1;
+  let globalStep = 0;
+  let stopped = false;
+  const augment = s.augment;
+  const trainBatches = batches(
+    split.train,
+    s.batch,
+    input,
+    classes,
+    () => permutation(split.train.count, rng(s.seed * 1000003 + epoch)),
+    () => {
+      if (augment === null) return null;
+      // cnnc's augmentation stream: seeded per epoch, apart from the shuffle's.
+      const random = rng((s.seed ^ 0x0a06e17) * 1000003 + epoch);
+      return (x: Float32Array, n: number) => augmentBatch(x, n, train.shape, augment, random);
+    },
+  );
+  const validationBatches = split.validation ? batches(split.validation, 256, input, classes, () => null) : undefined;
+  for (const phase of phases(s)) {
+    // Layers unfrozen from this phase on train, at their rate; tfjs collects the trainable
+    // weights when the model is compiled.
+    for (const u of phase.unfreeze)
+      for (const l of u.layers) {
+        model.getLayer(layerName(spec, l)).trainable = true;
+        if (u.lr !== null) rates.set(l, u.lr);
+      }
+    const scales = new Map<string, number>();
+    for (const w of model.trainableWeights) {
+      const layer = w.originalName.slice(0, w.originalName.lastIndexOf('/'));
+      const rate = rates.get(cnncLayer.get(layer) ?? layer);
+      if (rate !== undefined) scales.set(w.name, rate / s.lr);
+    }
+    optimizer.scales = scales;
+    trained.compile({ optimizer, loss, metrics });
+    let epochStart = 0;
+    const callbacks: tf.CustomCallbackArgs = {
+      onEpochBegin: async (e: number) => {
+        epoch = e + 1;
+        epochStart = performance.now();
+      },
+      onBatchBegin: async () => {
+        optimizer.learningRate = learningRate(s, globalStep, stepsPerEpoch, totalSteps);
+      },
+      onBatchEnd: async (_batch: number, logs?: tf.Logs) => {
+        globalStep++;
+        if (logs && !Number.isFinite(logs['loss'])) {
+          console.error('the loss is ' + logs['loss'] + ' at step ' + globalStep + ': stopping (the last checkpoint is kept)');
+          trained.stopTraining = true;
+          stopped = true;
+        }
+      },
+      onEpochEnd: async (e: number, logs?: tf.Logs) => {
+        if (stopped) return;
+        const seconds = (performance.now() - epochStart) / 1000;
+        const row: Record<string, number> = { epoch: e + 1, ...logs, seconds, imagesPerSecond: split.train.count / seconds };
+        history.push(row);
+        const checkpoint = path.join(out, 'checkpoint');
+        await model.save('file://' + checkpoint);
+        writeCnncMeta(checkpoint, model, spec, e + 1, globalStep, row);
+        fs.appendFileSync(metricsLog, JSON.stringify(row) + '\n');
+        log('epoch ' + (e + 1) + '/' + s.epochs + '  ' + Object.entries(logs ?? {}).map(([k, v]) => k + ' ' + v.toFixed(4)).join('  ') + '  ' + seconds.toFixed(1) + ' s');
+      },
+    };
+    const stopping = s.earlyStopping
+      ? [tf.callbacks.earlyStopping({ monitor: split.validation ? 'val_loss' : 'loss', patience: s.earlyStopping.patience, minDelta: s.earlyStopping.minDelta })]
+      : [];
+    await trained.fitDataset(trainBatches, {
+      epochs: phase.to,
+      initialEpoch: phase.from - 1,
+      validationData: validationBatches,
+      verbose: 0,
+      callbacks: [new tf.CustomCallback(callbacks), ...stopping],
+    });
+    if (stopped || trained.stopTraining) break;
+  }
+  if (stopped) return 1;
+  const evaluated = (await trained.evaluateDataset(batches(test, 256, input, classes, () => null), {})) as tf.Scalar[];
+  const [testLoss, testAccuracy] = evaluated.map((t) => t.dataSync()[0]);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log('test: loss ' + testLoss.toFixed(4) + ', accuracy ' + (100 * testAccuracy).toFixed(2) + '% (' + test.count + ' images), ' + seconds.toFixed(1) + ' s');
+  if (values.report)
+    fs.writeFileSync(values.report, JSON.stringify({ model: name, backend, data: s.data, epochs: history, test: { loss: testLoss, accuracy: testAccuracy, images: test.count }, seconds }, null, 2) + '\n');
+  return 0;
+}
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    console.error(e instanceof UsageError ? 'train.ts: ' + e.message + '\n(see --help)' : e instanceof Error ? e.name + ': ' + e.message : String(e));
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);
+`;

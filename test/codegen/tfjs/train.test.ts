@@ -1,0 +1,218 @@
+/**
+ * The emitted train.ts, run as a user runs it (tsc, then `node dist/train.js` in a child process)
+ * on a small IDX data set written here: it honours the train block's frozen layers (their weights,
+ * batch-norm statistics included, end as they started), gradual unfreezing (from its epoch on
+ * they train), early stopping, per-layer rates, clipping, schedules and augmentation; it saves a checkpoint
+ * after every epoch that is also a cnnc checkpoint (cnnc evaluate reads it); and its flags are
+ * checked, a bad one being a usage error (exit 2) that names it.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../../../runtime/data/dataset.js';
+import { runCnnc } from '../../helpers/cli.js';
+import { REPO } from '../../helpers/memory-host.js';
+import {
+  emitTfjs,
+  linkNodeModules,
+  loadProject,
+  transpile,
+  type LoadedProject,
+} from './tfjs-project.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-tfjs-train-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const MODELS = `
+model Frozen {
+  input 8x8x1
+  stem: { conv 4 3x3 same, bn, relu }
+  body: { conv 4 3x3 same, relu }
+  gap
+  head: dense 4, softmax
+  freeze stem
+  train {
+    optimizer rmsprop lr 0.01 weight_decay 1e-4
+    clip 1.0
+    schedule step gamma 0.5 warmup 3
+    batch 16, epochs 3, validation 0.25, seed 7
+    lr head 0.05
+    flip horizontal, rotation 10, brightness 0.1
+  }
+}
+
+model Unfreezing {
+  input 8x8x1
+  stem: { conv 4 3x3 same, bn, relu }
+  gap
+  head: dense 4, softmax
+  freeze stem
+  train {
+    optimizer adam lr 0.01, schedule cosine
+    batch 16, epochs 3, validation 0.25, seed 7
+    at epoch 2 unfreeze stem lr 0.001
+  }
+}
+
+model Stopping {
+  input 8x8x1
+  conv 2 3x3, relu
+  flatten
+  dense 4
+  train { optimizer sgd lr 0, epochs 6, batch 16, validation 0.25, early_stopping 1 }
+}
+`;
+
+/** An IDX file of unsigned bytes. */
+function idx(dims: readonly number[], bytes: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(bytes)]);
+}
+
+/** 8x8 images of four classes: a bright quadrant per class, with noise. */
+function writeData(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const random = rng(3);
+  for (const [prefix, n] of [
+    ['train', 96],
+    ['t10k', 32],
+  ] as const) {
+    const images = new Uint8Array(n * 64);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 4;
+      for (let p = 0; p < 64; p++) {
+        const quadrant = (Math.floor(p / 8) < 4 ? 0 : 2) + (p % 8 < 4 ? 0 : 1);
+        images[i * 64 + p] = (quadrant === labels[i] ? 160 : 0) + Math.floor(random() * 60);
+      }
+    }
+    fs.writeFileSync(path.join(dir, `${prefix}-images-idx3-ubyte`), idx([n, 8, 8], images));
+    fs.writeFileSync(path.join(dir, `${prefix}-labels-idx1-ubyte`), idx([n], labels));
+  }
+}
+
+const data = path.join(work, 'data');
+const dir = path.join(work, 'project');
+let project: LoadedProject;
+
+function train(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['dist/train.js', '--data', `idx:${data}`, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+interface Report {
+  readonly epochs: readonly Record<string, number>[];
+  readonly test: { readonly accuracy: number; readonly images: number };
+}
+
+const report = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+
+/** Largest difference between a checkpoint's weights under `prefix` and a fresh build's (same seed). */
+function changeFromStart(model: string, run: string, prefix: string, seed: number): number {
+  const spec = project.MODELS.get(model)!;
+  const start = spec.build({ seed });
+  const saved = project.readWeightsFile(path.join(run, 'checkpoint'));
+  let most = 0;
+  start.weights.forEach((w) => {
+    if (!w.originalName.startsWith(prefix)) return;
+    const a = w.read().dataSync();
+    const b = saved.get(w.originalName)!.data;
+    for (let i = 0; i < a.length; i++) most = Math.max(most, Math.abs(a[i] - b[i]));
+  });
+  start.dispose();
+  return most;
+}
+
+describe('the emitted train.ts', () => {
+  beforeAll(async () => {
+    writeData(data);
+    const file = path.join(work, 'models.cnn');
+    fs.writeFileSync(file, MODELS);
+    const r = await emitTfjs(file, dir);
+    if (r.code !== 0) throw new Error(r.err);
+    linkNodeModules(dir);
+    const tsc = spawnSync(process.execPath, [
+      path.join(REPO, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      dir,
+    ]);
+    if (tsc.status !== 0) throw new Error(String(tsc.stdout));
+    project = await loadProject(transpile(dir));
+    await project.useBackend('cpu');
+  }, 300_000);
+
+  it('keeps frozen layers (and their batch-norm statistics) as they start; the rest trains', async () => {
+    const run = path.join(work, 'runs', 'frozen');
+    const r = train('--model', 'Frozen', '--out', run, '--report', path.join(run, 'r.json'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^epoch 3\/3 /m);
+    expect(report(path.join(run, 'r.json')).epochs.length).toBe(3);
+    expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(
+      3,
+    );
+    expect(changeFromStart('Frozen', run, 'stem.', 7)).toBe(0);
+    expect(changeFromStart('Frozen', run, 'body.', 7)).toBeGreaterThan(1e-4);
+    expect(changeFromStart('Frozen', run, 'head', 7)).toBeGreaterThan(1e-4);
+    // The checkpoint is a cnnc checkpoint too.
+    const evaluated = await runCnnc(
+      [
+        'evaluate',
+        'models.cnn',
+        '--model',
+        'Frozen',
+        '--weights',
+        run,
+        '--data',
+        `idx:${data}`,
+        '--backend',
+        'reference',
+      ],
+      work,
+    );
+    expect(evaluated.code, evaluated.err).toBe(0);
+    expect(evaluated.out).toMatch(/accuracy/);
+  }, 300_000);
+
+  it('unfreezes layers at the epoch the train block says', () => {
+    const one = path.join(work, 'runs', 'unfreeze-1');
+    expect(train('--model', 'Unfreezing', '--out', one, '--epochs', '1').code).toBe(0);
+    expect(changeFromStart('Unfreezing', one, 'stem.', 7)).toBe(0);
+    const three = path.join(work, 'runs', 'unfreeze-3');
+    expect(train('--model', 'Unfreezing', '--out', three).code).toBe(0);
+    expect(changeFromStart('Unfreezing', three, 'stem.', 7)).toBeGreaterThan(1e-5);
+  }, 300_000);
+
+  it('stops early when the validation loss stops improving', () => {
+    const run = path.join(work, 'runs', 'stopping');
+    const r = train('--model', 'Stopping', '--out', run, '--report', path.join(run, 'r.json'));
+    expect(r.code, r.err).toBe(0);
+    // lr 0: epoch 1 sets the best validation loss, epoch 2 does not improve on it (patience 1).
+    expect(report(path.join(run, 'r.json')).epochs.length).toBe(2);
+  }, 300_000);
+
+  it.each([
+    [['--epochs', '0'], /--epochs must be an integer of at least 1/],
+    [['--lr', 'fast'], /--lr must be a number/],
+    [['--optimizer', 'lion'], /--optimizer must be one of sgd, momentum/],
+    [['--model', 'Nope'], /no model "Nope" in model.ts: Frozen, Unfreezing, Stopping/],
+    [['--data', 'folder:photos'], /folder:DIR \(image folders\) needs an image decoder/],
+    [['--backend', 'gpu'], /--backend must be one of wasm, cpu, tensorflow/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('refuses %j as a usage error', (args, message) => {
+    const r = spawnSync(process.execPath, ['dist/train.js', ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
