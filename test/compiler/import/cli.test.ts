@@ -70,6 +70,22 @@ describe('cnnc import keras', () => {
     expect(fs.existsSync(path.join(tmp, 'bad.cnn'))).toBe(false);
   });
 
+  it('checks what it writes wherever -o points, also above the working folder', () => {
+    fs.mkdirSync(path.join(tmp, 'deep', 'cwd'), { recursive: true });
+    fs.writeFileSync(
+      path.join(tmp, 'deep', 'up.json'),
+      sequential([['Dense', { units: 4, batch_input_shape: [null, 3] }]]),
+    );
+    const r = cli(
+      ['import', 'keras', '../up.json', '-o', '../../up.cnn'],
+      {},
+      path.join(tmp, 'deep', 'cwd'),
+    );
+    expect(r.err).not.toContain('CNN2060');
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, 'up.cnn'), 'utf8')).toContain('dense 4');
+  });
+
   it('writes only the .cnn file for a topology without weights', () => {
     fs.writeFileSync(
       path.join(tmp, 'topo.json'),
