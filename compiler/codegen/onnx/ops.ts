@@ -133,7 +133,7 @@ function conv(
  * (in − 1)·s + d·(k − 1) + 1 and adds `outputPadding` rows at the end (zero plus the bias, where no
  * tap reaches). ONNX's ConvTranspose crops `pads` and adds `output_padding` the same way, so the
  * crop at the end is after − outputPadding; where that is negative, the rows come from
- * output_padding when fewer than the stride (as PyTorch requires), else from e zero rows padded at
+ * output_padding when fewer than the stride (as onnxruntime requires; PyTorch allows up to the dilation), else from e zero rows padded at
  * the end of the input, each adding s rows.
  */
 const convTranspose: OpRule<'conv2d_transpose'> = (ctx) => {
@@ -148,7 +148,7 @@ const convTranspose: OpRule<'conv2d_transpose'> = (ctx) => {
     const end = after - a.outputPadding[i];
     if (end >= 0) return { begin: before, end, outPad: 0, e: 0 };
     const add = -end;
-    if (add < Math.max(s, a.dilation[i])) return { begin: before, end: 0, outPad: add, e: 0 };
+    if (add < s) return { begin: before, end: 0, outPad: add, e: 0 };
     const e = Math.ceil(add / s);
     return { begin: before, end: e * s - add, outPad: 0, e };
   });
@@ -355,11 +355,13 @@ const lrn: OpRule<'lrn'> = (ctx) => {
       beta: float(a.beta),
       bias: float(a.k),
     };
-    if (!vector) return ctx.b.node('LRN', name, [ctx.inputs[0]], attrs, ctx.out);
-    const axes = ctx.b.int64Const('axes', [2]);
-    const x3 = ctx.b.node('Unsqueeze', `${name}/unsqueeze`, [ctx.inputs[0], axes]);
-    const y3 = ctx.b.node('LRN', name, [x3], attrs);
-    return ctx.b.node('Squeeze', `${name}/squeeze`, [y3, axes], {}, ctx.out);
+    // onnxruntime's LRN takes NCHW only: a sequence or a vector gets size-1 axes around it.
+    const rank = shape.length + 1;
+    if (rank === 4) return ctx.b.node('LRN', name, [ctx.inputs[0]], attrs, ctx.out);
+    const axes = ctx.b.int64Const('axes', rank === 3 ? [3] : [2, 3]);
+    const x4 = ctx.b.node('Unsqueeze', `${name}/unsqueeze`, [ctx.inputs[0], axes]);
+    const y4 = ctx.b.node('LRN', name, [x4], attrs);
+    return ctx.b.node('Squeeze', `${name}/squeeze`, [y4, axes], {}, ctx.out);
   }
   // An even n: the window sum as a banded 1x1 convolution (a MatMul for vectors) of x².
   const c = concrete(shape[shape.length - 1], 'channel count', ctx.node);
