@@ -3,6 +3,8 @@
  * `cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]`
  * `cnnc compile FILE --emit tfjs -o DIR [--model NAME] [--force]` (compile-tfjs.ts; asynchronous,
  * since prettier lays out the TypeScript)
+ * `cnnc compile FILE --emit onnx -o model.onnx [--weights W [--map torchvision]] [--layout L]`
+ * (compile-onnx.ts)
  */
 import * as path from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -22,6 +24,7 @@ import {
   IMPORT_HELP_LINE,
   printDiagnostics,
 } from './common.js';
+import { runOnnx } from './compile-onnx.js';
 import { EmitFolderError, writeEmittedFolder } from './emit-folder.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
@@ -29,16 +32,24 @@ import type { ExitCode, Io } from './io.js';
 export const COMPILE_HELP = `usage: cnnc compile FILE --emit ir [-o OUT] [--model NAME]
        cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]
        cnnc compile FILE --emit tfjs -o DIR [--model NAME] [--force]
+       cnnc compile FILE --emit onnx -o model.onnx [--weights W [--map torchvision]]
+                    [--layout nchw|nhwc] [--model NAME]
 
 Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json), to a PyTorch
 project (model.py with one nn.Module per model, cnnc_io.py for weights, README.md), or to a
-TensorFlow.js project (model.ts with tfjs-layers, train.ts, weights.ts, package.json, README.md);
-see docs/codegen.md.
+TensorFlow.js project (model.ts with tfjs-layers, train.ts, weights.ts, package.json, README.md),
+or to an ONNX inference model (opset 13, NCHW by default, dynamic batch); see docs/codegen.md.
 
 options:
-  --emit ir|pytorch|tfjs  what to emit (default ir)
+  --emit ir|pytorch|tfjs|onnx  what to emit (default ir)
   -o, --out PATH     ir: write to PATH (atomically) instead of standard output;
-                     pytorch, tfjs: the folder to write (required)
+                     pytorch, tfjs: the folder to write (required); onnx: the file (required)
+  --weights W        onnx: the weights, as cnnc run reads them (a checkpoint folder, a TensorFlow.js
+                     model.json or a .safetensors file); default: the seeded initial values
+  --map M            onnx: none (default) or torchvision (a torchvision state dict)
+  --allow-partial    onnx: weights the file lacks or misshapes keep their initial values
+  --layout L         onnx: the input's layout, nchw (default; weights permuted) or nhwc (a
+                     Transpose after the input and before spatial outputs)
   --model NAME       the model to compile when the file defines several (pytorch, tfjs: default all)
   --names N          pytorch: state_dict keys after cnnc's layer names (cnnc, the default) or
                      torchvision's (torchvision; stdlib ResNets, VGGs, AlexNet, MobileNetV2)
@@ -46,7 +57,7 @@ options:
                      are left alone; only cnnc's files are replaced)
   ${IMPORT_HELP_LINE}`;
 
-const EMITS = ['ir', 'pytorch', 'tfjs'] as const;
+const EMITS = ['ir', 'pytorch', 'tfjs', 'onnx'] as const;
 const NAMES: readonly NameStyle[] = ['cnnc', 'torchvision'];
 
 const COMPILE_FLAGS = {
@@ -57,6 +68,11 @@ const COMPILE_FLAGS = {
   out: { value: true },
   names: { value: true },
   force: { value: false },
+  // --emit onnx (compile-onnx.ts)
+  weights: { value: true },
+  map: { value: true },
+  'allow-partial': { value: false },
+  layout: { value: true },
 };
 
 /** `cnnc compile` through mainAsync: --emit tfjs formats with prettier, which is asynchronous. */
@@ -72,8 +88,11 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
     throw new UsageError('cnnc compile takes exactly one .cnn file');
   const emit = args.flags.get('emit')?.[0] ?? 'ir';
   if (!(EMITS as readonly string[]).includes(emit))
-    throw new UsageError(`--emit must be ir, pytorch or tfjs; got ${JSON.stringify(emit)}`);
+    throw new UsageError(`--emit must be ir, pytorch, tfjs or onnx; got ${JSON.stringify(emit)}`);
   if (emit === 'tfjs') throw new UsageError('--emit tfjs runs asynchronously: call mainAsync');
+  if (emit === 'onnx') return runOnnx(argv, io);
+  for (const flag of ['weights', 'map', 'allow-partial', 'layout'])
+    if (args.flags.has(flag)) throw new UsageError(`--${flag} goes with --emit onnx`);
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
   if (emit === 'pytorch') return runPytorch(args, io, out);
   for (const flag of ['names', 'force'])

@@ -153,6 +153,18 @@ export const CODE_LIST = [
   },
   { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
 
+  // 6200–6219: the ONNX model (cnnc compile --emit onnx)
+  {
+    code: 'CNN6201',
+    severity: 'error',
+    title: 'an adaptive pool over a symbolic input size, which ONNX cannot write',
+  },
+  {
+    code: 'CNN6202',
+    severity: 'error',
+    title: 'a ceil-mode pool over a symbolic input size, which ONNX cannot write',
+  },
+
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
   { code: 'CNN9002', severity: 'error', title: 'IR verification failed' },

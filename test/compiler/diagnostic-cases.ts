@@ -43,6 +43,8 @@ export interface DiagnosticCase {
    * compiler/codegen/tfjs): code generation's diagnostics (CNN61xx).
    */
   readonly emitTfjs?: true;
+  /** The case exports main.cnn's one model to ONNX (compiler/codegen/onnx): CNN62xx. */
+  readonly emitOnnx?: true;
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -674,5 +676,19 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     files: { 'main.cnn': m('conv 4 3x3, relu\ngap\ndense 10\ntrain { data "folder:photos" }') },
     span: 'data "folder:photos"',
     emitTfjs: true,
+  },
+  {
+    code: 'CNN6201',
+    about: 'an ONNX export of an adaptive pool over an input of any size',
+    files: { 'main.cnn': 'model M {\n  input ?x?x3\n  conv 4 3x3\n  adaptiveavgpool 2x2\n}\n' },
+    span: 'adaptiveavgpool 2x2',
+    emitOnnx: true,
+  },
+  {
+    code: 'CNN6202',
+    about: 'an ONNX export of a ceil-mode pool over an input of any size',
+    files: { 'main.cnn': 'model M {\n  input ?x?x3\n  maxpool 3x3 /2 ceil\n}\n' },
+    span: 'maxpool 3x3 /2 ceil',
+    emitOnnx: true,
   },
 ];

@@ -89,22 +89,44 @@ export function layoutOf(
   }
 }
 
-/** The PyTorch shape of a cnnc weight under a layout. */
-export function torchShape(layout: string, s: readonly number[]): readonly number[] {
-  switch (layout.split(':')[0]) {
+/**
+ * How a cnnc weight becomes PyTorch's under a layout (the table in the header): view the cnnc array
+ * as `view` (a reshape), permute its axes by `perm`, and view the result as `shape`. Values a
+ * permutation of rank up to 4 can apply (the ONNX exporter does; cnnc_io.py mirrors it in Python).
+ */
+export interface TorchLayout {
+  readonly view: readonly number[];
+  readonly perm: readonly number[];
+  readonly shape: readonly number[];
+}
+
+export function torchLayout(layout: string, s: readonly number[]): TorchLayout {
+  const [kind, arg] = layout.split(':');
+  switch (kind) {
     case 'conv2d':
     case 'conv_transpose':
-      return [s[3], s[2], s[0], s[1]];
+      return { view: s, perm: [3, 2, 0, 1], shape: [s[3], s[2], s[0], s[1]] };
     case 'conv1d':
-      return [s[2], s[1], s[0]];
+      return { view: s, perm: [2, 1, 0], shape: [s[2], s[1], s[0]] };
     case 'depthwise':
-      return [s[2] * s[3], 1, s[0], s[1]];
+      return { view: s, perm: [2, 3, 0, 1], shape: [s[2] * s[3], 1, s[0], s[1]] };
     case 'dense':
-    case 'dense_after_flatten':
-      return [s[1], s[0]];
+      return { view: s, perm: [1, 0], shape: [s[1], s[0]] };
+    case 'dense_after_flatten': {
+      // Rows (h·W + w)·C + c become columns c·H·W + h·W + w: [H, W, C, units] → [units, C, H, W].
+      const map = arg.split(',').map(Number);
+      const r = map.length;
+      const spatial = Array.from({ length: r - 1 }, (_, i) => i);
+      return { view: [...map, s[1]], perm: [r, r - 1, ...spatial], shape: [s[1], s[0]] };
+    }
     default:
-      return s;
+      return { view: s, perm: s.map((_, i) => i), shape: s };
   }
+}
+
+/** The PyTorch shape of a cnnc weight under a layout. */
+export function torchShape(layout: string, s: readonly number[]): readonly number[] {
+  return torchLayout(layout, s).shape;
 }
 
 /** The PyTorch parameter or buffer name of a cnnc weight (`kernel` → `weight`). */

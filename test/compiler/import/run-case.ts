@@ -8,6 +8,7 @@ import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { importKeras } from '../../../compiler/import/keras.js';
 import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
 import { emitTfjsProject } from '../../../compiler/codegen/tfjs/project.js';
+import { exportOnnx } from '../../../compiler/codegen/onnx/index.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
 import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
@@ -41,6 +42,19 @@ export function runDiagnosticCase(c: DiagnosticCase): {
       { sources: r.sources, entry: 'main.cnn' },
     );
     return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
+  }
+  if (c.emitOnnx && !hasErrors(r.diagnostics) && r.models[0]) {
+    // `cnnc compile main.cnn --emit onnx`, with zero weights (their values do not matter here).
+    const g = r.models[0].graph;
+    const weights = g.nodes.flatMap((n) =>
+      (n.weights ?? []).map((w) => ({
+        name: `${n.name}/${w.name}`,
+        shape: w.shape,
+        data: new Float32Array(w.shape.reduce((a, b) => a * b, 1)),
+      })),
+    );
+    const out = exportOnnx(g, weights);
+    return { diagnostics: [...r.diagnostics, ...out.diagnostics], sources: r.sources };
   }
   const m = c.backendMemory;
   if (m && r.models[0]) {

@@ -1,0 +1,145 @@
+/**
+ * Builds the plain-object form of an ONNX GraphProto (what protobufjs's `fromObject` reads): nodes
+ * in order, initializers, and one namespace for values and one for nodes, each a Namer so that two
+ * IR names never meet in one ONNX name (any string is a legal ONNX name, so names are kept as
+ * they are and only told apart by `_2`, `_3`, …).
+ */
+import { Namer } from '../names.js';
+
+/** TensorProto.DataType values used here. */
+export const FLOAT = 1;
+export const INT64 = 7;
+
+export type AttrValue =
+  | { readonly int: number }
+  | { readonly ints: readonly number[] }
+  | { readonly float: number }
+  | { readonly floats: readonly number[] }
+  | { readonly string: string };
+
+export interface OnnxAttribute {
+  readonly name: string;
+  readonly type: 'INT' | 'INTS' | 'FLOAT' | 'FLOATS' | 'STRING';
+  readonly i?: number;
+  readonly ints?: readonly number[];
+  readonly f?: number;
+  readonly floats?: readonly number[];
+  readonly s?: Uint8Array;
+}
+
+export interface OnnxNode {
+  readonly name: string;
+  readonly op_type: string;
+  readonly input: readonly string[];
+  readonly output: readonly string[];
+  readonly attribute: readonly OnnxAttribute[];
+}
+
+export interface OnnxTensor {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly data_type: number;
+  readonly raw_data: Uint8Array;
+}
+
+function attribute(name: string, v: AttrValue): OnnxAttribute {
+  if ('int' in v) return { name, type: 'INT', i: v.int };
+  if ('ints' in v) return { name, type: 'INTS', ints: v.ints };
+  if ('float' in v) return { name, type: 'FLOAT', f: v.float };
+  if ('floats' in v) return { name, type: 'FLOATS', floats: v.floats };
+  return { name, type: 'STRING', s: new TextEncoder().encode(v.string) };
+}
+
+/** Float32 values as ONNX raw_data: IEEE 754, little-endian, whatever the host's byte order. */
+export function floatBytes(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
+  return out;
+}
+
+function int64Bytes(values: readonly number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 8);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return out;
+}
+
+export class GraphBuilder {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+  private readonly values = new Namer((s) => s);
+  private readonly nodeNames = new Namer((s) => s);
+  /** Constants by content, so a repeated constant (a Pad's pads, Clip's bounds) is stored once. */
+  private readonly constants = new Map<string, string>();
+  private counter = 0;
+
+  /** Reserves a value name (a graph input or output) so that nothing else takes it. */
+  claimValue(name: string): void {
+    this.values.claim(name);
+  }
+
+  /**
+   * Adds a node named `name` (made unique) and returns its output value: `output` when given
+   * (already claimed or fresh), else a fresh value named after the node.
+   */
+  node(
+    opType: string,
+    name: string,
+    inputs: readonly string[],
+    attrs: Readonly<Record<string, AttrValue | undefined>> = {},
+    output?: string,
+  ): string {
+    const nodeName = this.nodeNames.name(name, `${name}\0${this.nodes.length}`);
+    const out = output ?? this.freshValue(name);
+    this.nodes.push({
+      name: nodeName,
+      op_type: opType,
+      input: inputs,
+      output: [out],
+      attribute: Object.entries(attrs)
+        .filter((e): e is [string, AttrValue] => e[1] !== undefined)
+        .map(([k, v]) => attribute(k, v)),
+    });
+    return out;
+  }
+
+  /** A value name no one has: `wanted`, else `wanted_2`, `wanted_3`, … */
+  freshValue(wanted: string): string {
+    return this.values.name(wanted, `\0fresh\0${this.counter++}`);
+  }
+
+  /** A float32 initializer named `name` (made unique); returns its value name. */
+  floatTensor(name: string, dims: readonly number[], data: Float32Array): string {
+    const n = this.freshValue(name);
+    this.initializers.push({ name: n, dims, data_type: FLOAT, raw_data: floatBytes(data) });
+    return n;
+  }
+
+  /** A shared int64 constant (a shape, pads, axes), named after its first use. */
+  int64Const(name: string, values: readonly number[], dims = [values.length]): string {
+    const key = `i64:${dims.join(',')}:${values.join(',')}`;
+    const known = this.constants.get(key);
+    if (known) return known;
+    const n = this.freshValue(name);
+    this.initializers.push({ name: n, dims, data_type: INT64, raw_data: int64Bytes(values) });
+    this.constants.set(key, n);
+    return n;
+  }
+
+  /** A shared float32 scalar constant (Clip's bounds, Pow's exponent). */
+  floatScalar(name: string, value: number): string {
+    const key = `f32:${Object.is(value, -0) ? '-0' : String(value)}`;
+    const known = this.constants.get(key);
+    if (known) return known;
+    const n = this.freshValue(name);
+    this.initializers.push({
+      name: n,
+      dims: [],
+      data_type: FLOAT,
+      raw_data: floatBytes(Float32Array.of(value)),
+    });
+    this.constants.set(key, n);
+    return n;
+  }
+}
