@@ -113,7 +113,8 @@ function convertWeights(result: OnnxImport, modelPath: string): NamedTensor[] {
       // [in, units] → PyTorch's [units, in], so that one layout function places the rows.
       const [rows, cols] = dims;
       const tr = new Float32Array(data.length);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) tr[c * rows + r] = data[r * cols + c];
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) tr[c * rows + r] = data[r * cols + c];
       data = tr;
       dims = [cols, rows];
     }

@@ -57,7 +57,9 @@ export function runImport(argv: readonly string[], io: Io): ExitCode {
     );
   if (file === undefined || extra.length)
     throw new UsageError(
-      format === 'onnx' ? 'cnnc import onnx takes one .onnx file' : 'cnnc import keras takes one model.json',
+      format === 'onnx'
+        ? 'cnnc import onnx takes one .onnx file'
+        : 'cnnc import keras takes one model.json',
     );
   const name = args.flags.get('name')?.[0];
   if (name !== undefined && !isCnnIdentifier(name))

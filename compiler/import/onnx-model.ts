@@ -189,7 +189,8 @@ const show = (name: string) => cnnComment(name);
 const utf8 = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : '');
 
 function typeText(elem: number, dims: readonly (number | string | null)[] | null): string {
-  const d = dims === null ? '' : `[${dims.map((x) => (x === null ? '?' : show(String(x)))).join(', ')}]`;
+  const d =
+    dims === null ? '' : `[${dims.map((x) => (x === null ? '?' : show(String(x)))).join(', ')}]`;
   return `${dtypeName(elem)}${d}`;
 }
 
@@ -311,10 +312,14 @@ export function decodeOnnx(bytes: Uint8Array, file: string): DecodeResult {
       model: null,
       listing: listing.value,
       diagnostics: [
-        diag('CNN2070', `not an ONNX model: ${g ? 'the graph has no nodes' : 'it holds no graph'}`, {
-          span: title,
-          help: 'give a .onnx file (a serialised ModelProto), as torch.onnx.export or onnx.save write',
-        }),
+        diag(
+          'CNN2070',
+          `not an ONNX model: ${g ? 'the graph has no nodes' : 'it holds no graph'}`,
+          {
+            span: title,
+            help: 'give a .onnx file (a serialised ModelProto), as torch.onnx.export or onnx.save write',
+          },
+        ),
       ],
     };
   }
@@ -432,7 +437,8 @@ export function tensorProblem(t: OnnxTensor): string | null {
     return `holds ${t.data.values.length.toLocaleString('en-US')} values for ${n.toLocaleString('en-US')} elements`;
   if (t.data.kind === 'external') {
     const { offset, length } = t.data;
-    if (!Number.isSafeInteger(offset) || offset < 0) return `has an external-data offset of ${offset}`;
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      return `has an external-data offset of ${offset}`;
     if (length !== null && length !== n * width)
       return `has an external-data length of ${length} bytes for ${n.toLocaleString('en-US')} elements`;
   }
@@ -448,7 +454,10 @@ export function elementBytes(t: OnnxTensor): number {
  * A tensor's values (tensorProblem(t) must be null); `external` gives the bytes of external data,
  * exactly `elements × width` of them.
  */
-export function tensorValues(t: OnnxTensor, external?: (t: OnnxTensor) => Uint8Array): Float64Array {
+export function tensorValues(
+  t: OnnxTensor,
+  external?: (t: OnnxTensor) => Uint8Array,
+): Float64Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   const out = new Float64Array(n);
   if (t.data.kind === 'values') {
@@ -476,7 +485,10 @@ export function tensorValues(t: OnnxTensor, external?: (t: OnnxTensor) => Uint8A
 }
 
 /** The same values as float32, without a float64 copy for float tensors. */
-export function tensorFloat32(t: OnnxTensor, external?: (t: OnnxTensor) => Uint8Array): Float32Array {
+export function tensorFloat32(
+  t: OnnxTensor,
+  external?: (t: OnnxTensor) => Uint8Array,
+): Float32Array {
   if (t.dataType === DT.FLOAT && t.data.kind !== 'values') {
     const bytes = t.data.kind === 'raw' ? t.data.bytes : external!(t);
     const n = bytes.length / 4;

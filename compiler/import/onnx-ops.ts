@@ -163,7 +163,12 @@ const layer = (
   extra: Partial<OnnxLayerCode> = {},
 ): OnnxLayerCode => ({ kind: 'layer', stmts: [{ text }], group: false, weights, ...extra });
 
-const w = (local: string, source: string, layout: WeightLayout = 'none', scale = 1): OnnxWeight => ({
+const w = (
+  local: string,
+  source: string,
+  layout: WeightLayout = 'none',
+  scale = 1,
+): OnnxWeight => ({
   stmt: 0,
   local,
   source,
@@ -175,7 +180,11 @@ const w = (local: string, source: string, layout: WeightLayout = 'none', scale =
 function weightInput(n: OnnxNode, cx: OpContext, a: Attrs, i: number, what: string) {
   const name = n.inputs[i] ?? '';
   const t = name ? cx.initializerOf(name) : undefined;
-  if (!t) a.cannot(null, `its ${what} is computed by the graph; cnnc imports ${what}s stored as initializers`);
+  if (!t)
+    a.cannot(
+      null,
+      `its ${what} is computed by the graph; cnnc imports ${what}s stored as initializers`,
+    );
   return t;
 }
 
@@ -225,9 +234,15 @@ function conv(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   const nobias = bias ? '' : ' nobias';
   if (g > 1 && Ig === 1) {
     const m = O / g;
-    return layer(`dwconv ${sizeText(kernel)}${rest}${m !== 1 ? ` multiplier ${m}` : ''}${nobias}`, weights);
+    return layer(
+      `dwconv ${sizeText(kernel)}${rest}${m !== 1 ? ` multiplier ${m}` : ''}${nobias}`,
+      weights,
+    );
   }
-  return layer(`conv ${O} ${sizeText(kernel)}${rest}${g !== 1 ? ` groups ${g}` : ''}${nobias}`, weights);
+  return layer(
+    `conv ${O} ${sizeText(kernel)}${rest}${g !== 1 ? ` groups ${g}` : ''}${nobias}`,
+    weights,
+  );
 }
 
 function convTranspose(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
@@ -237,7 +252,11 @@ function convTranspose(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   if (W.dims.length !== 4)
     return a.cannot(null, `a ${W.dims.length - 2}-D transposed convolution; cnnc imports 2-D ones`);
   if (a.has('output_shape'))
-    return a.cannot('output_shape', 'output_shape has no counterpart', 'give pads and output_padding instead');
+    return a.cannot(
+      'output_shape',
+      'output_shape has no counterpart',
+      'give pads and output_padding instead',
+    );
   const [, Og, kh, kw] = W.dims;
   const kernel = a.ints('kernel_shape', [kh, kw])!;
   const strides = a.ints('strides', [1, 1])!;
@@ -263,9 +282,17 @@ function convTranspose(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
 function batchNorm(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   const a = new Attrs(n, cx);
   if (a.int('training_mode', 0) !== 0)
-    return a.cannot('training_mode', 'a batch norm in training mode', 'export the model in eval mode');
+    return a.cannot(
+      'training_mode',
+      'a batch norm in training mode',
+      'export the model in eval mode',
+    );
   if (n.outputs.length > 1 && n.outputs.slice(1).some(Boolean))
-    return a.cannot(null, 'running statistics as outputs (training mode)', 'export the model in eval mode');
+    return a.cannot(
+      null,
+      'running statistics as outputs (training mode)',
+      'export the model in eval mode',
+    );
   const names = ['gamma', 'beta', 'moving_mean', 'moving_variance'];
   const what = ['scale', 'bias', 'mean', 'variance'];
   const weights: OnnxWeight[] = [];
@@ -341,7 +368,8 @@ function pool(op: 'maxpool' | 'avgpool'): OpRule {
       return a.cannot('kernel_shape', 'cnnc imports 2-D pooling windows');
     const strides = a.ints('strides', [1, 1])!;
     const dil = a.ints('dilations', [1, 1])!;
-    if (dil.some((d) => d !== 1)) return a.cannot('dilations', 'dilated pooling has no counterpart');
+    if (dil.some((d) => d !== 1))
+      return a.cannot('dilations', 'dilated pooling has no counterpart');
     const pads = windowPads(n, cx, a);
     if (!pads) return undefined;
     const same = autoPad(a, pads);
@@ -375,7 +403,10 @@ function gemm(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
     const C = weightInput(n, cx, a, 2, 'bias');
     if (!C) return undefined;
     if (C.dims.reduce((x, y) => x * y, 1) !== units)
-      return a.cannot(null, `a bias C of ${C.dims.join('x') || 'one value'}; cnnc adds one bias per unit (${units})`);
+      return a.cannot(
+        null,
+        `a bias C of ${C.dims.join('x') || 'one value'}; cnnc adds one bias per unit (${units})`,
+      );
     weights.push(w('bias', C.name, 'none', a.float('beta', 1)));
   }
   return layer(`dense ${units}${n.inputs[2] ? '' : ' nobias'}`, weights);
@@ -385,7 +416,8 @@ function matmul(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   const a = new Attrs(n, cx);
   const B = weightInput(n, cx, a, 1, 'kernel');
   if (!B) return undefined;
-  if (B.dims.length !== 2) return a.cannot(null, `a rank-${B.dims.length} B; cnnc imports x·W with W of rank 2`);
+  if (B.dims.length !== 2)
+    return a.cannot(null, `a rank-${B.dims.length} B; cnnc imports x·W with W of rank 2`);
   const units = B.dims[1];
   const weights = [w('kernel', B.name, 'transpose')];
   const bias = cx.matmulBias(n);
@@ -396,7 +428,10 @@ function matmul(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
 function flatten(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   const a = new Attrs(n, cx);
   if (a.int('axis', 1) !== 1)
-    return a.cannot('axis', `flattening from axis ${a.int('axis', 1)}; cnnc flattens each sample (axis 1)`);
+    return a.cannot(
+      'axis',
+      `flattening from axis ${a.int('axis', 1)}; cnnc flattens each sample (axis 1)`,
+    );
   return layer('flatten');
 }
 
@@ -404,12 +439,22 @@ function reshape(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   const a = new Attrs(n, cx);
   const shape = n.inputs[1] ? cx.constOf(n.inputs[1]) : undefined;
   if (!shape)
-    return a.cannot(null, 'its target shape is computed at run time', 'export with static shapes, or use Flatten');
+    return a.cannot(
+      null,
+      'its target shape is computed at run time',
+      'export with static shapes, or use Flatten',
+    );
   const [first, second] = shape.values;
   const batchLike = (d: number) => Number.isNaN(d) || d === 0 || d === -1 || d > 0;
-  if (shape.values.length === 2 && batchLike(first) && (second === -1 || second > 0) && !(first === -1 && second === -1)) {
+  if (
+    shape.values.length === 2 &&
+    batchLike(first) &&
+    (second === -1 || second > 0) &&
+    !(first === -1 && second === -1)
+  ) {
     const span = n.opSpan;
-    if (first === -1 && second > 0) return layer('flatten', [], { flattenTo: { size: second, span } });
+    if (first === -1 && second > 0)
+      return layer('flatten', [], { flattenTo: { size: second, span } });
     if (second > 0) return layer('flatten', [], { flattenTo: { size: second, span } });
     return layer('flatten');
   }
@@ -488,7 +533,8 @@ export function spatialPads(n: OnnxNode, cx: OpContext): readonly number[] | str
   }
   if (!pads) return 'its pads are computed at run time';
   if (value !== 0) return `it pads with ${value}; cnnc pads with zeros`;
-  if (pads.length !== 8) return `it pads ${pads.length / 2} axes; cnnc pads the height and width of images`;
+  if (pads.length !== 8)
+    return `it pads ${pads.length / 2} axes; cnnc pads the height and width of images`;
   if (pads.some((p) => p < 0 || !Number.isInteger(p))) return 'negative padding crops; cnnc cannot';
   if (pads[0] || pads[1] || pads[4] || pads[5]) return 'it pads the batch or channel axis';
   return [pads[2], pads[3], pads[6], pads[7]];

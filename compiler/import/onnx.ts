@@ -128,8 +128,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   const folded = new Map<string, ConstValue>();
   const producer = new Map<string, OnnxNode>();
   for (const n of model.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
-  const initializerOf = (v: string): OnnxTensor | undefined =>
-    model.initializers.get(resolve(v));
+  const initializerOf = (v: string): OnnxTensor | undefined => model.initializers.get(resolve(v));
   const constOf = (v: string): ConstValue | undefined => {
     const r = resolve(v);
     const f = folded.get(r);
@@ -223,9 +222,9 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
       skipped.add(n);
     } else if (n.opType === 'GlobalAveragePool' || n.opType === 'GlobalMaxPool') {
       const flat =
-        (next.opType === 'Flatten' &&
-          (next.attrs.get('axis')?.value.value ?? 1) === 1) ||
-        (next.opType === 'Reshape' && isFlatten(next.inputs[1] ? constOf(next.inputs[1]) : undefined));
+        (next.opType === 'Flatten' && (next.attrs.get('axis')?.value.value ?? 1) === 1) ||
+        (next.opType === 'Reshape' &&
+          isFlatten(next.inputs[1] ? constOf(next.inputs[1]) : undefined));
       if (!flat || !next.outputs[0]) continue;
       flattened.add(n);
       alias.set(next.outputs[0], out);
@@ -248,7 +247,8 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   const unsupported: OnnxNode[] = [];
   const kept = dataNodes.filter((n) => !skipped.has(n));
   for (const n of kept) {
-    const rule = n.domain === '' && Object.hasOwn(ONNX_OPS, n.opType) ? ONNX_OPS[n.opType] : undefined;
+    const rule =
+      n.domain === '' && Object.hasOwn(ONNX_OPS, n.opType) ? ONNX_OPS[n.opType] : undefined;
     if (!rule) {
       unsupported.push(n);
       continue;
@@ -283,23 +283,43 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
     return n && code.has(n.name) ? n.name : undefined;
   };
   const layers: Layer[] = [
-    { name: INPUT, className: 'InputLayer', classSpan: input.span, inputs: [], calls: 1, node: null },
+    {
+      name: INPUT,
+      className: 'InputLayer',
+      classSpan: input.span,
+      inputs: [],
+      calls: 1,
+      node: null,
+    },
   ];
   for (const n of kept) {
     const ins: string[] = [];
     for (const v of dataInputs(n)) {
       const l = layerOf(v);
       if (l === undefined) {
-        graphError(n.nameSpan, `ONNX node \`${cnnComment(n.name)}\` reads \`${cnnComment(v)}\`, which no node makes`);
+        graphError(
+          n.nameSpan,
+          `ONNX node \`${cnnComment(n.name)}\` reads \`${cnnComment(v)}\`, which no node makes`,
+        );
         return fail(model, kept.length);
       }
       ins.push(l);
     }
-    layers.push({ name: n.name, className: n.opType, classSpan: n.nameSpan, inputs: ins, calls: 1, node: n });
+    layers.push({
+      name: n.name,
+      className: n.opType,
+      classSpan: n.nameSpan,
+      inputs: ins,
+      calls: 1,
+      node: n,
+    });
   }
   const outLayer = layerOf(output.name);
   if (outLayer === undefined) {
-    graphError(output.span, `the output \`${cnnComment(output.name)}\` is not made by an imported node`);
+    graphError(
+      output.span,
+      `the output \`${cnnComment(output.name)}\` is not made by an imported node`,
+    );
     return fail(model, kept.length);
   }
   const nested = structure(
@@ -387,7 +407,9 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
       const problem = tensorProblem(t);
       const want = sourceShape(node, wt.local, wt.layout, cw.shape);
       if (problem)
-        report(diag('CNN2074', `initializer \`${cnnComment(t.name)}\` ${problem}`, { span: t.span }));
+        report(
+          diag('CNN2074', `initializer \`${cnnComment(t.name)}\` ${problem}`, { span: t.span }),
+        );
       else if (
         want === null
           ? t.dims.reduce((a, b) => a * b, 1) !== cw.shape.reduce((a, b) => a * b, 1)
@@ -411,7 +433,16 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
       });
     }
   }
-  return { source, model: name, weights, graph, onnx: model, nodeCount: kept.length, diagnostics, sources };
+  return {
+    source,
+    model: name,
+    weights,
+    graph,
+    onnx: model,
+    nodeCount: kept.length,
+    diagnostics,
+    sources,
+  };
 }
 
 function baseName(file: string): string {

@@ -110,8 +110,6 @@ export class Writer<L extends GraphLayer> {
       this.line(depth, '', '}');
       return;
     }
-    code.stmts.forEach((s, i) =>
-      this.mark(layer, this.line(depth, i === 0 ? prefix : '', s.text)),
-    );
+    code.stmts.forEach((s, i) => this.mark(layer, this.line(depth, i === 0 ? prefix : '', s.text)));
   }
 }
