@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../../compiler/import/onnx.js';
+import { rng } from '../../fuzz/mutate.js';
 import { runCnnc } from '../../helpers/cli.js';
 import { encodeOnnx, type GraphSpec, type TensorSpec } from './onnx-fixtures.js';
 
@@ -73,6 +74,24 @@ describe('malformed protobuf', () => {
     expect(c.length).toBeGreaterThan(0);
     expect(c.every((x) => /^CNN20(70|73)$/.test(x))).toBe(true);
   });
+});
+
+describe('mutated models (seeded fuzz)', () => {
+  it('never throws: a diagnostic, or a model that compiles', async () => {
+    const { smallGraph } = await import('./onnx-fixtures.js');
+    const valid = encodeOnnx(smallGraph());
+    const rand = rng(2070);
+    for (let round = 0; round < 200; round++) {
+      const bytes = Uint8Array.from(valid);
+      const flips = 1 + Math.floor(rand() * 4);
+      for (let k = 0; k < flips; k++)
+        bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+      const cut = rand() < 0.2 ? Math.floor(rand() * bytes.length) : bytes.length;
+      const r = importOnnx(bytes.subarray(0, cut), { file: 'm.onnx' });
+      expect(r.diagnostics.filter((d) => d.code.startsWith('CNN9'))).toEqual([]);
+      if (r.source === null) expect(r.diagnostics.length).toBeGreaterThan(0);
+    }
+  }, 60_000);
 });
 
 describe('tensors', () => {
