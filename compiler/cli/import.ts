@@ -12,10 +12,12 @@ import { hasErrors } from '../diagnostics/diagnostic.js';
 import { importKeras, type KerasImport } from '../import/keras.js';
 import { countWeights } from '../sema/param-rules.js';
 import { parseArgs, UsageError } from './args.js';
+import { runImportOnnx } from './import-onnx.js';
 import { exitCodeFor, printDiagnostics } from './common.js';
 import type { ExitCode, Io } from './io.js';
 
 export const IMPORT_HELP = `usage: cnnc import keras MODEL.json [options]
+       cnnc import onnx MODEL.onnx [options]
 
 Turns a Keras / TensorFlow.js layers model (its model.json, with the weight shards beside it)
 into a .cnn file whose layers keep their Keras names, and its weights into a TensorFlow.js
@@ -26,6 +28,16 @@ options:
   -o, --out FILE   the .cnn file (default: MODEL's name with .cnn, in the current folder)
   --name NAME      the model's name in the .cnn file (default: the Keras model's name)
   --weights DIR    the weights folder (default: the .cnn file's path without .cnn, plus .weights)
+  --no-weights     write the .cnn file only
+
+An ONNX model (Conv, BatchNormalization, pools, Gemm, Add, Concat, … as PyTorch exports them)
+becomes a .cnn file whose residual adds are \`residual\` and whose concats are \`concat\` with
+branches, and its initializers a safetensors file in cnnc's layouts, for \`cnnc run --weights\`.
+Every operator without a counterpart is reported, and nothing is written.
+  -o, --out FILE   the .cnn file (default: MODEL's name with .cnn, in the current folder)
+  --name NAME      the model's name (default: MODEL's file name)
+  --weights FILE   the weights (default: the .cnn file's path with .safetensors instead of .cnn;
+                   a name not ending in .safetensors is a TensorFlow.js weights folder)
   --no-weights     write the .cnn file only`;
 
 export function runImport(argv: readonly string[], io: Io): ExitCode {
@@ -37,14 +49,18 @@ export function runImport(argv: readonly string[], io: Io): ExitCode {
     'no-weights': { value: false },
   });
   const [format, file, ...extra] = args.positional;
-  if (format !== 'keras')
+  if (format !== 'keras' && format !== 'onnx')
     throw new UsageError(
       format === undefined
-        ? 'cnnc import needs a format: cnnc import keras MODEL.json'
-        : `cnnc import reads keras models; got ${JSON.stringify(format)}`,
+        ? 'cnnc import needs a format: cnnc import keras MODEL.json, cnnc import onnx MODEL.onnx'
+        : `cnnc import reads keras and onnx models; got ${JSON.stringify(format)}`,
     );
   if (file === undefined || extra.length)
-    throw new UsageError('cnnc import keras takes one model.json');
+    throw new UsageError(
+      format === 'onnx'
+        ? 'cnnc import onnx takes one .onnx file'
+        : 'cnnc import keras takes one model.json',
+    );
   const name = args.flags.get('name')?.[0];
   if (name !== undefined && !isCnnIdentifier(name))
     throw new UsageError(
@@ -52,6 +68,7 @@ export function runImport(argv: readonly string[], io: Io): ExitCode {
     );
   if (args.flags.has('weights') && args.flags.has('no-weights'))
     throw new UsageError('--weights and --no-weights exclude each other');
+  if (format === 'onnx') return runImportOnnx(args, file, io);
 
   const modelPath = path.resolve(io.cwd, file);
   const text = io.host.readFile(modelPath);

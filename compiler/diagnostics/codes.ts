@@ -77,6 +77,12 @@ export const CODE_LIST = [
   { code: 'CNN2060', severity: 'error', title: 'import outside the project' },
   { code: 'CNN2061', severity: 'error', title: 'import of a file that is not a .cnn source' },
   { code: 'CNN2062', severity: 'error', title: 'source or import that is not a regular file' },
+  // 2070–2079: importing ONNX models (cnnc import onnx)
+  { code: 'CNN2070', severity: 'error', title: 'not an ONNX model' },
+  { code: 'CNN2071', severity: 'error', title: 'ONNX operators with no counterpart' },
+  { code: 'CNN2072', severity: 'error', title: 'ONNX node setting with no counterpart' },
+  { code: 'CNN2073', severity: 'error', title: 'ONNX graph the language cannot write' },
+  { code: 'CNN2074', severity: 'error', title: 'ONNX tensor cnnc cannot read' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -123,6 +129,8 @@ export const CODE_LIST = [
   // 4012–4019: resources beyond a backend or any machine
   { code: 'CNN4012', severity: 'error', title: 'memory beyond what the backend can hold' },
   { code: 'CNN4013', severity: 'warning', title: 'model beyond any machine' },
+  // 4020–4024: limits on imported files (cnnc import onnx)
+  { code: 'CNN4020', severity: 'error', title: 'ONNX model beyond the import limits' },
 
   // 6xxx code generation (cnnc compile --emit pytorch); 6001–6049: the PyTorch model
   { code: 'CNN6001', severity: 'error', title: 'no torchvision names for the model' },

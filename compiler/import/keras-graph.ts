@@ -7,24 +7,54 @@
  * twice (its output feeds two places that do not rejoin at one merge) cannot be written, nor can a
  * shared layer, a second input or a second output: CNN2034, naming the layer.
  */
+import type { DiagnosticCode } from '../diagnostics/codes.js';
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
-import type { KerasLayer, KerasModel } from './keras-model.js';
+import type { KerasLayer } from './keras-model.js';
 
-export type Item =
-  | { readonly kind: 'layer'; readonly layer: KerasLayer }
+/**
+ * What the nesting needs of a layer: Keras layers, and the layers `cnnc import onnx` makes of
+ * ONNX nodes (compiler/import/onnx.ts), have these fields.
+ */
+export interface GraphLayer {
+  readonly name: string;
+  /** `Add` for an addition (the one merge that can be a residual), `InputLayer` for an input. */
+  readonly className: string;
+  readonly classSpan: Span;
+  readonly inputs: readonly string[];
+  readonly calls: number;
+}
+
+export interface GraphModel<L extends GraphLayer> {
+  readonly layers: readonly L[];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly span: Span;
+}
+
+/** How the diagnostics name things: the code and the word for a layer. */
+export interface Wording {
+  readonly code: DiagnosticCode;
+  /** `Keras layer`, `ONNX node`. */
+  readonly layer: string;
+}
+
+const KERAS: Wording = { code: 'CNN2034', layer: 'Keras layer' };
+
+export type Item<L extends GraphLayer = KerasLayer> =
+  | { readonly kind: 'layer'; readonly layer: L }
   /** `residual { body } [shortcut { … }]`: an Add of two paths from the same fork. */
   | {
       readonly kind: 'residual';
-      readonly merge: KerasLayer;
-      readonly body: readonly Item[];
-      readonly shortcut: readonly Item[] | null;
+      readonly merge: L;
+      readonly body: readonly Item<L>[];
+      readonly shortcut: readonly Item<L>[] | null;
     }
-  | { readonly kind: 'merge'; readonly merge: KerasLayer; readonly branches: readonly Item[][] };
+  | { readonly kind: 'merge'; readonly merge: L; readonly branches: readonly Item<L>[][] };
 
-export interface Structure {
-  readonly input: KerasLayer;
+export interface Structure<L extends GraphLayer = KerasLayer> {
+  readonly input: L;
   /** The statements after the input, in order. */
-  readonly items: readonly Item[];
+  readonly items: readonly Item<L>[];
 }
 
 class GraphError extends Error {
@@ -33,21 +63,18 @@ class GraphError extends Error {
   }
 }
 
-const cannot = (span: Span, message: string, help?: string): never => {
-  throw new GraphError(diag('CNN2034', message, { span, help }));
-};
-
 /**
  * The nesting of a model's layers; `isMerge` tells which layers join several inputs. Undefined
  * after reporting why the graph cannot be written.
  */
-export function structure(
-  model: KerasModel,
-  isMerge: (l: KerasLayer) => boolean,
+export function structure<L extends GraphLayer>(
+  model: GraphModel<L>,
+  isMerge: (l: L) => boolean,
   report: (d: Diagnostic) => void,
-): Structure | undefined {
+  wording: Wording = KERAS,
+): Structure<L> | undefined {
   try {
-    return build(model, isMerge);
+    return build(model, isMerge, wording);
   } catch (e) {
     if (e instanceof GraphError) {
       report(e.diagnostic);
@@ -57,7 +84,15 @@ export function structure(
   }
 }
 
-function build(model: KerasModel, isMerge: (l: KerasLayer) => boolean): Structure {
+function build<L extends GraphLayer>(
+  model: GraphModel<L>,
+  isMerge: (l: L) => boolean,
+  wording: Wording,
+): Structure<L> {
+  const cannot = (span: Span, message: string, help?: string): never => {
+    throw new GraphError(diag(wording.code, message, { span, help }));
+  };
+  const Layer = wording.layer;
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   const inputLayers = model.layers.filter((l) => l.className === 'InputLayer');
   const inputs = model.inputs.length ? model.inputs : inputLayers.map((l) => l.name);
@@ -86,26 +121,26 @@ function build(model: KerasModel, isMerge: (l: KerasLayer) => boolean): Structur
     if (l.calls > 1)
       cannot(
         l.classSpan,
-        `Keras layer \`${l.name}\` is called ${l.calls} times (its weights are shared); a .cnn layer is used once`,
+        `${Layer} \`${l.name}\` is called ${l.calls} times (its weights are shared); a .cnn layer is used once`,
         'give each use its own layer (a copy of the weights) in Keras, then import again',
       );
     if (l !== input && l.inputs.length === 0)
       cannot(
         l.classSpan,
-        `Keras layer \`${l.name}\` takes no input: a second model input`,
+        `${Layer} \`${l.name}\` takes no input: a second model input`,
         'a .cnn model has one input',
       );
     if (l.inputs.length > 1 && !isMerge(l))
       cannot(
         l.classSpan,
-        `Keras layer \`${l.name}\` (${l.className}) takes ${l.inputs.length} inputs`,
+        `${Layer} \`${l.name}\` (${l.className}) takes ${l.inputs.length} inputs`,
       );
     for (const name of l.inputs) {
       const src =
         byName.get(name) ??
         cannot(
           l.classSpan,
-          `Keras layer \`${l.name}\` reads \`${name}\`, which is not a layer of the model`,
+          `${Layer} \`${l.name}\` reads \`${name}\`, which is not a layer of the model`,
         );
       stack.push(src);
     }
@@ -117,9 +152,9 @@ function build(model: KerasModel, isMerge: (l: KerasLayer) => boolean): Structur
     );
 
   // Topological order (depth-first post-order from the output) and immediate dominators.
-  const order: KerasLayer[] = [];
+  const order: L[] = [];
   const state = new Map<string, 1 | 2>();
-  const visit: [KerasLayer, number][] = [[output, 0]];
+  const visit: [L, number][] = [[output, 0]];
   while (visit.length) {
     const top = visit[visit.length - 1];
     const [l, i] = top;
@@ -157,15 +192,15 @@ function build(model: KerasModel, isMerge: (l: KerasLayer) => boolean): Structur
   }
 
   const done = new Set<string>([input.name]);
-  const chain = (start: string, end: string): Item[] => {
-    const out: Item[] = [];
+  const chain = (start: string, end: string): Item<L>[] => {
+    const out: Item<L>[] = [];
     let name = end;
     while (name !== start) {
       const l = byName.get(name)!;
       if (done.has(name))
         cannot(
           l.classSpan,
-          `the output of Keras layer \`${name}\` is used on paths that do not rejoin at one merge`,
+          `the output of ${Layer} \`${name}\` is used on paths that do not rejoin at one merge`,
           'the language writes forks that rejoin in residual, add, concat or multiply',
         );
       done.add(name);
@@ -183,7 +218,11 @@ function build(model: KerasModel, isMerge: (l: KerasLayer) => boolean): Structur
   return { input, items: chain(input.name, output.name) };
 }
 
-function mergeItem(l: KerasLayer, fork: string, chain: (s: string, e: string) => Item[]): Item {
+function mergeItem<L extends GraphLayer>(
+  l: L,
+  fork: string,
+  chain: (s: string, e: string) => Item<L>[],
+): Item<L> {
   const [a, b] = l.inputs;
   if (l.className === 'Add' && l.inputs.length === 2 && (a === fork) !== (b === fork))
     return { kind: 'residual', merge: l, body: chain(fork, a === fork ? b : a), shortcut: null };

@@ -185,7 +185,7 @@ function assignLabels(
   return labels;
 }
 
-function compileText(
+export function compileText(
   text: string,
   cnnFile: string,
 ): { graph: Graph | null; diagnostics: readonly Diagnostic[] } {

@@ -4,20 +4,29 @@
  * of every Keras layer without predicting the elaborator's naming.
  */
 import { cnnComment } from '../codegen/cnn-text.js';
-import type { Item } from './keras-graph.js';
-import type { InputCode, LayerCode, Translation } from './keras-layers.js';
-import type { KerasLayer } from './keras-model.js';
+import type { GraphLayer, Item } from './keras-graph.js';
+import type { CodeStmt } from './keras-layers.js';
 
-/** Where a Keras layer's statements start in the text, in statement order. */
+/** Where a layer's statements start in the text, in statement order. */
 export type Offsets = Map<string, number[]>;
 
-export class Writer {
+/** What the writer needs of a translated layer (keras-layers.ts's Translation has it). */
+export type WriterCode =
+  | { readonly kind: 'input'; readonly text: string }
+  | { readonly kind: 'layer'; readonly stmts: readonly CodeStmt[]; readonly group: boolean }
+  | { readonly kind: 'merge'; readonly op: 'add' | 'concat' | 'multiply' };
+
+type InputCode = Extract<WriterCode, { kind: 'input' }>;
+type LayerCode = Extract<WriterCode, { kind: 'layer' }>;
+
+/** Layers without a label (`labels` has none for them) are written unlabelled. */
+export class Writer<L extends GraphLayer> {
   private parts: string[] = [];
   private length = 0;
   readonly offsets: Offsets = new Map();
 
   constructor(
-    private readonly code: ReadonlyMap<string, Translation>,
+    private readonly code: ReadonlyMap<string, WriterCode>,
     private readonly labels: ReadonlyMap<string, string>,
   ) {}
 
@@ -38,22 +47,27 @@ export class Writer {
     return at;
   }
 
-  private mark(layer: KerasLayer, at: number): void {
+  private mark(layer: L, at: number): void {
     const list = this.offsets.get(layer.name) ?? [];
     list.push(at);
     this.offsets.set(layer.name, list);
   }
 
-  input(layer: KerasLayer, depth: number): void {
-    const code = this.code.get(layer.name) as InputCode;
-    this.mark(layer, this.line(depth, `${this.labels.get(layer.name)}: `, code.text));
+  private prefix(layer: L): string {
+    const label = this.labels.get(layer.name);
+    return label === undefined ? '' : `${label}: `;
   }
 
-  items(items: readonly Item[], depth: number): void {
+  input(layer: L, depth: number): void {
+    const code = this.code.get(layer.name) as InputCode;
+    this.mark(layer, this.line(depth, this.prefix(layer), code.text));
+  }
+
+  items(items: readonly Item<L>[], depth: number): void {
     for (const item of items) this.item(item, depth);
   }
 
-  private item(item: Item, depth: number): void {
+  private item(item: Item<L>, depth: number): void {
     switch (item.kind) {
       case 'layer':
         return this.layer(item.layer, depth);
@@ -86,18 +100,16 @@ export class Writer {
     }
   }
 
-  private layer(layer: KerasLayer, depth: number): void {
+  private layer(layer: L, depth: number): void {
     const code = this.code.get(layer.name) as LayerCode;
-    const label = this.labels.get(layer.name)!;
+    const prefix = this.prefix(layer);
     if (code.group) {
-      this.line(depth, `${label}: `, '{');
+      this.line(depth, prefix, '{');
       for (const s of code.stmts)
         this.mark(layer, this.line(depth + 1, s.label ? `${s.label}: ` : '', s.text));
       this.line(depth, '', '}');
       return;
     }
-    code.stmts.forEach((s, i) =>
-      this.mark(layer, this.line(depth, i === 0 ? `${label}: ` : '', s.text)),
-    );
+    code.stmts.forEach((s, i) => this.mark(layer, this.line(depth, i === 0 ? prefix : '', s.text)));
   }
 }

@@ -98,6 +98,22 @@ function apply(layout: Layout | null, data: Float32Array): Float32Array {
   return layout ? permute(data, layout.view, layout.perm) : data;
 }
 
+/**
+ * A tensor in PyTorch's layout (`torchShape`), which ONNX's Conv, ConvTranspose and Gemm share, as
+ * the cnnc weight `weight` of `node` (`expected` is its cnnc shape): `cnnc import onnx` converts
+ * initializers with it.
+ */
+export function fromTorchLayout(
+  graph: Graph,
+  node: Node,
+  weight: string,
+  data: Float32Array,
+  torchShape: readonly number[],
+  expected: readonly number[],
+): Float32Array {
+  return apply(torchToCnnc(graph, node, weight, torchShape, expected), data);
+}
+
 /** For each node the family knows: its weights with their torchvision keys. */
 function keysOf(graph: Graph, table: Map<string, string>) {
   const out: { node: Node; weight: string; shape: readonly number[]; key: string }[] = [];

@@ -4,6 +4,7 @@
  * docs/diagnostics.md is generated from this table with the rendered output.
  */
 import type { DiagnosticCode } from '../../compiler/diagnostics/codes.js';
+import type { GraphSpec } from './import/onnx-fixtures.js';
 
 export interface DiagnosticCase {
   readonly code: DiagnosticCode;
@@ -45,6 +46,12 @@ export interface DiagnosticCase {
   readonly emitTfjs?: true;
   /** The case exports main.cnn's one model to ONNX (compiler/codegen/onnx): CNN62xx. */
   readonly emitOnnx?: true;
+  /**
+   * The case imports an ONNX model (`cnnc import onnx`, compiler/import/onnx.ts): a graph built by
+   * test/compiler/import/onnx-fixtures.ts, or raw bytes (a latin1 string). The span is in the
+   * listing of model.onnx the import writes (`files` stays empty).
+   */
+  readonly onnxImport?: GraphSpec | { readonly bytes: string };
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -690,5 +697,91 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     files: { 'main.cnn': 'model M {\n  input ?x?x3\n  maxpool 3x3 /2 ceil\n}\n' },
     span: 'maxpool 3x3 /2 ceil',
     emitOnnx: true,
+  },
+  {
+    code: 'CNN2070',
+    about: 'a file that is not an ONNX protobuf',
+    files: {},
+    onnxImport: { bytes: '\x08\xff\xff' },
+    span: 'model.onnx: not an ONNX protobuf (index out of range: 3 + 1 > 3)',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2071',
+    about: 'ONNX operators cnnc has no counterpart for',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: 'z',
+      nodes: [
+        { op: 'Sqrt', name: 'root', inputs: ['x'], outputs: ['y'] },
+        { op: 'Erf', name: 'erf', inputs: ['y'], outputs: ['z'] },
+      ],
+    },
+    span: 'Sqrt',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2072',
+    about: 'an ONNX Conv padded SAME_LOWER',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 1, 8, 8] },
+      output: 'y',
+      initializers: [{ name: 'w', dims: [2, 1, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8] }],
+      nodes: [
+        {
+          op: 'Conv',
+          name: 'conv',
+          inputs: ['x', 'w'],
+          outputs: ['y'],
+          attrs: { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' },
+        },
+      ],
+    },
+    span: 'auto_pad="SAME_LOWER"',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2073',
+    about: 'an ONNX model whose input is neither an image nor a vector',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 3, 8] },
+      output: 'y',
+      nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }],
+    },
+    span: 'input x: float[N, 3, 8]',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2074',
+    about: 'ONNX weights stored as float16',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 3] },
+      output: 'y',
+      initializers: [{ name: 'w', dims: [3, 2], values: [], dataType: 10 }],
+      nodes: [{ op: 'MatMul', name: 'fc', inputs: ['x', 'w'], outputs: ['y'] }],
+    },
+    span: 'initializer w: float16[3, 2]',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN4020',
+    about: 'an ONNX graph with more nodes than cnnc imports',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: 'y100000',
+      nodes: Array.from({ length: 100_001 }, (_, i) => ({
+        op: 'Relu',
+        name: `r${i}`,
+        inputs: [i ? `y${i - 1}` : 'x'],
+        outputs: [`y${i}`],
+      })),
+    },
+    span: 'ONNX graph "g", opset 13, from cnnc-tests',
+    spanFile: 'model.onnx',
   },
 ];

@@ -29,7 +29,7 @@ describe('every diagnostic code has a triggering case', () => {
       const d = found[0];
       const file = c.spanFile ?? 'main.cnn';
       expect(d.span?.file).toBe(file);
-      const text = c.files[file];
+      const text = c.files[file] ?? result.sources.get(file);
       expect(text.slice(d.span!.start, d.span!.end)).toBe(c.span);
       // No internal errors on the way.
       expect(result.diagnostics.filter((x) => x.code.startsWith('CNN9'))).toEqual([]);

@@ -99,7 +99,7 @@ describe('cnnc import keras', () => {
   });
 
   it.each([
-    [['import', 'onnx', 'x.onnx'], 2, 'reads keras models'],
+    [['import', 'caffe', 'x.caffemodel'], 2, 'reads keras and onnx models'],
     [['import', 'keras'], 2, 'takes one model.json'],
     [['import', 'keras', 'missing.json'], 1, 'missing.json: no such file'],
     [['import', 'keras', 'topo.json', '--name', 'a-b'], 2, '--name must be an identifier'],

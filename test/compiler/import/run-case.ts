@@ -6,6 +6,8 @@
  */
 import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
 import { importKeras } from '../../../compiler/import/keras.js';
+import { importOnnx } from '../../../compiler/import/onnx.js';
+import { encodeOnnx } from './onnx-fixtures.js';
 import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
 import { emitTfjsProject } from '../../../compiler/codegen/tfjs/project.js';
 import { exportOnnx } from '../../../compiler/codegen/onnx/index.js';
@@ -19,6 +21,12 @@ export function runDiagnosticCase(c: DiagnosticCase): {
   readonly diagnostics: readonly Diagnostic[];
   readonly sources: ReadonlyMap<string, string>;
 } {
+  if (c.onnxImport) {
+    const spec = c.onnxImport;
+    const bytes = 'bytes' in spec ? Buffer.from(spec.bytes, 'latin1') : encodeOnnx(spec);
+    const r = importOnnx(bytes, { file: 'model.onnx', cnnFile: 'model.cnn' });
+    return { diagnostics: r.diagnostics, sources: r.sources };
+  }
   if (c.kerasImport) {
     const file = c.spanFile ?? 'model.json';
     const r = importKeras(c.files[file], { file, cnnFile: 'model.cnn' });
