@@ -5,8 +5,8 @@ For the PyTorch parity test (test/cli/parity.test.ts): cnnc loads each state dic
 model with `--map torchvision`, runs the input with `cnnc run` and compares with PyTorch's output.
 
 usage: /usr/bin/python3 scripts/torch-export.py OUTDIR [MODEL[:HxW[:N[:WIDTH]]] ...]
-       MODEL is resnet18, vgg11, alexnet or mobilenet_v2 (default: all four at their default
-       sizes); H, W the input size, N the batch; WIDTH, for vgg11 and alexnet, replaces the 4096
+       MODEL is one of MODELS below (default: resnet18, vgg11, alexnet and mobilenet_v2 at their
+       default sizes); H, W the input size, N the batch; WIDTH, for vgg11 and alexnet, replaces the 4096
        units of the two hidden dense layers (the classifier keeps torchvision's modules and names,
        at a fraction of the 120M or 54M parameters)
 
@@ -36,12 +36,29 @@ import torchvision
 # meaningful: ResNet-18 ends at 2x2 before its global pool; VGG-11 ends at 2x2 and AlexNet at 3x3, so
 # their adaptive pools (to 7x7 and 6x6) spread distinct values over the positions the first dense
 # layer reads, which checks the CHW-to-HWC reordering of its rows.
+# The others take the smallest sizes that keep every layer (DenseNet and the ResNets end at 1x1,
+# Inception v3 at 1x1 from 75x75, SqueezeNet at 3x3 from 64x64 after a ceil-mode pool).
+# mobilenet_v2_torchvision is mobilenet_v2 with torchvision's own batch-norm eps, for the stdlib's
+# MobileNetV2_Torchvision.
 MODELS = {
     "resnet18": (torchvision.models.resnet18, 64, 2),
     "vgg11": (torchvision.models.vgg11, 64, 1),
     "alexnet": (torchvision.models.alexnet, 128, 2),
     "mobilenet_v2": (torchvision.models.mobilenet_v2, 64, 2),
+    "mobilenet_v2_torchvision": (torchvision.models.mobilenet_v2, 32, 2),
+    "densenet121": (torchvision.models.densenet121, 32, 2),
+    "squeezenet1_0": (torchvision.models.squeezenet1_0, 64, 2),
+    "squeezenet1_1": (torchvision.models.squeezenet1_1, 64, 2),
+    "resnext50_32x4d": (torchvision.models.resnext50_32x4d, 32, 2),
+    "wide_resnet50_2": (torchvision.models.wide_resnet50_2, 32, 2),
+    # eval mode returns the main logits only; init_weights=False skips a slow scipy initialisation
+    "inception_v3": (
+        lambda weights=None: torchvision.models.inception_v3(weights=weights, aux_logits=False, init_weights=False),
+        75,
+        2,
+    ),
 }
+DEFAULT = ["resnet18", "vgg11", "alexnet", "mobilenet_v2"]
 
 # The stdlib MobileNetV2 computes what Keras's does: batch norm with eps 1e-3 (torchvision: 1e-5;
 # eps is not part of the state dict) and strided convolutions padded (0, 1, 0, 1), which the parity
@@ -121,7 +138,7 @@ def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if argv else 2
-    outdir, specs = argv[0], argv[1:] or list(MODELS)
+    outdir, specs = argv[0], argv[1:] or DEFAULT
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     for spec in specs:
         parts = spec.split(":")

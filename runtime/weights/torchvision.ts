@@ -1,6 +1,6 @@
 /**
- * torchvision state dicts ↔ cnnc weights, for the stdlib's ResNets, VGGs, AlexNet, MobileNetV2 and
- * GoogLeNet.
+ * torchvision state dicts ↔ cnnc weights, for the stdlib's ResNets (wide ResNets and ResNeXts
+ * included), VGGs, AlexNet, MobileNetV2s, GoogLeNet, Inception v3, DenseNets and SqueezeNets.
  *
  * Names: each cnnc node with weights has a torchvision module path (the tables in
  * compiler/codegen/pytorch/torchvision-names.ts), and each weight a parameter of that module:
@@ -15,12 +15,14 @@
  *   dense              [units, in] → [in, units]; a dense layer fed by a flatten of an H×W×C map
  *                      also reorders its rows: PyTorch flattens C·H·W, cnnc flattens H·W·C, so
  *                      cnnc row (h·W + w)·C + c is PyTorch column c·H·W + h·W + w.
- * Which table applies is found from the file: the one whose names the file holds most of.
+ * Which table applies is found from the file: the one whose names the file holds most of (the
+ * first in TORCHVISION_FAMILIES' order on a tie).
  */
 import type { Graph, Node } from '../../compiler/ir/graph.js';
 import {
   flattenedMap,
   PARAM_NAMES,
+  TORCHVISION_FAMILIES,
   TORCHVISION_TABLES as TABLES,
   type TorchvisionFamily,
 } from '../../compiler/codegen/pytorch/torchvision-names.js';
@@ -133,7 +135,7 @@ export function fromTorchvision(graph: Graph, file: readonly FileTensor[]): Mapp
   const byKey = new Map(file.map((t) => [t.name, t]));
   let best: { family: TorchvisionFamily; keys: ReturnType<typeof keysOf>; hits: number } | null =
     null;
-  for (const family of Object.keys(TABLES) as TorchvisionFamily[]) {
+  for (const family of TORCHVISION_FAMILIES) {
     const keys = keysOf(graph, TABLES[family](graph));
     const hits = keys.filter((k) => byKey.has(k.key)).length;
     if (hits > 0 && (!best || hits > best.hits)) best = { family, keys, hits };

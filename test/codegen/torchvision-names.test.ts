@@ -1,5 +1,6 @@
 /**
- * `--names torchvision`: the stdlib ResNets, VGG, AlexNet and (with even padding) MobileNetV2 emit
+ * `--names torchvision`: the stdlib ResNets (wide and ResNeXt too), VGG, AlexNet, GoogLeNet,
+ * Inception v3, DenseNets, SqueezeNets and both MobileNetV2s (the Keras one with even padding) emit
  * modules whose state_dict keys are torchvision's, so a state dict of torchvision's own module loads
  * with load_state_dict(strict=True) and gives torchvision's output (within 1e-4); the same state
  * dict saved with torch.save loads into the cnnc-named module through cnnc_io.load_weights_file(
@@ -26,6 +27,9 @@ import vgg
 import alexnet
 import mobilenet
 import inception
+import inception_v3
+import densenet
+import squeezenet
 
 model R18 = ResNet18 { input 32x32x3 }
 model R50 = ResNet50 { input 32x32x3 }
@@ -51,6 +55,18 @@ model M = MobileNetV2 {
   input 32x32x3
 ${pads.map((p) => `  replace ${p} { zeropad 1 }`).join('\n')}
 }
+model MT = MobileNetV2_Torchvision { input 32x32x3 }
+model WR50 = WideResNet50_2 { input 32x32x3 }
+model WR101 = WideResNet101_2 { input 32x32x3 }
+model RX50 = ResNeXt50_32x4d { input 32x32x3 }
+model RX101 = ResNeXt101_32x8d { input 32x32x3 }
+model D121 = DenseNet121 { input 32x32x3 }
+model D161 = DenseNet161 { input 32x32x3 }
+model D169 = DenseNet169 { input 32x32x3 }
+model D201 = DenseNet201 { input 32x32x3 }
+model S10 = SqueezeNet1_0 { input 64x64x3 }
+model S11 = SqueezeNet1_1 { input 64x64x3 }
+model I3 = InceptionV3 { input 75x75x3 }
 `;
 
 const CASES = [
@@ -61,10 +77,31 @@ const CASES = [
   { tv: 'googlenet', model: 'G', input: [2, 3, 32, 32], googlenet: true },
   // cnnc's MobileNetV2 keeps Keras's batch-norm eps (a warning, CNN6003): torchvision's gets it too.
   { tv: 'mobilenet_v2', model: 'M', input: [2, 3, 32, 32], eps: 1e-3 },
+  // The smallest inputs the models take (DenseNets, ResNets and MobileNetV2 end at 1x1, Inception
+  // v3 at 1x1 from 75x75). The biggest skip the round trip through a .pth file, which the
+  // smallest of their family takes.
+  { tv: 'mobilenet_v2', model: 'MT', input: [2, 3, 32, 32], id: 'mobilenet_v2 (torchvision)' },
+  { tv: 'wide_resnet50_2', model: 'WR50', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'wide_resnet101_2', model: 'WR101', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'resnext50_32x4d', model: 'RX50', input: [2, 3, 32, 32] },
+  { tv: 'resnext101_32x8d', model: 'RX101', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'densenet121', model: 'D121', input: [2, 3, 32, 32] },
+  { tv: 'densenet161', model: 'D161', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'densenet169', model: 'D169', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'densenet201', model: 'D201', input: [2, 3, 32, 32], skipPlain: true },
+  { tv: 'squeezenet1_0', model: 'S10', input: [2, 3, 64, 64] },
+  { tv: 'squeezenet1_1', model: 'S11', input: [2, 3, 64, 64] },
+  {
+    tv: 'inception_v3',
+    model: 'I3',
+    input: [2, 3, 75, 75],
+    kwargs: { aux_logits: false, init_weights: false },
+  },
 ];
+const idOf = (c: (typeof CASES)[number]) => ('id' in c && c.id) || c.tv;
 
 describe.runIf(hasTorchvision || torchRequired)('--names torchvision', () => {
-  let results: { tv: string; named: number; plain: number; params: number[] }[] = [];
+  let results: { tv: string; named: number; plain: number | null; params: number[] }[] = [];
   let emitErr = '';
   beforeAll(async () => {
     expect(hasTorchvision, SKIP).toBe(true);
@@ -91,6 +128,7 @@ describe.runIf(hasTorchvision || torchRequired)('--names torchvision', () => {
       timeout: 600_000,
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     });
+    // The SqueezeNets' first convolutions warn CNN3003 at emit time; Python must say nothing.
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     results = r.stdout
@@ -99,15 +137,19 @@ describe.runIf(hasTorchvision || torchRequired)('--names torchvision', () => {
       .map((l) => JSON.parse(l) as (typeof results)[number]);
   }, 600_000);
 
-  it.each(CASES.map((c) => [c.tv]))(
+  it.each(CASES.map((c, i) => [idOf(c), i]))(
     "%s: torchvision's state dict loads strictly and gives torchvision's output",
-    (tv) => {
-      const r = results.find((x) => x.tv === tv)!;
+    (tv, i) => {
+      const r = results[i];
+      expect(r.tv).toBe(CASES[i].tv);
       console.log(
-        `${tv}: relative error ${r.named.toExponential(2)} (torchvision names), ${r.plain.toExponential(2)} (cnnc names)`,
+        `${tv}: relative error ${r.named.toExponential(2)} (torchvision names), ${r.plain?.toExponential(2) ?? 'not run'} (cnnc names)`,
       );
       expect(r.named).toBeLessThanOrEqual(1e-4);
-      expect(r.plain).toBeLessThanOrEqual(1e-4);
+      if (!('skipPlain' in CASES[i] && CASES[i].skipPlain)) {
+        expect(r.plain).not.toBeNull();
+        expect(r.plain).toBeLessThanOrEqual(1e-4);
+      }
       expect(new Set(r.params).size).toBe(1);
     },
   );

@@ -53,7 +53,7 @@ describe('cnnc diagram', () => {
     [['examples/lenet5.cnn'], /needs -o/],
     [['examples/lenet5.cnn', '-o', 'x.png'], /\.svg or \.html/],
     [['examples/lenet5.cnn', 'examples/yardstick.cnn', '-o', 'x.svg'], /exactly one/],
-    [['stdlib/resnet.cnn', '-o', 'x.svg'], /defines 5 models .*choose one with --model/],
+    [['stdlib/resnet.cnn', '-o', 'x.svg'], /defines 9 models .*choose one with --model/],
     [
       ['stdlib/resnet.cnn', '--model', 'ResNet18', '--expand', 'stgae2', '-o', 'x.svg'],
       /no scope "stgae2" in ResNet18; did you mean "stage2"\?/,

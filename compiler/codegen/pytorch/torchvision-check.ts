@@ -71,8 +71,8 @@ export function checkTorchvisionNames(graph: Graph, names: TorchvisionNames): Di
         span: graph.span,
         spanLabel: 'no layer maps to a torchvision module',
         notes: [
-          'torchvision names are known for the stdlib ResNets, VGGs, AlexNet, MobileNetV2 and ' +
-            'GoogLeNet ' +
+          'torchvision names are known for the stdlib ResNets, wide ResNets, ResNeXts, VGGs, ' +
+            'AlexNet, MobileNetV2s, GoogLeNet, Inception v3, DenseNets and SqueezeNets ' +
             '(and models derived from them)',
         ],
         help: 'emit with cnnc names (leave out --names torchvision)',

@@ -1,5 +1,6 @@
 /**
- * torchvision's module names for the stdlib's ResNets, VGGs, AlexNet, MobileNetV2 and GoogLeNet: pure data
+ * torchvision's module names for the stdlib's ResNets (wide ResNets and ResNeXts included), VGGs,
+ * AlexNet, MobileNetV2 (both), GoogLeNet, Inception v3, DenseNets and SqueezeNets: pure data
  * shared by the weights mapping (runtime/weights/torchvision.ts, `--map torchvision`) and the
  * PyTorch code generator (`--names torchvision`).
  *
@@ -11,13 +12,29 @@
  */
 import type { Graph, Node } from '../../ir/graph.js';
 
-export type TorchvisionFamily = 'resnet' | 'vgg-alexnet' | 'mobilenet_v2' | 'googlenet';
+export type TorchvisionFamily =
+  | 'resnet'
+  | 'vgg-alexnet'
+  | 'mobilenet_v2'
+  | 'googlenet'
+  | 'inception_v3'
+  | 'densenet'
+  | 'squeezenet';
 
+/**
+ * In the order a tie is settled: the first family that names the most weighted nodes wins. VGG's
+ * and AlexNet's table names every layer under `features.` and `classifier.`, so it also names all
+ * of SqueezeNet's and the torchvision-style MobileNetV2's (wrongly): the families whose rules
+ * know the layers come before it.
+ */
 export const TORCHVISION_FAMILIES: readonly TorchvisionFamily[] = [
   'resnet',
-  'vgg-alexnet',
   'mobilenet_v2',
+  'densenet',
+  'squeezenet',
+  'vgg-alexnet',
   'googlenet',
+  'inception_v3',
 ];
 
 /** The batch-norm epsilon of each family's torchvision modules (not part of a state dict). */
@@ -26,6 +43,9 @@ export const TORCHVISION_BN_EPS: Readonly<Record<TorchvisionFamily, number>> = {
   'vgg-alexnet': 1e-5,
   mobilenet_v2: 1e-5,
   googlenet: 1e-3,
+  inception_v3: 1e-3,
+  densenet: 1e-5,
+  squeezenet: 1e-5,
 };
 
 /** cnnc node name → torchvision module path, for the nodes of a graph that a family knows. */
@@ -63,6 +83,22 @@ const MOBILENET_RULES: readonly Rule[] = [
   [/^Conv_1$/, 'features.18.0'],
   [/^Conv_1_bn$/, 'features.18.1'],
   [/^predictions$/, 'classifier.1'],
+  // MobileNetV2_Torchvision: torchvision's structure under names; block1 has no expansion.
+  [/^features\.stem\.(conv|bn)$/, (_, l) => `features.0.${l === 'conv' ? 0 : 1}`],
+  [
+    /^features\.block1\.depthwise\.(conv|bn)$/,
+    (_, l) => `features.1.conv.0.${l === 'conv' ? 0 : 1}`,
+  ],
+  [/^features\.block1\.project$/, 'features.1.conv.1'],
+  [/^features\.block1\.project_bn$/, 'features.1.conv.2'],
+  [
+    /^features\.block(\d+)\.(expand|depthwise)\.(conv|bn)$/,
+    (_, n, layer, l) => `features.${n}.conv.${layer === 'expand' ? 0 : 1}.${l === 'conv' ? 0 : 1}`,
+  ],
+  [/^features\.block(\d+)\.project$/, 'features.$1.conv.2'],
+  [/^features\.block(\d+)\.project_bn$/, 'features.$1.conv.3'],
+  [/^features\.head\.(conv|bn)$/, (_, l) => `features.18.${l === 'conv' ? 0 : 1}`],
+  [/^classifier\.fc$/, 'classifier.1'],
 ];
 
 /**
@@ -78,6 +114,33 @@ const GOOGLENET_RULES: readonly Rule[] = [
   [/^(inception\w+)\.branch3\.conv5x5\.(conv|bn)$/, '$1.branch3.1.$2'],
   [/^(inception\w+)\.branch4\.proj\.(conv|bn)$/, '$1.branch4.1.$2'],
   [/^head\.fc$/, 'fc'],
+];
+
+/**
+ * torchvision's Inception v3 (aux_logits=False): the stdlib model names its layers as torchvision
+ * names its modules; inside a mixed module cnnc's concat branches (`branch2`, and the inner
+ * concats of Mixed_7b/7c) are scopes that torchvision's flat attributes do not have.
+ */
+const INCEPTION_V3_RULES: readonly Rule[] = [
+  [/^(Conv2d_\w+)\.(conv|bn)$/, '$1.$2'],
+  [/^(Mixed_\w+)\.(?:\w+\.)*(branch\w+)\.(conv|bn)$/, '$1.$2.$3'],
+  [/^fc$/, 'fc'],
+];
+
+/**
+ * torchvision's DenseNet: `features` holds conv0/norm0, denseblockN.denselayerK (K from 1) and
+ * transitionN; cnnc's stem is a block call, and a dense layer is the K−1-th call of its block,
+ * whose new features are the second branch of a concat.
+ */
+const DENSENET_RULES: readonly Rule[] = [
+  [/^features\.stem\.(conv0|norm0)$/, 'features.$1'],
+  [
+    /^features\.denseblock(\d+)\.(\d+)\.branch2\.(norm1|conv1|norm2|conv2)$/,
+    (_, b, k, layer) => `features.denseblock${b}.denselayer${Number(k) + 1}.${layer}`,
+  ],
+  [/^features\.transition(\d+)\.(norm|conv)$/, 'features.transition$1.$2'],
+  [/^features\.norm5$/, 'features.norm5'],
+  [/^classifier$/, 'classifier'],
 ];
 
 function byRules(rules: readonly Rule[]): ModuleTable {
@@ -116,11 +179,36 @@ const sequential: ModuleTable = (graph) => {
   return out;
 };
 
+/**
+ * torchvision's SqueezeNet: `features` and `classifier` are nn.Sequential whose children are
+ * cnnc's layers and fire modules one for one (`features.relu1` is child 1, `features.fire2` child
+ * 3); a fire module's convolutions are its attributes `squeeze`, `expand1x1` and `expand3x3`.
+ */
+const squeezenet: ModuleTable = (graph) => {
+  const out = new Map<string, string>();
+  for (const group of ['features', 'classifier']) {
+    const children: string[] = [];
+    for (const n of graph.nodes) {
+      if (!n.name.startsWith(`${group}.`)) continue;
+      const child = n.name.split('.')[1];
+      if (!children.includes(child)) children.push(child);
+      const at = `${group}.${children.indexOf(child)}`;
+      const fire = /^\w+\.fire\d+\.(?:\w+\.)*(squeeze|expand1x1|expand3x3)$/.exec(n.name);
+      if (fire) out.set(n.name, `${at}.${fire[1]}`);
+      else if (n.name === 'features.conv1' || n.name === 'classifier.conv10') out.set(n.name, at);
+    }
+  }
+  return out;
+};
+
 export const TORCHVISION_TABLES: Readonly<Record<TorchvisionFamily, ModuleTable>> = {
   resnet: byRules(RESNET_RULES),
   'vgg-alexnet': sequential,
   mobilenet_v2: byRules(MOBILENET_RULES),
   googlenet: byRules(GOOGLENET_RULES),
+  inception_v3: byRules(INCEPTION_V3_RULES),
+  densenet: byRules(DENSENET_RULES),
+  squeezenet,
 };
 
 /** cnnc weight name → the torchvision (PyTorch) parameter or buffer name. */

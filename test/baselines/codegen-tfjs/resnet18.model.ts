@@ -78,7 +78,7 @@ function apply(layer: tf.layers.Layer, ...inputs: tf.SymbolicTensor[]): tf.Symbo
  */
 export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
   const init = initializers('default', options.seed);
-  const input = tf.input({ name: 'input', shape: [224, 224, 3] }); // stdlib/resnet.cnn:84 -> 224x224x3
+  const input = tf.input({ name: 'input', shape: [224, 224, 3] }); // stdlib/resnet.cnn:93 -> 224x224x3
   // stem
   const stem_conv1 = apply(
     new PaddedConv({
@@ -96,15 +96,15 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(147, false),
     }),
     input,
-  ); // stdlib/resnet.cnn:70 -> 112x112x64
+  ); // stdlib/resnet.cnn:79 -> 112x112x64
   const stem_bn1 = apply(
     tf.layers.batchNormalization({ name: 'stem.bn1', axis: -1, momentum: 0.9, epsilon: 0.00001 }),
     stem_conv1,
-  ); // stdlib/resnet.cnn:71 -> 112x112x64
+  ); // stdlib/resnet.cnn:80 -> 112x112x64
   const stem_relu1 = apply(
     tf.layers.activation({ name: 'stem.relu1', activation: 'relu' }),
     stem_bn1,
-  ); // stdlib/resnet.cnn:72 -> 112x112x64
+  ); // stdlib/resnet.cnn:81 -> 112x112x64
   const stem_pool = apply(
     new PaddedPooling({
       name: 'stem.pool',
@@ -118,7 +118,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ceilMode: false,
     }),
     stem_relu1,
-  ); // stdlib/resnet.cnn:73 -> 56x56x64
+  ); // stdlib/resnet.cnn:82 -> 56x56x64
   // stage1.0
   const stage1_0_conv1 = apply(
     tf.layers.conv2d({
@@ -130,7 +130,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(576, false),
     }),
     stem_pool,
-  ); // stdlib/resnet.cnn:29 -> 56x56x64
+  ); // stdlib/resnet.cnn:34 -> 56x56x64
   const stage1_0_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage1.0.bn1',
@@ -139,11 +139,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage1_0_conv1,
-  ); // stdlib/resnet.cnn:30 -> 56x56x64
+  ); // stdlib/resnet.cnn:35 -> 56x56x64
   const stage1_0_relu1 = apply(
     tf.layers.activation({ name: 'stage1.0.relu1', activation: 'relu' }),
     stage1_0_bn1,
-  ); // stdlib/resnet.cnn:31 -> 56x56x64
+  ); // stdlib/resnet.cnn:36 -> 56x56x64
   const stage1_0_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage1.0.conv2',
@@ -154,7 +154,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(576, false),
     }),
     stage1_0_relu1,
-  ); // stdlib/resnet.cnn:32 -> 56x56x64
+  ); // stdlib/resnet.cnn:37 -> 56x56x64
   const stage1_0_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage1.0.bn2',
@@ -163,12 +163,12 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage1_0_conv2,
-  ); // stdlib/resnet.cnn:33 -> 56x56x64
-  const stage1_0_add1 = apply(tf.layers.add({ name: 'stage1.0.add1' }), stage1_0_bn2, stem_pool); // stdlib/resnet.cnn:28 -> 56x56x64
+  ); // stdlib/resnet.cnn:38 -> 56x56x64
+  const stage1_0_add1 = apply(tf.layers.add({ name: 'stage1.0.add1' }), stage1_0_bn2, stem_pool); // stdlib/resnet.cnn:33 -> 56x56x64
   const stage1_0_relu2 = apply(
     tf.layers.activation({ name: 'stage1.0.relu2', activation: 'relu' }),
     stage1_0_add1,
-  ); // stdlib/resnet.cnn:38 -> 56x56x64
+  ); // stdlib/resnet.cnn:43 -> 56x56x64
   // stage1.1
   const stage1_1_conv1 = apply(
     tf.layers.conv2d({
@@ -180,7 +180,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(576, false),
     }),
     stage1_0_relu2,
-  ); // stdlib/resnet.cnn:29 -> 56x56x64
+  ); // stdlib/resnet.cnn:34 -> 56x56x64
   const stage1_1_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage1.1.bn1',
@@ -189,11 +189,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage1_1_conv1,
-  ); // stdlib/resnet.cnn:30 -> 56x56x64
+  ); // stdlib/resnet.cnn:35 -> 56x56x64
   const stage1_1_relu1 = apply(
     tf.layers.activation({ name: 'stage1.1.relu1', activation: 'relu' }),
     stage1_1_bn1,
-  ); // stdlib/resnet.cnn:31 -> 56x56x64
+  ); // stdlib/resnet.cnn:36 -> 56x56x64
   const stage1_1_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage1.1.conv2',
@@ -204,7 +204,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(576, false),
     }),
     stage1_1_relu1,
-  ); // stdlib/resnet.cnn:32 -> 56x56x64
+  ); // stdlib/resnet.cnn:37 -> 56x56x64
   const stage1_1_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage1.1.bn2',
@@ -213,16 +213,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage1_1_conv2,
-  ); // stdlib/resnet.cnn:33 -> 56x56x64
+  ); // stdlib/resnet.cnn:38 -> 56x56x64
   const stage1_1_add1 = apply(
     tf.layers.add({ name: 'stage1.1.add1' }),
     stage1_1_bn2,
     stage1_0_relu2,
-  ); // stdlib/resnet.cnn:28 -> 56x56x64
+  ); // stdlib/resnet.cnn:33 -> 56x56x64
   const stage1_1_relu2 = apply(
     tf.layers.activation({ name: 'stage1.1.relu2', activation: 'relu' }),
     stage1_1_add1,
-  ); // stdlib/resnet.cnn:38 -> 56x56x64
+  ); // stdlib/resnet.cnn:43 -> 56x56x64
   // stage2.0
   const stage2_0_conv1 = apply(
     new PaddedConv({
@@ -240,7 +240,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(576, false),
     }),
     stage1_1_relu2,
-  ); // stdlib/resnet.cnn:29 -> 28x28x128
+  ); // stdlib/resnet.cnn:34 -> 28x28x128
   const stage2_0_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage2.0.bn1',
@@ -249,11 +249,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage2_0_conv1,
-  ); // stdlib/resnet.cnn:30 -> 28x28x128
+  ); // stdlib/resnet.cnn:35 -> 28x28x128
   const stage2_0_relu1 = apply(
     tf.layers.activation({ name: 'stage2.0.relu1', activation: 'relu' }),
     stage2_0_bn1,
-  ); // stdlib/resnet.cnn:31 -> 28x28x128
+  ); // stdlib/resnet.cnn:36 -> 28x28x128
   const stage2_0_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage2.0.conv2',
@@ -264,7 +264,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(1152, false),
     }),
     stage2_0_relu1,
-  ); // stdlib/resnet.cnn:32 -> 28x28x128
+  ); // stdlib/resnet.cnn:37 -> 28x28x128
   const stage2_0_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage2.0.bn2',
@@ -273,7 +273,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage2_0_conv2,
-  ); // stdlib/resnet.cnn:33 -> 28x28x128
+  ); // stdlib/resnet.cnn:38 -> 28x28x128
   // stage2.0.shortcut
   const stage2_0_shortcut_conv = apply(
     tf.layers.conv2d({
@@ -285,7 +285,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(64, false),
     }),
     stage1_1_relu2,
-  ); // stdlib/resnet.cnn:35 -> 28x28x128
+  ); // stdlib/resnet.cnn:40 -> 28x28x128
   const stage2_0_shortcut_bn = apply(
     tf.layers.batchNormalization({
       name: 'stage2.0.shortcut.bn',
@@ -294,16 +294,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage2_0_shortcut_conv,
-  ); // stdlib/resnet.cnn:36 -> 28x28x128
+  ); // stdlib/resnet.cnn:41 -> 28x28x128
   const stage2_0_add1 = apply(
     tf.layers.add({ name: 'stage2.0.add1' }),
     stage2_0_bn2,
     stage2_0_shortcut_bn,
-  ); // stdlib/resnet.cnn:28 -> 28x28x128
+  ); // stdlib/resnet.cnn:33 -> 28x28x128
   const stage2_0_relu2 = apply(
     tf.layers.activation({ name: 'stage2.0.relu2', activation: 'relu' }),
     stage2_0_add1,
-  ); // stdlib/resnet.cnn:38 -> 28x28x128
+  ); // stdlib/resnet.cnn:43 -> 28x28x128
   // stage2.1
   const stage2_1_conv1 = apply(
     tf.layers.conv2d({
@@ -315,7 +315,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(1152, false),
     }),
     stage2_0_relu2,
-  ); // stdlib/resnet.cnn:29 -> 28x28x128
+  ); // stdlib/resnet.cnn:34 -> 28x28x128
   const stage2_1_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage2.1.bn1',
@@ -324,11 +324,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage2_1_conv1,
-  ); // stdlib/resnet.cnn:30 -> 28x28x128
+  ); // stdlib/resnet.cnn:35 -> 28x28x128
   const stage2_1_relu1 = apply(
     tf.layers.activation({ name: 'stage2.1.relu1', activation: 'relu' }),
     stage2_1_bn1,
-  ); // stdlib/resnet.cnn:31 -> 28x28x128
+  ); // stdlib/resnet.cnn:36 -> 28x28x128
   const stage2_1_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage2.1.conv2',
@@ -339,7 +339,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(1152, false),
     }),
     stage2_1_relu1,
-  ); // stdlib/resnet.cnn:32 -> 28x28x128
+  ); // stdlib/resnet.cnn:37 -> 28x28x128
   const stage2_1_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage2.1.bn2',
@@ -348,16 +348,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage2_1_conv2,
-  ); // stdlib/resnet.cnn:33 -> 28x28x128
+  ); // stdlib/resnet.cnn:38 -> 28x28x128
   const stage2_1_add1 = apply(
     tf.layers.add({ name: 'stage2.1.add1' }),
     stage2_1_bn2,
     stage2_0_relu2,
-  ); // stdlib/resnet.cnn:28 -> 28x28x128
+  ); // stdlib/resnet.cnn:33 -> 28x28x128
   const stage2_1_relu2 = apply(
     tf.layers.activation({ name: 'stage2.1.relu2', activation: 'relu' }),
     stage2_1_add1,
-  ); // stdlib/resnet.cnn:38 -> 28x28x128
+  ); // stdlib/resnet.cnn:43 -> 28x28x128
   // stage3.0
   const stage3_0_conv1 = apply(
     new PaddedConv({
@@ -375,7 +375,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(1152, false),
     }),
     stage2_1_relu2,
-  ); // stdlib/resnet.cnn:29 -> 14x14x256
+  ); // stdlib/resnet.cnn:34 -> 14x14x256
   const stage3_0_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage3.0.bn1',
@@ -384,11 +384,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage3_0_conv1,
-  ); // stdlib/resnet.cnn:30 -> 14x14x256
+  ); // stdlib/resnet.cnn:35 -> 14x14x256
   const stage3_0_relu1 = apply(
     tf.layers.activation({ name: 'stage3.0.relu1', activation: 'relu' }),
     stage3_0_bn1,
-  ); // stdlib/resnet.cnn:31 -> 14x14x256
+  ); // stdlib/resnet.cnn:36 -> 14x14x256
   const stage3_0_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage3.0.conv2',
@@ -399,7 +399,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(2304, false),
     }),
     stage3_0_relu1,
-  ); // stdlib/resnet.cnn:32 -> 14x14x256
+  ); // stdlib/resnet.cnn:37 -> 14x14x256
   const stage3_0_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage3.0.bn2',
@@ -408,7 +408,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage3_0_conv2,
-  ); // stdlib/resnet.cnn:33 -> 14x14x256
+  ); // stdlib/resnet.cnn:38 -> 14x14x256
   // stage3.0.shortcut
   const stage3_0_shortcut_conv = apply(
     tf.layers.conv2d({
@@ -420,7 +420,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(128, false),
     }),
     stage2_1_relu2,
-  ); // stdlib/resnet.cnn:35 -> 14x14x256
+  ); // stdlib/resnet.cnn:40 -> 14x14x256
   const stage3_0_shortcut_bn = apply(
     tf.layers.batchNormalization({
       name: 'stage3.0.shortcut.bn',
@@ -429,16 +429,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage3_0_shortcut_conv,
-  ); // stdlib/resnet.cnn:36 -> 14x14x256
+  ); // stdlib/resnet.cnn:41 -> 14x14x256
   const stage3_0_add1 = apply(
     tf.layers.add({ name: 'stage3.0.add1' }),
     stage3_0_bn2,
     stage3_0_shortcut_bn,
-  ); // stdlib/resnet.cnn:28 -> 14x14x256
+  ); // stdlib/resnet.cnn:33 -> 14x14x256
   const stage3_0_relu2 = apply(
     tf.layers.activation({ name: 'stage3.0.relu2', activation: 'relu' }),
     stage3_0_add1,
-  ); // stdlib/resnet.cnn:38 -> 14x14x256
+  ); // stdlib/resnet.cnn:43 -> 14x14x256
   // stage3.1
   const stage3_1_conv1 = apply(
     tf.layers.conv2d({
@@ -450,7 +450,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(2304, false),
     }),
     stage3_0_relu2,
-  ); // stdlib/resnet.cnn:29 -> 14x14x256
+  ); // stdlib/resnet.cnn:34 -> 14x14x256
   const stage3_1_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage3.1.bn1',
@@ -459,11 +459,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage3_1_conv1,
-  ); // stdlib/resnet.cnn:30 -> 14x14x256
+  ); // stdlib/resnet.cnn:35 -> 14x14x256
   const stage3_1_relu1 = apply(
     tf.layers.activation({ name: 'stage3.1.relu1', activation: 'relu' }),
     stage3_1_bn1,
-  ); // stdlib/resnet.cnn:31 -> 14x14x256
+  ); // stdlib/resnet.cnn:36 -> 14x14x256
   const stage3_1_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage3.1.conv2',
@@ -474,7 +474,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(2304, false),
     }),
     stage3_1_relu1,
-  ); // stdlib/resnet.cnn:32 -> 14x14x256
+  ); // stdlib/resnet.cnn:37 -> 14x14x256
   const stage3_1_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage3.1.bn2',
@@ -483,16 +483,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage3_1_conv2,
-  ); // stdlib/resnet.cnn:33 -> 14x14x256
+  ); // stdlib/resnet.cnn:38 -> 14x14x256
   const stage3_1_add1 = apply(
     tf.layers.add({ name: 'stage3.1.add1' }),
     stage3_1_bn2,
     stage3_0_relu2,
-  ); // stdlib/resnet.cnn:28 -> 14x14x256
+  ); // stdlib/resnet.cnn:33 -> 14x14x256
   const stage3_1_relu2 = apply(
     tf.layers.activation({ name: 'stage3.1.relu2', activation: 'relu' }),
     stage3_1_add1,
-  ); // stdlib/resnet.cnn:38 -> 14x14x256
+  ); // stdlib/resnet.cnn:43 -> 14x14x256
   // stage4.0
   const stage4_0_conv1 = apply(
     new PaddedConv({
@@ -510,7 +510,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(2304, false),
     }),
     stage3_1_relu2,
-  ); // stdlib/resnet.cnn:29 -> 7x7x512
+  ); // stdlib/resnet.cnn:34 -> 7x7x512
   const stage4_0_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage4.0.bn1',
@@ -519,11 +519,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage4_0_conv1,
-  ); // stdlib/resnet.cnn:30 -> 7x7x512
+  ); // stdlib/resnet.cnn:35 -> 7x7x512
   const stage4_0_relu1 = apply(
     tf.layers.activation({ name: 'stage4.0.relu1', activation: 'relu' }),
     stage4_0_bn1,
-  ); // stdlib/resnet.cnn:31 -> 7x7x512
+  ); // stdlib/resnet.cnn:36 -> 7x7x512
   const stage4_0_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage4.0.conv2',
@@ -534,7 +534,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(4608, false),
     }),
     stage4_0_relu1,
-  ); // stdlib/resnet.cnn:32 -> 7x7x512
+  ); // stdlib/resnet.cnn:37 -> 7x7x512
   const stage4_0_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage4.0.bn2',
@@ -543,7 +543,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage4_0_conv2,
-  ); // stdlib/resnet.cnn:33 -> 7x7x512
+  ); // stdlib/resnet.cnn:38 -> 7x7x512
   // stage4.0.shortcut
   const stage4_0_shortcut_conv = apply(
     tf.layers.conv2d({
@@ -555,7 +555,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(256, false),
     }),
     stage3_1_relu2,
-  ); // stdlib/resnet.cnn:35 -> 7x7x512
+  ); // stdlib/resnet.cnn:40 -> 7x7x512
   const stage4_0_shortcut_bn = apply(
     tf.layers.batchNormalization({
       name: 'stage4.0.shortcut.bn',
@@ -564,16 +564,16 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage4_0_shortcut_conv,
-  ); // stdlib/resnet.cnn:36 -> 7x7x512
+  ); // stdlib/resnet.cnn:41 -> 7x7x512
   const stage4_0_add1 = apply(
     tf.layers.add({ name: 'stage4.0.add1' }),
     stage4_0_bn2,
     stage4_0_shortcut_bn,
-  ); // stdlib/resnet.cnn:28 -> 7x7x512
+  ); // stdlib/resnet.cnn:33 -> 7x7x512
   const stage4_0_relu2 = apply(
     tf.layers.activation({ name: 'stage4.0.relu2', activation: 'relu' }),
     stage4_0_add1,
-  ); // stdlib/resnet.cnn:38 -> 7x7x512
+  ); // stdlib/resnet.cnn:43 -> 7x7x512
   // stage4.1
   const stage4_1_conv1 = apply(
     tf.layers.conv2d({
@@ -585,7 +585,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(4608, false),
     }),
     stage4_0_relu2,
-  ); // stdlib/resnet.cnn:29 -> 7x7x512
+  ); // stdlib/resnet.cnn:34 -> 7x7x512
   const stage4_1_bn1 = apply(
     tf.layers.batchNormalization({
       name: 'stage4.1.bn1',
@@ -594,11 +594,11 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage4_1_conv1,
-  ); // stdlib/resnet.cnn:30 -> 7x7x512
+  ); // stdlib/resnet.cnn:35 -> 7x7x512
   const stage4_1_relu1 = apply(
     tf.layers.activation({ name: 'stage4.1.relu1', activation: 'relu' }),
     stage4_1_bn1,
-  ); // stdlib/resnet.cnn:31 -> 7x7x512
+  ); // stdlib/resnet.cnn:36 -> 7x7x512
   const stage4_1_conv2 = apply(
     tf.layers.conv2d({
       name: 'stage4.1.conv2',
@@ -609,7 +609,7 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       ...init.weights(4608, false),
     }),
     stage4_1_relu1,
-  ); // stdlib/resnet.cnn:32 -> 7x7x512
+  ); // stdlib/resnet.cnn:37 -> 7x7x512
   const stage4_1_bn2 = apply(
     tf.layers.batchNormalization({
       name: 'stage4.1.bn2',
@@ -618,25 +618,25 @@ export function buildResNet18(options: BuildOptions = {}): tf.LayersModel {
       epsilon: 0.00001,
     }),
     stage4_1_conv2,
-  ); // stdlib/resnet.cnn:33 -> 7x7x512
+  ); // stdlib/resnet.cnn:38 -> 7x7x512
   const stage4_1_add1 = apply(
     tf.layers.add({ name: 'stage4.1.add1' }),
     stage4_1_bn2,
     stage4_0_relu2,
-  ); // stdlib/resnet.cnn:28 -> 7x7x512
+  ); // stdlib/resnet.cnn:33 -> 7x7x512
   const stage4_1_relu2 = apply(
     tf.layers.activation({ name: 'stage4.1.relu2', activation: 'relu' }),
     stage4_1_add1,
-  ); // stdlib/resnet.cnn:38 -> 7x7x512
+  ); // stdlib/resnet.cnn:43 -> 7x7x512
   // head
   const head_avgpool = apply(
     tf.layers.globalAveragePooling2d({ name: 'head.avgpool' }),
     stage4_1_relu2,
-  ); // stdlib/resnet.cnn:78 -> 512
+  ); // stdlib/resnet.cnn:87 -> 512
   const head_fc = apply(
     tf.layers.dense({ name: 'head.fc', units: 1000, ...init.weights(512) }),
     head_avgpool,
-  ); // stdlib/resnet.cnn:79 -> 1000
+  ); // stdlib/resnet.cnn:88 -> 1000
   return tf.model({ name: 'ResNet18', inputs: input, outputs: head_fc });
 }
 
@@ -647,7 +647,7 @@ export const ResNet18: ModelSpec = {
   renamed: new Map<string, string>([]),
   frozen: [],
   irHash: '6cc12743a8da256f5eddc0f31ac4aae7b0fadf967e4f8828977a6eb275687b37',
-  sourceHash: '6c6045b835ca0e27ce616ab57ef7a01239b15e410533e617985c99fbaab901e9',
+  sourceHash: '8c26d47dded57cc843adab7906cb16469f7ddbe87ca875553d85a3a0122cc4a9',
 };
 
 /** Every model of the file, by its name in the .cnn file. */

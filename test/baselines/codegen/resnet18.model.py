@@ -210,168 +210,168 @@ class ResNet18(nn.Module):
         "fc": "head.fc",
     }
     CNNC_IR_HASH = "6cc12743a8da256f5eddc0f31ac4aae7b0fadf967e4f8828977a6eb275687b37"
-    CNNC_SOURCE_HASH = "6c6045b835ca0e27ce616ab57ef7a01239b15e410533e617985c99fbaab901e9"
+    CNNC_SOURCE_HASH = "8c26d47dded57cc843adab7906cb16469f7ddbe87ca875553d85a3a0122cc4a9"
 
     def __init__(self):
         super().__init__()
         self.stem = nn.ModuleDict({
-            "conv1": nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),  # stdlib/resnet.cnn:70
-            "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:71
+            "conv1": nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),  # stdlib/resnet.cnn:79
+            "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:80
         })
         self.stage1 = nn.ModuleDict({
             "0": nn.ModuleDict({
-                "conv1": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:38
             }),
             "1": nn.ModuleDict({
-                "conv1": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(64, 64, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(64),  # stdlib/resnet.cnn:38
             }),
         })
         self.stage2 = nn.ModuleDict({
             "0": nn.ModuleDict({
-                "conv1": nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:38
                 "shortcut": nn.ModuleDict({
-                    "conv": nn.Conv2d(64, 128, 1, stride=2, bias=False),  # stdlib/resnet.cnn:35
-                    "bn": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:36
+                    "conv": nn.Conv2d(64, 128, 1, stride=2, bias=False),  # stdlib/resnet.cnn:40
+                    "bn": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:41
                 }),
             }),
             "1": nn.ModuleDict({
-                "conv1": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(128, 128, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(128),  # stdlib/resnet.cnn:38
             }),
         })
         self.stage3 = nn.ModuleDict({
             "0": nn.ModuleDict({
-                "conv1": nn.Conv2d(128, 256, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(128, 256, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:38
                 "shortcut": nn.ModuleDict({
-                    "conv": nn.Conv2d(128, 256, 1, stride=2, bias=False),  # stdlib/resnet.cnn:35
-                    "bn": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:36
+                    "conv": nn.Conv2d(128, 256, 1, stride=2, bias=False),  # stdlib/resnet.cnn:40
+                    "bn": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:41
                 }),
             }),
             "1": nn.ModuleDict({
-                "conv1": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(256, 256, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(256),  # stdlib/resnet.cnn:38
             }),
         })
         self.stage4 = nn.ModuleDict({
             "0": nn.ModuleDict({
-                "conv1": nn.Conv2d(256, 512, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(256, 512, 3, stride=2, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:38
                 "shortcut": nn.ModuleDict({
-                    "conv": nn.Conv2d(256, 512, 1, stride=2, bias=False),  # stdlib/resnet.cnn:35
-                    "bn": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:36
+                    "conv": nn.Conv2d(256, 512, 1, stride=2, bias=False),  # stdlib/resnet.cnn:40
+                    "bn": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:41
                 }),
             }),
             "1": nn.ModuleDict({
-                "conv1": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:29
-                "bn1": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:30
-                "conv2": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:32
-                "bn2": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:33
+                "conv1": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:34
+                "bn1": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:35
+                "conv2": nn.Conv2d(512, 512, 3, padding=1, bias=False),  # stdlib/resnet.cnn:37
+                "bn2": nn.BatchNorm2d(512),  # stdlib/resnet.cnn:38
             }),
         })
         self.head = nn.ModuleDict({
-            "fc": nn.Linear(512, 1000),  # stdlib/resnet.cnn:79
+            "fc": nn.Linear(512, 1000),  # stdlib/resnet.cnn:88
         })
 
     def forward(self, x, logits: bool = False):
         # stem
-        x = self.stem["conv1"](x)  # stdlib/resnet.cnn:70 -> (64, 112, 112)
-        x = self.stem["bn1"](x)  # stdlib/resnet.cnn:71 -> (64, 112, 112)
-        x = F.relu(x)  # stdlib/resnet.cnn:72 -> (64, 112, 112)
-        x = F.max_pool2d(x, 3, 2, padding=1)  # stdlib/resnet.cnn:73 -> (64, 56, 56)
+        x = self.stem["conv1"](x)  # stdlib/resnet.cnn:79 -> (64, 112, 112)
+        x = self.stem["bn1"](x)  # stdlib/resnet.cnn:80 -> (64, 112, 112)
+        x = F.relu(x)  # stdlib/resnet.cnn:81 -> (64, 112, 112)
+        x = F.max_pool2d(x, 3, 2, padding=1)  # stdlib/resnet.cnn:82 -> (64, 56, 56)
         # stage1.0
-        x1 = self.stage1["0"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (64, 56, 56)
-        x1 = self.stage1["0"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (64, 56, 56)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (64, 56, 56)
-        x1 = self.stage1["0"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (64, 56, 56)
-        x1 = self.stage1["0"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (64, 56, 56)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (64, 56, 56)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (64, 56, 56)
+        x1 = self.stage1["0"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (64, 56, 56)
+        x1 = self.stage1["0"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (64, 56, 56)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (64, 56, 56)
+        x1 = self.stage1["0"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (64, 56, 56)
+        x1 = self.stage1["0"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (64, 56, 56)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (64, 56, 56)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (64, 56, 56)
         # stage1.1
-        x1 = self.stage1["1"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (64, 56, 56)
-        x1 = self.stage1["1"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (64, 56, 56)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (64, 56, 56)
-        x1 = self.stage1["1"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (64, 56, 56)
-        x1 = self.stage1["1"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (64, 56, 56)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (64, 56, 56)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (64, 56, 56)
+        x1 = self.stage1["1"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (64, 56, 56)
+        x1 = self.stage1["1"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (64, 56, 56)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (64, 56, 56)
+        x1 = self.stage1["1"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (64, 56, 56)
+        x1 = self.stage1["1"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (64, 56, 56)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (64, 56, 56)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (64, 56, 56)
         # stage2.0
-        x1 = self.stage2["0"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (128, 28, 28)
-        x1 = self.stage2["0"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (128, 28, 28)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (128, 28, 28)
-        x1 = self.stage2["0"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (128, 28, 28)
-        x1 = self.stage2["0"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (128, 28, 28)
+        x1 = self.stage2["0"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (128, 28, 28)
+        x1 = self.stage2["0"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (128, 28, 28)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (128, 28, 28)
+        x1 = self.stage2["0"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (128, 28, 28)
+        x1 = self.stage2["0"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (128, 28, 28)
         # stage2.0.shortcut
-        x = self.stage2["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:35 -> (128, 28, 28)
-        x = self.stage2["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:36 -> (128, 28, 28)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (128, 28, 28)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (128, 28, 28)
+        x = self.stage2["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:40 -> (128, 28, 28)
+        x = self.stage2["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:41 -> (128, 28, 28)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (128, 28, 28)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (128, 28, 28)
         # stage2.1
-        x1 = self.stage2["1"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (128, 28, 28)
-        x1 = self.stage2["1"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (128, 28, 28)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (128, 28, 28)
-        x1 = self.stage2["1"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (128, 28, 28)
-        x1 = self.stage2["1"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (128, 28, 28)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (128, 28, 28)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (128, 28, 28)
+        x1 = self.stage2["1"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (128, 28, 28)
+        x1 = self.stage2["1"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (128, 28, 28)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (128, 28, 28)
+        x1 = self.stage2["1"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (128, 28, 28)
+        x1 = self.stage2["1"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (128, 28, 28)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (128, 28, 28)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (128, 28, 28)
         # stage3.0
-        x1 = self.stage3["0"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (256, 14, 14)
-        x1 = self.stage3["0"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (256, 14, 14)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (256, 14, 14)
-        x1 = self.stage3["0"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (256, 14, 14)
-        x1 = self.stage3["0"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (256, 14, 14)
+        x1 = self.stage3["0"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (256, 14, 14)
+        x1 = self.stage3["0"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (256, 14, 14)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (256, 14, 14)
+        x1 = self.stage3["0"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (256, 14, 14)
+        x1 = self.stage3["0"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (256, 14, 14)
         # stage3.0.shortcut
-        x = self.stage3["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:35 -> (256, 14, 14)
-        x = self.stage3["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:36 -> (256, 14, 14)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (256, 14, 14)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (256, 14, 14)
+        x = self.stage3["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:40 -> (256, 14, 14)
+        x = self.stage3["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:41 -> (256, 14, 14)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (256, 14, 14)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (256, 14, 14)
         # stage3.1
-        x1 = self.stage3["1"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (256, 14, 14)
-        x1 = self.stage3["1"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (256, 14, 14)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (256, 14, 14)
-        x1 = self.stage3["1"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (256, 14, 14)
-        x1 = self.stage3["1"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (256, 14, 14)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (256, 14, 14)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (256, 14, 14)
+        x1 = self.stage3["1"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (256, 14, 14)
+        x1 = self.stage3["1"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (256, 14, 14)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (256, 14, 14)
+        x1 = self.stage3["1"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (256, 14, 14)
+        x1 = self.stage3["1"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (256, 14, 14)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (256, 14, 14)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (256, 14, 14)
         # stage4.0
-        x1 = self.stage4["0"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (512, 7, 7)
-        x1 = self.stage4["0"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (512, 7, 7)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (512, 7, 7)
-        x1 = self.stage4["0"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (512, 7, 7)
-        x1 = self.stage4["0"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (512, 7, 7)
+        x1 = self.stage4["0"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (512, 7, 7)
+        x1 = self.stage4["0"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (512, 7, 7)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (512, 7, 7)
+        x1 = self.stage4["0"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (512, 7, 7)
+        x1 = self.stage4["0"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (512, 7, 7)
         # stage4.0.shortcut
-        x = self.stage4["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:35 -> (512, 7, 7)
-        x = self.stage4["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:36 -> (512, 7, 7)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (512, 7, 7)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (512, 7, 7)
+        x = self.stage4["0"]["shortcut"]["conv"](x)  # stdlib/resnet.cnn:40 -> (512, 7, 7)
+        x = self.stage4["0"]["shortcut"]["bn"](x)  # stdlib/resnet.cnn:41 -> (512, 7, 7)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (512, 7, 7)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (512, 7, 7)
         # stage4.1
-        x1 = self.stage4["1"]["conv1"](x)  # stdlib/resnet.cnn:29 -> (512, 7, 7)
-        x1 = self.stage4["1"]["bn1"](x1)  # stdlib/resnet.cnn:30 -> (512, 7, 7)
-        x1 = F.relu(x1)  # stdlib/resnet.cnn:31 -> (512, 7, 7)
-        x1 = self.stage4["1"]["conv2"](x1)  # stdlib/resnet.cnn:32 -> (512, 7, 7)
-        x1 = self.stage4["1"]["bn2"](x1)  # stdlib/resnet.cnn:33 -> (512, 7, 7)
-        x = x1 + x  # stdlib/resnet.cnn:28 -> (512, 7, 7)
-        x = F.relu(x)  # stdlib/resnet.cnn:38 -> (512, 7, 7)
+        x1 = self.stage4["1"]["conv1"](x)  # stdlib/resnet.cnn:34 -> (512, 7, 7)
+        x1 = self.stage4["1"]["bn1"](x1)  # stdlib/resnet.cnn:35 -> (512, 7, 7)
+        x1 = F.relu(x1)  # stdlib/resnet.cnn:36 -> (512, 7, 7)
+        x1 = self.stage4["1"]["conv2"](x1)  # stdlib/resnet.cnn:37 -> (512, 7, 7)
+        x1 = self.stage4["1"]["bn2"](x1)  # stdlib/resnet.cnn:38 -> (512, 7, 7)
+        x = x1 + x  # stdlib/resnet.cnn:33 -> (512, 7, 7)
+        x = F.relu(x)  # stdlib/resnet.cnn:43 -> (512, 7, 7)
         # head
-        x = x.mean((2, 3))  # stdlib/resnet.cnn:78 -> (512,)
-        x = self.head["fc"](x)  # stdlib/resnet.cnn:79 -> (1000,)
+        x = x.mean((2, 3))  # stdlib/resnet.cnn:87 -> (512,)
+        x = self.head["fc"](x)  # stdlib/resnet.cnn:88 -> (1000,)
         return x
 
 
