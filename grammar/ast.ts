@@ -127,6 +127,18 @@ export interface ResidualStmt {
   readonly span: Span;
 }
 
+/**
+ * `if cond { … } else { … }`: one of two bodies, chosen when the model is elaborated (the condition
+ * uses block parameters, `in`, lets). `else if` is an `otherwise` holding one If statement.
+ */
+export interface IfStmt {
+  readonly kind: 'If';
+  readonly test: Expr;
+  readonly then: readonly Stmt[];
+  readonly otherwise?: readonly Stmt[];
+  readonly span: Span;
+}
+
 /** `concat { branch {...} branch {...} }`, likewise `add` and `multiply`. */
 export interface MergeStmt {
   readonly kind: 'Merge';
@@ -235,7 +247,8 @@ export type Stmt =
   | AppendStmt
   | CutStmt
   | BudgetStmt
-  | TrainStmt;
+  | TrainStmt
+  | IfStmt;
 
 // ---------------------------------------------------------------- top level
 

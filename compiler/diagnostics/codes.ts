@@ -27,6 +27,8 @@ export const CODE_LIST = [
   },
   { code: 'CNN1007', severity: 'error', title: 'source file too large' },
   { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
+  // 1020–1029: blocks that generalise (statement `if`, suppressions)
+  { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -45,7 +47,7 @@ export const CODE_LIST = [
   { code: 'CNN2014', severity: 'error', title: 'freeze marker matches nothing' },
   { code: 'CNN2015', severity: 'error', title: 'unknown model' },
   { code: 'CNN2016', severity: 'error', title: 'undefined name' },
-  { code: 'CNN2017', severity: 'error', title: 'repeat count is zero or negative' },
+  { code: 'CNN2017', severity: 'error', title: 'repeat count is negative' },
   { code: 'CNN2018', severity: 'error', title: 'repeat count is absurd' },
   { code: 'CNN2019', severity: 'error', title: 'letter pattern uses an unbound letter' },
   { code: 'CNN2020', severity: 'error', title: 'missing or misplaced input' },

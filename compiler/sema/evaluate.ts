@@ -19,7 +19,7 @@ export interface EvalEnv {
   report(d: Diagnostic): void;
 }
 
-const IN_MEMBERS = ['channels', 'height', 'width', 'length', 'rank'] as const;
+const IN_MEMBERS = ['channels', 'features', 'height', 'width', 'length', 'rank'] as const;
 
 export function evaluate(expr: Expr, env: EvalEnv): Value | null {
   switch (expr.kind) {
@@ -44,7 +44,7 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
       env.report(
         diag(
           'CNN2022',
-          '`in` is a tensor; use `in.channels`, `in.height`, `in.width` or `in.length`',
+          '`in` is a tensor; use `in.channels`, `in.features`, `in.height`, `in.width` or `in.length`',
           {
             span: expr.span,
           },
@@ -154,15 +154,16 @@ function member(expr: Extract<Expr, { kind: 'Member' }>, env: EvalEnv): Value | 
   }
   if (shape === null) return null; // poisoned upstream; already reported
   if (name === 'rank') return num(shape.length);
-  const index =
-    name === 'channels'
-      ? shape.length - 1
-      : name === 'height' || name === 'length'
-        ? 0
-        : shape.length === 3
-          ? 1
-          : -1;
-  const d = index >= 0 && shape.length >= 2 ? shape[index] : undefined;
+  // `channels` and `features` are the last axis, on a map and on a flat `[N]` input alike.
+  const last = name === 'channels' || name === 'features';
+  const index = last
+    ? shape.length - 1
+    : name === 'height' || name === 'length'
+      ? 0
+      : shape.length === 3
+        ? 1
+        : -1;
+  const d = index >= 0 && (last || shape.length >= 2) ? shape[index] : undefined;
   if (d === undefined) {
     env.report(diag('CNN2022', `a ${shape.length}-D input has no ${name}`, { span: expr.span }));
     return null;

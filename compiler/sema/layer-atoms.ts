@@ -64,10 +64,19 @@ export function readAtoms(
       ...Object.keys(spec.keywords),
       ...Object.keys(spec.attrs),
     ];
-    const s = didYouMean(word, [...candidates, ...vars.names()]);
-    const known = [...Object.keys(spec.flags), ...Object.keys(spec.attrs)].filter(
-      (k) => !spec.positional.includes(k),
-    );
+    const torchName = Object.hasOwn(TORCH_NAMES, word) ? TORCH_NAMES[word] : undefined;
+    const s =
+      torchName !== undefined && candidates.includes(torchName)
+        ? torchName
+        : didYouMean(word, [...candidates, ...vars.names()]);
+    // Each word once (`bias` is a flag and an attribute), valued keywords (`pad`) included.
+    const known = [
+      ...new Set([
+        ...Object.keys(spec.flags),
+        ...Object.keys(spec.keywords),
+        ...Object.keys(spec.attrs),
+      ]),
+    ].filter((k) => !spec.positional.includes(k));
     env.report(
       diag('CNN2002', `${spec.keyword} has no attribute \`${word}\``, {
         span,
@@ -179,6 +188,14 @@ export function readAtoms(
   }
   return ok ? attrs : null;
 }
+
+/** PyTorch's argument names that are too far from ours for edit distance: `ceil_mode` → `ceil`. */
+const TORCH_NAMES: Readonly<Record<string, string>> = {
+  ceil_mode: 'ceil',
+  kernel_size: 'kernel',
+  out_channels: 'filters',
+  out_features: 'units',
+};
 
 function describePositional(spec: OpSpec): string {
   if (spec.positional.length === 0) return 'no positional values';

@@ -222,9 +222,9 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   },
   {
     code: 'CNN2017',
-    about: 'a repeat count of zero',
-    files: { 'main.cnn': m('repeat 0 { relu }') },
-    span: '0',
+    about: 'a negative repeat count (`repeat 0` is an empty statement)',
+    files: { 'main.cnn': m('let n = 1\nrepeat n - 2 { relu }') },
+    span: 'n - 2',
   },
   {
     code: 'CNN2018',
