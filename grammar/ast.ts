@@ -61,6 +61,13 @@ export type Expr =
       readonly otherwise: Expr;
       readonly span: Span;
     }
+  /** `max(a, b)`, `round(x)`: a built-in function (parser-expr.ts's BUILTIN_FUNCTIONS). */
+  | {
+      readonly kind: 'Call';
+      readonly callee: Ident;
+      readonly args: readonly Arg[];
+      readonly span: Span;
+    }
   /** `(a, b, name = c)`; a single parenthesised expression without a comma is not a tuple. */
   | { readonly kind: 'Tuple'; readonly items: readonly Arg[]; readonly span: Span };
 
@@ -270,7 +277,9 @@ export interface ModelDecl {
   readonly span: Span;
 }
 
-export type ParamType = 'int' | 'float' | 'bool' | 'string';
+/** `dims`: a size per axis, `3x3`, `(3, 1)` or one number for every axis. */
+export const PARAM_TYPES = ['int', 'float', 'bool', 'string', 'dims'] as const;
+export type ParamType = (typeof PARAM_TYPES)[number];
 
 export interface BlockParam {
   readonly name: Ident;

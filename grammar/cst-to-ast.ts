@@ -28,6 +28,7 @@ import type {
   Stmt,
   Target,
 } from './ast.js';
+import { PARAM_TYPES } from './ast.js';
 import { AtomBuilder } from './cst-atoms.js';
 import { ExprBuilder } from './cst-expr.js';
 import { count, node, nodes, token, tokens, Spans } from './cst-helpers.js';
@@ -130,9 +131,18 @@ class AstBuilder {
 
   private param(n: CstNode): BlockParam | undefined {
     const name = token(n, 'Identifier');
-    const type = token(n, 'ParamType');
+    const type = token(n, 'ParamType') ?? token(n, 'typeName');
     if (!name || !type) return undefined;
     const typeSpan = this.spans.token(type);
+    if (!(PARAM_TYPES as readonly string[]).includes(type.image)) {
+      this.diagnostics.push(
+        diag('CNN1021', `unknown parameter type \`${type.image}\``, {
+          span: typeSpan,
+          help: `a parameter is one of: ${PARAM_TYPES.map((t) => `\`${t}\``).join(', ')}`,
+        }),
+      );
+      return undefined;
+    }
     const param = { name: this.spans.ident(name), type: type.image as ParamType, typeSpan };
     if (count(n, 'Equals') === 0)
       return { ...param, span: this.spans.from(name.startOffset, typeSpan) };

@@ -47,6 +47,7 @@ const WORD = { LABEL: 'word' };
 const MORE = { LABEL: 'more' };
 const OTHERWISE = { LABEL: 'otherwise' };
 const BARE = { LABEL: 'bare' };
+const TYPE_NAME = { LABEL: 'typeName' };
 const BARE_ELSE = { LABEL: 'bareElse' };
 
 class CnnParser extends ExprParser {
@@ -182,7 +183,12 @@ class CnnParser extends ExprParser {
   param = this.RULE('param', () => {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
-    this.CONSUME(T.ParamType);
+    // `int`, `float`, `bool`, `string` are keywords; `dims` (and a misspelt type) is a name, so
+    // that `dims` stays free as a variable name elsewhere. cst-to-ast checks it.
+    this.OR([
+      { ALT: () => this.CONSUME(T.ParamType) },
+      { ALT: () => this.CONSUME2(T.Identifier, TYPE_NAME) },
+    ]);
     this.OPTION(() => {
       this.CONSUME(T.Equals);
       this.SUBRULE(this.expr);

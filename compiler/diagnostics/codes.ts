@@ -29,6 +29,7 @@ export const CODE_LIST = [
   { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
   // 1020–1029: blocks that generalise (statement `if`, suppressions)
   { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
+  { code: 'CNN1021', severity: 'error', title: 'unknown parameter type' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },

@@ -240,6 +240,8 @@ export function exprText(e: Expr): string {
       return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
     case 'Cond':
       return `if ${exprText(e.test)} then ${exprText(e.then)} else ${exprText(e.otherwise)}`;
+    case 'Call':
+      return `${e.callee.name}(${e.args.map((a) => exprText(a.value)).join(', ')})`;
     case 'Tuple':
       return `(${e.items.map((a) => (a.name ? `${a.name.name} = ` : '') + exprText(a.value)).join(', ')})`;
   }
