@@ -8,6 +8,7 @@ import type { Budget, BudgetMetric, Graph } from './ir/graph.js';
 import { runPipeline, type PassOptions } from './passes/pipeline.js';
 import type { SymbolEnv } from './sema/dim.js';
 import { Derivations } from './sema/derive.js';
+import { callSitesOf, withCallNotes } from './sema/call-notes.js';
 import { Elaborator } from './sema/elaborate.js';
 import { ElaborationBudget } from './sema/limits.js';
 import type { ModelSummary } from './sema/metrics.js';
@@ -80,6 +81,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
         derivations,
         budget,
         options,
+        sources,
       });
       models.push(compiled);
       for (const d of compiled.diagnostics) diagnostics.push(d);
@@ -117,7 +119,13 @@ function compileModel(
     derivations,
     budget,
     options,
-  }: { derivations: Derivations; budget: ElaborationBudget; options: CompileOptions },
+    sources,
+  }: {
+    derivations: Derivations;
+    budget: ElaborationBudget;
+    options: CompileOptions;
+    sources: ReadonlyMap<string, string>;
+  },
 ): CompiledModel {
   const diagnostics: Diagnostic[] = [];
   const decl = module.models.get(name)!;
@@ -136,7 +144,11 @@ function compileModel(
     verifyEach: options.verifyEach ?? false,
     explain: options.explain ?? false,
   });
-  for (const d of passDiags) diagnostics.push(d);
+  const sites = callSitesBySpan(state.graph);
+  for (const d of passDiags) {
+    const at = callSitesOf(d) ?? (d.span && sites.get(spanKey(d.span)));
+    diagnostics.push(at ? withCallNotes(d, at, (f) => sources.get(f)) : d);
+  }
   return {
     graph: state.graph,
     summary: state.summary,
@@ -144,6 +156,17 @@ function compileModel(
     env: state.env,
     diagnostics,
   };
+}
+
+const spanKey = (s: Span): string => `${s.start}:${s.end}:${s.file}`;
+
+/** The block calls each node inside a block body came through, by the node's span. */
+function callSitesBySpan(graph: Graph): Map<string, readonly Span[]> {
+  const out = new Map<string, readonly Span[]>();
+  for (const n of graph.nodes) {
+    if (n.callSites && !out.has(spanKey(n.span))) out.set(spanKey(n.span), n.callSites);
+  }
+  return out;
 }
 
 /** The models left when the compilation's budget is spent: one error for all of them. */

@@ -21,6 +21,7 @@ import { IR_VERSION } from '../ir/graph.js';
 import type { OpAttrMap, OpKind } from '../ir/ops.js';
 import { buildAttrs } from './build-attrs.js';
 import { bindArgs } from './call.js';
+import { withCallNotes } from './call-notes.js';
 import type { Derived } from './derive.js';
 import type { Dim } from './dim.js';
 import { evaluateStrict, type EvalEnv } from './evaluate.js';
@@ -544,7 +545,13 @@ export class Elaborator {
       callSites: [...ctx.callSites, s.span],
       depth: deeper.depth,
     };
-    return this.body(block.body, cursor, inner);
+    const before = this.diagnostics.length;
+    const out = this.body(block.body, cursor, inner);
+    // What went wrong inside the body names this call (outer calls add theirs after it).
+    const text = (file: string) => (file === ctx.module.display ? ctx.module.text : undefined);
+    for (let i = before; i < this.diagnostics.length; i++)
+      this.diagnostics[i] = withCallNotes(this.diagnostics[i], [s.span], text);
+    return out;
   }
 
   // ------------------------------------------------------------ compound statements
