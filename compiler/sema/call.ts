@@ -19,7 +19,13 @@ export function bindArgs(
   let args: readonly Arg[] = [];
   const [first, ...rest] = call.atoms;
   if (first) {
-    if (first.kind === 'Value' && first.value.kind === 'Tuple') args = first.value.items;
+    // `c(3, 1)`: the parentheses are the tuple's; `c((3, 1))`: one tuple argument inside them.
+    if (
+      first.kind === 'Value' &&
+      first.value.kind === 'Tuple' &&
+      first.value.span.start === first.span.start
+    )
+      args = first.value.items;
     else if (first.kind === 'Value') args = [{ value: first.value, span: first.span }];
     else {
       report(

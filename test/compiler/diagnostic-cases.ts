@@ -122,6 +122,20 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: `${'-'.repeat(256)}4`,
   },
   {
+    code: 'CNN1020',
+    about: 'the expression form of `if` written as a statement',
+    files: {
+      'main.cnn': `block expand(t: int) {\n  if t != 1 then conv 8 1x1 else relu\n}\n${m('expand(6)')}`,
+    },
+    span: 'then',
+  },
+  {
+    code: 'CNN1021',
+    about: 'a parameter type that does not exist',
+    files: { 'main.cnn': `block c(k: size = 3x3) {\n  conv 4 k\n}\n${m('c()')}` },
+    span: 'size',
+  },
+  {
     code: 'CNN2001',
     about: 'an unknown layer, with a did-you-mean',
     files: { 'main.cnn': m('conb 4 3x3') },
