@@ -133,4 +133,25 @@ group('diagnostics inside blocks and on attributes', () => {
     expect(pool.help).toBe('did you mean `ceil`?');
     expect(pool.edit?.text).toBe('ceil');
   });
+
+  it("CNN3003 is silent when the dropped row is a zeropad's own padding", () => {
+    const src = (n: number) => `model M {\n  input ${n}x${n}x1\n  zeropad 1\n  conv 4 3x3 /2\n}\n`;
+    expect(compile(src(10)).diagnostics).toEqual([]);
+    // 12 + 2 = 14: (14 − 3) mod 3 = 2 rows left over, one of them data.
+    const d = compile(src(12).replace('/2', '/3')).diagnostics[0];
+    expect(d.code).toBe('CNN3003');
+    expect(d.message).toContain('last 1 row and 1 column');
+    expect(d.labels[0].message).toBe('input grows to 14x14 here');
+    expect(d.help).toBe(
+      'make its input 15x15 (the output becomes 5x5), or pad 1 (the output becomes 5x5)',
+    );
+  });
+
+  it('CNN3003 says nothing of the output size when a padding keeps it', () => {
+    // 8x8, 5x5 /4 pad 2: (8 + 4 − 5) mod 4 = 3, less 2 of padding: 1 row dropped; pad 1 reads
+    // every row and keeps the 2x2 output.
+    const d = compile('model M {\n  input 8x8x1\n  conv 4 5x5 /4 pad 2\n}\n').diagnostics[0];
+    expect(d?.code).toBe('CNN3003');
+    expect(d.help).toBe('use a 9x9 input (the output becomes 3x3), or pad 1');
+  });
 });
