@@ -80,6 +80,8 @@ export const CODE_LIST = [
   { code: 'CNN2060', severity: 'error', title: 'import outside the project' },
   { code: 'CNN2061', severity: 'error', title: 'import of a file that is not a .cnn source' },
   { code: 'CNN2062', severity: 'error', title: 'source or import that is not a regular file' },
+  // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
+  { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

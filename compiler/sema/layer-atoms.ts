@@ -106,6 +106,7 @@ export function readAtoms(
         );
         continue;
       }
+      strideAfterSubtraction(atoms[i - 1], atom, env);
       set(spec.strideAttr, valueOf(spec.strideAttr, atom.value), atom.span);
       continue;
     }
@@ -187,6 +188,27 @@ export function readAtoms(
     set(attr, valueOf(attr, expr), atom.span);
   }
   return ok ? attrs : null;
+}
+
+/**
+ * `pad (k - 1) /2` is padding k − 1 and stride 2, though it reads as `(k − 1) / 2`: a note (CNN2100)
+ * when a `/` stride follows a parenthesised value that ends in a subtraction.
+ */
+function strideAfterSubtraction(prev: Atom | undefined, stride: Atom, env: EvalEnv): void {
+  if (prev?.kind !== 'Value' && prev?.kind !== 'Named') return;
+  const v = prev.value;
+  const parenthesised = v.span.end < prev.span.end;
+  if (!parenthesised || v.kind !== 'Binary' || v.op !== '-') return;
+  const inner = exprText(v);
+  const by = exprText(stride.value);
+  env.report(
+    diag('CNN2100', `\`/${by}\` here is a stride of ${by}, not a division of \`(${inner})\``, {
+      span: stride.span,
+      labels: [{ span: prev.span, message: `this value is \`${inner}\` as written` }],
+      notes: ['a slash with a space before it and none after is the stride shorthand'],
+      help: `to divide, write \`(${inner}) / ${by}\` or \`((${inner}) / ${by})\`; to keep the stride, write \`stride=${by}\``,
+    }),
+  );
 }
 
 /** PyTorch's argument names that are too far from ours for edit distance: `ceil_mode` → `ceil`. */

@@ -130,6 +130,12 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'then',
   },
   {
+    code: 'CNN2100',
+    about: 'a stride after a parenthesised subtraction, which reads as a division',
+    files: { 'main.cnn': m('let k = 3\nconv 4 k pad (k - 1) /2') },
+    span: '/2',
+  },
+  {
     code: 'CNN1021',
     about: 'a parameter type that does not exist',
     files: { 'main.cnn': `block c(k: size = 3x3) {\n  conv 4 k\n}\n${m('c()')}` },
