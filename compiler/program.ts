@@ -14,6 +14,7 @@ import { ElaborationBudget } from './sema/limits.js';
 import type { ModelSummary } from './sema/metrics.js';
 import { loadProgram, lookupDecl, visibleNames, type Host, type Module } from './sema/resolve.js';
 import { didYouMean } from './sema/suggest.js';
+import { resolveSettings } from './train/settings.js';
 
 export type { FileFacts, Host } from './sema/resolve.js';
 
@@ -144,6 +145,11 @@ function compileModel(
     verifyEach: options.verifyEach ?? false,
     explain: options.explain ?? false,
   });
+  // The train block, checked as `cnnc train` reads it (compiler/train/settings.ts), so that
+  // `cnnc check` finds `optimzer adam` and `lr -5` too.
+  if (state.graph.train?.length) {
+    for (const d of resolveSettings(state.graph).diagnostics) diagnostics.push(d);
+  }
   const sites = callSitesBySpan(state.graph);
   for (const d of passDiags) {
     const at = callSitesOf(d) ?? (d.span && sites.get(spanKey(d.span)));

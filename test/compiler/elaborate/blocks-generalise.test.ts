@@ -154,4 +154,13 @@ group('diagnostics inside blocks and on attributes', () => {
     expect(d?.code).toBe('CNN3003');
     expect(d.help).toBe('use a 9x9 input (the output becomes 3x3), or pad 1');
   });
+
+  it('check validates the train block as cnnc train reads it, with a did-you-mean', () => {
+    const r = compile('model M {\n  input 4\n  dense 2\n  train { optimzer adam, lr -5 }\n}\n');
+    expect(r.diagnostics.map((d) => [d.code, d.help])).toEqual([
+      ['CNN2002', 'did you mean `optimizer`?'],
+      ['CNN2005', undefined],
+    ]);
+    expect(r.diagnostics[0].edit?.text).toBe('optimizer');
+  });
 });
