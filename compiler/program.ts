@@ -14,6 +14,7 @@ import { ElaborationBudget } from './sema/limits.js';
 import type { ModelSummary } from './sema/metrics.js';
 import { loadProgram, lookupDecl, visibleNames, type Host, type Module } from './sema/resolve.js';
 import { didYouMean } from './sema/suggest.js';
+import { applySuppressions, type Suppression } from './suppressions.js';
 import { resolveSettings } from './train/settings.js';
 
 export type { FileFacts, Host } from './sema/resolve.js';
@@ -53,6 +54,8 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** display path → text, for rendering diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** `// cnnc-ignore CODE: reason` comments, with what each hid (compiler/suppressions.ts). */
+  readonly suppressions?: readonly Suppression[];
   /** The file as loaded (its syntax tree, declarations and imports), for editors; absent if unreadable. */
   readonly entry?: Module;
 }
@@ -90,7 +93,19 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   } catch (e) {
     diagnostics.push(internalError(e));
   }
-  return { models, diagnostics: dedupe(diagnostics), sources, entry };
+  const suppressed = applySuppressions(
+    dedupe(diagnostics),
+    sources,
+    entry?.display,
+    options.model === undefined,
+  );
+  return {
+    models,
+    diagnostics: suppressed.diagnostics,
+    sources,
+    entry,
+    suppressions: suppressed.suppressions,
+  };
 }
 
 function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagnostic[]): string[] {

@@ -82,6 +82,13 @@ export const CODE_LIST = [
   { code: 'CNN2062', severity: 'error', title: 'source or import that is not a regular file' },
   // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
   { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
+  { code: 'CNN2101', severity: 'warning', title: 'suppression without a code or a reason' },
+  { code: 'CNN2102', severity: 'warning', title: 'unused suppression' },
+  {
+    code: 'CNN2103',
+    severity: 'warning',
+    title: 'suppression of a code that cannot be suppressed',
+  },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

@@ -136,6 +136,24 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: '/2',
   },
   {
+    code: 'CNN2101',
+    about: 'a suppression without a reason (it hides nothing)',
+    files: { 'main.cnn': m('conv 4 2x2 /2 // cnnc-ignore CNN3003', '9x9x1') },
+    span: '// cnnc-ignore CNN3003',
+  },
+  {
+    code: 'CNN2102',
+    about: 'a suppression whose line has no such warning',
+    files: { 'main.cnn': m('relu // cnnc-ignore CNN3003: the conv below drops a row') },
+    span: '// cnnc-ignore CNN3003: the conv below drops a row',
+  },
+  {
+    code: 'CNN2103',
+    about: 'a suppression of an error',
+    files: { 'main.cnn': m('conv 4 9x9 // cnnc-ignore CNN3001: too big on purpose') },
+    span: '// cnnc-ignore CNN3001: too big on purpose',
+  },
+  {
     code: 'CNN1021',
     about: 'a parameter type that does not exist',
     files: { 'main.cnn': `block c(k: size = 3x3) {\n  conv 4 k\n}\n${m('c()')}` },

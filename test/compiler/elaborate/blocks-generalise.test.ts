@@ -163,4 +163,25 @@ group('diagnostics inside blocks and on attributes', () => {
     ]);
     expect(r.diagnostics[0].edit?.text).toBe('optimizer');
   });
+
+  it("a reasoned cnnc-ignore hides its line's warning and is listed; others are reported", () => {
+    const src = [
+      'model M {',
+      '  input 9x9x1',
+      '  // cnnc-ignore CNN3003: the last row is padding in the original model',
+      '  conv 4 2x2 /2',
+      '  conv 4 3x3 /2 // cnnc-ignore CNN3007: not this one',
+      '}',
+      '',
+    ].join('\n');
+    const r = compile(src);
+    expect(r.diagnostics.map((d) => [d.code, src.slice(d.span!.start, d.span!.end)])).toEqual([
+      ['CNN3003', 'conv 4 3x3 /2'],
+      ['CNN2102', '// cnnc-ignore CNN3007: not this one'],
+    ]);
+    expect(r.suppressions?.map((s) => [s.line, s.hidden, s.reason])).toEqual([
+      [4, 1, 'the last row is padding in the original model'],
+      [5, 0, 'not this one'],
+    ]);
+  });
 });
