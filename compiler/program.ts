@@ -8,11 +8,14 @@ import type { Budget, BudgetMetric, Graph } from './ir/graph.js';
 import { runPipeline, type PassOptions } from './passes/pipeline.js';
 import type { SymbolEnv } from './sema/dim.js';
 import { Derivations } from './sema/derive.js';
+import { callSitesOf, withCallNotes } from './sema/call-notes.js';
 import { Elaborator } from './sema/elaborate.js';
 import { ElaborationBudget } from './sema/limits.js';
 import type { ModelSummary } from './sema/metrics.js';
 import { loadProgram, lookupDecl, visibleNames, type Host, type Module } from './sema/resolve.js';
 import { didYouMean } from './sema/suggest.js';
+import { applySuppressions, type Suppression } from './suppressions.js';
+import { resolveSettings } from './train/settings.js';
 
 export type { FileFacts, Host } from './sema/resolve.js';
 
@@ -51,6 +54,8 @@ export interface CompileResult {
   readonly diagnostics: readonly Diagnostic[];
   /** display path → text, for rendering diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** `// cnnc-ignore CODE: reason` comments, with what each hid (compiler/suppressions.ts). */
+  readonly suppressions?: readonly Suppression[];
   /** The file as loaded (its syntax tree, declarations and imports), for editors; absent if unreadable. */
   readonly entry?: Module;
 }
@@ -80,6 +85,7 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
         derivations,
         budget,
         options,
+        sources,
       });
       models.push(compiled);
       for (const d of compiled.diagnostics) diagnostics.push(d);
@@ -87,7 +93,19 @@ export function compileFile(path: string, host: Host, options: CompileOptions = 
   } catch (e) {
     diagnostics.push(internalError(e));
   }
-  return { models, diagnostics: dedupe(diagnostics), sources, entry };
+  const suppressed = applySuppressions(
+    dedupe(diagnostics),
+    sources,
+    entry?.display,
+    options.model === undefined,
+  );
+  return {
+    models,
+    diagnostics: suppressed.diagnostics,
+    sources,
+    entry,
+    suppressions: suppressed.suppressions,
+  };
 }
 
 function selectModels(entry: Module, options: CompileOptions, diagnostics: Diagnostic[]): string[] {
@@ -117,7 +135,13 @@ function compileModel(
     derivations,
     budget,
     options,
-  }: { derivations: Derivations; budget: ElaborationBudget; options: CompileOptions },
+    sources,
+  }: {
+    derivations: Derivations;
+    budget: ElaborationBudget;
+    options: CompileOptions;
+    sources: ReadonlyMap<string, string>;
+  },
 ): CompiledModel {
   const diagnostics: Diagnostic[] = [];
   const decl = module.models.get(name)!;
@@ -136,7 +160,16 @@ function compileModel(
     verifyEach: options.verifyEach ?? false,
     explain: options.explain ?? false,
   });
-  for (const d of passDiags) diagnostics.push(d);
+  // The train block, checked as `cnnc train` reads it (compiler/train/settings.ts), so that
+  // `cnnc check` finds `optimzer adam` and `lr -5` too.
+  if (state.graph.train?.length) {
+    for (const d of resolveSettings(state.graph).diagnostics) diagnostics.push(d);
+  }
+  const sites = callSitesBySpan(state.graph);
+  for (const d of passDiags) {
+    const at = callSitesOf(d) ?? (d.span && sites.get(spanKey(d.span)));
+    diagnostics.push(at ? withCallNotes(d, at, (f) => sources.get(f)) : d);
+  }
   return {
     graph: state.graph,
     summary: state.summary,
@@ -144,6 +177,17 @@ function compileModel(
     env: state.env,
     diagnostics,
   };
+}
+
+const spanKey = (s: Span): string => `${s.start}:${s.end}:${s.file}`;
+
+/** The block calls each node inside a block body came through, by the node's span. */
+function callSitesBySpan(graph: Graph): Map<string, readonly Span[]> {
+  const out = new Map<string, readonly Span[]>();
+  for (const n of graph.nodes) {
+    if (n.callSites && !out.has(spanKey(n.span))) out.set(spanKey(n.span), n.callSites);
+  }
+  return out;
 }
 
 /** The models left when the compilation's budget is spent: one error for all of them. */

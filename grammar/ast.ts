@@ -61,6 +61,13 @@ export type Expr =
       readonly otherwise: Expr;
       readonly span: Span;
     }
+  /** `max(a, b)`, `round(x)`: a built-in function (parser-expr.ts's BUILTIN_FUNCTIONS). */
+  | {
+      readonly kind: 'Call';
+      readonly callee: Ident;
+      readonly args: readonly Arg[];
+      readonly span: Span;
+    }
   /** `(a, b, name = c)`; a single parenthesised expression without a comma is not a tuple. */
   | { readonly kind: 'Tuple'; readonly items: readonly Arg[]; readonly span: Span };
 
@@ -124,6 +131,18 @@ export interface ResidualStmt {
     readonly span: Span;
   };
   readonly label?: Ident;
+  readonly span: Span;
+}
+
+/**
+ * `if cond { … } else { … }`: one of two bodies, chosen when the model is elaborated (the condition
+ * uses block parameters, `in`, lets). `else if` is an `otherwise` holding one If statement.
+ */
+export interface IfStmt {
+  readonly kind: 'If';
+  readonly test: Expr;
+  readonly then: readonly Stmt[];
+  readonly otherwise?: readonly Stmt[];
   readonly span: Span;
 }
 
@@ -235,7 +254,8 @@ export type Stmt =
   | AppendStmt
   | CutStmt
   | BudgetStmt
-  | TrainStmt;
+  | TrainStmt
+  | IfStmt;
 
 // ---------------------------------------------------------------- top level
 
@@ -257,7 +277,9 @@ export interface ModelDecl {
   readonly span: Span;
 }
 
-export type ParamType = 'int' | 'float' | 'bool' | 'string';
+/** `dims`: a size per axis, `3x3`, `(3, 1)` or one number for every axis. */
+export const PARAM_TYPES = ['int', 'float', 'bool', 'string', 'dims'] as const;
+export type ParamType = (typeof PARAM_TYPES)[number];
 
 export interface BlockParam {
   readonly name: Ident;

@@ -11,6 +11,7 @@ import { diag, type Diagnostic, type Span } from '../compiler/diagnostics/diagno
 import type { Arg, BinaryOp, DimPart, Expr } from './ast.js';
 import { isReal } from './cst-helpers.js';
 import type { Spans } from './cst-helpers.js';
+import { BUILTIN_FUNCTIONS } from './parser-expr.js';
 import * as T from './tokens.js';
 
 /** An expression and its extent, which includes parentheses around it (its span does not). */
@@ -250,6 +251,17 @@ export class ExprBuilder {
     let ext: Ext | undefined;
     if (!isToken(item)) ext = this.parenExt(item);
     else if (PRIMARY_TYPES.has(item.tokenType) && isReal(item)) ext = this.literalExt(item);
+    const next = this.items[this.i];
+    if (
+      ext?.e.kind === 'Name' &&
+      BUILTIN_FUNCTIONS.has(ext.e.name) &&
+      next !== undefined &&
+      !isToken(next) &&
+      exprStart(next) === ext.end
+    ) {
+      this.i++;
+      ext = this.callExt(ext.e, next);
+    }
     while (ext && this.peekToken(T.Dot)) {
       const m = this.items[this.i + 1];
       if (m === undefined || !isToken(m) || m.tokenType !== T.Identifier || !isReal(m))
@@ -278,8 +290,40 @@ export class ExprBuilder {
     return { e: literal(t, span), start: span.start, end: span.end, depth: 1 };
   }
 
+  /** `max(a, b)`: a built-in function's name and the parentheses glued to it. */
+  private callExt(callee: Extract<Expr, { kind: 'Name' }>, n: CstNode): Ext | undefined {
+    const parts = this.parenParts(n);
+    if (!parts) return undefined;
+    const span = this.spans.of(callee.span.start, parts.span.end);
+    const fn = { kind: 'Ident' as const, name: callee.name, span: callee.span };
+    return this.within({
+      e: { kind: 'Call', callee: fn, args: parts.args, span },
+      start: span.start,
+      end: span.end,
+      depth: parts.depth,
+    });
+  }
+
   /** `(e)` is `e`; anything else in parentheses (`()`, `(a, b)`, `(e,)`, `(n = 2)`) is a tuple. */
   private parenExt(n: CstNode): Ext | undefined {
+    const parts = this.parenParts(n);
+    if (!parts) return undefined;
+    const { args, span, depth, commas } = parts;
+    if (args.length === 1 && args[0].name === undefined && commas === 0) {
+      return { e: args[0].value, start: span.start, end: span.end, depth: depth - 1 };
+    }
+    return this.within({
+      e: { kind: 'Tuple', items: args, span },
+      start: span.start,
+      end: span.end,
+      depth,
+    });
+  }
+
+  /** The items of a `paren` node, its span, depth and number of commas. */
+  private parenParts(
+    n: CstNode,
+  ): { args: Arg[]; span: Span; depth: number; commas: number } | undefined {
     const toks = (n.children['tok'] ?? []) as IToken[];
     const values = (n.children['argValue'] ?? []) as CstNode[];
     const open = toks[0];
@@ -312,15 +356,7 @@ export class ExprBuilder {
       }
     }
     if (t !== toks.length - 1) return undefined;
-    if (args.length === 1 && args[0].name === undefined && commas === 0) {
-      return { e: args[0].value, start: span.start, end: span.end, depth: depth - 1 };
-    }
-    return this.within({
-      e: { kind: 'Tuple', items: args, span },
-      start: span.start,
-      end: span.end,
-      depth,
-    });
+    return { args, span, depth, commas };
   }
 }
 

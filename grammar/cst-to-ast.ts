@@ -17,15 +17,18 @@ import type {
   Branch,
   BudgetLimit,
   Decl,
+  Expr,
   FileAst,
   GroupStmt,
   Ident,
+  IfStmt,
   LetBinding,
   ParamType,
   SimpleStmt,
   Stmt,
   Target,
 } from './ast.js';
+import { PARAM_TYPES } from './ast.js';
 import { AtomBuilder } from './cst-atoms.js';
 import { ExprBuilder } from './cst-expr.js';
 import { count, node, nodes, token, tokens, Spans } from './cst-helpers.js';
@@ -128,9 +131,18 @@ class AstBuilder {
 
   private param(n: CstNode): BlockParam | undefined {
     const name = token(n, 'Identifier');
-    const type = token(n, 'ParamType');
+    const type = token(n, 'ParamType') ?? token(n, 'typeName');
     if (!name || !type) return undefined;
     const typeSpan = this.spans.token(type);
+    if (!(PARAM_TYPES as readonly string[]).includes(type.image)) {
+      this.diagnostics.push(
+        diag('CNN1021', `unknown parameter type \`${type.image}\``, {
+          span: typeSpan,
+          help: `a parameter is one of: ${PARAM_TYPES.map((t) => `\`${t}\``).join(', ')}`,
+        }),
+      );
+      return undefined;
+    }
     const param = { name: this.spans.ident(name), type: type.image as ParamType, typeSpan };
     if (count(n, 'Equals') === 0)
       return { ...param, span: this.spans.from(name.startOffset, typeSpan) };
@@ -172,6 +184,7 @@ class AstBuilder {
     if ((inner = node(n, 'repeatStmt'))) return this.repeat(inner, label);
     if ((inner = node(n, 'residualStmt'))) return this.residual(inner, label);
     if ((inner = node(n, 'mergeStmt'))) return this.merge(inner, label);
+    if ((inner = node(n, 'ifStmt'))) return this.ifStmt(inner);
     if ((inner = node(n, 'letStmt'))) return this.let(inner);
     if ((inner = node(n, 'freezeStmt'))) return this.freeze(inner);
     if ((inner = node(n, 'replaceStmt'))) return this.replace(inner);
@@ -261,6 +274,72 @@ class AstBuilder {
     const span = this.spans.from(kw.startOffset, countExpr.span, index?.span, body?.span);
     const stmt = { kind: 'Repeat' as const, count: countExpr, body: body?.stmts ?? [], span };
     return labelled(index ? { ...stmt, index } : stmt, label);
+  }
+
+  /** `if cond { … } [else { … } | else if …]`. */
+  private ifStmt(n: CstNode): IfStmt | undefined {
+    const kw = token(n, 'Kw_if');
+    const test = this.exprs.expr(node(n, 'expr'));
+    if (!kw || !test) return undefined;
+    if (count(n, 'bare') > 0) return this.bareIf(n, kw, test);
+    const then = this.body(node(n, 'body'));
+    if (!then) return undefined;
+    const stmt: IfStmt = {
+      kind: 'If',
+      test,
+      then: then.stmts,
+      span: this.spans.from(kw.startOffset, then.span),
+    };
+    if (count(n, 'Kw_else') === 0) return stmt;
+    const other = node(n, 'otherwise');
+    if (!other) return undefined;
+    if (other.name === 'ifStmt') {
+      const nested = this.ifStmt(other);
+      return (
+        nested && {
+          ...stmt,
+          otherwise: [nested],
+          span: this.spans.from(kw.startOffset, nested.span),
+        }
+      );
+    }
+    const body = this.body(other);
+    return (
+      body && { ...stmt, otherwise: body.stmts, span: this.spans.from(kw.startOffset, body.span) }
+    );
+  }
+
+  /**
+   * `if c then relu else bn` or `if c relu` as a statement: one error (CNN1020), and the statement
+   * kept as if it had braces so that nothing after it cascades.
+   */
+  private bareIf(n: CstNode, kw: IToken, test: Expr): IfStmt | undefined {
+    const then = node(n, 'bare');
+    const thenStmt = then && this.stmt(then);
+    const elseNode = node(n, 'bareElse');
+    const elseStmt = elseNode && this.stmt(elseNode);
+    if (!thenStmt || (elseNode && !elseStmt)) return undefined;
+    const thenTok = token(n, 'misplaced');
+    const span = this.spans.from(kw.startOffset, thenStmt.span, elseStmt?.span);
+    const expressionForm = thenTok !== undefined;
+    this.diagnostics.push(
+      diag(
+        'CNN1020',
+        expressionForm
+          ? '`if … then … else …` is an expression; a statement `if` takes its bodies in braces'
+          : 'the body of a statement `if` goes in braces',
+        {
+          span: expressionForm ? this.spans.token(thenTok) : thenStmt.span,
+          help: `write \`if ${this.slice(test.span)} { ${this.slice(thenStmt.span)} }${elseStmt ? ` else { ${this.slice(elseStmt.span)} }` : ''}\``,
+        },
+      ),
+    );
+    const stmt: IfStmt = { kind: 'If', test, then: [thenStmt], span };
+    return elseStmt ? { ...stmt, otherwise: [elseStmt] } : stmt;
+  }
+
+  private slice(span: Span): string {
+    return this.text.slice(span.start, span.end);
   }
 
   private residual(n: CstNode, label?: Ident): Stmt | undefined {

@@ -33,7 +33,11 @@ export interface ParsedFile extends Result<FileAst> {
 export function parseFileWithComments(text: string, file: string): ParsedFile {
   const bytes = text.length > MAX_SOURCE_BYTES / 3 ? utf8Length(text) : text.length;
   if (bytes > MAX_SOURCE_BYTES) {
-    return { value: emptyFile(file, text), diagnostics: [sourceTooLarge(file, bytes)], comments: [] };
+    return {
+      value: emptyFile(file, text),
+      diagnostics: [sourceTooLarge(file, bytes)],
+      comments: [],
+    };
   }
   try {
     const lexed = lex(text, file);

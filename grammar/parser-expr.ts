@@ -10,7 +10,7 @@
  *   expr    = "if" expr "then" expr "else" expr
  *           | not* arith [ cmp arith ] { ( "and" | "or" ) not* arith [ cmp arith ] }
  *   arith   = operand { ( "+" | "-" | "*" | "/" | "%" ) operand }
- *   operand = { "-" } primary { "." IDENT }
+ *   operand = { "-" } primary [ args ] { "." IDENT }     (args: a built-in's call, `max(a, b)`)
  *
  * `arith` and `operand` are inlined into `expr` with numbered DSL methods. Alternatives and closures
  * on hot paths are built once (fields), not on every call, which the garbage collector notices.
@@ -34,7 +34,18 @@ interface OperandParts {
   readonly minus: () => void;
   readonly primary: IOrAlt<unknown>[];
   readonly member: () => void;
+  /** The arguments of a built-in function's call, right after its name. */
+  readonly call: { readonly GATE: () => boolean; readonly DEF: () => void };
 }
+
+/** The functions an expression may call: `max(8, round(c * w / 8) * 8)`. compiler/sema/evaluate.ts. */
+export const BUILTIN_FUNCTIONS: ReadonlySet<string> = new Set([
+  'min',
+  'max',
+  'floor',
+  'ceil',
+  'round',
+]);
 
 export abstract class ExprParser extends CstParser {
   /**
@@ -55,7 +66,9 @@ export abstract class ExprParser extends CstParser {
       },
     },
     {
-      // `64`, `3x3`, `same` (the common case: one token, no node), `stride=2`, `c * 2`.
+      // `64`, `3x3`, `same` (the common case: one token, no node), `stride=2`, `c * 2`; not a
+      // call of a built-in function (`max(8, c)`), which is an `expr`.
+      GATE: () => !this.builtinCallAt(1),
       ALT: () => {
         this.CONSUME8(T.Literal, ATOM_TOK);
         this.OPTION9(this.afterValueOption);
@@ -93,6 +106,21 @@ export abstract class ExprParser extends CstParser {
       this.OR8(this.afterValueAlts);
     },
   };
+  /**
+   * Does a call of a built-in function (`min`, `max`, `floor`, `ceil`, `round`) start at token `k`:
+   * its name with a `(` glued to it? Only these names: `basic(64)` stays a block call.
+   */
+  protected builtinCallAt(k: number): boolean {
+    const name = this.LA(k);
+    const paren = this.LA(k + 1);
+    return (
+      name.tokenType === T.Identifier &&
+      BUILTIN_FUNCTIONS.has(name.image) &&
+      paren.tokenType === T.LParen &&
+      paren.startOffset === name.startOffset + name.image.length
+    );
+  }
+
   protected readonly atom = (): void => {
     this.OR9(this.atomOr);
   };
@@ -224,9 +252,16 @@ export abstract class ExprParser extends CstParser {
         this.consume(b, T.Dot, TOK);
         this.consume(b + 1, T.Identifier, TOK);
       },
+      call: {
+        GATE: () => this.builtinCallAt(0),
+        DEF: () => {
+          this.subrule(b + 1, this.paren);
+        },
+      },
     });
     this.many(b, parts.minus);
     this.or(b, parts.primary);
+    this.option(b + 3, parts.call);
     this.many(b + 1, parts.member);
   }
 }

@@ -45,6 +45,10 @@ const WHERE = { LABEL: 'where' };
 const PATTERN = { LABEL: 'pattern' };
 const WORD = { LABEL: 'word' };
 const MORE = { LABEL: 'more' };
+const OTHERWISE = { LABEL: 'otherwise' };
+const BARE = { LABEL: 'bare' };
+const TYPE_NAME = { LABEL: 'typeName' };
+const BARE_ELSE = { LABEL: 'bareElse' };
 
 class CnnParser extends ExprParser {
   missingSeparators: MissingSeparator[] = [];
@@ -179,7 +183,12 @@ class CnnParser extends ExprParser {
   param = this.RULE('param', () => {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
-    this.CONSUME(T.ParamType);
+    // `int`, `float`, `bool`, `string` are keywords; `dims` (and a misspelt type) is a name, so
+    // that `dims` stays free as a variable name elsewhere. cst-to-ast checks it.
+    this.OR([
+      { ALT: () => this.CONSUME(T.ParamType) },
+      { ALT: () => this.CONSUME2(T.Identifier, TYPE_NAME) },
+    ]);
     this.OPTION(() => {
       this.CONSUME(T.Equals);
       this.SUBRULE(this.expr);
@@ -254,6 +263,7 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.cutStmt) },
     { ALT: () => this.SUBRULE(this.budgetStmt) },
     { ALT: () => this.SUBRULE(this.trainStmt) },
+    { ALT: () => this.SUBRULE(this.ifStmt) },
   ];
 
   private simpleStmt(): void {
@@ -277,6 +287,51 @@ class CnnParser extends ExprParser {
     });
     this.SUBRULE(this.braceBody);
   });
+
+  /** `if cond { … } else if cond { … } else { … }`; `else` may start the next line. */
+  ifStmt = this.RULE('ifStmt', () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expr);
+    this.OR({ DEF: this.ifForms, IGNORE_AMBIGUITIES: true });
+  });
+
+  private readonly elseNext = (): boolean =>
+    this.isAt(1, T.Else) || (this.isAt(1, T.Newline) && this.isAt(2, T.Else));
+  private readonly ifForms: IOrAlt<unknown>[] = [
+    {
+      GATE: () => this.isAt(1, T.LBrace),
+      ALT: () => {
+        this.SUBRULE(this.braceBody, BODY);
+        this.OPTION({
+          GATE: this.elseNext,
+          DEF: () => {
+            this.OPTION2(() => this.CONSUME(T.Newline));
+            this.CONSUME(T.Else);
+            this.OR2([
+              { ALT: () => this.SUBRULE2(this.braceBody, OTHERWISE) },
+              { ALT: () => this.SUBRULE(this.ifStmt, OTHERWISE) },
+            ]);
+          },
+        });
+      },
+    },
+    {
+      // `if c then relu else bn` or `if c relu`: parsed whole so that cst-to-ast gives one error
+      // (bodies go in braces) instead of a cascade.
+      ALT: () => {
+        this.OPTION3(() => this.CONSUME(T.Then, MISPLACED));
+        this.SUBRULE(this.stmt, BARE);
+        this.OPTION4({
+          GATE: this.elseNext,
+          DEF: () => {
+            this.OPTION5(() => this.CONSUME2(T.Newline));
+            this.CONSUME2(T.Else);
+            this.SUBRULE2(this.stmt, BARE_ELSE);
+          },
+        });
+      },
+    },
+  ];
 
   residualStmt = this.RULE('residualStmt', () => {
     this.CONSUME(T.Residual);

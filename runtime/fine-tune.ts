@@ -1,5 +1,6 @@
 /**
- * The runtime side of fine-tuning (compiler/passes/fine-tune.ts reads the settings):
+ * The runtime side of fine-tuning (compiler/passes/fine-tune.ts reads the settings, whose types are
+ * in compiler/train/fine-tune-settings.ts):
  *
  * - per-group learning rates become per-param multipliers of the scheduled rate;
  * - `at epoch N unfreeze X` splits a run into phases; each phase trains the graph with the layers
@@ -11,7 +12,7 @@
  */
 import type { Graph } from '../compiler/ir/graph.js';
 import { splitStaticPrefix, withFrozen } from '../compiler/ir/transform.js';
-import { groupRates } from '../compiler/passes/fine-tune.js';
+import { groupRates } from '../compiler/train/fine-tune-settings.js';
 import { batches, makeDataset, type Dataset } from './data/dataset.js';
 import { openEngine, type EngineBackend } from './engines.js';
 import type { TrainSettings } from './train/config.js';

@@ -23,7 +23,9 @@ Checks shapes, parameters, MACs, memory and budgets of every model in the files.
 
 options:
   --format F           pretty (default), short, json, sarif or github
-  --strict             treat warnings as errors
+  --strict             treat warnings as errors (a warning hidden by a reasoned
+                       \`// cnnc-ignore CODE: reason\` is not counted; see docs/language.md)
+  --list-suppressions  list the file's cnnc-ignore comments, what each hid and why
   --model NAME         check only this model
   --max-params N       parameter budget, e.g. 30M
   --max-trainable N    trainable-parameter budget
@@ -42,6 +44,7 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
     ...IMPORT_FLAGS,
     format: { value: true },
     strict: { value: false },
+    'list-suppressions': { value: false },
   });
   if (args.positional.length === 0) throw new UsageError('cnnc check needs at least one .cnn file');
   const format = (args.flags.get('format')?.[0] ?? 'pretty') as OutputFormat;
@@ -54,9 +57,14 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
   const all: Diagnostic[] = [];
   const sources = new Map<string, string>();
   let models = 0;
+  const suppressions: string[] = [];
   for (const file of args.positional) {
     const result = compileFile(resolveInput(file, io.host, io.cwd), io.host, options);
     for (const d of result.diagnostics) all.push(d);
+    for (const s of result.suppressions ?? []) {
+      const hid = `hid ${s.hidden} diagnostic${s.hidden === 1 ? '' : 's'}`;
+      suppressions.push(`${s.span.file}:${s.line}: ${s.codes.join(', ')} (${hid}): ${s.reason}\n`);
+    }
     for (const [p, t] of result.sources) sources.set(p, t);
     models += result.models.length;
   }
@@ -76,6 +84,10 @@ export function runCheck(argv: readonly string[], io: Io): ExitCode {
   } else {
     // Machine formats print a document even when there is nothing to report.
     io.out(renderDiagnostics(format, diagnostics, sourceMap(sources), { color: false }));
+  }
+  if (args.flags.has('list-suppressions')) {
+    if (suppressions.length === 0) io.out('no suppressions\n');
+    for (const line of suppressions) io.out(line);
   }
   return exitCodeFor(diagnostics, strict);
 }

@@ -32,6 +32,7 @@ import { countParams, type Engine } from '../../runtime/train/engine.js';
 import type { EvalResult } from '../../runtime/train/evaluate.js';
 import { checkBackendMemory, type MemoryNeed } from '../report/backend-memory.js';
 import { allowedImports, IMPORT_FLAGS, printDiagnostics } from './common.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 
@@ -100,7 +101,13 @@ export async function openSession(
   }
   const graph = result.models[0].graph;
   const resolved = resolveSettings(graph, overrides(args, overrideKeys));
-  printDiagnostics(io, resolved.diagnostics, result.sources);
+  // compileFile reported the train block's own diagnostics already (program.ts).
+  const seen = new Set(result.diagnostics.map(diagnosticKey));
+  printDiagnostics(
+    io,
+    resolved.diagnostics.filter((d) => !seen.has(diagnosticKey(d))),
+    result.sources,
+  );
   if (hasErrors(resolved.diagnostics)) return 1;
   if (resolved.errors.length) throw new UsageError(resolved.errors.join('; '));
   const settings = adjust(resolved.settings);
@@ -226,4 +233,8 @@ export async function runGuarded(io: Io, f: () => Promise<ExitCode>): Promise<Ex
     }
     throw e;
   }
+}
+
+function diagnosticKey(d: Diagnostic): string {
+  return `${d.code}|${d.span?.file}|${d.span?.start}|${d.span?.end}|${d.message}`;
 }

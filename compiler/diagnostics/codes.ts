@@ -27,6 +27,9 @@ export const CODE_LIST = [
   },
   { code: 'CNN1007', severity: 'error', title: 'source file too large' },
   { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
+  // 1020–1029: blocks that generalise (statement `if`, suppressions)
+  { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
+  { code: 'CNN1021', severity: 'error', title: 'unknown parameter type' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -45,7 +48,7 @@ export const CODE_LIST = [
   { code: 'CNN2014', severity: 'error', title: 'freeze marker matches nothing' },
   { code: 'CNN2015', severity: 'error', title: 'unknown model' },
   { code: 'CNN2016', severity: 'error', title: 'undefined name' },
-  { code: 'CNN2017', severity: 'error', title: 'repeat count is zero or negative' },
+  { code: 'CNN2017', severity: 'error', title: 'repeat count is negative' },
   { code: 'CNN2018', severity: 'error', title: 'repeat count is absurd' },
   { code: 'CNN2019', severity: 'error', title: 'letter pattern uses an unbound letter' },
   { code: 'CNN2020', severity: 'error', title: 'missing or misplaced input' },
@@ -83,6 +86,15 @@ export const CODE_LIST = [
   { code: 'CNN2072', severity: 'error', title: 'ONNX node setting with no counterpart' },
   { code: 'CNN2073', severity: 'error', title: 'ONNX graph the language cannot write' },
   { code: 'CNN2074', severity: 'error', title: 'ONNX tensor cnnc cannot read' },
+  // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
+  { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
+  { code: 'CNN2101', severity: 'warning', title: 'suppression without a code or a reason' },
+  { code: 'CNN2102', severity: 'warning', title: 'unused suppression' },
+  {
+    code: 'CNN2103',
+    severity: 'warning',
+    title: 'suppression of a code that cannot be suppressed',
+  },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

@@ -187,7 +187,7 @@ export function bracePairs(
 
 /** The `{ … }` bodies of a node, in source order ([] for nodes without one). */
 export function bodiesOf(src: Source, n: FmtNode): Body[] {
-  const lists = bodyItems(n);
+  const lists = hasKind(n) && n.kind === 'If' ? ifBodies(src, n) : bodyItems(n);
   if (lists.length === 0) return [];
   const pairs = bracePairs(src, nodeStart(n), n.span.end);
   return lists.map((items, i) => ({
@@ -196,6 +196,19 @@ export function bodiesOf(src: Source, n: FmtNode): Body[] {
     items,
     alwaysBreak: hasKind(n) && n.kind === 'Merge',
   }));
+}
+
+/** The bodies of `if … { } else if … { } else { }`, the chain of `else if` flattened. */
+function ifBodies(src: Source, n: Extract<Stmt, { kind: 'If' }>): (readonly FmtNode[])[] {
+  const out: (readonly FmtNode[])[] = [n.then];
+  const o = n.otherwise;
+  if (!o) return out;
+  const first = o[0];
+  const before = first && src.toks[tokenAt(src, first.span.start) - 1];
+  // `else if`: the nested statement follows `else` directly, with no brace of its own.
+  if (o.length === 1 && first.kind === 'If' && before?.kind !== 'lbrace')
+    return [...out, ...ifBodies(src, first)];
+  return [...out, o];
 }
 
 function bodyItems(n: FmtNode): (readonly FmtNode[])[] {
@@ -211,6 +224,8 @@ function bodyItems(n: FmtNode): (readonly FmtNode[])[] {
       return [n.body];
     case 'Residual':
       return n.shortcut ? [n.body, n.shortcut.body] : [n.body];
+    case 'If':
+      return n.otherwise ? [n.then, n.otherwise] : [n.then];
     case 'Merge':
       return [n.branches];
     default:
@@ -278,6 +293,10 @@ class Indexer {
       case 'Residual':
         this.stmts(s.body, false);
         if (s.shortcut) this.stmts(s.shortcut.body, false);
+        return;
+      case 'If':
+        this.stmts(s.then, false);
+        if (s.otherwise) this.stmts(s.otherwise, false);
         return;
       case 'Merge':
         for (const b of s.branches) {

@@ -31,6 +31,8 @@ export function childrenOf(n: TreeNode): readonly TreeNode[] {
       return n.body;
     case 'Residual':
       return n.shortcut ? [...n.body, ...n.shortcut.body] : n.body;
+    case 'If':
+      return n.otherwise ? [...n.then, ...n.otherwise] : n.then;
     case 'Merge':
       return n.branches;
     case 'Let':

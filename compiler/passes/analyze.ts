@@ -8,6 +8,7 @@
  */
 import { diag } from '../diagnostics/diagnostic.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { noteCallSites } from '../sema/call-notes.js';
 import type { Graph, IrNode, Node, ReceptiveField, SymbolRecord, Weight } from '../ir/graph.js';
 import type { OpKind } from '../ir/ops.js';
 import type { Count } from '../sema/count.js';
@@ -91,7 +92,7 @@ class NodeContext implements RuleContext {
   ) {}
 
   report(d: Diagnostic): void {
-    this.diagnostics.push(d);
+    this.diagnostics.push(noteCallSites(d, this.node.callSites));
   }
 
   explain(line: string | (() => string)): void {

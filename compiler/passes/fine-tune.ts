@@ -21,55 +21,31 @@ import type { Graph, Node } from '../ir/graph.js';
 import { staticNodes } from '../ir/transform.js';
 import { matchTarget, suggestTarget } from '../sema/freeze.js';
 
-/** A group of layers with its own learning rate. */
-export interface LrGroup {
-  /** The target as written: `stage4`, `block_1*`, `..stage3`. */
-  readonly target: string;
-  readonly lr: number;
-  /** IR names of the nodes it matches (in model order), as `freeze` would. */
-  readonly nodes: readonly string[];
-  readonly span: Span;
-}
+import {
+  FEATURE_MODES,
+  NO_FINE_TUNE,
+  WEIGHT_MAPS,
+  type FeatureMode,
+  type FineTuneSettings,
+  type LrGroup,
+  type PretrainedWeights,
+  type UnfreezeStep,
+  type WeightMap,
+} from '../train/fine-tune-settings.js';
 
-/** `at epoch E unfreeze TARGET [lr X]`. */
-export interface UnfreezeStep {
-  /** 1-based: the layers train from the start of this epoch on. */
-  readonly epoch: number;
-  readonly target: string;
-  readonly nodes: readonly string[];
-  /** The unfrozen layers' rate from then on; null: their group's rate, else the plain `lr`. */
-  readonly lr: number | null;
-  readonly span: Span;
-}
-
-export const WEIGHT_MAPS = ['none', 'torchvision'] as const;
-export type WeightMap = (typeof WEIGHT_MAPS)[number];
-
-export interface PretrainedWeights {
-  /** As written in the file (relative paths are relative to the .cnn file). */
-  readonly path: string;
-  readonly map: WeightMap;
-  readonly span: Span;
-}
-
-export const FEATURE_MODES = ['off', 'cache'] as const;
-export type FeatureMode = (typeof FEATURE_MODES)[number];
-
-export interface FineTuneSettings {
-  /** In file order; a layer in several groups takes the rate of the last one. */
-  readonly lrGroups: readonly LrGroup[];
-  /** Sorted by epoch (file order within an epoch). */
-  readonly unfreeze: readonly UnfreezeStep[];
-  readonly features: FeatureMode;
-  readonly weights: PretrainedWeights | null;
-}
-
-export const NO_FINE_TUNE: FineTuneSettings = {
-  lrGroups: [],
-  unfreeze: [],
-  features: 'off',
-  weights: null,
+// The settings' types live in compiler/train (the runtime reads them); re-exported for the compiler.
+export {
+  FEATURE_MODES,
+  NO_FINE_TUNE,
+  WEIGHT_MAPS,
+  type FeatureMode,
+  type FineTuneSettings,
+  type LrGroup,
+  type PretrainedWeights,
+  type UnfreezeStep,
+  type WeightMap,
 };
+export { groupRates } from '../train/fine-tune-settings.js';
 
 type Setting = NonNullable<Graph['train']>[number];
 type Value = Setting['args'][number];
@@ -267,13 +243,6 @@ function readStep(
     return null;
   }
   return { epoch, target, nodes, lr: rate, span: t.span };
-}
-
-/** Node name → learning rate from the groups (the last group containing a node wins). */
-export function groupRates(settings: FineTuneSettings): Map<string, number> {
-  const rates = new Map<string, number>();
-  for (const g of settings.lrGroups) for (const n of g.nodes) rates.set(n, g.lr);
-  return rates;
 }
 
 /**

@@ -5,7 +5,7 @@ import { evaluate, undefinedName, type EvalEnv } from './evaluate.js';
 import type { Module } from './resolve.js';
 import { VarScope } from './scope.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
-import { asInt, describe, typeName, type Value } from './values.js';
+import { asInt, asInts, describe, num, typeName, type Value } from './values.js';
 
 export function bindArgs(
   block: BlockDecl,
@@ -19,7 +19,13 @@ export function bindArgs(
   let args: readonly Arg[] = [];
   const [first, ...rest] = call.atoms;
   if (first) {
-    if (first.kind === 'Value' && first.value.kind === 'Tuple') args = first.value.items;
+    // `c(3, 1)`: the parentheses are the tuple's; `c((3, 1))`: one tuple argument inside them.
+    if (
+      first.kind === 'Value' &&
+      first.value.kind === 'Tuple' &&
+      first.value.span.start === first.span.start
+    )
+      args = first.value.items;
     else if (first.kind === 'Value') args = [{ value: first.value, span: first.span }];
     else {
       report(
@@ -177,6 +183,12 @@ function convert(v: Value, p: BlockParam): Value | null {
       return v.kind === 'int' || v.kind === 'float' ? { kind: 'float', value: v.value } : null;
     case 'bool':
       return v.kind === 'bool' ? v : null;
+    case 'dims': {
+      // `3x3` as written, `(3, 1)` as a size; one integer is the same size on every axis.
+      if (v.kind === 'dims' || asInt(v) !== null) return v.kind === 'dims' ? v : num(asInt(v)!);
+      const parts = v.kind === 'tuple' ? asInts(v) : null;
+      return parts && parts.length > 0 ? { kind: 'dims', parts } : null;
+    }
     case 'string':
       return v.kind === 'string'
         ? v

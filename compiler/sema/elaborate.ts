@@ -6,6 +6,7 @@
 import type {
   BlockDecl,
   GroupStmt,
+  IfStmt,
   MergeStmt,
   ModelDecl,
   RepeatStmt,
@@ -20,6 +21,7 @@ import { IR_VERSION } from '../ir/graph.js';
 import type { OpAttrMap, OpKind } from '../ir/ops.js';
 import { buildAttrs } from './build-attrs.js';
 import { bindArgs } from './call.js';
+import { withCallNotes } from './call-notes.js';
 import type { Derived } from './derive.js';
 import type { Dim } from './dim.js';
 import { evaluateStrict, type EvalEnv } from './evaluate.js';
@@ -39,7 +41,7 @@ import {
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
-import { asInt, asNumber } from './values.js';
+import { asInt, asNumber, typeName } from './values.js';
 
 export { MAX_NODES, MAX_REPEAT } from './limits.js';
 
@@ -185,6 +187,8 @@ export class Elaborator {
         if (s.kind === 'Residual') return this.residual(s, cursor, inner);
         return this.merge(s, cursor, inner);
       }
+      case 'If':
+        return this.ifStmt(s, cursor, ctx);
       case 'Let':
         for (const b of s.bindings) {
           const v = b.value;
@@ -541,7 +545,13 @@ export class Elaborator {
       callSites: [...ctx.callSites, s.span],
       depth: deeper.depth,
     };
-    return this.body(block.body, cursor, inner);
+    const before = this.diagnostics.length;
+    const out = this.body(block.body, cursor, inner);
+    // What went wrong inside the body names this call (outer calls add theirs after it).
+    const text = (file: string) => (file === ctx.module.display ? ctx.module.text : undefined);
+    for (let i = before; i < this.diagnostics.length; i++)
+      this.diagnostics[i] = withCallNotes(this.diagnostics[i], [s.span], text);
+    return out;
   }
 
   // ------------------------------------------------------------ compound statements
@@ -568,12 +578,13 @@ export class Elaborator {
       );
       return cursor;
     }
-    if (n <= 0) {
+    // `repeat 0` is an empty statement (`first; repeat n - 1 { … }` with n = 1).
+    if (n === 0) return cursor;
+    if (n < 0) {
       this.report(
-        diag('CNN2017', `repeat count is ${n}: the block would vanish`, {
+        diag('CNN2017', `repeat count is ${n}: a count cannot be negative`, {
           span: s.count.span,
-          help:
-            n === 0 ? 'remove the repeat, or use a count of at least 1' : 'use a positive count',
+          help: 'use a count of 0 or more',
         }),
       );
       return cursor;
@@ -599,6 +610,27 @@ export class Elaborator {
       cursor = this.body(s.body, cursor, { ...ctx, names, vars });
     }
     return cursor;
+  }
+
+  /**
+   * `if cond { … } else { … }`: the chosen body runs in the enclosing scope (its labels and lets are
+   * the surrounding ones, like a body of `repeat`), so a layer keeps its name whichever way the
+   * condition goes. A condition that is not a boolean is CNN2005, and neither body runs.
+   */
+  private ifStmt(s: IfStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    const v = evaluateStrict(s.test, this.evalEnv(ctx));
+    if (!v) return cursor;
+    if (v.kind !== 'bool') {
+      this.report(
+        diag('CNN2005', `an \`if\` condition must be true or false; found ${typeName(v)}`, {
+          span: s.test.span,
+          help: 'compare it, e.g. `if t != 1 { … }`',
+        }),
+      );
+      return cursor;
+    }
+    const body = v.value ? s.then : s.otherwise;
+    return body ? this.body(body, cursor, ctx) : cursor;
   }
 
   private residual(s: ResidualStmt, cursor: number | undefined, ctx: Ctx): number | undefined {

@@ -19,7 +19,7 @@ export interface EvalEnv {
   report(d: Diagnostic): void;
 }
 
-const IN_MEMBERS = ['channels', 'height', 'width', 'length', 'rank'] as const;
+const IN_MEMBERS = ['channels', 'features', 'height', 'width', 'length', 'rank'] as const;
 
 export function evaluate(expr: Expr, env: EvalEnv): Value | null {
   switch (expr.kind) {
@@ -44,7 +44,7 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
       env.report(
         diag(
           'CNN2022',
-          '`in` is a tensor; use `in.channels`, `in.height`, `in.width` or `in.length`',
+          '`in` is a tensor; use `in.channels`, `in.features`, `in.height`, `in.width` or `in.length`',
           {
             span: expr.span,
           },
@@ -72,6 +72,8 @@ export function evaluate(expr: Expr, env: EvalEnv): Value | null {
         return bad(env, expr.test.span, `a condition must be a boolean; found ${typeName(t)}`, t);
       return evaluate(t.value ? expr.then : expr.otherwise, env);
     }
+    case 'Call':
+      return call(expr, env);
     case 'Tuple': {
       const items: Value[] = [];
       for (const item of expr.items) {
@@ -154,15 +156,16 @@ function member(expr: Extract<Expr, { kind: 'Member' }>, env: EvalEnv): Value | 
   }
   if (shape === null) return null; // poisoned upstream; already reported
   if (name === 'rank') return num(shape.length);
-  const index =
-    name === 'channels'
-      ? shape.length - 1
-      : name === 'height' || name === 'length'
-        ? 0
-        : shape.length === 3
-          ? 1
-          : -1;
-  const d = index >= 0 && shape.length >= 2 ? shape[index] : undefined;
+  // `channels` and `features` are the last axis, on a map and on a flat `[N]` input alike.
+  const last = name === 'channels' || name === 'features';
+  const index = last
+    ? shape.length - 1
+    : name === 'height' || name === 'length'
+      ? 0
+      : shape.length === 3
+        ? 1
+        : -1;
+  const d = index >= 0 && (last || shape.length >= 2) ? shape[index] : undefined;
   if (d === undefined) {
     env.report(diag('CNN2022', `a ${shape.length}-D input has no ${name}`, { span: expr.span }));
     return null;
@@ -239,4 +242,55 @@ function binary(expr: Extract<Expr, { kind: 'Binary' }>, env: EvalEnv): Value | 
 
 function isNum(v: Value): v is Extract<Value, { kind: 'int' | 'float' }> {
   return v.kind === 'int' || v.kind === 'float';
+}
+
+/**
+ * `min(a, b, …)`, `max(a, b, …)` of numbers; `floor(x)`, `ceil(x)`, `round(x)` of a number, to an
+ * integer (`round` rounds half to even, as Python's `round` does). torchvision's channel rounding
+ * `_make_divisible(v, 8)` is `max(8, floor(v / 8 + 0.5) * 8)` (plus 8 when that is below 0.9·v).
+ */
+function call(expr: Extract<Expr, { kind: 'Call' }>, env: EvalEnv): Value | null {
+  const name = expr.callee.name;
+  const args: number[] = [];
+  for (const a of expr.args) {
+    if (a.name) {
+      env.report(diag('CNN2022', `\`${name}\` takes no named arguments`, { span: a.name.span }));
+      return null;
+    }
+    const v = evaluate(a.value, env);
+    if (v === null) return null;
+    if (!isNum(v))
+      return bad(env, a.value.span, `\`${name}\` needs numbers; found ${typeName(v)}`, v);
+    args.push(v.value);
+  }
+  const unary = name === 'floor' || name === 'ceil' || name === 'round';
+  if (unary ? args.length !== 1 : args.length < 1) {
+    env.report(
+      diag(
+        'CNN2022',
+        `\`${name}\` takes ${unary ? 'one number' : 'one or more numbers'}; got ${args.length}`,
+        { span: expr.span, help: unary ? `write \`${name}(x)\`` : `write \`${name}(a, b)\`` },
+      ),
+    );
+    return null;
+  }
+  switch (name) {
+    case 'min':
+      return num(Math.min(...args));
+    case 'max':
+      return num(Math.max(...args));
+    case 'floor':
+      return num(Math.floor(args[0]));
+    case 'ceil':
+      return num(Math.ceil(args[0]));
+    default:
+      return num(roundHalfEven(args[0]));
+  }
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d !== 0.5) return Math.round(x);
+  return f % 2 === 0 ? f : f + 1;
 }

@@ -64,10 +64,19 @@ export function readAtoms(
       ...Object.keys(spec.keywords),
       ...Object.keys(spec.attrs),
     ];
-    const s = didYouMean(word, [...candidates, ...vars.names()]);
-    const known = [...Object.keys(spec.flags), ...Object.keys(spec.attrs)].filter(
-      (k) => !spec.positional.includes(k),
-    );
+    const torchName = Object.hasOwn(TORCH_NAMES, word) ? TORCH_NAMES[word] : undefined;
+    const s =
+      torchName !== undefined && candidates.includes(torchName)
+        ? torchName
+        : didYouMean(word, [...candidates, ...vars.names()]);
+    // Each word once (`bias` is a flag and an attribute), valued keywords (`pad`) included.
+    const known = [
+      ...new Set([
+        ...Object.keys(spec.flags),
+        ...Object.keys(spec.keywords),
+        ...Object.keys(spec.attrs),
+      ]),
+    ].filter((k) => !spec.positional.includes(k));
     env.report(
       diag('CNN2002', `${spec.keyword} has no attribute \`${word}\``, {
         span,
@@ -97,6 +106,7 @@ export function readAtoms(
         );
         continue;
       }
+      strideAfterSubtraction(atoms[i - 1], atom, env);
       set(spec.strideAttr, valueOf(spec.strideAttr, atom.value), atom.span);
       continue;
     }
@@ -180,6 +190,35 @@ export function readAtoms(
   return ok ? attrs : null;
 }
 
+/**
+ * `pad (k - 1) /2` is padding k − 1 and stride 2, though it reads as `(k − 1) / 2`: a note (CNN2100)
+ * when a `/` stride follows a parenthesised value that ends in a subtraction.
+ */
+function strideAfterSubtraction(prev: Atom | undefined, stride: Atom, env: EvalEnv): void {
+  if (prev?.kind !== 'Value' && prev?.kind !== 'Named') return;
+  const v = prev.value;
+  const parenthesised = v.span.end < prev.span.end;
+  if (!parenthesised || v.kind !== 'Binary' || v.op !== '-') return;
+  const inner = exprText(v);
+  const by = exprText(stride.value);
+  env.report(
+    diag('CNN2100', `\`/${by}\` here is a stride of ${by}, not a division of \`(${inner})\``, {
+      span: stride.span,
+      labels: [{ span: prev.span, message: `this value is \`${inner}\` as written` }],
+      notes: ['a slash with a space before it and none after is the stride shorthand'],
+      help: `to divide, write \`(${inner}) / ${by}\` or \`((${inner}) / ${by})\`; to keep the stride, write \`stride=${by}\``,
+    }),
+  );
+}
+
+/** PyTorch's argument names that are too far from ours for edit distance: `ceil_mode` → `ceil`. */
+const TORCH_NAMES: Readonly<Record<string, string>> = {
+  ceil_mode: 'ceil',
+  kernel_size: 'kernel',
+  out_channels: 'filters',
+  out_features: 'units',
+};
+
 function describePositional(spec: OpSpec): string {
   if (spec.positional.length === 0) return 'no positional values';
   return `${spec.positional.length} positional value${spec.positional.length > 1 ? 's' : ''} (${spec.positional.join(', ')})`;
@@ -223,6 +262,8 @@ export function exprText(e: Expr): string {
       return `${exprText(e.left)} ${e.op} ${exprText(e.right)}`;
     case 'Cond':
       return `if ${exprText(e.test)} then ${exprText(e.then)} else ${exprText(e.otherwise)}`;
+    case 'Call':
+      return `${e.callee.name}(${e.args.map((a) => exprText(a.value)).join(', ')})`;
     case 'Tuple':
       return `(${e.items.map((a) => (a.name ? `${a.name.name} = ` : '') + exprText(a.value)).join(', ')})`;
   }

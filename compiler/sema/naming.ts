@@ -117,7 +117,10 @@ export function collectLabels(body: readonly Stmt[], into = new Set<string>()): 
     if ('label' in s && s.label) into.add(s.label.name);
     else if (s.kind === 'Group' || s.kind === 'Repeat') collectLabels(s.body, into);
     else if (s.kind === 'Residual') collectLabels(s.body, into);
-    else if (s.kind === 'Merge') {
+    else if (s.kind === 'If') {
+      collectLabels(s.then, into);
+      if (s.otherwise) collectLabels(s.otherwise, into);
+    } else if (s.kind === 'Merge') {
       for (const b of s.branches) if (b.label) into.add(b.label.name);
     }
   }

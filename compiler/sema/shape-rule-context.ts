@@ -73,7 +73,11 @@ export function shapeText(shape: readonly Dim[] | null | undefined, env: SymbolE
  */
 export function inputLabel(input: Node, what: string, shrinks: boolean): Label {
   if (input.op === 'input') return { span: input.span, message: `input is ${what} here` };
-  const message = shrinks ? `input shrinks to ${what} here` : `${what} comes from here`;
+  // Padding and transposed convolutions make a map larger, never smaller.
+  const grows = input.op === 'zero_pad' || input.op === 'conv2d_transpose';
+  const message = shrinks
+    ? `input ${grows ? 'grows' : 'shrinks'} to ${what} here`
+    : `${what} comes from here`;
   return { span: input.span, message };
 }
 

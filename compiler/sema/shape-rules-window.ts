@@ -4,6 +4,7 @@
  * (CNN3003) and pool padding beyond half the window (CNN3016).
  */
 import { diag } from '../diagnostics/diagnostic.js';
+import type { Node } from '../ir/graph.js';
 import type { Padding } from '../ir/ops.js';
 import {
   convOutputLength,
@@ -178,13 +179,16 @@ function reportDropped(
   spec: WindowSpec,
   ctx: RuleContext,
 ) {
+  // Rows of zeros a `zeropad` right before added at the end: dropping them loses nothing.
+  const zeros = trailingZeros(ctx.inputs[0], axes.length);
   let dropsRows = false;
-  for (const a of axes) {
-    if (typeof a.input === 'number' && droppedCount(a.input, a.w, a.pads) > 0) dropsRows = true;
+  for (const [i, a] of axes.entries()) {
+    if (typeof a.input === 'number' && droppedCount(a.input, a.w, a.pads) > zeros[i])
+      dropsRows = true;
   }
   if (!dropsRows) return;
-  const dropped = axes.map((a) =>
-    typeof a.input === 'number' ? droppedRows(a.input, a.w, a.pads) : null,
+  const dropped = axes.map((a, i) =>
+    typeof a.input === 'number' ? lessZeros(droppedRows(a.input, a.w, a.pads), zeros[i]) : null,
   );
   const words = axes.length === 1 ? [['position', 'positions'] as const] : ROW_WORDS;
   const hit = axes.map((_, i) => i).filter((i) => (dropped[i]?.value ?? 0) > 0);
@@ -208,39 +212,76 @@ function reportDropped(
         spanLabel: `drops ${joinAnd(counts)}`,
         labels: [inputLabel(ctx.inputs[0], inputText, true)],
         notes,
-        help: droppedHelp(axes, dropped, spec, ctx.inputs[0].op === 'input', env),
+        help: droppedHelp(axes, outs, dropped, spec, ctx.inputs[0].op === 'input', env),
       },
     ),
   );
 }
 
+/**
+ * How to read every row: a larger input or another padding, each followed by the output size it
+ * gives when that differs from today's (`or pad 1 (the output becomes 6x6)`), so that a fix that
+ * changes the model's shapes says so. A padding that keeps the output size is preferred.
+ */
 function droppedHelp(
   axes: readonly Axis[],
+  outs: readonly OutputLength[],
   dropped: readonly ({ readonly value: number } | null)[],
   spec: WindowSpec,
   isModelInput: boolean,
   env: SymbolEnv,
 ): string {
-  const sizes = axes.map((a, i) =>
+  const inputs = axes.map((a, i) =>
     typeof a.input === 'number' && (dropped[i]?.value ?? 0) > 0
-      ? String(nextEvenInput(a.input, a.w, a.pads))
-      : formatDim(a.input, env),
+      ? nextEvenInput(a.input, a.w, a.pads)
+      : a.input,
   );
+  const sizes = inputs.map((d) => formatDim(d, env));
   const size = sizes.length === 1 ? `of length ${sizes[0]}` : sizes.join('x');
   const inputFix = isModelInput
     ? sizes.length === 1
       ? `use an input ${size}`
       : `use a ${size} input`
     : `make its input ${sizes.length === 1 ? `length ${sizes[0]}` : size}`;
-  const pad = evenPadding(axes, spec.pool);
-  return pad === null
-    ? inputFix
-    : `${inputFix}, or ${pad === 0 ? 'remove the padding' : `pad ${pad}`}`;
+  const grown = changedOutput(
+    axes.map((a, i) => ({ ...a, input: inputs[i] })),
+    outs,
+    env,
+  );
+  const pad = evenPadding(axes, outs, spec.pool);
+  const padFix =
+    pad === null
+      ? ''
+      : `, or ${pad === 0 ? 'remove the padding' : `pad ${pad}`}${changedOutput(
+          axes.map((a) => ({ ...a, pads: { before: pad, after: pad } })),
+          outs,
+          env,
+        )}`;
+  return `${inputFix}${grown}${padFix}`;
 }
 
-/** The smallest symmetric padding (other than the current one) under which no row is dropped. */
-function evenPadding(axes: readonly Axis[], pool: boolean): number | null {
+/** ` (the output becomes 6x6)` when `axes` give another output than `outs`, else ``. */
+function changedOutput(
+  axes: readonly Axis[],
+  outs: readonly OutputLength[],
+  env: SymbolEnv,
+): string {
+  const now = axes.map((a) => convOutputLength(a.input, a.w, a.pads, env).value);
+  if (now.every((d, i) => d === outs[i].value)) return '';
+  return ` (the output becomes ${sizesText(now.map((d) => formatDim(d, env)))})`;
+}
+
+/**
+ * A symmetric padding (other than the current one) under which no row is dropped: the smallest that
+ * keeps the output size, else the smallest.
+ */
+function evenPadding(
+  axes: readonly Axis[],
+  outs: readonly OutputLength[],
+  pool: boolean,
+): number | null {
   const limit = Math.max(...axes.map((a) => a.w.stride));
+  let first: number | null = null;
   for (let p = 0; p <= limit; p++) {
     const pads = { before: p, after: p };
     const current = axes.every((a) => a.pads.before === p && a.pads.after === p);
@@ -251,7 +292,33 @@ function evenPadding(axes: readonly Axis[], pool: boolean): number | null {
           droppedCount(a.input, a.w, pads) === 0 &&
           (!pool || p <= Math.floor(a.effK / 2))),
     );
-    if (ok && !current) return p;
+    if (!ok || current) continue;
+    const same = axes.every(
+      (a, i) =>
+        typeof a.input !== 'number' ||
+        Math.floor((a.input + 2 * p - a.effK) / a.w.stride) + 1 === outs[i].value,
+    );
+    if (same) return p;
+    first ??= p;
   }
-  return null;
+  return first;
+}
+
+/** Per axis, the rows of zeros a `zeropad` input added after the data (0 for any other input). */
+function trailingZeros(input: Node, rank: number): number[] {
+  if (input.op !== 'zero_pad') return new Array<number>(rank).fill(0);
+  const pads = (input.attrs as { readonly pads: readonly number[] }).pads;
+  return Array.from({ length: rank }, (_, i) => pads[2 * i + 1] ?? 0);
+}
+
+/** `d` less `zeros` rows of a zeropad's padding, with the derivation saying so. */
+function lessZeros(d: Derived<number>, zeros: number): Derived<number> {
+  if (zeros === 0) return d;
+  const value = Math.max(0, d.value - zeros);
+  return {
+    value,
+    get derivation() {
+      return `${d.derivation}, less ${zeros} of zeropad's padding = ${value}`;
+    },
+  };
 }

@@ -466,6 +466,8 @@ function exprUsesIn(e: Expr): boolean {
       return exprUsesIn(e.test) || exprUsesIn(e.then) || exprUsesIn(e.otherwise);
     case 'Tuple':
       return e.items.some((a) => exprUsesIn(a.value));
+    case 'Call':
+      return e.args.some((a) => exprUsesIn(a.value));
     default:
       return false;
   }
@@ -483,6 +485,8 @@ export function usesIn(s: Stmt): boolean {
       return s.body.some(usesIn);
     case 'Repeat':
       return exprUsesIn(s.count) || s.body.some(usesIn);
+    case 'If':
+      return exprUsesIn(s.test) || s.then.some(usesIn) || (s.otherwise ?? []).some(usesIn);
     case 'Let':
       return s.bindings.some((b) =>
         b.value.kind === 'Expr' ? exprUsesIn(b.value.expr) : usesIn(b.value),

@@ -24,6 +24,7 @@ import {
   readFineTune,
   type FineTuneSettings,
 } from '../passes/fine-tune.js';
+import { didYouMean, suggestedEdit } from '../sema/suggest.js';
 import { isIdentity, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { checkDataSource } from './data-sources.js';
 import { INIT_SCHEMES, type InitScheme } from './init-schemes.js';
@@ -38,7 +39,7 @@ export type {
   PretrainedWeights,
   UnfreezeStep,
   WeightMap,
-} from '../passes/fine-tune.js';
+} from './fine-tune-settings.js';
 
 export interface EarlyStopping {
   /** Epochs without improvement before stopping. */
@@ -300,6 +301,9 @@ class Draft {
 export const TRAIN_KEYS =
   'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
 
+/** The single-word setting keys, for did-you-mean. */
+const SETTING_WORDS = TRAIN_KEYS.split(', ').filter((k) => /^\w+$/.test(k));
+
 /** The augmentation keys; each is also a `cnnc train` flag (`--channel-shift` for channel_shift). */
 export const AUGMENT_KEYS = [
   'flip',
@@ -326,12 +330,18 @@ export function resolveSettings(
 ): { settings: TrainSettings; diagnostics: Diagnostic[]; errors: string[] } {
   const draft = new Draft(base);
   const diagnostics: Diagnostic[] = [];
-  const report = (msg: string, span: Span) => {
+  const report = (msg: string, span: Span, key?: string) => {
     const unknown = msg.startsWith('unknown');
+    const s = unknown && key !== undefined ? didYouMean(key, SETTING_WORDS) : undefined;
     diagnostics.push(
       diag(unknown ? 'CNN2002' : 'CNN2005', msg, {
         span,
-        help: unknown ? `training settings: ${TRAIN_KEYS}` : undefined,
+        help: unknown
+          ? s
+            ? `did you mean \`${s}\`?`
+            : `training settings: ${TRAIN_KEYS}`
+          : undefined,
+        edit: suggestedEdit(span, s),
       }),
     );
   };
@@ -347,8 +357,11 @@ export function resolveSettings(
       continue;
     }
     for (let i = 0; i < items.length; i += 2) {
-      const err = draft.set(String(items[i]), items[i + 1]);
-      if (err) report(err, t.span);
+      const key = String(items[i]);
+      const err = draft.set(key, items[i + 1]);
+      // The first key starts the statement: its own span (and a did-you-mean edit) is known.
+      const keySpan = i === 0 ? { ...t.span, end: t.span.start + key.length } : t.span;
+      if (err) report(err, err.startsWith('unknown') ? keySpan : t.span, key);
       if (String(items[i]).startsWith('zoom')) zoomSpan = t.span;
     }
   }

@@ -14,7 +14,7 @@ import {
 } from './plan.js';
 import { fromTorchvision, type TorchvisionFamily } from './torchvision.js';
 
-import { WEIGHT_MAPS, type WeightMap } from '../../compiler/passes/fine-tune.js';
+import { WEIGHT_MAPS, type WeightMap } from '../../compiler/train/fine-tune-settings.js';
 
 export { WEIGHT_MAPS, type WeightMap };
 

@@ -131,6 +131,44 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: `${'-'.repeat(256)}4`,
   },
   {
+    code: 'CNN1020',
+    about: 'the expression form of `if` written as a statement',
+    files: {
+      'main.cnn': `block expand(t: int) {\n  if t != 1 then conv 8 1x1 else relu\n}\n${m('expand(6)')}`,
+    },
+    span: 'then',
+  },
+  {
+    code: 'CNN2100',
+    about: 'a stride after a parenthesised subtraction, which reads as a division',
+    files: { 'main.cnn': m('let k = 3\nconv 4 k pad (k - 1) /2') },
+    span: '/2',
+  },
+  {
+    code: 'CNN2101',
+    about: 'a suppression without a reason (it hides nothing)',
+    files: { 'main.cnn': m('conv 4 2x2 /2 // cnnc-ignore CNN3003', '9x9x1') },
+    span: '// cnnc-ignore CNN3003',
+  },
+  {
+    code: 'CNN2102',
+    about: 'a suppression whose line has no such warning',
+    files: { 'main.cnn': m('relu // cnnc-ignore CNN3003: the conv below drops a row') },
+    span: '// cnnc-ignore CNN3003: the conv below drops a row',
+  },
+  {
+    code: 'CNN2103',
+    about: 'a suppression of an error',
+    files: { 'main.cnn': m('conv 4 9x9 // cnnc-ignore CNN3001: too big on purpose') },
+    span: '// cnnc-ignore CNN3001: too big on purpose',
+  },
+  {
+    code: 'CNN1021',
+    about: 'a parameter type that does not exist',
+    files: { 'main.cnn': `block c(k: size = 3x3) {\n  conv 4 k\n}\n${m('c()')}` },
+    span: 'size',
+  },
+  {
     code: 'CNN2001',
     about: 'an unknown layer, with a did-you-mean',
     files: { 'main.cnn': m('conb 4 3x3') },
@@ -231,9 +269,9 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   },
   {
     code: 'CNN2017',
-    about: 'a repeat count of zero',
-    files: { 'main.cnn': m('repeat 0 { relu }') },
-    span: '0',
+    about: 'a negative repeat count (`repeat 0` is an empty statement)',
+    files: { 'main.cnn': m('let n = 1\nrepeat n - 2 { relu }') },
+    span: 'n - 2',
   },
   {
     code: 'CNN2018',

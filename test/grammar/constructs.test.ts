@@ -295,7 +295,14 @@ describe('expressions', () => {
     ['true', 'true'],
     ['"s"', '"s"'],
     ['HxWx3', 'HxWx3'],
+    ['max(8, floor(c * w / 8 + 0.5) * 8)', '(max 8 (* (floor (+ (/ (* c w) 8) 0.5)) 8))'],
+    ['-min(a, b).x + round(1)', '(+ (neg (. (min a b) x)) (round 1))'],
+    ['max (1, 2)', '<error>'],
   ])('%s', (text, expected) => {
+    if (expected === '<error>') {
+      expect(() => expr(text)).toThrow();
+      return;
+    }
     expect(sexpr(expr(text))).toBe(expected);
   });
 

@@ -71,6 +71,8 @@ export function sexpr(e: Expr): string {
       return `(${e.op} ${sexpr(e.left)} ${sexpr(e.right)})`;
     case 'Cond':
       return `(if ${sexpr(e.test)} ${sexpr(e.then)} ${sexpr(e.otherwise)})`;
+    case 'Call':
+      return `(${e.callee.name}${e.args.map((a) => ` ${sexpr(a.value)}`).join('')})`;
     case 'Tuple':
       return `(tuple${e.items.map((a) => ` ${a.name ? `${a.name.name}=` : ''}${sexpr(a.value)}`).join('')})`;
   }

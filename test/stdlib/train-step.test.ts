@@ -19,7 +19,6 @@ import type { Graph } from '../../compiler/ir/graph.js';
 import { compileFile } from '../../compiler/program.js';
 import { initBackend } from '../../runtime/tfjs/backend.js';
 import { lowerGraph, type LoweredModel } from '../../runtime/tfjs/lower.js';
-import { backendDiagnostics } from '../../runtime/tfjs/support.js';
 import { memPath, memoryHost } from '../helpers/memory-host.js';
 
 let tf: typeof Tf;
@@ -203,7 +202,6 @@ describe('every stdlib model takes a training step on wasm', () => {
     const { graph, errors } = compileCase(c);
     expect(errors).toEqual([]);
     if (!graph) return;
-    expect(backendDiagnostics(graph, 'wasm')).toEqual([]);
     const m = lowerGraph(tf, graph, { seed: 1 });
     const start = tf.memory().numTensors;
     try {

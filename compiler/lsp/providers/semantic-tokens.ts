@@ -125,6 +125,9 @@ function identifierRoles(module: Module): Map<number, Role> {
       case 'Residual':
         if (n.shortcut?.when) names(n.shortcut.when, (s) => set(s, { type: 'parameter' }));
         break;
+      case 'If':
+        names(n.test, (s) => set(s, { type: 'parameter' }));
+        break;
       case 'Budget':
         for (const l of n.limits) set(l.metric.span.start, { type: 'property' });
         break;
@@ -206,6 +209,9 @@ function names(e: Expr, f: (start: number) => void): void {
       return;
     case 'Tuple':
       for (const i of e.items) names(i.value, f);
+      return;
+    case 'Call':
+      for (const a of e.args) names(a.value, f);
       return;
     default:
       return;

@@ -327,7 +327,10 @@ describe('diagnostics', () => {
       .diagnostics[0];
     expect(d.severity).toBe('warning');
     expect(d.message).toContain('1 row and 1 column');
-    expect(d.help).toBe('use a 227x227 input, or pad 2');
+    // Both fixes change the output size, and the help says so.
+    expect(d.help).toBe(
+      'use a 227x227 input (the output becomes 55x55), or pad 2 (the output becomes 55x55)',
+    );
   });
 
   it('CNN3003 is not reported when only padding rows are dropped', () => {
