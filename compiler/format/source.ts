@@ -199,7 +199,7 @@ export function bodiesOf(src: Source, n: FmtNode): Body[] {
 }
 
 function bodyItems(n: FmtNode): (readonly FmtNode[])[] {
-  if (!hasKind(n)) return [n.body]; // a branch
+  if (!hasKind(n)) return n.noBody ? [] : [n.body]; // a branch (`branch from x` has no body)
   switch (n.kind) {
     case 'Model':
     case 'Block':
@@ -281,6 +281,7 @@ class Indexer {
         return;
       case 'Merge':
         for (const b of s.branches) {
+          if (b.from) this.keepRaw(b.from.span.start, b.from.span.end);
           this.stmts(b.body, false);
         }
         return;

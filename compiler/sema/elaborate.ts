@@ -37,6 +37,7 @@ import {
   MAX_REPEAT,
 } from './limits.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
+import { References } from './references.js';
 import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, asNumber } from './values.js';
@@ -55,6 +56,8 @@ interface Ctx {
   readonly expanding?: readonly LayerBinding[];
   /** Block calls, `let` expansions and compound statements around this point. */
   readonly depth: number;
+  /** The name of the innermost block call (references stay inside it); absent in the model. */
+  readonly frame?: string;
 }
 
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
@@ -74,6 +77,7 @@ export class Elaborator {
   private readonly freezes: PendingFreeze[] = [];
   private readonly poisoned: number[] = [];
   private readonly shapes = new IncrementalShapes(this.nodes);
+  private readonly refs = new References((d) => this.report(d));
   private tooLarge = false;
   private tooDeep = false;
   /** Characters of the node names so far. */
@@ -110,6 +114,7 @@ export class Elaborator {
         }),
       );
     }
+    this.refs.finish();
     applyFreezes(this.nodes, this.freezes, (d) => this.report(d));
     return {
       irVersion: IR_VERSION,
@@ -146,7 +151,13 @@ export class Elaborator {
   body(stmts: readonly Stmt[], cursor: number | undefined, ctx: Ctx): number | undefined {
     for (const s of stmts) {
       if (this.tooLarge) return cursor;
+      // A labelled statement's output can be read later by `branch from LABEL` (references.ts).
+      const ref =
+        'label' in s && s.label
+          ? this.refs.open(ctx.names.full(s.label.name), s.label.span, ctx.frame ?? '')
+          : undefined;
       cursor = this.stmt(s, cursor, this.moduleFor(s, ctx));
+      this.refs.close(ref, cursor);
     }
     return cursor;
   }
@@ -532,9 +543,11 @@ export class Elaborator {
     const vars = bindArgs(block, s, this.evalEnv(ctx), module, (d) => this.report(d));
     if (!vars) return cursor;
     const local = s.label ? s.label.name : ctx.names.index();
+    const callNames = ctx.names.child(local, block.body);
     const inner: Ctx = {
       module,
-      names: ctx.names.child(local, block.body),
+      names: callNames,
+      frame: callNames.prefix,
       vars,
       inId: cursor,
       blockStack: [...ctx.blockStack, name],
@@ -652,21 +665,52 @@ export class Elaborator {
       return cursor;
     }
     const outs: number[] = [];
-    for (const b of s.branches) {
-      const local = b.label ? b.label.name : names.auto('branch');
+    let broken = false;
+    s.branches.forEach((b, i) => {
+      const local = b.label
+        ? b.label.name
+        : s.op === 'highway'
+          ? names.autoPlain(i === 0 ? 'transform' : 'gate')
+          : names.auto('branch');
       const bNames = names.child(local, b.body);
-      const out = this.body(b.body, x, {
+      // `branch from NAME`: the branch starts from NAME's output (references.ts), not the input.
+      const start = b.from ? this.reference(b.from.raw, b.from.span, ctx) : x;
+      if (start === undefined) {
+        broken = true;
+        return;
+      }
+      const key = b.label ? this.refs.open(bNames.prefix, b.label.span, ctx.frame ?? '') : undefined;
+      const out = this.body(b.body, start, {
         ...ctx,
         names: bNames,
         vars: new VarScope(ctx.vars),
-        inId: x,
+        inId: start,
       });
-      if (out === undefined) return cursor;
-      outs.push(out);
-    }
+      this.refs.close(key, out);
+      if (out === undefined) broken = true;
+      else outs.push(out);
+    });
+    if (outs.length === 0) return cursor;
     const name = { scope: names, local: names.auto(s.op) };
     const attrs = s.op === 'concat' ? ({ axis: -1 } as const) : {};
-    return this.addNode(s.op, attrs as never, outs, s.opSpan, name, ctx) ?? cursor;
+    // highway's inputs: the carry x, the transform H(x), the gate T(x).
+    const inputs = s.op === 'highway' ? [x, ...outs] : outs;
+    const id = this.addNode(s.op, attrs as never, inputs, s.opSpan, name, ctx);
+    if (id === undefined) return cursor;
+    if (broken || (s.op === 'highway' && outs.length !== 2)) {
+      // A branch that failed (reported): the merge's shape is unknown, so nothing more is said.
+      this.poisoned.push(id);
+      this.shapes.poison(id);
+    }
+    return id;
+  }
+
+  /** The node `branch from NAME` reads, or undefined (reported). */
+  private reference(raw: string, span: Span, ctx: Ctx): number | undefined {
+    const found = this.refs.resolve(raw, span, ctx.names.prefix, ctx.frame ?? '', (full) =>
+      this.nodes.some((n) => n.name === full),
+    );
+    return found?.id;
   }
 
   // ------------------------------------------------------------ budgets and training settings
