@@ -26,7 +26,7 @@ import { evaluateStrict, type EvalEnv } from './evaluate.js';
 import { applyFreezes, type PendingFreeze } from './freeze.js';
 import { IncrementalShapes } from './incremental-shapes.js';
 import { readAtoms } from './layer-atoms.js';
-import { NameScope, collectLabels, nameTree } from './naming.js';
+import { NameScope, collectLabels, nameTree, type NameEntry } from './naming.js';
 import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
 import {
   ElaborationBudget,
@@ -56,8 +56,8 @@ interface Ctx {
   readonly expanding?: readonly LayerBinding[];
   /** Block calls, `let` expansions and compound statements around this point. */
   readonly depth: number;
-  /** The name of the innermost block call (references stay inside it); absent in the model. */
-  readonly frame?: string;
+  /** The scope of the innermost block call (references stay inside it); absent in the model. */
+  readonly frame?: NameEntry;
 }
 
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
@@ -154,7 +154,7 @@ export class Elaborator {
       // A labelled statement's output can be read later by `branch from LABEL` (references.ts).
       const ref =
         'label' in s && s.label
-          ? this.refs.open(ctx.names.full(s.label.name), s.label.span, ctx.frame ?? '')
+          ? this.refs.open(ctx.names.entryOf(s.label.name), s.label.span, this.frameOf(ctx))
           : undefined;
       cursor = this.stmt(s, cursor, this.moduleFor(s, ctx));
       this.refs.close(ref, cursor);
@@ -547,7 +547,7 @@ export class Elaborator {
     const inner: Ctx = {
       module,
       names: callNames,
-      frame: callNames.prefix,
+      frame: callNames.node,
       vars,
       inId: cursor,
       blockStack: [...ctx.blockStack, name],
@@ -679,7 +679,7 @@ export class Elaborator {
         broken = true;
         return;
       }
-      const key = b.label ? this.refs.open(bNames.prefix, b.label.span, ctx.frame ?? '') : undefined;
+      const key = b.label ? this.refs.open(bNames.node, b.label.span, this.frameOf(ctx)) : undefined;
       const out = this.body(b.body, start, {
         ...ctx,
         names: bNames,
@@ -707,10 +707,11 @@ export class Elaborator {
 
   /** The node `branch from NAME` reads, or undefined (reported). */
   private reference(raw: string, span: Span, ctx: Ctx): number | undefined {
-    const found = this.refs.resolve(raw, span, ctx.names.prefix, ctx.frame ?? '', (full) =>
-      this.nodes.some((n) => n.name === full),
-    );
-    return found?.id;
+    return this.refs.resolve(raw, span, ctx.names.node, this.frameOf(ctx))?.id;
+  }
+
+  private frameOf(ctx: Ctx): NameEntry {
+    return ctx.frame ?? this.rootNames.node;
   }
 
   // ------------------------------------------------------------ budgets and training settings

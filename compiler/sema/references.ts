@@ -1,11 +1,13 @@
 /**
  * Named references: `branch from NAME` reads the output of an earlier labelled layer or scope.
  *
- * Every labelled statement (and labelled merge branch) is recorded under its full IR name
- * (`dec3.enc3`, `enc1`, `enc1.conv_a`) with the block call it belongs to (its frame: '' for the
- * model, the call's name inside a block call). A reference is looked up as a name relative to the
- * scope it is written in, then to each enclosing scope, up to its frame: `from enc3` inside the scope
- * `dec3` is `dec3.enc3`, else `enc3`. What a reference may not reach:
+ * Every labelled statement (and labelled merge branch) is recorded on its entry in the name tree
+ * (naming.ts: `dec3.enc3`, `enc1`, `enc1.conv_a`) with the block call it belongs to (its frame: the
+ * root for the model, the call's scope inside a block call). A reference is looked up as a name
+ * relative to the scope it is written in, then to each enclosing scope up to its frame: `from enc3`
+ * inside the scope `dec3` is `dec3.enc3`, else `enc3`; `from down.pool` walks the labels `down`,
+ * then `pool`. Lookups go one label at a time through the tree, never by whole dotted names. What a
+ * reference may not reach:
  * - a layer inside another block call (`from enc1.conv_a` where `enc1` is a call, or a model's
  *   label from inside a block body: a block sees only its input and its parameters) — CNN2082;
  * - a layer that comes later, or the statement the reference is written in — CNN2081;
@@ -13,6 +15,7 @@
  *   added) — CNN2080, with a did-you-mean among the labels it could reach.
  */
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import type { NameEntry } from './naming.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
 
 interface Entry {
@@ -20,51 +23,70 @@ interface Entry {
   id: number | undefined;
   done: boolean;
   readonly span: Span;
-  readonly frame: string;
+  readonly frame: NameEntry;
 }
 
 /** A reference that found nothing yet: judged at the end, when later labels are known. */
 interface Pending {
   readonly raw: string;
   readonly span: Span;
-  readonly keys: readonly string[];
+  /** The scopes it was looked up in, innermost first. */
+  readonly scopes: readonly NameEntry[];
   readonly visible: readonly string[];
   readonly autoName: boolean;
 }
 
 export type Resolved = { readonly id: number } | undefined;
 
-function join(prefix: string, name: string): string {
-  return prefix ? `${prefix}.${name}` : name;
+/** `entry`, then each enclosing scope up to the root. */
+function chainOf(entry: NameEntry): NameEntry[] {
+  const out: NameEntry[] = [];
+  for (let e: NameEntry | undefined = entry; e; e = e.parent) out.push(e);
+  return out;
 }
 
-/** `a.b.c` → ['a.b.c', 'a.b', 'a', '']. */
-function prefixes(prefix: string): string[] {
-  const out: string[] = [];
-  let p = prefix;
-  for (;;) {
-    out.push(p);
-    if (p === '') return out;
-    const dot = p.lastIndexOf('.');
-    p = dot < 0 ? '' : p.slice(0, dot);
+/** The entry of the dotted path `parts` under `from`, if every part exists. */
+function walk(from: NameEntry, parts: readonly string[]): NameEntry | undefined {
+  let e: NameEntry | undefined = from;
+  for (const p of parts) {
+    e = e.children.get(p);
+    if (!e) return undefined;
   }
+  return e;
+}
+
+function isWithin(e: NameEntry, ancestor: NameEntry): boolean {
+  for (let x: NameEntry | undefined = e; x; x = x.parent) if (x === ancestor) return true;
+  return false;
 }
 
 export class References {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new WeakMap<NameEntry, Entry>();
+  /** Labelled entries per scope, for did-you-mean (labels only: short keys). */
+  private readonly labels = new WeakMap<NameEntry, string[]>();
   private readonly pending: Pending[] = [];
 
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
-  /** A labelled statement starts: returns its key, or undefined when the name is not new. */
-  open(full: string, span: Span, frame: string): string | undefined {
-    if (this.entries.has(full)) return undefined;
-    this.entries.set(full, { id: undefined, done: false, span, frame });
-    return full;
+  /**
+   * A labelled statement starts at `entry` (its name in the tree) in block call `frame`: returns
+   * the entry to close, or undefined when the name is not new.
+   */
+  open(entry: NameEntry, span: Span, frame: NameEntry): NameEntry | undefined {
+    if (this.entries.has(entry)) return undefined;
+    this.entries.set(entry, { id: undefined, done: false, span, frame });
+    const parent = entry.parent;
+    if (parent) {
+      const local = entry.full.slice(entry.full.lastIndexOf('.') + 1);
+      const list = this.labels.get(parent);
+      if (list) list.push(local);
+      else this.labels.set(parent, [local]);
+    }
+    return entry;
   }
 
   /** The labelled statement `key` ended with output `id` (undefined: it made nothing). */
-  close(key: string | undefined, id: number | undefined): void {
+  close(key: NameEntry | undefined, id: number | undefined): void {
     if (key === undefined) return;
     const e = this.entries.get(key);
     if (e) {
@@ -73,25 +95,18 @@ export class References {
     }
   }
 
-  /**
-   * Resolves `raw` written in the scope `scope` inside the frame `frame`; reports and returns
-   * undefined when it cannot. `isNode(full)`: whether some node (an automatic name) has that name.
-   */
-  resolve(
-    raw: string,
-    span: Span,
-    scope: string,
-    frame: string,
-    isNode: (full: string) => boolean,
-  ): Resolved {
-    const chain = prefixes(scope);
-    const inFrame = chain.filter((p) => p === frame || p.startsWith(frame ? `${frame}.` : ''));
-    const keys = inFrame.map((p) => join(p, raw));
-    for (const key of keys) {
-      const e = this.entries.get(key);
-      if (!e) continue;
+  /** Resolves `raw` written in the scope `scope` inside the block call `frame`; reports failures. */
+  resolve(raw: string, span: Span, scope: NameEntry, frame: NameEntry): Resolved {
+    const parts = raw.split('.');
+    const chain = chainOf(scope);
+    const cut = chain.indexOf(frame);
+    const inFrame = cut < 0 ? chain : chain.slice(0, cut + 1);
+    for (const s of inFrame) {
+      const target = walk(s, parts);
+      const e = target && this.entries.get(target);
+      if (!target || !e) continue;
       if (e.frame !== frame) {
-        this.intoCall(raw, span, key, e, frame);
+        this.intoCall(raw, span, target, e, frame);
         return undefined;
       }
       if (!e.done) {
@@ -108,43 +123,39 @@ export class References {
       return { id: e.id };
     }
     // A label outside this block call (the model's, or an enclosing call's).
-    for (const p of chain) {
-      if (inFrame.includes(p)) continue;
-      const e = this.entries.get(join(p, raw));
-      if (e && e.done) {
-        this.intoCall(raw, span, join(p, raw), e, frame);
+    for (const s of chain.slice(inFrame.length)) {
+      const target = walk(s, parts);
+      const e = target && this.entries.get(target);
+      if (target && e?.done) {
+        this.intoCall(raw, span, target, e, frame);
         return undefined;
       }
     }
-    const visible = new Set<string>();
-    for (const [k, e] of this.entries) {
-      if (e.frame !== frame || !e.done) continue;
-      for (const p of inFrame) {
-        if (p === '' || k.startsWith(`${p}.`)) visible.add(p === '' ? k : k.slice(p.length + 1));
+    const visible: string[] = [];
+    for (const s of inFrame) {
+      for (const l of this.labels.get(s) ?? []) {
+        const e = this.entries.get(s.children.get(l)!);
+        if (e?.done && e.frame === frame) visible.push(l);
       }
     }
-    this.pending.push({
-      raw,
-      span,
-      keys,
-      visible: [...visible],
-      autoName: keys.some((k) => isNode(k)),
-    });
+    const autoName = inFrame.some((s) => walk(s, parts)?.span !== undefined);
+    this.pending.push({ raw, span, scopes: inFrame, visible, autoName });
     return undefined;
   }
 
-  private intoCall(raw: string, span: Span, key: string, e: Entry, frame: string): void {
-    const inside = e.frame !== '' && frame !== e.frame && !frame.startsWith(`${e.frame}.`);
+  private intoCall(raw: string, span: Span, target: NameEntry, e: Entry, frame: NameEntry): void {
+    const inside = e.frame.parent !== undefined && !isWithin(frame, e.frame);
+    const call = e.frame.full.slice(e.frame.full.lastIndexOf('.') + 1);
     const message = inside
-      ? `\`${raw}\` is inside the block call \`${e.frame}\``
+      ? `\`${raw}\` is inside the block call \`${e.frame.full}\``
       : `\`${raw}\` is outside this block call`;
     const help = inside
-      ? `refer to the call's output, \`${e.frame.slice(e.frame.lastIndexOf('.') + 1)}\`, or label the layer and make it the call's output`
+      ? `refer to the call's output, \`${call}\`: the layers inside a block call are its own`
       : 'a block sees only its input and its parameters: pass the layer in through a merge around the call';
     this.report(
       diag('CNN2082', message, {
         span,
-        labels: [{ span: e.span, message: `\`${key}\` is defined here` }],
+        labels: [{ span: e.span, message: `\`${target.full}\` is defined here` }],
         help,
       }),
     );
@@ -153,7 +164,13 @@ export class References {
   /** Reports the references that found nothing: later layers (CNN2081), unknown names (CNN2080). */
   finish(): void {
     for (const p of this.pending) {
-      const later = p.keys.map((k) => this.entries.get(k)).find((e) => e !== undefined);
+      const parts = p.raw.split('.');
+      const later = p.scopes
+        .map((s) => {
+          const t = walk(s, parts);
+          return t && this.entries.get(t);
+        })
+        .find((e) => e !== undefined);
       if (later) {
         this.report(
           diag('CNN2081', `\`${p.raw}\` comes later in the model`, {
