@@ -417,7 +417,11 @@ class AstBuilder {
       found.set(word.image, { body: body.stmts, span });
     }
     const close = token(n, 'RBrace');
-    const span = this.spans.from(kw.startOffset, this.spans.token(kw), close && this.spans.token(close));
+    const span = this.spans.from(
+      kw.startOffset,
+      this.spans.token(kw),
+      close && this.spans.token(close),
+    );
     const transform = found.get('transform');
     const gate = found.get('gate');
     if (!transform || !gate) {

@@ -679,7 +679,9 @@ export class Elaborator {
         broken = true;
         return;
       }
-      const key = b.label ? this.refs.open(bNames.node, b.label.span, this.frameOf(ctx)) : undefined;
+      const key = b.label
+        ? this.refs.open(bNames.node, b.label.span, this.frameOf(ctx))
+        : undefined;
       const out = this.body(b.body, start, {
         ...ctx,
         names: bNames,

@@ -122,7 +122,8 @@ function elementwise(verb: 'add' | 'multiply', ctx: RuleContext): Dim[] | null {
     const out = shapes[target.index];
     if (shapes.some((s) => !compareShapesEqual(s, out))) {
       ctx.explain(
-        () => `broadcast ${shapes.map(text).join(' and ')} to ${text(out)} (aligned at the channels)`,
+        () =>
+          `broadcast ${shapes.map(text).join(' and ')} to ${text(out)} (aligned at the channels)`,
       );
     }
     return [...out];

@@ -75,16 +75,16 @@ const lowerZeroPad: OpLowering<'zero_pad'> = (ctx, node, [x]) => {
  * ones on the missing spatial axes ([N, 1, 1, C]), so that tfjs broadcasts them along those axes
  * (it aligns shapes at the right, batch axis included).
  */
-function broadcastAll(
-  ctx: LowerContext,
-  node: Node,
-  xs: readonly tfjs.Tensor[],
-): tfjs.Tensor[] {
+function broadcastAll(ctx: LowerContext, node: Node, xs: readonly tfjs.Tensor[]): tfjs.Tensor[] {
   const rank = 1 + (node.shape?.length ?? Math.max(...xs.map((x) => x.rank - 1)));
   return xs.map((x) =>
     x.rank >= rank
       ? x
-      : ctx.tf.reshape(x, [x.shape[0], ...Array<number>(rank - x.rank).fill(1), ...x.shape.slice(1)]),
+      : ctx.tf.reshape(x, [
+          x.shape[0],
+          ...Array<number>(rank - x.rank).fill(1),
+          ...x.shape.slice(1),
+        ]),
   );
 }
 

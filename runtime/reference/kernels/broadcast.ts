@@ -17,8 +17,7 @@ export function broadcastShape(what: string, ts: readonly Tensor[]): readonly nu
   for (const t of ts) {
     const off = out.length - t.shape.length;
     const ok =
-      t.shape[0] === out[0] &&
-      t.shape.every((d, i) => i === 0 || d === 1 || d === out[off + i]);
+      t.shape[0] === out[0] && t.shape.every((d, i) => i === 0 || d === 1 || d === out[off + i]);
     if (!ok)
       throw new Error(`${what}: [${t.shape.join(', ')}] does not broadcast to [${out.join(', ')}]`);
   }
