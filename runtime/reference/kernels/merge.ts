@@ -68,7 +68,10 @@ export const multiplyKernel: Kernel<'multiply'> = (node, xs, _w, ctx) => {
   };
 };
 
-/** Inputs [x, h, t]: y = t·h + (1 − t)·x, computed as x + t·(h − x) as tfjs and PyTorch do; t may broadcast ([C], [1, 1, C]). */
+/**
+ * Inputs [x, h, t]: y = t·h + (1 − t)·x, computed as x + t·(h − x) as tfjs and PyTorch do; t may
+ * broadcast ([C], [1, 1, C]).
+ */
 export const highwayKernel: Kernel<'highway'> = (node, xs, _w, ctx) => {
   const [x, h, t] = xs;
   checkSameShapes(node.name, [x, h]);
