@@ -146,10 +146,13 @@ export interface IfStmt {
   readonly span: Span;
 }
 
-/** `concat { branch {...} branch {...} }`, likewise `add` and `multiply`. */
+/**
+ * `concat { branch {...} branch {...} }`, likewise `add` and `multiply`; and
+ * `highway { transform {...} gate {...} }`, whose branches are always the transform, then the gate.
+ */
 export interface MergeStmt {
   readonly kind: 'Merge';
-  readonly op: 'concat' | 'add' | 'multiply';
+  readonly op: 'concat' | 'add' | 'multiply' | 'highway';
   readonly opSpan: Span;
   readonly branches: readonly Branch[];
   readonly label?: Ident;
@@ -159,6 +162,10 @@ export interface MergeStmt {
 export interface Branch {
   readonly body: readonly Stmt[];
   readonly label?: Ident;
+  /** `branch from NAME { … }`: the branch starts from an earlier labelled layer, not the input. */
+  readonly from?: Target;
+  /** `branch from NAME` written without `{ … }` (then `body` is empty). */
+  readonly noBody?: true;
   readonly span: Span;
 }
 

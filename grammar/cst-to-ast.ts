@@ -185,6 +185,7 @@ class AstBuilder {
     if ((inner = node(n, 'residualStmt'))) return this.residual(inner, label);
     if ((inner = node(n, 'mergeStmt'))) return this.merge(inner, label);
     if ((inner = node(n, 'ifStmt'))) return this.ifStmt(inner);
+    if ((inner = node(n, 'highwayStmt'))) return this.highway(inner, label);
     if ((inner = node(n, 'letStmt'))) return this.let(inner);
     if ((inner = node(n, 'freezeStmt'))) return this.freeze(inner);
     if ((inner = node(n, 'replaceStmt'))) return this.replace(inner);
@@ -375,9 +376,22 @@ class AstBuilder {
       const branchLabel = token(b, 'label');
       if (!kw || (count(b, 'label') > 0 && !branchLabel)) return undefined;
       const body = this.body(node(b, 'braceBody'));
-      const branch = {
+      const from = this.reference(b);
+      if (from === null) return undefined;
+      if (!from && !body) {
+        this.diagnostics.push(
+          diag('CNN1004', 'expected `{` after `branch`', {
+            span: this.spans.token(kw),
+            help: 'write `branch { … }`, or `branch from NAME` to read an earlier labelled layer',
+          }),
+        );
+        return undefined;
+      }
+      const branch: Branch = {
         body: body?.stmts ?? [],
-        span: this.spans.from(kw.startOffset, this.spans.token(kw), body?.span),
+        span: this.spans.from(kw.startOffset, this.spans.token(kw), from?.span, body?.span),
+        ...(from ? { from } : {}),
+        ...(from && !body ? { noBody: true as const } : {}),
       };
       return branchLabel ? { ...branch, label: this.spans.ident(branchLabel) } : branch;
     });
@@ -428,6 +442,82 @@ class AstBuilder {
     if (!kw || targets.length === 0) return undefined;
     const span = this.spans.from(kw.startOffset, targets[targets.length - 1].span);
     return { kind: 'Freeze', freeze: kw.tokenType === T.Freeze, targets, span };
+  }
+
+  /**
+   * The `from NAME` of a branch: undefined without one, null when malformed (reported). A reference
+   * is a label or a dotted path of labels (`enc3`, `down.pool`), never a glob or a range.
+   */
+  private reference(b: CstNode): Target | undefined | null {
+    const fromTok = token(b, 'Kw_from');
+    if (!fromTok) return undefined;
+    const target = this.target(node(b, 'ref'));
+    if (!target) return null;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/.test(target.raw)) {
+      this.diagnostics.push(
+        diag('CNN1010', `\`${target.raw}\` is not a layer name`, {
+          span: target.span,
+          help: 'a `from` reference names one earlier labelled layer or scope: `branch from enc3`',
+        }),
+      );
+      return null;
+    }
+    return target;
+  }
+
+  /** `highway { transform { … } gate { … } }`: a Merge whose branches are the transform, the gate. */
+  private highway(n: CstNode, label?: Ident): Stmt | undefined {
+    const kw = token(n, 'Kw_highway');
+    if (!kw) return undefined;
+    const found = new Map<string, Branch>();
+    for (const part of nodes(n, 'highwayPart')) {
+      const word = token(part, 'word');
+      const body = this.body(node(part, 'braceBody'));
+      if (!word || !body) continue;
+      const span = this.spans.from(word.startOffset, this.spans.token(word), body.span);
+      if (word.image !== 'transform' && word.image !== 'gate') {
+        this.diagnostics.push(
+          diag('CNN1011', `\`${word.image}\` is not a part of \`highway\``, {
+            span: this.spans.token(word),
+            help: 'a highway has two parts: `transform { … }` (H) and `gate { … }` (T)',
+          }),
+        );
+        continue;
+      }
+      if (found.has(word.image)) {
+        this.diagnostics.push(
+          diag('CNN1011', `\`highway\` has two \`${word.image}\` parts`, {
+            span: this.spans.token(word),
+            labels: [{ span: found.get(word.image)!.span, message: 'the first one' }],
+          }),
+        );
+        continue;
+      }
+      found.set(word.image, { body: body.stmts, span });
+    }
+    const close = token(n, 'RBrace');
+    const span = this.spans.from(
+      kw.startOffset,
+      this.spans.token(kw),
+      close && this.spans.token(close),
+    );
+    const transform = found.get('transform');
+    const gate = found.get('gate');
+    if (!transform || !gate) {
+      const missing = transform ? 'gate' : 'transform';
+      this.diagnostics.push(
+        diag('CNN1011', `\`highway\` needs a \`${missing}\` part`, {
+          span: this.spans.token(kw),
+          help: 'write `highway { transform { … } gate { … } }`: out = T·H(x) + (1 − T)·x',
+        }),
+      );
+      return undefined;
+    }
+    const opSpan = this.spans.token(kw);
+    return labelled(
+      { kind: 'Merge' as const, op: 'highway' as const, opSpan, branches: [transform, gate], span },
+      label,
+    );
   }
 
   private target(n: CstNode | undefined): Target | undefined {

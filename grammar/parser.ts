@@ -49,6 +49,7 @@ const OTHERWISE = { LABEL: 'otherwise' };
 const BARE = { LABEL: 'bare' };
 const TYPE_NAME = { LABEL: 'typeName' };
 const BARE_ELSE = { LABEL: 'bareElse' };
+const REF = { LABEL: 'ref' };
 
 class CnnParser extends ExprParser {
   missingSeparators: MissingSeparator[] = [];
@@ -248,6 +249,7 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.repeatStmt) },
     { ALT: () => this.SUBRULE(this.residualStmt) },
     { ALT: () => this.SUBRULE(this.mergeStmt) },
+    { ALT: () => this.SUBRULE(this.highwayStmt) },
   ];
   private readonly stmtAlts: IOrAlt<unknown>[] = [
     {
@@ -378,6 +380,33 @@ class CnnParser extends ExprParser {
       },
     });
     this.CONSUME(T.Branch);
+    // `branch from NAME [{ … }]`: the branch reads an earlier labelled layer instead of the input.
+    this.OPTION2(() => {
+      this.CONSUME(T.From);
+      this.SUBRULE(this.target, REF);
+    });
+    // Required unless `from` is given (cst-to-ast reports a missing one).
+    this.OPTION3(() => this.SUBRULE(this.braceBody));
+  });
+
+  /** `highway { transform { … } gate { … } }`; cst-to-ast checks the words. */
+  highwayStmt = this.RULE('highwayStmt', () => {
+    this.CONSUME(T.Highway);
+    this.CONSUME(T.LBrace);
+    this.MANY({
+      GATE: notTooManyErrors,
+      DEF: () => {
+        this.OR([
+          { ALT: () => { this.CONSUME(T.Sep); } }, // prettier-ignore
+          { ALT: () => { this.SUBRULE(this.highwayPart); } }, // prettier-ignore
+        ]);
+      },
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  highwayPart = this.RULE('highwayPart', () => {
+    this.CONSUME(T.Identifier, WORD);
     this.SUBRULE(this.braceBody);
   });
 

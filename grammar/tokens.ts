@@ -160,6 +160,10 @@ export const Concat = keyword('concat', [MergeOp]);
 export const Add = keyword('add', [MergeOp]);
 export const Multiply = keyword('multiply', [MergeOp]);
 export const Branch = keyword('branch');
+/** `branch from NAME`: a merge branch that reads an earlier labelled layer (named references). */
+export const From = keyword('from');
+/** `highway { transform { … } gate { … } }`. */
+export const Highway = keyword('highway');
 export const Freeze = keyword('freeze', [FreezeKw]);
 export const Unfreeze = keyword('unfreeze', [FreezeKw]);
 export const Replace = keyword('replace');
@@ -185,7 +189,7 @@ export const StringKw = keyword('string', [ParamType]);
 export const KEYWORDS: readonly TokenType[] = [
   Import, Model, Block, Let, With, Repeat, As, Residual, Shortcut, When, Concat, Add, Multiply,
   Branch, Freeze, Unfreeze, Replace, Append, Cut, Budget, Train, If, Then, Else, And, Or, Not, True,
-  False, In, Int, Float, Bool, StringKw,
+  False, In, Int, Float, Bool, StringKw, From, Highway,
 ].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length); // prettier-ignore
 
 // ---------------------------------------------------------------- operators

@@ -30,6 +30,9 @@ export const CODE_LIST = [
   // 1020–1029: blocks that generalise (statement `if`, suppressions)
   { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
   { code: 'CNN1021', severity: 'error', title: 'unknown parameter type' },
+  // 1010–1019: graphs (named references, highway)
+  { code: 'CNN1010', severity: 'error', title: 'malformed `from` reference' },
+  { code: 'CNN1011', severity: 'error', title: 'malformed `highway`' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -95,6 +98,10 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'suppression of a code that cannot be suppressed',
   },
+  // 2080–2099: graphs (named references)
+  { code: 'CNN2080', severity: 'error', title: 'reference to an unknown layer' },
+  { code: 'CNN2081', severity: 'error', title: 'reference to a later layer' },
+  { code: 'CNN2082', severity: 'error', title: 'reference into another block call' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -112,6 +119,9 @@ export const CODE_LIST = [
   { code: 'CNN3014', severity: 'error', title: 'reshape changes the element count' },
   { code: 'CNN3016', severity: 'error', title: 'padding larger than half the kernel' },
   { code: 'CNN3018', severity: 'note', title: 'constraint on a symbolic input size' },
+  // 3020–3039: graphs (highway, broadcasting, upsampling)
+  { code: 'CNN3020', severity: 'error', title: "highway transform changes the input's shape" },
+  { code: 'CNN3021', severity: 'error', title: 'highway gate does not fit its input' },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },

@@ -212,7 +212,7 @@ function ifBodies(src: Source, n: Extract<Stmt, { kind: 'If' }>): (readonly FmtN
 }
 
 function bodyItems(n: FmtNode): (readonly FmtNode[])[] {
-  if (!hasKind(n)) return [n.body]; // a branch
+  if (!hasKind(n)) return n.noBody ? [] : [n.body]; // a branch (`branch from x` has no body)
   switch (n.kind) {
     case 'Model':
     case 'Block':
@@ -300,6 +300,7 @@ class Indexer {
         return;
       case 'Merge':
         for (const b of s.branches) {
+          if (b.from) this.keepRaw(b.from.span.start, b.from.span.end);
           this.stmts(b.body, false);
         }
         return;

@@ -160,6 +160,8 @@ export interface OpAttrMap {
   add: EmptyAttrs;
   multiply: EmptyAttrs;
   concat: ConcatAttrs;
+  /** Inputs [x, h, t]: t·h + (1 − t)·x (highway networks, the carry gate tied to 1 − t). */
+  highway: EmptyAttrs;
 }
 
 export type OpKind = keyof OpAttrMap;
@@ -187,7 +189,16 @@ export const OP_KINDS: readonly OpKind[] = [
   'add',
   'multiply',
   'concat',
+  'highway',
 ];
 
 /** Ops that take several inputs. Every other op except `input` takes exactly one. */
-export const MERGE_OPS: ReadonlySet<OpKind> = new Set<OpKind>(['add', 'multiply', 'concat']);
+export const MERGE_OPS: ReadonlySet<OpKind> = new Set<OpKind>([
+  'add',
+  'multiply',
+  'concat',
+  'highway',
+]);
+
+/** Ops with a fixed number of inputs other than one. */
+export const FIXED_ARITY: Partial<Readonly<Record<OpKind, number>>> = { input: 0, highway: 3 };

@@ -5,7 +5,7 @@
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph, Node } from './graph.js';
 import { IR_VERSION } from './graph.js';
-import { MERGE_OPS, OP_KINDS } from './ops.js';
+import { FIXED_ARITY, MERGE_OPS, OP_KINDS } from './ops.js';
 
 const NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/;
 
@@ -23,7 +23,8 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
     if (!NAME.test(node.name)) fail(node, `malformed name ${JSON.stringify(node.name)}`);
     if (!names.add(node.name)) fail(node, `duplicate name ${node.name}`);
     const arity = node.inputs.length;
-    if (node.op === 'input' ? arity !== 0 : MERGE_OPS.has(node.op) ? arity < 1 : arity !== 1) {
+    const fixed = FIXED_ARITY[node.op];
+    if (fixed !== undefined ? arity !== fixed : MERGE_OPS.has(node.op) ? arity < 1 : arity !== 1) {
       fail(node, `${node.op} has ${arity} inputs`);
     }
     for (const i of node.inputs) {

@@ -61,6 +61,7 @@ export function opDetail(n: Node): string {
     case 'add':
     case 'multiply':
     case 'concat':
+    case 'highway':
       return n.op;
   }
 }

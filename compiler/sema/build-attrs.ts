@@ -290,6 +290,7 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
     case 'flatten':
     case 'add':
     case 'multiply':
+    case 'highway':
       return { op, attrs: {} };
     case 'concat':
       return { op, attrs: { axis: -1 } };

@@ -28,7 +28,7 @@ import { evaluateStrict, type EvalEnv } from './evaluate.js';
 import { applyFreezes, type PendingFreeze } from './freeze.js';
 import { IncrementalShapes } from './incremental-shapes.js';
 import { readAtoms } from './layer-atoms.js';
-import { NameScope, collectLabels, nameTree } from './naming.js';
+import { NameScope, collectLabels, nameTree, type NameEntry } from './naming.js';
 import { allOpWords, lookupOp, type OpSpec } from './op-table.js';
 import {
   ElaborationBudget,
@@ -39,6 +39,7 @@ import {
   MAX_REPEAT,
 } from './limits.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
+import { References } from './references.js';
 import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, asNumber, typeName } from './values.js';
@@ -57,6 +58,8 @@ interface Ctx {
   readonly expanding?: readonly LayerBinding[];
   /** Block calls, `let` expansions and compound statements around this point. */
   readonly depth: number;
+  /** The scope of the innermost block call (references stay inside it); absent in the model. */
+  readonly frame?: NameEntry;
 }
 
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
@@ -76,6 +79,7 @@ export class Elaborator {
   private readonly freezes: PendingFreeze[] = [];
   private readonly poisoned: number[] = [];
   private readonly shapes = new IncrementalShapes(this.nodes);
+  private readonly refs = new References((d) => this.report(d));
   private tooLarge = false;
   private tooDeep = false;
   /** Characters of the node names so far. */
@@ -112,6 +116,7 @@ export class Elaborator {
         }),
       );
     }
+    this.refs.finish();
     applyFreezes(this.nodes, this.freezes, (d) => this.report(d));
     return {
       irVersion: IR_VERSION,
@@ -148,7 +153,13 @@ export class Elaborator {
   body(stmts: readonly Stmt[], cursor: number | undefined, ctx: Ctx): number | undefined {
     for (const s of stmts) {
       if (this.tooLarge) return cursor;
+      // A labelled statement's output can be read later by `branch from LABEL` (references.ts).
+      const ref =
+        'label' in s && s.label
+          ? this.refs.open(ctx.names.entryOf(s.label.name), s.label.span, this.frameOf(ctx))
+          : undefined;
       cursor = this.stmt(s, cursor, this.moduleFor(s, ctx));
+      this.refs.close(ref, cursor);
     }
     return cursor;
   }
@@ -536,9 +547,11 @@ export class Elaborator {
     const vars = bindArgs(block, s, this.evalEnv(ctx), module, (d) => this.report(d));
     if (!vars) return cursor;
     const local = s.label ? s.label.name : ctx.names.index();
+    const callNames = ctx.names.child(local, block.body);
     const inner: Ctx = {
       module,
-      names: ctx.names.child(local, block.body),
+      names: callNames,
+      frame: callNames.node,
       vars,
       inId: cursor,
       blockStack: [...ctx.blockStack, name],
@@ -684,21 +697,55 @@ export class Elaborator {
       return cursor;
     }
     const outs: number[] = [];
-    for (const b of s.branches) {
-      const local = b.label ? b.label.name : names.auto('branch');
+    let broken = false;
+    s.branches.forEach((b, i) => {
+      const local = b.label
+        ? b.label.name
+        : s.op === 'highway'
+          ? names.autoPlain(i === 0 ? 'transform' : 'gate')
+          : names.auto('branch');
       const bNames = names.child(local, b.body);
-      const out = this.body(b.body, x, {
+      // `branch from NAME`: the branch starts from NAME's output (references.ts), not the input.
+      const start = b.from ? this.reference(b.from.raw, b.from.span, ctx) : x;
+      if (start === undefined) {
+        broken = true;
+        return;
+      }
+      const key = b.label
+        ? this.refs.open(bNames.node, b.label.span, this.frameOf(ctx))
+        : undefined;
+      const out = this.body(b.body, start, {
         ...ctx,
         names: bNames,
         vars: new VarScope(ctx.vars),
-        inId: x,
+        inId: start,
       });
-      if (out === undefined) return cursor;
-      outs.push(out);
-    }
+      this.refs.close(key, out);
+      if (out === undefined) broken = true;
+      else outs.push(out);
+    });
+    if (outs.length === 0) return cursor;
     const name = { scope: names, local: names.auto(s.op) };
     const attrs = s.op === 'concat' ? ({ axis: -1 } as const) : {};
-    return this.addNode(s.op, attrs as never, outs, s.opSpan, name, ctx) ?? cursor;
+    // highway's inputs: the carry x, the transform H(x), the gate T(x).
+    const inputs = s.op === 'highway' ? [x, ...outs] : outs;
+    const id = this.addNode(s.op, attrs as never, inputs, s.opSpan, name, ctx);
+    if (id === undefined) return cursor;
+    if (broken || (s.op === 'highway' && outs.length !== 2)) {
+      // A branch that failed (reported): the merge's shape is unknown, so nothing more is said.
+      this.poisoned.push(id);
+      this.shapes.poison(id);
+    }
+    return id;
+  }
+
+  /** The node `branch from NAME` reads, or undefined (reported). */
+  private reference(raw: string, span: Span, ctx: Ctx): number | undefined {
+    return this.refs.resolve(raw, span, ctx.names.node, this.frameOf(ctx))?.id;
+  }
+
+  private frameOf(ctx: Ctx): NameEntry {
+    return ctx.frame ?? this.rootNames.node;
   }
 
   // ------------------------------------------------------------ budgets and training settings

@@ -18,6 +18,8 @@ export interface NameEntry {
   /** The dotted name; built from the parent's, so names share their prefixes. */
   readonly full: string;
   readonly children: Map<string, NameEntry>;
+  /** The enclosing scope's entry (absent at the root). */
+  readonly parent?: NameEntry;
   /** Where the node of this exact name comes from; undefined while no node has it. */
   span?: Span;
 }
@@ -29,7 +31,7 @@ export function nameTree(): NameEntry {
 function childEntry(parent: NameEntry, local: string): NameEntry {
   let e = parent.children.get(local);
   if (!e) {
-    e = { full: parent.full ? `${parent.full}.${local}` : local, children: new Map() };
+    e = { full: parent.full ? `${parent.full}.${local}` : local, children: new Map(), parent };
     parent.children.set(local, e);
   }
   return e;
@@ -47,6 +49,16 @@ export class NameScope {
 
   get prefix(): string {
     return this.entry.full;
+  }
+
+  /** This scope's entry in the name tree (named references walk it: references.ts). */
+  get node(): NameEntry {
+    return this.entry;
+  }
+
+  /** The entry of `local` in this scope, made if needed. */
+  entryOf(local: string): NameEntry {
+    return childEntry(this.entry, local);
   }
 
   full(local: string): string {

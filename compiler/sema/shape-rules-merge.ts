@@ -1,6 +1,8 @@
 /**
- * Shape rules of the merges: add and multiply need equal shapes (no broadcasting); concat needs every
- * axis but the last (channels) equal and sums the channels.
+ * Shape rules of the merges: add and multiply need every input to broadcast to one of them (aligned
+ * at the channels, each axis equal or 1: a [C] or [1, 1, C] gate times an [H, W, C] map); concat
+ * needs every axis but the last (channels) equal and sums the channels; highway needs H(x) shaped
+ * as x and the gate broadcasting to it.
  */
 import { diag } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
@@ -77,19 +79,64 @@ function isNumber(d: Dim): d is number {
   return typeof d === 'number';
 }
 
+/** Can `small` broadcast to `big`: right-aligned, each of its axes equal to big's or 1? */
+function broadcastTo(small: readonly Dim[], big: readonly Dim[]): Comparison {
+  if (small.length > big.length) return 'different';
+  const off = big.length - small.length;
+  let result: Comparison = 'equal';
+  for (let i = 0; i < small.length; i++) {
+    if (small[i] === 1) continue;
+    const c = compareDims(small[i], big[off + i]);
+    if (c === 'different') return c;
+    if (c === 'unknown') result = 'unknown';
+  }
+  return result;
+}
+
+/** The input every input broadcasts to (provably, else unprovably), or null. */
+function broadcastTarget(
+  shapes: readonly (readonly Dim[])[],
+): { index: number; comparison: Comparison } | null {
+  let unknown = -1;
+  for (let j = 0; j < shapes.length; j++) {
+    let r: Comparison = 'equal';
+    for (const s of shapes) {
+      const c = broadcastTo(s, shapes[j]);
+      if (c === 'different') {
+        r = c;
+        break;
+      }
+      if (c === 'unknown') r = c;
+    }
+    if (r === 'equal') return { index: j, comparison: r };
+    if (r === 'unknown' && unknown < 0) unknown = j;
+  }
+  return unknown < 0 ? null : { index: unknown, comparison: 'unknown' };
+}
+
 function elementwise(verb: 'add' | 'multiply', ctx: RuleContext): Dim[] | null {
   const shapes = ctx.inputShapes;
-  const mismatch = findMismatch(shapes, false);
-  if (mismatch === null) return [...shapes[0]];
   const text = (s: readonly Dim[]) => shapeText(s, ctx.env);
-  const a = shapes[0];
-  const b = shapes[mismatch.index];
-  if (mismatch.comparison === 'different') {
+  const target = broadcastTarget(shapes);
+  if (target?.comparison === 'equal') {
+    const out = shapes[target.index];
+    if (shapes.some((s) => !compareShapesEqual(s, out))) {
+      ctx.explain(
+        () =>
+          `broadcast ${shapes.map(text).join(' and ')} to ${text(out)} (aligned at the channels)`,
+      );
+    }
+    return [...out];
+  }
+  const mismatch = findMismatch(shapes, false);
+  const a = shapes[target?.index ?? 0];
+  const b = shapes[mismatch?.index ?? 1] ?? shapes[0];
+  if (target === null) {
     reportMismatch(
       ctx,
       'CNN3004',
       `cannot ${verb} ${text(a)} and ${text(b)}`,
-      'inputs must have the same shape',
+      'inputs must have the same shape, or broadcast to one of them',
       projectionHelp(a, b, text),
     );
   } else {
@@ -103,6 +150,44 @@ function elementwise(verb: 'add' | 'multiply', ctx: RuleContext): Dim[] | null {
   }
   return null;
 }
+
+function compareShapesEqual(a: readonly Dim[], b: readonly Dim[]): boolean {
+  return compareShapes(a, b, false) === 'equal';
+}
+
+/** highway: inputs [x, H(x), T(x)]; H(x) keeps x's shape, T(x) broadcasts to it. */
+export const highwayShape: ShapeRule<'highway'> = (_a, ctx) => {
+  const [x, h, t] = ctx.inputShapes;
+  const text = (s: readonly Dim[]) => shapeText(s, ctx.env);
+  const labels = (i: number) => [
+    inputLabel(ctx.inputs[0], text(x), false),
+    inputLabel(ctx.inputs[i], text(ctx.inputShapes[i]), false),
+  ];
+  if (compareShapes(h, x, false) !== 'equal') {
+    ctx.report(
+      diag('CNN3020', `the highway's transform makes ${text(h)} from ${text(x)}`, {
+        span: ctx.node.span,
+        spanLabel: 'out = T·H(x) + (1 − T)·x needs H(x) shaped as x',
+        labels: labels(1),
+        help: 'keep the shape in the transform (`same` padding, stride 1, as many channels as x)',
+      }),
+    );
+    return null;
+  }
+  if (broadcastTo(t, x) !== 'equal') {
+    ctx.report(
+      diag('CNN3021', `the highway's gate is ${text(t)}, which does not broadcast to ${text(x)}`, {
+        span: ctx.node.span,
+        spanLabel: 'the gate T must be shaped as x, or broadcast to it ([C], [1, 1, C])',
+        labels: labels(2),
+        help: `end the gate with as many channels as x and a sigmoid`,
+      }),
+    );
+    return null;
+  }
+  ctx.explain(() => `out = T·H(x) + (1 − T)·x: ${text(x)}`);
+  return [...x];
+};
 
 export const addShape: ShapeRule<'add'> = (_a, ctx) => elementwise('add', ctx);
 

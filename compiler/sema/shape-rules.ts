@@ -9,7 +9,7 @@
 import type { OpKind } from '../ir/ops.js';
 import type { ShapeRule } from './shape-rule-context.js';
 import { conv1dShape, conv2dShape, depthwiseShape, transposeShape } from './shape-rules-conv.js';
-import { addShape, concatShape, multiplyShape } from './shape-rules-merge.js';
+import { addShape, concatShape, highwayShape, multiplyShape } from './shape-rules-merge.js';
 import {
   denseShape,
   flattenShape,
@@ -46,4 +46,5 @@ export const shapeRules: { readonly [K in OpKind]: ShapeRule<K> } = {
   add: addShape,
   multiply: multiplyShape,
   concat: concatShape,
+  highway: highwayShape,
 };

@@ -4,7 +4,8 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { ActivationAttrs, OpKind } from '../../compiler/ir/ops.js';
-import type { OpLowering, TF } from './lower-context.js';
+import type { Node } from '../../compiler/ir/graph.js';
+import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { need, withBias } from './lower-context.js';
 import { lowerConv1d, lowerConv2d, lowerConv2dTranspose, lowerDepthwise } from './lower-conv.js';
 import { lowerBatchNorm, lowerLrn } from './lower-norm.js';
@@ -69,6 +70,24 @@ const lowerZeroPad: OpLowering<'zero_pad'> = (ctx, node, [x]) => {
   return ctx.tf.pad(x, pads);
 };
 
+/**
+ * Inputs of a lower rank than the node's output ([N, C] against [N, H, W, C]) reshaped to it with
+ * ones on the missing spatial axes ([N, 1, 1, C]), so that tfjs broadcasts them along those axes
+ * (it aligns shapes at the right, batch axis included).
+ */
+function broadcastAll(ctx: LowerContext, node: Node, xs: readonly tfjs.Tensor[]): tfjs.Tensor[] {
+  const rank = 1 + (node.shape?.length ?? Math.max(...xs.map((x) => x.rank - 1)));
+  return xs.map((x) =>
+    x.rank >= rank
+      ? x
+      : ctx.tf.reshape(x, [
+          x.shape[0],
+          ...Array<number>(rank - x.rank).fill(1),
+          ...x.shape.slice(1),
+        ]),
+  );
+}
+
 export const lowerings: { readonly [K in OpKind]: OpLowering<K> } = {
   input: (_ctx, _node, [x]) => x,
   conv2d: lowerConv2d,
@@ -89,7 +108,17 @@ export const lowerings: { readonly [K in OpKind]: OpLowering<K> } = {
   batch_norm: lowerBatchNorm,
   lrn: lowerLrn,
   activation: (ctx, node, [x]) => activate(ctx.tf, node.attrs, x),
-  add: (ctx, _node, xs) => (xs.length === 1 ? xs[0] : ctx.tf.addN([...xs])),
-  multiply: (ctx, _node, xs) => xs.reduce((a, b) => ctx.tf.mul(a, b)),
+  add: (ctx, node, xs) => {
+    if (xs.length === 1) return xs[0];
+    const same = xs.every((x) => x.shape.join() === xs[0].shape.join());
+    if (same) return ctx.tf.addN([...xs]);
+    return broadcastAll(ctx, node, xs).reduce((a, b) => ctx.tf.add(a, b));
+  },
+  multiply: (ctx, node, xs) => broadcastAll(ctx, node, xs).reduce((a, b) => ctx.tf.mul(a, b)),
+  // t·h + (1 − t)·x as x + t·(h − x): tfjs's gradients sum a broadcast t back to its shape.
+  highway: (ctx, node, xs) => {
+    const [x, h, t] = broadcastAll(ctx, node, xs);
+    return ctx.tf.add(x, ctx.tf.mul(t, ctx.tf.sub(h, x)));
+  },
   concat: (ctx, _node, xs) => (xs.length === 1 ? xs[0] : ctx.tf.concat([...xs], -1)),
 };

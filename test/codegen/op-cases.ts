@@ -267,6 +267,31 @@ export const OP_CASES: readonly OpCase[] = [
     input: '10x4',
     body: 'concat { branch { adaptiveavgpool 3 } branch { adaptivemaxpool 3 } }',
   },
+  // graphs (issue 12): broadcasting merges, highway, named references
+  {
+    title: 'multiply broadcasting a [C] gate (squeeze-and-excitation)',
+    ops: ['multiply', 'global_avg_pool', 'dense'],
+    input: '5x6x4',
+    body: 'multiply { branch { } branch { gap, dense 4, sigmoid } }',
+  },
+  {
+    title: 'add broadcasting [1, 1, C] and [H, W, 1]',
+    ops: ['add', 'global_max_pool', 'conv2d'],
+    input: '5x6x4',
+    body: 'add { branch { gmp keepdims } branch { } branch { conv 1 1x1 } }',
+  },
+  {
+    title: 'highway on vectors',
+    ops: ['highway', 'dense'],
+    input: '6',
+    body: 'highway { transform { dense 6, relu } gate { dense 6, sigmoid } }',
+  },
+  {
+    title: 'highway on a map with a [C] gate, named references',
+    ops: ['highway', 'conv2d', 'concat'],
+    input: '5x5x3',
+    body: 'a: conv 4 3x3 same\nb: conv 4 1x1\nhighway { transform { conv 4 3x3 same } gate { gap, dense 4, sigmoid } }\nconcat { branch from a; branch from b { relu }; branch { } }',
+  },
   // dense, flatten, reshape, zero_pad, dropout
   {
     title: 'flatten to the output (cnnc order)',

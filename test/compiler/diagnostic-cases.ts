@@ -130,6 +130,19 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     files: { 'main.cnn': m(`dense ${'-'.repeat(300)}4`) },
     span: `${'-'.repeat(256)}4`,
   },
+  // 1010–1019: named references and highway (issue 12, graphs)
+  {
+    code: 'CNN1010',
+    about: 'a `from` reference that is a pattern, not a layer name',
+    files: { 'main.cnn': m('x: conv 4 3x3 same\nconcat { branch from x*; branch { } }') },
+    span: 'x*',
+  },
+  {
+    code: 'CNN1011',
+    about: 'a highway without its gate',
+    files: { 'main.cnn': m('flatten\nhighway { transform { dense 64, relu } }') },
+    span: 'highway',
+  },
   {
     code: 'CNN1020',
     about: 'the expression form of `if` written as a statement',
@@ -498,6 +511,31 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     files: { 'main.cnn': m('conv 96 11x11 /4', '224x224x3') },
     span: 'conv 96 11x11 /4',
   },
+  // 2080–2099: named references (issue 12, graphs)
+  {
+    code: 'CNN2080',
+    about: 'a reference to a label that does not exist (with a did-you-mean)',
+    files: {
+      'main.cnn': m(
+        'skip: conv 4 3x3 same\nconv 4 3x3 same\nconcat { branch from skp; branch { } }',
+      ),
+    },
+    span: 'skp',
+  },
+  {
+    code: 'CNN2081',
+    about: 'a reference to a layer that comes later',
+    files: { 'main.cnn': m('conv 4 3x3 same\nadd { branch from late; branch { } }\nlate: relu') },
+    span: 'late',
+  },
+  {
+    code: 'CNN2082',
+    about: 'a reference to a layer inside another block call',
+    files: {
+      'main.cnn': `block double(c: int) {\n  a: conv c 3x3 same\n  relu\n}\n${m('enc: double(4)\nconv 4 3x3 same\nadd { branch from enc.a; branch { } }')}`,
+    },
+    span: 'enc.a',
+  },
   {
     code: 'CNN3004',
     about: 'a residual whose body changes the channel count',
@@ -569,6 +607,27 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'the constraint derived for a symbolic input size',
     files: { 'main.cnn': m('conv 8 3x3 /2 pad 1\nconv 8 3x3 /2 pad 1', 'HxWx3') },
     span: 'input HxWx3',
+  },
+  // 3020–3039: graphs (issue 12)
+  {
+    code: 'CNN3020',
+    about: "a highway whose transform changes its input's width",
+    files: {
+      'main.cnn': m(
+        'flatten\nhighway {\n  transform { dense 32, relu }\n  gate { dense 64, sigmoid }\n}',
+      ),
+    },
+    span: 'highway',
+  },
+  {
+    code: 'CNN3021',
+    about: 'a highway gate that does not fit its input',
+    files: {
+      'main.cnn': m(
+        'flatten\nhighway {\n  transform { dense 64, relu }\n  gate { dense 8, sigmoid }\n}',
+      ),
+    },
+    span: 'highway',
   },
   {
     code: 'CNN4001',

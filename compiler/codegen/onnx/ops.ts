@@ -435,10 +435,29 @@ const activation: OpRule<'activation'> = (ctx) => {
   }
 };
 
+/**
+ * The inputs of an element-wise merge, those of lower rank than its output given the missing
+ * spatial axes after the channels (`Unsqueeze` of [N, C] to [N, C, 1, 1]), so that ONNX's
+ * trailing-axis broadcasting aligns them at the channels as cnnc does.
+ */
+function broadcastInputs(ctx: OpContext<'add' | 'multiply' | 'highway'>): string[] {
+  const rank = ctx.outShape.length;
+  return ctx.inputs.map((v, i) => {
+    const missing = rank - ctx.inShapes[i].length;
+    if (missing <= 0) return v;
+    // cnnc's missing leading (channels-last) axes are NCHW's first spatial axes, after N and C.
+    const axes = Array.from({ length: missing }, (_, k) => 2 + k);
+    return ctx.b.node('Unsqueeze', `${ctx.node.name}/unsqueeze`, [
+      v,
+      ctx.b.int64Const('axes', axes),
+    ]);
+  });
+}
+
 /** Add, Mul: a chain of binary nodes; one input: Identity. */
 function merge(op: 'Add' | 'Mul'): OpRule<'add' | 'multiply'> {
   return (ctx) => {
-    const [first, ...rest] = ctx.inputs;
+    const [first, ...rest] = broadcastInputs(ctx);
     if (rest.length === 0) return ctx.b.node('Identity', ctx.node.name, [first], {}, ctx.out);
     let acc = first;
     rest.forEach((x, i) => {
@@ -545,6 +564,14 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
   activation,
   add: merge('Add'),
   multiply: merge('Mul'),
+  // t·h + (1 − t)·x, as x + t·(h − x) (the PyTorch generator's form).
+  highway: (ctx) => {
+    const [x, h, t] = broadcastInputs(ctx);
+    const name = ctx.node.name;
+    const diff = ctx.b.node('Sub', `${name}/sub`, [h, x]);
+    const gated = ctx.b.node('Mul', `${name}/mul`, [t, diff]);
+    return ctx.b.node('Add', name, [x, gated], {}, ctx.out);
+  },
   concat: (ctx) =>
     ctx.inputs.length === 1
       ? ctx.b.node('Identity', ctx.node.name, ctx.inputs, {}, ctx.out)

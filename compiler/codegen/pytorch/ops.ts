@@ -326,6 +326,19 @@ const ACTIVATIONS: Readonly<Record<string, (x: string, alpha?: number) => string
   gelu: (x) => `F.gelu(${x})`,
 };
 
+/**
+ * The inputs of an element-wise merge, those of lower rank than its output given the missing
+ * spatial axes after the channels (`g[:, :, None, None]`: (N, C) → (N, C, 1, 1)), so that PyTorch
+ * broadcasts them as cnnc does (shapes aligned at the channels).
+ */
+function broadcastInputs(ctx: OpContext<'add' | 'multiply' | 'highway'>): string[] {
+  const rank = ctx.outShape.length;
+  return ctx.inputs.map((v, i) => {
+    const missing = rank - ctx.inShapes[i].length;
+    return missing > 0 ? `${v}[:, :${', None'.repeat(missing)}]` : v;
+  });
+}
+
 export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
   input: () => ({ steps: [], alias: true }),
   conv2d,
@@ -408,7 +421,12 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
     if (fn === 'linear') return { steps: [], alias: true };
     return { steps: [(x) => ACTIVATIONS[fn](x, alpha)] };
   },
-  add: (ctx) => ({ steps: [() => ctx.inputs.join(' + ')] }),
-  multiply: (ctx) => ({ steps: [() => ctx.inputs.join(' * ')] }),
+  add: (ctx) => ({ steps: [() => broadcastInputs(ctx).join(' + ')] }),
+  multiply: (ctx) => ({ steps: [() => broadcastInputs(ctx).join(' * ')] }),
+  // t·h + (1 − t)·x, as x + t·(h − x).
+  highway: (ctx) => {
+    const [x, h, t] = broadcastInputs(ctx);
+    return { steps: [() => `${x} + ${t} * (${h} - ${x})`] };
+  },
   concat: (ctx) => ({ steps: [() => `torch.cat([${ctx.inputs.join(', ')}], 1)`] }),
 };

@@ -10,6 +10,7 @@ import {
   PADDED_CONV,
   PADDED_DEPTHWISE_CONV2D,
 } from './custom-conv-ts.js';
+import { HIGHWAY } from './custom-graph-ts.js';
 import { ELU_WITH_ALPHA, LOCAL_RESPONSE_NORM, TORCH_BATCH_NORM } from './custom-norm-ts.js';
 import {
   ADAPTIVE_POOLING,
@@ -29,6 +30,7 @@ export const CUSTOM_LAYERS = [
   'TorchBatchNorm',
   'LocalResponseNorm',
   'ELUWithAlpha',
+  'Highway',
 ] as const;
 
 export type CustomLayer = (typeof CUSTOM_LAYERS)[number];
@@ -160,6 +162,7 @@ const SOURCES: { readonly [K in CustomLayer]: LayerSource } = {
   TorchBatchNorm: { text: TORCH_BATCH_NORM, helpers: [], channels: true },
   LocalResponseNorm: { text: LOCAL_RESPONSE_NORM, helpers: [], channels: false },
   ELUWithAlpha: { text: ELU_WITH_ALPHA, helpers: [], channels: false },
+  Highway: { text: HIGHWAY, helpers: [], channels: false },
 };
 
 /** layers.ts holding `used` (in CUSTOM_LAYERS order); null when the project uses none. */

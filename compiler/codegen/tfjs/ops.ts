@@ -376,4 +376,5 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
   add: (ctx) => merge(ctx, 'add', []),
   multiply: (ctx) => merge(ctx, 'multiply', []),
   concat: (ctx) => merge(ctx, 'concatenate', [['axis', '-1']]),
+  highway: () => custom('Highway', []),
 };

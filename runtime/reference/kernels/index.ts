@@ -14,7 +14,7 @@ import {
   depthwiseConv2dKernel,
 } from './conv.js';
 import { denseKernel } from './dense.js';
-import { addKernel, concatKernel, multiplyKernel } from './merge.js';
+import { addKernel, concatKernel, highwayKernel, multiplyKernel } from './merge.js';
 import { batchNormKernel, lrnKernel } from './norm.js';
 import {
   adaptiveAvgPoolKernel,
@@ -55,4 +55,5 @@ export const kernels: KernelTable = {
   add: addKernel,
   multiply: multiplyKernel,
   concat: concatKernel,
+  highway: highwayKernel,
 };

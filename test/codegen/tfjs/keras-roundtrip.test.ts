@@ -152,11 +152,13 @@ describe('emitted TensorFlow.js models saved and imported back with cnnc import 
   // more), so it comes back as a linear activation: the same outputs, another op in the summary.
   const oneBranch = OP_CASES.findIndex((c) => c.title === 'merges of one branch');
 
-  it.each(OP_CASES.map((c, i) => [c.title, i] as const).filter(([, i]) => i !== oneBranch))(
-    'op case: %s',
-    async (_title, i) => {
-      const p = projects[projects.length - 1];
-      await roundTrip(p, p.models[i], 100 + i);
-    },
-  );
+  // The Highway custom layer (issue 12) has no reader in `cnnc import keras` yet: it refuses the
+  // layer with CNN2032 (a diagnostic, never a wrong model), so those cases are left out here.
+  const highway = (i: number) => OP_CASES[i].ops.includes('highway');
+  it.each(
+    OP_CASES.map((c, i) => [c.title, i] as const).filter(([, i]) => i !== oneBranch && !highway(i)),
+  )('op case: %s', async (_title, i) => {
+    const p = projects[projects.length - 1];
+    await roundTrip(p, p.models[i], 100 + i);
+  });
 });

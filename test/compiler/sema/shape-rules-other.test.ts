@@ -168,7 +168,7 @@ describe('diagnostics', () => {
     },
     {
       title: 'add of different ranks',
-      build: (b) => (b.input(10), b.reshape([1, 10]), b.add([0, 1])),
+      build: (b) => (b.input(10), b.reshape([2, 5]), b.add([0, 1])),
       code: 'CNN3004',
       at: 2,
       labels: [0, 1],

@@ -47,6 +47,8 @@ const CASES: [string, string[]][] = [
   ['examples/text-cnn.cnn', []],
   ['examples/budgets.cnn', []],
   ['examples/any-size.cnn', ['--input', '64x64x3']],
+  ['examples/unet.cnn', []],
+  ['examples/highway.cnn', []],
   ['stdlib/lenet.cnn', []],
   model('stdlib/alexnet.cnn', 'AlexNet', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet18', '64x64x3'),
