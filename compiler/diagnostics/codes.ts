@@ -27,12 +27,12 @@ export const CODE_LIST = [
   },
   { code: 'CNN1007', severity: 'error', title: 'source file too large' },
   { code: 'CNN1008', severity: 'error', title: 'expression nested too deeply' },
-  // 1020–1029: blocks that generalise (statement `if`, suppressions)
-  { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
-  { code: 'CNN1021', severity: 'error', title: 'unknown parameter type' },
   // 1010–1019: graphs (named references, highway)
   { code: 'CNN1010', severity: 'error', title: 'malformed `from` reference' },
   { code: 'CNN1011', severity: 'error', title: 'malformed `highway`' },
+  // 1020–1029: blocks that generalise (statement `if`, suppressions)
+  { code: 'CNN1020', severity: 'error', title: 'statement `if` without braces' },
+  { code: 'CNN1021', severity: 'error', title: 'unknown parameter type' },
 
   // 2xxx names, structure and attributes
   { code: 'CNN2001', severity: 'error', title: 'unknown layer or block' },
@@ -89,6 +89,10 @@ export const CODE_LIST = [
   { code: 'CNN2072', severity: 'error', title: 'ONNX node setting with no counterpart' },
   { code: 'CNN2073', severity: 'error', title: 'ONNX graph the language cannot write' },
   { code: 'CNN2074', severity: 'error', title: 'ONNX tensor cnnc cannot read' },
+  // 2080–2099: graphs (named references)
+  { code: 'CNN2080', severity: 'error', title: 'reference to an unknown layer' },
+  { code: 'CNN2081', severity: 'error', title: 'reference to a later layer' },
+  { code: 'CNN2082', severity: 'error', title: 'reference into another block call' },
   // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
   { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
   { code: 'CNN2101', severity: 'warning', title: 'suppression without a code or a reason' },
@@ -98,10 +102,6 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'suppression of a code that cannot be suppressed',
   },
-  // 2080–2099: graphs (named references)
-  { code: 'CNN2080', severity: 'error', title: 'reference to an unknown layer' },
-  { code: 'CNN2081', severity: 'error', title: 'reference to a later layer' },
-  { code: 'CNN2082', severity: 'error', title: 'reference into another block call' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
