@@ -165,6 +165,10 @@ function drawDigits(digits: readonly TestDigit[]): void {
   );
 }
 
+/** Every progress report, for tests and the console: `cnncPlayground.progress`. */
+const trainLog: { step: number; loss: number; accuracy: number }[] = [];
+(globalThis as { cnncPlayground?: unknown }).cnncPlayground = { progress: trainLog };
+
 let worker: Worker | undefined;
 const send = (m: ToWorker) => worker?.postMessage(m);
 
@@ -177,6 +181,7 @@ function onWorker(m: FromWorker): void {
       trainStatus.textContent = 'loading MNIST…';
       break;
     case 'progress':
+      trainLog.push({ step: m.step, loss: m.loss, accuracy: m.accuracy });
       losses.push({ step: m.step, value: m.loss });
       accuracies.push({ step: m.step, value: m.accuracy });
       trainStatus.textContent = `epoch ${m.epoch} · step ${m.step} · loss ${m.loss.toFixed(3)} · train accuracy ${(m.accuracy * 100).toFixed(1)}% · ${Math.round(m.imagesPerSecond)} images/s`;

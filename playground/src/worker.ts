@@ -83,12 +83,25 @@ function loadMnist(): Promise<Mnist> {
 
 let backendName: string | undefined;
 
+/** A WebGL that the CPU renders (SwiftShader, llvmpipe) trains slower than the wasm backend. */
+function softwareWebgl(): boolean {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
+    if (!gl) return true;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|software/i.test(renderer);
+  } catch {
+    return true;
+  }
+}
+
 async function initBackend(wanted?: string): Promise<string> {
   if (backendName) return backendName;
   tf.enableProdMode();
   setWasmPaths(new URL('./', self.location.href).href);
   registerWasmGradKernels(tf);
-  const order = wanted ? [wanted] : ['webgl', 'wasm'];
+  const order = wanted ? [wanted] : softwareWebgl() ? ['wasm'] : ['webgl', 'wasm'];
   for (const name of order) {
     try {
       if (await tf.setBackend(name)) {
