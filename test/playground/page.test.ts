@@ -142,7 +142,7 @@ describe.runIf(!missing || required)('the playground in chromium', () => {
     await expect
       .poll(async () => Number(await test.getAttribute('data-step')), {
         timeout: 90_000,
-        intervals: [500],
+        interval: 500,
       })
       .toBeGreaterThanOrEqual(300);
     await page.click('#stop');
