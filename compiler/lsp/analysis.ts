@@ -4,12 +4,12 @@
  * workspace (workspace.ts) and read by every provider. The `--explain` arithmetic costs time on
  * large files and only hover shows it: it comes from a second compile, made on the first hover.
  */
-import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Location, Position, Range } from 'vscode-languageserver/node';
 import { sortDiagnostics, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Node } from '../ir/graph.js';
 import type { CompiledModel, CompileResult } from '../program.js';
+import { fileUrl } from '../sema/host-path.js';
 import type { Module } from '../sema/resolve.js';
 
 /** One IR node produced by a statement, in one of the file's compiled models. */
@@ -83,7 +83,7 @@ export class Analysis {
   uriOf(display: string): string {
     if (display === this.display) return this.uri;
     const m = this.moduleOf(display);
-    return m ? pathToFileURL(m.path).href : display;
+    return m ? fileUrl(m.path) : display;
   }
 
   offsetAt(p: Position): number {

@@ -1,5 +1,4 @@
 /** Short texts about IR nodes and declarations, shared by hover, inlay hints and completion. */
-import * as path from 'node:path';
 import type { BlockDecl, ImportDecl } from '../../grammar/index.js';
 import type { Node } from '../ir/graph.js';
 import { formatInt } from '../passes/format.js';
@@ -7,6 +6,7 @@ import type { CompiledModel } from '../program.js';
 import { opDetail } from '../report/op-detail.js';
 import { addCounts, productCount, type Count } from '../sema/count.js';
 import { formatShape } from '../sema/dim.js';
+import { hostPath as path } from '../sema/host-path.js';
 import type { Module } from '../sema/resolve.js';
 import type { Produced } from './analysis.js';
 

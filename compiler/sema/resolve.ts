@@ -10,7 +10,6 @@
  * the path as written. A module's identity is its canonical path, so two links to one file load it
  * once and a cycle through links is a cycle.
  */
-import * as path from 'node:path';
 import {
   MAX_SOURCE_BYTES,
   parseFile,
@@ -21,6 +20,7 @@ import {
   type ModelDecl,
 } from '../../grammar/index.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { hostPath as path } from './host-path.js';
 import { lookupOp } from './op-table.js';
 import { didYouMean } from './suggest.js';
 

@@ -23,6 +23,7 @@ import { JsonCheck, key } from '../json-check.js';
 import { readFileInside } from '../safe-read.js';
 import { makeFolder, reason, removeOwnFolder } from '../safe-write.js';
 import { crashPoint } from '../test-hooks.js';
+import { checkpointFiles, irHashText } from './checkpoint-files.js';
 import { manifestOf, type TfjsManifestGroup } from '../weights/tfjs-format.js';
 import { WeightsError } from '../weights/tensor.js';
 import type { OptimizerConfig, OptimizerState, SavedTensor } from './optimizer-config.js';
@@ -134,26 +135,7 @@ export function sha256(text: string | Uint8Array): string {
  * Spans, comments and the train block are left out, so editing them keeps checkpoints usable.
  */
 export function irHash(graph: Graph): string {
-  const nodes = graph.nodes.map((n) => ({
-    name: n.name,
-    op: n.op,
-    attrs: n.attrs,
-    inputs: n.inputs,
-    frozen: n.frozen,
-    weights: n.weights ?? [],
-  }));
-  return sha256(JSON.stringify({ irVersion: graph.irVersion, nodes, outputs: graph.outputs }));
-}
-
-function concat(tensors: readonly SavedTensor[]): Uint8Array {
-  const total = tensors.reduce((s, t) => s + t.data.length, 0);
-  const all = new Float32Array(total);
-  let o = 0;
-  for (const t of tensors) {
-    all.set(t.data, o);
-    o += t.data.length;
-  }
-  return new Uint8Array(all.buffer);
+  return sha256(irHashText(graph));
 }
 
 /**
@@ -170,22 +152,8 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     makeFolder(parent, (why) => new Error(why));
     removeOwnFolder(tmp, isCheckpointFile);
     fs.mkdirSync(tmp);
-    const modelJson = {
-      format: 'cnnc-weights',
-      generatedBy: 'cnnc',
-      convertedBy: null,
-      weightsManifest: [
-        {
-          paths: ['weights.bin'],
-          weights: ck.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })),
-        },
-      ],
-    };
-    writer.writeFile(path.join(tmp, 'model.json'), `${JSON.stringify(modelJson, null, 2)}\n`);
-    writer.writeFile(path.join(tmp, 'weights.bin'), concat(ck.weights));
-    if (ck.optimizer) writer.writeFile(path.join(tmp, 'optimizer.bin'), concat(ck.optimizer.slots));
     // cnnc.json last: a folder holding it is complete.
-    writer.writeFile(path.join(tmp, 'cnnc.json'), `${JSON.stringify(ck.meta, null, 2)}\n`);
+    for (const [name, data] of checkpointFiles(ck)) writer.writeFile(path.join(tmp, name), data);
     const existed = fs.existsSync(dir);
     if (existed) {
       fs.renameSync(dir, old);

@@ -7,7 +7,7 @@ import {
   type CodeAction,
   type CodeActionParams,
   type Diagnostic as LspDiagnostic,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { Analysis } from '../analysis.js';
 import { lspDiagnostics, type FixData } from './diagnostics.js';
 

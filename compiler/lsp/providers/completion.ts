@@ -14,7 +14,7 @@ import {
   InsertTextFormat,
   type CompletionItem,
   type Position,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { IToken } from 'chevrotain';
 import { lex } from '../../../grammar/lexer.js';
 import * as T from '../../../grammar/tokens.js';

@@ -8,7 +8,7 @@ import {
   type Diagnostic as LspDiagnostic,
   type DiagnosticRelatedInformation,
   type Range,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { Diagnostic, Severity } from '../../diagnostics/diagnostic.js';
 import type { Analysis } from '../analysis.js';
 

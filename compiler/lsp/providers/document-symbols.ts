@@ -1,5 +1,5 @@
 /** Document symbols: imports, models and blocks, and inside them the labelled statements. */
-import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver/node';
+import { SymbolKind, type DocumentSymbol } from 'vscode-languageserver';
 import type { Analysis } from '../analysis.js';
 import { childrenOf, labelOf, startOf, type TreeNode } from '../ast-query.js';
 import { signature } from '../describe.js';

@@ -3,7 +3,7 @@
  * people write by hand as `// 28x28x6`). A statement in a block gives the shapes of every call
  * (`16x16x64 | 8x8x128`), a call gives what the call returns.
  */
-import { InlayHintKind, type InlayHint, type Range } from 'vscode-languageserver/node';
+import { InlayHintKind, type InlayHint, type Range } from 'vscode-languageserver';
 import { instances, type Analysis } from '../analysis.js';
 import { shapeText } from '../describe.js';
 
