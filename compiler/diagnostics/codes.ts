@@ -78,6 +78,11 @@ export const CODE_LIST = [
   { code: 'CNN2061', severity: 'error', title: 'import of a file that is not a .cnn source' },
   { code: 'CNN2062', severity: 'error', title: 'source or import that is not a regular file' },
 
+  // 2120–2129: detection heads and their training
+  { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
+  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  { code: 'CNN2122', severity: 'error', title: 'detection loss and head do not go together' },
+
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
   { code: 'CNN3002', severity: 'error', title: 'non-positive size' },
@@ -94,6 +99,15 @@ export const CODE_LIST = [
   { code: 'CNN3014', severity: 'error', title: 'reshape changes the element count' },
   { code: 'CNN3016', severity: 'error', title: 'padding larger than half the kernel' },
   { code: 'CNN3018', severity: 'note', title: 'constraint on a symbolic input size' },
+
+  // 3100–3119: detection heads
+  { code: 'CNN3100', severity: 'error', title: 'channels do not fit the detection head layout' },
+  {
+    code: 'CNN3101',
+    severity: 'error',
+    title: 'detection grid does not match image size and stride',
+  },
+  { code: 'CNN3102', severity: 'error', title: 'detection head needs a fixed image size' },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },
@@ -152,6 +166,9 @@ export const CODE_LIST = [
     title: 'pretrained weights under torchvision names, which train.ts cannot map',
   },
   { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
+
+  // 6300–6319: detection heads in code generators
+  { code: 'CNN6300', severity: 'error', title: 'a detection head the code generator cannot emit' },
 
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },

@@ -109,6 +109,7 @@ export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
   add: none,
   multiply: none,
   concat: none,
+  yolo: none,
 };
 
 export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
@@ -134,6 +135,7 @@ export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   add: zero,
   multiply: zero,
   concat: zero,
+  yolo: zero,
 };
 
 /** The elements of `shape` times the factors, exactly; null when a size is symbolic. */

@@ -130,4 +130,5 @@ export const rfRules: { readonly [K in OpKind]: RfRule<K> } = {
   add: (_a, ins) => merge(ins),
   multiply: (_a, ins) => merge(ins),
   concat: (_a, ins) => merge(ins),
+  yolo: keep(),
 };

@@ -50,6 +50,7 @@ export const OP_LABELS: { readonly [K in OpKind]: string } = {
   add: 'add',
   multiply: 'multiply',
   concat: 'concat',
+  yolo: 'yolo head',
 };
 
 /** Names of the spatial axes of a rank-(n + 1) shape, for explain lines and notes. */

@@ -14,6 +14,7 @@ import {
   depthwiseConv2dKernel,
 } from './conv.js';
 import { denseKernel } from './dense.js';
+import { yoloKernel } from './yolo.js';
 import { addKernel, concatKernel, multiplyKernel } from './merge.js';
 import { batchNormKernel, lrnKernel } from './norm.js';
 import {
@@ -55,4 +56,5 @@ export const kernels: KernelTable = {
   add: addKernel,
   multiply: multiplyKernel,
   concat: concatKernel,
+  yolo: yoloKernel,
 };
