@@ -81,7 +81,6 @@ export const CODE_LIST = [
   // 2120–2129: detection heads and their training
   { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
   { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
-  { code: 'CNN2122', severity: 'error', title: 'detection loss and head do not go together' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -166,9 +165,6 @@ export const CODE_LIST = [
     title: 'pretrained weights under torchvision names, which train.ts cannot map',
   },
   { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
-
-  // 6300–6319: detection heads in code generators
-  { code: 'CNN6300', severity: 'error', title: 'a detection head the code generator cannot emit' },
 
   // 9xxx internal
   { code: 'CNN9001', severity: 'error', title: 'internal compiler error' },
