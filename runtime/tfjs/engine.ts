@@ -80,6 +80,42 @@ export function createTfjsEngine(
       return { loss, correct: hits };
     },
 
+    async trainStepOn(x, lossOf, lr) {
+      const o = opt();
+      const xt = batch(x);
+      let loss = NaN;
+      let gradient: tfjs.Tensor | null = null;
+      // The loss is an op of its own: its value and gradient come from lossOf (shared with the
+      // reference executor), tfjs differentiates the network below it.
+      const outsideLoss = tf.customGrad((...args: (tfjs.Tensor | tfjs.GradSaveFunc)[]) => {
+        const out = args[0] as tfjs.Tensor;
+        const r = lossOf({ data: out.dataSync() as Float32Array, shape: out.shape });
+        loss = r.loss;
+        // Kept past customGrad's scope until the gradients are taken.
+        gradient = tf.keep(tf.tensor(r.grad, out.shape));
+        const g = gradient;
+        return { value: tf.scalar(r.loss), gradFunc: (dy: tfjs.Tensor) => tf.mul(dy, g) };
+      });
+      const { value, grads } = tf.variableGrads(
+        () => outsideLoss(model.apply(xt, true)) as tfjs.Scalar,
+        model.trainable as tfjs.Variable[],
+      );
+      tf.dispose([value, xt]);
+      if (gradient) tf.dispose(gradient);
+      if (Number.isFinite(loss)) {
+        let list = model.trainable.map((v) => grads[v.name]);
+        if (options.clipNorm != null) {
+          const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
+          tf.dispose(list);
+          list = clipped.grads;
+        }
+        o.apply(list, lr);
+        tf.dispose(list);
+      }
+      tf.dispose(Object.values(grads));
+      return { loss };
+    },
+
     async gradients(x, y, training) {
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
