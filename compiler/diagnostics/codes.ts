@@ -81,6 +81,13 @@ export const CODE_LIST = [
   // 2120–2129: detection heads and their training
   { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
   { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  {
+    code: 'CNN2122',
+    severity: 'error',
+    title: 'a detection setting on a model without a yolo head',
+  },
+  { code: 'CNN2123', severity: 'error', title: 'a detector trained with a classification loss' },
+  { code: 'CNN2124', severity: 'error', title: 'a detection setting out of range' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

@@ -26,6 +26,17 @@ import {
 } from '../passes/fine-tune.js';
 import { isIdentity, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { checkDataSource } from './data-sources.js';
+import {
+  DEFAULT_DETECTION,
+  DETECTION_LOSS,
+  detectionRangeError,
+  detectorLoss,
+  isDetectionKey,
+  isDetector,
+  notADetector,
+  setDetection,
+  type DetectionSettings,
+} from './detection-settings.js';
 import { INIT_SCHEMES, type InitScheme } from './init-schemes.js';
 import { LOSSES, type LossKind } from './losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig } from './optimizers.js';
@@ -75,6 +86,8 @@ export interface TrainSettings extends LoopConfig {
   readonly augment: AugmentConfig | null;
   /** Weight initialisation scheme: default (PyTorch's), he or glorot. */
   readonly init: InitScheme;
+  /** A detector's loss weights and decoding settings (compiler/train/detection-settings.ts). */
+  readonly detection: DetectionSettings;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -93,6 +106,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   data: 'mnist',
   augment: null,
   init: 'default',
+  detection: DEFAULT_DETECTION,
 };
 
 type Value = number | string | boolean;
@@ -154,6 +168,7 @@ class Draft {
   patience: number | null = null;
   minDelta = 0;
   aug: { -readonly [K in keyof AugmentConfig]: AugmentConfig[K] };
+  det: { -readonly [K in keyof DetectionSettings]: DetectionSettings[K] };
 
   constructor(base: TrainSettings) {
     this.s = { ...base };
@@ -162,6 +177,7 @@ class Draft {
     this.patience = base.earlyStopping?.patience ?? null;
     this.minDelta = base.earlyStopping?.minDelta ?? 0;
     this.aug = { ...(base.augment ?? NO_AUGMENT) };
+    this.det = { ...base.detection };
   }
 
   /** Returns an error message, or null when the setting was applied. */
@@ -194,6 +210,7 @@ class Draft {
       case 'schedule':
         return choose(CHOICE_SETTINGS.schedule, (x) => (this.sched.kind = x));
       case 'loss':
+        if (v === DETECTION_LOSS) return null; // a detector's loss: checked against the graph
         return choose(CHOICE_SETTINGS.loss, (x) => (this.s.loss = x));
       case 'data': {
         if (typeof v !== 'string')
@@ -274,6 +291,7 @@ class Draft {
       case 'init':
         return choose(CHOICE_SETTINGS.init, (x) => (this.s.init = x));
       default:
+        if (isDetectionKey(key)) return setDetection(this.det, key, v);
         return `unknown training setting \`${key}\``;
     }
   }
@@ -291,6 +309,7 @@ class Draft {
       augment: isIdentity(aug) ? null : aug,
       optimizer: { ...this.opt },
       schedule: { ...this.sched },
+      detection: { ...this.det },
       earlyStopping:
         this.patience === null ? null : { patience: this.patience, minDelta: this.minDelta },
     };
@@ -298,7 +317,7 @@ class Draft {
 }
 
 export const TRAIN_KEYS =
-  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
+  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, lambda_coord, lambda_noobj, nms_iou, score_threshold, max_detections, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
 
 /** The augmentation keys; each is also a `cnnc train` flag (`--channel-shift` for channel_shift). */
 export const AUGMENT_KEYS = [
@@ -336,6 +355,7 @@ export function resolveSettings(
     );
   };
   let zoomSpan: Span | null = null;
+  const detector = isDetector(graph);
   for (const t of graph.train ?? []) {
     if (isFineTuneSetting(t)) continue; // `lr LAYERS RATE`, `at epoch …`: readFineTune
     const items: Value[] = [t.key, ...t.args];
@@ -347,8 +367,17 @@ export function resolveSettings(
       continue;
     }
     for (let i = 0; i < items.length; i += 2) {
-      const err = draft.set(String(items[i]), items[i + 1]);
-      if (err) report(err, t.span);
+      const key = String(items[i]);
+      const err = draft.set(key, items[i + 1]);
+      // Detection settings (CNN2122–CNN2124): the first key of a statement has its own span.
+      const at = i === 0 ? { ...t.span, end: t.span.start + key.length } : t.span;
+      if (isDetectionKey(key) && !detector) diagnostics.push(notADetector(`\`${key}\``, at));
+      else if (isDetectionKey(key) && err) diagnostics.push(detectionRangeError(key, err, t.span));
+      else if (key === 'loss' && items[i + 1] === DETECTION_LOSS && !detector)
+        diagnostics.push(notADetector('`loss yolo`', t.span));
+      else if (key === 'loss' && detector && !err && items[i + 1] !== DETECTION_LOSS)
+        diagnostics.push(detectorLoss(String(items[i + 1]), t.span));
+      else if (err) report(err, t.span);
       if (String(items[i]).startsWith('zoom')) zoomSpan = t.span;
     }
   }

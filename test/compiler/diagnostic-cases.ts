@@ -43,6 +43,11 @@ export interface DiagnosticCase {
    * compiler/codegen/tfjs): code generation's diagnostics (CNN61xx).
    */
   readonly emitTfjs?: true;
+  /**
+   * The case is the train block as `cnnc train` resolves it (compiler/train/settings.ts) on the
+   * compiled model (detection settings, CNN2122–CNN2124).
+   */
+  readonly trainSettings?: true;
 }
 
 const m = (body: string, input = '8x8x1') =>
@@ -535,6 +540,29 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a yolo head that later layers read',
     files: { 'main.cnn': m('conv 12 1x1\nyolo 2 boxes 2\nrelu', '8x8x3') },
     span: 'yolo 2 boxes 2',
+  },
+  {
+    code: 'CNN2122',
+    about: 'a detection setting on a classifier',
+    files: { 'main.cnn': m('flatten\ndense 3\ntrain { nms_iou 0.4 }') },
+    span: 'nms_iou',
+    trainSettings: true,
+  },
+  {
+    code: 'CNN2123',
+    about: 'a detector trained with a classification loss',
+    files: { 'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2\ntrain { loss categorical }', '8x8x3') },
+    span: 'loss categorical',
+    trainSettings: true,
+  },
+  {
+    code: 'CNN2124',
+    about: 'an NMS IoU threshold above 1',
+    files: {
+      'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2\ntrain { loss yolo nms_iou 1.5 }', '8x8x3'),
+    },
+    span: 'loss yolo nms_iou 1.5',
+    trainSettings: true,
   },
   {
     code: 'CNN3100',

@@ -11,6 +11,7 @@ import { emitTfjsProject } from '../../../compiler/codegen/tfjs/project.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
 import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
+import { resolveSettings } from '../../../compiler/train/settings.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import type { DiagnosticCase } from '../diagnostic-cases.js';
 
@@ -41,6 +42,11 @@ export function runDiagnosticCase(c: DiagnosticCase): {
       { sources: r.sources, entry: 'main.cnn' },
     );
     return { diagnostics: [...r.diagnostics, ...project.diagnostics], sources: r.sources };
+  }
+  if (c.trainSettings && r.models[0]) {
+    // `cnnc train main.cnn` (and, on main, `cnnc check`): the train block against the graph.
+    const settings = resolveSettings(r.models[0].graph);
+    return { diagnostics: [...r.diagnostics, ...settings.diagnostics], sources: r.sources };
   }
   const m = c.backendMemory;
   if (m && r.models[0]) {
