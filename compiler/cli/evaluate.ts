@@ -1,10 +1,7 @@
 /** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
 import { loadCocoSplit } from '../../runtime/data/coco.js';
-import { DataError } from '../../runtime/data/dataset.js';
-import { cocoFolder } from '../../runtime/data/sources.js';
 import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
-import { DEFAULT_NMS } from '../../runtime/detection/nms.js';
-import { evaluateDetector, yoloHeadOf } from '../../runtime/detection/train.js';
+import { detectorNms, evaluateDetector, yoloHeadOf } from '../../runtime/detection/train.js';
 import type { YoloHead } from '../../runtime/detection/yolo.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
@@ -12,6 +9,7 @@ import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
+import { detectorData } from './train-detector.js';
 import {
   evalSummary,
   loadData,
@@ -101,13 +99,11 @@ async function evaluateDetection(
   limit: number,
   batchSize: number,
 ) {
-  const dir = cocoFolder(session.settings.data, cwd);
-  if (!dir)
-    throw new DataError(
-      `${session.graph.model} is a detector: evaluate it on COCO data with --data coco:DIR (cnnc data shapes writes some)`,
-    );
+  const dir = detectorData(session, cwd);
   const test = await loadCocoSplit(dir, 'test', session.engine.inputShape, limit);
-  const { stats } = await evaluateDetector(session.engine, head, test, DEFAULT_NMS, batchSize);
+  // NMS IoU, score threshold and max detections come from the train block (docs/detection.md).
+  const nms = detectorNms(session.settings);
+  const { stats } = await evaluateDetector(session.engine, head, test, nms, batchSize);
   const perClass = stats.perClass.map((c, i) => ({ class: test.classNames[i], ...c }));
   const rows = perClass.map(
     (c) =>
@@ -115,6 +111,7 @@ async function evaluateDetection(
   );
   return {
     images: test.count,
+    nms,
     map: stats.map,
     map50: stats.map50,
     map75: stats.map75,

@@ -3,10 +3,12 @@
  * examples/detection/RESULTS.md with COCO's numbers on the test split:
  *
  *   npx tsc -p tsconfig.json && node dist/examples/detection/train-shapes.js [--train N] [--test M]
- *     [--epochs E] [--backend wasm|cpu|reference] [--minutes T]
+ *     [--epochs E] [--backend wasm|cpu|reference] [--minutes T] [--data DIR]
  *
  * The set is rendered first (`cnnc data shapes`, seed 1) into a temporary folder unless --data DIR
- * names one. Training stops after E epochs or once T minutes (default 10) have passed.
+ * names one. Every setting comes from the model's train block, as `cnnc train` reads it (--epochs
+ * overrides its epochs); training stops after those epochs or, at the end of an epoch, once T
+ * minutes (default 10) have passed.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,10 +16,16 @@ import * as path from 'node:path';
 import { nodeHost, packageRoot } from '../../compiler/cli/host.js';
 import { mainAsync } from '../../compiler/cli/main.js';
 import { compileFile } from '../../compiler/program.js';
-import { NO_AUGMENT } from '../../compiler/train/augment.js';
+import { describeSettings, resolveSettings } from '../../compiler/train/settings.js';
 import { loadCocoSplit } from '../../runtime/data/coco.js';
 import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
-import { evaluateDetector, fitDetector, yoloHeadOf } from '../../runtime/detection/train.js';
+import {
+  detectorFitConfig,
+  detectorNms,
+  evaluateDetector,
+  fitDetector,
+  yoloHeadOf,
+} from '../../runtime/detection/train.js';
 import { openEngine, type EngineBackend } from '../../runtime/engines.js';
 
 const ROOT = packageRoot();
@@ -31,7 +39,7 @@ function flag(name: string, def: string): string {
 async function main(): Promise<void> {
   const train = Number(flag('train', '8000'));
   const test = Number(flag('test', '1000'));
-  const epochs = Number(flag('epochs', '30'));
+  const epochsFlag = flag('epochs', '');
   const minutes = Number(flag('minutes', '10'));
   const backend = flag('backend', 'wasm') as EngineBackend;
   let data = flag('data', '');
@@ -54,59 +62,45 @@ async function main(): Promise<void> {
   const compiled = compileFile(path.join(DIR, 'shapes-detector.cnn'), nodeHost(ROOT));
   const graph = compiled.models[0].graph;
   const head = yoloHeadOf(graph)!;
+  // The model's own train block gives every setting, as `cnnc train` reads it.
+  const resolved = resolveSettings(graph, epochsFlag ? [['epochs', Number(epochsFlag)]] : []);
+  if (resolved.diagnostics.length || resolved.errors.length)
+    throw new Error(
+      `shapes-detector.cnn: ${[...resolved.diagnostics.map((d) => d.message), ...resolved.errors].join('; ')}`,
+    );
+  const settings = resolved.settings;
   const input = graph.nodes[0].shape as number[];
   const trainSet = await loadCocoSplit(data, 'train', input);
   const testSet = await loadCocoSplit(data, 'test', input);
   const opened = await openEngine(backend, graph, {
-    loss: 'mse',
-    optimizer: {
-      ...{
-        name: 'adam',
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-7,
-        momentum: 0,
-        rho: 0.9,
-        weightDecay: 0,
-      },
-    },
-    seed: 1,
+    loss: settings.loss,
+    optimizer: settings.optimizer,
+    clipNorm: settings.clipNorm,
+    seed: settings.seed,
+    init: settings.init,
   });
   const engine = opened.engine!;
   const t0 = performance.now();
   const lines: string[] = [];
   const deadline = t0 + minutes * 60_000;
   let done = 0;
+  let images = 0;
+  let busy = 0;
   try {
-    await fitDetector(
-      engine,
-      head,
-      trainSet,
-      {
-        epochs,
-        batchSize: 32,
-        lr: (step, steps) => 1e-3 * 0.5 * (1 + Math.cos((Math.PI * step) / steps)),
-        seed: 1,
-        weights: { lambdaCoord: 5, lambdaNoobj: 0.5 },
-        augment: { ...NO_AUGMENT, flipHorizontal: true, translate: 0.1, zoom: [0.85, 1.15] },
-      },
-      (epoch, loss, seconds) => {
-        done = epoch;
-        const line = `epoch ${epoch}: loss ${loss.toFixed(4)} (${seconds.toFixed(1)} s)`;
-        console.log(line);
-        lines.push(line);
-        if (performance.now() > deadline) throw new Stop();
-      },
-    );
+    await fitDetector(engine, head, trainSet, detectorFitConfig(settings), (e) => {
+      done = e.epoch;
+      images += e.imagesPerSecond * e.seconds;
+      busy += e.seconds;
+      const line = `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.imagesPerSecond.toFixed(1)} img/s, load average ${os.loadavg()[0].toFixed(2)})`;
+      console.log(line);
+      lines.push(line);
+      if (performance.now() > deadline) throw new Stop();
+    });
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   }
   const trainSeconds = (performance.now() - t0) / 1000;
-  const r = await evaluateDetector(engine, head, testSet, {
-    iouThreshold: 0.5,
-    scoreThreshold: 0.01,
-    maxDetections: 100,
-  });
+  const r = await evaluateDetector(engine, head, testSet, detectorNms(settings));
   const summary = cocoSummaryText(r.stats);
   console.log(summary);
   const text = [
@@ -116,7 +110,11 @@ async function main(): Promise<void> {
     '',
     `- data: \`cnnc data shapes --train ${train} --test ${test} --size 96 --seed 1\``,
     `- model: shapes-detector.cnn, backend ${opened.detail}, ${os.cpus().length} CPUs`,
-    `- training: ${done} epochs in ${(trainSeconds / 60).toFixed(1)} minutes (limit ${minutes})`,
+    `- settings (the train block): ${describeSettings(settings)}`,
+    `- training: ${done} of ${settings.epochs} epochs in ${(trainSeconds / 60).toFixed(1)} minutes (limit ${minutes}), ${(images / Math.max(busy, 1e-9)).toFixed(1)} images/s, load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     `- **mAP@0.5 = ${r.stats.map50.toFixed(3)}**, mAP@[.5:.95] = ${r.stats.map.toFixed(3)}, mAP@0.75 = ${r.stats.map75.toFixed(3)}`,
     '',
     '```',

@@ -133,6 +133,13 @@ export function parseCocoJson(text: string, file: string): Parsed {
   return { images, anns, categories };
 }
 
+/** Whether DIR holds the annotation file of `split`. */
+export function hasCocoSplit(dir: string, split: 'train' | 'test'): boolean {
+  const names =
+    split === 'train' ? ['instances_train.json'] : ['instances_test.json', 'instances_val.json'];
+  return names.some((n) => fs.existsSync(path.join(dir, n)));
+}
+
 function annotationFile(dir: string, split: 'train' | 'test'): string {
   const names =
     split === 'train' ? ['instances_train.json'] : ['instances_test.json', 'instances_val.json'];

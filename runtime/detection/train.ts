@@ -6,6 +6,8 @@
  */
 import type { Graph } from '../../compiler/ir/graph.js';
 import type { AugmentConfig } from '../../compiler/train/augment.js';
+import type { TrainSettings } from '../../compiler/train/settings.js';
+import { learningRate } from '../../compiler/train/schedules.js';
 import { augmentDetection } from '../data/box-augment.js';
 import type { BoxLabel, DetectionDataset } from '../data/coco.js';
 import { permutation, rng } from '../data/dataset.js';
@@ -35,11 +37,43 @@ export function yoloHeadOf(graph: Graph): YoloHead | null {
 export interface DetectorFitConfig {
   readonly epochs: number;
   readonly batchSize: number;
-  /** Learning rate of step `step` of `steps`. */
-  readonly lr: (step: number, steps: number) => number;
+  /** Learning rate of step `step` of `steps` (`perEpoch` steps an epoch). */
+  readonly lr: (step: number, steps: number, perEpoch: number) => number;
   readonly seed: number;
   readonly weights: LossWeights;
   readonly augment: AugmentConfig | null;
+}
+
+/** The fit of a train block's settings (`cnnc train` and the example script). */
+export function detectorFitConfig(s: TrainSettings): DetectorFitConfig {
+  return {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    lr: (step, steps, perEpoch) => learningRate(s.lr, s.schedule, step, perEpoch, steps),
+    seed: s.seed,
+    weights: { lambdaCoord: s.detection.lambdaCoord, lambdaNoobj: s.detection.lambdaNoobj },
+    augment: s.augment,
+  };
+}
+
+/** The NMS options of a train block's settings. */
+export const detectorNms = (s: TrainSettings): NmsOptions => ({
+  iouThreshold: s.detection.nmsIou,
+  scoreThreshold: s.detection.scoreThreshold,
+  maxDetections: s.detection.maxDetections,
+});
+
+/** What fitDetector reports after each epoch. */
+export interface DetectorEpoch {
+  readonly epoch: number;
+  /** Mean training loss of the epoch. */
+  readonly loss: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** Steps taken since the start (epoch 1). */
+  readonly globalStep: number;
+  /** The learning rate of the epoch's last step. */
+  readonly lr: number;
 }
 
 export async function fitDetector(
@@ -47,18 +81,22 @@ export async function fitDetector(
   head: YoloHead,
   data: DetectionDataset,
   config: DetectorFitConfig,
-  onEpoch?: (epoch: number, loss: number, seconds: number) => void | Promise<void>,
+  onEpoch?: (e: DetectorEpoch) => void | Promise<void>,
+  /** Epochs already done (a resumed run): training goes on from the next one. */
+  startEpoch = 0,
 ): Promise<void> {
   if (!engine.trainStepOn) throw new Error(`the ${engine.backend} engine cannot train a detector`);
   const per = data.shape[0] * data.shape[1] * data.shape[2];
-  const steps = Math.ceil(data.count / config.batchSize) * config.epochs;
-  let step = 0;
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+  const perEpoch = Math.ceil(data.count / config.batchSize);
+  const steps = perEpoch * config.epochs;
+  let step = perEpoch * startEpoch;
+  for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
     const order = permutation(data.count, rng(config.seed * 1000003 + epoch));
     const aug = rng((config.seed ^ 0x0de7ec7) * 1000003 + epoch);
     let sum = 0;
     let seen = 0;
+    let lr = 0;
     for (let b = 0; b < data.count; b += config.batchSize) {
       const idx = order.slice(b, b + config.batchSize);
       const x = new Float32Array(idx.length * per);
@@ -76,13 +114,21 @@ export async function fitDetector(
       const r = await engine.trainStepOn(
         { data: x, shape: [idx.length, ...data.shape] },
         (out) => yoloLoss(head, out.data, idx.length, truths, config.weights),
-        config.lr(step++, steps),
+        (lr = config.lr(step++, steps, perEpoch)),
       );
       if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at step ${step}`);
       sum += r.loss * idx.length;
       seen += idx.length;
     }
-    await onEpoch?.(epoch, sum / seen, (performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    await onEpoch?.({
+      epoch,
+      loss: sum / seen,
+      seconds,
+      imagesPerSecond: seen / seconds,
+      globalStep: step,
+      lr,
+    });
   }
 }
 
