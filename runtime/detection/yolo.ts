@@ -28,6 +28,7 @@
  * with BCE on logits. Score: σ(objectness) · σ(class_c).
  */
 import { iou, type Xywh } from './boxes.js';
+import { rng } from '../data/dataset.js';
 import type { Detection } from './nms.js';
 
 export interface YoloHead {
@@ -274,6 +275,32 @@ export function decodeYolo(
     }
   }
   return dets;
+}
+
+/**
+ * The yolo loss of a batch of `n` raw grids against 1–3 seeded truth boxes per image (each 10–60%
+ * of the image side, anywhere inside it, of a seeded class): what `cnnc verify` differentiates on
+ * both engines.
+ */
+export function seededYoloLoss(
+  h: YoloHead,
+  n: number,
+  seed: number,
+  weights: LossWeights,
+): (out: { data: ArrayLike<number> }) => { loss: number; grad: Float32Array } {
+  const r = rng((seed ^ 0x7010) >>> 0);
+  const [H, W] = h.image;
+  const truths = Array.from({ length: n }, () =>
+    Array.from({ length: 1 + Math.floor(r() * 3) }, (): TruthBox => {
+      const w = W * (0.1 + 0.5 * r());
+      const hh = H * (0.1 + 0.5 * r());
+      return {
+        box: [r() * (W - w), r() * (H - hh), w, hh],
+        label: Math.floor(r() * h.classes),
+      };
+    }),
+  );
+  return (out) => yoloLoss(h, out.data, n, truths, weights);
 }
 
 const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);

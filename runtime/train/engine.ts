@@ -90,6 +90,13 @@ export interface Engine {
    * (detection: runtime/detection/yolo.ts): `loss` returns the mean loss and dL/d(output).
    */
   trainStepOn?(x: Images, loss: OutputLoss, lr: number): Promise<{ loss: number }>;
+  /** `gradients` with a loss of the raw output as trainStepOn takes it (cnnc verify on a detector). */
+  gradientsOn?(
+    x: Images,
+    loss: OutputLoss,
+    training: boolean,
+    branches?: KinkBranches,
+  ): Promise<{ loss: number; grads: SavedTensor[]; branchesTaken?: number }>;
   /** Loss and class scores in inference mode. */
   evalBatch(x: Images, y: Int32Array): Promise<EvalBatch>;
   /** Class scores in inference mode (no labels). */
