@@ -65,7 +65,16 @@ export async function predictDetections(
     prepareOutputFile(outFile, (m) => new DataError(m));
   }
   const { names, categoryIds } = classesOf(head, weights, io.cwd);
-  const options = detectorNms(session.settings);
+  const threshold = args.flags.get('score-threshold')?.[0];
+  const score = threshold === undefined ? undefined : Number(threshold);
+  if (score !== undefined && !(threshold!.trim() !== '' && score >= 0 && score <= 1))
+    throw new UsageError(
+      `--score-threshold must be a number from 0 to 1; got ${JSON.stringify(threshold)}`,
+    );
+  const options = {
+    ...detectorNms(session.settings),
+    ...(score === undefined ? {} : { scoreThreshold: score }),
+  };
   const [H, W, C] = session.engine.inputShape;
   const results: CocoResult[] = [];
   for (const [index, f] of imageFiles.entries()) {

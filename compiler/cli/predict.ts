@@ -38,6 +38,8 @@ options:
   --out FILE.png  for a detector (a model ending in a yolo head): draw the boxes with their labels
                   and scores onto the image (one image); a detector always prints its boxes as
                   COCO result JSON (docs/detection.md)
+  --score-threshold X   for a detector: keep boxes scoring at least X (0 to 1; default the train
+                  block's score_threshold)
   ${IMPORT_HELP_LINE}`;
 
 const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
@@ -138,6 +140,7 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       top: { value: true },
       json: { value: false },
       out: { value: true },
+      'score-threshold': { value: true },
     });
     const weights = args.flags.get('weights')?.[0];
     if (!weights) throw new UsageError('--weights DIR is required');

@@ -105,6 +105,16 @@ describe('cnnc train/evaluate/predict on a detector', () => {
     expect(results.every((d) => (d as unknown as { category_id: number }).category_id === 1)).toBe(
       true,
     );
+    const high = await cnnc([
+      'predict',
+      at('t.cnn'),
+      '--weights',
+      at('hand'),
+      image,
+      '--score-threshold',
+      '0.8',
+    ]);
+    expect(JSON.parse(high.out)).toEqual([]);
     const sharp = (await import('sharp')).default;
     const { data, info } = await sharp(at('boxes.png')).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([48, 48]);
@@ -134,6 +144,9 @@ describe('cnnc train/evaluate/predict on a detector', () => {
     const folder = await cnnc([...base, at('shapes/test/000001.png'), '--out', at('folder.png')]);
     expect(folder.code).toBe(1);
     expect(folder.err).toMatch(/will not replace .*folder\.png: it is a folder/);
+    const score = await cnnc([...base, at('shapes/test/000001.png'), '--score-threshold', '2']);
+    expect(score.code).toBe(2);
+    expect(score.err).toMatch(/--score-threshold must be a number from 0 to 1/);
     const missing = await cnnc([...base, at('none.png')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/none\.png/);
