@@ -45,9 +45,17 @@ describe('cnnc train/evaluate/predict on a detector', () => {
     expect(r.out).toMatch(/Average Precision {2}\(AP\) @\[ IoU=0\.50 {6}\| area= {3}all/);
     const ck = loadCheckpoint(at('run/checkpoint'));
     expect(ck.meta.epoch).toBe(2);
+    expect(ck.optimizer?.name).toBe('adam');
     expect(ck.meta.classes?.names).toEqual(['circle', 'square', 'triangle']);
     const log = fs.readFileSync(at('run/metrics.jsonl'), 'utf8').trim().split('\n');
     expect(log.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+    const more = ['train', at('t.cnn'), '--data', data, '--out', at('run'), '--epochs', '3'];
+    const resumed = await cnnc([...more, '--resume']);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/resuming from .* after epoch 2/);
+    expect(resumed.out).not.toMatch(/epoch [12]\/3/);
+    expect(resumed.out).toMatch(/epoch 3\/3/);
+    expect(fs.readFileSync(at('run/metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
 
     const e = await cnnc([
       'evaluate',
