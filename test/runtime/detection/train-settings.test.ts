@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileFile } from '../../../compiler/program.js';
 import { resolveSettings } from '../../../compiler/train/settings.js';
-import { memoryHost, memPath } from '../../helpers/memory-host.js';
+import * as path from 'node:path';
+import { nodeHost } from '../../../compiler/cli/host.js';
+import { memoryHost, memPath, REPO } from '../../helpers/memory-host.js';
 
 const detector = (train: string) =>
   `model D {\n  input 32x32x3\n  conv 13 3x3 stride 16 same\n  yolo 3 boxes 2\n  train {\n${train}\n  }\n}\n`;
@@ -62,5 +64,15 @@ describe('detection train settings', () => {
     );
     expect(classifier.diagnostics.map((d) => d.code)).toEqual(['CNN2122', 'CNN2122']);
     expect(classifier.settings.loss).toBe('categorical');
+  });
+
+  it("the example detector's train block resolves cleanly", () => {
+    const file = path.join(REPO, 'examples/detection/shapes-detector.cnn');
+    const r = compileFile(file, nodeHost(REPO), { verifyEach: true });
+    expect(r.diagnostics.filter((d) => d.severity !== 'note')).toEqual([]);
+    const resolved = resolveSettings(r.models[0].graph);
+    expect(resolved.diagnostics).toEqual([]);
+    expect(resolved.settings.detection.lambdaCoord).toBe(5);
+    expect(resolved.settings.augment?.flipHorizontal).toBe(true);
   });
 });
