@@ -21,7 +21,7 @@
  * derivatives that changed side.
  */
 import { rng } from './data/dataset.js';
-import type { Engine } from './train/engine.js';
+import type { Engine, OutputLoss } from './train/engine.js';
 
 export interface TensorError {
   readonly name: string;
@@ -52,6 +52,11 @@ export interface VerifyOptions {
   readonly classes: number;
   /** Take gradients in training mode (false when the graph has dropout, whose draws differ). */
   readonly training: boolean;
+  /**
+   * A loss of the raw output instead of the engines' classification loss (a detector's yolo loss
+   * against seeded boxes: runtime/detection/yolo.ts), through `gradientsOn`.
+   */
+  readonly outputLoss?: OutputLoss;
 }
 
 export function relativeError(
@@ -87,9 +92,16 @@ export async function verifyEngines(
   const x = { data, shape: [opts.batch, ...shape] };
   const [ya, yb] = [await a.forward(x), await b.forward(x)];
   const output = relativeError('output', ya.data, yb.data);
-  const ga = await a.gradients(x, labels, opts.training);
+  const custom = opts.outputLoss;
+  if (custom && !(a.gradientsOn && b.gradientsOn))
+    throw new Error(`the ${a.backend} or ${b.backend} engine cannot take a loss of the output`);
+  const ga = custom
+    ? await a.gradientsOn!(x, custom, opts.training)
+    : await a.gradients(x, labels, opts.training);
   const branches = a.kinkInputs ? await a.kinkInputs(x, opts.training) : undefined;
-  const gb = await b.gradients(x, labels, opts.training, branches);
+  const gb = custom
+    ? await b.gradientsOn!(x, custom, opts.training, branches)
+    : await b.gradients(x, labels, opts.training, branches);
   const bGrads = new Map(gb.grads.map((g) => [g.name, g.data]));
   let largest = 0;
   for (const g of gb.grads) for (const v of g.data) largest = Math.max(largest, Math.abs(v));

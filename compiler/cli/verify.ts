@@ -18,12 +18,16 @@ import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
 import { runGuarded } from './train-session.js';
+import { seededYoloLoss } from '../../runtime/detection/yolo.js';
+import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { resolveSettings } from '../train/settings.js';
 
 export const VERIFY_HELP = `usage: cnnc verify FILE [options]
 
 Runs each model of FILE on a TensorFlow.js backend and on cnnc's reference executor with the same
 weights and seeded random inputs, and compares the outputs, the loss and the gradient of every
-trainable weight. Exits 1 when a relative error (max |a − b| / max |b|) exceeds the tolerance.
+trainable weight. A detector (a model ending in a yolo head) is checked on the yolo loss of its
+train block against seeded boxes. Exits 1 when a relative error (max |a − b| / max |b|) exceeds the tolerance.
 
 Where a ReLU's input lies within float32 rounding of 0 (1e-4 of the layer's largest input), the
 two backends may round it to different sides and so differentiate different pieces of the
@@ -46,6 +50,17 @@ options:
   ${IMPORT_HELP_LINE}`;
 
 const DIMS = /^\d+(x\d+)*$/;
+
+/**
+ * A detector (a model ending in a yolo head) is checked on its own loss: the yolo loss with the
+ * train block's weights against seeded boxes (runtime/detection/yolo.ts); null for a classifier.
+ */
+function detectionLoss(graph: Graph, batch: number, seed: number) {
+  const head = yoloHeadOf(graph);
+  if (!head) return undefined;
+  const { lambdaCoord, lambdaNoobj } = resolveSettings(graph).settings.detection;
+  return seededYoloLoss(head, batch, seed, { lambdaCoord, lambdaNoobj });
+}
 
 /** A host that also serves one in-memory file (the derived models of --input). */
 function withVirtualFile(host: Host, file: string, text: string): Host {
@@ -161,6 +176,7 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
         tolerance,
         classes,
         training,
+        outputLoss: detectionLoss(graph, batch, seed),
       });
     } finally {
       tfjs.engine.dispose();

@@ -103,6 +103,17 @@ export const CODE_LIST = [
     title: 'suppression of a code that cannot be suppressed',
   },
 
+  // 2120–2129: detection heads and their training
+  { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
+  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  {
+    code: 'CNN2122',
+    severity: 'error',
+    title: 'a detection setting on a model without a yolo head',
+  },
+  { code: 'CNN2123', severity: 'error', title: 'a detector trained with a classification loss' },
+  { code: 'CNN2124', severity: 'error', title: 'a detection setting out of range' },
+
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
   { code: 'CNN3002', severity: 'error', title: 'non-positive size' },
@@ -122,6 +133,15 @@ export const CODE_LIST = [
   // 3020–3039: graphs (highway, broadcasting, upsampling)
   { code: 'CNN3020', severity: 'error', title: "highway transform changes the input's shape" },
   { code: 'CNN3021', severity: 'error', title: 'highway gate does not fit its input' },
+
+  // 3100–3119: detection heads
+  { code: 'CNN3100', severity: 'error', title: 'channels do not fit the detection head layout' },
+  {
+    code: 'CNN3101',
+    severity: 'error',
+    title: 'detection grid does not match image size and stride',
+  },
+  { code: 'CNN3102', severity: 'error', title: 'detection head needs a fixed image size' },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },

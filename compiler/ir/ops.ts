@@ -134,6 +134,22 @@ export interface ConcatAttrs {
   readonly axis: -1;
 }
 
+/**
+ * A YOLO detection head (docs/detection.md): the identity on its [S, S, channels] input, which it
+ * declares to be a grid of box predictions. `boxes` > 0 and no anchors: YOLO v1, each cell holding
+ * B boxes of (x, y, √w, √h, confidence) then C class scores (B·5 + C channels). Anchors: YOLO v2/v3,
+ * each cell holding per anchor (tx, ty, tw, th, objectness, C class logits) (A·(5 + C) channels).
+ */
+export interface YoloAttrs {
+  readonly classes: number;
+  /** Boxes per cell of a v1 head; the anchor count of an anchor head. */
+  readonly boxes: number;
+  /** Anchor sizes [w, h] in input pixels; empty for a v1 head. */
+  readonly anchors: readonly (readonly [number, number])[];
+  /** Input pixels per grid cell as declared (`stride 16`); 0: not declared. */
+  readonly stride: number;
+}
+
 export type EmptyAttrs = Readonly<Record<string, never>>;
 
 /** Maps each op to its attributes. */
@@ -162,6 +178,7 @@ export interface OpAttrMap {
   concat: ConcatAttrs;
   /** Inputs [x, h, t]: t·h + (1 − t)·x (highway networks, the carry gate tied to 1 − t). */
   highway: EmptyAttrs;
+  yolo: YoloAttrs;
 }
 
 export type OpKind = keyof OpAttrMap;
@@ -190,6 +207,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'multiply',
   'concat',
   'highway',
+  'yolo',
 ];
 
 /** Ops that take several inputs. Every other op except `input` takes exactly one. */

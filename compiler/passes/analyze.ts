@@ -15,6 +15,7 @@ import type { Count } from '../sema/count.js';
 import { SymbolEnv } from '../sema/dim.js';
 import type { Dim } from '../sema/dim.js';
 import { macRules, weightRules } from '../sema/param-rules.js';
+import { checkDetectionGrids } from '../sema/detection-grid.js';
 import { rfRules } from '../sema/receptive-field.js';
 import { shapeRules } from '../sema/shape-rules.js';
 import type { RuleContext } from '../sema/shape-rules.js';
@@ -70,6 +71,7 @@ export function analyze(graph: Graph, opts: AnalyzeOptions = {}): AnalyzeResult 
     nodes.push(withAnalysis(node, analysis));
   }
 
+  diagnostics.push(...checkDetectionGrids(graph, nodes));
   const symbols: SymbolRecord[] = [...env.symbols].map(([sym, info]) => ({
     sym,
     display: info.display,

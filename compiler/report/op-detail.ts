@@ -57,6 +57,10 @@ export function opDetail(n: Node): string {
       return `lrn ${n.attrs.size}`;
     case 'activation':
       return n.attrs.fn;
+    case 'yolo':
+      return n.attrs.anchors.length
+        ? `yolo ${n.attrs.classes} anchors ${n.attrs.anchors.map((a) => a.join('x')).join(' ')}`
+        : `yolo ${n.attrs.classes} boxes ${n.attrs.boxes}`;
     case 'flatten':
     case 'add':
     case 'multiply':

@@ -6,6 +6,7 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
 import type { ActivationFn, OpAttrMap, OpKind, Padding } from '../ir/ops.js';
 import type { OpSpec } from './op-table.js';
+import { yoloAttrs } from './yolo-attrs.js';
 import { asInt, asInts, asNumber, describe, typeName, type Value } from './values.js';
 
 export interface RawAttr {
@@ -28,7 +29,7 @@ export const MAX_SIZE = 2 ** 31 - 1;
 
 type Built = { [K in OpKind]: { op: K; attrs: OpAttrMap[K] } }[OpKind];
 
-class Getter {
+export class Getter {
   ok = true;
   constructor(private readonly ctx: BuildContext) {}
 
@@ -335,6 +336,8 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
           k: g.number('k', 1),
         },
       };
+    case 'yolo':
+      return yoloAttrs(g, ctx);
     case 'activation': {
       const fn = spec.activation as ActivationFn;
       const def = fn === 'leaky_relu' ? 0.01 : fn === 'elu' ? 1 : undefined;

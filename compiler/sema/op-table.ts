@@ -345,6 +345,22 @@ export const OP_SPECS: readonly OpSpec[] = [
   activation('softmax', 'softmax'),
   activation('linear', 'linear', ['identity']),
   activation('gelu', 'gelu'),
+  {
+    keyword: 'yolo',
+    aliases: ['yolo_head'],
+    op: 'yolo',
+    doc: 'YOLO detection head on an SxSxN grid: `yolo 3 boxes 2` (v1) or `yolo 3 anchors (16, 16, 32, 32) stride 16`',
+    positional: ['classes'],
+    required: ['classes'],
+    attrs: {
+      classes: { kind: 'count', doc: 'object classes' },
+      boxes: { kind: 'count', doc: 'boxes per cell of a v1 head (default 2)' },
+      anchors: { kind: 'shape', doc: 'anchor sizes in input pixels, w and h in turn' },
+      stride: { kind: 'count', doc: 'input pixels per grid cell, checked against the model' },
+    },
+    keywords: {},
+    flags: {},
+  },
 ];
 
 const BY_WORD = new Map<string, OpSpec>();

@@ -110,6 +110,7 @@ export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
   multiply: none,
   concat: none,
   highway: none,
+  yolo: none,
 };
 
 export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
@@ -136,6 +137,7 @@ export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   multiply: zero,
   concat: zero,
   highway: zero,
+  yolo: zero,
 };
 
 /** The elements of `shape` times the factors, exactly; null when a size is symbolic. */

@@ -131,4 +131,5 @@ export const rfRules: { readonly [K in OpKind]: RfRule<K> } = {
   multiply: (_a, ins) => merge(ins),
   concat: (_a, ins) => merge(ins),
   highway: (_a, ins) => merge(ins),
+  yolo: keep(),
 };

@@ -51,6 +51,7 @@ export const OP_LABELS: { readonly [K in OpKind]: string } = {
   multiply: 'multiply',
   concat: 'concat',
   highway: 'highway',
+  yolo: 'yolo head',
 };
 
 /** Names of the spatial axes of a rank-(n + 1) shape, for explain lines and notes. */

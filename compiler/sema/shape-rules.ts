@@ -19,6 +19,7 @@ import {
   sameShape,
   zeroPadShape,
 } from './shape-rules-misc.js';
+import { yoloShape } from './shape-rules-yolo.js';
 import { adaptivePoolShape, globalPoolShape, poolShape } from './shape-rules-pool.js';
 
 export type { RuleContext, ShapeRule } from './shape-rule-context.js';
@@ -47,4 +48,5 @@ export const shapeRules: { readonly [K in OpKind]: ShapeRule<K> } = {
   multiply: multiplyShape,
   concat: concatShape,
   highway: highwayShape,
+  yolo: yoloShape,
 };

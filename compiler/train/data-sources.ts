@@ -7,6 +7,7 @@
  *   idx:DIR        MNIST-style IDX files (e.g. Fashion-MNIST) in DIR
  *   cifar10:DIR    CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in DIR
  *   folder:DIR     PNG/JPEG images in one sub-folder per class, optionally under DIR/train, DIR/test
+ *   coco:DIR       COCO detection data: DIR/instances_train.json, DIR/instances_test.json and images
  */
 export const DATA_SOURCES = [
   'mnist',
@@ -14,9 +15,10 @@ export const DATA_SOURCES = [
   'idx:DIR',
   'cifar10:DIR',
   'folder:DIR',
+  'coco:DIR',
 ] as const;
 
-const PREFIXES = ['idx:', 'cifar10:', 'folder:'] as const;
+const PREFIXES = ['idx:', 'cifar10:', 'folder:', 'coco:'] as const;
 
 /** Null when `spec` names a source; otherwise what is wrong with it. */
 export function checkDataSource(spec: string): string | null {

@@ -27,6 +27,17 @@ import {
 import { didYouMean, suggestedEdit } from '../sema/suggest.js';
 import { isIdentity, NO_AUGMENT, type AugmentConfig } from './augment.js';
 import { checkDataSource } from './data-sources.js';
+import {
+  DEFAULT_DETECTION,
+  DETECTION_LOSS,
+  detectionRangeError,
+  detectorLoss,
+  isDetectionKey,
+  isDetector,
+  notADetector,
+  setDetection,
+  type DetectionSettings,
+} from './detection-settings.js';
 import { INIT_SCHEMES, type InitScheme } from './init-schemes.js';
 import { LOSSES, type LossKind } from './losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig } from './optimizers.js';
@@ -76,6 +87,8 @@ export interface TrainSettings extends LoopConfig {
   readonly augment: AugmentConfig | null;
   /** Weight initialisation scheme: default (PyTorch's), he or glorot. */
   readonly init: InitScheme;
+  /** A detector's loss weights and decoding settings (compiler/train/detection-settings.ts). */
+  readonly detection: DetectionSettings;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -94,6 +107,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   data: 'mnist',
   augment: null,
   init: 'default',
+  detection: DEFAULT_DETECTION,
 };
 
 type Value = number | string | boolean;
@@ -155,6 +169,7 @@ class Draft {
   patience: number | null = null;
   minDelta = 0;
   aug: { -readonly [K in keyof AugmentConfig]: AugmentConfig[K] };
+  det: { -readonly [K in keyof DetectionSettings]: DetectionSettings[K] };
 
   constructor(base: TrainSettings) {
     this.s = { ...base };
@@ -163,6 +178,7 @@ class Draft {
     this.patience = base.earlyStopping?.patience ?? null;
     this.minDelta = base.earlyStopping?.minDelta ?? 0;
     this.aug = { ...(base.augment ?? NO_AUGMENT) };
+    this.det = { ...base.detection };
   }
 
   /** Returns an error message, or null when the setting was applied. */
@@ -195,6 +211,7 @@ class Draft {
       case 'schedule':
         return choose(CHOICE_SETTINGS.schedule, (x) => (this.sched.kind = x));
       case 'loss':
+        if (v === DETECTION_LOSS) return null; // a detector's loss: checked against the graph
         return choose(CHOICE_SETTINGS.loss, (x) => (this.s.loss = x));
       case 'data': {
         if (typeof v !== 'string')
@@ -275,6 +292,7 @@ class Draft {
       case 'init':
         return choose(CHOICE_SETTINGS.init, (x) => (this.s.init = x));
       default:
+        if (isDetectionKey(key)) return setDetection(this.det, key, v);
         return `unknown training setting \`${key}\``;
     }
   }
@@ -292,6 +310,7 @@ class Draft {
       augment: isIdentity(aug) ? null : aug,
       optimizer: { ...this.opt },
       schedule: { ...this.sched },
+      detection: { ...this.det },
       earlyStopping:
         this.patience === null ? null : { patience: this.patience, minDelta: this.minDelta },
     };
@@ -299,7 +318,7 @@ class Draft {
 }
 
 export const TRAIN_KEYS =
-  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
+  'optimizer, lr, lr LAYERS RATE, at epoch N unfreeze LAYERS [lr RATE], features, weights, map, momentum, beta1, beta2, rho, epsilon, weight_decay, batch, epochs, seed, schedule, gamma, step_every, min_lr, warmup, clip, loss, validation, early_stopping, min_delta, top_k, init, data, lambda_coord, lambda_noobj, nms_iou, score_threshold, max_detections, flip, rotation, zoom, zoom_min, zoom_max, translate, brightness, contrast, channel_shift, fill';
 
 /** The single-word setting keys, for did-you-mean. */
 const SETTING_WORDS = TRAIN_KEYS.split(', ').filter((k) => /^\w+$/.test(k));
@@ -346,6 +365,7 @@ export function resolveSettings(
     );
   };
   let zoomSpan: Span | null = null;
+  const detector = isDetector(graph);
   for (const t of graph.train ?? []) {
     if (isFineTuneSetting(t)) continue; // `lr LAYERS RATE`, `at epoch …`: readFineTune
     const items: Value[] = [t.key, ...t.args];
@@ -359,9 +379,16 @@ export function resolveSettings(
     for (let i = 0; i < items.length; i += 2) {
       const key = String(items[i]);
       const err = draft.set(key, items[i + 1]);
-      // The first key starts the statement: its own span (and a did-you-mean edit) is known.
+      // The first key starts the statement: its own span (and a did-you-mean edit) is known; the
+      // detection settings (CNN2122–CNN2124) point at it too.
       const keySpan = i === 0 ? { ...t.span, end: t.span.start + key.length } : t.span;
-      if (err) report(err, err.startsWith('unknown') ? keySpan : t.span, key);
+      if (isDetectionKey(key) && !detector) diagnostics.push(notADetector(`\`${key}\``, keySpan));
+      else if (isDetectionKey(key) && err) diagnostics.push(detectionRangeError(key, err, t.span));
+      else if (key === 'loss' && items[i + 1] === DETECTION_LOSS && !detector)
+        diagnostics.push(notADetector('`loss yolo`', t.span));
+      else if (key === 'loss' && detector && !err && items[i + 1] !== DETECTION_LOSS)
+        diagnostics.push(detectorLoss(String(items[i + 1]), t.span));
+      else if (err) report(err, err.startsWith('unknown') ? keySpan : t.span, key);
       if (String(items[i]).startsWith('zoom')) zoomSpan = t.span;
     }
   }

@@ -35,7 +35,16 @@ export async function loadSource(
       return loadIdxDir(dir, undefined, which);
     case 'cifar10':
       return loadCifar10(dir, which);
+    case 'coco':
+      throw new DataError(
+        `${spec} is detection data: a model ending in a \`yolo\` head trains on it (docs/detection.md)`,
+      );
     default:
       return loadImageFolder(dir, which, { input: options.input });
   }
+}
+
+/** The folder of a `coco:DIR` source, or null when `spec` names another source. */
+export function cocoFolder(spec: string, cwd: string): string | null {
+  return spec.startsWith('coco:') && spec.length > 5 ? path.resolve(cwd, spec.slice(5)) : null;
 }

@@ -81,6 +81,46 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
       return { loss: r.loss, correct };
     },
 
+    async trainStepOn(x, lossOf, lr) {
+      const o = opt();
+      const pass = model.forward(asTensor(x), true, false);
+      const r = lossOf({ data: Float32Array.from(pass.output.data), shape: pass.output.shape });
+      if (!Number.isFinite(r.loss)) return { loss: r.loss };
+      const grads = pass.backward({ shape: pass.output.shape, data: r.grad });
+      const list = model.trainable.map((name) => {
+        const g = grads.get(name);
+        return g
+          ? Float32Array.from(g.data)
+          : new Float32Array(model.params.get(name)!.data.length);
+      });
+      if (options.clipNorm != null) clipByGlobalNormInPlace(list, options.clipNorm);
+      o.apply(list, lr);
+      return { loss: r.loss };
+    },
+
+    async gradientsOn(x, lossOf, training, branches) {
+      let branchesTaken = 0;
+      const pass = model.forward(asTensor(x), training, false, {
+        branches,
+        branchTaken: (n) => (branchesTaken += n),
+      });
+      const r = lossOf({ data: Float32Array.from(pass.output.data), shape: pass.output.shape });
+      const grads = pass.backward({ shape: pass.output.shape, data: r.grad });
+      return {
+        loss: r.loss,
+        branchesTaken,
+        grads: model.trainable.map((name) => {
+          const t = model.params.get(name)!;
+          const g = grads.get(name);
+          return {
+            name,
+            shape: t.shape,
+            data: g ? Float32Array.from(g.data) : new Float32Array(t.data.length),
+          };
+        }),
+      };
+    },
+
     async gradients(x, y, training, branches) {
       let branchesTaken = 0;
       const pass = model.forward(asTensor(x), training, fused, {

@@ -4,7 +4,14 @@
  * non-finite loss applies no update.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
+import type {
+  Engine,
+  EngineOptions,
+  EvalBatch,
+  Images,
+  OutputLoss,
+  WeightInfo,
+} from '../train/engine.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
 import type { LoweredModel } from './lower.js';
@@ -46,6 +53,32 @@ export function createTfjsEngine(
     return optimizer;
   };
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
+  /**
+   * The gradients of a loss computed outside the engine from the raw output (detection): the loss
+   * is an op of its own whose value and gradient come from lossOf (shared with the reference
+   * executor); tfjs differentiates the network below it. The caller disposes the gradients.
+   */
+  const outputLossGrads = (x: Images, outside: OutputLoss, training: boolean) => {
+    const xt = batch(x);
+    let loss = NaN;
+    let gradient: tfjs.Tensor | null = null;
+    const outsideLoss = tf.customGrad((...args: (tfjs.Tensor | tfjs.GradSaveFunc)[]) => {
+      const out = args[0] as tfjs.Tensor;
+      const r = outside({ data: out.dataSync() as Float32Array, shape: out.shape });
+      loss = r.loss;
+      // Kept past customGrad's scope until the gradients are taken.
+      gradient = tf.keep(tf.tensor(r.grad, out.shape));
+      const g = gradient;
+      return { value: tf.scalar(r.loss), gradFunc: (dy: tfjs.Tensor) => tf.mul(dy, g) };
+    });
+    const { value, grads } = tf.variableGrads(
+      () => outsideLoss(model.apply(xt, training)) as tfjs.Scalar,
+      model.trainable as tfjs.Variable[],
+    );
+    tf.dispose([value, xt]);
+    if (gradient) tf.dispose(gradient);
+    return { loss, grads };
+  };
 
   return {
     backend,
@@ -78,6 +111,34 @@ export function createTfjsEngine(
       }
       tf.dispose(Object.values(grads));
       return { loss, correct: hits };
+    },
+
+    async trainStepOn(x, lossOf, lr) {
+      const o = opt();
+      const { loss, grads } = outputLossGrads(x, lossOf, true);
+      if (Number.isFinite(loss)) {
+        let list = model.trainable.map((v) => grads[v.name]);
+        if (options.clipNorm != null) {
+          const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
+          tf.dispose(list);
+          list = clipped.grads;
+        }
+        o.apply(list, lr);
+        tf.dispose(list);
+      }
+      tf.dispose(Object.values(grads));
+      return { loss };
+    },
+
+    async gradientsOn(x, lossOf, training) {
+      const { loss, grads } = outputLossGrads(x, lossOf, training);
+      const out: SavedTensor[] = [];
+      for (const { name, variable } of trainableNamed(model)) {
+        const g = grads[variable.name];
+        out.push({ name, shape: g.shape, data: (await g.data()) as Float32Array });
+      }
+      tf.dispose(Object.values(grads));
+      return { loss, grads: out };
     },
 
     async gradients(x, y, training) {

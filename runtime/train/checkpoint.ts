@@ -52,6 +52,14 @@ export interface CheckpointMeta {
    * checkpoints written before it existed: the stream then restarts.
    */
   readonly rng?: { readonly dropoutDraws: number };
+  /**
+   * A detector's classes as its COCO training data names them (class index → name and category
+   * id), so that `cnnc predict` labels boxes and writes COCO results. Absent for classifiers.
+   */
+  readonly classes?: {
+    readonly names: readonly string[];
+    readonly categoryIds: readonly number[];
+  };
 }
 
 export interface Checkpoint {
@@ -219,6 +227,14 @@ function checkMeta(json: unknown, file: string): CheckpointMeta {
   j.count(o.epoch, 'epoch');
   j.count(o.globalStep, 'globalStep');
   if (o.rng !== undefined) j.count(j.object(o.rng, 'rng').dropoutDraws, 'rng.dropoutDraws');
+  if (o.classes !== undefined) {
+    const c = j.object(o.classes, 'classes');
+    const names = j.strings(c.names, 'classes.names');
+    const ids = j.array(c.categoryIds, 'classes.categoryIds');
+    ids.forEach((id, i) => j.count(id, `classes.categoryIds[${i}]`));
+    if (ids.length !== names.length)
+      throw new CheckpointError(`${file}: classes.names and classes.categoryIds differ in length`);
+  }
   return {
     ...(o as unknown as CheckpointMeta),
     optimizer: (o.optimizer ?? null) as CheckpointMeta['optimizer'],

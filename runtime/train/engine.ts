@@ -54,6 +54,9 @@ export interface Images {
   readonly shape: readonly number[];
 }
 
+/** A loss of the raw output [n, ...] with its gradient, the output's layout. */
+export type OutputLoss = (output: Images) => { loss: number; grad: Float32Array };
+
 export interface Engine {
   /** `wasm`, `cpu`, `tensorflow` or `reference`. */
   readonly backend: string;
@@ -82,6 +85,18 @@ export interface Engine {
    * that cannot observe their intermediate values leave it out.
    */
   kinkInputs?(x: Images, training: boolean): Promise<KinkBranches>;
+  /**
+   * One optimiser step whose loss is computed outside the engine from the model's raw output
+   * (detection: runtime/detection/yolo.ts): `loss` returns the mean loss and dL/d(output).
+   */
+  trainStepOn?(x: Images, loss: OutputLoss, lr: number): Promise<{ loss: number }>;
+  /** `gradients` with a loss of the raw output as trainStepOn takes it (cnnc verify on a detector). */
+  gradientsOn?(
+    x: Images,
+    loss: OutputLoss,
+    training: boolean,
+    branches?: KinkBranches,
+  ): Promise<{ loss: number; grads: SavedTensor[]; branchesTaken?: number }>;
   /** Loss and class scores in inference mode. */
   evalBatch(x: Images, y: Int32Array): Promise<EvalBatch>;
   /** Class scores in inference mode (no labels). */

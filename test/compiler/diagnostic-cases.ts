@@ -629,6 +629,57 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     },
     span: 'highway',
   },
+  // detection heads (docs/detection.md)
+  {
+    code: 'CNN2120',
+    about: 'yolo anchors that are not (width, height) pairs',
+    files: { 'main.cnn': m('conv 21 1x1\nyolo 2 anchors (8, 8, 16) stride 1', '8x8x3') },
+    span: 'anchors (8, 8, 16)',
+  },
+  {
+    code: 'CNN2121',
+    about: 'a yolo head that later layers read',
+    files: { 'main.cnn': m('conv 12 1x1\nyolo 2 boxes 2\nrelu', '8x8x3') },
+    span: 'yolo 2 boxes 2',
+  },
+  {
+    code: 'CNN2122',
+    about: 'a detection setting on a classifier',
+    files: { 'main.cnn': m('flatten\ndense 3\ntrain { nms_iou 0.4 }') },
+    span: 'nms_iou',
+  },
+  {
+    code: 'CNN2123',
+    about: 'a detector trained with a classification loss',
+    files: { 'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2\ntrain { loss categorical }', '8x8x3') },
+    span: 'loss categorical',
+  },
+  {
+    code: 'CNN2124',
+    about: 'an NMS IoU threshold above 1',
+    files: {
+      'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2\ntrain { loss yolo nms_iou 1.5 }', '8x8x3'),
+    },
+    span: 'loss yolo nms_iou 1.5',
+  },
+  {
+    code: 'CNN3100',
+    about: 'a conv whose channels do not fit the yolo head: B·5 + C',
+    files: { 'main.cnn': m('conv 10 1x1\nyolo 3 boxes 2', '8x8x3') },
+    span: 'yolo 3 boxes 2',
+  },
+  {
+    code: 'CNN3101',
+    about: 'a declared stride that does not give the grid',
+    files: { 'main.cnn': m('conv 13 3x3 /2 same\nyolo 3 boxes 2 stride 4', '16x16x3') },
+    span: 'yolo 3 boxes 2 stride 4',
+  },
+  {
+    code: 'CNN3102',
+    about: 'a yolo head on an image of symbolic size',
+    files: { 'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2', 'HxWx3') },
+    span: 'yolo 3 boxes 2',
+  },
   {
     code: 'CNN4001',
     about: 'a parameter budget exceeded',

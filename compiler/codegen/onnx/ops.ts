@@ -572,6 +572,8 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
     const gated = ctx.b.node('Mul', `${name}/mul`, [t, diff]);
     return ctx.b.node('Add', name, [x, gated], {}, ctx.out);
   },
+  // The head is the identity: the raw grid, NCHW [N, channels, S, S]; decoding reads it.
+  yolo: (ctx) => ctx.b.node('Identity', ctx.node.name, [ctx.inputs[0]], {}, ctx.out),
   concat: (ctx) =>
     ctx.inputs.length === 1
       ? ctx.b.node('Identity', ctx.node.name, ctx.inputs, {}, ctx.out)

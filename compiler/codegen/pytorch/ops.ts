@@ -341,6 +341,8 @@ function broadcastInputs(ctx: OpContext<'add' | 'multiply' | 'highway'>): string
 
 export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
   input: () => ({ steps: [], alias: true }),
+  // The head's raw grid is the model output; decoding and the loss live outside the network.
+  yolo: () => ({ steps: [], alias: true }),
   conv2d,
   conv1d,
   depthwise_conv2d: depthwise,

@@ -326,6 +326,8 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
   input: () => {
     throw new Error('the input is tf.input / tf.layers.inputLayer, not a layer rule');
   },
+  // The head's raw grid is the model output (an identity); decoding lives outside the network.
+  yolo: () => tfLayer('activation', [['activation', str('linear')]]),
   conv2d: conv,
   conv1d: conv,
   depthwise_conv2d: depthwise,

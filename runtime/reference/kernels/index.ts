@@ -14,6 +14,7 @@ import {
   depthwiseConv2dKernel,
 } from './conv.js';
 import { denseKernel } from './dense.js';
+import { yoloKernel } from './yolo.js';
 import { addKernel, concatKernel, highwayKernel, multiplyKernel } from './merge.js';
 import { batchNormKernel, lrnKernel } from './norm.js';
 import {
@@ -56,4 +57,5 @@ export const kernels: KernelTable = {
   multiply: multiplyKernel,
   concat: concatKernel,
   highway: highwayKernel,
+  yolo: yoloKernel,
 };

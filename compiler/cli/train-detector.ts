@@ -1,0 +1,176 @@
+/**
+ * `cnnc train DETECTOR.cnn --data coco:DIR`: a model ending in a yolo head trains on COCO data with
+ * the yolo loss (runtime/detection/train.ts, the functions examples/detection/train-shapes.ts uses),
+ * saves a checkpoint after every epoch in the run folder as a classifier's run does, and prints
+ * COCO's numbers on the test split with the train block's NMS settings (docs/detection.md).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hasCocoSplit, loadCocoSplit } from '../../runtime/data/coco.js';
+import { DataError } from '../../runtime/data/dataset.js';
+import { cocoFolder } from '../../runtime/data/sources.js';
+import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
+import {
+  detectorFitConfig,
+  detectorNms,
+  evaluateDetector,
+  fitDetector,
+  type DetectorEpoch,
+} from '../../runtime/detection/train.js';
+import type { YoloHead } from '../../runtime/detection/yolo.js';
+import {
+  CheckpointError,
+  irHash,
+  loadCheckpoint,
+  saveCheckpoint,
+  sha256,
+  writeLog,
+  type CheckpointMeta,
+} from '../../runtime/train/checkpoint.js';
+import { describeSettings } from '../../runtime/train/config.js';
+import type { RunFolder } from '../../runtime/train/run-folder.js';
+import { phases } from '../../runtime/fine-tune.js';
+import { parsePositiveInt, UsageError, type ParsedArgs } from './args.js';
+import type { ExitCode, Io } from './io.js';
+import { restoreWeights, type Session } from './train-session.js';
+
+/** The `coco:DIR` folder of a detector's settings, or a data error naming what to pass. */
+export function detectorData(session: Session, cwd: string): string {
+  const dir = cocoFolder(session.settings.data, cwd);
+  if (!dir)
+    throw new DataError(
+      `${session.graph.model} is a detector: give it COCO data with --data coco:DIR (cnnc data shapes writes some)`,
+    );
+  return dir;
+}
+
+export async function trainDetectorIn(
+  run: RunFolder,
+  session: Session,
+  head: YoloHead,
+  args: ParsedArgs,
+  io: Io,
+  t0: number,
+): Promise<ExitCode> {
+  const { graph, settings, engine } = session;
+  const quiet = args.flags.has('quiet');
+  const dir = detectorData(session, io.cwd);
+  // One phase only: per-group rates of the first apply (openSession), later unfreezing and
+  // cached features are the classifier loop's (runtime/fine-tune.ts).
+  if (phases(graph, settings).length > 1 || settings.fineTune.features === 'cache')
+    throw new UsageError(
+      'a detector trains in one phase: `at epoch N unfreeze` and `features cache` are not supported for it yet',
+    );
+  const limitFlag = args.flags.get('limit')?.[0];
+  const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
+  const ckDir = run.checkpoint;
+  let startEpoch = 0;
+  if (args.flags.has('resume') && fs.existsSync(path.join(ckDir, 'cnnc.json'))) {
+    const ck = loadCheckpoint(ckDir);
+    const warning = restoreWeights(session, ck, ckDir);
+    if (warning) io.err(`cnnc: warning: ${warning}\n`);
+    if (ck.optimizer && ck.optimizer.name === settings.optimizer.name) {
+      try {
+        engine.setOptimizerState(ck.optimizer);
+      } catch (e) {
+        throw new CheckpointError(`${ckDir}: ${(e as Error).message}`);
+      }
+    }
+    startEpoch = ck.meta.epoch;
+    io.out(`resuming from ${path.relative(io.cwd, ckDir) || '.'} after epoch ${startEpoch}\n`);
+  }
+  const train = await loadCocoSplit(dir, 'train', engine.inputShape, limit);
+  const test = hasCocoSplit(dir, 'test')
+    ? await loadCocoSplit(dir, 'test', engine.inputShape, limit)
+    : null;
+  const boxes = (n: number) => n.toLocaleString('en-US');
+  io.out(
+    `${session.headline}\n` +
+      `data: ${train.name}, ${boxes(train.count)} train` +
+      (test ? `, ${boxes(test.count)} test` : '') +
+      ` · ${describeSettings(settings)} · loss yolo (λ_coord ${settings.detection.lambdaCoord}, λ_noobj ${settings.detection.lambdaNoobj})\n`,
+  );
+  if (startEpoch === 0) writeLog(run.metrics, '', false);
+  const sourceHash = sha256(session.source);
+  const hash = irHash(graph);
+  let images = 0;
+  let seconds = 0;
+  const onEpoch = (e: DetectorEpoch) => {
+    images += e.imagesPerSecond * e.seconds;
+    seconds += e.seconds;
+    if (!quiet)
+      io.out(
+        `epoch ${e.epoch}/${settings.epochs}: loss ${e.loss.toFixed(4)} · ${Math.round(e.imagesPerSecond)} img/s · ${e.seconds.toFixed(1)} s\n`,
+      );
+    const optimizer = engine.optimizerState();
+    const metrics = { train: { loss: e.loss } };
+    const meta: CheckpointMeta = {
+      format: 'cnnc-checkpoint',
+      version: 1,
+      model: graph.model,
+      sourceHash,
+      irHash: hash,
+      weights: Object.fromEntries(engine.weights.map((w) => [w.name, w.shape])),
+      optimizer: optimizer && {
+        config: settings.optimizer,
+        step: optimizer.step,
+        slots: optimizer.slots.map((s) => ({ name: s.name, shape: s.shape })),
+      },
+      epoch: e.epoch,
+      globalStep: e.globalStep,
+      metrics,
+      classes: { names: train.classNames, categoryIds: train.categoryIds },
+    };
+    saveCheckpoint(ckDir, { meta, weights: engine.readWeights(), optimizer });
+    writeLog(
+      run.metrics,
+      `${JSON.stringify({ epoch: e.epoch, step: e.globalStep, lr: e.lr, seconds: e.seconds, imagesPerSecond: e.imagesPerSecond, ...metrics })}\n`,
+      true,
+    );
+  };
+  await fitDetector(engine, head, train, detectorFitConfig(settings), onEpoch, startEpoch);
+  const result = test ? await evaluateDetector(engine, head, test, detectorNms(settings)) : null;
+  if (result && test) {
+    io.out(`test: ${boxes(test.count)} images\n${cocoSummaryText(result.stats)}\n`);
+    if (!quiet)
+      result.stats.perClass.forEach((c, i) =>
+        io.out(
+          `  ${test.classNames[i].padEnd(12)} AP ${c.ap?.toFixed(3) ?? '–'}  AP50 ${c.ap50?.toFixed(3) ?? '–'}  recall ${c.recall?.toFixed(3) ?? '–'}\n`,
+        ),
+      );
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const rate = seconds > 0 ? images / seconds : 0;
+  io.out(
+    `checkpoint: ${path.relative(io.cwd, ckDir)} · ${Math.round(rate).toLocaleString('en-US')} img/s · wall time ${wall.toFixed(1)} s\n`,
+  );
+  const report = args.flags.get('report')?.[0];
+  if (report)
+    io.writeFile(
+      path.resolve(io.cwd, report),
+      `${JSON.stringify(
+        {
+          model: graph.model,
+          file: graph.file,
+          backend: { name: session.backend.name, detail: session.backend.detail },
+          data: settings.data,
+          settings,
+          epochs: settings.epochs,
+          test: result && {
+            images: test!.count,
+            map: result.stats.map,
+            map50: result.stats.map50,
+            map75: result.stats.map75,
+          },
+          imagesPerSecond: rate,
+          trainSeconds: seconds,
+          wallSeconds: wall,
+          checkpoint: path.relative(io.cwd, ckDir),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  engine.dispose();
+  return 0;
+}

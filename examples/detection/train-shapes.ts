@@ -1,0 +1,154 @@
+/**
+ * Trains examples/detection/shapes-detector.cnn on the generated shapes set and writes
+ * examples/detection/RESULTS.md with COCO's numbers on the test split:
+ *
+ *   npx tsc -p tsconfig.json && node dist/examples/detection/train-shapes.js [--train N] [--test M]
+ *     [--epochs E] [--backend wasm|cpu|reference] [--minutes T] [--clock wall|cpu] [--data DIR]
+ *
+ * The set is rendered first (`cnnc data shapes`, seed 1) into a temporary folder unless --data DIR
+ * names one. Every setting comes from the model's train block, as `cnnc train` reads it (--epochs
+ * overrides its epochs); training stops after those epochs or, at the end of an epoch, once T
+ * minutes (default 10) have passed. `--clock cpu` counts those minutes in the process's CPU time (every
+ * thread's) instead of the wall clock: on a shared, loaded machine it stands for what the wall clock
+ * would read on an idle one, since the wasm backend trains on one thread (the CPU time of all
+ * threads is at least that thread's, so the limit is, if anything, stricter).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nodeHost, packageRoot } from '../../compiler/cli/host.js';
+import { mainAsync } from '../../compiler/cli/main.js';
+import { compileFile } from '../../compiler/program.js';
+import { describeSettings, resolveSettings } from '../../compiler/train/settings.js';
+import { loadCocoSplit } from '../../runtime/data/coco.js';
+import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
+import {
+  detectorFitConfig,
+  detectorNms,
+  evaluateDetector,
+  fitDetector,
+  yoloHeadOf,
+} from '../../runtime/detection/train.js';
+import { openEngine, type EngineBackend } from '../../runtime/engines.js';
+
+const ROOT = packageRoot();
+const DIR = path.join(ROOT, 'examples', 'detection');
+
+function flag(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+}
+
+async function main(): Promise<void> {
+  const train = Number(flag('train', '8000'));
+  const test = Number(flag('test', '1000'));
+  const epochsFlag = flag('epochs', '');
+  const minutes = Number(flag('minutes', '10'));
+  const clock = flag('clock', 'wall');
+  if (clock !== 'wall' && clock !== 'cpu') throw new Error('--clock must be wall or cpu');
+  const cpuSeconds = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const backend = flag('backend', 'wasm') as EngineBackend;
+  let data = flag('data', '');
+  if (!data) {
+    data = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-shapes-'));
+    const io = {
+      cwd: ROOT,
+      env: process.env,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+      host: nodeHost(ROOT),
+      out: (t: string) => process.stdout.write(t),
+      err: (t: string) => process.stderr.write(t),
+      writeFile: (p: string, t: string) => fs.writeFileSync(p, t),
+    };
+    const args = ['data', 'shapes', '--out', data, '--train', `${train}`, '--test', `${test}`];
+    if ((await mainAsync([...args, '--size', '96', '--seed', '1'], io)) !== 0)
+      throw new Error('data shapes failed');
+  }
+  const compiled = compileFile(path.join(DIR, 'shapes-detector.cnn'), nodeHost(ROOT));
+  const graph = compiled.models[0].graph;
+  const head = yoloHeadOf(graph)!;
+  // The model's own train block gives every setting, as `cnnc train` reads it.
+  const resolved = resolveSettings(graph, epochsFlag ? [['epochs', Number(epochsFlag)]] : []);
+  if (resolved.diagnostics.length || resolved.errors.length)
+    throw new Error(
+      `shapes-detector.cnn: ${[...resolved.diagnostics.map((d) => d.message), ...resolved.errors].join('; ')}`,
+    );
+  const settings = resolved.settings;
+  const input = graph.nodes[0].shape as number[];
+  const trainSet = await loadCocoSplit(data, 'train', input);
+  const testSet = await loadCocoSplit(data, 'test', input);
+  const opened = await openEngine(backend, graph, {
+    loss: settings.loss,
+    optimizer: settings.optimizer,
+    clipNorm: settings.clipNorm,
+    seed: settings.seed,
+    init: settings.init,
+  });
+  const engine = opened.engine!;
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const spent = () => (clock === 'cpu' ? cpuSeconds() - c0 : (performance.now() - t0) / 1000);
+  const lines: string[] = [];
+  let done = 0;
+  let images = 0;
+  let busy = 0;
+  try {
+    await fitDetector(engine, head, trainSet, detectorFitConfig(settings), (e) => {
+      done = e.epoch;
+      images += e.imagesPerSecond * e.seconds;
+      busy += e.seconds;
+      const line = `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.imagesPerSecond.toFixed(1)} img/s, load average ${os.loadavg()[0].toFixed(2)}, ${(cpuSeconds() - c0).toFixed(0)} CPU-seconds so far)`;
+      console.log(line);
+      lines.push(line);
+      if (spent() > minutes * 60) throw new Stop();
+    });
+  } catch (e) {
+    if (!(e instanceof Stop)) throw e;
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const trainCpu = cpuSeconds() - c0;
+  const r = await evaluateDetector(engine, head, testSet, detectorNms(settings));
+  const summary = cocoSummaryText(r.stats);
+  console.log(summary);
+  const text = [
+    '# Shapes detector: measured results',
+    '',
+    'Made by `node dist/examples/detection/train-shapes.js` (examples/detection/train-shapes.ts); do not edit.',
+    '',
+    `- command: \`node dist/examples/detection/train-shapes.js ${process.argv.slice(2).join(' ')}\``,
+    `- data: \`cnnc data shapes --train ${train} --test ${test} --size 96 --seed 1\``,
+    `- model: shapes-detector.cnn, backend ${opened.detail}, ${os.cpus().length} CPUs`,
+    `- settings (the train block): ${describeSettings(settings)}`,
+    `- training: ${done} of ${settings.epochs} epochs in ${(trainSeconds / 60).toFixed(1)} minutes of wall clock and ${(trainCpu / 60).toFixed(1)} minutes of the process's CPU time (limit ${minutes} minutes of ${clock === 'cpu' ? 'CPU time' : 'wall clock'}), ${(images / Math.max(busy, 1e-9)).toFixed(1)} images/s (wall), ${(images / Math.max(trainCpu, 1e-9)).toFixed(1)} images per CPU-second, load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+    `- **mAP@0.5 = ${r.stats.map50.toFixed(3)}**, mAP@[.5:.95] = ${r.stats.map.toFixed(3)}, mAP@0.75 = ${r.stats.map75.toFixed(3)}`,
+    '',
+    '```',
+    summary,
+    '```',
+    '',
+    '| class | AP | AP@0.5 | recall |',
+    '| --- | --- | --- | --- |',
+    ...r.stats.perClass.map(
+      (c, i) =>
+        `| ${testSet.classNames[i]} | ${c.ap?.toFixed(3)} | ${c.ap50?.toFixed(3)} | ${c.recall?.toFixed(3)} |`,
+    ),
+    '',
+    '```',
+    ...lines,
+    '```',
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(DIR, 'RESULTS.md'), text);
+  engine.dispose();
+}
+
+class Stop extends Error {}
+
+void main();

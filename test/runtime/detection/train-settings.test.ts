@@ -1,0 +1,78 @@
+/**
+ * The train block's detection settings (compiler/train/detection-settings.ts): the paper's defaults,
+ * overrides reaching the settings, and the diagnostics of a classifier or a wrong value.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileFile } from '../../../compiler/program.js';
+import { resolveSettings } from '../../../compiler/train/settings.js';
+import * as path from 'node:path';
+import { nodeHost } from '../../../compiler/cli/host.js';
+import { memoryHost, memPath, REPO } from '../../helpers/memory-host.js';
+
+const detector = (train: string) =>
+  `model D {\n  input 32x32x3\n  conv 13 3x3 stride 16 same\n  yolo 3 boxes 2\n  train {\n${train}\n  }\n}\n`;
+
+function settingsOf(text: string) {
+  const r = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': text }));
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return resolveSettings(r.models[0].graph);
+}
+
+describe('detection train settings', () => {
+  it("defaults to the paper's weights and COCO's decoding settings", () => {
+    const r = settingsOf(detector('    epochs 2'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.settings.detection).toEqual({
+      lambdaCoord: 5,
+      lambdaNoobj: 0.5,
+      nmsIou: 0.5,
+      scoreThreshold: 0.01,
+      maxDetections: 100,
+    });
+  });
+
+  it('reads loss yolo and every key, on one line or several', () => {
+    const r = settingsOf(
+      detector(
+        '    loss yolo lambda_coord 2 lambda_noobj 1\n    nms_iou 0.6 score_threshold 0.2\n    max_detections 7',
+      ),
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(r.settings.detection).toEqual({
+      lambdaCoord: 2,
+      lambdaNoobj: 1,
+      nmsIou: 0.6,
+      scoreThreshold: 0.2,
+      maxDetections: 7,
+    });
+  });
+
+  it('reports each bad value, a classification loss, and settings on a classifier', () => {
+    const bad = settingsOf(
+      detector(
+        '    max_detections 2.5\n    score_threshold -1\n    loss mse\n    lambda_noobj "x"',
+      ),
+    );
+    expect(bad.diagnostics.map((d) => d.code)).toEqual([
+      'CNN2124',
+      'CNN2124',
+      'CNN2123',
+      'CNN2124',
+    ]);
+    const classifier = settingsOf(
+      'model C {\n  input 8x8x1\n  flatten\n  dense 3\n  train { loss yolo lambda_coord 3 }\n}\n',
+    );
+    expect(classifier.diagnostics.map((d) => d.code)).toEqual(['CNN2122', 'CNN2122']);
+    expect(classifier.settings.loss).toBe('categorical');
+  });
+
+  it("the example detector's train block resolves cleanly", () => {
+    const file = path.join(REPO, 'examples/detection/shapes-detector.cnn');
+    const r = compileFile(file, nodeHost(REPO), { verifyEach: true });
+    expect(r.diagnostics.filter((d) => d.severity !== 'note')).toEqual([]);
+    const resolved = resolveSettings(r.models[0].graph);
+    expect(resolved.diagnostics).toEqual([]);
+    expect(resolved.settings.detection.lambdaCoord).toBe(5);
+    expect(resolved.settings.augment?.flipHorizontal).toBe(true);
+  });
+});
