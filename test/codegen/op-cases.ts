@@ -292,6 +292,19 @@ export const OP_CASES: readonly OpCase[] = [
     input: '5x5x3',
     body: 'a: conv 4 3x3 same\nb: conv 4 1x1\nhighway { transform { conv 4 3x3 same } gate { gap, dense 4, sigmoid } }\nconcat { branch from a; branch from b { relu }; branch { } }',
   },
+  // detection heads (issue 14): the identity on the raw grid in every backend
+  {
+    title: 'yolo v1 head (2 boxes, 2 classes per cell)',
+    ops: ['yolo', 'conv2d'],
+    input: '8x8x3',
+    body: 'conv 12 1x1\nyolo 2 boxes 2',
+  },
+  {
+    title: 'yolo anchor head',
+    ops: ['yolo', 'conv2d'],
+    input: '8x8x3',
+    body: 'conv 14 3x3 same\nyolo 2 anchors (2, 2, 4, 4)',
+  },
   // dense, flatten, reshape, zero_pad, dropout
   {
     title: 'flatten to the output (cnnc order)',

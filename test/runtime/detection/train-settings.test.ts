@@ -12,10 +12,14 @@ import { memoryHost, memPath, REPO } from '../../helpers/memory-host.js';
 const detector = (train: string) =>
   `model D {\n  input 32x32x3\n  conv 13 3x3 stride 16 same\n  yolo 3 boxes 2\n  train {\n${train}\n  }\n}\n`;
 
+/** The settings `cnnc train` resolves; `cnnc check` must report the same errors of the block. */
 function settingsOf(text: string) {
   const r = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': text }));
-  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return resolveSettings(r.models[0].graph);
+  const resolved = resolveSettings(r.models[0].graph);
+  const errors = (ds: readonly { severity: string; code: string }[]) =>
+    ds.filter((d) => d.severity === 'error').map((d) => d.code);
+  expect(errors(r.diagnostics)).toEqual(errors(resolved.diagnostics));
+  return resolved;
 }
 
 describe('detection train settings', () => {
