@@ -4,7 +4,15 @@
  * non-finite loss applies no update.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
+import type {
+  Engine,
+  EngineOptions,
+  EvalBatch,
+  Images,
+  StepResult,
+  WeightInfo,
+} from '../train/engine.js';
+import type { Collective } from './collective.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
 import type { LoweredModel } from './lower.js';
@@ -17,13 +25,32 @@ function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2
   return fromLogits ? (tf.softmax(out) as tfjs.Tensor2D) : out;
 }
 
+/** A tfjs engine that can also train one replica's shard of a batch (data-parallel.ts). */
+export interface TfjsEngine extends Engine {
+  /**
+   * One optimiser step on rows [offset, offset + n) of a batch of `total` rows split over the
+   * replicas 0 … ranks − 1 of `collective`, each calling it with its own rows: the loss is the
+   * whole batch's mean, batch norm sees the whole batch, the gradients are summed over the replicas
+   * and every replica applies the same update. Synchronous (it blocks on the other replicas).
+   */
+  trainShard(
+    x: Images,
+    y: Int32Array,
+    lr: number,
+    offset: number,
+    total: number,
+    ranks: number,
+  ): StepResult;
+}
+
 export function createTfjsEngine(
   tf: Tf,
   model: TrainableModel &
-    Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws' | 'kinkInputs'>>,
+    Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws' | 'kinkInputs' | 'setShard'>>,
   backend: string,
   options: EngineOptions,
-): Engine {
+  collective: Collective | null = null,
+): TfjsEngine {
   const trainable = new Set(model.trainable);
   const weights: WeightInfo[] = [
     ...[...model.params].map(([name, v]) => ({
@@ -54,29 +81,74 @@ export function createTfjsEngine(
     weights,
 
     async trainStep(x, y, lr) {
+      return this.trainShard(x, y, lr, 0, x.shape[0], 1);
+    },
+
+    trainShard(x, y, lr, offset, total, ranks) {
       const o = opt();
+      const n = x.shape[0];
+      const sharded = ranks > 1 && collective !== null;
+      const sum = sharded
+        ? tf.customGrad((input) => {
+            const t = input as tfjs.Tensor;
+            return {
+              value: tf.tensor(collective.allReduce(t.dataSync() as Float32Array, ranks), t.shape),
+              gradFunc: (dy: tfjs.Tensor) =>
+                tf.tensor(collective.allReduce(dy.dataSync() as Float32Array, ranks), dy.shape),
+            };
+          })
+        : null;
+      model.setShard?.({ offset, total, sum: sum as ((t: tfjs.Tensor) => tfjs.Tensor) | null });
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
       let correct: tfjs.Scalar | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const out = lossInput(model, xt, options.loss, true);
-        correct = tf.keep(predictions(out).equal(yt).sum().cast('float32') as tfjs.Scalar);
-        return lossOf(tf, out, yt, options.loss);
-      }, model.trainable as tfjs.Variable[]);
-      const loss = (await value.data())[0];
-      const hits = (await correct!.data())[0];
+      let value: tfjs.Scalar;
+      let grads: tfjs.NamedTensorMap;
+      try {
+        ({ value, grads } = tf.variableGrads(() => {
+          const out = lossInput(model, xt, options.loss, true);
+          correct = tf.keep(predictions(out).equal(yt).sum().cast('float32') as tfjs.Scalar);
+          const mean = lossOf(tf, out, yt, options.loss);
+          // This shard's share of the whole batch's mean loss.
+          return sharded ? (mean.mul(n / total) as tfjs.Scalar) : mean;
+        }, model.trainable as tfjs.Variable[]));
+      } finally {
+        model.setShard?.({ offset: 0, total: null, sum: null });
+      }
+      let loss = value.dataSync()[0];
+      let hits = correct!.dataSync()[0];
       tf.dispose([value, xt, yt, correct!]);
+      let list = model.trainable.map((v) => grads[v.name]);
+      if (sharded) {
+        const sizes = list.map((g) => g.size);
+        const flat = new Float32Array(2 + sizes.reduce((a, b) => a + b, 0));
+        flat[0] = loss;
+        flat[1] = hits;
+        let at = 2;
+        for (const g of list) {
+          flat.set(g.dataSync() as Float32Array, at);
+          at += g.size;
+        }
+        const summed = collective.allReduce(flat, ranks);
+        loss = summed[0];
+        hits = summed[1];
+        at = 2;
+        list = list.map((g) => {
+          const t = tf.tensor(summed.subarray(at, at + g.size), g.shape);
+          at += g.size;
+          return t;
+        });
+      }
       if (Number.isFinite(loss)) {
-        let list = model.trainable.map((v) => grads[v.name]);
         if (options.clipNorm != null) {
           const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
-          tf.dispose(list);
+          if (sharded) tf.dispose(list);
           list = clipped.grads;
         }
         o.apply(list, lr);
-        tf.dispose(list);
       }
       tf.dispose(Object.values(grads));
+      tf.dispose(list);
       return { loss, correct: hits };
     },
 

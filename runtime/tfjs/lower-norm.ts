@@ -26,8 +26,18 @@ export const lowerBatchNorm: OpLowering<'batch_norm'> = (ctx, node, [x]) => {
     return affine(tf.mul(tf.sub(x, runningMean), inv));
   }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
-  const count = x.size / x.shape[x.rank - 1];
+  const { sum } = ctx.shard;
+  // Data-parallel: the statistics of the whole batch, from sums over the replicas (two passes, as
+  // tf.moments computes them: the mean, then the mean squared deviation from it).
+  const rows = ctx.shard.total ?? x.shape[0];
+  const count = (x.size / x.shape[x.rank - 1]) * (rows / x.shape[0]);
+  const { mean, variance } =
+    sum === null
+      ? tf.moments(x, axes)
+      : (() => {
+          const m = tf.div(sum(tf.sum(x, axes)), count);
+          return { mean: m, variance: tf.div(sum(tf.sum(tf.square(tf.sub(x, m)), axes)), count) };
+        })();
   const unbiased = count > 1 ? count / (count - 1) : 1;
   const nextMean = tf.tidy(() => tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
   const nextVar = tf.tidy(() =>
