@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import type { ParsedArgs } from './args.js';
-import { parsePositiveInt, UsageError } from './args.js';
+import { parsePositiveInt, parseThreads, UsageError } from './args.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import { compileFile } from '../program.js';
@@ -17,7 +17,12 @@ import {
   type Dataset,
 } from '../../runtime/data/dataset.js';
 import { loadSource } from '../../runtime/data/sources.js';
-import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/engines.js';
+import {
+  defaultThreads,
+  ENGINE_BACKENDS,
+  openEngine,
+  type EngineBackend,
+} from '../../runtime/engines.js';
 import { phases } from '../../runtime/fine-tune.js';
 import { BackendUnavailable } from '../../runtime/tfjs/backend.js';
 import { WeightsError } from '../../runtime/weights/tensor.js';
@@ -38,6 +43,7 @@ import type { ExitCode, Io } from './io.js';
 export const SESSION_FLAGS = {
   model: { value: true },
   backend: { value: true },
+  threads: { value: true },
   data: { value: true },
   ...IMPORT_FLAGS,
 } as const;
@@ -116,6 +122,7 @@ export async function openSession(
     seed: settings.seed,
     init: settings.init,
     lrScales: phases(graph, settings)[0]?.lrScales,
+    threads: parseThreads(args, defaultThreads()),
   });
   printDiagnostics(io, opened.diagnostics, result.sources);
   if (!opened.engine) return 1;

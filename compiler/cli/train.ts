@@ -51,6 +51,7 @@ Settings come from the model's train { … } block; these options override it.
 options:
   --model NAME        the model to train (when the file defines several)
   --backend B         wasm (default), cpu, tensorflow (needs @tensorflow/tfjs-node) or reference
+  --threads N         threads to train on (default: every core, os.availableParallelism())
                       (cnnc's own pure-TypeScript executor)
   --epochs N          --batch N   --lr X   --seed N
   --optimizer O       sgd, momentum, nesterov, adam or rmsprop

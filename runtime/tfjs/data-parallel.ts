@@ -127,9 +127,15 @@ export async function createDataParallelEngine(
   const broadcast = (m: ReplicaRequest) => replicas.forEach((_, i) => post(i + 1, m));
   const ask = <T>(rank: number, m: ReplicaRequest & { id: number }): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      replicas[rank - 1].pending.set(m.id, (v) =>
-        v === undefined ? reject(new Error(errors.join('\n'))) : resolve(v as T),
-      );
+      // The workers are unref'd (a process exits without disposing the engine), so a worker
+      // holds the process open only while its reply is awaited.
+      const { worker, pending } = replicas[rank - 1];
+      worker.ref();
+      pending.set(m.id, (v) => {
+        if (pending.size <= 1) worker.unref();
+        if (v === undefined) reject(new Error(errors.join('\n')));
+        else resolve(v as T);
+      });
       post(rank, m);
     });
   /** Waits briefly for a failed replica's message, then throws it. */
