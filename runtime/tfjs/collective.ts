@@ -12,6 +12,8 @@
  * fails sets the abort flag, and the others leave their wait with an Error instead of hanging.
  */
 
+import { StepTimer } from './step-profile.js';
+
 export interface CollectiveBuffers {
   /** Int32 [count, generation, abort]. */
   readonly ctrl: SharedArrayBuffer;
@@ -47,6 +49,8 @@ export class Collective {
   private readonly result: Float32Array;
   /** Barriers and all-reduces done: a measure of the synchronisation a step needs. */
   syncs = 0;
+  /** This replica's step profile (step-profile.ts); records barrier waits while active. */
+  readonly timer: StepTimer;
 
   constructor(
     readonly buffers: CollectiveBuffers,
@@ -55,6 +59,7 @@ export class Collective {
     this.ctrl = new Int32Array(buffers.ctrl);
     this.slots = new Float32Array(buffers.slots);
     this.result = new Float32Array(buffers.result);
+    this.timer = new StepTimer(rank);
   }
 
   get size(): number {
@@ -84,6 +89,7 @@ export class Collective {
       Atomics.notify(ctrl, GENERATION);
       return;
     }
+    const since = this.timer.active ? performance.now() : 0;
     // A short spin first: the peers of a step usually arrive within microseconds of each other.
     for (let spin = 0; spin < 2000; spin++) {
       if (Atomics.load(ctrl, GENERATION) !== generation) break;
@@ -91,6 +97,7 @@ export class Collective {
     while (Atomics.load(ctrl, GENERATION) === generation) {
       Atomics.wait(ctrl, GENERATION, generation, 1000);
     }
+    if (this.timer.active) this.timer.barrier(performance.now() - since);
     if (this.aborted) throw new CollectiveAborted('another replica failed');
   }
 

@@ -27,6 +27,7 @@ import { createTfjsEngine, type TfjsEngine } from './engine.js';
 import { lowerGraph } from './lower.js';
 import type { Tf } from './optimizers.js';
 import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
+import type { Profiled, ReplicaProfile } from './step-profile.js';
 
 /** The worker's script: the compiled sibling, or dist/'s when this module runs from source (tests). */
 export function replicaWorkerUrl(): URL {
@@ -71,7 +72,7 @@ export async function createDataParallelEngine(
   graph: Graph,
   options: EngineOptions,
   threads: number,
-): Promise<Engine & { readonly threads: number }> {
+): Promise<Engine & Profiled & { readonly threads: number }> {
   const model = lowerGraph(tf, graph, { seed: options.seed, init: options.init });
   const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
   const capacity =
@@ -186,6 +187,7 @@ export async function createDataParallelEngine(
     weights: engine.weights,
 
     async trainStep(x, y, lr): Promise<StepResult> {
+      engine.timer.begin();
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));
       for (let r = 1; r < ranks; r++) {
@@ -198,11 +200,15 @@ export async function createDataParallelEngine(
           offset: lo,
           total: n,
           ranks,
+          sentAt: performance.timeOrigin + performance.now(),
         });
       }
       const [lo, hi] = shardRange(n, ranks, 0);
+      const xs = rows(x, lo, hi);
+      const ys = y.slice(lo, hi);
+      engine.timer.mark('shard');
       try {
-        return engine.trainShard(rows(x, lo, hi), y.slice(lo, hi), lr, 0, n, ranks);
+        return engine.trainShard(xs, ys, lr, 0, n, ranks);
       } catch (e) {
         return failure(e);
       }
@@ -244,6 +250,17 @@ export async function createDataParallelEngine(
         data: concat(parts.map((p) => p.data)),
         shape: [x.shape[0], ...parts[0].shape.slice(1)],
       };
+    },
+
+    startProfile() {
+      engine.startProfile();
+      broadcast({ kind: 'startProfile' });
+    },
+    async readProfile(): Promise<ReplicaProfile[]> {
+      const others = replicas.map((_, i) =>
+        ask<ReplicaProfile>(i + 1, { kind: 'readProfile', id: ++nextId }),
+      );
+      return [engine.timer.profile, ...(await Promise.all(others))];
     },
 
     readWeights: () => engine.readWeights(),

@@ -13,6 +13,7 @@ import type {
   WeightInfo,
 } from '../train/engine.js';
 import type { Collective } from './collective.js';
+import { StepTimer, type Profiled } from './step-profile.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
 import type { LoweredModel } from './lower.js';
@@ -26,7 +27,7 @@ function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2
 }
 
 /** A tfjs engine that can also train one replica's shard of a batch (data-parallel.ts). */
-export interface TfjsEngine extends Engine {
+export interface TfjsEngine extends Engine, Profiled {
   /**
    * One optimiser step on rows [offset, offset + n) of a batch of `total` rows split over the
    * replicas 0 … ranks − 1 of `collective`, each calling it with its own rows: the loss is the
@@ -41,6 +42,8 @@ export interface TfjsEngine extends Engine {
     total: number,
     ranks: number,
   ): StepResult;
+  /** Times the phases of trainShard while active (step-profile.ts); the collective's when it has one. */
+  readonly timer: StepTimer;
 }
 
 export function createTfjsEngine(
@@ -73,14 +76,20 @@ export function createTfjsEngine(
     return optimizer;
   };
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
+  const timer = collective?.timer ?? new StepTimer(0);
 
   return {
     backend,
+    timer,
+    startProfile: () => timer.start(),
+    readProfile: async () => [timer.profile],
     inputShape: model.inputShape,
     endsInSoftmax: model.endsInSoftmax,
     weights,
 
     async trainStep(x, y, lr) {
+      timer.begin();
+      timer.mark('shard');
       return this.trainShard(x, y, lr, 0, x.shape[0], 1);
     },
 
@@ -119,6 +128,7 @@ export function createTfjsEngine(
       let hits = correct!.dataSync()[0];
       tf.dispose([value, xt, yt, correct!]);
       let list = model.trainable.map((v) => grads[v.name]);
+      timer.mark('forwardBackward');
       if (sharded) {
         const sizes = list.map((g) => g.size);
         const flat = new Float32Array(2 + sizes.reduce((a, b) => a + b, 0));
@@ -139,6 +149,7 @@ export function createTfjsEngine(
           return t;
         });
       }
+      timer.mark('allReduce');
       if (Number.isFinite(loss)) {
         if (options.clipNorm != null) {
           const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
@@ -149,6 +160,7 @@ export function createTfjsEngine(
       }
       tf.dispose(Object.values(grads));
       tf.dispose(list);
+      timer.mark('optimizer');
       return { loss, correct: hits };
     },
 

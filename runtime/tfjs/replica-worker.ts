@@ -29,7 +29,11 @@ export type ReplicaRequest =
       readonly offset: number;
       readonly total: number;
       readonly ranks: number;
+      /** performance.timeOrigin + performance.now() when posted (step-profile.ts). */
+      readonly sentAt: number;
     }
+  | { readonly kind: 'startProfile' }
+  | { readonly kind: 'readProfile'; readonly id: number }
   | { readonly kind: 'evalBatch'; readonly id: number; readonly x: Images; readonly y: Int32Array }
   | { readonly kind: 'predict' | 'forward'; readonly id: number; readonly x: Images }
   | { readonly kind: 'writeWeights'; readonly tensors: readonly SavedTensor[] }
@@ -49,6 +53,8 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
   const handle = async (m: ReplicaRequest): Promise<void> => {
     switch (m.kind) {
       case 'train':
+        engine.timer.delivered(m.sentAt);
+        engine.timer.mark('shard');
         engine.trainShard(m.x, m.y, m.lr, m.offset, m.total, m.ranks);
         return;
       case 'evalBatch':
@@ -59,6 +65,12 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
         return;
       case 'forward':
         port.postMessage({ kind: 'result', id: m.id, value: await engine.forward(m.x) });
+        return;
+      case 'startProfile':
+        engine.startProfile();
+        return;
+      case 'readProfile':
+        port.postMessage({ kind: 'result', id: m.id, value: engine.timer.profile });
         return;
       case 'writeWeights':
         engine.writeWeights(m.tensors);
