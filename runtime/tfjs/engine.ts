@@ -13,6 +13,7 @@ import type {
   WeightInfo,
 } from '../train/engine.js';
 import type { Collective } from './collective.js';
+import { asWasmBackend } from './kernel-utils.js';
 import { StepTimer, type Profiled } from './step-profile.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
@@ -24,6 +25,84 @@ import { clipByGlobalNorm, Optimizer, type Tf } from './optimizers.js';
 function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2D {
   if (out.shape[1] === 1) return tf.concat([tf.scalar(1).sub(out) as tfjs.Tensor2D, out], 1);
   return fromLogits ? (tf.softmax(out) as tfjs.Tensor2D) : out;
+}
+
+/**
+ * The data of the gradient tensors, as views of the wasm heap where they can be summed in place
+ * (no tfjs call may allocate while they are in use: a growing heap detaches them). Tensors that
+ * share their data with one listed before them are replaced (in `list`) by copies first, so that
+ * every element is summed once. Elsewhere than on the wasm backend: copies written back by
+ * tensors made from them would be needed, and data-parallel training runs on wasm only.
+ */
+function heapViews(tf: Tf, list: tfjs.Tensor[]): Float32Array[] {
+  const backend = asWasmBackend(tf.backend());
+  const seen = new Set<unknown>();
+  for (const [i, g] of list.entries()) {
+    if (seen.has(g.dataId)) list[i] = tf.tidy(() => tf.mul(g, 1));
+    seen.add(list[i].dataId);
+  }
+  return list.map((g) => backend.typedArrayFromHeap(g) as Float32Array);
+}
+
+/**
+ * Batch norm's statistics of a batch split over replicas (BatchShard.moments), in one exchange each
+ * way. Forwards, every replica sends the sum and the sum of squared deviations from its own mean
+ * (two passes, as tf.moments) and combines them in rank order as Chan, Golub and LeVeque's
+ * parallel variance does: M2 = Σ M2_r + Σ n_r (mean_r − mean)², in float64, the same bits on every
+ * replica. Backwards, the gradients of mean and variance are summed over the replicas (every
+ * replica's rows use them), and dL/dx = (g_mean + 2 g_var (x − mean)) / N.
+ */
+function wholeBatchMoments(
+  tf: Tf,
+  collective: Collective,
+  ranks: number,
+  x: tfjs.Tensor,
+  axes: number[],
+): { mean: tfjs.Tensor; variance: tfjs.Tensor } {
+  const channels = x.shape[x.rank - 1];
+  const stats = tf.customGrad((input, save) => {
+    const t = input as tfjs.Tensor;
+    const count = t.size / channels;
+    const local = new Float32Array(2 * channels + 1);
+    tf.tidy(() => {
+      const sum = tf.sum(t, axes);
+      local.set(sum.dataSync(), 0);
+      local.set(tf.sum(tf.square(tf.sub(t, tf.div(sum, count))), axes).dataSync(), channels);
+    });
+    local[2 * channels] = count;
+    const parts = collective.allGather(local, ranks);
+    let total = 0;
+    for (const p of parts) total += p[2 * channels];
+    const out = new Float32Array(2 * channels);
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      for (const p of parts) s += p[c];
+      const mean = s / total;
+      let m2 = 0;
+      for (const p of parts) {
+        const d = p[c] / p[2 * channels] - mean;
+        m2 += p[channels + c] + p[2 * channels] * d * d;
+      }
+      out[c] = mean;
+      out[channels + c] = m2 / total;
+    }
+    (save as tfjs.GradSaveFunc)([t]);
+    return {
+      value: tf.tensor2d(out, [2, channels]),
+      gradFunc: (dy: tfjs.Tensor, saved: tfjs.Tensor[]) => {
+        const g = collective.allReduce(dy.dataSync() as Float32Array, ranks);
+        return tf.tidy(() => {
+          const gMean = tf.tensor1d(g.subarray(0, channels));
+          const gVar = tf.tensor1d(g.subarray(channels));
+          const mean = tf.tensor1d(out.subarray(0, channels));
+          const centred = tf.sub(saved[0], mean);
+          return tf.div(tf.add(gMean, tf.mul(tf.mul(gVar, 2), centred)), total);
+        });
+      },
+    };
+  });
+  const [mean, variance] = tf.unstack(stats(x) as tfjs.Tensor2D);
+  return { mean, variance };
 }
 
 /** A tfjs engine that can also train one replica's shard of a batch (data-parallel.ts). */
@@ -97,17 +176,10 @@ export function createTfjsEngine(
       const o = opt();
       const n = x.shape[0];
       const sharded = ranks > 1 && collective !== null;
-      const sum = sharded
-        ? tf.customGrad((input) => {
-            const t = input as tfjs.Tensor;
-            return {
-              value: tf.tensor(collective.allReduce(t.dataSync() as Float32Array, ranks), t.shape),
-              gradFunc: (dy: tfjs.Tensor) =>
-                tf.tensor(collective.allReduce(dy.dataSync() as Float32Array, ranks), dy.shape),
-            };
-          })
+      const moments = sharded
+        ? (x: tfjs.Tensor, axes: number[]) => wholeBatchMoments(tf, collective, ranks, x, axes)
         : null;
-      model.setShard?.({ offset, total, sum: sum as ((t: tfjs.Tensor) => tfjs.Tensor) | null });
+      model.setShard?.({ offset, total, moments });
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
       let correct: tfjs.Scalar | null = null;
@@ -122,43 +194,30 @@ export function createTfjsEngine(
           return sharded ? (mean.mul(n / total) as tfjs.Scalar) : mean;
         }, model.trainable as tfjs.Variable[]));
       } finally {
-        model.setShard?.({ offset: 0, total: null, sum: null });
+        model.setShard?.({ offset: 0, total: null, moments: null });
       }
       let loss = value.dataSync()[0];
       let hits = correct!.dataSync()[0];
       tf.dispose([value, xt, yt, correct!]);
-      let list = model.trainable.map((v) => grads[v.name]);
+      const summed = model.trainable.map((v) => grads[v.name]);
+      let list = summed;
       timer.mark('forwardBackward');
       if (sharded) {
-        const sizes = list.map((g) => g.size);
-        const flat = new Float32Array(2 + sizes.reduce((a, b) => a + b, 0));
-        flat[0] = loss;
-        flat[1] = hits;
-        let at = 2;
-        for (const g of list) {
-          flat.set(g.dataSync() as Float32Array, at);
-          at += g.size;
-        }
-        const summed = collective.allReduce(flat, ranks);
-        loss = summed[0];
-        hits = summed[1];
-        at = 2;
-        list = list.map((g) => {
-          const t = tf.tensor(summed.subarray(at, at + g.size), g.shape);
-          at += g.size;
-          return t;
-        });
+        const head = Float32Array.of(loss, hits);
+        collective.allReduceInPlace([head, ...heapViews(tf, list)], ranks);
+        loss = head[0];
+        hits = head[1];
       }
       timer.mark('allReduce');
       if (Number.isFinite(loss)) {
         if (options.clipNorm != null) {
           const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
-          if (sharded) tf.dispose(list);
           list = clipped.grads;
         }
         o.apply(list, lr);
       }
       tf.dispose(Object.values(grads));
+      tf.dispose(summed);
       tf.dispose(list);
       timer.mark('optimizer');
       return { loss, correct: hits };

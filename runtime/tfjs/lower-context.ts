@@ -19,18 +19,23 @@ export interface LowerContext {
 /**
  * A forward pass on rows [offset, offset + n) of a batch of `total` rows, split over replicas
  * (data-parallel.ts). Dropout draws each row's mask from the row's index in the whole batch, and
- * batch norm adds its statistics up over the replicas with `sum`, so the results do not depend on
- * the split. A whole batch on one thread is { offset: 0, total: n, sum: null }.
+ * batch norm takes the whole batch's statistics from `moments`, so the results do not depend on
+ * the split. A whole batch on one thread is { offset: 0, total: null, moments: null }.
  */
 export interface BatchShard {
   readonly offset: number;
   /** Rows in the whole batch; null: this pass's own row count. */
   readonly total: number | null;
-  /** The element-wise sum of a tensor over the replicas, differentiable (its gradient is summed too); null on one thread. */
-  readonly sum: ((t: tfjs.Tensor) => tfjs.Tensor) | null;
+  /**
+   * The mean and biased variance over `axes` of the whole batch, of which `x` is this replica's
+   * rows (as tf.moments of the whole batch would give them), differentiable with respect to x;
+   * null on one thread.
+   */
+  readonly moments:
+    ((x: tfjs.Tensor, axes: number[]) => { mean: tfjs.Tensor; variance: tfjs.Tensor }) | null;
 }
 
-export const WHOLE_BATCH: BatchShard = { offset: 0, total: null, sum: null };
+export const WHOLE_BATCH: BatchShard = { offset: 0, total: null, moments: null };
 
 /** Lowers one node: its inputs' tensors [N, ...shape] → its output tensor. */
 export type OpLowering<K extends OpKind> = (

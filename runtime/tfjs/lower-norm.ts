@@ -26,18 +26,10 @@ export const lowerBatchNorm: OpLowering<'batch_norm'> = (ctx, node, [x]) => {
     return affine(tf.mul(tf.sub(x, runningMean), inv));
   }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const { sum } = ctx.shard;
-  // Data-parallel: the statistics of the whole batch, from sums over the replicas (two passes, as
-  // tf.moments computes them: the mean, then the mean squared deviation from it).
+  // Data-parallel: the statistics of the whole batch, combined over the replicas.
   const rows = ctx.shard.total ?? x.shape[0];
   const count = (x.size / x.shape[x.rank - 1]) * (rows / x.shape[0]);
-  const { mean, variance } =
-    sum === null
-      ? tf.moments(x, axes)
-      : (() => {
-          const m = tf.div(sum(tf.sum(x, axes)), count);
-          return { mean: m, variance: tf.div(sum(tf.sum(tf.square(tf.sub(x, m)), axes)), count) };
-        })();
+  const { mean, variance } = (ctx.shard.moments ?? tf.moments)(x, axes);
   const unbiased = count > 1 ? count / (count - 1) : 1;
   const nextMean = tf.tidy(() => tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
   const nextVar = tf.tidy(() =>
