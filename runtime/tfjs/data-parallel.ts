@@ -47,10 +47,13 @@ interface Replica {
   readonly pending: Map<number, (value: unknown) => void>;
 }
 
-/** Rows [start, end) of a batch, as its own Images. */
+/** Rows [start, end) of a batch: a view of its data. */
 function rows(x: Images, start: number, end: number): Images {
   const per = x.data.length / Math.max(1, x.shape[0]);
-  return { data: x.data.slice(start * per, end * per), shape: [end - start, ...x.shape.slice(1)] };
+  return {
+    data: x.data.subarray(start * per, end * per),
+    shape: [end - start, ...x.shape.slice(1)],
+  };
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -124,6 +127,21 @@ export async function createDataParallelEngine(
   }
   for (const r of replicas) r.worker.unref();
 
+  /**
+   * The batch's rows from `from` on, copied into shared memory, whose views go to the workers
+   * without a copy (a typed array on a SharedArrayBuffer is posted as a view). The next batch
+   * overwrites it: a training step returns after the gradient all-reduce, which every replica
+   * reaches after making its input tensor, and inference after every reply.
+   */
+  let staging = new Float32Array(new SharedArrayBuffer(0));
+  const stage = (x: Images, from: number): Images => {
+    const n = x.data.length;
+    if (staging.length < n) staging = new Float32Array(new SharedArrayBuffer(4 * n));
+    const start = (x.data.length / Math.max(1, x.shape[0])) * from;
+    staging.set(x.data.subarray(start), start);
+    return { data: staging.subarray(0, n), shape: x.shape };
+  };
+
   const post = (rank: number, m: ReplicaRequest) => replicas[rank - 1].worker.postMessage(m);
   const broadcast = (m: ReplicaRequest) => replicas.forEach((_, i) => post(i + 1, m));
   const ask = <T>(rank: number, m: ReplicaRequest & { id: number }): Promise<T> =>
@@ -162,11 +180,12 @@ export async function createDataParallelEngine(
     const ranks = Math.max(1, Math.min(threads, n));
     const asks: Promise<T>[] = [];
     const counts: number[] = [];
+    const shared = ranks > 1 ? stage(x, shardRange(n, ranks, 1)[0]) : x;
     for (let r = 0; r < ranks; r++) {
       const [lo, hi] = shardRange(n, ranks, r);
       counts.push(hi - lo);
       if (r === 0) continue;
-      const xs = rows(x, lo, hi);
+      const xs = rows(shared, lo, hi);
       const id = ++nextId;
       asks.push(
         kind === 'evalBatch'
@@ -190,11 +209,12 @@ export async function createDataParallelEngine(
       engine.timer.begin();
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));
+      const shared = ranks > 1 ? stage(x, shardRange(n, ranks, 1)[0]) : x;
       for (let r = 1; r < ranks; r++) {
         const [lo, hi] = shardRange(n, ranks, r);
         post(r, {
           kind: 'train',
-          x: rows(x, lo, hi),
+          x: rows(shared, lo, hi),
           y: y.slice(lo, hi),
           lr,
           offset: lo,
