@@ -49,7 +49,12 @@ export const SESSION_FLAGS = {
 } as const;
 
 export interface Session {
-  readonly backend: { readonly name: EngineBackend; readonly detail: string };
+  readonly backend: {
+    readonly name: EngineBackend;
+    readonly detail: string;
+    /** --threads: the engines of later fine-tuning phases open on as many. */
+    readonly threads: number;
+  };
   readonly graph: Graph;
   /** Absolute path of the .cnn file. */
   readonly file: string;
@@ -115,6 +120,7 @@ export async function openSession(
     printDiagnostics(io, [memory], result.sources);
     return 1;
   }
+  const threads = parseThreads(args, defaultThreads());
   const opened = await openEngine(name, graph, {
     loss: settings.loss,
     optimizer: settings.optimizer,
@@ -122,14 +128,14 @@ export async function openSession(
     seed: settings.seed,
     init: settings.init,
     lrScales: phases(graph, settings)[0]?.lrScales,
-    threads: parseThreads(args, defaultThreads()),
+    threads,
   });
   printDiagnostics(io, opened.diagnostics, result.sources);
   if (!opened.engine) return 1;
   const engine = opened.engine;
   const { params, trainable } = countParams(engine);
   return {
-    backend: { name, detail: opened.detail },
+    backend: { name, detail: opened.detail, threads },
     graph,
     file,
     source: result.sources.get(graph.file) ?? '',

@@ -250,7 +250,14 @@ async function trainIn(
         optimizer: current.train.optimizerState() ?? resumedOptimizer,
       };
       const sets = [trainSet, validation, test].filter((d): d is Dataset => d !== null);
-      const next = await openPhase(session.backend.name, phase, settings, previous, sets);
+      const next = await openPhase(
+        session.backend.name,
+        phase,
+        settings,
+        previous,
+        sets,
+        session.backend.threads,
+      );
       if (current.full !== next.full) current.dispose();
       current = next;
       if (current.features && !quiet)
