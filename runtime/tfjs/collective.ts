@@ -7,9 +7,10 @@
  * milliseconds on a loaded one), so the collectives pass as few as they can:
  *  - a small vector (at most SMALL floats: batch norm's statistics, the gradients of a small
  *    model) takes one barrier. Each replica writes its vector into its slot of one of two slot sets
- *    (used in turn), passes the barrier and reads every replica's slot; summing, it adds them up in
- *    rank order itself. A slot set is written again two calls later, when every replica has passed
- *    the barrier of the call between and so has finished reading it.
+ *    (by the parity of the barrier generation, so they are used in turn), passes the barrier and
+ *    reads every replica's slot; summing, it adds them up in rank order itself. A slot set is
+ *    written again two barriers later, when every replica has passed the barrier between and so
+ *    has finished reading it.
  *  - a large one is a reduce-scatter then an all-gather, two barriers: every replica writes its
  *    vector into its own slot, waits for the others, adds up one chunk of the slots in rank order
  *    into the shared result, waits again and copies the result.
@@ -67,8 +68,6 @@ export class Collective {
   private readonly slots: Float32Array;
   private readonly result: Float32Array;
   private readonly smallSlots: Float32Array;
-  /** One-barrier collectives done: the slot set of the next is `smallCalls % 2`. */
-  private smallCalls = 0;
   /** Barriers and all-reduces done: a measure of the synchronisation a step needs. */
   syncs = 0;
   /** This replica's step profile (step-profile.ts); records barrier waits while active. */
@@ -87,6 +86,16 @@ export class Collective {
 
   get size(): number {
     return this.buffers.size;
+  }
+
+  /**
+   * The slot set of a one-barrier collective: the parity of the barrier generation, which every
+   * replica taking part reads alike (it changes only when all of them have arrived at the
+   * barrier), also when replicas that sat a step out (a batch of fewer rows than threads) join
+   * again, and which has moved on by one barrier when a set is used again two calls later.
+   */
+  private smallSet(): number {
+    return Atomics.load(this.ctrl, GENERATION) & 1;
   }
 
   /** Tells every replica waiting now or later that this one failed. */
@@ -135,7 +144,7 @@ export class Collective {
     if (ranks <= 1) return [local];
     const { small, size } = this.buffers;
     if (n > small) throw new Error(`all-gather of ${n} values, capacity ${small}`);
-    const base = (this.smallCalls++ % 2) * size * small;
+    const base = this.smallSet() * size * small;
     this.smallSlots.set(local, base + this.rank * small);
     this.barrier(ranks);
     return Array.from({ length: ranks }, (_, r) =>
@@ -164,7 +173,7 @@ export class Collective {
     for (const p of parts) n += p.length;
     const { small, size, capacity } = this.buffers;
     if (n <= small) {
-      const base = (this.smallCalls++ % 2) * size * small;
+      const base = this.smallSet() * size * small;
       const slots = this.smallSlots;
       let at = base + this.rank * small;
       for (const p of parts) {

@@ -227,11 +227,25 @@ export async function createDataParallelEngine(
       const xs = rows(x, lo, hi);
       const ys = y.slice(lo, hi);
       engine.timer.mark('shard');
+      let result: StepResult;
       try {
-        return engine.trainShard(xs, ys, lr, 0, n, ranks);
+        result = engine.trainShard(xs, ys, lr, 0, n, ranks);
       } catch (e) {
         return failure(e);
       }
+      if (ranks < threads) {
+        // A batch of fewer rows than threads: replicas ranks … threads − 1 sat the step out, so
+        // they take replica 0's weights, optimiser state and dropout stream (rare: a last batch).
+        const tensors = engine.readWeights();
+        const state = engine.optimizerState();
+        const draws = engine.randomDraws();
+        for (let r = ranks; r < threads; r++) {
+          post(r, { kind: 'writeWeights', tensors });
+          if (state) post(r, { kind: 'setOptimizerState', state });
+          post(r, { kind: 'setRandomDraws', draws });
+        }
+      }
+      return result;
     },
 
     async gradients(x, y, training, branches) {
