@@ -9,12 +9,18 @@
  * backend cannot hold (wasm's 4 GiB) is checked before training by compiler/report/backend-memory.ts.
  * The former backendDiagnostics, which always returned [], is gone with the tests that asserted it.
  */
+import * as os from 'node:os';
 import type { Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import type { Graph } from '../compiler/ir/graph.js';
 import { initBackend } from './tfjs/backend.js';
 import { createTfjsEngine } from './tfjs/engine.js';
 import { lowerGraph } from './tfjs/lower.js';
 import type { Engine, EngineOptions } from './train/engine.js';
+
+/** The threads an engine uses unless told: every core Node reports. */
+export function defaultThreads(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
 
 export const ENGINE_BACKENDS = ['wasm', 'cpu', 'tensorflow', 'reference'] as const;
 export type EngineBackend = (typeof ENGINE_BACKENDS)[number];
@@ -32,7 +38,10 @@ export async function openEngine(
   graph: Graph,
   options: EngineOptions,
 ): Promise<OpenedEngine> {
+  const threads = options.threads ?? 1;
   if (name === 'reference') {
+    const { configureParallel } = await import('./reference/parallel.js');
+    if (options.threads !== undefined) configureParallel({ threads });
     const { createReferenceEngine, referenceDetail } = await import('./reference/engine.js');
     return {
       engine: createReferenceEngine(graph, options),
@@ -41,6 +50,37 @@ export async function openEngine(
     };
   }
   const backend = await initBackend(name);
+  // A detector trains through trainStepOn (a loss of the raw grid, runtime/detection), which the
+  // data-parallel engine does not have yet: it runs on one thread, and says so.
+  const detector = graph.nodes.some((n) => n.op === 'yolo');
+  if (name === 'wasm' && threads > 1 && detector) {
+    const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
+    return {
+      engine: createTfjsEngine(backend.tf, model, name, options),
+      detail: `${backend.detail}; one thread: detectors do not train data-parallel yet`,
+      diagnostics: [],
+    };
+  }
+  if (name === 'wasm' && threads > 1) {
+    const { createDataParallelEngine } = await import('./tfjs/data-parallel.js');
+    try {
+      const engine = await createDataParallelEngine(backend.tf, graph, options, threads);
+      return {
+        engine,
+        detail: backend.detail.replace(/, \d+ threads?\)/, `, ${threads} threads, data-parallel)`),
+        diagnostics: [],
+      };
+    } catch (e) {
+      // Worker threads that cannot start (a host without them, no compiled worker): one thread.
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
+      return {
+        engine: createTfjsEngine(backend.tf, model, name, options),
+        detail: `${backend.detail}; ${threads} threads unavailable: ${why}`,
+        diagnostics: [],
+      };
+    }
+  }
   const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
   return {
     engine: createTfjsEngine(backend.tf, model, name, options),

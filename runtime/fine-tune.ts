@@ -116,8 +116,10 @@ async function featuresOf(
 }
 
 /**
- * Opens the engines of a phase on `backend`, starting from `previous`'s weights and optimiser
- * state (when given). With feature caching, `sets` are turned into feature datasets.
+ * Opens the engines of a phase on `backend` with `threads` threads (data-parallel on wasm: the
+ * backbone computing the cached features, the head and the full model alike), starting from
+ * `previous`'s weights and optimiser state (when given). With feature caching, `sets` are turned
+ * into feature datasets.
  */
 export async function openPhase(
   backend: EngineBackend,
@@ -125,6 +127,7 @@ export async function openPhase(
   settings: TrainSettings,
   previous: { readonly engine: Engine; readonly optimizer: OptimizerState | null } | null,
   sets: readonly Dataset[],
+  threads = 1,
 ): Promise<PhaseEngines> {
   const options = {
     loss: settings.loss,
@@ -133,6 +136,7 @@ export async function openPhase(
     seed: settings.seed,
     init: settings.init,
     lrScales: phase.lrScales,
+    threads,
   };
   const open = async (graph: Graph): Promise<Engine> => {
     const r = await openEngine(backend, graph, options);

@@ -7,10 +7,10 @@
  *    ≤ 50 ms; scripts/bench-lsp.ts);
  *  - where Debian's python3-torch is installed, a PyTorch summary of the same ResNet-152 by forward
  *    hooks, for scale;
- *  - training and inference images/s of examples/lenet5.cnn and examples/yardstick.cnn at batch 64
- *    (`cnnc bench --json` in a child process, wasm backend) and, where PyTorch is installed, of the
- *    same networks in PyTorch (2 threads, SGD momentum 0.9, lr 0.01), with the ratio cnnc/PyTorch
- *    (target ≥ 0.25x).
+ *  - training and inference images/s of LeNet-5, the yardstick CNN and ResNet-18 at 32x32x3, batch
+ *    64: `cnnc bench --json`, the wasm engine on 1 and 2 threads (its scaling, profile and the
+ *    scaling predicted for a quiet machine) and, where PyTorch is installed, the same networks in
+ *    PyTorch on 1 and 2 threads in the same run, with the ratios (scripts/bench-training.ts);
  *  - where PyTorch is installed, the training images/s of the emitted LeNet-5 train.py (`cnnc
  *    compile --emit pytorch`) on 1 process and on 2 (torchrun), beside `cnnc train`'s on the same
  *    data (scripts/bench-train-py.ts);
@@ -28,6 +28,7 @@ import { benchConv } from './bench-conv.js';
 import { keystrokeLatencies } from './bench-lsp.js';
 import { LSP_NODE_OPTIONS } from '../compiler/lsp/node-options.js';
 import { benchTrainPy } from './bench-train-py.js';
+import { benchTraining, ips } from './bench-training.js';
 
 const root = packageRoot();
 const cli = path.join(root, 'dist', 'compiler', 'cli', 'main.js');
@@ -200,137 +201,8 @@ print((time.time() - t) * 1000, sum(p.numel() for p in m.parameters()), sum(macs
   );
 }
 
-// Training speed: cnnc bench on the wasm backend and the reference executor against the same
-// network in PyTorch.
-console.log('\ntraining speed — synthetic data, batch 64, SGD momentum 0.9, lr 0.01\n');
-
-interface BenchJson {
-  readonly backend: string;
-  readonly backendDetail?: string;
-  readonly batch: number;
-  readonly train: { readonly imagesPerSecond: number };
-  readonly infer: { readonly imagesPerSecond: number };
-}
-
-const TORCH_MODELS: Record<string, string> = {
-  lenet5: `nn.Sequential(
-    nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2),
-    nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2),
-    nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))`,
-  yardstick: `nn.Sequential(
-    nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-    nn.BatchNorm2d(64), nn.Flatten(), nn.Linear(1024, 10))`,
-};
-
-function torchBench(
-  name: string,
-  input: readonly [number, number, number],
-  batch: number,
-  steps: number,
-  warmup: number,
-): { train: number; infer: number } | string {
-  const [h, w, c] = input;
-  const script = `
-import time, torch
-from torch import nn
-torch.set_num_threads(2)
-torch.manual_seed(0)
-m = ${TORCH_MODELS[name]}
-opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
-loss_fn = nn.CrossEntropyLoss()
-x = torch.rand(${batch}, ${c}, ${h}, ${w})
-y = torch.randint(0, 10, (${batch},))
-def step():
-    opt.zero_grad()
-    loss = loss_fn(m(x), y)
-    loss.backward()
-    opt.step()
-    return loss.item()
-m.train()
-for _ in range(${warmup}): step()
-t = time.perf_counter()
-for _ in range(${steps}): step()
-train = ${batch} * ${steps} / (time.perf_counter() - t)
-m.eval()
-with torch.no_grad():
-    for _ in range(${warmup}): m(x)
-    t = time.perf_counter()
-    for _ in range(${steps}): m(x)
-    infer = ${batch} * ${steps} / (time.perf_counter() - t)
-print(train, infer)
-`;
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
-  if (r.status !== 0)
-    return `PyTorch run failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
-  const [train, infer] = r.stdout.trim().split(/\s+/).map(Number);
-  return { train, infer };
-}
-
-const hasTorch =
-  spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-const STEPS = 20;
-const WARMUP = 3;
-const BATCH = 64;
-const ips = (x: number) => `${Math.round(x).toLocaleString('en-US')} img/s`;
-function cnncBench(file: string, backend: string): BenchJson | string {
-  const args = [cli, 'bench', file, '--backend', backend, '--batch', String(BATCH)];
-  args.push('--steps', String(STEPS), '--warmup', String(WARMUP), '--json');
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
-  if (r.status !== 0) return `cnnc bench ${backend} failed (exit ${r.status}): ${r.stderr.trim()}`;
-  return JSON.parse(r.stdout) as BenchJson;
-}
-
-for (const [name, input] of [
-  ['lenet5', [32, 32, 1]],
-  ['yardstick', [32, 32, 3]],
-] as const) {
-  const file = path.join(root, 'examples', `${name}.cnn`);
-  const results = new Map<string, BenchJson>();
-  for (const backend of ['wasm', 'reference']) {
-    const ours = cnncBench(file, backend);
-    if (typeof ours === 'string') {
-      console.log(`  ${name}: ${ours}`);
-      continue;
-    }
-    results.set(backend, ours);
-    const label = `${name}, cnnc ${ours.backendDetail ?? ours.backend}`;
-    line(`${label}: train`, ips(ours.train.imagesPerSecond), '', true);
-    line(`${label}: inference`, ips(ours.infer.imagesPerSecond), '', true);
-  }
-  const wasm = results.get('wasm');
-  const ref = results.get('reference');
-  if (wasm && ref) {
-    const r = ref.train.imagesPerSecond / wasm.train.imagesPerSecond;
-    line(`${name}: train, reference / wasm`, `${r.toFixed(2)}x`, 'for scale', true);
-  }
-  if (!hasTorch || !wasm) continue;
-  const theirs = torchBench(name, input, BATCH, STEPS, WARMUP);
-  if (typeof theirs === 'string') {
-    console.log(`  ${theirs}`);
-    continue;
-  }
-  line(`${name}, PyTorch (2 threads): train`, ips(theirs.train), '', true);
-  line(`${name}, PyTorch (2 threads): inference`, ips(theirs.infer), '', true);
-  const trainRatio = wasm.train.imagesPerSecond / theirs.train;
-  const inferRatio = wasm.infer.imagesPerSecond / theirs.infer;
-  line(
-    `${name}: train, cnnc wasm / PyTorch`,
-    `${trainRatio.toFixed(2)}x`,
-    '≥ 0.25x',
-    trainRatio >= 0.25,
-  );
-  line(`${name}: inference, cnnc wasm / PyTorch`, `${inferRatio.toFixed(2)}x`, 'for scale', true);
-  if (ref) {
-    const refRatio = ref.train.imagesPerSecond / theirs.train;
-    line(`${name}: train, cnnc reference / PyTorch`, `${refRatio.toFixed(2)}x`, 'for scale', true);
-  }
-}
-if (!hasTorch) {
-  console.log(
-    'PyTorch not installed (apt install python3-torch): skipping the training comparison',
-  );
-}
+// Training speed: cnnc's wasm engine on 1 and 2 threads beside PyTorch (scripts/bench-training.ts).
+const { hasTorch } = benchTraining(root, cli);
 
 // The emitted PyTorch training script beside cnnc train, same data, same run.
 if (hasTorch) {

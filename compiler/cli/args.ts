@@ -78,6 +78,12 @@ export function parseQuantity(flag: string, text: string): number {
   return Number(m[1]) * mult;
 }
 
+/** `--threads N`: the threads to train and infer on; default every core Node reports. */
+export function parseThreads(args: ParsedArgs, cores: number): number {
+  const text = args.flags.get('threads')?.[0];
+  return text === undefined ? cores : Math.min(parsePositiveInt('threads', text), 256);
+}
+
 export function parsePositiveInt(flag: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0)

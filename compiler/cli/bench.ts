@@ -12,7 +12,8 @@ import type { Engine } from '../../runtime/train/engine.js';
 import { fit } from '../../runtime/train/loop.js';
 import { DEFAULT_OPTIMIZER } from '../../runtime/train/optimizer-config.js';
 import { DEFAULT_SCHEDULE } from '../../runtime/train/schedules.js';
-import { parseArgs, parsePositiveInt, UsageError } from './args.js';
+import { parseArgs, parsePositiveInt, parseThreads, UsageError } from './args.js';
+import { defaultThreads } from '../../runtime/engines.js';
 import type { ExitCode, Io } from './io.js';
 import { IMPORT_FLAGS, IMPORT_HELP_LINE } from './common.js';
 import { openSession, runGuarded } from './train-session.js';
@@ -26,6 +27,7 @@ and lr 0.01 through the same loop, optimiser and loss as cnnc train.
 options:
   --model NAME        the model to time (when the file defines several)
   --backend B         wasm (default), cpu, tensorflow (needs @tensorflow/tfjs-node) or reference
+  --threads N         threads to train and infer on (default: every core, os.availableParallelism())
   --batch N           batch size (default 64)
   --steps N           timed training steps, and timed inference batches (default 20)
   --warmup N          untimed training steps and inference batches first (default 3)
@@ -62,6 +64,7 @@ async function bench(argv: readonly string[], io: Io): Promise<ExitCode> {
   const args = parseArgs(argv, {
     model: { value: true },
     backend: { value: true },
+    threads: { value: true },
     batch: { value: true },
     steps: { value: true },
     warmup: { value: true },
@@ -126,6 +129,7 @@ async function bench(argv: readonly string[], io: Io): Promise<ExitCode> {
       file: graph.file,
       backend: backend.name,
       backendDetail: backend.detail,
+      threads: parseThreads(args, defaultThreads()),
       batch,
       steps,
       warmup,

@@ -28,7 +28,7 @@ confusion matrix on the test set.
 options:
   --weights DIR   the checkpoint, or a .safetensors file (cnnc's names) or TensorFlow.js
                   model.json (required)
-  --model NAME    --backend B (wasm, cpu, tensorflow, reference)
+  --model NAME    --backend B (wasm, cpu, tensorflow, reference)    --threads N (default: every core)
   --data SRC      mnist (default), mnist-json, idx:DIR, cifar10:DIR, folder:DIR
   --limit N       only the first N test images
   --batch N       evaluation batch size (default 256)

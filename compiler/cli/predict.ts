@@ -32,7 +32,7 @@ channels of arrays must match.
 options:
   --weights DIR   the checkpoint, or a .safetensors file (cnnc's names) or TensorFlow.js
                   model.json (required)
-  --model NAME    --backend B (wasm, cpu, tensorflow)
+  --model NAME    --backend B (wasm, cpu, tensorflow)    --threads N (default: every core)
   --top K         classes to show per image (default 3)
   --json          print one JSON object
   --out FILE.png  for a detector (a model ending in a yolo head): draw the boxes with their labels

@@ -15,7 +15,8 @@ import { planProblems, tensorsToLoad } from '../../runtime/weights/plan.js';
 import { sizeOf, WeightsError } from '../../runtime/weights/tensor.js';
 import type { Graph } from '../ir/graph.js';
 import { checkBackendMemory } from '../report/backend-memory.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, parseThreads, UsageError } from './args.js';
+import { defaultThreads } from '../../runtime/engines.js';
 import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import type { ExitCode, Io } from './io.js';
 import { compileOne, renderPlan, weightMapFlag, WEIGHT_FLAGS, weightsGuard } from './weights.js';
@@ -32,6 +33,7 @@ options:
   --input X.npy      the input array (required)
   --output Y.npy     write the output here, float32 [N, ...]; without it, print the values
   --backend B        ${FORWARD_BACKENDS.join(', ')} (default wasm)
+  --threads N        threads to run on (default: every core)
   --map M            none (default) or torchvision: the weights are a torchvision state dict
   --allow-partial    run even when some weights are missing or misshapen (they keep initial values)
   --model NAME       the model, when the file defines several
@@ -82,6 +84,7 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       input: { value: true },
       output: { value: true },
       backend: { value: true },
+      threads: { value: true },
     });
     if (args.positional.length !== 1) throw new UsageError('expected exactly one .cnn file');
     const weights = args.flags.get('weights')?.[0];
@@ -121,7 +124,8 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       printDiagnostics(io, [memory], new Map(text === undefined ? [] : [[graph.file, text]]));
       return 1;
     }
-    const y = await forward(backend, graph, tensorsToLoad(w.plan, w.sources), x);
+    const threads = parseThreads(args, defaultThreads());
+    const y = await forward(backend, graph, tensorsToLoad(w.plan, w.sources), x, threads);
     const output = args.flags.get('output')?.[0];
     if (output === undefined) {
       io.out(formatValues(y));

@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import type { ParsedArgs } from './args.js';
-import { parsePositiveInt, UsageError } from './args.js';
+import { parsePositiveInt, parseThreads, UsageError } from './args.js';
 import { hasErrors } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import { compileFile } from '../program.js';
@@ -17,7 +17,12 @@ import {
   type Dataset,
 } from '../../runtime/data/dataset.js';
 import { loadSource } from '../../runtime/data/sources.js';
-import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/engines.js';
+import {
+  defaultThreads,
+  ENGINE_BACKENDS,
+  openEngine,
+  type EngineBackend,
+} from '../../runtime/engines.js';
 import { phases } from '../../runtime/fine-tune.js';
 import { BackendUnavailable } from '../../runtime/tfjs/backend.js';
 import { WeightsError } from '../../runtime/weights/tensor.js';
@@ -39,12 +44,18 @@ import type { ExitCode, Io } from './io.js';
 export const SESSION_FLAGS = {
   model: { value: true },
   backend: { value: true },
+  threads: { value: true },
   data: { value: true },
   ...IMPORT_FLAGS,
 } as const;
 
 export interface Session {
-  readonly backend: { readonly name: EngineBackend; readonly detail: string };
+  readonly backend: {
+    readonly name: EngineBackend;
+    readonly detail: string;
+    /** --threads: the engines of later fine-tuning phases open on as many. */
+    readonly threads: number;
+  };
   readonly graph: Graph;
   /** Absolute path of the .cnn file. */
   readonly file: string;
@@ -116,6 +127,7 @@ export async function openSession(
     printDiagnostics(io, [memory], result.sources);
     return 1;
   }
+  const threads = parseThreads(args, defaultThreads());
   const opened = await openEngine(name, graph, {
     loss: settings.loss,
     optimizer: settings.optimizer,
@@ -123,13 +135,14 @@ export async function openSession(
     seed: settings.seed,
     init: settings.init,
     lrScales: phases(graph, settings)[0]?.lrScales,
+    threads,
   });
   printDiagnostics(io, opened.diagnostics, result.sources);
   if (!opened.engine) return 1;
   const engine = opened.engine;
   const { params, trainable } = countParams(engine);
   return {
-    backend: { name, detail: opened.detail },
+    backend: { name, detail: opened.detail, threads },
     graph,
     file,
     source: result.sources.get(graph.file) ?? '',

@@ -53,6 +53,7 @@ Settings come from the model's train { … } block; these options override it.
 options:
   --model NAME        the model to train (when the file defines several)
   --backend B         wasm (default), cpu, tensorflow (needs @tensorflow/tfjs-node) or reference
+  --threads N         threads to train on (default: every core, os.availableParallelism())
                       (cnnc's own pure-TypeScript executor)
   --epochs N          --batch N   --lr X   --seed N
   --optimizer O       sgd, momentum, nesterov, adam or rmsprop
@@ -255,7 +256,14 @@ async function trainIn(
         optimizer: current.train.optimizerState() ?? resumedOptimizer,
       };
       const sets = [trainSet, validation, test].filter((d): d is Dataset => d !== null);
-      const next = await openPhase(session.backend.name, phase, settings, previous, sets);
+      const next = await openPhase(
+        session.backend.name,
+        phase,
+        settings,
+        previous,
+        sets,
+        session.backend.threads,
+      );
       if (current.full !== next.full) current.dispose();
       current = next;
       if (current.features && !quiet)

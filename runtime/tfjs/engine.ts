@@ -10,8 +10,12 @@ import type {
   EvalBatch,
   Images,
   OutputLoss,
+  StepResult,
   WeightInfo,
 } from '../train/engine.js';
+import type { Collective } from './collective.js';
+import { asWasmBackend } from './kernel-utils.js';
+import { StepTimer, type Profiled } from './step-profile.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
 import type { LoweredModel } from './lower.js';
@@ -24,13 +28,112 @@ function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2
   return fromLogits ? (tf.softmax(out) as tfjs.Tensor2D) : out;
 }
 
+/**
+ * The data of the gradient tensors, as views of the wasm heap where they can be summed in place
+ * (no tfjs call may allocate while they are in use: a growing heap detaches them). Tensors that
+ * share their data with one listed before them are replaced (in `list`) by copies first, so that
+ * every element is summed once. Elsewhere than on the wasm backend: copies written back by
+ * tensors made from them would be needed, and data-parallel training runs on wasm only.
+ */
+function heapViews(tf: Tf, list: tfjs.Tensor[]): Float32Array[] {
+  const backend = asWasmBackend(tf.backend());
+  const seen = new Set<unknown>();
+  for (const [i, g] of list.entries()) {
+    if (seen.has(g.dataId)) list[i] = tf.tidy(() => tf.mul(g, 1));
+    seen.add(list[i].dataId);
+  }
+  return list.map((g) => backend.typedArrayFromHeap(g) as Float32Array);
+}
+
+/**
+ * Batch norm's statistics of a batch split over replicas (BatchShard.moments), in one exchange each
+ * way. Forwards, every replica sends the sum and the sum of squared deviations from its own mean
+ * (two passes, as tf.moments) and combines them in rank order as Chan, Golub and LeVeque's
+ * parallel variance does: M2 = Σ M2_r + Σ n_r (mean_r − mean)², in float64, the same bits on every
+ * replica. Backwards, the gradients of mean and variance are summed over the replicas (every
+ * replica's rows use them), and dL/dx = (g_mean + 2 g_var (x − mean)) / N.
+ */
+function wholeBatchMoments(
+  tf: Tf,
+  collective: Collective,
+  ranks: number,
+  x: tfjs.Tensor,
+  axes: number[],
+): { mean: tfjs.Tensor; variance: tfjs.Tensor } {
+  const channels = x.shape[x.rank - 1];
+  const stats = tf.customGrad((input, save) => {
+    const t = input as tfjs.Tensor;
+    const count = t.size / channels;
+    const local = new Float32Array(2 * channels + 1);
+    tf.tidy(() => {
+      const sum = tf.sum(t, axes);
+      local.set(sum.dataSync(), 0);
+      local.set(tf.sum(tf.square(tf.sub(t, tf.div(sum, count))), axes).dataSync(), channels);
+    });
+    local[2 * channels] = count;
+    const parts = collective.allGather(local, ranks);
+    let total = 0;
+    for (const p of parts) total += p[2 * channels];
+    const out = new Float32Array(2 * channels);
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      for (const p of parts) s += p[c];
+      const mean = s / total;
+      let m2 = 0;
+      for (const p of parts) {
+        const d = p[c] / p[2 * channels] - mean;
+        m2 += p[channels + c] + p[2 * channels] * d * d;
+      }
+      out[c] = mean;
+      out[channels + c] = m2 / total;
+    }
+    (save as tfjs.GradSaveFunc)([t]);
+    return {
+      value: tf.tensor2d(out, [2, channels]),
+      gradFunc: (dy: tfjs.Tensor, saved: tfjs.Tensor[]) => {
+        const g = collective.allReduce(dy.dataSync() as Float32Array, ranks);
+        return tf.tidy(() => {
+          const gMean = tf.tensor1d(g.subarray(0, channels));
+          const gVar = tf.tensor1d(g.subarray(channels));
+          const mean = tf.tensor1d(out.subarray(0, channels));
+          const centred = tf.sub(saved[0], mean);
+          return tf.div(tf.add(gMean, tf.mul(tf.mul(gVar, 2), centred)), total);
+        });
+      },
+    };
+  });
+  const [mean, variance] = tf.unstack(stats(x) as tfjs.Tensor2D);
+  return { mean, variance };
+}
+
+/** A tfjs engine that can also train one replica's shard of a batch (data-parallel.ts). */
+export interface TfjsEngine extends Engine, Profiled {
+  /**
+   * One optimiser step on rows [offset, offset + n) of a batch of `total` rows split over the
+   * replicas 0 … ranks − 1 of `collective`, each calling it with its own rows: the loss is the
+   * whole batch's mean, batch norm sees the whole batch, the gradients are summed over the replicas
+   * and every replica applies the same update. Synchronous (it blocks on the other replicas).
+   */
+  trainShard(
+    x: Images,
+    y: Int32Array,
+    lr: number,
+    offset: number,
+    total: number,
+    ranks: number,
+  ): StepResult;
+  /** Times the phases of trainShard while active (step-profile.ts); the collective's when it has one. */
+  readonly timer: StepTimer;
+}
+
 export function createTfjsEngine(
   tf: Tf,
   model: TrainableModel &
-    Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws' | 'kinkInputs'>>,
+    Partial<Pick<LoweredModel, 'randomDraws' | 'setRandomDraws' | 'kinkInputs' | 'setShard'>>,
   backend: string,
   options: EngineOptions,
-): Engine {
+  collective: Collective | null = null,
+): TfjsEngine {
   const trainable = new Set(model.trainable);
   const weights: WeightInfo[] = [
     ...[...model.params].map(([name, v]) => ({
@@ -79,37 +182,71 @@ export function createTfjsEngine(
     if (gradient) tf.dispose(gradient);
     return { loss, grads };
   };
+  const timer = collective?.timer ?? new StepTimer(0);
 
   return {
     backend,
+    timer,
+    startProfile: () => timer.start(),
+    readProfile: async () => [timer.profile],
     inputShape: model.inputShape,
     endsInSoftmax: model.endsInSoftmax,
     weights,
 
     async trainStep(x, y, lr) {
+      timer.begin();
+      timer.mark('shard');
+      return this.trainShard(x, y, lr, 0, x.shape[0], 1);
+    },
+
+    trainShard(x, y, lr, offset, total, ranks) {
       const o = opt();
+      const n = x.shape[0];
+      const sharded = ranks > 1 && collective !== null;
+      const moments = sharded
+        ? (x: tfjs.Tensor, axes: number[]) => wholeBatchMoments(tf, collective, ranks, x, axes)
+        : null;
+      model.setShard?.({ offset, total, moments });
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
       let correct: tfjs.Scalar | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const out = lossInput(model, xt, options.loss, true);
-        correct = tf.keep(predictions(out).equal(yt).sum().cast('float32') as tfjs.Scalar);
-        return lossOf(tf, out, yt, options.loss);
-      }, model.trainable as tfjs.Variable[]);
-      const loss = (await value.data())[0];
-      const hits = (await correct!.data())[0];
+      let value: tfjs.Scalar;
+      let grads: tfjs.NamedTensorMap;
+      try {
+        ({ value, grads } = tf.variableGrads(() => {
+          const out = lossInput(model, xt, options.loss, true);
+          correct = tf.keep(predictions(out).equal(yt).sum().cast('float32') as tfjs.Scalar);
+          const mean = lossOf(tf, out, yt, options.loss);
+          // This shard's share of the whole batch's mean loss.
+          return sharded ? (mean.mul(n / total) as tfjs.Scalar) : mean;
+        }, model.trainable as tfjs.Variable[]));
+      } finally {
+        model.setShard?.({ offset: 0, total: null, moments: null });
+      }
+      let loss = value.dataSync()[0];
+      let hits = correct!.dataSync()[0];
       tf.dispose([value, xt, yt, correct!]);
+      const summed = model.trainable.map((v) => grads[v.name]);
+      let list = summed;
+      timer.mark('forwardBackward');
+      if (sharded) {
+        const head = Float32Array.of(loss, hits);
+        collective.allReduceInPlace([head, ...heapViews(tf, list)], ranks);
+        loss = head[0];
+        hits = head[1];
+      }
+      timer.mark('allReduce');
       if (Number.isFinite(loss)) {
-        let list = model.trainable.map((v) => grads[v.name]);
         if (options.clipNorm != null) {
           const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
-          tf.dispose(list);
           list = clipped.grads;
         }
         o.apply(list, lr);
-        tf.dispose(list);
       }
       tf.dispose(Object.values(grads));
+      tf.dispose(summed);
+      tf.dispose(list);
+      timer.mark('optimizer');
       return { loss, correct: hits };
     },
 

@@ -51,14 +51,38 @@ export function wasmMemory(backend: unknown): object | null {
 let simd: boolean | undefined;
 
 /**
+ * How often a kernel asked for the SIMD path (simdMemory) and got the wasm memory (`taken`) or not
+ * (`missed`: no SIMD in the host, or tfjs-backend-wasm's internals moved and `wasm.asm.memory` is
+ * gone; `disabled`: CNNC_NO_SIMD_KERNELS). A test trains a step and requires taken > 0 and
+ * missed = 0, so that the SIMD kernels cannot be skipped silently after a tfjs upgrade.
+ */
+export interface SimdPathCounts {
+  taken: number;
+  missed: number;
+  disabled: number;
+}
+
+const simdCounts: SimdPathCounts = { taken: 0, missed: 0, disabled: 0 };
+
+export function simdPathCounts(): Readonly<SimdPathCounts> {
+  return { ...simdCounts };
+}
+
+/**
  * The memory that cnnc's generated SIMD kernels (simd-conv.ts, simd-pool.ts) run on: the wasm
  * backend's, where the host runs WebAssembly SIMD. Null otherwise (the JavaScript loops run then),
  * or when CNNC_NO_SIMD_KERNELS is set (to compare the two).
  */
 export function simdMemory(backend: unknown): object | null {
-  if (typeof process !== 'undefined' && process.env['CNNC_NO_SIMD_KERNELS']) return null;
+  if (typeof process !== 'undefined' && process.env['CNNC_NO_SIMD_KERNELS']) {
+    simdCounts.disabled++;
+    return null;
+  }
   simd ??= simdSupported();
-  return simd ? wasmMemory(backend) : null;
+  const memory = simd ? wasmMemory(backend) : null;
+  if (memory === null) simdCounts.missed++;
+  else simdCounts.taken++;
+  return memory;
 }
 
 /** Reads a float32 tensor's values straight from the wasm heap (a view, not a copy). */

@@ -12,7 +12,30 @@ export interface LowerContext {
   weight(node: IrNode, name: string): tfjs.Variable | undefined;
   /** A fresh seed for one random draw of a node (dropout), deterministic given the model seed. */
   nextSeed(node: IrNode): number;
+  /** Where this forward pass's rows lie in the whole batch (data-parallel training). */
+  readonly shard: BatchShard;
 }
+
+/**
+ * A forward pass on rows [offset, offset + n) of a batch of `total` rows, split over replicas
+ * (data-parallel.ts). Dropout draws each row's mask from the row's index in the whole batch, and
+ * batch norm takes the whole batch's statistics from `moments`, so the results do not depend on
+ * the split. A whole batch on one thread is { offset: 0, total: null, moments: null }.
+ */
+export interface BatchShard {
+  readonly offset: number;
+  /** Rows in the whole batch; null: this pass's own row count. */
+  readonly total: number | null;
+  /**
+   * The mean and biased variance over `axes` of the whole batch, of which `x` is this replica's
+   * rows (as tf.moments of the whole batch would give them), differentiable with respect to x;
+   * null on one thread.
+   */
+  readonly moments:
+    ((x: tfjs.Tensor, axes: number[]) => { mean: tfjs.Tensor; variance: tfjs.Tensor }) | null;
+}
+
+export const WHOLE_BATCH: BatchShard = { offset: 0, total: null, moments: null };
 
 /** Lowers one node: its inputs' tensors [N, ...shape] → its output tensor. */
 export type OpLowering<K extends OpKind> = (

@@ -26,8 +26,10 @@ export const lowerBatchNorm: OpLowering<'batch_norm'> = (ctx, node, [x]) => {
     return affine(tf.mul(tf.sub(x, runningMean), inv));
   }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
-  const count = x.size / x.shape[x.rank - 1];
+  // Data-parallel: the statistics of the whole batch, combined over the replicas.
+  const rows = ctx.shard.total ?? x.shape[0];
+  const count = (x.size / x.shape[x.rank - 1]) * (rows / x.shape[0]);
+  const { mean, variance } = (ctx.shard.moments ?? tf.moments)(x, axes);
   const unbiased = count > 1 ? count / (count - 1) : 1;
   const nextMean = tf.tidy(() => tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
   const nextVar = tf.tidy(() =>

@@ -58,10 +58,39 @@ const lowerDropout: OpLowering<'dropout'> = (ctx, node, [x]) => {
   const { tf } = ctx;
   const rate = node.attrs.rate;
   if (!ctx.training || rate <= 0) return x;
-  const draw = tf.randomUniform(x.shape, 0, 1, 'float32', ctx.nextSeed(node));
-  const keep = tf.cast(tf.greaterEqual(draw, rate), 'float32');
-  return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+  const mask = dropoutMask(ctx.nextSeed(node), ctx.shard.offset, x.shape[0], x.size, rate);
+  return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
 };
+
+/**
+ * The scaled keep-mask of `rows` rows starting at row `offset` of the batch: 1/(1 − rate) where
+ * kept, 0 where dropped. Each row draws from its own stream, seeded by the draw's seed and the row's
+ * index in the whole batch, so a row gets the same mask however the batch is split over threads.
+ */
+export function dropoutMask(
+  seed: number,
+  offset: number,
+  rows: number,
+  size: number,
+  rate: number,
+): Float32Array {
+  const mask = new Float32Array(size);
+  const per = rows > 0 ? size / rows : 0;
+  const scale = 1 / (1 - rate);
+  for (let r = 0; r < rows; r++) {
+    // mulberry32, seeded per row by mixing the draw's seed with the row index.
+    let a = Math.imul(seed ^ Math.imul(offset + r + 1, 0x9e3779b1), 0x85ebca6b) >>> 0;
+    for (let i = r * per, end = i + per; i < end; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      mask[i] = u >= rate ? scale : 0;
+    }
+  }
+  return mask;
+}
 
 const lowerZeroPad: OpLowering<'zero_pad'> = (ctx, node, [x]) => {
   const p = node.attrs.pads;

@@ -14,7 +14,13 @@ import type { OpKind } from '../../compiler/ir/ops.js';
 import type { TrainableModel } from './model.js';
 import { hashString, initialValue, type InitScheme } from '../init.js';
 import { activationKinks } from '../train/engine.js';
-import type { LowerContext, OpLowering, TF } from './lower-context.js';
+import {
+  WHOLE_BATCH,
+  type BatchShard,
+  type LowerContext,
+  type OpLowering,
+  type TF,
+} from './lower-context.js';
 import { lowerings } from './lower-ops.js';
 
 /**
@@ -32,6 +38,8 @@ export interface LoweredModel extends TrainableModel {
    * pass, by node name (cnnc verify: runtime/train/engine.ts KinkBranches).
    */
   kinkInputs(x: tfjs.Tensor, training: boolean): Map<string, Float32Array>;
+  /** The rows that the following forward passes compute (data-parallel.ts); WHOLE_BATCH by default. */
+  setShard(shard: BatchShard): void;
 }
 
 export interface LowerOptions {
@@ -72,6 +80,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
   const inputShape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
   const endsInSoftmax = output.op === 'activation' && output.attrs.fn === 'softmax';
   let draws = 0;
+  let shard: BatchShard = WHOLE_BATCH;
 
   const run = (
     x: tfjs.Tensor,
@@ -86,6 +95,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
       weight: (node, name) =>
         params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
       nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
+      shard,
     };
     return tf.tidy(() => {
       const values: tfjs.Tensor[] = [];
@@ -118,6 +128,9 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
         }),
       );
       return out;
+    },
+    setShard(next) {
+      shard = next;
     },
     randomDraws: () => draws,
     setRandomDraws(n) {

@@ -12,7 +12,8 @@ export const F32 = 0x7d;
 export const V128 = 0x7b;
 export type ValType = typeof I32 | typeof F32 | typeof V128;
 
-function uleb(n: number): number[] {
+/** Unsigned LEB128 of a non-negative integer below 2^32. */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -23,7 +24,8 @@ function uleb(n: number): number[] {
   return out;
 }
 
-function sleb(n: number): number[] {
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -36,9 +38,10 @@ function sleb(n: number): number[] {
   }
 }
 
-function flat(code: Code, out: number[] = []): number[] {
+/** The bytes of nested code, in order. */
+export function flatCode(code: Code, out: number[] = []): number[] {
   if (typeof code === 'number') out.push(code);
-  else for (const c of code) flat(c, out);
+  else for (const c of code) flatCode(c, out);
   return out;
 }
 
@@ -127,7 +130,7 @@ export function assemble(funcs: readonly FuncDef[]): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
   const imports = vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x00]]);
   const code = funcs.map((f) => {
-    const body = [...vec(f.locals.map((t) => [1, t])), ...flat(f.body), 0x0b];
+    const body = [...vec(f.locals.map((t) => [1, t])), ...flatCode(f.body), 0x0b];
     return [...uleb(body.length), ...body];
   });
   return Uint8Array.from([

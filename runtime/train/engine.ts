@@ -46,6 +46,12 @@ export interface EngineOptions {
   readonly init?: InitScheme;
   /** Per trainable param, a multiplier of the step's learning rate (per-group rates); default 1. */
   readonly lrScales?: ReadonlyMap<string, number>;
+  /**
+   * Threads to train and infer on (runtime/engines.ts): data-parallel replicas on wasm, the worker
+   * pool of the reference executor. Default: 1 on wasm, the pool's own setting on the reference
+   * executor (the CLI's --threads defaults to os.availableParallelism()).
+   */
+  readonly threads?: number;
 }
 
 /** A batch of images [n, ...sample shape], row-major, channels last. */

@@ -24,8 +24,9 @@ export async function forward(
   graph: Graph,
   weights: readonly NamedTensor[],
   x: Batch,
+  threads = 1,
 ): Promise<Batch> {
-  const opened = await openEngine(backend, graph, { loss: 'categorical', seed: 0 });
+  const opened = await openEngine(backend, graph, { loss: 'categorical', seed: 0, threads });
   const engine = opened.engine;
   if (!engine)
     throw new WeightsError(

@@ -6,6 +6,7 @@ interface BenchJson {
   readonly backend: string;
   readonly batch: number;
   readonly steps: number;
+  readonly threads: number;
   readonly train: { readonly imagesPerSecond: number };
   readonly infer: { readonly imagesPerSecond: number };
 }
@@ -23,6 +24,8 @@ describe('cnnc bench', () => {
       '2',
       '--warmup',
       '1',
+      '--threads',
+      '3',
       '--json',
     ]);
     expect(r.err).toBe('');
@@ -30,7 +33,7 @@ describe('cnnc bench', () => {
     const lines = r.out.trim().split('\n');
     expect(lines).toHaveLength(1);
     const j = JSON.parse(lines[0]) as BenchJson;
-    expect(j).toMatchObject({ model: 'LeNet5', backend: 'cpu', batch: 4, steps: 2 });
+    expect(j).toMatchObject({ model: 'LeNet5', backend: 'cpu', batch: 4, steps: 2, threads: 3 });
     expect(j.train.imagesPerSecond).toBeGreaterThan(0);
     expect(j.infer.imagesPerSecond).toBeGreaterThan(0);
     expect(Number.isFinite(j.train.imagesPerSecond)).toBe(true);

@@ -20,7 +20,17 @@ import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
 
 const CLI = path.join(REPO, 'dist/compiler/cli/main.js');
-const QUICK = ['--data', 'mnist-json', '--limit', '64', '--backend', 'wasm', '--quiet'];
+const QUICK = [
+  '--data',
+  'mnist-json',
+  '--limit',
+  '64',
+  '--backend',
+  'wasm',
+  '--threads',
+  '1',
+  '--quiet',
+];
 
 let dir = '';
 

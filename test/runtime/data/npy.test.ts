@@ -129,6 +129,8 @@ describe('reading a .npy file', () => {
         'w',
         '--input',
         'x.npy',
+        '--threads',
+        '1',
       ],
       { cwd: dir, encoding: 'utf8', timeout: 20_000 },
     );

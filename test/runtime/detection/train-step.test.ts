@@ -70,4 +70,13 @@ describe('yolo training step on both backends', () => {
     expect(last).toBeLessThan(a.loss);
     tf.dispose();
   });
+
+  it('opens on one wasm thread when asked for more, since only that engine trains a detector', async () => {
+    const file = memPath('d.cnn');
+    const graph = compileFile(file, memoryHost({ [file]: SOURCE })).models[0].graph;
+    const opened = await openEngine('wasm', graph, { loss: 'mse', seed: 1, threads: 2 });
+    expect(opened.detail).toContain('one thread: detectors do not train data-parallel yet');
+    expect(opened.engine!.trainStepOn).toBeTypeOf('function');
+    opened.engine!.dispose();
+  });
 });

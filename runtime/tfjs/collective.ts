@@ -1,0 +1,240 @@
+/**
+ * Collective operations between the replicas of a data-parallel model (data-parallel.ts), one per
+ * thread, over SharedArrayBuffers: a barrier, an all-gather and an all-reduce (sum) of
+ * Float32Arrays.
+ *
+ * Every barrier can cost a wake-up of a sleeping thread (tens of microseconds on a quiet machine,
+ * milliseconds on a loaded one), so the collectives pass as few as they can:
+ *  - a small vector (at most SMALL floats: batch norm's statistics, the gradients of a small
+ *    model) takes one barrier. Each replica writes its vector into its slot of one of two slot sets
+ *    (by the parity of the barrier generation, so they are used in turn), passes the barrier and
+ *    reads every replica's slot; summing, it adds them up in rank order itself. A slot set is
+ *    written again two barriers later, when every replica has passed the barrier between and so
+ *    has finished reading it.
+ *  - a large one is a reduce-scatter then an all-gather, two barriers: every replica writes its
+ *    vector into its own slot, waits for the others, adds up one chunk of the slots in rank order
+ *    into the shared result, waits again and copies the result.
+ * Sums are taken in float64 in rank order and rounded once, so each element's sum is the same
+ * whichever replica computed it and on every replica: replicas that apply the same update to the
+ * same weights stay equal bit for bit.
+ *
+ * The calling thread blocks in Atomics.wait (allowed on Node's main thread too) after a short spin.
+ * A replica that fails sets the abort flag, and the others leave their wait with an Error instead
+ * of hanging.
+ */
+import { StepTimer } from './step-profile.js';
+
+/** The longest vector that takes the one-barrier path. */
+export const SMALL = 1 << 16;
+
+export interface CollectiveBuffers {
+  /** Int32 [count, generation, abort]. */
+  readonly ctrl: SharedArrayBuffer;
+  /** `size` slots of `capacity` float32 each (large all-reduces). */
+  readonly slots: SharedArrayBuffer;
+  /** `capacity` float32: the sums. */
+  readonly result: SharedArrayBuffer;
+  /** Two sets of `size` slots of `small` float32 each (one-barrier collectives). */
+  readonly smallSlots: SharedArrayBuffer;
+  readonly size: number;
+  readonly capacity: number;
+  /** min(capacity, SMALL). */
+  readonly small: number;
+}
+
+export function collectiveBuffers(size: number, capacity: number): CollectiveBuffers {
+  const small = Math.min(capacity, SMALL);
+  return {
+    ctrl: new SharedArrayBuffer(4 * 4),
+    slots: new SharedArrayBuffer(4 * size * capacity),
+    result: new SharedArrayBuffer(4 * capacity),
+    smallSlots: new SharedArrayBuffer(4 * 2 * size * small),
+    size,
+    capacity,
+    small,
+  };
+}
+
+const COUNT = 0;
+const GENERATION = 1;
+const ABORT = 2;
+
+export class CollectiveAborted extends Error {
+  override readonly name = 'CollectiveAborted';
+}
+
+export class Collective {
+  private readonly ctrl: Int32Array;
+  private readonly slots: Float32Array;
+  private readonly result: Float32Array;
+  private readonly smallSlots: Float32Array;
+  /** Barriers and all-reduces done: a measure of the synchronisation a step needs. */
+  syncs = 0;
+  /** This replica's step profile (step-profile.ts); records barrier waits while active. */
+  readonly timer: StepTimer;
+
+  constructor(
+    readonly buffers: CollectiveBuffers,
+    readonly rank: number,
+  ) {
+    this.ctrl = new Int32Array(buffers.ctrl);
+    this.slots = new Float32Array(buffers.slots);
+    this.result = new Float32Array(buffers.result);
+    this.smallSlots = new Float32Array(buffers.smallSlots);
+    this.timer = new StepTimer(rank);
+  }
+
+  get size(): number {
+    return this.buffers.size;
+  }
+
+  /**
+   * The slot set of a one-barrier collective: the parity of the barrier generation, which every
+   * replica taking part reads alike (it changes only when all of them have arrived at the
+   * barrier), also when replicas that sat a step out (a batch of fewer rows than threads) join
+   * again, and which has moved on by one barrier when a set is used again two calls later.
+   */
+  private smallSet(): number {
+    return Atomics.load(this.ctrl, GENERATION) & 1;
+  }
+
+  /** Tells every replica waiting now or later that this one failed. */
+  abort(): void {
+    Atomics.store(this.ctrl, ABORT, 1);
+    Atomics.add(this.ctrl, GENERATION, 1);
+    Atomics.notify(this.ctrl, GENERATION);
+  }
+
+  get aborted(): boolean {
+    return Atomics.load(this.ctrl, ABORT) !== 0;
+  }
+
+  /** Waits until `ranks` replicas (ranks 0 … ranks − 1) have called it. */
+  barrier(ranks: number): void {
+    if (ranks <= 1) return;
+    const ctrl = this.ctrl;
+    const generation = Atomics.load(ctrl, GENERATION);
+    if (this.aborted) throw new CollectiveAborted('another replica failed');
+    if (Atomics.add(ctrl, COUNT, 1) === ranks - 1) {
+      Atomics.store(ctrl, COUNT, 0);
+      Atomics.add(ctrl, GENERATION, 1);
+      Atomics.notify(ctrl, GENERATION);
+      return;
+    }
+    const since = this.timer.active ? performance.now() : 0;
+    // A short spin first: the peers of a step usually arrive within microseconds of each other.
+    for (let spin = 0; spin < 2000; spin++) {
+      if (Atomics.load(ctrl, GENERATION) !== generation) break;
+    }
+    while (Atomics.load(ctrl, GENERATION) === generation) {
+      Atomics.wait(ctrl, GENERATION, generation, 1000);
+    }
+    if (this.timer.active) this.timer.barrier(performance.now() - since);
+    if (this.aborted) throw new CollectiveAborted('another replica failed');
+  }
+
+  /**
+   * Every replica's vector (replicas 0 … ranks − 1 each pass one of the same length, at most
+   * `buffers.small`), in rank order, after one barrier. The arrays are views of shared memory,
+   * valid until this replica's second collective call from now.
+   */
+  allGather(local: Float32Array, ranks: number): Float32Array[] {
+    this.syncs++;
+    const n = local.length;
+    if (ranks <= 1) return [local];
+    const { small, size } = this.buffers;
+    if (n > small) throw new Error(`all-gather of ${n} values, capacity ${small}`);
+    const base = this.smallSet() * size * small;
+    this.smallSlots.set(local, base + this.rank * small);
+    this.barrier(ranks);
+    return Array.from({ length: ranks }, (_, r) =>
+      this.smallSlots.subarray(base + r * small, base + r * small + n),
+    );
+  }
+
+  /**
+   * The element-wise sum of `local` over replicas 0 … ranks − 1 (each passes a vector of the same
+   * length), summed in rank order: the same bits on every replica.
+   */
+  allReduce(local: Float32Array, ranks: number): Float32Array {
+    const out = local.slice();
+    this.allReduceInPlace([out], ranks);
+    return out;
+  }
+
+  /**
+   * allReduce of the concatenation of `parts` (the same lengths on every replica), written back
+   * into them: the gradients are summed in the wasm heap where tfjs keeps them, without copies.
+   */
+  allReduceInPlace(parts: readonly Float32Array[], ranks: number): void {
+    this.syncs++;
+    if (ranks <= 1) return;
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const { small, size, capacity } = this.buffers;
+    if (n <= small) {
+      const base = this.smallSet() * size * small;
+      const slots = this.smallSlots;
+      let at = base + this.rank * small;
+      for (const p of parts) {
+        slots.set(p, at);
+        at += p.length;
+      }
+      this.barrier(ranks);
+      at = base;
+      for (const p of parts) {
+        sumSlots(p, 0, p.length, slots, at, small, ranks);
+        at += p.length;
+      }
+      return;
+    }
+    if (n > capacity) throw new Error(`all-reduce of ${n} values, capacity ${capacity}`);
+    const { slots, result } = this;
+    let at = this.rank * capacity;
+    for (const p of parts) {
+      slots.set(p, at);
+      at += p.length;
+    }
+    this.barrier(ranks);
+    // Reduce-scatter: this replica sums elements [lo, hi) of every slot into the result.
+    const lo = Math.floor((this.rank * n) / ranks);
+    const hi = Math.floor(((this.rank + 1) * n) / ranks);
+    sumSlots(result, lo, hi, slots, lo, capacity, ranks);
+    this.barrier(ranks);
+    // All-gather: every replica copies the whole result.
+    at = 0;
+    for (const p of parts) {
+      p.set(result.subarray(at, at + p.length));
+      at += p.length;
+    }
+  }
+}
+
+/**
+ * out[i] = Σ_r slots[first + r·stride + i − start] for i in [start, end), r in 0 … ranks − 1 in
+ * order, in float64 rounded once.
+ */
+function sumSlots(
+  out: Float32Array,
+  start: number,
+  end: number,
+  slots: Float32Array,
+  first: number,
+  stride: number,
+  ranks: number,
+): void {
+  if (ranks === 2) {
+    for (let i = start, j = first; i < end; i++, j++) out[i] = slots[j] + slots[j + stride];
+    return;
+  }
+  for (let i = start, j = first; i < end; i++, j++) {
+    let s = 0;
+    for (let r = 0, k = j; r < ranks; r++, k += stride) s += slots[k];
+    out[i] = s;
+  }
+}
+
+/** Rows [start, end) of shard `rank` when `total` rows are split over `ranks` replicas. */
+export function shardRange(total: number, ranks: number, rank: number): [number, number] {
+  return [Math.floor((rank * total) / ranks), Math.floor(((rank + 1) * total) / ranks)];
+}

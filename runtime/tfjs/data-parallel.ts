@@ -1,0 +1,320 @@
+/**
+ * Data-parallel training and inference on the tfjs wasm backend, inside one process: the in-process
+ * form of PyTorch's DistributedDataParallel. tfjs-backend-wasm's own threaded build does not start
+ * in Node (tfjs issue 3830), so the threads are ours: replica 0 runs on the calling thread, replicas
+ * 1 … T − 1 in worker threads (replica-worker.ts), each with its own wasm backend and a copy of the
+ * weights made from the same seed.
+ *
+ * A training step splits the batch's rows into T contiguous shards. Every replica runs forward and
+ * backward on its shard; batch norm adds its statistics (and, backwards, their gradients) up over
+ * the replicas, so it normalises with the whole batch's mean and variance as on one thread; dropout
+ * draws each row's mask from the row's index in the batch. The gradients, loss and hit count are
+ * summed over a SharedArrayBuffer (collective.ts) in rank order, and every replica applies the same
+ * optimiser step to the same weights, so the replicas stay equal without sending weights. The
+ * results differ from one thread's only in float32 summation order.
+ *
+ * Inference splits the rows the same way and gathers the outputs. Weights, optimiser state and the
+ * dropout stream are set on every replica; they are read from replica 0.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Graph } from '../../compiler/ir/graph.js';
+import type { Engine, EngineOptions, EvalBatch, Images, StepResult } from '../train/engine.js';
+import type { SavedTensor } from '../train/optimizer-config.js';
+import { Collective, CollectiveAborted, collectiveBuffers, shardRange } from './collective.js';
+import { createTfjsEngine, type TfjsEngine } from './engine.js';
+import { lowerGraph } from './lower.js';
+import type { Tf } from './optimizers.js';
+import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
+import type { Profiled, ReplicaProfile } from './step-profile.js';
+
+/** The worker's script: the compiled sibling, or dist/'s when this module runs from source (tests). */
+export function replicaWorkerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return new URL('./replica-worker.js', here);
+  const built = new URL('../../dist/runtime/tfjs/replica-worker.js', here);
+  if (!existsSync(fileURLToPath(built))) {
+    throw new Error(
+      `data-parallel wasm needs the compiled worker ${fileURLToPath(built)}: run \`npx tsc -p tsconfig.json\``,
+    );
+  }
+  return built;
+}
+
+interface Replica {
+  readonly worker: Worker;
+  readonly pending: Map<number, (value: unknown) => void>;
+}
+
+/** Rows [start, end) of a batch: a view of its data. */
+function rows(x: Images, start: number, end: number): Images {
+  const per = x.data.length / Math.max(1, x.shape[0]);
+  return {
+    data: x.data.subarray(start * per, end * per),
+    shape: [end - start, ...x.shape.slice(1)],
+  };
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * An engine on `threads` replicas (threads ≥ 2). Rejects when a worker cannot start; the caller
+ * then runs on one thread.
+ */
+export async function createDataParallelEngine(
+  tf: Tf,
+  graph: Graph,
+  options: EngineOptions,
+  threads: number,
+): Promise<Engine & Profiled & { readonly threads: number }> {
+  const model = lowerGraph(tf, graph, { seed: options.seed, init: options.init });
+  const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const capacity =
+    2 +
+    model.trainable.reduce((s, v) => s + v.size, 0) +
+    [...model.buffers.values()].reduce((s, v) => s + sizeOf(v.shape), 0);
+  const buffers = collectiveBuffers(threads, capacity);
+  const collective = new Collective(buffers, 0);
+  const engine: TfjsEngine = createTfjsEngine(tf, model, 'wasm', options, collective);
+  const url = replicaWorkerUrl();
+  const errors: string[] = [];
+  let nextId = 0;
+
+  const replicas: Replica[] = [];
+  const ready: Promise<void>[] = [];
+  for (let rank = 1; rank < threads; rank++) {
+    const data: ReplicaData = { graph, options, rank, buffers };
+    const worker = new Worker(url, { workerData: data });
+    const replica: Replica = { worker, pending: new Map() };
+    replicas.push(replica);
+    ready.push(
+      new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: ReplicaReply) => {
+          if (m.kind === 'ready') resolve();
+          else if (m.kind === 'error') {
+            errors.push(`replica ${rank}: ${m.message}`);
+            reject(new Error(`replica ${rank}: ${m.message}`));
+            for (const settle of replica.pending.values()) settle(undefined);
+          } else {
+            replica.pending.get(m.id)?.(m.value);
+            replica.pending.delete(m.id);
+          }
+        });
+        worker.on('error', (e) => {
+          errors.push(`replica ${rank}: ${e.message}`);
+          collective.abort();
+          reject(e);
+        });
+      }),
+    );
+  }
+  const close = () => replicas.forEach((r) => void r.worker.terminate());
+  try {
+    await Promise.all(ready);
+  } catch (e) {
+    close();
+    engine.dispose();
+    throw e;
+  }
+  for (const r of replicas) r.worker.unref();
+
+  /**
+   * The batch's rows from `from` on, copied into shared memory, whose views go to the workers
+   * without a copy (a typed array on a SharedArrayBuffer is posted as a view). The next batch
+   * overwrites it: a training step returns after the gradient all-reduce, which every replica
+   * reaches after making its input tensor, and inference after every reply.
+   */
+  let staging = new Float32Array(new SharedArrayBuffer(0));
+  const stage = (x: Images, from: number): Images => {
+    const n = x.data.length;
+    if (staging.length < n) staging = new Float32Array(new SharedArrayBuffer(4 * n));
+    const start = (x.data.length / Math.max(1, x.shape[0])) * from;
+    staging.set(x.data.subarray(start), start);
+    return { data: staging.subarray(0, n), shape: x.shape };
+  };
+
+  const post = (rank: number, m: ReplicaRequest) => replicas[rank - 1].worker.postMessage(m);
+  const broadcast = (m: ReplicaRequest) => replicas.forEach((_, i) => post(i + 1, m));
+  const ask = <T>(rank: number, m: ReplicaRequest & { id: number }): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      // The workers are unref'd (a process exits without disposing the engine), so a worker
+      // holds the process open only while its reply is awaited.
+      const { worker, pending } = replicas[rank - 1];
+      worker.ref();
+      pending.set(m.id, (v) => {
+        if (pending.size <= 1) worker.unref();
+        if (v === undefined) reject(new Error(errors.join('\n')));
+        else resolve(v as T);
+      });
+      post(rank, m);
+    });
+  /** Waits briefly for a failed replica's message, then throws it. */
+  const failure = async (e: unknown): Promise<never> => {
+    if (!(e instanceof CollectiveAborted)) {
+      collective.abort();
+      throw e;
+    }
+    for (let i = 0; i < 100 && errors.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`data-parallel step failed: ${errors.join('\n') || e.message}`);
+  };
+
+  /** Runs `own` on replica 0's rows and `kind` on the others', in parallel; parts in row order. */
+  async function split<T>(
+    x: Images,
+    y: Int32Array | null,
+    kind: 'evalBatch' | 'predict' | 'forward',
+    own: (x: Images, y: Int32Array | null) => Promise<T>,
+  ): Promise<{ parts: T[]; counts: number[] }> {
+    const n = x.shape[0];
+    const ranks = Math.max(1, Math.min(threads, n));
+    const asks: Promise<T>[] = [];
+    const counts: number[] = [];
+    const shared = ranks > 1 ? stage(x, shardRange(n, ranks, 1)[0]) : x;
+    for (let r = 0; r < ranks; r++) {
+      const [lo, hi] = shardRange(n, ranks, r);
+      counts.push(hi - lo);
+      if (r === 0) continue;
+      const xs = rows(shared, lo, hi);
+      const id = ++nextId;
+      asks.push(
+        kind === 'evalBatch'
+          ? ask<T>(r, { kind, id, x: xs, y: y!.slice(lo, hi) })
+          : ask<T>(r, { kind, id, x: xs }),
+      );
+    }
+    const [lo, hi] = shardRange(n, ranks, 0);
+    const mine = await own(rows(x, lo, hi), y === null ? null : y.slice(lo, hi));
+    return { parts: [mine, ...(await Promise.all(asks))], counts };
+  }
+
+  return {
+    backend: 'wasm',
+    threads,
+    inputShape: engine.inputShape,
+    endsInSoftmax: engine.endsInSoftmax,
+    weights: engine.weights,
+
+    async trainStep(x, y, lr): Promise<StepResult> {
+      engine.timer.begin();
+      const n = x.shape[0];
+      const ranks = Math.max(1, Math.min(threads, n));
+      const shared = ranks > 1 ? stage(x, shardRange(n, ranks, 1)[0]) : x;
+      for (let r = 1; r < ranks; r++) {
+        const [lo, hi] = shardRange(n, ranks, r);
+        post(r, {
+          kind: 'train',
+          x: rows(shared, lo, hi),
+          y: y.slice(lo, hi),
+          lr,
+          offset: lo,
+          total: n,
+          ranks,
+          sentAt: performance.timeOrigin + performance.now(),
+        });
+      }
+      const [lo, hi] = shardRange(n, ranks, 0);
+      const xs = rows(x, lo, hi);
+      const ys = y.slice(lo, hi);
+      engine.timer.mark('shard');
+      let result: StepResult;
+      try {
+        result = engine.trainShard(xs, ys, lr, 0, n, ranks);
+      } catch (e) {
+        return failure(e);
+      }
+      if (ranks < threads) {
+        // A batch of fewer rows than threads: replicas ranks … threads − 1 sat the step out, so
+        // they take replica 0's weights, optimiser state and dropout stream (rare: a last batch).
+        const tensors = engine.readWeights();
+        const state = engine.optimizerState();
+        const draws = engine.randomDraws();
+        for (let r = ranks; r < threads; r++) {
+          post(r, { kind: 'writeWeights', tensors });
+          if (state) post(r, { kind: 'setOptimizerState', state });
+          post(r, { kind: 'setRandomDraws', draws });
+        }
+      }
+      return result;
+    },
+
+    async gradients(x, y, training, branches) {
+      // Whole batch on replica 0 (cnnc verify); batch norm's moving statistics, which a training
+      // pass updates there, are copied to the other replicas.
+      const r = await engine.gradients(x, y, training, branches);
+      if (training) {
+        const buffersNow = engine
+          .readWeights()
+          .filter((w) => engine.weights.some((i) => i.name === w.name && i.kind === 'buffer'));
+        broadcast({ kind: 'writeWeights', tensors: buffersNow });
+        broadcast({ kind: 'setRandomDraws', draws: engine.randomDraws() });
+      }
+      return r;
+    },
+
+    ...(engine.kinkInputs ? { kinkInputs: engine.kinkInputs.bind(engine) } : {}),
+
+    async evalBatch(x, y): Promise<EvalBatch> {
+      const { parts, counts } = await split<EvalBatch>(x, y, 'evalBatch', (xs, ys) =>
+        engine.evalBatch(xs, ys!),
+      );
+      const n = counts.reduce((a, b) => a + b, 0);
+      const loss = parts.reduce((s, p, i) => s + (p.loss * counts[i]) / n, 0);
+      return { loss, scores: concat(parts.map((p) => p.scores)), classes: parts[0].classes };
+    },
+
+    async predict(x) {
+      const { parts } = await split(x, null, 'predict', (xs) => engine.predict(xs));
+      return { scores: concat(parts.map((p) => p.scores)), classes: parts[0].classes };
+    },
+
+    async forward(x) {
+      const { parts } = await split(x, null, 'forward', (xs) => engine.forward(xs));
+      return {
+        data: concat(parts.map((p) => p.data)),
+        shape: [x.shape[0], ...parts[0].shape.slice(1)],
+      };
+    },
+
+    startProfile() {
+      engine.startProfile();
+      broadcast({ kind: 'startProfile' });
+    },
+    async readProfile(): Promise<ReplicaProfile[]> {
+      const others = replicas.map((_, i) =>
+        ask<ReplicaProfile>(i + 1, { kind: 'readProfile', id: ++nextId }),
+      );
+      return [engine.timer.profile, ...(await Promise.all(others))];
+    },
+
+    readWeights: () => engine.readWeights(),
+    writeWeights(tensors: readonly SavedTensor[]) {
+      engine.writeWeights(tensors);
+      broadcast({ kind: 'writeWeights', tensors });
+    },
+    optimizerState: () => engine.optimizerState(),
+    setOptimizerState(state) {
+      engine.setOptimizerState(state);
+      broadcast({ kind: 'setOptimizerState', state });
+    },
+    randomDraws: () => engine.randomDraws(),
+    setRandomDraws(draws) {
+      engine.setRandomDraws(draws);
+      broadcast({ kind: 'setRandomDraws', draws });
+    },
+    dispose() {
+      close();
+      engine.dispose();
+    },
+  };
+}

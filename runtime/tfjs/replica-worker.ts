@@ -1,0 +1,109 @@
+/**
+ * A worker thread holding one replica of a data-parallel model (data-parallel.ts): its own tfjs
+ * wasm backend, the graph lowered with the same seed as replica 0 (so the same initial weights),
+ * its own optimiser. It runs the messages of the main thread one at a time, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Graph } from '../../compiler/ir/graph.js';
+import type { EngineOptions, Images } from '../train/engine.js';
+import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
+import { initBackend } from './backend.js';
+import { Collective, type CollectiveBuffers } from './collective.js';
+import { createTfjsEngine } from './engine.js';
+import { lowerGraph } from './lower.js';
+
+export interface ReplicaData {
+  readonly graph: Graph;
+  readonly options: EngineOptions;
+  readonly rank: number;
+  readonly buffers: CollectiveBuffers;
+}
+
+/** What the main thread sends; `id` is echoed in the reply of the messages that have one. */
+export type ReplicaRequest =
+  | {
+      readonly kind: 'train';
+      readonly x: Images;
+      readonly y: Int32Array;
+      readonly lr: number;
+      readonly offset: number;
+      readonly total: number;
+      readonly ranks: number;
+      /** performance.timeOrigin + performance.now() when posted (step-profile.ts). */
+      readonly sentAt: number;
+    }
+  | { readonly kind: 'startProfile' }
+  | { readonly kind: 'readProfile'; readonly id: number }
+  | { readonly kind: 'evalBatch'; readonly id: number; readonly x: Images; readonly y: Int32Array }
+  | { readonly kind: 'predict' | 'forward'; readonly id: number; readonly x: Images }
+  | { readonly kind: 'writeWeights'; readonly tensors: readonly SavedTensor[] }
+  | { readonly kind: 'setOptimizerState'; readonly state: OptimizerState }
+  | { readonly kind: 'setRandomDraws'; readonly draws: number };
+
+export type ReplicaReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
+  | { readonly kind: 'error'; readonly message: string };
+
+async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Promise<void> {
+  const { tf } = await initBackend('wasm');
+  const collective = new Collective(data.buffers, data.rank);
+  const model = lowerGraph(tf, data.graph, { seed: data.options.seed, init: data.options.init });
+  const engine = createTfjsEngine(tf, model, 'wasm', data.options, collective);
+  const handle = async (m: ReplicaRequest): Promise<void> => {
+    switch (m.kind) {
+      case 'train':
+        engine.timer.delivered(m.sentAt);
+        engine.timer.mark('shard');
+        engine.trainShard(m.x, m.y, m.lr, m.offset, m.total, m.ranks);
+        return;
+      case 'evalBatch':
+        port.postMessage({ kind: 'result', id: m.id, value: await engine.evalBatch(m.x, m.y) });
+        return;
+      case 'predict':
+        port.postMessage({ kind: 'result', id: m.id, value: await engine.predict(m.x) });
+        return;
+      case 'forward':
+        port.postMessage({ kind: 'result', id: m.id, value: await engine.forward(m.x) });
+        return;
+      case 'startProfile':
+        engine.startProfile();
+        return;
+      case 'readProfile':
+        port.postMessage({ kind: 'result', id: m.id, value: engine.timer.profile });
+        return;
+      case 'writeWeights':
+        engine.writeWeights(m.tensors);
+        return;
+      case 'setOptimizerState':
+        engine.setOptimizerState(m.state);
+        return;
+      case 'setRandomDraws':
+        engine.setRandomDraws(m.draws);
+        return;
+    }
+  };
+  let queue = Promise.resolve();
+  port.on('message', (m: ReplicaRequest) => {
+    queue = queue.then(() =>
+      handle(m).catch((e: unknown) => {
+        collective.abort();
+        port.postMessage({
+          kind: 'error',
+          message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        });
+      }),
+    );
+  });
+  port.postMessage({ kind: 'ready' } satisfies ReplicaReply);
+}
+
+if (parentPort !== null) {
+  const port = parentPort;
+  main(port, workerData as ReplicaData).catch((e: unknown) =>
+    port.postMessage({
+      kind: 'error',
+      message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+    }),
+  );
+}

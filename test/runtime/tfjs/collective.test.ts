@@ -1,0 +1,93 @@
+/**
+ * The collectives of data-parallel training (runtime/tfjs/collective.ts) on three threads: the
+ * one-barrier path for small vectors (two slot sets in turn, so calls in a row must not overwrite
+ * a set still being read), the reduce-scatter + all-gather path for vectors over SMALL floats (the
+ * gradients of a large model; data-parallel.test.ts's model is too small to reach it), summing in
+ * place into several parts, and the all-gather. Every replica must get the same bits, the sum in
+ * float64 of the ranks' values in rank order, rounded once. The ranks run the compiled dist/ in
+ * worker threads.
+ */
+import { Worker } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectiveBuffers, SMALL } from '../../../runtime/tfjs/collective.js';
+import { REPO } from '../../helpers/memory-host.js';
+
+const RANKS = 3;
+/** Lengths of the parts of each all-reduce: small ones in a row, then a large one in two parts. */
+const CALLS = [[5], [7, 2], [SMALL - 1], [3, SMALL + 11], [4]];
+
+/** Rank r's value at element i of call c: not exactly representable sums, distinct per rank. */
+function value(c: number, r: number, i: number): number {
+  return Math.fround(Math.sin(c * 7.1 + r * 1.3 + i * 0.37) * (r + 1));
+}
+
+/** What every rank does: the all-reduces of CALLS, then an all-gather; returns what it got. */
+const PROGRAM = `
+const run = (collective, rank, ranks, CALLS, value) => {
+  const out = [];
+  CALLS.forEach((lengths, c) => {
+    let at = 0;
+    const parts = lengths.map((n) => {
+      const p = Float32Array.from({ length: n }, (_, i) => value(c, rank, at + i));
+      at += n;
+      return p;
+    });
+    collective.allReduceInPlace(parts, ranks);
+    out.push(parts);
+  });
+  out.push(collective.allGather(Float32Array.of(rank, rank * 10), ranks).map((a) => a.slice()));
+  return out;
+};`;
+
+describe('collectives on three threads', () => {
+  it('sum in rank order, the same bits on every rank, on both paths', async () => {
+    const capacity = SMALL + 20;
+    const buffers = collectiveBuffers(RANKS, capacity);
+    const dist = pathToFileURL(path.join(REPO, 'dist/runtime/tfjs/collective.js')).href;
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      ${PROGRAM}
+      const value = ${value.toString()};
+      import(${JSON.stringify(dist)}).then(({ Collective }) => {
+        const { buffers, rank, ranks, CALLS } = workerData;
+        parentPort.postMessage(run(new Collective(buffers, rank), rank, ranks, CALLS, value));
+      });`;
+    // Every rank in a worker, so that a hang ends with the test's timeout instead of blocking it.
+    const workers: Worker[] = [];
+    const all = await Promise.all(
+      Array.from(
+        { length: RANKS },
+        (_, rank) =>
+          new Promise<Float32Array[][]>((resolve, reject) => {
+            const w = new Worker(source, {
+              eval: true,
+              workerData: { buffers, rank, ranks: RANKS, CALLS },
+            });
+            workers.push(w);
+            w.once('message', resolve);
+            w.once('error', reject);
+          }),
+      ),
+    ).finally(() => workers.forEach((w) => void w.terminate()));
+    CALLS.forEach((lengths, c) => {
+      let at = 0;
+      lengths.forEach((n, k) => {
+        const expected = Float32Array.from({ length: n }, (_, i) => {
+          let s = 0;
+          for (let r = 0; r < RANKS; r++) s += value(c, r, at + i);
+          return s;
+        });
+        for (const got of all) expect(got[c][k]).toEqual(expected);
+        at += n;
+      });
+    });
+    for (const got of all)
+      expect(got[CALLS.length].map((a) => Array.from(a))).toEqual([
+        [0, 0],
+        [1, 10],
+        [2, 20],
+      ]);
+  }, 60_000);
+});
