@@ -13,9 +13,10 @@ import { hasErrors, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import type { Dim } from '../../sema/dim.js';
-import { ONNX_IR_VERSION, onnxType } from '../../onnx/proto.js';
+import { ONNX_IR_VERSION } from '../../onnx/proto.js';
 import { flattenOrders, layoutOf, torchLayout, torchParamName } from '../pytorch/weights.js';
 import { GraphBuilder, FLOAT } from './builder.js';
+import { encodeModel } from './encode.js';
 import { FROM_LAST, OP_RULES, TO_LAST, type OpContext } from './ops.js';
 import { permute } from './permute.js';
 
@@ -201,7 +202,5 @@ export function exportOnnx(
       ),
     },
   };
-  const Model = onnxType('ModelProto');
-  const bytes = Model.encode(Model.fromObject(model)).finish();
-  return { bytes, diagnostics };
+  return { bytes: encodeModel(model), diagnostics };
 }

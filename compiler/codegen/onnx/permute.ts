@@ -23,12 +23,15 @@ export function permute(
   const outShape = perm.map((p) => shape[p]);
   const stride = perm.map((p) => inStride[p]);
   const out = new Float32Array(size);
+  // The last output axis is a tight loop; the outer ones advance like an odometer, moving `src` by
+  // the matching input strides (a per-element odometer costs several times more on big weights).
+  const inner = outShape[rank - 1];
+  const step = stride[rank - 1];
   const idx = new Array<number>(rank).fill(0);
   let src = 0;
-  for (let o = 0; o < size; o++) {
-    out[o] = data[src];
-    // Advance the output index (last axis fastest), moving `src` by the matching input strides.
-    for (let k = rank - 1; k >= 0; k--) {
+  for (let o = 0; o < size; o += inner) {
+    for (let j = 0, s = src; j < inner; j++, s += step) out[o + j] = data[s];
+    for (let k = rank - 2; k >= 0; k--) {
       idx[k]++;
       src += stride[k];
       if (idx[k] < outShape[k]) break;
