@@ -54,6 +54,11 @@ export function encodeModel(
   const graphChunks: Chunk[] = [Graph.encode(Graph.fromObject(graphRest)).finish()];
   for (const t of initializer) {
     const { raw_data: raw, ...meta } = t;
+    if (raw === undefined) {
+      const whole = Tensor.encode(Tensor.fromObject(meta)).finish();
+      graphChunks.push(header(GRAPH_INITIALIZER, whole.length), whole);
+      continue;
+    }
     const head = Tensor.encode(Tensor.fromObject(meta)).finish();
     const rawHeader = header(TENSOR_RAW_DATA, raw.length);
     graphChunks.push(
