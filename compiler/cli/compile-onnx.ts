@@ -1,10 +1,12 @@
 /**
  * `cnnc compile FILE --emit onnx -o model.onnx [--weights W [--map torchvision] [--allow-partial]]
- * [--layout nchw|nhwc] [--model NAME]`: one model as an ONNX inference model
+ * [--layout nchw|nhwc] [--external-data] [--model NAME]`: one model as an ONNX inference model
  * (compiler/codegen/onnx). The weights are read as `cnnc run` reads them (runtime/weights/load.ts:
  * a checkpoint folder, a TensorFlow.js model.json or a .safetensors file, torchvision's names with
  * --map torchvision); without --weights, the model's seeded initial values (the train block's seed
- * and init), with a note. The file is written atomically, and not at all on an error.
+ * and init), with a note. --external-data stores the weights beside the model in `model.onnx.data`
+ * (ONNX external data: what a model over protobuf's 2 GiB needs). Files are written atomically,
+ * and not at all on an error.
  */
 import * as path from 'node:path';
 import { hasErrors } from '../diagnostics/diagnostic.js';
@@ -54,6 +56,7 @@ export function runOnnx(argv: readonly string[], io: Io): ExitCode {
       map: { value: true },
       'allow-partial': { value: false },
       layout: { value: true },
+      'external-data': { value: false },
     });
     if (args.positional.length !== 1)
       throw new UsageError('cnnc compile takes exactly one .cnn file');
@@ -95,10 +98,22 @@ export function runOnnx(argv: readonly string[], io: Io): ExitCode {
           `(seed ${settings.seed}, init ${settings.init})\n`,
       );
     }
-    const result = exportOnnx(graph, weights, { layout: layout as OnnxLayout });
+    const target = path.resolve(io.cwd, out);
+    const externalData = args.flags.has('external-data')
+      ? `${path.basename(target)}.data`
+      : undefined;
+    const result = exportOnnx(graph, weights, { layout: layout as OnnxLayout, externalData });
     printDiagnostics(io, result.diagnostics, compiled.sources);
     if (!result.bytes || hasErrors(result.diagnostics)) return exitCodeFor(result.diagnostics);
-    writeFileAtomic(path.resolve(io.cwd, out), result.bytes, (m) => new WeightsError(m));
+    const fail = (m: string) => new WeightsError(m);
+    if (externalData !== undefined) {
+      // The weights first, so that the model is never on disk without them.
+      const data = new Uint8Array(result.external.reduce((a, c) => a + c.length, 0));
+      for (const c of result.external) data.set(c.bytes(), c.offset);
+      writeFileAtomic(path.join(path.dirname(target), externalData), data, fail);
+      io.err(`wrote ${out}.data (${graph.model}'s weights, ${data.length} bytes)\n`);
+    }
+    writeFileAtomic(target, result.bytes, fail);
     io.err(
       `wrote ${out} (${graph.model}, ONNX opset 13, ${layout}, ${result.bytes.length} bytes)\n`,
     );

@@ -33,7 +33,7 @@ export const COMPILE_HELP = `usage: cnnc compile FILE --emit ir [-o OUT] [--mode
        cnnc compile FILE --emit pytorch -o DIR [--model NAME] [--names cnnc|torchvision] [--force]
        cnnc compile FILE --emit tfjs -o DIR [--model NAME] [--force]
        cnnc compile FILE --emit onnx -o model.onnx [--weights W [--map torchvision]]
-                    [--layout nchw|nhwc] [--model NAME]
+                    [--layout nchw|nhwc] [--external-data] [--model NAME]
 
 Compiles a model to the typed graph IR (JSON, documented by docs/ir.schema.json), to a PyTorch
 project (model.py with one nn.Module per model, cnnc_io.py for weights, README.md), or to a
@@ -50,6 +50,8 @@ options:
   --allow-partial    onnx: weights the file lacks or misshapes keep their initial values
   --layout L         onnx: the input's layout, nchw (default; weights permuted) or nhwc (a
                      Transpose after the input and before spatial outputs)
+  --external-data    onnx: the weights go to model.onnx.data beside the model (ONNX external
+                     data, as models over 2 GiB need)
   --model NAME       the model to compile when the file defines several (pytorch, tfjs: default all)
   --names N          pytorch: state_dict keys after cnnc's layer names (cnnc, the default) or
                      torchvision's (torchvision; stdlib ResNets, VGGs, AlexNet, MobileNetV2)
@@ -73,6 +75,7 @@ const COMPILE_FLAGS = {
   map: { value: true },
   'allow-partial': { value: false },
   layout: { value: true },
+  'external-data': { value: false },
 };
 
 /** `cnnc compile` through mainAsync: --emit tfjs formats with prettier, which is asynchronous. */
@@ -91,7 +94,7 @@ export function runCompile(argv: readonly string[], io: Io): ExitCode {
     throw new UsageError(`--emit must be ir, pytorch, tfjs or onnx; got ${JSON.stringify(emit)}`);
   if (emit === 'tfjs') throw new UsageError('--emit tfjs runs asynchronously: call mainAsync');
   if (emit === 'onnx') return runOnnx(argv, io);
-  for (const flag of ['weights', 'map', 'allow-partial', 'layout'])
+  for (const flag of ['weights', 'map', 'allow-partial', 'layout', 'external-data'])
     if (args.flags.has(flag)) throw new UsageError(`--${flag} goes with --emit onnx`);
   const out = args.flags.get('o')?.[0] ?? args.flags.get('out')?.[0];
   if (emit === 'pytorch') return runPytorch(args, io, out);

@@ -83,7 +83,7 @@ export function runImportOnnx(args: ParsedArgs, file: string, io: Io): ExitCode 
 }
 
 /** Every weight of the imported graph, from its initializer, in cnnc's layout. */
-function convertWeights(result: OnnxImport, modelPath: string): NamedTensor[] {
+export function convertWeights(result: OnnxImport, modelPath: string): NamedTensor[] {
   const graph = result.graph!;
   const onnx = result.onnx!;
   const dir = path.dirname(modelPath);

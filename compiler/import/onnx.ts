@@ -8,7 +8,8 @@
  *  2. fold what only constants feed: Constant, Identity, and the Shape/Gather/Unsqueeze/Concat
  *     arithmetic torch emits for a Reshape that flattens;
  *  3. fold patterns into one statement: a zero Pad into the Conv or AveragePool after it,
- *     GlobalAveragePool + Flatten into `gap`, MatMul + Add of a constant into `dense`;
+ *     GlobalAveragePool + Flatten into `gap`, MatMul + Add of a constant into `dense`, the
+ *     exporter's sliced adaptive pools into `adaptiveavgpool` (onnx-adaptive.ts);
  *  4. translate each node (onnx-ops.ts), one CNN2071 listing every op type that has no counterpart;
  *  5. nest the nodes as the language writes them (keras-graph.ts's `structure`): an Add of a fork
  *     and a path from it is `residual`, other joins `add`/`concat`/`multiply` with branches;
@@ -22,6 +23,7 @@ import { cnnComment, cnnIdentifier } from '../codegen/cnn-text.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { structure, type GraphLayer } from './keras-graph.js';
+import { adaptivePoolCode, findAdaptivePools } from './onnx-adaptive.js';
 import { compileText } from './keras.js';
 import {
   ONNX_OPS,
@@ -183,10 +185,15 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
     const cs = consumers.get(v) ?? [];
     return cs.length === 1 && v !== output.name ? cs[0] : undefined;
   };
-  const dataInputs = (n: OnnxNode) => n.inputs.filter((i) => i && !isConst(i));
+  // Adaptive pools written as slices (onnx-adaptive.ts): the last Concat reads the pool's input.
+  const adaptive = findAdaptivePools(dataNodes, { producer, consumers, constOf });
+  const dataInputs = (n: OnnxNode) => {
+    const pool = adaptive.get(n);
+    return pool ? [pool.input] : n.inputs.filter((i) => i && !isConst(i));
+  };
 
   // 3. Patterns that become one statement.
-  const skipped = new Set<OnnxNode>();
+  const skipped = new Set<OnnxNode>([...adaptive.values()].flatMap((p) => p.folded));
   const extraPads = new Map<OnnxNode, number[]>();
   const flattened = new Set<OnnxNode>();
   const matmulBias = new Map<OnnxNode, string>();
@@ -247,8 +254,12 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   const unsupported: OnnxNode[] = [];
   const kept = dataNodes.filter((n) => !skipped.has(n));
   for (const n of kept) {
-    const rule =
-      n.domain === '' && Object.hasOwn(ONNX_OPS, n.opType) ? ONNX_OPS[n.opType] : undefined;
+    const pool = adaptive.get(n);
+    const rule = pool
+      ? () => adaptivePoolCode(pool)
+      : n.domain === '' && Object.hasOwn(ONNX_OPS, n.opType)
+        ? ONNX_OPS[n.opType]
+        : undefined;
     if (!rule) {
       unsupported.push(n);
       continue;

@@ -13,13 +13,15 @@ import { hasErrors, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import type { OpKind } from '../../ir/ops.js';
 import type { Dim } from '../../sema/dim.js';
-import { ONNX_IR_VERSION, onnxType } from '../../onnx/proto.js';
+import { ONNX_IR_VERSION } from '../../onnx/proto.js';
 import { flattenOrders, layoutOf, torchLayout, torchParamName } from '../pytorch/weights.js';
-import { GraphBuilder, FLOAT } from './builder.js';
+import { GraphBuilder, FLOAT, type ExternalChunk } from './builder.js';
+import { encodeModel } from './encode.js';
 import { FROM_LAST, OP_RULES, TO_LAST, type OpContext } from './ops.js';
 import { permute } from './permute.js';
 
 export { describeOnnx } from './describe.js';
+export type { ExternalChunk } from './builder.js';
 
 /** The ONNX operator set the exporter writes (every op it uses exists there; see docs/codegen.md). */
 export const ONNX_OPSET = 13;
@@ -39,12 +41,19 @@ export interface OnnxExportOptions {
   readonly layout?: OnnxLayout;
   /** ModelProto.producer_version (cnnc's version); empty when not given. */
   readonly producerVersion?: string;
+  /**
+   * Store the weights as ONNX external data in this file (a path relative to the model's folder,
+   * `model.onnx.data`), one after another, instead of inside the model (`external` gives them).
+   */
+  readonly externalData?: string;
 }
 
 export interface OnnxExport {
   /** The serialised ModelProto; null when a diagnostic is an error. */
   readonly bytes: Uint8Array | null;
   readonly diagnostics: readonly Diagnostic[];
+  /** With `externalData`: the weights, in the order and at the offsets of that file. */
+  readonly external: readonly ExternalChunk[];
 }
 
 /** The symbolic batch axis of every input and output. */
@@ -111,9 +120,7 @@ function weightInitializer(
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
     throw new Error(`exportOnnx: ${t.name} is [${t.shape}], the model's is [${w.shape}]`);
   const layout = torchLayout(layoutOf(graph, node, w, orders), w.shape);
-  return b.floatTensor(
-    `${node.name}.${torchParamName(name)}`,
-    layout.shape,
+  return b.weightTensor(`${node.name}.${torchParamName(name)}`, layout.shape, () =>
     permute(t.data, layout.view, layout.perm),
   );
 }
@@ -131,7 +138,7 @@ export function exportOnnx(
   const given = new Map(weights.map((w) => [w.name, w]));
   const orders = flattenOrders(graph);
   const diagnostics: Diagnostic[] = [];
-  const b = new GraphBuilder();
+  const b = new GraphBuilder(options.externalData);
   const outputs = outputNames(graph);
   for (const o of outputs) b.claimValue(o);
   const inputs = graph.nodes.filter((n) => n.op === 'input');
@@ -170,7 +177,7 @@ export function exportOnnx(
     const rule = OP_RULES[node.op] as (c: OpContext<OpKind>) => string | null;
     value[node.id] = rule(ctx) ?? `\0failed:${node.name}`;
   }
-  if (hasErrors(diagnostics)) return { bytes: null, diagnostics };
+  if (hasErrors(diagnostics)) return { bytes: null, diagnostics, external: [] };
 
   graph.outputs.forEach((id, i) => {
     const v = value[id];
@@ -201,7 +208,5 @@ export function exportOnnx(
       ),
     },
   };
-  const Model = onnxType('ModelProto');
-  const bytes = Model.encode(Model.fromObject(model)).finish();
-  return { bytes, diagnostics };
+  return { bytes: encodeModel(model), diagnostics, external: b.external };
 }

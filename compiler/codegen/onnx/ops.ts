@@ -264,7 +264,8 @@ function globalPool(
 }
 
 /**
- * Adaptive pools: a plain pool (kernel = stride = in / out) where every size divides; else,
+ * Adaptive pools: to 1x1, the global pool (as torch exports it, and for any input size); a plain
+ * pool (kernel = stride = in / out) where every size divides; else,
  * separably (the mean or maximum over a rectangle is that over its rows of that over its
  * columns), each output position along an axis a Slice of PyTorch's bin
  * [floor(i·in / out), ceil((i + 1)·in / out)) reduced, and the positions concatenated.
@@ -273,6 +274,10 @@ function adaptivePool(kind: 'avg' | 'max'): OpRule<'adaptive_avg_pool' | 'adapti
   return (ctx) => {
     const out = ctx.node.attrs.output;
     const input = ctx.inShapes[0];
+    if (out.every((d) => d === 1)) {
+      const op = kind === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool';
+      return ctx.b.node(op, ctx.node.name, [ctx.inputs[0]], {}, ctx.out);
+    }
     const sizes = out.map((_, i) => input[i]);
     if (!sizes.every((d): d is number => typeof d === 'number')) {
       ctx.report(

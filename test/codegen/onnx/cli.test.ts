@@ -3,6 +3,8 @@
  * (scripts/torch-export.py, `--weights … --map torchvision`) gives torchvision's own output in
  * onnxruntime-web within 1e-4 and opens in a fresh `onnx.load` with the expected input and output
  * names and shapes; LeNet-5's graph as text is a golden file; emitting twice gives the same bytes;
+ * with --external-data the weights go to model.onnx.data, which `cnnc import onnx` and
+ * `onnx.load` read back as the inline model's;
  * an op with no ONNX form is a diagnostic and no file; hostile layer names survive as they are.
  */
 import { spawnSync } from 'node:child_process';
@@ -128,6 +130,60 @@ describe('cnnc compile --emit onnx', () => {
     expect(describeOnnx(fs.readFileSync(path.join(dir, 'c.onnx')))).toMatch(
       /input input: float32 \[N, 32, 32, 1\]\n[^]*Transpose input\/to_nchw: input → input\/to_nchw \{perm=\[0, 3, 1, 2\]\}/,
     );
+  });
+
+  it('--external-data: the weights in model.onnx.data, read back by cnnc import onnx and onnx.load', async () => {
+    const lenet = path.join(REPO, 'examples/lenet5.cnn');
+    const inline = await cnnc(['compile', lenet, '--emit', 'onnx', '-o', 'in.onnx']);
+    expect(inline.code, inline.err).toBe(0);
+    const ext = await cnnc([
+      'compile',
+      lenet,
+      '--emit',
+      'onnx',
+      '--external-data',
+      '-o',
+      'ex.onnx',
+    ]);
+    expect(ext.code, ext.err).toBe(0);
+    expect(ext.err).toMatch(
+      /wrote ex\.onnx\.data \(LeNet5's weights, 246824 bytes\)\nwrote ex\.onnx /,
+    );
+    // LeNet-5's 61,706 weights, as float32, are in the data file, not the model.
+    expect(fs.statSync(path.join(dir, 'ex.onnx.data')).size).toBe(61_706 * 4);
+    expect(fs.statSync(path.join(dir, 'ex.onnx')).size).toBeLessThan(8_000);
+    expect(describeOnnx(fs.readFileSync(path.join(dir, 'ex.onnx')))).toMatch(/conv1\.weight/);
+    // Imported, both give the same .cnn text and the same weights file.
+    for (const f of ['in', 'ex']) {
+      const r = await cnnc(['import', 'onnx', `${f}.onnx`, '--name', 'L']);
+      expect(r.code, r.err).toBe(0);
+    }
+    const read = (f: string) => fs.readFileSync(path.join(dir, f));
+    expect(read('ex.cnn').toString().replace('from ex.onnx', 'from in.onnx')).toBe(
+      read('in.cnn').toString(),
+    );
+    expect(Buffer.compare(read('ex.safetensors'), read('in.safetensors'))).toBe(0);
+    if (!hasOnnx && !onnxRequired) return;
+    const py = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        [
+          'import sys, onnx, numpy',
+          'from onnx.numpy_helper import to_array',
+          'ex, inline = onnx.load(sys.argv[1]), onnx.load(sys.argv[2])',
+          'onnx.checker.check_model(sys.argv[1], full_check=True)',
+          'a = {t.name: to_array(t) for t in ex.graph.initializer}',
+          'b = {t.name: to_array(t) for t in inline.graph.initializer}',
+          'print(len(a), a.keys() == b.keys() and all(numpy.array_equal(a[k], b[k]) for k in a))',
+        ].join('\n'),
+        path.join(dir, 'ex.onnx'),
+        path.join(dir, 'in.onnx'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(py.stderr).toBe('');
+    expect(py.stdout.trim()).toBe('10 True');
   });
 
   it('an op with no ONNX form: a diagnostic naming the layer, and no file', async () => {

@@ -6,7 +6,7 @@
  * (one Python process for a whole group; skipped with a reason where `import onnx` fails, unless
  * CNNC_REQUIRE_ONNX=1).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -144,4 +144,59 @@ export function writeTemp(dir: string, name: string, bytes: Uint8Array): string 
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   return file;
+}
+
+/**
+ * One Python process that runs onnx.checker.check_model(full_check=True) on one file at a time,
+ * so that a caller can write each model, check it and delete it before writing the next (the
+ * stdlib at its declared sizes is gigabytes). The file is checked by path, as onnx's C++ checker
+ * loads it: external data must exist beside it but is not read. `check` gives the error text, or
+ * null when the model passes.
+ */
+export class OnnxChecker {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: ((line: string) => void)[] = [];
+  private buffered = '';
+  private stderr = '';
+
+  constructor() {
+    const script = [
+      'import json, sys, onnx',
+      'for line in sys.stdin:',
+      '    try:',
+      '        onnx.checker.check_model(json.loads(line), full_check=True)',
+      '        err = None',
+      '    except Exception as e:',
+      '        err = str(e) or type(e).__name__',
+      '    print(json.dumps(err), flush=True)',
+    ].join('\n');
+    this.child = spawn(PYTHON, ['-c', script], { stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (t: string) => void (this.stderr += t));
+    this.child.stdout.on('data', (t: string) => {
+      this.buffered += t;
+      let i;
+      while ((i = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, i);
+        this.buffered = this.buffered.slice(i + 1);
+        this.waiting.shift()?.(line);
+      }
+    });
+    this.child.on('exit', (code) => {
+      for (const w of this.waiting.splice(0))
+        w(JSON.stringify(`the checker process exited (${code}): ${this.stderr}`));
+    });
+  }
+
+  check(file: string): Promise<string | null> {
+    return new Promise((resolve) => {
+      this.waiting.push((line) => resolve(JSON.parse(line) as string | null));
+      this.child.stdin.write(`${JSON.stringify(file)}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }
