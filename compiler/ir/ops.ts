@@ -103,6 +103,19 @@ export interface ZeroPadAttrs {
   readonly pads: readonly number[];
 }
 
+/** How `upsample` reads its input: PyTorch's `nearest` and `bilinear` with align_corners=False. */
+export type UpsampleMode = 'nearest' | 'bilinear';
+
+/**
+ * `upsample`: exactly one of `scale` (an integer factor per spatial axis) and `size` (the output
+ * [h, w]). compiler/ir/upsample.ts holds PyTorch's source-index and weight arithmetic.
+ */
+export interface UpsampleAttrs {
+  readonly mode: UpsampleMode;
+  readonly scale?: readonly [number, number];
+  readonly size?: readonly [number, number];
+}
+
 export interface DropoutAttrs {
   readonly rate: number;
 }
@@ -153,6 +166,7 @@ export interface OpAttrMap {
   flatten: EmptyAttrs;
   reshape: ReshapeAttrs;
   zero_pad: ZeroPadAttrs;
+  upsample: UpsampleAttrs;
   dropout: DropoutAttrs;
   batch_norm: BatchNormAttrs;
   lrn: LrnAttrs;
@@ -182,6 +196,7 @@ export const OP_KINDS: readonly OpKind[] = [
   'flatten',
   'reshape',
   'zero_pad',
+  'upsample',
   'dropout',
   'batch_norm',
   'lrn',

@@ -49,6 +49,11 @@ export function opDetail(n: Node): string {
       return `reshape ${size(n.attrs.shape)}`;
     case 'zero_pad':
       return `zeropad (${n.attrs.pads.join(', ')})`;
+    case 'upsample': {
+      const a = n.attrs;
+      const how = a.size ? `to ${size(a.size)}` : size(a.scale ?? []);
+      return `upsample ${how}${a.mode === 'bilinear' ? ' bilinear' : ''}`;
+    }
     case 'dropout':
       return `dropout ${n.attrs.rate}`;
     case 'batch_norm':

@@ -4,8 +4,9 @@
  */
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
-import type { ActivationFn, OpAttrMap, OpKind, Padding } from '../ir/ops.js';
+import type { ActivationFn, OpAttrMap, OpKind, Padding, UpsampleMode } from '../ir/ops.js';
 import type { OpSpec } from './op-table.js';
+import { didYouMean } from './suggest.js';
 import { asInt, asInts, asNumber, describe, typeName, type Value } from './values.js';
 
 export interface RawAttr {
@@ -302,6 +303,8 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
     }
     case 'zero_pad':
       return { op, attrs: { pads: g.pads('pads') ?? [] } };
+    case 'upsample':
+      return { op, attrs: upsampleAttrs(g, ctx) };
     case 'dropout': {
       const rate = g.number('rate', 0.5);
       const raw = ctx.attrs.get('rate');
@@ -344,6 +347,43 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
       return { op, attrs: { fn, alpha } };
     }
   }
+}
+
+/** `upsample 2`, `upsample 2x3 bilinear`, `upsample to 28x28`: exactly one of scale and size. */
+function upsampleAttrs(g: Getter, ctx: BuildContext): OpAttrMap['upsample'] {
+  const rawMode = ctx.attrs.get('mode');
+  const modeWord =
+    rawMode?.value.kind === 'word' || rawMode?.value.kind === 'string' ? rawMode.value.value : null;
+  let mode: UpsampleMode = 'nearest';
+  if (rawMode) {
+    if (modeWord === 'nearest' || modeWord === 'bilinear') mode = modeWord;
+    else {
+      g.ok = false;
+      const s = modeWord !== null ? didYouMean(modeWord, ['nearest', 'bilinear']) : undefined;
+      ctx.report(
+        'CNN3031',
+        `upsample mode must be \`nearest\` or \`bilinear\`; found ${describe(rawMode.value)}`,
+        rawMode.span,
+        s ? `did you mean \`${s}\`?` : 'write `upsample 2 nearest` or `upsample 2 bilinear`',
+      );
+    }
+  }
+  const hasScale = ctx.attrs.has('scale');
+  const hasSize = ctx.attrs.has('size');
+  if (hasScale === hasSize) {
+    g.ok = false;
+    ctx.report(
+      'CNN3030',
+      hasScale
+        ? 'upsample takes a scale or a target size, not both'
+        : 'upsample needs a scale (`upsample 2`) or a target size (`upsample to 28x28`)',
+      hasScale ? (ctx.attrs.get('size')?.span ?? ctx.span) : ctx.span,
+      hasScale ? 'remove one of them' : 'for example `upsample 2` or `upsample to 56x56 bilinear`',
+    );
+    return { mode };
+  }
+  if (hasScale) return { mode, scale: g.spatial('scale', 1, 2) as [number, number] };
+  return { mode, size: g.spatial('size', 1, 2) as [number, number] };
 }
 
 function paddingAt(g: Getter, rank: number): Padding {

@@ -21,7 +21,9 @@ export type AttrKind =
   /** true/false */
   | 'bool'
   /** a dims literal or tuple of integers (reshape) */
-  | 'shape';
+  | 'shape'
+  /** one of the words its doc lists (`mode bilinear`) */
+  | 'word';
 
 export interface AttrDef {
   readonly kind: AttrKind;
@@ -290,6 +292,24 @@ export const OP_SPECS: readonly OpSpec[] = [
     attrs: { pads: { kind: 'pads', doc: 'padding per side' } },
     keywords: {},
     flags: {},
+  },
+  {
+    keyword: 'upsample',
+    aliases: ['upsample2d', 'upsampling2d', 'interpolate'],
+    op: 'upsample',
+    doc: 'upsampling by an integer factor or to a size, nearest or bilinear (PyTorch, align_corners=False): `upsample 2`, `upsample 2 bilinear`, `upsample to 28x28`',
+    positional: ['scale'],
+    required: [],
+    attrs: {
+      scale: { kind: 'spatial', doc: 'integer factor per spatial axis' },
+      size: { kind: 'spatial', doc: 'output size, instead of a factor' },
+      mode: { kind: 'word', doc: '`nearest` (default) or `bilinear`' },
+    },
+    keywords: { to: 'size' },
+    flags: {
+      nearest: { attr: 'mode', value: word('nearest') },
+      bilinear: { attr: 'mode', value: word('bilinear') },
+    },
   },
   {
     keyword: 'dropout',

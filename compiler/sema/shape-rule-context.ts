@@ -43,6 +43,7 @@ export const OP_LABELS: { readonly [K in OpKind]: string } = {
   flatten: 'flatten',
   reshape: 'reshape',
   zero_pad: 'zero padding',
+  upsample: 'upsample',
   dropout: 'dropout',
   batch_norm: 'batch norm',
   lrn: 'local response norm',
@@ -75,7 +76,8 @@ export function shapeText(shape: readonly Dim[] | null | undefined, env: SymbolE
 export function inputLabel(input: Node, what: string, shrinks: boolean): Label {
   if (input.op === 'input') return { span: input.span, message: `input is ${what} here` };
   // Padding and transposed convolutions make a map larger, never smaller.
-  const grows = input.op === 'zero_pad' || input.op === 'conv2d_transpose';
+  const grows =
+    input.op === 'zero_pad' || input.op === 'conv2d_transpose' || input.op === 'upsample';
   const message = shrinks
     ? `input ${grows ? 'grows' : 'shrinks'} to ${what} here`
     : `${what} comes from here`;

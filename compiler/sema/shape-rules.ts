@@ -17,6 +17,7 @@ import {
   normShape,
   reshapeShape,
   sameShape,
+  upsampleShape,
   zeroPadShape,
 } from './shape-rules-misc.js';
 import { adaptivePoolShape, globalPoolShape, poolShape } from './shape-rules-pool.js';
@@ -39,6 +40,7 @@ export const shapeRules: { readonly [K in OpKind]: ShapeRule<K> } = {
   flatten: flattenShape,
   reshape: reshapeShape,
   zero_pad: zeroPadShape,
+  upsample: upsampleShape,
   dropout: sameShape,
   batch_norm: normShape,
   lrn: normShape,

@@ -31,6 +31,7 @@ import {
   reshapeKernel,
   zeroPadKernel,
 } from './shape.js';
+import { upsampleKernel } from './upsample.js';
 
 export const kernels: KernelTable = {
   input: inputKernel,
@@ -48,6 +49,7 @@ export const kernels: KernelTable = {
   flatten: flattenKernel,
   reshape: reshapeKernel,
   zero_pad: zeroPadKernel,
+  upsample: upsampleKernel,
   dropout: dropoutKernel,
   batch_norm: batchNormKernel,
   lrn: lrnKernel,
