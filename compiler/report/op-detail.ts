@@ -51,7 +51,12 @@ export function opDetail(n: Node): string {
       return `zeropad (${n.attrs.pads.join(', ')})`;
     case 'upsample': {
       const a = n.attrs;
-      const how = a.size ? `to ${size(a.size)}` : size(a.scale ?? []);
+      const scale = a.scale ?? [];
+      const how = a.size
+        ? `to ${size(a.size)}`
+        : scale.every((f) => f === scale[0])
+          ? String(scale[0])
+          : size(scale);
       return `upsample ${how}${a.mode === 'bilinear' ? ' bilinear' : ''}`;
     }
     case 'dropout':
