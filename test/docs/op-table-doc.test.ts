@@ -44,3 +44,22 @@ it('docs/ir.schema.json has every op kind in its op enum', async () => {
   if (update && want !== text) fs.writeFileSync(file, want);
   else expect(text).toBe(want);
 });
+
+it('docs/ir.schema.json describes the attributes of every op that has some', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(REPO, 'docs', 'ir.schema.json'), 'utf8')) as {
+    $defs: {
+      node: {
+        allOf: { if?: { properties?: { op?: { const?: string; enum?: string[] } } } }[];
+      };
+    };
+  };
+  const described = new Set(
+    schema.$defs.node.allOf.flatMap((c) => {
+      const op = c.if?.properties?.op;
+      return op ? (op.enum ?? [op.const ?? '']) : [];
+    }),
+  );
+  // The ops whose IR attributes are empty (compiler/ir/ops.ts's EmptyAttrs).
+  const attrless = ['flatten', 'add', 'multiply', 'highway'];
+  expect(schemaOpEnum().filter((op) => !described.has(op) && !attrless.includes(op))).toEqual([]);
+});
