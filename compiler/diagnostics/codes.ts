@@ -133,6 +133,8 @@ export const CODE_LIST = [
   // 3020–3039: graphs (highway, broadcasting, upsampling)
   { code: 'CNN3020', severity: 'error', title: "highway transform changes the input's shape" },
   { code: 'CNN3021', severity: 'error', title: 'highway gate does not fit its input' },
+  { code: 'CNN3030', severity: 'error', title: 'upsample needs one of a scale and a size' },
+  { code: 'CNN3031', severity: 'error', title: 'unknown upsample mode' },
 
   // 3100–3119: detection heads
   { code: 'CNN3100', severity: 'error', title: 'channels do not fit the detection head layout' },

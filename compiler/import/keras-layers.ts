@@ -471,6 +471,36 @@ function cnncAdaptive(c: Cfg): LayerCode | undefined {
   return layer(`adaptive${c.text('mode', 'avg') === 'max' ? 'max' : 'avg'}pool ${sizeText(out)}`);
 }
 
+/**
+ * Keras's UpSampling2D: integer factors, nearest or bilinear. Keras resizes with half-pixel centres
+ * (tf.image.resize), which at integer factors is PyTorch's nearest and bilinear (align_corners=False).
+ */
+function upSampling(c: Cfg): LayerCode | undefined {
+  if (!c.channelsLast()) return undefined;
+  const size = c.ints('size', 2, [2, 2]);
+  if (!size) return undefined;
+  if (size.some((s) => s < 1)) return c.cannot('size', '`size` must be positive');
+  const mode = c.text('interpolation', 'nearest');
+  if (mode !== 'nearest' && mode !== 'bilinear')
+    return c.cannot('interpolation', `interpolation ${mode}: cnnc upsamples nearest or bilinear`);
+  return layer(`upsample ${upsampleFactor(size)}${mode === 'bilinear' ? ' bilinear' : ''}`);
+}
+
+const upsampleFactor = (s: readonly number[]) => (s[0] === s[1] ? String(s[0]) : sizeText(s));
+
+/** cnnc's own Upsample layer (emitted TensorFlow.js projects). */
+function cnncUpsample(c: Cfg): LayerCode | undefined {
+  const mode = c.text('mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'bilinear')
+    return c.cannot('mode', `mode ${mode}: cnnc upsamples nearest or bilinear`);
+  const hasSize = c.get('size') !== undefined && c.get('size')?.kind !== 'null';
+  const v = hasSize ? c.ints('size', 2) : c.ints('scale', 2);
+  if (!v) return undefined;
+  if (v.some((s) => s < 1)) return c.cannot(hasSize ? 'size' : 'scale', 'sizes must be positive');
+  const how = hasSize ? `to ${sizeText(v)}` : upsampleFactor(v);
+  return layer(`upsample ${how}${mode === 'bilinear' ? ' bilinear' : ''}`);
+}
+
 function cnncBatchNorm(c: Cfg): LayerCode {
   const affine = c.flag('affine', true);
   const stats = [
@@ -503,6 +533,7 @@ const CNNC_TFJS_RULES: Readonly<Record<string, Rule>> = {
     layer(
       `lrn ${fmt(c.number('size', 5))} alpha ${fmt(c.number('alpha', 1e-4))} beta ${fmt(c.number('beta', 0.75))} k ${fmt(c.number('k', 1))}`,
     ),
+  Upsample: cnncUpsample,
   ELUWithAlpha: (c) => layer(`elu ${fmt(c.number('alpha', 1))}`),
 };
 
@@ -527,6 +558,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   ELU: (c) => layer(`elu ${fmt(c.number('alpha', 1))}`),
   Softmax: (c) => (axisOf(c, 'axis').ok ? layer('softmax') : undefined),
   ZeroPadding2D: (c) => zeroPad(c, 2),
+  UpSampling2D: upSampling,
   ZeroPadding1D: (c) => zeroPad(c, 1),
   MaxPooling2D: (c) => pool(c, 2, 'maxpool'),
   MaxPool2D: (c) => pool(c, 2, 'maxpool'),

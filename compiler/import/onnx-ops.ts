@@ -546,6 +546,58 @@ function pad(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
   return layer(`zeropad${padText(p).replace(/^ pad/, '')}`);
 }
 
+/**
+ * Resize in the two forms PyTorch's F.interpolate exports and cnnc's `upsample` means: nearest
+ * (asymmetric, floor) and linear (half_pixel, or pytorch_half_pixel when no output axis is 1), by
+ * constant integer `scales` [1, 1, h, w] or constant `sizes` [N, C, h, w].
+ */
+function resize(n: OnnxNode, cx: OpContext): OnnxCode | undefined {
+  const a = new Attrs(n, cx);
+  if (cx.opset < 11) return a.cannot(null, `Resize of opset ${cx.opset}; cnnc imports opset 11+`);
+  const mode = a.str('mode', 'nearest');
+  const coords = a.str('coordinate_transformation_mode', 'half_pixel');
+  const scales = n.inputs[2] ? cx.constOf(n.inputs[2]) : undefined;
+  const sizes = n.inputs[3] ? cx.constOf(n.inputs[3]) : undefined;
+  if (n.inputs[2] && !scales && !n.inputs[3])
+    return a.cannot(null, 'its scales are computed at run time');
+  if (n.inputs[3] && !sizes) return a.cannot(null, 'its sizes are computed at run time');
+  const hw = sizes && sizes.values.length === 4 ? sizes.values.slice(2) : undefined;
+  let how: string;
+  if (hw) {
+    if (!hw.every((v) => Number.isInteger(v) && v > 0))
+      return a.cannot(null, 'its output size is not known');
+    how = `to ${sizeText(hw)}`;
+  } else if (scales && scales.values.length === 4) {
+    const [sn, sc, sh, sw] = scales.values;
+    if (sn !== 1 || sc !== 1) return a.cannot(null, 'it resizes the batch or channel axis');
+    if (![sh, sw].every((v) => Number.isInteger(v) && v >= 1))
+      return a.cannot(
+        null,
+        `scales ${sh}x${sw}; cnnc upsamples by integer factors`,
+        'export with a target size',
+      );
+    how = sh === sw ? String(sh) : `${sh}x${sw}`;
+  } else return a.cannot(null, 'it resizes other than the height and width of an image');
+  if (mode === 'nearest') {
+    if (coords !== 'asymmetric' || a.str('nearest_mode', 'round_prefer_floor') !== 'floor')
+      return a.cannot(
+        'coordinate_transformation_mode',
+        `nearest with ${coords} coordinates and ${a.str('nearest_mode', 'round_prefer_floor')} rounding; cnnc's nearest is PyTorch's (asymmetric, floor)`,
+      );
+    return layer(`upsample ${how}`);
+  }
+  if (mode === 'linear') {
+    const ones = hw?.some((v) => v === 1) ?? false;
+    if (coords !== 'half_pixel' && !(coords === 'pytorch_half_pixel' && !ones))
+      return a.cannot(
+        'coordinate_transformation_mode',
+        `linear with ${coords} coordinates; cnnc's bilinear is PyTorch's align_corners=False (half_pixel)`,
+      );
+    return layer(`upsample ${how} bilinear`);
+  }
+  return a.cannot('mode', `mode ${JSON.stringify(mode)}; cnnc upsamples nearest or bilinear`);
+}
+
 /** The op types `cnnc import onnx` translates (Identity, Constant and folded shape arithmetic aside). */
 export const ONNX_OPS: Readonly<Record<string, OpRule>> = {
   Conv: conv,
@@ -572,4 +624,5 @@ export const ONNX_OPS: Readonly<Record<string, OpRule>> = {
   Dropout: dropout,
   LRN: lrn,
   Pad: pad,
+  Resize: resize,
 };

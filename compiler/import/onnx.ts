@@ -160,6 +160,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
       foldedNodes.add(n);
     }
   }
+  foldResizeSizes(model.nodes, producer, constOf, folded, foldedNodes);
   const isConst = (v: string) => constOf(v) !== undefined || initializerOf(v) !== undefined;
 
   // The nodes the output needs.
@@ -518,6 +519,34 @@ function inputStatement(model: OnnxModel, report: (d: Diagnostic) => void): stri
   return say(
     `the input \`${cnnComment(v.name)}\` has rank ${dims.length}; cnnc imports images [N, C, H, W] and vectors [N, F]`,
   );
+}
+
+/**
+ * A Resize's `sizes` written as cnnc's export writes them, Concat(Slice(Shape(x), [0], [2]), [h, w])
+ * (N and C of its own input, then a constant height and width), is folded to [NaN, NaN, h, w].
+ */
+function foldResizeSizes(
+  nodes: readonly OnnxNode[],
+  producer: ReadonlyMap<string, OnnxNode>,
+  constOf: (v: string) => ConstValue | undefined,
+  folded: Map<string, ConstValue>,
+  foldedNodes: Set<OnnxNode>,
+): void {
+  for (const n of nodes) {
+    const sizes = n.inputs[3];
+    if (n.opType !== 'Resize' || n.domain !== '' || !sizes || constOf(sizes)) continue;
+    const concat = producer.get(sizes);
+    if (concat?.opType !== 'Concat' || concat.inputs.length !== 2) continue;
+    const slice = producer.get(concat.inputs[0]);
+    const hw = constOf(concat.inputs[1]);
+    if (slice?.opType !== 'Slice' || !hw || hw.values.length !== 2) continue;
+    const shape = producer.get(slice.inputs[0]);
+    const [starts, ends] = [constOf(slice.inputs[1] ?? ''), constOf(slice.inputs[2] ?? '')];
+    if (shape?.opType !== 'Shape' || shape.inputs[0] !== n.inputs[0] || shape.attrs.size) continue;
+    if (starts?.values.join() !== '0' || ends?.values.join() !== '2' || slice.inputs[3]) continue;
+    folded.set(sizes, { dims: [4], values: [NaN, NaN, ...hw.values] });
+    for (const f of [concat, slice, shape]) foldedNodes.add(f);
+  }
 }
 
 /** Folds a node fed only by constants (or a Shape of a known shape); undefined otherwise. */

@@ -103,6 +103,19 @@ export interface ZeroPadAttrs {
   readonly pads: readonly number[];
 }
 
+/** How `upsample` reads its input: PyTorch's `nearest` and `bilinear` with align_corners=False. */
+export type UpsampleMode = 'nearest' | 'bilinear';
+
+/**
+ * `upsample`: exactly one of `scale` (an integer factor per spatial axis) and `size` (the output
+ * [h, w]). compiler/ir/upsample.ts holds PyTorch's source-index and weight arithmetic.
+ */
+export interface UpsampleAttrs {
+  readonly mode: UpsampleMode;
+  readonly scale?: readonly [number, number];
+  readonly size?: readonly [number, number];
+}
+
 export interface DropoutAttrs {
   readonly rate: number;
 }
@@ -169,6 +182,7 @@ export interface OpAttrMap {
   flatten: EmptyAttrs;
   reshape: ReshapeAttrs;
   zero_pad: ZeroPadAttrs;
+  upsample: UpsampleAttrs;
   dropout: DropoutAttrs;
   batch_norm: BatchNormAttrs;
   lrn: LrnAttrs;
@@ -183,40 +197,53 @@ export interface OpAttrMap {
 
 export type OpKind = keyof OpAttrMap;
 
-export const OP_KINDS: readonly OpKind[] = [
-  'input',
-  'conv2d',
-  'conv1d',
-  'depthwise_conv2d',
-  'conv2d_transpose',
-  'max_pool',
-  'avg_pool',
-  'global_max_pool',
-  'global_avg_pool',
-  'adaptive_max_pool',
-  'adaptive_avg_pool',
-  'dense',
-  'flatten',
-  'reshape',
-  'zero_pad',
-  'dropout',
-  'batch_norm',
-  'lrn',
-  'activation',
-  'add',
-  'multiply',
-  'concat',
-  'highway',
-  'yolo',
-];
+/**
+ * The inputs each op takes: a count, or `many` (one or more) for the merges. Its keys are the one
+ * list of op kinds (OP_KINDS, in this order); compiler/sema/op-table.ts's OPS holds each op's
+ * source form and docs, and docs/ir.schema.json's op enum is generated from it
+ * (test/docs/op-table-doc.test.ts).
+ */
+export const OP_ARITY: { readonly [K in OpKind]: number | 'many' } = {
+  input: 0,
+  conv2d: 1,
+  conv1d: 1,
+  depthwise_conv2d: 1,
+  conv2d_transpose: 1,
+  max_pool: 1,
+  avg_pool: 1,
+  global_avg_pool: 1,
+  global_max_pool: 1,
+  adaptive_avg_pool: 1,
+  adaptive_max_pool: 1,
+  dense: 1,
+  flatten: 1,
+  reshape: 1,
+  zero_pad: 1,
+  upsample: 1,
+  dropout: 1,
+  batch_norm: 1,
+  lrn: 1,
+  activation: 1,
+  add: 'many',
+  multiply: 'many',
+  concat: 'many',
+  /** [x, h, t] */
+  highway: 3,
+  /** the raw grid of a detection head (runtime/detection decodes it) */
+  yolo: 1,
+};
+
+export const OP_KINDS: readonly OpKind[] = Object.keys(OP_ARITY) as OpKind[];
 
 /** Ops that take several inputs. Every other op except `input` takes exactly one. */
-export const MERGE_OPS: ReadonlySet<OpKind> = new Set<OpKind>([
-  'add',
-  'multiply',
-  'concat',
-  'highway',
-]);
+export const MERGE_OPS: ReadonlySet<OpKind> = new Set<OpKind>(
+  OP_KINDS.filter((k) => OP_ARITY[k] === 'many' || (OP_ARITY[k] as number) > 1),
+);
 
 /** Ops with a fixed number of inputs other than one. */
-export const FIXED_ARITY: Partial<Readonly<Record<OpKind, number>>> = { input: 0, highway: 3 };
+export const FIXED_ARITY: Partial<Readonly<Record<OpKind, number>>> = Object.fromEntries(
+  OP_KINDS.flatMap((k) => {
+    const n = OP_ARITY[k];
+    return typeof n === 'number' && n !== 1 ? [[k, n]] : [];
+  }),
+);

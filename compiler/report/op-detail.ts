@@ -49,6 +49,16 @@ export function opDetail(n: Node): string {
       return `reshape ${size(n.attrs.shape)}`;
     case 'zero_pad':
       return `zeropad (${n.attrs.pads.join(', ')})`;
+    case 'upsample': {
+      const a = n.attrs;
+      const scale = a.scale ?? [];
+      const how = a.size
+        ? `to ${size(a.size)}`
+        : scale.every((f) => f === scale[0])
+          ? String(scale[0])
+          : size(scale);
+      return `upsample ${how}${a.mode === 'bilinear' ? ' bilinear' : ''}`;
+    }
     case 'dropout':
       return `dropout ${n.attrs.rate}`;
     case 'batch_norm':

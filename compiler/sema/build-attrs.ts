@@ -4,8 +4,9 @@
  */
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { DiagnosticCode } from '../diagnostics/codes.js';
-import type { ActivationFn, OpAttrMap, OpKind, Padding } from '../ir/ops.js';
-import type { OpSpec } from './op-table.js';
+import type { ActivationFn, OpAttrMap, OpKind, Padding, UpsampleMode } from '../ir/ops.js';
+import type { AttrDefault, OpSpec } from './op-table.js';
+import { didYouMean } from './suggest.js';
 import { yoloAttrs } from './yolo-attrs.js';
 import { asInt, asInts, asNumber, describe, typeName, type Value } from './values.js';
 
@@ -48,7 +49,15 @@ export class Getter {
     );
   }
 
-  count(name: string, def?: number): number {
+  /** The attribute's default from the op table (op-table.ts), where it has one. */
+  private dflt<T extends AttrDefault>(name: string, type: string): T | undefined {
+    const d = Object.hasOwn(this.ctx.spec.attrs, name)
+      ? this.ctx.spec.attrs[name].default
+      : undefined;
+    return typeof d === type ? (d as T) : undefined;
+  }
+
+  count(name: string, def = this.dflt<number>(name, 'number')): number {
     const raw = this.ctx.attrs.get(name);
     if (!raw) return def ?? 1;
     const n = asInt(raw.value);
@@ -75,7 +84,8 @@ export class Getter {
     );
   }
 
-  number(name: string, def: number): number {
+  number(name: string): number {
+    const def = this.dflt<number>(name, 'number') ?? 0;
     const raw = this.ctx.attrs.get(name);
     if (!raw) return def;
     const n = asNumber(raw.value);
@@ -83,7 +93,8 @@ export class Getter {
     return n;
   }
 
-  bool(name: string, def: boolean): boolean {
+  bool(name: string): boolean {
+    const def = this.dflt<boolean>(name, 'boolean') ?? false;
     const raw = this.ctx.attrs.get(name);
     if (!raw) return def;
     if (raw.value.kind !== 'bool') return this.wrongType(name, raw, '`true` or `false`') ?? def;
@@ -91,7 +102,12 @@ export class Getter {
   }
 
   /** `3` → [3, 3] at rank 2; `3x1` or `(3, 1)` → [3, 1]. Entries must be positive. */
-  spatial(name: string, def: number | readonly number[], rank = this.ctx.rank, min = 1): number[] {
+  spatial(
+    name: string,
+    def: number | readonly number[] = this.dflt<number>(name, 'number') ?? 1,
+    rank = this.ctx.rank,
+    min = 1,
+  ): number[] {
     const raw = this.ctx.attrs.get(name);
     if (!raw) return typeof def === 'number' ? Array<number>(rank).fill(def) : [...def];
     const list = asInts(raw.value);
@@ -160,7 +176,8 @@ export class Getter {
 
   padding(name: string): Padding {
     const raw = this.ctx.attrs.get(name);
-    if (!raw) return { mode: 'valid' };
+    const def = this.dflt<string>(name, 'string');
+    if (!raw) return { mode: def === 'same' || def === 'full' ? def : 'valid' };
     const v = raw.value;
     const word = v.kind === 'word' || v.kind === 'string' ? v.value : null;
     if (word === 'same' || word === 'valid' || word === 'full') return { mode: word };
@@ -215,12 +232,12 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
       const rank = op === 'conv2d' ? 2 : 1;
       const common = {
         filters: g.count('filters'),
-        kernel: g.spatial('kernel', 1, rank),
-        stride: g.spatial('stride', 1, rank),
-        dilation: g.spatial('dilation', 1, rank),
+        kernel: g.spatial('kernel', undefined, rank),
+        stride: g.spatial('stride', undefined, rank),
+        dilation: g.spatial('dilation', undefined, rank),
         padding: paddingAt(g, rank),
-        groups: g.count('groups', 1),
-        bias: g.bool('bias', true),
+        groups: g.count('groups'),
+        bias: g.bool('bias'),
       };
       return op === 'conv2d'
         ? { op, attrs: common as unknown as OpAttrMap['conv2d'] }
@@ -230,24 +247,24 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
       return {
         op,
         attrs: {
-          multiplier: g.count('multiplier', 1),
-          kernel: g.spatial('kernel', 1, 2) as [number, number],
-          stride: g.spatial('stride', 1, 2) as [number, number],
-          dilation: g.spatial('dilation', 1, 2) as [number, number],
+          multiplier: g.count('multiplier'),
+          kernel: g.spatial('kernel', undefined, 2) as [number, number],
+          stride: g.spatial('stride', undefined, 2) as [number, number],
+          dilation: g.spatial('dilation', undefined, 2) as [number, number],
           padding: paddingAt(g, 2),
-          bias: g.bool('bias', true),
+          bias: g.bool('bias'),
         },
       };
     case 'conv2d_transpose': {
       const attrs = {
         filters: g.count('filters'),
-        kernel: g.spatial('kernel', 1, 2) as [number, number],
-        stride: g.spatial('stride', 1, 2) as [number, number],
-        dilation: g.spatial('dilation', 1, 2) as [number, number],
+        kernel: g.spatial('kernel', undefined, 2) as [number, number],
+        stride: g.spatial('stride', undefined, 2) as [number, number],
+        dilation: g.spatial('dilation', undefined, 2) as [number, number],
         padding: paddingAt(g, 2),
-        outputPadding: g.spatial('outpad', 0, 2, 0) as [number, number],
-        groups: g.count('groups', 1),
-        bias: g.bool('bias', true),
+        outputPadding: g.spatial('outpad', undefined, 2, 0) as [number, number],
+        groups: g.count('groups'),
+        bias: g.bool('bias'),
       };
       // PyTorch: output padding must be smaller than either the stride or the dilation.
       const bad = attrs.outputPadding.findIndex(
@@ -268,26 +285,28 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
     }
     case 'max_pool':
     case 'avg_pool': {
-      const kernel = g.spatial('kernel', 1);
+      const kernel = g.spatial('kernel');
       return {
         op,
         attrs: {
           kernel,
+          // The default stride is the window (op-table.ts says so without a value).
           stride: g.spatial('stride', kernel),
           padding: g.padding('padding'),
-          ceil: g.bool('ceil', false),
-          countIncludePad: g.bool('count_include_pad', true),
+          ceil: g.bool('ceil'),
+          // max_pool has no such attribute: true, as PyTorch's default, is never read there.
+          countIncludePad: op === 'avg_pool' ? g.bool('count_include_pad') : true,
         },
       };
     }
     case 'global_avg_pool':
     case 'global_max_pool':
-      return { op, attrs: { keepDims: g.bool('keepdims', false) } };
+      return { op, attrs: { keepDims: g.bool('keepdims') } };
     case 'adaptive_avg_pool':
     case 'adaptive_max_pool':
-      return { op, attrs: { output: g.spatial('output', 1) } };
+      return { op, attrs: { output: g.spatial('output') } };
     case 'dense':
-      return { op, attrs: { units: g.count('units'), bias: g.bool('bias', true) } };
+      return { op, attrs: { units: g.count('units'), bias: g.bool('bias') } };
     case 'flatten':
     case 'add':
     case 'multiply':
@@ -303,8 +322,10 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
     }
     case 'zero_pad':
       return { op, attrs: { pads: g.pads('pads') ?? [] } };
+    case 'upsample':
+      return { op, attrs: upsampleAttrs(g, ctx) };
     case 'dropout': {
-      const rate = g.number('rate', 0.5);
+      const rate = g.number('rate');
       const raw = ctx.attrs.get('rate');
       if (raw && !(rate >= 0 && rate < 1)) {
         ctx.report(
@@ -320,33 +341,70 @@ function buildFor(spec: OpSpec, g: Getter, ctx: BuildContext): Built {
       return { op, attrs: { rate } };
     }
     case 'batch_norm': {
-      const epsilon = g.number('eps', 1e-5);
-      const momentum = g.number('momentum', 0.1);
+      const epsilon = g.number('eps');
+      const momentum = g.number('momentum');
       rangeCheck(ctx, g, 'eps', epsilon, epsilon > 0, 'must be positive');
       rangeCheck(ctx, g, 'momentum', momentum, momentum >= 0 && momentum <= 1, 'must be in [0, 1]');
-      return { op, attrs: { epsilon, momentum, affine: g.bool('affine', true) } };
+      return { op, attrs: { epsilon, momentum, affine: g.bool('affine') } };
     }
     case 'lrn':
       return {
         op,
         attrs: {
           size: g.count('size'),
-          alpha: g.number('alpha', 1e-4),
-          beta: g.number('beta', 0.75),
-          k: g.number('k', 1),
+          alpha: g.number('alpha'),
+          beta: g.number('beta'),
+          k: g.number('k'),
         },
       };
     case 'yolo':
       return yoloAttrs(g, ctx);
     case 'activation': {
       const fn = spec.activation as ActivationFn;
-      const def = fn === 'leaky_relu' ? 0.01 : fn === 'elu' ? 1 : undefined;
-      if (def === undefined) return { op, attrs: { fn } };
-      const alpha = g.number('alpha', def);
+      // leakyrelu and elu take an alpha, with its default in the op table.
+      if (!Object.hasOwn(spec.attrs, 'alpha')) return { op, attrs: { fn } };
+      const alpha = g.number('alpha');
       rangeCheck(ctx, g, 'alpha', alpha, alpha >= 0, 'must be non-negative');
       return { op, attrs: { fn, alpha } };
     }
   }
+}
+
+/** `upsample 2`, `upsample 2x3 bilinear`, `upsample to 28x28`: exactly one of scale and size. */
+function upsampleAttrs(g: Getter, ctx: BuildContext): OpAttrMap['upsample'] {
+  const rawMode = ctx.attrs.get('mode');
+  const modeWord =
+    rawMode?.value.kind === 'word' || rawMode?.value.kind === 'string' ? rawMode.value.value : null;
+  let mode = (ctx.spec.attrs.mode?.default ?? 'nearest') as UpsampleMode;
+  if (rawMode) {
+    if (modeWord === 'nearest' || modeWord === 'bilinear') mode = modeWord;
+    else {
+      g.ok = false;
+      const s = modeWord !== null ? didYouMean(modeWord, ['nearest', 'bilinear']) : undefined;
+      ctx.report(
+        'CNN3031',
+        `upsample mode must be \`nearest\` or \`bilinear\`; found ${describe(rawMode.value)}`,
+        rawMode.span,
+        s ? `did you mean \`${s}\`?` : 'write `upsample 2 nearest` or `upsample 2 bilinear`',
+      );
+    }
+  }
+  const hasScale = ctx.attrs.has('scale');
+  const hasSize = ctx.attrs.has('size');
+  if (hasScale === hasSize) {
+    g.ok = false;
+    ctx.report(
+      'CNN3030',
+      hasScale
+        ? 'upsample takes a scale or a target size, not both'
+        : 'upsample needs a scale (`upsample 2`) or a target size (`upsample to 28x28`)',
+      hasScale ? (ctx.attrs.get('size')?.span ?? ctx.span) : ctx.span,
+      hasScale ? 'remove one of them' : 'for example `upsample 2` or `upsample to 56x56 bilinear`',
+    );
+    return { mode };
+  }
+  if (hasScale) return { mode, scale: g.spatial('scale', 1, 2) as [number, number] };
+  return { mode, size: g.spatial('size', 1, 2) as [number, number] };
 }
 
 function paddingAt(g: Getter, rank: number): Padding {

@@ -50,7 +50,8 @@ export function readAtoms(
 
   const valueOf = (attr: string, expr: Expr): RawAttr['value'] | null => {
     const v = evaluate(expr, env);
-    if (v?.kind === 'word' && spec.attrs[attr]?.kind !== 'padding') {
+    const kind = spec.attrs[attr]?.kind;
+    if (v?.kind === 'word' && kind !== 'padding' && kind !== 'word') {
       undefinedName(env, v.value, expr.span);
       return null;
     }

@@ -95,6 +95,7 @@ export const weightRules: { readonly [K in OpKind]: WeightRule<K> } = {
   flatten: none,
   reshape: none,
   zero_pad: none,
+  upsample: none,
   dropout: none,
   batch_norm: (a, ins) => {
     const c = inChannels(ins);
@@ -129,6 +130,7 @@ export const macRules: { readonly [K in OpKind]: MacRule<K> } = {
   flatten: zero,
   reshape: zero,
   zero_pad: zero,
+  upsample: zero,
   dropout: zero,
   batch_norm: zero,
   lrn: zero,

@@ -11,6 +11,7 @@
  *                      positions are 1/stride input positions apart
  *   adaptive pool      the largest window PyTorch uses, ceil((i + 1)·in / out) − floor(i·in / out),
  *                      and jump_in·in / out; null (unknown) for a symbolic input
+ *   upsample           jump_in·in / out; bilinear reads one more input position (size + jump_in)
  *   merges             the largest size and the largest jump of the inputs
  *   dense, flatten, reshape, global pools, adaptive pools to 1   global: every position is mixed
  * Once global, a receptive field stays global. Element-wise ops keep their input's field.
@@ -79,6 +80,31 @@ function largestWindow(input: number, output: number): number {
   return largest;
 }
 
+/**
+ * upsample: output positions are in/out input positions apart; bilinear reads two neighbouring
+ * input positions (one jump wider), nearest one. Null for a target size of a symbolic input.
+ */
+function upsample(
+  rf: ReceptiveField,
+  a: OpAttrMap['upsample'],
+  inputShape: readonly Dim[],
+): ReceptiveField | null {
+  if (rf.global) return rf;
+  const ratio: number[] = [];
+  for (let i = 0; i < rf.jump.length; i++) {
+    const d = inputShape[i];
+    if (a.scale) ratio.push(1 / a.scale[i]);
+    else if (a.size && typeof d === 'number') ratio.push(d / a.size[i]);
+    else return null;
+  }
+  const extra = a.mode === 'bilinear' ? 1 : 0;
+  return {
+    size: rf.size.map((s, i) => s + extra * rf.jump[i]),
+    jump: rf.jump.map((j, i) => j * ratio[i]),
+    global: false,
+  };
+}
+
 function globalRf(rf: ReceptiveField): ReceptiveField {
   return rf.global ? rf : { ...rf, global: true };
 }
@@ -123,6 +149,7 @@ export const rfRules: { readonly [K in OpKind]: RfRule<K> } = {
   flatten: makeGlobal(),
   reshape: makeGlobal(),
   zero_pad: keep(),
+  upsample: (a, ins, shapes) => upsample(ins[0], a, shapes[0]),
   dropout: keep(),
   batch_norm: keep(),
   lrn: keep(),

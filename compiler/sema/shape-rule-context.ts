@@ -4,7 +4,8 @@
 import { diag } from '../diagnostics/diagnostic.js';
 import type { Diagnostic, Label } from '../diagnostics/diagnostic.js';
 import type { Node } from '../ir/graph.js';
-import type { OpAttrMap, OpKind } from '../ir/ops.js';
+import { OP_KINDS, type OpAttrMap, type OpKind } from '../ir/ops.js';
+import { OPS } from './op-table.js';
 import { formatDim, formatShape, gcd } from './dim.js';
 import type { Dim, SymbolEnv } from './dim.js';
 
@@ -26,33 +27,10 @@ export interface RuleContext {
 /** Output shape of one op, or null (after reporting why) when it has none. */
 export type ShapeRule<K extends OpKind> = (attrs: OpAttrMap[K], ctx: RuleContext) => Dim[] | null;
 
-/** How messages name an op. */
-export const OP_LABELS: { readonly [K in OpKind]: string } = {
-  input: 'input',
-  conv2d: 'conv',
-  conv1d: 'conv1d',
-  depthwise_conv2d: 'depthwise conv',
-  conv2d_transpose: 'transposed conv',
-  max_pool: 'maxpool',
-  avg_pool: 'avgpool',
-  global_max_pool: 'global maxpool',
-  global_avg_pool: 'global average pool',
-  adaptive_max_pool: 'adaptive maxpool',
-  adaptive_avg_pool: 'adaptive avgpool',
-  dense: 'dense',
-  flatten: 'flatten',
-  reshape: 'reshape',
-  zero_pad: 'zero padding',
-  dropout: 'dropout',
-  batch_norm: 'batch norm',
-  lrn: 'local response norm',
-  activation: 'activation',
-  add: 'add',
-  multiply: 'multiply',
-  concat: 'concat',
-  highway: 'highway',
-  yolo: 'yolo head',
-};
+/** How messages name an op (op-table.ts's OPS). */
+export const OP_LABELS: { readonly [K in OpKind]: string } = Object.fromEntries(
+  OP_KINDS.map((k) => [k, OPS[k].label]),
+) as { readonly [K in OpKind]: string };
 
 /** Names of the spatial axes of a rank-(n + 1) shape, for explain lines and notes. */
 export function axisNames(spatialRank: number): readonly string[] {
@@ -76,7 +54,8 @@ export function shapeText(shape: readonly Dim[] | null | undefined, env: SymbolE
 export function inputLabel(input: Node, what: string, shrinks: boolean): Label {
   if (input.op === 'input') return { span: input.span, message: `input is ${what} here` };
   // Padding and transposed convolutions make a map larger, never smaller.
-  const grows = input.op === 'zero_pad' || input.op === 'conv2d_transpose';
+  const grows =
+    input.op === 'zero_pad' || input.op === 'conv2d_transpose' || input.op === 'upsample';
   const message = shrinks
     ? `input ${grows ? 'grows' : 'shrinks'} to ${what} here`
     : `${what} comes from here`;

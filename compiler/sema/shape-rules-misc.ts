@@ -1,16 +1,17 @@
 /**
- * Shape rules of the ops without windows: input, dense, flatten, reshape, zero_pad and the ops that
+ * Shape rules of the ops without windows: input, dense, flatten, reshape, zero_pad, upsample and the ops that
  * keep their input's shape (dropout, batch_norm, lrn, activation).
  */
 import { diag } from '../diagnostics/diagnostic.js';
 import { formatNumber } from './conv-math.js';
-import { addConst, formatDim, product, sym } from './dim.js';
+import { addConst, formatDim, mulConst, product, sym } from './dim.js';
 import type { Dim } from './dim.js';
 import {
   dimText,
   inputLabel,
   layoutText,
   requireChannels,
+  requireRank,
   shapeText,
 } from './shape-rule-context.js';
 import type { RuleContext, ShapeRule } from './shape-rule-context.js';
@@ -183,6 +184,21 @@ export const zeroPadShape: ShapeRule<'zero_pad'> = (a, ctx) => {
     return null;
   }
   return [...spatial, input[input.length - 1]];
+};
+
+/** upsample: [H, W, C] → [H·f, W·g, C] for a factor, or [h, w, C] for a target size. */
+export const upsampleShape: ShapeRule<'upsample'> = (a, ctx) => {
+  const input = requireRank(ctx, 3, 'upsample reads an image [height, width, channels]');
+  if (input === null) return null;
+  const spatial = input
+    .slice(0, 2)
+    .map((d, i) => (a.size ? a.size[i] : mulConst(d, a.scale?.[i] ?? 1)));
+  ctx.explain(() =>
+    a.size
+      ? `upsample to ${a.size.join('x')} (${a.mode})`
+      : `${spatial.map((d, i) => `${dimText(input[i], ctx.env)}·${a.scale?.[i] ?? 1} = ${dimText(d, ctx.env)}`).join(', ')} (${a.mode})`,
+  );
+  return [...spatial, input[2]];
 };
 
 /** dropout and activation: the output has the input's shape. */

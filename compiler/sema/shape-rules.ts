@@ -17,6 +17,7 @@ import {
   normShape,
   reshapeShape,
   sameShape,
+  upsampleShape,
   zeroPadShape,
 } from './shape-rules-misc.js';
 import { yoloShape } from './shape-rules-yolo.js';
@@ -40,6 +41,7 @@ export const shapeRules: { readonly [K in OpKind]: ShapeRule<K> } = {
   flatten: flattenShape,
   reshape: reshapeShape,
   zero_pad: zeroPadShape,
+  upsample: upsampleShape,
   dropout: sameShape,
   batch_norm: normShape,
   lrn: normShape,

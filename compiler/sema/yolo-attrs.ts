@@ -11,7 +11,7 @@ export function yoloAttrs(g: Getter, ctx: BuildContext): { op: 'yolo'; attrs: Yo
   const stride = ctx.attrs.has('stride') ? g.count('stride') : 0;
   const rawAnchors = ctx.attrs.get('anchors');
   if (!rawAnchors)
-    return { op: 'yolo', attrs: { classes, boxes: g.count('boxes', 2), anchors: [], stride } };
+    return { op: 'yolo', attrs: { classes, boxes: g.count('boxes'), anchors: [], stride } };
   const flat = g.shape('anchors');
   const bad = (message: string, help: string) => {
     ctx.report('CNN2120', message, rawAnchors.span, help);

@@ -5,6 +5,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { ActivationAttrs, OpKind } from '../../compiler/ir/ops.js';
 import type { Node } from '../../compiler/ir/graph.js';
+import { upsampleMatrix, upsampleTaps } from '../../compiler/ir/upsample.js';
 import type { LowerContext, OpLowering, TF } from './lower-context.js';
 import { need, withBias } from './lower-context.js';
 import { lowerConv1d, lowerConv2d, lowerConv2dTranspose, lowerDepthwise } from './lower-conv.js';
@@ -100,6 +101,28 @@ const lowerZeroPad: OpLowering<'zero_pad'> = (ctx, node, [x]) => {
 };
 
 /**
+ * upsample as two matrix products with PyTorch's interpolation weights (compiler/ir/upsample.ts),
+ * columns first as PyTorch sums them. Not tf.image.resizeBilinear: its gradient kernel
+ * (ResizeBilinearGrad) takes no halfPixelCenters and so differentiates another interpolation; and
+ * resizeNearestNeighbor rounds its source rows in float64 where PyTorch rounds in float32.
+ */
+const lowerUpsample: OpLowering<'upsample'> = (ctx, node, [x]) => {
+  const { tf } = ctx;
+  const [, H, W] = x.shape;
+  const axis = (t: tfjs.Tensor, i: number, size: number): tfjs.Tensor => {
+    const taps = upsampleTaps(node.attrs, i, size);
+    const out = taps.i0.length;
+    const [rows, len] = [t.size / size, size];
+    const m = tf.tensor2d(upsampleMatrix(taps, size), [len, out]);
+    return tf.reshape(tf.matMul(tf.reshape(t, [rows, len]), m), [...t.shape.slice(0, -1), out]);
+  };
+  // [N, H, W, C] → [N, H, C, W] → columns → [N, OW, C, H] → rows → [N, OH, OW, C]
+  const cols = axis(tf.transpose(x, [0, 1, 3, 2]), 1, W);
+  const rows = axis(tf.transpose(cols, [0, 3, 2, 1]), 0, H);
+  return tf.transpose(rows, [0, 3, 1, 2]);
+};
+
+/**
  * Inputs of a lower rank than the node's output ([N, C] against [N, H, W, C]) reshaped to it with
  * ones on the missing spatial axes ([N, 1, 1, C]), so that tfjs broadcasts them along those axes
  * (it aligns shapes at the right, batch axis included).
@@ -133,6 +156,7 @@ export const lowerings: { readonly [K in OpKind]: OpLowering<K> } = {
   flatten: (ctx, _node, [x]) => ctx.tf.reshape(x, [x.shape[0], -1]),
   reshape: (ctx, node, [x]) => ctx.tf.reshape(x, [x.shape[0], ...node.attrs.shape]),
   zero_pad: lowerZeroPad,
+  upsample: lowerUpsample,
   dropout: lowerDropout,
   batch_norm: lowerBatchNorm,
   lrn: lowerLrn,

@@ -372,6 +372,28 @@ export const OP_CASES: readonly OpCase[] = [
     input: '6x2',
     body: 'zeropad (1, 2), conv1d 2 3',
   },
+  // upsample
+  { title: 'upsample nearest x2', ops: ['upsample'], input: '4x5x2', body: 'upsample 2' },
+  {
+    title: 'upsample bilinear x2',
+    ops: ['upsample', 'conv2d'],
+    input: '4x5x2',
+    body: 'upsample 2 bilinear, conv 2 3x3',
+  },
+  { title: 'upsample nearest 2x3', ops: ['upsample'], input: '3x4x2', body: 'upsample 2x3' },
+  { title: 'upsample bilinear x3', ops: ['upsample'], input: '3x4x2', body: 'upsample 3 bilinear' },
+  {
+    title: 'upsample nearest to a non-integer ratio (float32 rounding, 14 to 20)',
+    ops: ['upsample'],
+    input: '14x7x1',
+    body: 'upsample to 20x10',
+  },
+  {
+    title: 'upsample bilinear to a non-integer ratio',
+    ops: ['upsample'],
+    input: '5x7x2',
+    body: 'upsample to 8x10 bilinear',
+  },
   // normalisation
   {
     title: 'bn eps and momentum',

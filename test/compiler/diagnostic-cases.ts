@@ -681,6 +681,18 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'yolo 3 boxes 2',
   },
   {
+    code: 'CNN3030',
+    about: 'an upsample with neither a scale nor a target size',
+    files: { 'main.cnn': m('conv 8 3x3\nupsample bilinear') },
+    span: 'upsample bilinear',
+  },
+  {
+    code: 'CNN3031',
+    about: 'an upsample mode that is not nearest or bilinear',
+    files: { 'main.cnn': m('conv 8 3x3\nupsample 2 mode bicubic') },
+    span: 'mode bicubic',
+  },
+  {
     code: 'CNN4001',
     about: 'a parameter budget exceeded',
     files: { 'main.cnn': m('conv 64 3x3\nbudget params <= 100') },

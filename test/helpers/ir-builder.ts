@@ -204,6 +204,10 @@ export class IrBuilder {
     return this.node('zero_pad', { pads }, o);
   }
 
+  upsample(attrs: OpAttrMap['upsample'], o: NodeOpts = {}): number {
+    return this.node('upsample', attrs, o);
+  }
+
   dropout(rate = 0.5, o: NodeOpts = {}): number {
     return this.node('dropout', { rate }, o);
   }

@@ -538,6 +538,37 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
       ctx.out,
     );
   },
+  upsample: (ctx) => {
+    const a = ctx.node.attrs;
+    const name = ctx.node.name;
+    const b = ctx.b;
+    // A factor is Resize's `scales`; a target size its `sizes`, N and C read from the input's shape.
+    let inputs: string[];
+    if (a.scale) {
+      const scales = b.floatTensor(`${name}.scales`, [4], Float32Array.of(1, 1, ...a.scale));
+      inputs = [ctx.inputs[0], '', scales];
+    } else {
+      const shape = b.node('Shape', `${name}/shape`, [ctx.inputs[0]]);
+      const nc = b.node('Slice', `${name}/batch_channels`, [
+        shape,
+        b.int64Const('starts', [0]),
+        b.int64Const('ends', [2]),
+      ]);
+      const hw = b.int64Const(`${name}.size`, [...(a.size ?? [])]);
+      const sizes = b.node('Concat', `${name}/sizes`, [nc, hw], { axis: int(0) });
+      inputs = [ctx.inputs[0], '', '', sizes];
+    }
+    // PyTorch's legacy nearest is asymmetric with floor; bilinear without align_corners half-pixel.
+    const attrs: Record<string, AttrValue> =
+      a.mode === 'nearest'
+        ? {
+            mode: { string: 'nearest' },
+            coordinate_transformation_mode: { string: 'asymmetric' },
+            nearest_mode: { string: 'floor' },
+          }
+        : { mode: { string: 'linear' }, coordinate_transformation_mode: { string: 'half_pixel' } };
+    return b.node('Resize', name, inputs, attrs, ctx.out);
+  },
   dropout: (ctx) =>
     // Identity at inference (training_mode defaults to false); the rate is kept for readers.
     ctx.b.node(

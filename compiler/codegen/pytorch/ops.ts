@@ -57,6 +57,11 @@ function tup(values: readonly number[]): string {
   return values.every((v) => v === values[0]) ? String(values[0]) : `(${values.join(', ')})`;
 }
 
+/** `(28, 28)`: always a tuple. */
+function tupleOf(values: readonly number[]): string {
+  return `(${values.join(', ')})`;
+}
+
 /** `name=value` arguments, skipping those at their default. */
 function kwargs(pairs: readonly (readonly [string, string, string?])[]): string {
   return pairs
@@ -384,6 +389,12 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
       after: p[2 * i + 1],
     }));
     return { steps: [(x) => `F.pad(${x}, ${padTuple(pads)})`] };
+  },
+  upsample: (ctx) => {
+    const a = ctx.node.attrs;
+    const how = a.size ? `size=${tupleOf(a.size)}` : `scale_factor=${tup(a.scale ?? [1])}`;
+    const mode = a.mode === 'bilinear' ? `mode="bilinear", align_corners=False` : `mode="nearest"`;
+    return { steps: [(x) => `F.interpolate(${x}, ${how}, ${mode})`] };
   },
   dropout: (ctx) => ({
     steps: [(x) => `F.dropout(${x}, ${pyFloat(ctx.node.attrs.rate)}, self.training)`],

@@ -11,6 +11,7 @@ import {
   PADDED_DEPTHWISE_CONV2D,
 } from './custom-conv-ts.js';
 import { HIGHWAY } from './custom-graph-ts.js';
+import { UPSAMPLE } from './custom-upsample-ts.js';
 import { ELU_WITH_ALPHA, LOCAL_RESPONSE_NORM, TORCH_BATCH_NORM } from './custom-norm-ts.js';
 import {
   ADAPTIVE_POOLING,
@@ -31,6 +32,7 @@ export const CUSTOM_LAYERS = [
   'LocalResponseNorm',
   'ELUWithAlpha',
   'Highway',
+  'Upsample',
 ] as const;
 
 export type CustomLayer = (typeof CUSTOM_LAYERS)[number];
@@ -163,6 +165,7 @@ const SOURCES: { readonly [K in CustomLayer]: LayerSource } = {
   LocalResponseNorm: { text: LOCAL_RESPONSE_NORM, helpers: [], channels: false },
   ELUWithAlpha: { text: ELU_WITH_ALPHA, helpers: [], channels: false },
   Highway: { text: HIGHWAY, helpers: [], channels: false },
+  Upsample: { text: UPSAMPLE, helpers: [], channels: false },
 };
 
 /** layers.ts holding `used` (in CUSTOM_LAYERS order); null when the project uses none. */

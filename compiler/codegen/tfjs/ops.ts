@@ -349,6 +349,13 @@ export const OP_RULES: { readonly [K in OpKind]: OpRule<K> } = {
       ['padding', `[${list([p[0], p[1]])}, ${list([p[2], p[3]])}]`],
     ]);
   },
+  upsample: (ctx) => {
+    const a = ctx.node.attrs;
+    return custom('Upsample', [
+      ['mode', str(a.mode)],
+      a.size ? ['size', list(a.size)] : ['scale', list(a.scale ?? [1, 1])],
+    ]);
+  },
   dropout: (ctx) => tfLayer('dropout', [['rate', num(ctx.node.attrs.rate)]]),
   batch_norm: (ctx) => {
     const a = ctx.node.attrs;

@@ -32,6 +32,7 @@ import {
   reshapeKernel,
   zeroPadKernel,
 } from './shape.js';
+import { upsampleKernel } from './upsample.js';
 
 export const kernels: KernelTable = {
   input: inputKernel,
@@ -49,6 +50,7 @@ export const kernels: KernelTable = {
   flatten: flattenKernel,
   reshape: reshapeKernel,
   zero_pad: zeroPadKernel,
+  upsample: upsampleKernel,
   dropout: dropoutKernel,
   batch_norm: batchNormKernel,
   lrn: lrnKernel,

@@ -59,13 +59,13 @@ describe('cnnc import keras', () => {
       sequential([
         ['Dense', { units: 4, batch_input_shape: [null, 3] }],
         ['Lambda', {}],
-        ['UpSampling2D', {}],
+        ['Cropping2D', {}],
       ]),
     );
     const r = cli(['import', 'keras', 'bad.json'], {}, tmp);
     expect(r.code).toBe(1);
     expect(r.err).toContain('error[CNN2032]: Keras layer `lambda_2` (Lambda)');
-    expect(r.err).toContain('error[CNN2032]: Keras layer `upsampling2d_3` (UpSampling2D)');
+    expect(r.err).toContain('error[CNN2032]: Keras layer `cropping2d_3` (Cropping2D)');
     expect(r.err).toContain('bad.json:');
     expect(fs.existsSync(path.join(tmp, 'bad.cnn'))).toBe(false);
   });

@@ -145,6 +145,10 @@ export function kerasLayer(cls: string, c: Config, ins: Shape[]): { shape: Shape
       const [[t, b], [l, r]] = c.padding as number[][];
       return { shape: [x[0] + t + b, x[1] + l + r, x[2]], params: 0 };
     }
+    case 'UpSampling2D': {
+      const [sh, sw] = c.size as number[];
+      return { shape: [x[0] * sh, x[1] * sw, x[2]], params: 0 };
+    }
     case 'BatchNormalization':
       // gamma and beta are trainable; moving mean and variance are not (Keras counts all four
       // in count_params, cnnc only the first two as parameters).

@@ -207,6 +207,19 @@ const MODELS: { title: string; layers: Layer[]; output: string; contains: string
     output: 'rect',
     contains: ['deconv 4 3x3 /2 same', 'rect: conv 3 1x3 stride (2, 1)', 'tanh', 'sigmoid'],
   },
+  {
+    title: 'UpSampling2D nearest and bilinear (an FPN-style decoder step)',
+    layers: [
+      input('x', [4, 4, 3]),
+      L('UpSampling2D', 'up', { size: [2, 2], interpolation: 'nearest' }, ['x']),
+      L('UpSampling2D', 'up_b', { size: [2, 3], interpolation: 'bilinear' }, ['up']),
+      conv('c', 'up_b', 4, 3),
+      L('Flatten', 'flat', {}, ['c']),
+      L('Dense', 'fc', { units: 2, activation: 'linear', use_bias: true }, ['flat']),
+    ],
+    output: 'fc',
+    contains: ['up: upsample 2\n', 'up_b: upsample 2x3 bilinear'],
+  },
 ];
 
 describe('functional models import with Keras shapes and parameter counts', () => {

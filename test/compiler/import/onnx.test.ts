@@ -7,11 +7,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportOnnx } from '../../../compiler/codegen/onnx/index.js';
 import { importOnnx } from '../../../compiler/import/onnx.js';
+import { compileFile } from '../../../compiler/program.js';
 import { parseNpy } from '../../../runtime/data/npy.js';
 import { encodeNpy } from '../../../runtime/weights/npy.js';
 import { expectBaseline } from '../../helpers/baseline.js';
 import { runCnnc } from '../../helpers/cli.js';
+import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import { encodeOnnx, seeded, smallGraph } from './onnx-fixtures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-onnx-'));
@@ -70,4 +73,32 @@ describe('cnnc import onnx', () => {
     for (let i = 0; i < theirs.length; i++) err = Math.max(err, Math.abs(ours[i] - theirs[i]));
     expect(err).toBeLessThanOrEqual(1e-5);
   }, 60_000);
+});
+
+describe('cnnc import onnx reads back the Resize nodes cnnc exports for upsample', () => {
+  it.each([
+    ['upsample 2', 'upsample 2'],
+    ['upsample 2x3 bilinear', 'upsample 2x3 bilinear'],
+    ['upsample to 20x10', 'upsample to 20x10'],
+    ['upsample to 9x7 bilinear', 'upsample to 9x7 bilinear'],
+  ])('%s', (stmt, want) => {
+    const source = `model M {\n  input 6x5x2\n  conv 3 3x3 same\n  ${stmt}\n}\n`;
+    const r = compileFile(memPath('m.cnn'), memoryHost({ 'm.cnn': source }));
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const g = r.models[0].graph;
+    const weights = g.nodes.flatMap((n) =>
+      (n.weights ?? []).map((w) => ({
+        name: `${n.name}/${w.name}`,
+        shape: w.shape,
+        data: Float32Array.from(seeded(w.shape, 3)),
+      })),
+    );
+    const out = exportOnnx(g, weights);
+    expect(out.diagnostics).toEqual([]);
+    const back = importOnnx(out.bytes!, { file: 'm.onnx', cnnFile: 'm.cnn' });
+    expect(back.diagnostics.map((d) => [d.code, d.message])).toEqual([]);
+    expect(back.source).toContain(`${want}\n`);
+    const up = (graph: typeof g) => graph.nodes.find((n) => n.op === 'upsample')?.attrs;
+    expect(up(back.graph!)).toEqual(up(g));
+  });
 });

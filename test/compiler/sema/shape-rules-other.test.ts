@@ -28,6 +28,21 @@ describe('output shapes', () => {
       'H+2xW+2x3',
       (b) => (b.input('H', 'W', 3), b.zeroPad([1, 1, 1, 1])),
     ],
+    [
+      'upsample by 2',
+      '56x56x8',
+      (b) => (b.input(28, 28, 8), b.upsample({ mode: 'nearest', scale: [2, 2] })),
+    ],
+    [
+      'upsample by 2x3 of a symbolic size',
+      '2Hx3Wx3',
+      (b) => (b.input('H', 'W', 3), b.upsample({ mode: 'bilinear', scale: [2, 3] })),
+    ],
+    [
+      'upsample to a size',
+      '20x10x1',
+      (b) => (b.input(14, 7, 1), b.upsample({ mode: 'nearest', size: [20, 10] })),
+    ],
     ['dropout', '4096', (b) => (b.input(4096), b.dropout())],
     ['activation', '28x28x6', (b) => (b.input(28, 28, 6), b.relu())],
     ['batch norm', '28x28x6', (b) => (b.input(28, 28, 6), b.bn())],
@@ -151,6 +166,13 @@ describe('diagnostics', () => {
     {
       title: 'zero padding with the wrong number of pads',
       build: (b) => (b.input(100, 8), b.zeroPad([1, 1, 1, 1])),
+      code: 'CNN3009',
+      at: 1,
+      labels: [0],
+    },
+    {
+      title: 'upsample of a sequence',
+      build: (b) => (b.input(100, 8), b.upsample({ mode: 'nearest', scale: [2, 2] })),
       code: 'CNN3009',
       at: 1,
       labels: [0],

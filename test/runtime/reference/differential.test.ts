@@ -48,6 +48,7 @@ const CASES: [string, string[]][] = [
   ['examples/budgets.cnn', []],
   ['examples/any-size.cnn', ['--input', '64x64x3']],
   ['examples/unet.cnn', []],
+  ['examples/unet-upsample.cnn', []],
   ['examples/highway.cnn', []],
   ['stdlib/lenet.cnn', []],
   model('stdlib/alexnet.cnn', 'AlexNet', '64x64x3'),
