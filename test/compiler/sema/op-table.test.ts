@@ -64,8 +64,13 @@ describe('OPS', () => {
     lrn: 'lrn 3',
     conv1d: 'conv1d 4 3',
     dense: 'dense 4',
+    yolo: 'yolo 2', // 2 classes, the default 2 boxes: 2·5 + 2 = 12 channels
   };
-  const inputOf: Readonly<Record<string, string>> = { conv1d: '8x4', dense: '16' };
+  const inputOf: Readonly<Record<string, string>> = {
+    conv1d: '8x4',
+    dense: '16',
+    yolo: '8x8x12',
+  };
   it.each(
     OP_SPECS.filter((s) => Object.values(s.attrs).some((a) => a.default !== undefined)).map((s) => [
       s.keyword,
