@@ -266,6 +266,7 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.budgetStmt) },
     { ALT: () => this.SUBRULE(this.trainStmt) },
     { ALT: () => this.SUBRULE(this.ifStmt) },
+    { ALT: () => this.SUBRULE(this.outputStmt) },
   ];
 
   private simpleStmt(): void {
@@ -456,6 +457,17 @@ class CnnParser extends ExprParser {
   });
 
   /** `cut after NAME` / `cut before NAME`; cst-to-ast checks the word (a missing one too). */
+  /** `output NAME [from REF] [{ … }]`: a named output of the model (cst-to-ast checks the parts). */
+  outputStmt = this.RULE('outputStmt', () => {
+    this.CONSUME(T.Output);
+    this.CONSUME(T.Identifier, NAME);
+    this.OPTION(() => {
+      this.CONSUME(T.From);
+      this.SUBRULE(this.target, REF);
+    });
+    this.OPTION2(() => this.SUBRULE(this.braceBody));
+  });
+
   cutStmt = this.RULE('cutStmt', () => {
     this.CONSUME(T.Cut);
     this.OPTION({

@@ -102,6 +102,14 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'suppression of a code that cannot be suppressed',
   },
+  // 2130–2139: several outputs
+  { code: 'CNN2130', severity: 'error', title: 'duplicate output name' },
+  { code: 'CNN2131', severity: 'error', title: '`output` outside the model body' },
+  { code: 'CNN2132', severity: 'error', title: 'one value declared as two outputs' },
+  { code: 'CNN2133', severity: 'error', title: 'loss for an unknown output' },
+  { code: 'CNN2134', severity: 'error', title: 'output without a loss' },
+  { code: 'CNN2135', severity: 'error', title: 'malformed per-output loss' },
+  { code: 'CNN2136', severity: 'error', title: 'generated code cannot handle several outputs' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -122,6 +130,8 @@ export const CODE_LIST = [
   // 3020–3039: graphs (highway, broadcasting, upsampling)
   { code: 'CNN3020', severity: 'error', title: "highway transform changes the input's shape" },
   { code: 'CNN3021', severity: 'error', title: 'highway gate does not fit its input' },
+  // 3040–3049: several outputs
+  { code: 'CNN3040', severity: 'error', title: 'outputs disagree on the number of classes' },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },
