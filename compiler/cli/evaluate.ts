@@ -1,6 +1,7 @@
 /** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
+import { namedOutputs } from '../sema/outputs.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
@@ -46,6 +47,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     const r = await evaluate(session.engine, test!, {
       batchSize,
       topK: session.settings.topK,
+      outputNames: namedOutputs(session.graph).map((o) => o.name),
     });
     if (args.flags.has('json')) {
       io.out(

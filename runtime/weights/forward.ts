@@ -25,6 +25,17 @@ export async function forward(
   weights: readonly NamedTensor[],
   x: Batch,
 ): Promise<Batch> {
+  return (await forwardAll(backend, graph, weights, x, false))[0];
+}
+
+/** As `forward`, every output of the graph (graph.outputs order); `all` false: the first only. */
+export async function forwardAll(
+  backend: ForwardBackend,
+  graph: Graph,
+  weights: readonly NamedTensor[],
+  x: Batch,
+  all = true,
+): Promise<Batch[]> {
   const opened = await openEngine(backend, graph, { loss: 'categorical', seed: 0 });
   const engine = opened.engine;
   if (!engine)
@@ -36,7 +47,7 @@ export async function forward(
     for (const w of weights)
       if (!known.has(w.name)) throw new WeightsError(`${graph.model} has no weight ${w.name}`);
     engine.writeWeights(weights);
-    return await engine.forward(x);
+    return all ? await engine.forwardAll(x) : [await engine.forward(x)];
   } finally {
     engine.dispose();
   }
