@@ -13,8 +13,7 @@ export function severalOutputs(graph: Graph, file: string, what: string): Diagno
     'CNN2136',
     `${file} trains models with one output; ${graph.model} has ${names.length} (${names.join(', ')}) and is left out of it`,
     {
-      span: graph.span,
-      severity: 'warning',
+      span: graph.nodes[graph.outputs[1]]?.span ?? graph.span,
       notes: [`${what}; training them with their per-output losses needs \`cnnc train\` for now`],
       help: `train it with \`cnnc train\`, which gives each output its loss and weight`,
     },

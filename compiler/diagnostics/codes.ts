@@ -109,7 +109,11 @@ export const CODE_LIST = [
   { code: 'CNN2133', severity: 'error', title: 'loss for an unknown output' },
   { code: 'CNN2134', severity: 'error', title: 'output without a loss' },
   { code: 'CNN2135', severity: 'error', title: 'malformed per-output loss' },
-  { code: 'CNN2136', severity: 'error', title: 'generated code cannot handle several outputs' },
+  {
+    code: 'CNN2136',
+    severity: 'warning',
+    title: 'emitted training code leaves out a model with several outputs',
+  },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

@@ -764,6 +764,17 @@ export class Elaborator {
       );
       return cursor;
     }
+    const twice = this.declaredOutputs.find((o) => o.name === s.name.name);
+    if (twice) {
+      this.report(
+        diag('CNN2130', `the model already has an output named \`${s.name.name}\``, {
+          span: s.name.span,
+          labels: [{ span: twice.nameSpan, message: 'first declared here' }],
+          help: 'give each output its own name',
+        }),
+      );
+      return cursor;
+    }
     let start: number | undefined;
     if (s.from) start = this.reference(s.from.raw, s.from.span, ctx);
     else if (this.requireCursor(cursor, s.span)) start = cursor;
