@@ -161,9 +161,8 @@ function compileModel(
     explain: options.explain ?? false,
   });
   // The train block, checked as `cnnc train` reads it (compiler/train/settings.ts), so that
-  // `cnnc check` finds `optimzer adam` and `lr -5` too; and a model with several outputs, whose
-  // losses are checked even without a train block (CNN3040).
-  if (state.graph.train?.length || state.graph.outputs.length > 1) {
+  // `cnnc check` finds `optimzer adam` and `lr -5` too.
+  if (state.graph.train?.length) {
     for (const d of resolveSettings(state.graph).diagnostics) diagnostics.push(d);
   }
   const sites = callSitesBySpan(state.graph);

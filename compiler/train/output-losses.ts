@@ -43,10 +43,16 @@ export function readOutputLosses(
   const diagnostics: Diagnostic[] = [];
   const given = new Map<string, { loss: LossKind; weight: number; span: Span }>();
   const settings = (graph.train ?? []).filter(isOutputLossSetting);
+  // Outputs whose loss was written wrong, and whether a name was unknown (a typo): either is
+  // reported once, not again as an output without a loss.
+  const mentioned = new Set<string>();
+  let unknown = false;
   for (const t of settings) {
     const [name, kind, weight, ...extra] = t.args;
     const output = String(name);
+    mentioned.add(output);
     if (!names.includes(output)) {
+      unknown = true;
       const s = didYouMean(output, names);
       diagnostics.push(
         diag('CNN2133', `the model has no output named \`${output}\``, {
@@ -84,8 +90,8 @@ export function readOutputLosses(
       span: t.span,
     });
   }
-  if (settings.length > 0) {
-    const missing = names.filter((n) => !given.has(n));
+  if (settings.length > 0 && !unknown) {
+    const missing = names.filter((n) => !mentioned.has(n));
     if (missing.length > 0) {
       diagnostics.push(
         diag(

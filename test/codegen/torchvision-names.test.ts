@@ -100,11 +100,11 @@ const CASES = [
   },
   // Both outputs (main, aux): torchvision in train mode at the top, eval below (batch norm on its
   // running statistics, no dropout), which returns InceptionOutputs(logits, aux_logits); the aux
-  // head needs the full 299x299. The family's .pth round trip is I3's.
+  // head needs the full 299x299 (batch 1: batch norm is on its running statistics).
   {
     tv: 'inception_v3',
     model: 'I3A',
-    input: [2, 3, 299, 299],
+    input: [1, 3, 299, 299],
     kwargs: { aux_logits: true, init_weights: false },
     aux: true,
     id: 'inception_v3 (aux_logits=True, both outputs)',

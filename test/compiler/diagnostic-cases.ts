@@ -592,7 +592,11 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   {
     code: 'CNN3040',
     about: 'two outputs trained on the same labels with different numbers of classes',
-    files: { 'main.cnn': m('flatten\noutput aux { dense 4 }\ndense 3') },
+    files: {
+      'main.cnn': m(
+        'flatten\noutput aux { dense 4 }\ndense 3\ntrain { loss main categorical, aux binary }',
+      ),
+    },
     span: 'dense 4',
   },
   {
