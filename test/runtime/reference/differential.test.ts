@@ -49,6 +49,7 @@ const CASES: [string, string[]][] = [
   ['examples/any-size.cnn', ['--input', '64x64x3']],
   ['examples/unet.cnn', []],
   ['examples/highway.cnn', []],
+  ['examples/two-heads.cnn', []],
   ['stdlib/lenet.cnn', []],
   model('stdlib/alexnet.cnn', 'AlexNet', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet18', '64x64x3'),
