@@ -468,7 +468,7 @@ class AstBuilder {
 
   /** `output NAME [from REF] [{ … }]`. */
   private output(n: CstNode): Stmt | undefined {
-    const kw = token(n, 'Kw_output');
+    const kw = token(n, 'word');
     const nameTok = token(n, 'name');
     if (!kw || !nameTok) return undefined;
     const from = this.reference(n);

@@ -265,6 +265,14 @@ class CnnParser extends ExprParser {
   ];
   private readonly stmtAlts: IOrAlt<unknown>[] = [
     {
+      // `output NAME …`: `output` is a word, not a keyword, so that a layer labelled `output:`
+      // (or a block called `output`) keeps working; only `output` followed by a name starts one.
+      GATE: () =>
+        this.LA(1).image === 'output' && this.isAt(1, T.Identifier) && this.isAt(2, T.Identifier),
+      ALT: () => this.SUBRULE(this.outputStmt),
+      IGNORE_AMBIGUITIES: true,
+    },
+    {
       ALT: () => {
         this.OPTION(this.labelDef);
         this.OR2(this.labelledAlts);
@@ -278,7 +286,6 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.budgetStmt) },
     { ALT: () => this.SUBRULE(this.trainStmt) },
     { ALT: () => this.SUBRULE(this.ifStmt) },
-    { ALT: () => this.SUBRULE(this.outputStmt) },
   ];
 
   private simpleStmt(): void {
@@ -471,8 +478,8 @@ class CnnParser extends ExprParser {
   /** `cut after NAME` / `cut before NAME`; cst-to-ast checks the word (a missing one too). */
   /** `output NAME [from REF] [{ … }]`: a named output of the model (cst-to-ast checks the parts). */
   outputStmt = this.RULE('outputStmt', () => {
-    this.CONSUME(T.Output);
-    this.CONSUME(T.Identifier, NAME);
+    this.CONSUME(T.Identifier, WORD);
+    this.CONSUME2(T.Identifier, NAME);
     this.OPTION(() => {
       this.CONSUME(T.From);
       this.SUBRULE(this.target, REF);

@@ -164,8 +164,6 @@ export const Branch = keyword('branch');
 export const From = keyword('from');
 /** `highway { transform { … } gate { … } }`. */
 export const Highway = keyword('highway');
-/** `output NAME [from REF] [{ … }]`: a named model output (several outputs). */
-export const Output = keyword('output');
 export const Freeze = keyword('freeze', [FreezeKw]);
 export const Unfreeze = keyword('unfreeze', [FreezeKw]);
 export const Replace = keyword('replace');
@@ -192,7 +190,6 @@ export const KEYWORDS: readonly TokenType[] = [
   Import, Model, Block, Let, With, Repeat, As, Residual, Shortcut, When, Concat, Add, Multiply,
   Branch, Freeze, Unfreeze, Replace, Append, Cut, Budget, Train, If, Then, Else, And, Or, Not, True,
   False, In, Int, Float, Bool, StringKw, From, Highway,
-  Output,
 ].sort((a, b) => String(b.PATTERN).length - String(a.PATTERN).length); // prettier-ignore
 
 // ---------------------------------------------------------------- operators

@@ -79,6 +79,14 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
   const endsInSoftmax = outputsEndInSoftmax[0];
   let draws = 0;
 
+  const contextFor = (training: boolean): LowerContext => ({
+    tf,
+    training,
+    weight: (node, name) =>
+      params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
+    nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
+  });
+
   const run = (
     x: tfjs.Tensor,
     training: boolean,
@@ -86,13 +94,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
   ): tfjs.Tensor => {
     checkShape(graph, input, x.shape, 'input');
-    const ctx: LowerContext = {
-      tf,
-      training,
-      weight: (node, name) =>
-        params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
-      nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
-    };
+    const ctx = contextFor(training);
     return tf.tidy(() => {
       const values: tfjs.Tensor[] = [];
       for (const node of graph.nodes) {
@@ -108,15 +110,14 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
   };
 
   /** Every output; a softmax output that nothing reads is not computed when its logits are asked. */
-  const runAll = (x: tfjs.Tensor, training: boolean, logits: readonly boolean[]): tfjs.Tensor[] => {
+  const runAll = (
+    x: tfjs.Tensor,
+    training: boolean,
+    logits: readonly boolean[],
+    capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
+  ): tfjs.Tensor[] => {
     checkShape(graph, input, x.shape, 'input');
-    const ctx: LowerContext = {
-      tf,
-      training,
-      weight: (node, name) =>
-        params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
-      nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
-    };
+    const ctx = contextFor(training);
     const stops = outputNodes.map((_, k) => outputsEndInSoftmax[k] && logits[k] === true);
     const skip = new Set(outputNodes.filter((o, k) => stops[k] && !read.has(o.id)));
     const lasts = outputNodes.map((o, k) => (stops[k] ? o.inputs[0] : o.id));
@@ -127,6 +128,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
         if (node.id > end) break;
         if (skip.has(node)) continue;
         const ins = node.op === 'input' ? [x] : node.inputs.map((i) => values[i]);
+        capture?.(node, ins);
         const y = lowerNode(ctx, node, ins);
         checkShape(graph, node, y.shape, 'output');
         values[node.id] = y;
@@ -147,10 +149,19 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     kinkInputs(x, training) {
       const out = new Map<string, Float32Array>();
       const kinked = (n: Node) => n.op === 'activation' && activationKinks(n.attrs).length > 0;
+      const capture = (node: Node, ins: readonly tfjs.Tensor[]) => {
+        if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);
+      };
+      // Several outputs: the heads' activations too.
       tf.dispose(
-        run(x, training, false, (node, ins) => {
-          if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);
-        }),
+        outputNodes.length > 1
+          ? runAll(
+              x,
+              training,
+              outputNodes.map(() => false),
+              capture,
+            )
+          : run(x, training, false, capture),
       );
       return out;
     },

@@ -80,8 +80,11 @@ group('output NAME', () => {
     expect(codes(src)).toEqual(['CNN2131']);
   });
 
-  it('`output` is a keyword: a label of that name is a syntax error', () => {
-    expect(parseFile(wrap('output: relu'), 'x.cnn').diagnostics.length).toBeGreaterThan(0);
+  it('`output` is not reserved: a layer labelled `output` keeps its name', () => {
+    const g = model(wrap('output: conv 2 1x1\noutput aux { gap }\ngap')).graph;
+    expect(g.nodes.map((n) => n.name)).toContain('output');
+    expect(g.outputNames).toEqual(['main', 'aux']);
+    expect(parseFile(wrap('output: relu'), 'x.cnn').diagnostics).toEqual([]);
   });
 });
 
