@@ -169,6 +169,20 @@ export interface Branch {
   readonly span: Span;
 }
 
+/**
+ * `output NAME` (the value so far is an output), `output NAME from REF` (an earlier labelled
+ * layer's), `output NAME { … }` / `output NAME from REF { … }` (a head on it, whose layers are named
+ * under NAME). The statement passes its input through: the main path goes on after it.
+ */
+export interface OutputStmt {
+  readonly kind: 'Output';
+  readonly name: Ident;
+  readonly from?: Target;
+  /** Absent when written without `{ … }`. */
+  readonly body?: readonly Stmt[];
+  readonly span: Span;
+}
+
 /** `let C = conv 32 3x3 same, R = relu` or `let c2 = c * 2`. */
 export interface LetStmt {
   readonly kind: 'Let';
@@ -262,7 +276,8 @@ export type Stmt =
   | CutStmt
   | BudgetStmt
   | TrainStmt
-  | IfStmt;
+  | IfStmt
+  | OutputStmt;
 
 // ---------------------------------------------------------------- top level
 

@@ -186,6 +186,7 @@ class AstBuilder {
     if ((inner = node(n, 'mergeStmt'))) return this.merge(inner, label);
     if ((inner = node(n, 'ifStmt'))) return this.ifStmt(inner);
     if ((inner = node(n, 'highwayStmt'))) return this.highway(inner, label);
+    if ((inner = node(n, 'outputStmt'))) return this.output(inner);
     if ((inner = node(n, 'letStmt'))) return this.let(inner);
     if ((inner = node(n, 'freezeStmt'))) return this.freeze(inner);
     if ((inner = node(n, 'replaceStmt'))) return this.replace(inner);
@@ -463,6 +464,26 @@ class AstBuilder {
       return null;
     }
     return target;
+  }
+
+  /** `output NAME [from REF] [{ … }]`. */
+  private output(n: CstNode): Stmt | undefined {
+    const kw = token(n, 'word');
+    const nameTok = token(n, 'name');
+    if (!kw || !nameTok) return undefined;
+    const from = this.reference(n);
+    if (from === null) return undefined;
+    const body = this.body(node(n, 'braceBody'));
+    if (count(n, 'braceBody') > 0 && !body) return undefined;
+    const name = this.spans.ident(nameTok);
+    const span = this.spans.from(kw.startOffset, name.span, from?.span, body?.span);
+    return {
+      kind: 'Output',
+      name,
+      ...(from ? { from } : {}),
+      ...(body ? { body: body.stmts } : {}),
+      span,
+    };
   }
 
   /** `highway { transform { … } gate { … } }`: a Merge whose branches are the transform, the gate. */

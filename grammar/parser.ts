@@ -105,9 +105,11 @@ class CnnParser extends ExprParser {
   /** The head and first argument of the setting being parsed (for `lr PATTERN RATE, …`). */
   private settingHead: IToken | undefined;
   private settingFirst: IToken | undefined;
+  private settingSecond: IToken | undefined;
 
   /** `, PATTERN RATE` after `lr PATTERN RATE`: the list of learning rates per group goes on. */
   private groupContinues(): boolean {
+    if (this.settingHead?.image === 'loss') return this.lossContinues();
     if (this.settingHead?.image !== 'lr' || !this.settingFirst) return false;
     const first = this.settingFirst.tokenType;
     if (first !== T.Identifier && first !== T.DotDot && first !== T.Star) return false;
@@ -115,6 +117,16 @@ class CnnParser extends ExprParser {
     const t = this.LA(2).tokenType;
     if (t !== T.Identifier && t !== T.DotDot && t !== T.Star) return false;
     return this.isAt(this.runEnd(2) + 1, T.NumberLit);
+  }
+
+  /**
+   * `loss main categorical, aux categorical 0.3`: after a first pair of two words (an output and
+   * its loss), `, WORD WORD` is the next output's; `loss categorical, optimizer sgd` is two settings.
+   */
+  private lossContinues(): boolean {
+    if (this.settingFirst?.tokenType !== T.Identifier) return false;
+    if (this.settingSecond?.tokenType !== T.Identifier) return false;
+    return this.isAt(1, T.Comma) && this.isAt(2, T.Identifier) && this.isAt(3, T.Identifier);
   }
 
   /** `, IDENT =` continues a binding list; `, relu` is the next statement. */
@@ -252,6 +264,14 @@ class CnnParser extends ExprParser {
     { ALT: () => this.SUBRULE(this.highwayStmt) },
   ];
   private readonly stmtAlts: IOrAlt<unknown>[] = [
+    {
+      // `output NAME …`: `output` is a word, not a keyword, so that a layer labelled `output:`
+      // (or a block called `output`) keeps working; only `output` followed by a name starts one.
+      GATE: () =>
+        this.LA(1).image === 'output' && this.isAt(1, T.Identifier) && this.isAt(2, T.Identifier),
+      ALT: () => this.SUBRULE(this.outputStmt),
+      IGNORE_AMBIGUITIES: true,
+    },
     {
       ALT: () => {
         this.OPTION(this.labelDef);
@@ -456,6 +476,17 @@ class CnnParser extends ExprParser {
   });
 
   /** `cut after NAME` / `cut before NAME`; cst-to-ast checks the word (a missing one too). */
+  /** `output NAME [from REF] [{ … }]`: a named output of the model (cst-to-ast checks the parts). */
+  outputStmt = this.RULE('outputStmt', () => {
+    this.CONSUME(T.Identifier, WORD);
+    this.CONSUME2(T.Identifier, NAME);
+    this.OPTION(() => {
+      this.CONSUME(T.From);
+      this.SUBRULE(this.target, REF);
+    });
+    this.OPTION2(() => this.SUBRULE(this.braceBody));
+  });
+
   cutStmt = this.RULE('cutStmt', () => {
     this.CONSUME(T.Cut);
     this.OPTION({
@@ -536,6 +567,7 @@ class CnnParser extends ExprParser {
     if (!this.RECORDING_PHASE) {
       this.settingHead = this.LA(0);
       this.settingFirst = this.LA(1);
+      this.settingSecond = this.LA(2);
     }
     this.MANY(this.settingArgLoop);
   });

@@ -50,14 +50,19 @@ export async function openEngine(
     };
   }
   const backend = await initBackend(name);
-  // A detector trains through trainStepOn (a loss of the raw grid, runtime/detection), which the
-  // data-parallel engine does not have yet: it runs on one thread, and says so.
-  const detector = graph.nodes.some((n) => n.op === 'yolo');
-  if (name === 'wasm' && threads > 1 && detector) {
+  // A detector trains through trainStepOn (a loss of the raw grid, runtime/detection), and a model
+  // with several outputs through per-output losses: the data-parallel engine has neither yet, so
+  // these run on one thread, and say so.
+  const oneThread = graph.nodes.some((n) => n.op === 'yolo')
+    ? 'detectors'
+    : graph.outputs.length > 1
+      ? 'models with several outputs'
+      : null;
+  if (name === 'wasm' && threads > 1 && oneThread) {
     const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
     return {
       engine: createTfjsEngine(backend.tf, model, name, options),
-      detail: `${backend.detail}; one thread: detectors do not train data-parallel yet`,
+      detail: `${backend.detail}; one thread: ${oneThread} do not train data-parallel yet`,
       diagnostics: [],
     };
   }

@@ -131,6 +131,7 @@ export async function openPhase(
 ): Promise<PhaseEngines> {
   const options = {
     loss: settings.loss,
+    ...(settings.outputLosses.length ? { outputLosses: settings.outputLosses } : {}),
     optimizer: settings.optimizer,
     clipNorm: settings.clipNorm,
     seed: settings.seed,

@@ -90,8 +90,18 @@ export async function verifyEngines(
   const data = Float32Array.from({ length: opts.batch * per }, () => r());
   const labels = Int32Array.from({ length: opts.batch }, () => Math.floor(r() * opts.classes));
   const x = { data, shape: [opts.batch, ...shape] };
-  const [ya, yb] = [await a.forward(x), await b.forward(x)];
-  const output = relativeError('output', ya.data, yb.data);
+  // Every output, one after the other (a model with several outputs compares them all).
+  const joined = (ys: readonly { readonly data: Float32Array }[]) => {
+    const out = new Float32Array(ys.reduce((n, y) => n + y.data.length, 0));
+    let at = 0;
+    for (const y of ys) {
+      out.set(y.data, at);
+      at += y.data.length;
+    }
+    return out;
+  };
+  const [ya, yb] = [joined(await a.forwardAll(x)), joined(await b.forwardAll(x))];
+  const output = relativeError('output', ya, yb);
   const custom = opts.outputLoss;
   if (custom && !(a.gradientsOn && b.gradientsOn))
     throw new Error(`the ${a.backend} or ${b.backend} engine cannot take a loss of the output`);

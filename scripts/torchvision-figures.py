@@ -163,7 +163,20 @@ MODELS = [
         [299, 299, 3],
         23_834_568,
     ),
+    (
+        "InceptionV3Aux",
+        "stdlib/inception_v3.cnn",
+        "inception_v3",
+        tv("inception_v3", aux_logits=True, init_weights=False),
+        [299, 299, 3],
+        27_161_264,
+    ),
 ]
+
+# Models with several outputs, measured with the top module in training mode (torchvision computes
+# Inception v3's auxiliary classifier only then) and every submodule in eval mode (batch norm on
+# its running statistics, dropout off), so that batch 1 works and the output is deterministic.
+SEVERAL_OUTPUTS = {"InceptionV3Aux"}
 
 # MACs quoted in the literature / by earlier tools, checked so that a change in the hook arithmetic
 # cannot go unnoticed.
@@ -184,9 +197,11 @@ def channels_last(shape) -> list:
     return dims
 
 
-def measure(build, input_hwc):
+def measure(build, input_hwc, several=False):
     torch.manual_seed(0)
     model = build().eval()
+    if several:
+        model.training = True
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     buffers = sum(
@@ -216,12 +231,14 @@ def measure(build, input_hwc):
     h, w, c = input_hwc
     with torch.no_grad():
         out = model(torch.zeros(1, c, h, w))
+    outs = list(out) if isinstance(out, tuple) else [out]
     return {
         "params": params,
         "trainable": trainable,
         "buffers": buffers,
         "macs": macs,
-        "output": channels_last(out.shape),
+        "output": channels_last(outs[0].shape),
+        **({"outputs": [channels_last(o.shape) for o in outs]} if len(outs) > 1 else {}),
         "layers": layers,
     }
 
@@ -235,7 +252,9 @@ def render(doc) -> str:
     lines.append('  "models": [')
     for i, m in enumerate(doc["models"]):
         lines.append("    {")
-        for key in ["model", "file", "torchvision", "input", "output", "params", "trainable", "buffers", "macs"]:
+        for key in ["model", "file", "torchvision", "input", "output", "outputs", "params", "trainable", "buffers", "macs"]:
+            if key not in m:
+                continue
             lines.append(f'      "{key}": {json.dumps(m[key])},')
         lines.append('      "layers": [')
         for j, layer in enumerate(m["layers"]):
@@ -253,7 +272,7 @@ def main() -> int:
     models = []
     failures = []
     for name, file, fn, build, input_hwc, expected_params in MODELS:
-        fig = measure(build, input_hwc)
+        fig = measure(build, input_hwc, name in SEVERAL_OUTPUTS)
         if expected_params is not None and fig["params"] != expected_params:
             failures.append(f"{name}: {fig['params']} parameters, expected {expected_params}")
         if name in KNOWN_MACS and fig["macs"] != KNOWN_MACS[name]:

@@ -5,6 +5,7 @@ import { detectorNms, evaluateDetector, yoloHeadOf } from '../../runtime/detecti
 import type { YoloHead } from '../../runtime/detection/yolo.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
+import { namedOutputs } from '../sema/outputs.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
 import type { ExitCode, Io } from './io.js';
@@ -77,6 +78,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     const r = await evaluate(session.engine, test!, {
       batchSize,
       topK: session.settings.topK,
+      outputNames: namedOutputs(session.graph).map((o) => o.name),
     });
     if (args.flags.has('json')) {
       io.out(

@@ -19,6 +19,7 @@ import { loadWeightsArg } from './load-weights.js';
 import { openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
 import { yoloHeadOf } from '../../runtime/detection/train.js';
 import { predictDetections } from './predict-detector.js';
+import { namedOutputs } from '../sema/outputs.js';
 
 export const PREDICT_HELP = `usage: cnnc predict FILE --weights DIR|FILE IMAGE... [options]
 
@@ -163,6 +164,8 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       image: string;
       index: number;
       top: { class: number; probability: number }[];
+      /** With several outputs: each output's top classes, by output name. */
+      outputs?: Record<string, { class: number; probability: number }[]>;
       /** Why there is no prediction (the input holds NaN or infinite values). */
       error?: string;
     }[] = [];
@@ -183,20 +186,34 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
       }
       const bad = nonFiniteSamples(ds);
       for (const b of bad.values()) io.err(`cnnc: warning: ${label(f, ds.count, b)}\n`);
-      const { scores, classes } = await session.engine.predict({
+      const { scores, classes, outputs } = await session.engine.predict({
         data: ds.images,
         shape: [ds.count, ...ds.shape],
       });
+      const names = namedOutputs(session.graph).map((o) => o.name);
+      const tops = (i: number) =>
+        outputs &&
+        Object.fromEntries(
+          outputs.map((o, j) => [
+            names[j],
+            topK(o.scores.subarray(i * o.classes, (i + 1) * o.classes), k).map((b) => ({
+              class: b.cls,
+              probability: b.score,
+            })),
+          ]),
+        );
       for (let i = 0; i < ds.count; i++) {
         if (bad.has(i)) {
           results.push({ image: f, index: i, top: [], error: NO_PREDICTION });
           continue;
         }
         const best = topK(scores.subarray(i * classes, (i + 1) * classes), k);
+        const each = tops(i);
         results.push({
           image: f,
           index: i,
           top: best.map((b) => ({ class: b.cls, probability: b.score })),
+          ...(each ? { outputs: each } : {}),
         });
       }
     }
@@ -208,9 +225,12 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
           results.filter((x) => x.image === r.image).length > 1
             ? `${r.image}[${r.index}]`
             : r.image;
-        io.out(
-          `${label}: ${r.error ?? r.top.map((t) => `${t.class} (${(100 * t.probability).toFixed(1)}%)`).join(', ')}\n`,
-        );
+        const text = (top: readonly { class: number; probability: number }[]) =>
+          top.map((t) => `${t.class} (${(100 * t.probability).toFixed(1)}%)`).join(', ');
+        const each = r.outputs
+          ? Object.entries(r.outputs).map(([name, top]) => `${name}: ${text(top)}`)
+          : undefined;
+        io.out(`${label}: ${r.error ?? (each ? each.join(' · ') : text(r.top))}\n`);
       }
     }
     session.engine.dispose();

@@ -7,7 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError } from '../../runtime/data/dataset.js';
 import { readNpyFile } from '../../runtime/data/npy.js';
-import { forward, FORWARD_BACKENDS, type Batch } from '../../runtime/weights/forward.js';
+import {
+  forward,
+  forwardAll,
+  FORWARD_BACKENDS,
+  type Batch,
+} from '../../runtime/weights/forward.js';
+import { namedOutputs } from '../sema/outputs.js';
 import { prepareWeights } from '../../runtime/weights/load.js';
 import { writeFileAtomic } from '../../runtime/safe-write.js';
 import { encodeNpy } from '../../runtime/weights/npy.js';
@@ -76,6 +82,33 @@ function formatValues(y: Batch): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Several outputs: each printed under `output NAME [shape]:`, or with --output Y.npy written to
+ * Y.NAME.npy beside it, one file per output.
+ */
+function writeOutputs(
+  io: Io,
+  names: readonly { readonly name: string }[],
+  ys: readonly Batch[],
+  output: string | undefined,
+): ExitCode {
+  ys.forEach((y, k) => {
+    const name = names[k].name;
+    if (output === undefined) {
+      io.out(`output ${name} [${y.shape.join(', ')}]:\n${formatValues(y)}`);
+      return;
+    }
+    const file = output.replace(/(\.npy)?$/i, `.${name}.npy`);
+    writeFileAtomic(
+      path.resolve(io.cwd, file),
+      encodeNpy(y.shape, y.data),
+      (m) => new WeightsError(m),
+    );
+    io.out(`${file}: float32 [${y.shape.join(', ')}] (output ${name})\n`);
+  });
+  return 0;
+}
+
 export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
   return weightsGuard(io, async (): Promise<ExitCode> => {
     const args = parseArgs(argv, {
@@ -125,8 +158,19 @@ export function runRun(argv: readonly string[], io: Io): Promise<ExitCode> {
       return 1;
     }
     const threads = parseThreads(args, defaultThreads());
-    const y = await forward(backend, graph, tensorsToLoad(w.plan, w.sources), x, threads);
     const output = args.flags.get('output')?.[0];
+    if (graph.outputs.length > 1) {
+      const ys = await forwardAll(
+        backend,
+        graph,
+        tensorsToLoad(w.plan, w.sources),
+        x,
+        true,
+        threads,
+      );
+      return writeOutputs(io, namedOutputs(graph), ys, output);
+    }
+    const y = await forward(backend, graph, tensorsToLoad(w.plan, w.sources), x, threads);
     if (output === undefined) {
       io.out(formatValues(y));
       return 0;

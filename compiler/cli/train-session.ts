@@ -130,6 +130,7 @@ export async function openSession(
   const threads = parseThreads(args, defaultThreads());
   const opened = await openEngine(name, graph, {
     loss: settings.loss,
+    ...(settings.outputLosses.length ? { outputLosses: settings.outputLosses } : {}),
     optimizer: settings.optimizer,
     clipNorm: settings.clipNorm,
     seed: settings.seed,
@@ -227,6 +228,17 @@ export function evalSummary(r: EvalResult) {
     macro: r.report.macro,
     perClass: r.report.perClass,
     confusion: r.report.confusion,
+    ...(r.outputs
+      ? {
+          outputs: r.outputs.map((o) => ({
+            name: o.name,
+            loss: o.loss,
+            accuracy: o.accuracy,
+            topK: o.topK,
+            macro: o.report.macro,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -34,6 +34,7 @@ import { prepareOutputFile } from '../../runtime/safe-write.js';
 import { openRunFolder, type RunFolder } from '../../runtime/train/run-folder.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 import { IMPORT_HELP_LINE } from './common.js';
+import { namedOutputs } from '../sema/outputs.js';
 import type { ExitCode, Io } from './io.js';
 import {
   SESSION_FLAGS,
@@ -298,7 +299,11 @@ async function trainIn(
   }
   if (result.stoppedEarly) io.out(`early stopping after epoch ${result.epochs.at(-1)?.epoch}\n`);
   const testResult = test
-    ? await evaluate(current.full, test, { batchSize: 256, topK: settings.topK })
+    ? await evaluate(current.full, test, {
+        batchSize: 256,
+        topK: settings.topK,
+        outputNames: namedOutputs(graph).map((o) => o.name),
+      })
     : null;
   if (testResult) io.out(`${evalReport('test', testResult, !quiet, test?.classNames)}\n`);
   const wall = (performance.now() - t0) / 1000;

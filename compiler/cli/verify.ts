@@ -14,13 +14,13 @@ import { ENGINE_BACKENDS, openEngine, type EngineBackend } from '../../runtime/e
 import { verifyEngines, type VerifyReport } from '../../runtime/verify.js';
 import { parseArgs, parsePositiveInt, UsageError } from './args.js';
 import { allowedImports, IMPORT_FLAGS, IMPORT_HELP_LINE, printDiagnostics } from './common.js';
+import { resolveSettings } from '../train/settings.js';
 import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
 import { runGuarded } from './train-session.js';
 import { seededYoloLoss } from '../../runtime/detection/yolo.js';
 import { yoloHeadOf } from '../../runtime/detection/train.js';
-import { resolveSettings } from '../train/settings.js';
 
 export const VERIFY_HELP = `usage: cnnc verify FILE [options]
 
@@ -145,7 +145,14 @@ async function verify(argv: readonly string[], io: Io): Promise<ExitCode> {
     const last = out[out.length - 1];
     const classes = typeof last === 'number' && last > 1 ? last : 2;
     const loss = typeof last === 'number' && last === 1 ? 'binary' : 'categorical';
-    const opts = { loss, seed, clipNorm: null } as const;
+    // Several outputs: each with the loss and weight of the train block (or categorical, 1).
+    const outputLosses = resolveSettings(graph).settings.outputLosses;
+    const opts = {
+      loss,
+      seed,
+      clipNorm: null,
+      ...(outputLosses.length ? { outputLosses } : {}),
+    } as const;
     const need = { batch, training: mode === 'train' };
     for (const b of [backend, 'reference']) {
       const memory = checkBackendMemory(graph, b, need, os.totalmem());

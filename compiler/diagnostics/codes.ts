@@ -102,6 +102,18 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'suppression of a code that cannot be suppressed',
   },
+  // 2130–2139: several outputs
+  { code: 'CNN2130', severity: 'error', title: 'duplicate output name' },
+  { code: 'CNN2131', severity: 'error', title: '`output` outside the model body' },
+  { code: 'CNN2132', severity: 'error', title: 'one value declared as two outputs' },
+  { code: 'CNN2133', severity: 'error', title: 'loss for an unknown output' },
+  { code: 'CNN2134', severity: 'error', title: 'output without a loss' },
+  { code: 'CNN2135', severity: 'error', title: 'malformed per-output loss' },
+  {
+    code: 'CNN2136',
+    severity: 'warning',
+    title: 'emitted training code leaves out a model with several outputs',
+  },
 
   // 2120–2129: detection heads and their training
   { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
@@ -135,6 +147,8 @@ export const CODE_LIST = [
   { code: 'CNN3021', severity: 'error', title: 'highway gate does not fit its input' },
   { code: 'CNN3030', severity: 'error', title: 'upsample needs one of a scale and a size' },
   { code: 'CNN3031', severity: 'error', title: 'unknown upsample mode' },
+  // 3040–3049: several outputs
+  { code: 'CNN3040', severity: 'error', title: 'outputs disagree on the number of classes' },
 
   // 3100–3119: detection heads
   { code: 'CNN3100', severity: 'error', title: 'channels do not fit the detection head layout' },

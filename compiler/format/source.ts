@@ -228,6 +228,8 @@ function bodyItems(n: FmtNode): (readonly FmtNode[])[] {
       return n.otherwise ? [n.then, n.otherwise] : [n.then];
     case 'Merge':
       return [n.branches];
+    case 'Output':
+      return n.body ? [n.body] : [];
     default:
       return [];
   }
@@ -316,6 +318,10 @@ class Indexer {
       case 'Replace':
         this.keepRaw(s.target.span.start, s.target.span.end);
         this.stmts(s.body, false);
+        return;
+      case 'Output':
+        if (s.from) this.keepRaw(s.from.span.start, s.from.span.end);
+        this.stmts(s.body ?? [], false);
         return;
       case 'Cut':
         this.keepRaw(s.target.span.start, s.target.span.end);

@@ -79,6 +79,11 @@ export interface Graph {
   readonly span: Span;
   readonly nodes: readonly Node[];
   readonly outputs: readonly number[];
+  /**
+   * The outputs' names, parallel to `outputs`, when the model declares any with `output NAME`
+   * (compiler/sema/outputs.ts); absent otherwise: one output, called `main` where a name is needed.
+   */
+  readonly outputNames?: readonly string[];
   readonly budgets: readonly Budget[];
   /** Assumptions about symbolic input sizes, filled by shape inference. */
   readonly symbols: readonly SymbolRecord[];

@@ -14,6 +14,7 @@ export function irToJson(graph: Graph): unknown {
     file: graph.file,
     span: graph.span,
     outputs: graph.outputs,
+    ...(graph.outputNames ? { outputNames: graph.outputNames } : {}),
     symbols: graph.symbols,
     budgets: graph.budgets,
     ...(graph.train ? { train: graph.train } : {}),

@@ -52,6 +52,8 @@ export function staticNodes(
  * returned.
  */
 export function splitStaticPrefix(graph: Graph): FeatureSplit | { readonly reason: string } {
+  if (graph.outputs.length > 1)
+    return { reason: `the model has ${graph.outputs.length} outputs; features are cached for one` };
   const isStatic = staticNodes(graph);
   const out = graph.outputs[0];
   if (isStatic[out]) return { reason: 'every layer is frozen: there is nothing to train' };

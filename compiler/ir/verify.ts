@@ -60,6 +60,17 @@ export function verify(graph: Graph, after = 'elaboration'): Diagnostic[] {
     if (!Number.isInteger(o) || o < 0 || o >= graph.nodes.length)
       fail(undefined, `output ${o} is not a node`);
   }
+  if (new Set(graph.outputs).size !== graph.outputs.length)
+    fail(undefined, `an output is listed twice: ${graph.outputs.join(', ')}`);
+  const outNames = graph.outputNames;
+  if (outNames) {
+    if (outNames.length !== graph.outputs.length)
+      fail(undefined, `${outNames.length} output outNames for ${graph.outputs.length} outputs`);
+    if (new Set(outNames).size !== outNames.length)
+      fail(undefined, `duplicate output outNames: ${outNames.join(', ')}`);
+    for (const n of outNames)
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) fail(undefined, `output name ${JSON.stringify(n)}`);
+  }
   return problems.map((p) =>
     diag('CNN9002', `IR verification failed after ${after}: ${p}`, {
       span: graph.span,

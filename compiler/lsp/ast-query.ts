@@ -35,6 +35,8 @@ export function childrenOf(n: TreeNode): readonly TreeNode[] {
       return n.otherwise ? [...n.then, ...n.otherwise] : n.then;
     case 'Merge':
       return n.branches;
+    case 'Output':
+      return n.body ?? [];
     case 'Let':
       return n.bindings.flatMap((b) => (b.value.kind === 'Group' ? [b.value] : []));
     case 'Simple':

@@ -3,7 +3,8 @@
  * tools. Pure functions of a compiled model.
  */
 import type { SourceMap } from '../diagnostics/source-file.js';
-import type { Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { namedOutputs } from '../sema/outputs.js';
 import type { CompiledModel } from '../program.js';
 import { formatDim, smallestAdmissible, type Dim } from '../sema/dim.js';
 import { countJson, toNumber, type Count } from '../sema/count.js';
@@ -66,6 +67,15 @@ export function summaryJson(m: Summarised, sources: SourceMap): unknown {
     file: graph.file,
     input: shapeJson(input?.shape, m),
     output: shapeJson(output?.shape, m),
+    ...(graph.outputNames
+      ? {
+          outputs: namedOutputs(graph).map((o) => ({
+            name: o.name,
+            layer: graph.nodes[o.id].name,
+            shape: shapeJson(graph.nodes[o.id].shape, m),
+          })),
+        }
+      : {}),
     params: {
       total: countJson(summary.params.total),
       trainable: countJson(summary.params.trainable),
@@ -150,7 +160,7 @@ export function summaryTable(
   out.push(
     `Model: ${graph.model}  (${source(graph.nodes[0] ?? ({ span: graph.span } as Node), sources).replace(/:\d+:\d+$/, '')})`,
   );
-  out.push(`Input: ${shapeText(input?.shape, m)}    Output: ${shapeText(output?.shape, m)}`);
+  out.push(`Input: ${shapeText(input?.shape, m)}    ${outputsText(graph, m)}`);
   out.push(rule, line(COLUMNS.map((c) => c.title)), rule);
   for (const r of rows) {
     out.push(line(r.cells));
@@ -193,6 +203,19 @@ export function summaryTable(
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `Output: 1000`, or with several outputs `Outputs: main 1000 (fc), aux 1000 (aux.fc)`. */
+function outputsText(graph: Graph, m: Summarised): string {
+  if (!graph.outputNames) {
+    const output = graph.outputs.length ? graph.nodes[graph.outputs[0]] : undefined;
+    return `Output: ${shapeText(output?.shape, m)}`;
+  }
+  const list = namedOutputs(graph).map((o) => {
+    const n = graph.nodes[o.id];
+    return `${o.name} ${shapeText(n.shape, m)} (${n.name})`;
+  });
+  return `${list.length === 1 ? 'Output' : 'Outputs'}: ${list.join(', ')}`;
 }
 
 function lastSpatialRf(nodes: readonly Node[]): string {

@@ -9,6 +9,7 @@ import type {
   IfStmt,
   MergeStmt,
   ModelDecl,
+  OutputStmt,
   RepeatStmt,
   ResidualStmt,
   SimpleStmt,
@@ -40,6 +41,7 @@ import {
 } from './limits.js';
 import { lookupDecl, visibleNames, type Module } from './resolve.js';
 import { References } from './references.js';
+import { modelOutputs, type DeclaredOutput } from './outputs.js';
 import { VarScope, type LayerBinding } from './scope.js';
 import { didYouMean, suggestedEdit } from './suggest.js';
 import { asInt, asNumber, typeName } from './values.js';
@@ -78,6 +80,8 @@ export class Elaborator {
   private readonly train: NonNullable<Graph['train']>[number][] = [];
   private readonly freezes: PendingFreeze[] = [];
   private readonly poisoned: number[] = [];
+  /** `output NAME …` statements, in source order (outputs.ts orders and checks them). */
+  private readonly declaredOutputs: DeclaredOutput[] = [];
   private readonly shapes = new IncrementalShapes(this.nodes);
   private readonly refs = new References((d) => this.report(d));
   private tooLarge = false;
@@ -124,7 +128,7 @@ export class Elaborator {
       file: this.model.span.file,
       span: this.model.span,
       nodes: this.nodes,
-      outputs: out === undefined ? [] : [out],
+      ...modelOutputs(out, this.declaredOutputs, (d) => this.report(d)),
       budgets: this.budgets,
       symbols: [],
       ...(this.poisoned.length ? { poisoned: this.poisoned } : {}),
@@ -200,6 +204,8 @@ export class Elaborator {
       }
       case 'If':
         return this.ifStmt(s, cursor, ctx);
+      case 'Output':
+        return this.output(s, cursor, ctx);
       case 'Let':
         for (const b of s.bindings) {
           const v = b.value;
@@ -737,6 +743,71 @@ export class Elaborator {
       this.shapes.poison(id);
     }
     return id;
+  }
+
+  /**
+   * `output NAME [from REF] [{ … }]`: records a named output and passes its input through. Only in
+   * the model's own statements (an `if` there included), never inside a group, branch or block
+   * call: an output is the model's, and a block called twice would make two of the same name.
+   */
+  private output(s: OutputStmt, cursor: number | undefined, ctx: Ctx): number | undefined {
+    if (ctx.depth > 0 || ctx.frame !== undefined || ctx.names !== this.rootNames) {
+      this.report(
+        diag(
+          'CNN2131',
+          `\`output ${s.name.name}\` is inside ${ctx.frame ? 'a block' : 'a nested statement'}`,
+          {
+            span: s.span,
+            help: "write `output` among the model's own statements; a head can branch off any labelled layer with `output NAME from LABEL { … }`",
+          },
+        ),
+      );
+      return cursor;
+    }
+    const twice = this.declaredOutputs.find((o) => o.name === s.name.name);
+    if (twice) {
+      this.report(
+        diag('CNN2130', `the model already has an output named \`${s.name.name}\``, {
+          span: s.name.span,
+          labels: [{ span: twice.nameSpan, message: 'first declared here' }],
+          help: 'give each output its own name',
+        }),
+      );
+      return cursor;
+    }
+    let start: number | undefined;
+    if (s.from) start = this.reference(s.from.raw, s.from.span, ctx);
+    else if (this.requireCursor(cursor, s.span)) start = cursor;
+    if (start === undefined) return cursor;
+    let out: number | undefined = start;
+    if (s.body && s.body.length > 0) {
+      const prev = ctx.names.claim(s.name.name, s.name.span);
+      if (prev) {
+        this.report(
+          diag('CNN2013', `duplicate label \`${s.name.name}\` in this scope`, {
+            span: s.name.span,
+            labels: [{ span: prev, message: 'first used here' }],
+            help: "an output's head is named after the output: give it a name no label has",
+          }),
+        );
+        return cursor;
+      }
+      const names = ctx.names.child(s.name.name, s.body);
+      out = this.body(s.body, start, {
+        ...ctx,
+        names,
+        vars: new VarScope(ctx.vars),
+        inId: start,
+      });
+    }
+    if (out !== undefined)
+      this.declaredOutputs.push({
+        name: s.name.name,
+        id: out,
+        span: s.span,
+        nameSpan: s.name.span,
+      });
+    return cursor;
   }
 
   /** The node `branch from NAME` reads, or undefined (reported). */

@@ -134,7 +134,7 @@ export function collectLabels(body: readonly Stmt[], into = new Set<string>()): 
       if (s.otherwise) collectLabels(s.otherwise, into);
     } else if (s.kind === 'Merge') {
       for (const b of s.branches) if (b.label) into.add(b.label.name);
-    }
+    } else if (s.kind === 'Output' && s.body?.length) into.add(s.name.name);
   }
   return into;
 }

@@ -40,6 +40,12 @@ import {
 } from './detection-settings.js';
 import { INIT_SCHEMES, type InitScheme } from './init-schemes.js';
 import { LOSSES, type LossKind } from './losses.js';
+import {
+  hasOutputLosses,
+  isOutputLossSetting,
+  readOutputLosses,
+  type OutputLoss,
+} from './output-losses.js';
 import { DEFAULT_OPTIMIZER, OPTIMIZERS, type OptimizerConfig } from './optimizers.js';
 import { DEFAULT_SCHEDULE, SCHEDULES, type ScheduleConfig } from './schedules.js';
 
@@ -89,6 +95,11 @@ export interface TrainSettings extends LoopConfig {
   readonly init: InitScheme;
   /** A detector's loss weights and decoding settings (compiler/train/detection-settings.ts). */
   readonly detection: DetectionSettings;
+  /**
+   * Per output, in the graph's order, its loss and weight (output-losses.ts); empty for a model
+   * with one output and no `loss NAME …` setting, which trains on the plain `loss`.
+   */
+  readonly outputLosses: readonly OutputLoss[];
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -108,6 +119,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   augment: null,
   init: 'default',
   detection: DEFAULT_DETECTION,
+  outputLosses: [],
 };
 
 type Value = number | string | boolean;
@@ -368,6 +380,7 @@ export function resolveSettings(
   const detector = isDetector(graph);
   for (const t of graph.train ?? []) {
     if (isFineTuneSetting(t)) continue; // `lr LAYERS RATE`, `at epoch …`: readFineTune
+    if (isOutputLossSetting(t)) continue; // `loss NAME KIND [WEIGHT]`: readOutputLosses
     const items: Value[] = [t.key, ...t.args];
     if (items.length % 2 !== 0) {
       report(
@@ -403,7 +416,12 @@ export function resolveSettings(
   if (flagZoom && !zoomError) errors.push(flagZoom.replace(/`(zoom_\w+)`/g, '--$1'));
   const fineTune = readFineTune(graph);
   diagnostics.push(...fineTune.diagnostics);
-  const settings = { ...draft.done(), fineTune: fineTune.settings };
+  let settings: TrainSettings = { ...draft.done(), fineTune: fineTune.settings };
+  if (hasOutputLosses(graph)) {
+    const per = readOutputLosses(graph, settings.loss);
+    diagnostics.push(...per.diagnostics);
+    settings = { ...settings, outputLosses: per.losses };
+  }
   if (settings.fineTune.features === 'cache' && settings.augment && fineTune.featuresSpan)
     diagnostics.push(
       diag(

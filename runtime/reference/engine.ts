@@ -5,9 +5,9 @@
  */
 import type { Graph } from '../../compiler/ir/graph.js';
 import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
-import type { LossKind } from '../train/losses.js';
+import { headLosses } from '../train/engine.js';
 import type { SavedTensor } from '../train/optimizer-config.js';
-import { ReferenceModel } from './executor.js';
+import { ReferenceModel, type ForwardPass } from './executor.js';
 import { classScores, countCorrect, lossAndGrad } from './losses.js';
 import { ArrayOptimizer, clipByGlobalNormInPlace } from './optimizers.js';
 import { parallelConfig } from './parallel.js';
@@ -41,8 +41,24 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
       trainable: false,
     })),
   ];
-  const loss: LossKind = options.loss;
-  const fused = loss === 'categorical';
+  const heads = headLosses(graph.outputs.length, options);
+  // Per output: categorical losses work on the logits (a final softmax is fused into the loss).
+  const fused = heads.map((h) => h.loss === 'categorical');
+  /** The training loss Σ weight · loss of a pass and its seed gradient per output. */
+  const lossOfPass = (pass: ForwardPass, y: Int32Array) => {
+    let loss = 0;
+    const each: number[] = [];
+    const dys = pass.outputs.map((o, k) => {
+      const { weight } = heads[k];
+      const r = lossAndGrad(heads[k].loss, rows(o), y);
+      each.push(r.loss);
+      loss += weight * r.loss;
+      const g = r.grad.data;
+      if (weight !== 1) for (let j = 0; j < g.length; j++) g[j] *= weight;
+      return { shape: o.shape, data: g };
+    });
+    return { loss, each, dys };
+  };
   let optimizer: ArrayOptimizer | null = null;
   const opt = (): ArrayOptimizer => {
     if (!options.optimizer) throw new Error('this engine was created without an optimizer');
@@ -66,11 +82,10 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
     async trainStep(x, y, lr) {
       const o = opt();
       const pass = model.forward(asTensor(x), true, fused);
-      const out = rows(pass.output);
-      const r = lossAndGrad(loss, out, y);
-      const correct = countCorrect(out, y);
+      const r = lossOfPass(pass, y);
+      const correct = countCorrect(rows(pass.output), y);
       if (!Number.isFinite(r.loss)) return { loss: r.loss, correct };
-      const grads = pass.backward({ shape: pass.output.shape, data: r.grad.data });
+      const grads = pass.backward(r.dys);
       const list = model.trainable.map((name) => {
         const g = grads.get(name);
         const size = model.params.get(name)!.data.length;
@@ -127,8 +142,8 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
         branches,
         branchTaken: (n) => (branchesTaken += n),
       });
-      const r = lossAndGrad(loss, rows(pass.output), y);
-      const grads = pass.backward({ shape: pass.output.shape, data: r.grad.data });
+      const r = lossOfPass(pass, y);
+      const grads = pass.backward(r.dys);
       return {
         loss: r.loss,
         branchesTaken,
@@ -145,19 +160,36 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
     },
 
     async evalBatch(x, y): Promise<EvalBatch> {
-      const out = rows(model.forward(asTensor(x), false, fused).output);
-      const r = lossAndGrad(loss, out, y);
-      return { loss: r.loss, ...classScores(out, fused) };
+      const pass = model.forward(asTensor(x), false, fused);
+      const r = lossOfPass(pass, y);
+      const first = { loss: r.loss, ...classScores(rows(pass.output), fused[0]) };
+      if (heads.length === 1) return first;
+      const outputs = pass.outputs.map((o, k) => ({
+        loss: r.each[k],
+        ...classScores(rows(o), fused[k]),
+      }));
+      return { ...first, outputs };
     },
 
     async predict(x) {
-      const out = rows(model.forward(asTensor(x), false).output);
-      return classScores(out, !model.endsInSoftmax);
+      const pass = model.forward(asTensor(x), false);
+      const first = classScores(rows(pass.output), !model.endsInSoftmax);
+      if (heads.length === 1) return first;
+      const outputs = pass.outputs.map((o, k) =>
+        classScores(rows(o), !model.outputsEndInSoftmax[k]),
+      );
+      return { ...first, outputs };
     },
 
     async forward(x) {
       const out = model.forward(asTensor(x), false).output;
       return { data: Float32Array.from(out.data), shape: out.shape };
+    },
+
+    async forwardAll(x) {
+      return model
+        .forward(asTensor(x), false)
+        .outputs.map((o) => ({ data: Float32Array.from(o.data), shape: o.shape }));
     },
 
     readWeights(): SavedTensor[] {

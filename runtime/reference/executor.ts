@@ -32,9 +32,16 @@ export interface ForwardOptions {
 }
 
 export interface ForwardPass {
+  /** The first output (the model's final value). */
   readonly output: Tensor;
-  /** Back-propagates dL/d(output); returns dL/dw of every trainable param by key. */
-  backward(dy: Tensor): Map<string, Tensor>;
+  /** Every output, in the graph's order (`graph.outputs`). */
+  readonly outputs: readonly Tensor[];
+  /**
+   * Back-propagates dL/d(output), or one dL/d(output k) per output (undefined: that output does
+   * not reach the loss); gradients from several outputs sum. Returns dL/dw of every trainable
+   * param by key.
+   */
+  backward(dy: Tensor | readonly (Tensor | undefined)[]): Map<string, Tensor>;
 }
 
 export class ReferenceModel {
@@ -44,8 +51,12 @@ export class ReferenceModel {
   readonly trainable: string[] = [];
   readonly inputShape: readonly number[];
   readonly endsInSoftmax: boolean;
+  /** Per output: whether it is a softmax (then its logits are the softmax's input). */
+  readonly outputsEndInSoftmax: readonly boolean[];
   readonly dtype: DType;
-  private readonly output: Node;
+  private readonly outputNodes: readonly Node[];
+  /** Nodes no other node reads. */
+  private readonly unread: ReadonlySet<number>;
   /** Per node: whether its output depends on a trainable param (so needs a gradient). */
   private readonly needsGrad: boolean[];
   private readonly seed: number;
@@ -70,14 +81,19 @@ export class ReferenceModel {
         if (w.kind === 'param' && !node.frozen) this.trainable.push(key);
       }
     }
-    const output = graph.nodes[graph.outputs[0]];
-    if (graph.outputs.length !== 1 || !output)
-      throw new Error(`graph ${graph.model}: expected one output, got ${graph.outputs.length}`);
-    this.output = output;
+    this.outputNodes = graph.outputs.map((o) => graph.nodes[o]);
+    if (this.outputNodes.length === 0 || this.outputNodes.some((n) => !n))
+      throw new Error(`graph ${graph.model}: bad outputs ${graph.outputs.join(', ')}`);
+    const read = new Set<number>();
+    for (const n of graph.nodes) for (const i of n.inputs) read.add(i);
+    this.unread = new Set(graph.nodes.filter((n) => !read.has(n.id)).map((n) => n.id));
     const input = graph.nodes.find((n) => n.op === 'input');
     if (!input) throw new Error(`graph ${graph.model}: no input node`);
     this.inputShape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
-    this.endsInSoftmax = output.op === 'activation' && output.attrs.fn === 'softmax';
+    this.outputsEndInSoftmax = this.outputNodes.map(
+      (o) => o.op === 'activation' && o.attrs.fn === 'softmax',
+    );
+    this.endsInSoftmax = this.outputsEndInSoftmax[0];
     this.needsGrad = [];
     for (const node of graph.nodes) {
       const own = !node.frozen && (node.weights ?? []).some((w) => w.kind === 'param');
@@ -96,24 +112,30 @@ export class ReferenceModel {
   /**
    * Forward pass over x [N, ...inputShape]. training: dropout on, batch norm on batch statistics
    * with its moving statistics updated (not for frozen nodes). stopBeforeSoftmax returns the
-   * logits of a graph that ends in softmax.
+   * logits of an output that is a softmax (one flag for all outputs, or one per output).
    */
   forward(
     x: Tensor,
     training: boolean,
-    stopBeforeSoftmax = false,
+    stopBeforeSoftmax: boolean | readonly boolean[] = false,
     opts: ForwardOptions = {},
   ): ForwardPass {
     const { graph } = this;
     const xs = cast(x, this.dtype);
     const values: Tensor[] = [];
     const results: (KernelResult | undefined)[] = [];
-    let last: Node = this.output;
+    const stops = this.outputNodes.map(
+      (_, k) =>
+        this.outputsEndInSoftmax[k] &&
+        (typeof stopBeforeSoftmax === 'boolean' ? stopBeforeSoftmax : stopBeforeSoftmax[k]),
+    );
+    const lasts = this.outputNodes.map((o, k) => (stops[k] ? graph.nodes[o.inputs[0]] : o));
+    // A softmax output that nothing else reads is not computed when its logits are wanted.
+    const skip = new Set(this.outputNodes.filter((o, k) => stops[k] && this.unread.has(o.id)));
+    const end = Math.max(...this.outputNodes.map((o, k) => (skip.has(o) ? lasts[k].id : o.id)));
     for (const node of graph.nodes) {
-      if (stopBeforeSoftmax && this.endsInSoftmax && node === this.output) {
-        last = graph.nodes[node.inputs[0]];
-        break;
-      }
+      if (node.id > end) break;
+      if (skip.has(node)) continue;
       const ins = node.op === 'input' ? [xs] : node.inputs.map((i) => values[i]);
       const weights: Record<string, Tensor> = {};
       for (const w of node.weights ?? []) {
@@ -138,24 +160,40 @@ export class ReferenceModel {
       values[node.id] = r.output;
       results[node.id] = this.needsGrad[node.id] ? r : undefined;
     }
-    const output = values[last.id];
+    const outputs = lasts.map((l) => values[l.id]);
     return {
-      output,
-      backward: (dy) => this.backward(results, last, dy),
+      output: outputs[0],
+      outputs,
+      backward: (dy) => this.backward(results, lasts, Array.isArray(dy) ? dy : [dy]),
     };
   }
 
   private backward(
     results: (KernelResult | undefined)[],
-    last: Node,
-    dy: Tensor,
+    lasts: readonly Node[],
+    dys: readonly (Tensor | undefined)[],
   ): Map<string, Tensor> {
     const grads: (Tensor | undefined)[] = [];
     const owned: boolean[] = [];
-    grads[last.id] = dy;
+    let start = -1;
+    lasts.forEach((last, k) => {
+      const dy = dys[k];
+      if (!dy) return;
+      start = Math.max(start, last.id);
+      const prev = grads[last.id];
+      if (!prev) {
+        grads[last.id] = dy;
+        return;
+      }
+      // Two outputs on one value (an output that is also another's logits): sum them.
+      const acc = { shape: prev.shape, data: alloc(prev.data.length, this.dtype) };
+      for (let j = 0; j < acc.data.length; j++) acc.data[j] = prev.data[j] + dy.data[j];
+      grads[last.id] = acc;
+      owned[last.id] = true;
+    });
     const out = new Map<string, Tensor>();
     const nodes = this.graph.nodes;
-    for (let id = last.id; id >= 0; id--) {
+    for (let id = start; id >= 0; id--) {
       const g = grads[id];
       const r = results[id];
       if (!g || !r) continue;

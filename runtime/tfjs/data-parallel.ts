@@ -198,6 +198,14 @@ export async function createDataParallelEngine(
     return { parts: [mine, ...(await Promise.all(asks))], counts };
   }
 
+  async function forward(x: Images): Promise<Images> {
+    const { parts } = await split(x, null, 'forward', (xs) => engine.forward(xs));
+    return {
+      data: concat(parts.map((p) => p.data)),
+      shape: [x.shape[0], ...parts[0].shape.slice(1)],
+    };
+  }
+
   return {
     backend: 'wasm',
     threads,
@@ -278,12 +286,11 @@ export async function createDataParallelEngine(
       return { scores: concat(parts.map((p) => p.scores)), classes: parts[0].classes };
     },
 
-    async forward(x) {
-      const { parts } = await split(x, null, 'forward', (xs) => engine.forward(xs));
-      return {
-        data: concat(parts.map((p) => p.data)),
-        shape: [x.shape[0], ...parts[0].shape.slice(1)],
-      };
+    forward,
+
+    // runtime/engines.ts opens a model with several outputs on one thread: here there is one.
+    async forwardAll(x) {
+      return [await forward(x)];
     },
 
     startProfile() {

@@ -13,6 +13,7 @@ import type {
   StepResult,
   WeightInfo,
 } from '../train/engine.js';
+import { headLosses } from '../train/engine.js';
 import type { Collective } from './collective.js';
 import { asWasmBackend } from './kernel-utils.js';
 import { StepTimer, type Profiled } from './step-profile.js';
@@ -183,6 +184,24 @@ export function createTfjsEngine(
     return { loss, grads };
   };
   const timer = collective?.timer ?? new StepTimer(0);
+  const heads = headLosses(model.outputsEndInSoftmax?.length ?? 1, options);
+  const several = heads.length > 1 && model.applyAll !== undefined;
+  /** What each output's loss works on, [n, k]: logits for categorical, outputs otherwise. */
+  const lossInputs = (x: tfjs.Tensor, training: boolean): tfjs.Tensor2D[] =>
+    several
+      ? model.applyAll!(
+          x,
+          training,
+          heads.map((h) => h.loss === 'categorical'),
+        ).map((o) => o.reshape([o.shape[0], -1]) as tfjs.Tensor2D)
+      : [lossInput(model, x, heads[0].loss, training)];
+  /** Σ weight · loss over the outputs, and each output's own loss. */
+  const totalLoss = (outs: readonly tfjs.Tensor2D[], y: tfjs.Tensor1D) => {
+    const each = outs.map((o, k) => lossOf(tf, o, y, heads[k].loss));
+    const weighted = each.map((l, k) => (heads[k].weight === 1 ? l : l.mul(heads[k].weight)));
+    const total = weighted.length === 1 ? weighted[0] : (tf.addN(weighted) as tfjs.Scalar);
+    return { total: total as tfjs.Scalar, each };
+  };
 
   return {
     backend,
@@ -214,9 +233,9 @@ export function createTfjsEngine(
       let grads: tfjs.NamedTensorMap;
       try {
         ({ value, grads } = tf.variableGrads(() => {
-          const out = lossInput(model, xt, options.loss, true);
-          correct = tf.keep(predictions(out).equal(yt).sum().cast('float32') as tfjs.Scalar);
-          const mean = lossOf(tf, out, yt, options.loss);
+          const outs = lossInputs(xt, true);
+          correct = tf.keep(predictions(outs[0]).equal(yt).sum().cast('float32') as tfjs.Scalar);
+          const mean = totalLoss(outs, yt).total;
           // This shard's share of the whole batch's mean loss.
           return sharded ? (mean.mul(n / total) as tfjs.Scalar) : mean;
         }, model.trainable as tfjs.Variable[]));
@@ -282,7 +301,7 @@ export function createTfjsEngine(
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
       const { value, grads } = tf.variableGrads(
-        () => lossOf(tf, lossInput(model, xt, options.loss, training), yt, options.loss),
+        () => totalLoss(lossInputs(xt, training), yt).total,
         model.trainable as tfjs.Variable[],
       );
       const loss = (await value.data())[0];
@@ -310,28 +329,49 @@ export function createTfjsEngine(
 
     async evalBatch(x, y): Promise<EvalBatch> {
       const r = tf.tidy(() => {
-        const out = lossInput(model, batch(x), options.loss, false);
+        const outs = lossInputs(batch(x), false);
+        const { total, each } = totalLoss(outs, tf.tensor1d(y, 'int32'));
         return {
-          loss: lossOf(tf, out, tf.tensor1d(y, 'int32'), options.loss),
-          scores: scoresOf(tf, out, options.loss === 'categorical'),
+          loss: total,
+          each,
+          scores: outs.map((o, k) => scoresOf(tf, o, heads[k].loss === 'categorical')),
         };
       });
       const loss = (await r.loss.data())[0];
-      const scores = (await r.scores.data()) as Float32Array;
-      const classes = r.scores.shape[1];
-      tf.dispose([r.loss, r.scores]);
-      return { loss, scores, classes };
+      const outputs = [];
+      for (let k = 0; k < r.scores.length; k++) {
+        outputs.push({
+          loss: (await r.each[k].data())[0],
+          scores: (await r.scores[k].data()) as Float32Array,
+          classes: r.scores[k].shape[1],
+        });
+      }
+      tf.dispose([r.loss, ...r.each, ...r.scores]);
+      const { scores, classes } = outputs[0];
+      return several ? { loss, scores, classes, outputs } : { loss, scores, classes };
     },
 
     async predict(x) {
-      const out = tf.tidy(() => {
-        const y = model.apply(batch(x), false).reshape([x.shape[0], -1]) as tfjs.Tensor2D;
-        return scoresOf(tf, y, !model.endsInSoftmax);
+      const outs = tf.tidy(() => {
+        const xs = batch(x);
+        const ys = several
+          ? model.applyAll!(
+              xs,
+              false,
+              heads.map(() => false),
+            )
+          : [model.apply(xs, false)];
+        const ends = model.outputsEndInSoftmax ?? [model.endsInSoftmax];
+        return ys.map((y, k) =>
+          scoresOf(tf, y.reshape([x.shape[0], -1]) as tfjs.Tensor2D, !ends[k]),
+        );
       });
-      const scores = (await out.data()) as Float32Array;
-      const classes = out.shape[1];
-      out.dispose();
-      return { scores, classes };
+      const outputs = [];
+      for (const o of outs) {
+        outputs.push({ scores: (await o.data()) as Float32Array, classes: o.shape[1] });
+      }
+      tf.dispose(outs);
+      return several ? { ...outputs[0], outputs } : outputs[0];
     },
 
     async forward(x) {
@@ -340,6 +380,22 @@ export function createTfjsEngine(
       const shape = out.shape;
       out.dispose();
       return { data, shape };
+    },
+
+    async forwardAll(x) {
+      const outs = tf.tidy(() =>
+        several
+          ? model.applyAll!(
+              batch(x),
+              false,
+              heads.map(() => false),
+            )
+          : [model.apply(batch(x), false)],
+      );
+      const result: Images[] = [];
+      for (const o of outs) result.push({ data: (await o.data()) as Float32Array, shape: o.shape });
+      tf.dispose(outs);
+      return result;
     },
 
     readWeights(): SavedTensor[] {

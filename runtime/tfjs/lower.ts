@@ -71,16 +71,31 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
       if (learn) trainable.push(v);
     }
   }
-  const output = graph.nodes[graph.outputs[0]];
-  if (graph.outputs.length !== 1 || !output) {
-    throw new Error(`graph ${graph.model}: expected one output, got ${graph.outputs.length}`);
+  const outputNodes = graph.outputs.map((o) => graph.nodes[o]);
+  if (outputNodes.length === 0 || outputNodes.some((n) => !n)) {
+    throw new Error(`graph ${graph.model}: bad outputs ${graph.outputs.join(', ')}`);
   }
+  const output = outputNodes[0];
+  const outputsEndInSoftmax = outputNodes.map(
+    (o) => o.op === 'activation' && o.attrs.fn === 'softmax',
+  );
+  const read = new Set<number>();
+  for (const n of graph.nodes) for (const i of n.inputs) read.add(i);
   const input = graph.nodes.find((n) => n.op === 'input');
   if (!input) throw new Error(`graph ${graph.model}: no input node`);
   const inputShape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : -1));
-  const endsInSoftmax = output.op === 'activation' && output.attrs.fn === 'softmax';
+  const endsInSoftmax = outputsEndInSoftmax[0];
   let draws = 0;
   let shard: BatchShard = WHOLE_BATCH;
+
+  const contextFor = (training: boolean): LowerContext => ({
+    tf,
+    training,
+    weight: (node, name) =>
+      params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
+    nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
+    shard,
+  });
 
   const run = (
     x: tfjs.Tensor,
@@ -89,14 +104,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
   ): tfjs.Tensor => {
     checkShape(graph, input, x.shape, 'input');
-    const ctx: LowerContext = {
-      tf,
-      training,
-      weight: (node, name) =>
-        params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
-      nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
-      shard,
-    };
+    const ctx = contextFor(training);
     return tf.tidy(() => {
       const values: tfjs.Tensor[] = [];
       for (const node of graph.nodes) {
@@ -111,6 +119,34 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     });
   };
 
+  /** Every output; a softmax output that nothing reads is not computed when its logits are asked. */
+  const runAll = (
+    x: tfjs.Tensor,
+    training: boolean,
+    logits: readonly boolean[],
+    capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
+  ): tfjs.Tensor[] => {
+    checkShape(graph, input, x.shape, 'input');
+    const ctx = contextFor(training);
+    const stops = outputNodes.map((_, k) => outputsEndInSoftmax[k] && logits[k] === true);
+    const skip = new Set(outputNodes.filter((o, k) => stops[k] && !read.has(o.id)));
+    const lasts = outputNodes.map((o, k) => (stops[k] ? o.inputs[0] : o.id));
+    const end = Math.max(...outputNodes.map((o, k) => (skip.has(o) ? lasts[k] : o.id)));
+    return tf.tidy(() => {
+      const values: tfjs.Tensor[] = [];
+      for (const node of graph.nodes) {
+        if (node.id > end) break;
+        if (skip.has(node)) continue;
+        const ins = node.op === 'input' ? [x] : node.inputs.map((i) => values[i]);
+        capture?.(node, ins);
+        const y = lowerNode(ctx, node, ins);
+        checkShape(graph, node, y.shape, 'output');
+        values[node.id] = y;
+      }
+      return lasts.map((l) => values[l]);
+    });
+  };
+
   return {
     params,
     buffers,
@@ -119,13 +155,23 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     endsInSoftmax,
     apply: (x, training) => run(x, training, false),
     logits: (x, training) => run(x, training, true),
+    ...(outputNodes.length > 1 ? { applyAll: runAll, outputsEndInSoftmax } : {}),
     kinkInputs(x, training) {
       const out = new Map<string, Float32Array>();
       const kinked = (n: Node) => n.op === 'activation' && activationKinks(n.attrs).length > 0;
+      const capture = (node: Node, ins: readonly tfjs.Tensor[]) => {
+        if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);
+      };
+      // Several outputs: the heads' activations too.
       tf.dispose(
-        run(x, training, false, (node, ins) => {
-          if (kinked(node)) out.set(node.name, ins[0].dataSync() as Float32Array);
-        }),
+        outputNodes.length > 1
+          ? runAll(
+              x,
+              training,
+              outputNodes.map(() => false),
+              capture,
+            )
+          : run(x, training, false, capture),
       );
       return out;
     },

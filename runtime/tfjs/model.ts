@@ -25,6 +25,13 @@ export interface TrainableModel {
   apply(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
   /** The output before a final softmax (the same as apply when there is none), for a fused, stable cross-entropy. */
   logits(x: tfjs.Tensor, training: boolean): tfjs.Tensor;
+  /**
+   * Every output of a model with several (graph.outputs order), each before its softmax where
+   * `logits[k]` asks for it; models with one output may leave it out.
+   */
+  applyAll?(x: tfjs.Tensor, training: boolean, logits: readonly boolean[]): tfjs.Tensor[];
+  /** Per output, whether it is a softmax (with applyAll). */
+  readonly outputsEndInSoftmax?: readonly boolean[];
   dispose(): void;
 }
 

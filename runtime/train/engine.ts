@@ -28,14 +28,44 @@ export interface StepResult {
 }
 
 export interface EvalBatch {
+  /** The training loss: Σ weight · loss over the outputs (the plain loss with one output). */
   readonly loss: number;
   /** Class scores [n, classes]: probabilities (softmax of logits) or the outputs; [1 − p, p] for one output. */
   readonly scores: Float32Array;
   readonly classes: number;
+  /** With several outputs: each output's own loss (unweighted) and scores, in the graph's order. */
+  readonly outputs?: readonly OutputScores[];
+}
+
+export interface OutputScores {
+  readonly loss?: number;
+  readonly scores: Float32Array;
+  readonly classes: number;
+}
+
+/** The loss of one output of the graph and its weight in the training loss. */
+export interface HeadLoss {
+  readonly loss: LossKind;
+  readonly weight: number;
+}
+
+/**
+ * The loss of each of `n` outputs: `options.outputLosses` when it has one per output, else the
+ * plain loss with weight 1 for each.
+ */
+export function headLosses(n: number, options: EngineOptions): readonly HeadLoss[] {
+  const given = options.outputLosses;
+  if (given && given.length === n) return given;
+  return Array.from({ length: n }, () => ({ loss: options.loss, weight: 1 }));
 }
 
 export interface EngineOptions {
   readonly loss: LossKind;
+  /**
+   * Per output of the graph (in `graph.outputs` order), its loss and weight: the training loss is
+   * Σ weight · loss. Absent: every output takes `loss` with weight 1.
+   */
+  readonly outputLosses?: readonly HeadLoss[];
   /** Needed by trainStep; evaluation-only engines may leave it out. */
   readonly optimizer?: OptimizerConfig;
   /** Global gradient-norm limit (TensorFlow's clip_by_global_norm), or null. */
@@ -105,10 +135,14 @@ export interface Engine {
   ): Promise<{ loss: number; grads: SavedTensor[]; branchesTaken?: number }>;
   /** Loss and class scores in inference mode. */
   evalBatch(x: Images, y: Int32Array): Promise<EvalBatch>;
-  /** Class scores in inference mode (no labels). */
-  predict(x: Images): Promise<{ scores: Float32Array; classes: number }>;
+  /** Class scores in inference mode (no labels); with several outputs, each output's too. */
+  predict(
+    x: Images,
+  ): Promise<{ scores: Float32Array; classes: number; outputs?: readonly OutputScores[] }>;
   /** The model's raw output in inference mode, [n, ...outputShape]. */
   forward(x: Images): Promise<Images>;
+  /** Every output of the model in inference mode, in the graph's order. */
+  forwardAll(x: Images): Promise<Images[]>;
   /** Current values of every weight (copies). */
   readWeights(): SavedTensor[];
   /** Sets weights by name; the caller has checked names and shapes (weightDifferences). */

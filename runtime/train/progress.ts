@@ -41,6 +41,13 @@ export function evalReport(
   const lines = [
     `${title}: loss ${r.loss.toFixed(4)} · accuracy ${pct(r.accuracy)} · top-${r.topK.k} ${pct(r.topK.accuracy)} · macro F1 ${r.report.macro.f1.toFixed(4)} (${r.count.toLocaleString('en-US')} images)`,
   ];
+  // Several outputs: the line above has the weighted training loss and the first output's
+  // accuracy; each output's own metrics follow.
+  for (const o of r.outputs ?? []) {
+    lines.push(
+      `  output ${o.name}: loss ${o.loss.toFixed(4)} · accuracy ${pct(o.accuracy)} · top-${o.topK.k} ${pct(o.topK.accuracy)} · macro F1 ${o.report.macro.f1.toFixed(4)}`,
+    );
+  }
   if (perClass) {
     const name = (c: number) => classNames?.[c] ?? String(c);
     const w = r.report.perClass.reduce((m, _, c) => Math.max(m, name(c).length), 5);

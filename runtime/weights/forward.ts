@@ -26,6 +26,18 @@ export async function forward(
   x: Batch,
   threads = 1,
 ): Promise<Batch> {
+  return (await forwardAll(backend, graph, weights, x, false, threads))[0];
+}
+
+/** As `forward`, every output of the graph (graph.outputs order); `all` false: the first only. */
+export async function forwardAll(
+  backend: ForwardBackend,
+  graph: Graph,
+  weights: readonly NamedTensor[],
+  x: Batch,
+  all = true,
+  threads = 1,
+): Promise<Batch[]> {
   const opened = await openEngine(backend, graph, { loss: 'categorical', seed: 0, threads });
   const engine = opened.engine;
   if (!engine)
@@ -37,7 +49,7 @@ export async function forward(
     for (const w of weights)
       if (!known.has(w.name)) throw new WeightsError(`${graph.model} has no weight ${w.name}`);
     engine.writeWeights(weights);
-    return await engine.forward(x);
+    return all ? await engine.forwardAll(x) : [await engine.forward(x)];
   } finally {
     engine.dispose();
   }

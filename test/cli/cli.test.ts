@@ -147,6 +147,7 @@ describe('cnnc compile', () => {
     ['examples/text-cnn.cnn', undefined],
     ['examples/resnet-digits.cnn', undefined],
     ['examples/unet-upsample.cnn', undefined],
+    ['examples/two-heads.cnn', undefined],
   ])('emits IR for %s %s that validates against docs/ir.schema.json', (file, model) => {
     const r = cli(['compile', file, '--emit', 'ir', ...(model ? ['--model', model] : [])]);
     expect(r.code).toBe(0);

@@ -12,7 +12,9 @@ torchvision's module names), then
   - save it with torch.save and load it with cnnc_io.load_weights_file(names="torchvision") into
     the project emitted with cnnc's names ("plain"), and compare again (not with "skipPlain": the
     biggest models, whose family another case loads that way, skip the file of up to 500 MB).
-"kwargs" go to the torchvision constructor. Prints one JSON object per case: both relative errors
+"kwargs" go to the torchvision constructor. With "aux", torchvision's top module is put in training
+mode after eval() (its submodules stay in eval mode), so that Inception v3 returns its auxiliary
+logits too, and every output is compared (the emitted module returns them all in eval mode). Prints one JSON object per case: both relative errors
 (plain null when skipped), and the parameter counts.
 """
 import importlib.util
@@ -60,8 +62,16 @@ def randomise(model, gen):
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) * 1.5 + 0.5)
 
 
+def outputs(y):
+    return list(y) if isinstance(y, tuple) else [y]
+
+
 def rel(a, b):
-    return float((a - b).abs().max() / b.abs().max())
+    """The largest relative error over the outputs (several for a model with several)."""
+    a, b = outputs(a), outputs(b)
+    if len(a) != len(b):
+        raise SystemExit("%d outputs, expected %d" % (len(a), len(b)))
+    return max(float((x - y).abs().max() / y.abs().max()) for x, y in zip(a, b))
 
 
 def main():
@@ -79,6 +89,8 @@ def main():
                 if isinstance(m, torch.nn.BatchNorm2d):
                     m.eps = case["eps"]
         tv.eval()
+        if case.get("aux"):
+            tv.training = True
         x = torch.rand(*case["input"], generator=torch.Generator().manual_seed(9))
         with torch.no_grad():
             want = tv(x)

@@ -67,6 +67,7 @@ model D201 = DenseNet201 { input 32x32x3 }
 model S10 = SqueezeNet1_0 { input 64x64x3 }
 model S11 = SqueezeNet1_1 { input 64x64x3 }
 model I3 = InceptionV3 { input 75x75x3 }
+model I3A = InceptionV3Aux { input 299x299x3 }
 `;
 
 const CASES = [
@@ -96,6 +97,17 @@ const CASES = [
     model: 'I3',
     input: [2, 3, 75, 75],
     kwargs: { aux_logits: false, init_weights: false },
+  },
+  // Both outputs (main, aux): torchvision in train mode at the top, eval below (batch norm on its
+  // running statistics, no dropout), which returns InceptionOutputs(logits, aux_logits); the aux
+  // head needs the full 299x299 (batch 1: batch norm is on its running statistics).
+  {
+    tv: 'inception_v3',
+    model: 'I3A',
+    input: [1, 3, 299, 299],
+    kwargs: { aux_logits: true, init_weights: false },
+    aux: true,
+    id: 'inception_v3 (aux_logits=True, both outputs)',
   },
 ];
 const idOf = (c: (typeof CASES)[number]) => ('id' in c && c.id) || c.tv;
@@ -153,6 +165,12 @@ describe.runIf(hasTorchvision || torchRequired)('--names torchvision', () => {
       expect(new Set(r.params).size).toBe(1);
     },
   );
+
+  it('leaves InceptionV3Aux, with two outputs, out of train.py and says so (CNN2136)', () => {
+    expect(emitErr).toMatch(
+      /warning\[CNN2136\]: train\.py trains models with one output; I3A has 2 \(main, aux\)/,
+    );
+  });
 
   it('warns that MobileNetV2 keeps a batch-norm eps torchvision does not have', () => {
     expect(emitErr).toMatch(/warning\[CNN6003\]: batch norm eps 0\.001 differs/);

@@ -537,6 +537,69 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'enc.a',
   },
   {
+    code: 'CNN2130',
+    about: 'two outputs with one name',
+    files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\noutput aux { dense 2 }\ndense 3') },
+    span: 'aux',
+  },
+  {
+    code: 'CNN2131',
+    about: 'an output inside a group',
+    files: { 'main.cnn': m('flatten\nhead: { dense 3\noutput early }\ndense 3') },
+    span: 'output early',
+  },
+  {
+    code: 'CNN2132',
+    about: 'one value declared as two outputs',
+    files: { 'main.cnn': m('flatten\noutput a\noutput b\ndense 3') },
+    span: 'output b',
+  },
+  {
+    code: 'CNN2133',
+    about: 'a loss for an output the model does not have',
+    files: {
+      'main.cnn': m(
+        'flatten\noutput aux { dense 3 }\ndense 3\ntrain { loss main categorical, axu categorical 0.3 }',
+      ),
+    },
+    span: 'axu categorical 0.3',
+  },
+  {
+    code: 'CNN2134',
+    about: 'per-output losses that leave an output without one',
+    files: {
+      'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3\ntrain { loss main categorical }'),
+    },
+    span: 'loss main categorical',
+  },
+  {
+    code: 'CNN2135',
+    about: 'a per-output loss that names no loss',
+    files: {
+      'main.cnn': m(
+        'flatten\noutput aux { dense 3 }\ndense 3\ntrain { loss main categorical, aux hinge }',
+      ),
+    },
+    span: 'aux hinge',
+  },
+  {
+    code: 'CNN2136',
+    about: 'a model with two outputs is left out of the emitted train.py',
+    files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3') },
+    span: 'dense 3',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
+    code: 'CNN3040',
+    about: 'two outputs trained on the same labels with different numbers of classes',
+    files: {
+      'main.cnn': m(
+        'flatten\noutput aux { dense 4 }\ndense 3\ntrain { loss main categorical, aux binary }',
+      ),
+    },
+    span: 'dense 4',
+  },
+  {
     code: 'CNN3004',
     about: 'a residual whose body changes the channel count',
     files: { 'main.cnn': m('residual { conv 8 3x3 same }', '8x8x4') },

@@ -33,6 +33,8 @@ interface OracleModel {
   readonly torchvision: string | null;
   readonly input: readonly number[];
   readonly output: readonly number[];
+  /** Every output's shape, for a model with several (torchvision's InceptionOutputs order). */
+  readonly outputs?: readonly (readonly number[])[];
   readonly params: number;
   readonly trainable: number;
   readonly buffers: number;
@@ -48,6 +50,7 @@ interface Summary {
   readonly model: string;
   readonly input: unknown;
   readonly output: unknown;
+  readonly outputs?: readonly { readonly name: string; readonly shape: unknown }[];
   readonly params: { readonly total: number; readonly trainable: number; readonly frozen: number };
   readonly buffers: number;
   readonly macs: number;
@@ -114,6 +117,8 @@ describe('stdlib models reproduce torchvision', () => {
       macs: m.macs,
     });
     expect(s.params.frozen).toBe(0);
+    // Several outputs: each one's shape, in torchvision's order (main first, then aux).
+    expect(s.outputs?.map((o) => o.shape)).toEqual(m.outputs);
     expect(s.layers.filter((l) => WEIGHTED_OPS.has(l.op)).map((l) => l.output)).toEqual(
       m.layers.filter((l) => WEIGHTED_TYPES.has(l.type)).map((l) => l.shape),
     );

@@ -50,7 +50,7 @@ export function emitPytorchProject(
     exampleKey: weighted
       ? `${options.names === 'cnnc' ? weighted.name : '…'}.${torchParamName(weighted.weights![0].name)}`
       : null,
-    moreFiles: TRAINING_FILES,
+    moreFiles: training.files.length ? TRAINING_FILES : [],
   });
   sections.push(...training.readme);
   const names = models.map((m) => m.graph.model).join(', ');

@@ -117,14 +117,17 @@ const GOOGLENET_RULES: readonly Rule[] = [
 ];
 
 /**
- * torchvision's Inception v3 (aux_logits=False): the stdlib model names its layers as torchvision
- * names its modules; inside a mixed module cnnc's concat branches (`branch2`, and the inner
- * concats of Mixed_7b/7c) are scopes that torchvision's flat attributes do not have.
+ * torchvision's Inception v3: the stdlib model names its layers as torchvision names its modules;
+ * inside a mixed module cnnc's concat branches (`branch2`, and the inner concats of Mixed_7b/7c)
+ * are scopes that torchvision's flat attributes do not have. InceptionV3Aux's auxiliary
+ * classifier is the block call `AuxLogits` in the head of the output `aux` (aux_logits=True).
  */
 const INCEPTION_V3_RULES: readonly Rule[] = [
   [/^(Conv2d_\w+)\.(conv|bn)$/, '$1.$2'],
   [/^(Mixed_\w+)\.(?:\w+\.)*(branch\w+)\.(conv|bn)$/, '$1.$2.$3'],
   [/^fc$/, 'fc'],
+  [/^aux\.AuxLogits\.(conv[01])\.(conv|bn)$/, 'AuxLogits.$1.$2'],
+  [/^aux\.AuxLogits\.fc$/, 'AuxLogits.fc'],
 ];
 
 /**

@@ -14,6 +14,7 @@
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
 import { resolveSettings } from '../../train/settings.js';
+import { severalOutputs } from '../several-outputs.js';
 import { pyComment, pyDocText } from '../python-text.js';
 import { CNNC_DATA_PY } from './cnnc-data-py.js';
 import { CNNC_TRAIN_PY } from './cnnc-train-py.js';
@@ -130,11 +131,18 @@ from model import MODELS`;
 
 /** train.py for the models of one file, and the static files it imports. */
 export function emitTraining(
-  models: readonly TrainPyModel[],
+  all: readonly TrainPyModel[],
   options: TrainPyOptions,
 ): EmittedTraining {
   const diagnostics: Diagnostic[] = [];
   const settings: { [model: string]: PyValue } = {};
+  const models = all.filter((m) => {
+    if (m.graph.outputs.length === 1) return true;
+    diagnostics.push(severalOutputs(m.graph, 'train.py', 'model.py returns them as a named tuple'));
+    return false;
+  });
+  // Only models with several outputs: model.py and cnnc_io.py, without the training files.
+  if (models.length === 0) return { readme: [], files: [], diagnostics };
   for (const m of models) {
     const s = modelSettings(m, (d) => diagnostics.push(d));
     if (s) settings[m.graph.model] = s;

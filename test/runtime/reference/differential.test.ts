@@ -50,6 +50,7 @@ const CASES: [string, string[]][] = [
   ['examples/unet.cnn', []],
   ['examples/unet-upsample.cnn', []],
   ['examples/highway.cnn', []],
+  ['examples/two-heads.cnn', []],
   ['stdlib/lenet.cnn', []],
   model('stdlib/alexnet.cnn', 'AlexNet', '64x64x3'),
   model('stdlib/resnet.cnn', 'ResNet18', '64x64x3'),

@@ -1,0 +1,176 @@
+/**
+ * Several outputs (`output NAME [from REF] [{ … }]`): which values are outputs, their names and
+ * order, what the statement may not do, the per-output losses of the train block, and what the
+ * summary, the IR and the code generators make of them. A model without `output` is unchanged.
+ */
+import { describe as group, expect, it } from 'vitest';
+import { sourceMap } from '../../../compiler/cli/common.js';
+import { irToJson } from '../../../compiler/ir/json.js';
+import { summaryTable } from '../../../compiler/report/summary.js';
+import { resolveSettings } from '../../../compiler/train/settings.js';
+import { emitPytorchProject } from '../../../compiler/codegen/pytorch/project.js';
+import { emitTfjsProject } from '../../../compiler/codegen/tfjs/project.js';
+import { parseFile } from '../../../grammar/index.js';
+import { codes, compile, model } from './helpers.js';
+
+/** Each output as `name=layer`, in the graph's order. */
+function outputs(src: string): string[] {
+  const g = model(src).graph;
+  return g.outputs.map((o, i) => `${g.outputNames?.[i] ?? '-'}=${g.nodes[o].name}`);
+}
+
+const wrap = (body: string) => `model M {\n  input 8x8x2\n  ${body.split('\n').join('\n  ')}\n}\n`;
+
+group('output NAME', () => {
+  it('a head part-way: the final value is `main`, first; the head is named under its output', () => {
+    expect(
+      outputs(
+        wrap('conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 3'),
+      ),
+    ).toEqual(['main=fc', 'aux=aux.dense1']);
+  });
+
+  it('markers in the flow keep their order, and one at the end names the final value', () => {
+    expect(
+      outputs(wrap('conv 4 3x3 same\noutput p3\nmaxpool 2x2\noutput p4\nmaxpool 2x2\noutput p5')),
+    ).toEqual(['p3=conv1', 'p4=maxpool1', 'p5=maxpool2']);
+  });
+
+  it('`from LABEL` reads an earlier layer, with or without a head; the main path goes on', () => {
+    const m = model(
+      wrap(
+        'c1: conv 4 3x3 same\nmaxpool 2x2\noutput early from c1\noutput late from c1 { gap }\ngap',
+      ),
+    );
+    const g = m.graph;
+    expect(g.outputNames).toEqual(['main', 'early', 'late']);
+    expect(g.nodes[g.outputs[1]].name).toBe('c1');
+    expect(g.nodes[g.outputs[2]].inputs.map((i) => g.nodes[i].name)).toEqual(['c1']);
+    // The statement passes its input through: gap reads maxpool1.
+    expect(g.nodes[g.outputs[0]].inputs.map((i) => g.nodes[i].name)).toEqual(['maxpool1']);
+  });
+
+  it('a model without `output` has one unnamed output and the IR JSON has no outputNames', () => {
+    const g = model(wrap('conv 4 3x3 same\ngap')).graph;
+    expect(g.outputNames).toBeUndefined();
+    expect(Object.keys(irToJson(g) as object)).not.toContain('outputNames');
+    const two = model(wrap('gap\noutput aux { dense 2 }\ndense 2')).graph;
+    expect((irToJson(two) as { outputNames: string[] }).outputNames).toEqual(['main', 'aux']);
+  });
+
+  it.each([
+    ['a name twice', 'flatten\noutput a { dense 2 }\noutput a { dense 3 }\ndense 2', ['CNN2130']],
+    [
+      '`main` for a head when the final value is unnamed',
+      'flatten\noutput main { dense 2 }\ndense 2',
+      ['CNN2130'],
+    ],
+    ['one value under two names', 'flatten\noutput a\noutput b\ndense 2', ['CNN2132']],
+    ['an output inside a group', 'g: { flatten\noutput x }\ndense 2', ['CNN2131']],
+    ['an output inside a merge branch', 'add { branch { output x } branch { } }', ['CNN2131']],
+    ['a reference to nothing', 'output x from nowhere\nflatten', ['CNN2080']],
+    ['a reference to a later layer', 'output x from late\nlate: flatten', ['CNN2081']],
+    ['a head named like a label', 'aux: flatten\noutput aux { dense 2 }\ndense 2', ['CNN2013']],
+  ])('refuses %s', (_t, body, want) => {
+    expect(codes(wrap(body))).toEqual(want);
+  });
+
+  it('refuses an output inside a block body (CNN2131)', () => {
+    const src = `block b() { relu\n  output inner }\n${wrap('b()\nflatten')}`;
+    expect(codes(src)).toEqual(['CNN2131']);
+  });
+
+  it('`output` is not reserved: a layer labelled `output` keeps its name', () => {
+    const g = model(wrap('output: conv 2 1x1\noutput aux { gap }\ngap')).graph;
+    expect(g.nodes.map((n) => n.name)).toContain('output');
+    expect(g.outputNames).toEqual(['main', 'aux']);
+    expect(parseFile(wrap('output: relu'), 'x.cnn').diagnostics).toEqual([]);
+  });
+});
+
+group('per-output losses', () => {
+  const heads = (train: string, aux = 'dense 3') =>
+    wrap(`flatten\noutput aux { ${aux} }\ndense 3\ntrain { ${train} }`);
+  const losses = (src: string) =>
+    resolveSettings(model(src).graph).settings.outputLosses.map(
+      (l) => `${l.output}:${l.loss}:${l.weight}`,
+    );
+
+  it('gives each output a loss and a weight (1 when left out)', () => {
+    expect(losses(heads('loss main categorical, aux mse 0.3'))).toEqual([
+      'main:categorical:1',
+      'aux:mse:0.3',
+    ]);
+  });
+
+  it('without them, every output takes the plain loss with weight 1', () => {
+    expect(losses(heads('loss binary'))).toEqual(['main:binary:1', 'aux:binary:1']);
+  });
+
+  it('a single-output model keeps `loss categorical`; `loss categorical, optimizer sgd` is two settings', () => {
+    const g = model(wrap('flatten\ndense 3\ntrain { loss mse, optimizer sgd }')).graph;
+    const s = resolveSettings(g);
+    expect(s.diagnostics).toEqual([]);
+    expect(s.settings.loss).toBe('mse');
+    expect(s.settings.optimizer.name).toBe('sgd');
+    expect(s.settings.outputLosses).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown output', 'loss main categorical, axu categorical', 'CNN2133'],
+    ['an output left without a loss', 'loss main categorical', 'CNN2134'],
+    ['an unknown loss', 'loss main categorical, aux hinge', 'CNN2135'],
+    ['a weight that is not positive', 'loss main categorical, aux categorical 0', 'CNN2135'],
+    ['a loss given twice', 'loss main categorical, aux mse, aux mse', 'CNN2135'],
+  ])('refuses %s', (_t, train, code) => {
+    expect(codes(heads(train))).toEqual([code]);
+  });
+
+  it('outputs trained on the labels must have as many classes (CNN3040); mse may differ', () => {
+    // Checked with a train block only: a multi-scale model without one says nothing.
+    expect(codes(wrap('flatten\noutput aux { dense 4 }\ndense 3'))).toEqual([]);
+    expect(codes(heads('loss main categorical, aux categorical', 'dense 4'))).toEqual(['CNN3040']);
+    expect(codes(heads('loss main categorical, aux mse', 'dense 4'))).toEqual([]);
+  });
+});
+
+group('reports and code generators', () => {
+  const src = wrap('conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 3');
+
+  it('the summary lists every output with its shape; parameters are counted once', () => {
+    const r = compile(src);
+    const m = r.models[0];
+    const text = summaryTable({ ...m, summary: m.summary! }, sourceMap(r.sources), {
+      explain: false,
+    });
+    expect(text).toContain('Outputs: main 3 (fc), aux 3 (aux.dense1)');
+    // 2·9·4 + 4 (conv) + 4·3 + 3 (aux) + 256·3 + 3 (fc) = 76 + 15 + 771
+    expect(text).toMatch(/Total params: +862 /);
+  });
+
+  it('PyTorch: model.py returns a named tuple; train.py leaves the model out (CNN2136)', () => {
+    const r = compile(src);
+    const p = emitPytorchProject(
+      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
+      { names: 'cnnc', sources: r.sources, showPath: (f) => f, entry: 'main.cnn' },
+    );
+    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['CNN2136 warning']);
+    expect(p.files.map((f) => f.path)).toEqual(['model.py', 'cnnc_io.py', 'README.md']);
+    const py = p.files[0].text;
+    expect(py).toContain('MOutputs = namedtuple("MOutputs", ["main", "aux"])');
+    expect(py).toMatch(/return MOutputs\(x, x\d\)/);
+  });
+
+  it('TensorFlow.js: with no single-output model left for train.ts, CNN2136 is an error', () => {
+    const r = compile(src);
+    const p = emitTfjsProject(
+      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
+      { sources: r.sources, showPath: (f: string) => f, entry: 'main.cnn' } as never,
+    );
+    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual([
+      'CNN2136 warning',
+      'CNN2136 error',
+    ]);
+    expect(p.files).toEqual([]);
+  });
+});
