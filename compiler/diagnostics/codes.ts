@@ -102,6 +102,17 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'suppression of a code that cannot be suppressed',
   },
+
+  // 2120–2129: detection heads and their training
+  { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
+  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  {
+    code: 'CNN2122',
+    severity: 'error',
+    title: 'a detection setting on a model without a yolo head',
+  },
+  { code: 'CNN2123', severity: 'error', title: 'a detector trained with a classification loss' },
+  { code: 'CNN2124', severity: 'error', title: 'a detection setting out of range' },
   // 2130–2139: several outputs
   { code: 'CNN2130', severity: 'error', title: 'duplicate output name' },
   { code: 'CNN2131', severity: 'error', title: '`output` outside the model body' },
@@ -114,17 +125,6 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'emitted training code leaves out a model with several outputs',
   },
-
-  // 2120–2129: detection heads and their training
-  { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
-  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
-  {
-    code: 'CNN2122',
-    severity: 'error',
-    title: 'a detection setting on a model without a yolo head',
-  },
-  { code: 'CNN2123', severity: 'error', title: 'a detector trained with a classification loss' },
-  { code: 'CNN2124', severity: 'error', title: 'a detection setting out of range' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },

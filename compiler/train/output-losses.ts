@@ -13,6 +13,7 @@ import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import { namedOutputs } from '../sema/outputs.js';
 import { didYouMean } from '../sema/suggest.js';
+import { DETECTION_LOSS } from './detection-settings.js';
 import { LOSSES, type LossKind } from './losses.js';
 
 /** The loss of one output, in the order of `graph.outputs`. */
@@ -26,7 +27,16 @@ type Setting = NonNullable<Graph['train']>[number];
 
 /** `loss NAME KIND [WEIGHT]`, as opposed to the plain `loss KIND`. */
 export function isOutputLossSetting(t: Setting): boolean {
-  return t.key === 'loss' && t.args.length >= 2 && typeof t.args[0] === 'string';
+  // `loss yolo lambda_coord 5`: a first word that is a loss kind is the model's one loss, followed
+  // by other settings, not an output's name.
+  const first = t.args[0];
+  return (
+    t.key === 'loss' &&
+    t.args.length >= 2 &&
+    typeof first === 'string' &&
+    first !== DETECTION_LOSS &&
+    !(LOSSES as readonly string[]).includes(first)
+  );
 }
 
 /** Whether the graph needs per-output losses at all (several outputs, or any `loss NAME …`). */
