@@ -78,6 +78,9 @@ function expectOnly(diagnostics: readonly Diagnostic[], warnings: readonly strin
   expect(seen.filter((d) => !warnings.some((w) => d === `warning ${w}`))).toEqual([]);
 }
 
+/** Models with several outputs, which cnnc import onnx does not read back (CNN2073). */
+const several = (m: StdlibModel) => m.graph.outputs.length > 1;
+
 describe('ONNX export → import of every stdlib model', () => {
   it(`finds the stdlib's ${STDLIB_TOTAL} models`, () => {
     expect(models.length, models.map((m) => m.name).join(', ')).toBe(STDLIB_TOTAL);
@@ -98,13 +101,20 @@ describe('ONNX export → import of every stdlib model', () => {
       // Every weight is in the data file, one after another.
       expect(length / 4).toBe(weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0));
       const imported = importOnnx(r.bytes!, { file: `${m.name}.onnx` });
-      expectOnly(imported.diagnostics, m.warnings);
-      expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(m.compiled));
+      if (several(m)) {
+        // The importer reads graphs from one input to one output (docs/codegen.md): a model with
+        // several outputs (Inception v3 with its auxiliary head) exports, but does not come back.
+        expect(imported.diagnostics.map((d) => d.code)).toContain('CNN2073');
+        expect(imported.source ?? null).toBeNull();
+      } else {
+        expectOnly(imported.diagnostics, m.warnings);
+        expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(m.compiled));
+      }
       await checkGraph(m.name, r.bytes!, dataFile, length);
     },
   );
 
-  it.each(models.map((m, i) => ({ m, i, name: m.name })))(
+  it.each(models.map((m, i) => ({ m, i, name: m.name })).filter(({ m }) => !several(m)))(
     "$name at a small input: the same summary, and cnnc run's output within 1e-4",
     async ({ m, i }) => {
       const small = smallModel(m);
