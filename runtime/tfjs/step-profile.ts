@@ -6,7 +6,13 @@
  * descheduled on a shared machine, so that the scaling a quiet machine would show can be predicted
  * from a loaded one (scripts/bench-threads.ts).
  */
-import { readFileSync } from 'node:fs';
+import type * as NodeFs from 'node:fs';
+
+/**
+ * Node's fs, reached at run time so that the engine that imports this module also bundles for the
+ * browser (the playground's training worker), where there is no schedstat to read.
+ */
+const fs = globalThis.process?.getBuiltinModule?.('node:fs') as typeof NodeFs | undefined;
 
 /** The phases of one replica's step. */
 export const STEP_PHASES = ['shard', 'forwardBackward', 'allReduce', 'optimizer'] as const;
@@ -57,9 +63,9 @@ let schedstat: boolean | null = null;
 /** Wall time, and the calling thread's CPU and run-queue nanoseconds where Linux reports them. */
 export function threadClock(): Clock {
   const wall = performance.now();
-  if (schedstat !== false) {
+  if (schedstat !== false && fs) {
     try {
-      const [cpu, queued] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+      const [cpu, queued] = fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
       schedstat = true;
       return { wall, cpuNs: Number(cpu), queuedNs: Number(queued) };
     } catch {
