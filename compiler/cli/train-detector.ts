@@ -25,7 +25,7 @@ import {
   saveCheckpoint,
   sha256,
   writeLog,
-  type CheckpointMeta,
+  epochCheckpointMeta,
 } from '../../runtime/train/checkpoint.js';
 import { describeSettings } from '../../runtime/train/config.js';
 import type { RunFolder } from '../../runtime/train/run-folder.js';
@@ -104,23 +104,18 @@ export async function trainDetectorIn(
       );
     const optimizer = engine.optimizerState();
     const metrics = { train: { loss: e.loss } };
-    const meta: CheckpointMeta = {
-      format: 'cnnc-checkpoint',
-      version: 1,
+    const meta = epochCheckpointMeta({
       model: graph.model,
       sourceHash,
       irHash: hash,
-      weights: Object.fromEntries(engine.weights.map((w) => [w.name, w.shape])),
-      optimizer: optimizer && {
-        config: settings.optimizer,
-        step: optimizer.step,
-        slots: optimizer.slots.map((s) => ({ name: s.name, shape: s.shape })),
-      },
+      weights: engine.weights,
+      optimizer,
+      optimizerConfig: settings.optimizer,
       epoch: e.epoch,
       globalStep: e.globalStep,
       metrics,
       classes: { names: train.classNames, categoryIds: train.categoryIds },
-    };
+    });
     saveCheckpoint(ckDir, { meta, weights: engine.readWeights(), optimizer });
     writeLog(
       run.metrics,

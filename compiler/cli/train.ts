@@ -12,7 +12,7 @@ import {
   saveCheckpoint,
   sha256,
   writeLog,
-  type CheckpointMeta,
+  epochCheckpointMeta,
 } from '../../runtime/train/checkpoint.js';
 import { AUGMENT_KEYS, describeSettings } from '../../runtime/train/config.js';
 import { evaluate, type EvalResult } from '../../runtime/train/evaluate.js';
@@ -200,23 +200,18 @@ async function trainIn(
     current.sync();
     const optimizer = current.train.optimizerState();
     const full = current.full;
-    const meta: CheckpointMeta = {
-      format: 'cnnc-checkpoint',
-      version: 1,
+    const meta = epochCheckpointMeta({
       model: graph.model,
       sourceHash,
       irHash: hash,
-      weights: Object.fromEntries(full.weights.map((w) => [w.name, w.shape])),
-      optimizer: optimizer && {
-        config: settings.optimizer,
-        step: optimizer.step,
-        slots: optimizer.slots.map((s) => ({ name: s.name, shape: s.shape })),
-      },
+      weights: full.weights,
+      optimizer,
+      optimizerConfig: settings.optimizer,
       epoch: r.epoch,
       globalStep: r.globalStep,
       metrics,
       rng: { dropoutDraws: current.train.randomDraws() },
-    };
+    });
     saveCheckpoint(ckDir, {
       meta,
       weights: full.readWeights(),

@@ -62,6 +62,43 @@ export interface CheckpointMeta {
   };
 }
 
+/**
+ * The metadata of the checkpoint written after an epoch (cnnc train, and its detector trainer):
+ * the weights' shapes and the optimizer's slots taken from the engine, the rest as given.
+ */
+export function epochCheckpointMeta(p: {
+  readonly model: string;
+  readonly sourceHash: string;
+  readonly irHash: string;
+  readonly weights: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly optimizer: OptimizerState | null;
+  readonly optimizerConfig: OptimizerConfig;
+  readonly epoch: number;
+  readonly globalStep: number;
+  readonly metrics: unknown;
+  readonly rng?: CheckpointMeta['rng'];
+  readonly classes?: CheckpointMeta['classes'];
+}): CheckpointMeta {
+  return {
+    format: 'cnnc-checkpoint',
+    version: CHECKPOINT_VERSION,
+    model: p.model,
+    sourceHash: p.sourceHash,
+    irHash: p.irHash,
+    weights: Object.fromEntries(p.weights.map((w) => [w.name, w.shape])),
+    optimizer: p.optimizer && {
+      config: p.optimizerConfig,
+      step: p.optimizer.step,
+      slots: p.optimizer.slots.map((s) => ({ name: s.name, shape: s.shape })),
+    },
+    epoch: p.epoch,
+    globalStep: p.globalStep,
+    metrics: p.metrics,
+    ...(p.rng ? { rng: p.rng } : {}),
+    ...(p.classes ? { classes: p.classes } : {}),
+  };
+}
+
 export interface Checkpoint {
   readonly meta: CheckpointMeta;
   readonly weights: readonly SavedTensor[];
