@@ -13,15 +13,11 @@
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { IrNode } from '../../ir/graph.js';
-import type { OpKind, Padding } from '../../ir/ops.js';
-import {
-  convOutputLength,
-  resolvePadding,
-  resolveTransposedPadding,
-  type AxisPads,
-} from '../../sema/conv-math.js';
+import type { OpKind } from '../../ir/ops.js';
+import { convOutputLength, resolveTransposedPadding, type AxisPads } from '../../sema/conv-math.js';
 import { SymbolEnv, type Dim } from '../../sema/dim.js';
 import type { FlattenOrder } from '../pytorch/weights.js';
+import { noPads, windowPads, type WindowSpec } from '../window-pads.js';
 import type { AttrValue, GraphBuilder } from './builder.js';
 
 export interface OpContext<K extends OpKind> {
@@ -77,33 +73,10 @@ const padInput = (pads: readonly AxisPads[]) => [
   ...pads.map((p) => p.after),
 ];
 
-const noPads = (pads: readonly AxisPads[]) => pads.every((p) => p.before === 0 && p.after === 0);
-
 function concrete(d: Dim, what: string, node: IrNode): number {
   if (typeof d !== 'number')
     throw new Error(`${node.name}: ${what} ${JSON.stringify(d)} is not concrete`);
   return d;
-}
-
-interface WindowSpec {
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
-  readonly padding: Padding;
-}
-
-function windowPads(spec: WindowSpec, input: readonly Dim[]): AxisPads[] {
-  const env = new SymbolEnv();
-  return spec.kernel.map(
-    (k, i) =>
-      resolvePadding(
-        spec.padding,
-        i,
-        input[i],
-        { kernel: k, stride: spec.stride[i], dilation: spec.dilation[i] },
-        env,
-      ).value,
-  );
 }
 
 function convAttrs(spec: WindowSpec, pads: readonly AxisPads[], group: number) {

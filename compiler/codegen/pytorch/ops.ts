@@ -14,16 +14,12 @@
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { IrNode } from '../../ir/graph.js';
-import type { OpKind, Padding, PoolAttrs } from '../../ir/ops.js';
-import {
-  convOutputLength,
-  resolvePadding,
-  resolveTransposedPadding,
-  type AxisPads,
-} from '../../sema/conv-math.js';
+import type { OpKind, PoolAttrs } from '../../ir/ops.js';
+import { convOutputLength, resolveTransposedPadding, type AxisPads } from '../../sema/conv-math.js';
 import { addConst, dimEquals, SymbolEnv, type Dim } from '../../sema/dim.js';
 import { pyFloat, pyNumber } from '../python-text.js';
 import type { FlattenOrder } from './weights.js';
+import { noPads, symmetric, windowPads, type WindowSpec } from '../window-pads.js';
 
 /** One forward step: the expression of the node's next value, given the current one. */
 export type Step = (x: string) => string;
@@ -87,30 +83,6 @@ function padTuple(pads: readonly AxisPads[]): string {
     .join(', ')})`;
 }
 
-const symmetric = (pads: readonly AxisPads[]) => pads.every((p) => p.before === p.after);
-const noPads = (pads: readonly AxisPads[]) => pads.every((p) => p.before === 0 && p.after === 0);
-
-interface WindowSpec {
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
-  readonly padding: Padding;
-}
-
-function windowPadsOf(spec: WindowSpec, input: readonly Dim[]): AxisPads[] {
-  const env = new SymbolEnv();
-  return spec.kernel.map(
-    (k, i) =>
-      resolvePadding(
-        spec.padding,
-        i,
-        input[i],
-        { kernel: k, stride: spec.stride[i], dilation: spec.dilation[i] },
-        env,
-      ).value,
-  );
-}
-
 /**
  * A convolution's padding: PyTorch's `padding=` when symmetric, else an F.pad step before it.
  */
@@ -118,7 +90,7 @@ function convPadding(
   spec: WindowSpec,
   input: readonly Dim[],
 ): { readonly arg: string; readonly pre: Step[] } {
-  const pads = windowPadsOf(spec, input);
+  const pads = windowPads(spec, input);
   if (noPads(pads)) return { arg: '', pre: [] };
   if (symmetric(pads)) return { arg: `, padding=${tup(pads.map((p) => p.before))}`, pre: [] };
   // Not padding="same": PyTorch warns on every call that it copies the input for uneven padding.
@@ -268,7 +240,7 @@ function pool(kind: 'max' | 'avg'): OpRule<'max_pool' | 'avg_pool'> {
     const rank = a.kernel.length;
     const fn = `F.${kind}_pool${rank}d`;
     const spec = { ...a, dilation: a.kernel.map(() => 1) };
-    const pads = windowPadsOf(spec, ctx.inShapes[0]);
+    const pads = windowPads(spec, ctx.inShapes[0]);
     const ceil = a.ceil ? ', ceil_mode=True' : '';
     if (symmetric(pads)) {
       const padArg = noPads(pads) ? '' : `, padding=${tup(pads.map((p) => p.before))}`;
