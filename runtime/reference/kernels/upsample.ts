@@ -17,62 +17,58 @@ export const upsampleKernel: Kernel<'upsample'> = (node, [x], _w, ctx) => {
   const OH = th.i0.length;
   const OW = tw.i0.length;
   const xd = x.data;
-  const y = alloc(N * OH * OW * C, dtypeOf(xd));
-  for (let n = 0; n < N; n++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const r0 = (n * H + th.i0[oh]) * W;
-      const r1 = (n * H + th.i1[oh]) * W;
-      const h0 = th.w0[oh];
-      const h1 = th.w1[oh];
-      for (let ow = 0; ow < OW; ow++) {
-        const c0 = tw.i0[ow];
-        const c1 = tw.i1[ow];
-        const w0 = tw.w0[ow];
-        const w1 = tw.w1[ow];
-        const a = (r0 + c0) * C;
-        const b = (r0 + c1) * C;
-        const c = (r1 + c0) * C;
-        const d = (r1 + c1) * C;
-        const o = ((n * OH + oh) * OW + ow) * C;
-        for (let k = 0; k < C; k++) {
-          y[o + k] =
-            h0 * (w0 * xd[a + k] + w1 * xd[b + k]) + h1 * (w0 * xd[c + k] + w1 * xd[d + k]);
+  /**
+   * Visits every output pixel with its offset `o` and its four source taps (offsets a = (h0, w0),
+   * b = (h0, w1), c = (h1, w0), d = (h1, w1)) and their weights: the forward and backward share it.
+   */
+  const eachPixel = (
+    visit: (o: number, a: number, b: number, c: number, d: number, hw: readonly number[]) => void,
+  ) => {
+    const hw = [0, 0, 0, 0];
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const r0 = (n * H + th.i0[oh]) * W;
+        const r1 = (n * H + th.i1[oh]) * W;
+        hw[0] = th.w0[oh];
+        hw[1] = th.w1[oh];
+        for (let ow = 0; ow < OW; ow++) {
+          const c0 = tw.i0[ow];
+          const c1 = tw.i1[ow];
+          hw[2] = tw.w0[ow];
+          hw[3] = tw.w1[ow];
+          visit(
+            ((n * OH + oh) * OW + ow) * C,
+            (r0 + c0) * C,
+            (r0 + c1) * C,
+            (r1 + c0) * C,
+            (r1 + c1) * C,
+            hw,
+          );
         }
       }
     }
-  }
+  };
+  const y = alloc(N * OH * OW * C, dtypeOf(xd));
+  eachPixel((o, a, b, c, d, [h0, h1, w0, w1]) => {
+    for (let k = 0; k < C; k++) {
+      y[o + k] = h0 * (w0 * xd[a + k] + w1 * xd[b + k]) + h1 * (w0 * xd[c + k] + w1 * xd[d + k]);
+    }
+  });
   return {
     output: { shape: [N, OH, OW, C], data: y },
     backward: (dy) => {
       if (!wantsGrad(ctx, 0)) return { inputs: [null], weights: {} };
       const g = dy.data;
       const dx = alloc(xd.length, dtypeOf(g));
-      for (let n = 0; n < N; n++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const r0 = (n * H + th.i0[oh]) * W;
-          const r1 = (n * H + th.i1[oh]) * W;
-          const h0 = th.w0[oh];
-          const h1 = th.w1[oh];
-          for (let ow = 0; ow < OW; ow++) {
-            const c0 = tw.i0[ow];
-            const c1 = tw.i1[ow];
-            const w0 = tw.w0[ow];
-            const w1 = tw.w1[ow];
-            const a = (r0 + c0) * C;
-            const b = (r0 + c1) * C;
-            const c = (r1 + c0) * C;
-            const d = (r1 + c1) * C;
-            const o = ((n * OH + oh) * OW + ow) * C;
-            for (let k = 0; k < C; k++) {
-              const v = g[o + k];
-              dx[a + k] += h0 * w0 * v;
-              dx[b + k] += h0 * w1 * v;
-              dx[c + k] += h1 * w0 * v;
-              dx[d + k] += h1 * w1 * v;
-            }
-          }
+      eachPixel((o, a, b, c, d, [h0, h1, w0, w1]) => {
+        for (let k = 0; k < C; k++) {
+          const v = g[o + k];
+          dx[a + k] += h0 * w0 * v;
+          dx[b + k] += h0 * w1 * v;
+          dx[c + k] += h1 * w0 * v;
+          dx[d + k] += h1 * w1 * v;
         }
-      }
+      });
       return { inputs: [{ shape: [...x.shape], data: dx }], weights: {} };
     },
   };
