@@ -61,20 +61,15 @@ model MobileNetV2Small = MobileNetV2 { input 32x32x3 }
 export const STDLIB_MODEL_COUNT = 10;
 
 /**
- * examples/*.cnn and examples/transfer/*.cnn, relative to the repository, sorted; not the examples
- * with several outputs (`output NAME`), which train.py and train.ts leave out (CNN2136): their
- * emitted PyTorch forward is compared with torchvision's in test/codegen/torchvision-names.test.ts
- * (Inception v3 with its auxiliary head), and both executors with each other in
- * test/runtime/graphs/outputs-train.test.ts.
+ * Every example: examples/*.cnn, examples/transfer/*.cnn and examples/detection/*.cnn, relative to
+ * the repository, sorted. Examples with several outputs (`output NAME`, examples/two-heads.cnn) are
+ * compared output by output (`cnnc run --output Y.npy` writes Y.NAME.npy per output).
  */
-export const EXAMPLE_FILES: readonly string[] = [
-  ...fs
-    .readdirSync(path.join(REPO, 'examples'))
-    .filter((f) => f.endsWith('.cnn'))
-    .filter((f) => !/^\s*output \w/m.test(fs.readFileSync(path.join(REPO, 'examples', f), 'utf8')))
-    .map((f) => `examples/${f}`),
-  ...fs
-    .readdirSync(path.join(REPO, 'examples/transfer'))
-    .filter((f) => f.endsWith('.cnn'))
-    .map((f) => `examples/transfer/${f}`),
-].sort();
+export const EXAMPLE_FILES: readonly string[] = ['examples', 'examples/transfer', 'examples/detection']
+  .flatMap((dir) =>
+    fs
+      .readdirSync(path.join(REPO, dir))
+      .filter((f) => f.endsWith('.cnn'))
+      .map((f) => `${dir}/${f}`),
+  )
+  .sort();
