@@ -1,8 +1,10 @@
 /**
  * The body of train.py, the same for every model (train-py.ts emits the models' SETTINGS and flags
  * above it): distributed setup, data, fine-tuning phases, the training loop, evaluation, the run
- * folder and --resume.
+ * folder and --resume. A detector (a yolo head) trains with DetectorTrainer (train-detect-py.ts).
  */
+import { DETECTOR_TRAINER_PY } from './train-detect-py.js';
+
 export const TRAIN_BODY_PY = String.raw`HERE = os.path.dirname(os.path.abspath(__file__))
 
 # DistributedDataParallel warns about the strides of gradients of weights with a dimension of
@@ -238,6 +240,8 @@ class Processes:
 
 def load_data(args, model_class, log):
     """The data source, limited by --limit, fitted to the model input, validation held out."""
+    if args.settings.get("heads"):
+        return load_detection_data(args, model_class)
     search = [os.getcwd(), HERE]
     splits = load_source(args.data, ["train", "test"], model_class.CNNC_INPUT, search)
     outputs = args.settings["outputs"]
@@ -642,11 +646,11 @@ class Trainer:
             self.run.log(dict(line, seconds=seconds, imagesPerSecond=ips, **metrics))
 
 
-def train(args):
+${DETECTOR_TRAINER_PY}def train(args):
     processes = Processes(args)
     log = (lambda text: print(text, flush=True)) if processes.main else (lambda text: None)
     torch.manual_seed(args.seed + processes.rank)
-    t = Trainer(args, processes, log)
+    t = (DetectorTrainer if args.settings.get("heads") else Trainer)(args, processes, log)
     params = sum(p.numel() for _, p in t.layers.params)
     where = "%s" % processes.device
     if processes.world > 1:
@@ -690,7 +694,7 @@ def train(args):
             "torch": torch.__version__,
             "epochs": t.progress["epoch"],
             "steps": t.progress["step"],
-            "test": tested,
+            "test": tested or getattr(t, "coco", None),
             "imagesPerSecond": speed,
             "wallSeconds": time.time() - started,
             "runFolder": t.run.dir,

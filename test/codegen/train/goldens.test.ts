@@ -1,9 +1,9 @@
 /**
  * The emitted training files are a product: train.py for LeNet-5, a ResNet-18 (the fine-tuned
  * examples/resnet-digits.cnn), the Inception module example and the gradual-unfreezing transfer
- * example, and the static cnnc_data.py and cnnc_train.py, are golden files
- * (test/baselines/codegen/train/), byte-identical on every run; every emitted Python file
- * compiles (`python3 -m py_compile`), and lines stay within 100 columns.
+ * example, the shapes detector, and the static cnnc_data.py, cnnc_train.py and cnnc_detect.py, are
+ * golden files (test/baselines/codegen/train/), byte-identical on every run; every emitted Python
+ * file compiles (`python3 -m py_compile`), and lines stay within 100 columns.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,6 +17,7 @@ const CASES = [
   { name: 'resnet18-digits', file: 'examples/resnet-digits.cnn' },
   { name: 'inception-module', file: 'examples/inception-module.cnn' },
   { name: 'fine-tuned', file: 'examples/transfer/fine-tuned.cnn' },
+  { name: 'shapes-detector', file: 'examples/detection/shapes-detector.cnn' },
 ];
 
 const work = tempDir('train-goldens');
@@ -38,15 +39,15 @@ describe('emitted train.py', () => {
     expectBaseline(`codegen/train/${name}.train.py`, texts[0]);
   });
 
-  it('cnnc_data.py and cnnc_train.py are their golden files', () => {
+  it('cnnc_data.py, cnnc_train.py and cnnc_detect.py are their golden files', () => {
     const dir = path.join(work, 'lenet5-a');
-    for (const f of ['cnnc_data.py', 'cnnc_train.py'])
+    for (const f of ['cnnc_data.py', 'cnnc_train.py', 'cnnc_detect.py'])
       expectBaseline(`codegen/train/${f}`, fs.readFileSync(path.join(dir, f), 'utf8'));
   });
 
   it('keeps the training files within 100 columns, without tabs or trailing spaces', () => {
     for (const { name } of CASES) {
-      for (const f of ['train.py', 'cnnc_data.py', 'cnnc_train.py']) {
+      for (const f of ['train.py', 'cnnc_data.py', 'cnnc_train.py', 'cnnc_detect.py']) {
         const lines = fs.readFileSync(path.join(work, `${name}-a`, f), 'utf8').split('\n');
         const bad = lines
           .map((l, i) => ({ l, i }))

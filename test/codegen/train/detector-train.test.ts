@@ -1,0 +1,75 @@
+/**
+ * The emitted project trains a detector: train.py runs examples/detection/shapes-detector.cnn for a
+ * few steps on a tiny generated shapes set (`cnnc data shapes`), prints COCO's numbers on its test
+ * split, goes on with --resume, and `cnnc evaluate` loads its run folder and reports the same
+ * numbers (up to the two engines' float differences).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../../runtime/train/checkpoint.js';
+import { runCnnc } from '../../helpers/cli.js';
+import { canTrain, emitPytorch, ok, SKIP_REASON, tempDir, trainPy } from './train-helpers.js';
+
+const work = tempDir('detector-train');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const MODEL = 'examples/detection/shapes-detector.cnn';
+
+describe.runIf(canTrain)('train.py of a detector', () => {
+  const project = path.join(work, 'project');
+  const data = path.join(work, 'shapes');
+  beforeAll(async () => {
+    const shapes = ['data', 'shapes', '--out', data, '--train', '64', '--test', '16'];
+    expect((await runCnnc([...shapes, '--size', '96', '--seed', '1'])).code).toBe(0);
+    expect((await emitPytorch(MODEL, project)).code).toBe(0);
+  }, 300_000);
+
+  it('trains on coco:DIR, reports COCO numbers, resumes, and cnnc evaluate reads its run', async () => {
+    const run = path.join(work, 'run');
+    const report = path.join(work, 'report.json');
+    const common = ['--data', `coco:${data}`, '--batch', '16', '--out', run, '--seed', '3'];
+    const first = ok(trainPy(project, [...common, '--steps', '2']));
+    expect(first.stdout).toMatch(/data: coco:shapes\/train, 64 train, 16 test/);
+    expect(first.stdout).toMatch(/stopped after step 2 \(--steps\), in epoch 1/);
+    expect(first.stdout).toMatch(/Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all/);
+    const second = ok(
+      trainPy(project, [...common, '--steps', '5', '--resume', '--report', report]),
+    );
+    expect(second.stdout).toMatch(/resuming from .* after step 2 \(epoch 0\)/);
+    expect(second.stdout).toMatch(/epoch 1\/10: loss \d+\.\d+/);
+    const r = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      steps: number;
+      test: { map: number; map50: number; stats: number[] };
+    };
+    expect(r.steps).toBe(5);
+    expect(r.test.stats).toHaveLength(12);
+    const ck = loadCheckpoint(path.join(run, 'checkpoint'));
+    expect(ck.meta.classes?.names).toEqual(['circle', 'square', 'triangle']);
+    expect(ck.meta.epoch).toBe(1);
+    const lines = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1]).train.loss).toBeGreaterThan(0);
+
+    const ev = await runCnnc([
+      'evaluate',
+      MODEL,
+      '--weights',
+      run,
+      '--data',
+      `coco:${data}`,
+      '--backend',
+      'cpu',
+      '--json',
+    ]);
+    expect(ev.err).toBe('');
+    expect(ev.code).toBe(0);
+    const coco = (JSON.parse(ev.out) as { coco: { images: number; map: number; map50: number } })
+      .coco;
+    expect(coco.images).toBe(16);
+    expect(Math.abs(coco.map - r.test.map)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(coco.map50 - r.test.map50)).toBeLessThanOrEqual(0.02);
+  }, 600_000);
+});
+
+describe.skipIf(canTrain)('train.py of a detector', () => {
+  it.skip(SKIP_REASON, () => {});
+});
