@@ -1,15 +1,23 @@
 /**
  * The emitted project trains a detector: train.py runs examples/detection/shapes-detector.cnn for a
  * few steps on a tiny generated shapes set (`cnnc data shapes`), prints COCO's numbers on its test
- * split, goes on with --resume, and `cnnc evaluate` loads its run folder and reports the same
- * numbers (up to the two engines' float differences).
+ * split, goes on with --resume to the weights of an uninterrupted run, and `cnnc evaluate` loads
+ * its run folder and reports the same numbers (up to the two engines' float differences).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../runtime/train/checkpoint.js';
 import { runCnnc } from '../../helpers/cli.js';
-import { canTrain, emitPytorch, ok, SKIP_REASON, tempDir, trainPy } from './train-helpers.js';
+import {
+  canTrain,
+  emitPytorch,
+  ok,
+  SKIP_REASON,
+  tempDir,
+  trainPy,
+  weightDifference,
+} from './train-helpers.js';
 
 const work = tempDir('detector-train');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -37,6 +45,13 @@ describe.runIf(canTrain)('train.py of a detector', () => {
     );
     expect(second.stdout).toMatch(/resuming from .* after step 2 \(epoch 0\)/);
     expect(second.stdout).toMatch(/epoch 1\/10: loss \d+\.\d+/);
+    // Stopped mid-epoch and resumed (augmentation skips the draws of the images done), the run
+    // ends with the weights of one that was not interrupted.
+    const straight = path.join(work, 'straight');
+    ok(trainPy(project, [...common, '--steps', '5', '--out', straight]));
+    expect(
+      weightDifference(path.join(run, 'checkpoint'), path.join(straight, 'checkpoint')).relative,
+    ).toBe(0);
     const r = JSON.parse(fs.readFileSync(report, 'utf8')) as {
       steps: number;
       test: { map: number; map50: number; stats: number[] };
