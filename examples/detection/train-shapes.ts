@@ -15,9 +15,9 @@
  * threads is at least that thread's, so the limit is, if anything, stricter).
  *
  * --pytorch then trains the emitted PyTorch project (`cnnc compile --emit pytorch`, train.py) on the
- * same data for the epochs cnnc trained, and adds its COCO numbers and the difference from cnnc's to
- * RESULTS.md (issue 14: within 0.02). --results FILE writes the results there instead of
- * examples/detection/RESULTS.md (a smaller trial run).
+ * same data with the same schedule for the steps cnnc trained (all of them, or as many as --minutes
+ * allowed), and adds its COCO numbers and the difference from cnnc's to RESULTS.md (issue 14: within
+ * 0.02). --results FILE writes the results there instead of examples/detection/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -154,7 +154,13 @@ async function main(): Promise<void> {
   ].join('\n');
   engine.dispose();
   const pytorch = process.argv.includes('--pytorch')
-    ? await trainPytorch(io, data, done, flag('python', '/usr/bin/python3'))
+    ? await trainPytorch(
+        io,
+        data,
+        settings.epochs,
+        done * Math.ceil(trainSet.count / settings.batchSize),
+        flag('python', '/usr/bin/python3'),
+      )
     : null;
   fs.writeFileSync(
     path.resolve(flag('results', path.join(DIR, 'RESULTS.md'))),
@@ -183,6 +189,8 @@ async function trainPytorch(
   io: Parameters<typeof mainAsync>[1],
   data: string,
   epochs: number,
+  /** The steps cnnc took: a run that --minutes stopped early stops there too, on the same schedule. */
+  steps: number,
   python: string,
 ): Promise<PytorchRun> {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'cnnc-shapes-pytorch-'));
@@ -190,7 +198,16 @@ async function trainPytorch(
   if ((await mainAsync(['compile', model, '--emit', 'pytorch', '-o', project], io)) !== 0)
     throw new Error('cnnc compile --emit pytorch failed');
   const report = path.join(project, 'report.json');
-  const args = ['train.py', '--data', `coco:${data}`, '--epochs', `${epochs}`, '--report', report];
+  const args = [
+    'train.py',
+    '--data',
+    `coco:${data}`,
+    '--epochs',
+    `${epochs}`,
+    '--steps',
+    `${steps}`,
+  ];
+  args.push('--report', report);
   console.log(`${python} ${args.join(' ')} (in ${project})`);
   const run = spawnSync(python, args, {
     cwd: project,
@@ -208,7 +225,7 @@ async function trainPytorch(
   };
   const out = run.stdout.split('\n');
   return {
-    command: `python3 train.py --data coco:DIR --epochs ${epochs}`,
+    command: `python3 train.py --data coco:DIR --epochs ${epochs} --steps ${steps}`,
     torch: rep.torch,
     epochs: rep.epochs,
     wallSeconds: rep.wallSeconds,
