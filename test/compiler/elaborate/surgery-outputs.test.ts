@@ -55,7 +55,7 @@ describe('surgery on output heads', () => {
     const r = compile(files('model D = Two {\n  cut after aux\n}'));
     const d = r.diagnostics.find((x) => x.code === 'CNN2041');
     expect(d?.message).toMatch(/in the head of the output `aux`, off the main path/);
-    expect(d?.span.file).toMatch(/main\.cnn$/);
+    expect(d?.span?.file).toMatch(/main\.cnn$/);
     expect(codes(files('model D = Two {\n  cut after mid\n  append { gap, dense 10 }\n}'))).toEqual(
       [],
     );

@@ -30,7 +30,7 @@ function check(derived: string) {
   const r = compile({ 'main.cnn': `import "base.cnn"\n${derived}`, 'base.cnn': BASE });
   const errors = r.diagnostics
     .filter((d) => d.severity === 'error')
-    .map((d) => `${d.code} ${d.span.file.replace(/.*\//, '')}`);
+    .map((d) => `${d.code} ${(d.span?.file ?? '').replace(/.*\//, '')}`);
   const m = r.models.find((x) => x.graph.model === 'D');
   const s = m && resolveSettings(m.graph);
   return {
