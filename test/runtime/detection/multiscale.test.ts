@@ -85,6 +85,53 @@ describe('the loss of several yolo heads', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
+  it('assigns v1 heads by the predicted box over all heads, with the gradient finite differences give', () => {
+    const v1 = (grid: number): YoloHead => ({
+      grid: [grid, grid],
+      classes: 2,
+      boxes: 2,
+      anchors: [],
+      image: [16, 16],
+    });
+    const pair = [v1(4), v1(2)];
+    const r = rng(11);
+    // Box sizes near the truths' √w so that the responsible slot does not flip within ±h.
+    const outs = pair.map((h) =>
+      Float64Array.from(
+        { length: 2 * h.grid[0] * h.grid[1] * channelsOf(h) },
+        () => r() * 0.8 + 0.1,
+      ),
+    );
+    const truths = [[small, large], [large]];
+    const { grads, parts } = detectionLoss(pair, outs, 2, truths, weights);
+    // Three truths, each responsible for exactly one box over both heads: three (C − 1)² terms.
+    const owned = grads.flatMap((g, k) => {
+      const h = pair[k];
+      const cells = 2 * h.grid[0] * h.grid[1];
+      const C = channelsOf(h);
+      return Array.from({ length: cells * 2 }, (_, i) => {
+        const [cell, b] = [Math.floor(i / 2), i % 2];
+        return g[cell * C + b * 5] !== 0 ? 1 : 0;
+      });
+    });
+    expect(owned.reduce((a: number, b: number) => a + b, 0)).toBe(3);
+    expect(parts.obj).toBeGreaterThan(0);
+    const h = 1e-6;
+    let worst = 0;
+    for (const [k, out] of outs.entries()) {
+      for (let j = 0; j < out.length; j++) {
+        const shifted = (d: number) =>
+          outs.map((o, i) => (i === k ? o.map((v, q) => (q === j ? v + d : v)) : o));
+        const fd =
+          (detectionLoss(pair, shifted(h), 2, truths, weights).loss -
+            detectionLoss(pair, shifted(-h), 2, truths, weights).loss) /
+          (2 * h);
+        worst = Math.max(worst, Math.abs(fd - grads[k][j]) / Math.max(1, Math.abs(fd)));
+      }
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it('decodes every head’s boxes, and NMS runs per class over their union', () => {
     // One confident box per head, both on the same 8x8 object: NMS keeps the better one.
     const outs = [new Float32Array(64 * 7).fill(-10), new Float32Array(16 * 7).fill(-10)];
