@@ -105,7 +105,7 @@ export const CODE_LIST = [
 
   // 2120–2129: detection heads and their training
   { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
-  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not a model output' },
   {
     code: 'CNN2122',
     severity: 'error',
@@ -125,6 +125,7 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'emitted training code leaves out a model with several outputs',
   },
+  { code: 'CNN2137', severity: 'error', title: 'a detector output that is not a yolo head' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -158,6 +159,11 @@ export const CODE_LIST = [
     title: 'detection grid does not match image size and stride',
   },
   { code: 'CNN3102', severity: 'error', title: 'detection head needs a fixed image size' },
+  {
+    code: 'CNN3103',
+    severity: 'error',
+    title: 'yolo heads that disagree on classes or box style',
+  },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },

@@ -27,7 +27,7 @@ import {
   detectorNms,
   evaluateDetector,
   fitDetector,
-  yoloHeadOf,
+  yoloHeadsOf,
 } from '../../runtime/detection/train.js';
 import { openEngine, type EngineBackend } from '../../runtime/engines.js';
 
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   }
   const compiled = compileFile(path.join(DIR, 'shapes-detector.cnn'), nodeHost(ROOT));
   const graph = compiled.models[0].graph;
-  const head = yoloHeadOf(graph)!;
+  const heads = yoloHeadsOf(graph)!;
   // The model's own train block gives every setting, as `cnnc train` reads it.
   const resolved = resolveSettings(graph, epochsFlag ? [['epochs', Number(epochsFlag)]] : []);
   if (resolved.diagnostics.length || resolved.errors.length)
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   let images = 0;
   let busy = 0;
   try {
-    await fitDetector(engine, head, trainSet, detectorFitConfig(settings), (e) => {
+    await fitDetector(engine, heads, trainSet, detectorFitConfig(settings), (e) => {
       done = e.epoch;
       images += e.imagesPerSecond * e.seconds;
       busy += e.seconds;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   const trainCpu = cpuSeconds() - c0;
-  const r = await evaluateDetector(engine, head, testSet, detectorNms(settings));
+  const r = await evaluateDetector(engine, heads, testSet, detectorNms(settings));
   const summary = cocoSummaryText(r.stats);
   console.log(summary);
   const text = [

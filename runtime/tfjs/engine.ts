@@ -158,29 +158,41 @@ export function createTfjsEngine(
   };
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
   /**
-   * The gradients of a loss computed outside the engine from the raw output (detection): the loss
-   * is an op of its own whose value and gradient come from lossOf (shared with the reference
-   * executor); tfjs differentiates the network below it. The caller disposes the gradients.
+   * The gradients of a loss computed outside the engine from the raw outputs (detection): the loss
+   * is an op of its own whose value and gradients come from lossOf (shared with the reference
+   * executor); tfjs differentiates the network below it. Every output of the graph goes to lossOf
+   * (in graph.outputs order). The caller disposes the gradients.
    */
   const outputLossGrads = (x: Images, outside: OutputLoss, training: boolean) => {
     const xt = batch(x);
     let loss = NaN;
-    let gradient: tfjs.Tensor | null = null;
+    let gradients: tfjs.Tensor[] = [];
     const outsideLoss = tf.customGrad((...args: (tfjs.Tensor | tfjs.GradSaveFunc)[]) => {
-      const out = args[0] as tfjs.Tensor;
-      const r = outside({ data: out.dataSync() as Float32Array, shape: out.shape });
+      const outs = args.slice(0, -1) as tfjs.Tensor[];
+      const r = outside(
+        outs.map((out) => ({ data: out.dataSync() as Float32Array, shape: out.shape })),
+      );
+      if (r.grads.length !== outs.length)
+        throw new Error(`a loss of ${outs.length} outputs gave ${r.grads.length} gradients`);
       loss = r.loss;
       // Kept past customGrad's scope until the gradients are taken.
-      gradient = tf.keep(tf.tensor(r.grad, out.shape));
-      const g = gradient;
-      return { value: tf.scalar(r.loss), gradFunc: (dy: tfjs.Tensor) => tf.mul(dy, g) };
+      gradients = outs.map((out, k) => tf.keep(tf.tensor(r.grads[k], out.shape)));
+      const gs = gradients;
+      return {
+        value: tf.scalar(r.loss),
+        gradFunc: (dy: tfjs.Tensor) => gs.map((g) => tf.mul(dy, g)),
+      };
     });
+    // Several outputs: each as it is (no logits before a softmax); one: the model's output.
+    const outputs = (): tfjs.Tensor[] =>
+      model.applyAll
+        ? model.applyAll(xt, training, model.outputsEndInSoftmax?.map(() => false) ?? [])
+        : [model.apply(xt, training)];
     const { value, grads } = tf.variableGrads(
-      () => outsideLoss(model.apply(xt, training)) as tfjs.Scalar,
+      () => outsideLoss(...outputs()) as tfjs.Scalar,
       model.trainable as tfjs.Variable[],
     );
-    tf.dispose([value, xt]);
-    if (gradient) tf.dispose(gradient);
+    tf.dispose([value, xt, ...gradients]);
     return { loss, grads };
   };
   const timer = collective?.timer ?? new StepTimer(0);

@@ -706,6 +706,17 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'yolo 2 boxes 2',
   },
   {
+    code: 'CNN2137',
+    about: 'a detector with a classifier output beside its yolo head',
+    files: {
+      'main.cnn': m(
+        'conv 12 3x3 /2 same\noutput cls {\n  gap\n  dense 3\n}\nyolo 2 boxes 2',
+        '8x8x3',
+      ),
+    },
+    span: 'dense 3',
+  },
+  {
     code: 'CNN2122',
     about: 'a detection setting on a classifier',
     files: { 'main.cnn': m('flatten\ndense 3\ntrain { nms_iou 0.4 }') },
@@ -742,6 +753,17 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a yolo head on an image of symbolic size',
     files: { 'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2', 'HxWx3') },
     span: 'yolo 3 boxes 2',
+  },
+  {
+    code: 'CNN3103',
+    about: 'two yolo heads of one detector with different class counts',
+    files: {
+      'main.cnn': m(
+        'conv 8 3x3 /2 same\noutput fine {\n  conv 7 1x1\n  yolo 2 anchors (4, 4)\n}\nconv 8 3x3 /2 same\nconv 8 1x1\nyolo 3 anchors (8, 8)',
+        '16x16x3',
+      ),
+    },
+    span: 'yolo 2 anchors (4, 4)',
   },
   {
     code: 'CNN3030',
