@@ -39,7 +39,7 @@ const epochLosses = (run: string): number[] =>
     .readFileSync(at(`${run}/metrics.jsonl`), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l).loss as number);
+    .map((l) => JSON.parse(l).train.loss as number);
 
 function expectClose(a: readonly number[], b: readonly number[], tolerance: number) {
   expect(b).toHaveLength(a.length);
