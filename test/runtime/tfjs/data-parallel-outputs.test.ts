@@ -5,8 +5,9 @@
  * gradient: output-exchange.ts), and a model with two outputs and a weighted loss per output.
  * With batch norm and dropout, batches that split unevenly and batches of fewer rows than
  * threads, 1, 2 and 3 threads give the same losses to 1e-5 over 12 steps and the same weights to
- * 1e-4; inference gathers every output, and each output's scores and loss, in row order. The
- * workers run the compiled dist/ (npm test builds it first).
+ * 1e-4; inference gathers every output, and each output's scores and loss, in row order;
+ * gradientsOn (cnnc verify) gives one thread's gradients and leaves every replica with the batch
+ * norm statistics it updated. The workers run the compiled dist/ (npm test builds it first).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../compiler/program.js';
@@ -156,6 +157,20 @@ describe('data-parallel wasm of a detector', () => {
     const [fa, fb] = [await a.forward(x), await b.forward(x)];
     expect(fb.shape).toEqual([7, 4, 4, 14]);
     expect(maxDiff(fa.data, fb.data)).toBeLessThanOrEqual(1e-5);
+
+    // gradientsOn (cnnc verify) in training mode: the same gradients, and batch norm's moving
+    // statistics, which it updates, reach every replica (the next inference splits over them).
+    const truths = truthsOf(5, 7);
+    const loss = (out: Images) =>
+      yoloLoss(head, out.data, 7, truths, { lambdaCoord: 5, lambdaNoobj: 0.5 });
+    const [ga, gb] = [await a.gradientsOn!(x, loss, true), await b.gradientsOn!(x, loss, true)];
+    expect(Math.abs(ga.loss - gb.loss)).toBeLessThanOrEqual(1e-5);
+    ga.grads.forEach((g, i) =>
+      expect(maxDiff(g.data, gb.grads[i].data), g.name).toBeLessThanOrEqual(1e-5),
+    );
+    const [ha, hb] = [await a.forward(x), await b.forward(x)];
+    expect(maxDiff(ha.data, fa.data)).toBeGreaterThan(1e-4);
+    expect(maxDiff(ha.data, hb.data)).toBeLessThanOrEqual(1e-5);
   });
 });
 
