@@ -7,7 +7,8 @@
  * threads, 1, 2 and 3 threads give the same losses to 1e-5 over 12 steps and the same weights to
  * 1e-4; inference gathers every output, and each output's scores and loss, in row order;
  * gradientsOn (cnnc verify) gives one thread's gradients and leaves every replica with the batch
- * norm statistics it updated. The workers run the compiled dist/ (npm test builds it first).
+ * norm statistics it updated; a model whose output size follows from a symbolic input size trains
+ * through trainStepOn alike. The workers run the compiled dist/ (npm test builds it first).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileFile } from '../../../compiler/program.js';
@@ -232,5 +233,41 @@ describe('data-parallel wasm of a model with two outputs', () => {
       [7, 5],
     ]);
     fa.forEach((o, k) => expect(maxDiff(o.data, fb[k].data)).toBeLessThanOrEqual(1e-5));
+  });
+});
+
+describe('data-parallel wasm of trainStepOn on a symbolic input size', () => {
+  // The output size follows from the input (the exchange buffer is sized from one row's outputs).
+  const ANY = `
+model Any {
+  input HxWx2
+  conv 4 3x3 same, bn, relu
+  conv 3 1x1
+}`;
+  /** Half the mean squared distance to a fixed target, and its gradient. */
+  const squares = (out: Images) => {
+    const size = out.data.length;
+    const grad = new Float32Array(size);
+    let loss = 0;
+    out.data.forEach((v, i) => {
+      const d = v - Math.cos(i * 0.11);
+      loss += (d * d) / (2 * size);
+      grad[i] = d / size;
+    });
+    return { loss, grad };
+  };
+
+  it('1 and 2 threads train to the same losses', async () => {
+    const runs = [];
+    for (const threads of [1, 2]) {
+      const engine = await open(ANY, threads, { loss: 'mse' });
+      const losses: number[] = [];
+      for (let s = 0; s < STEPS; s++) {
+        const x = images(s, rowsOf(s), [8, 8, 2]);
+        losses.push((await engine.trainStepOn!(x, squares, 0.05)).loss);
+      }
+      runs.push({ losses, weights: engine.readWeights() });
+    }
+    expectSameRuns(runs);
   });
 });
