@@ -1,7 +1,8 @@
 /**
- * `cnnc train` and `evaluate` of a detector and of a model with two outputs take --threads as other
- * models do: data-parallel wasm replicas (runtime/engines.ts opened these on one thread before),
- * whose epoch losses and test figures are one thread's up to float32 summation order.
+ * `cnnc train`, `evaluate` and `predict` of a detector, and `train` and `evaluate` of a model with
+ * two outputs, take --threads as other models do: data-parallel wasm replicas (runtime/engines.ts
+ * opened these on one thread before), whose epoch losses, test figures and boxes are one thread's
+ * up to float32 summation order.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -79,6 +80,23 @@ describe('cnnc on several wasm threads', () => {
       stats.push(coco.stats);
     }
     expectClose(stats[0], stats[1], 1e-6);
+
+    // predict: three images in one batch, one a replica on three threads.
+    const images = ['000001', '000002', '000003'].map((i) => at(`shapes/test/${i}.png`));
+    const boxes: { image_id: number; bbox: number[]; score: number }[][] = [];
+    for (const threads of ['1', '3']) {
+      const args = ['predict', at('t.cnn'), '--weights', at('det1'), ...images];
+      const p = await cnnc([...args, '--threads', threads]);
+      expect(p.code, p.err).toBe(0);
+      boxes.push(JSON.parse(p.out));
+    }
+    expect(boxes[0].length).toBeGreaterThan(0);
+    expect(boxes[1].map((d) => d.image_id)).toEqual(boxes[0].map((d) => d.image_id));
+    expectClose(
+      boxes[0].flatMap((d) => [...d.bbox, d.score]),
+      boxes[1].flatMap((d) => [...d.bbox, d.score]),
+      1e-4,
+    );
   }, 180_000);
 
   it('trains and evaluates examples/two-heads.cnn data-parallel, as on one thread', async () => {
