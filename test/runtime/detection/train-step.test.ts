@@ -73,12 +73,14 @@ describe('yolo training step on both backends', () => {
     tf.dispose();
   });
 
-  it('opens on one wasm thread when asked for more, since only that engine trains a detector', async () => {
+  it('opens data-parallel on wasm when asked for more threads (test/runtime/tfjs/data-parallel-outputs.test.ts trains it)', async () => {
     const file = memPath('d.cnn');
     const graph = compileFile(file, memoryHost({ [file]: SOURCE })).models[0].graph;
     const opened = await openEngine('wasm', graph, { loss: 'mse', seed: 1, threads: 2 });
-    expect(opened.detail).toContain('one thread: detectors do not train data-parallel yet');
+    expect(opened.detail).toContain('2 threads, data-parallel');
+    expect(opened.detail).not.toContain('one thread');
     expect(opened.engine!.trainStepOn).toBeTypeOf('function');
+    expect(opened.engine!.gradientsOn).toBeTypeOf('function');
     opened.engine!.dispose();
   });
 });
