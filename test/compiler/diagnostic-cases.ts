@@ -584,10 +584,10 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   },
   {
     code: 'CNN2136',
-    about: 'a model with two outputs is left out of the emitted train.py',
+    about: 'a model with two outputs is left out of the emitted train.ts',
     files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3') },
     span: 'dense 3',
-    emitPytorch: { names: 'cnnc' },
+    emitTfjs: true,
   },
   {
     code: 'CNN3040',

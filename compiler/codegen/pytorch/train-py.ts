@@ -13,8 +13,9 @@
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
+import { namedOutputs } from '../../sema/outputs.js';
+import { isOutputLossSetting } from '../../train/output-losses.js';
 import { resolveSettings } from '../../train/settings.js';
-import { severalOutputs } from '../several-outputs.js';
 import { pyComment, pyDocText } from '../python-text.js';
 import { CNNC_DATA_PY } from './cnnc-data-py.js';
 import { CNNC_TRAIN_PY } from './cnnc-train-py.js';
@@ -88,7 +89,24 @@ function modelSettings(
     lr_groups: ft.lrGroups.map((g) => [g.target, g.lr, g.nodes]),
     unfreeze: ft.unfreeze.map((u) => [u.epoch, u.target, u.nodes, u.lr]),
     outputs: typeof units === 'number' ? units : null,
+    output_losses: outputLosses(graph, s.outputLosses),
   };
+}
+
+/**
+ * Each output's (name, loss, weight), in the graph's order: the block's `loss NAME KIND [WEIGHT]`
+ * (output-losses.ts), or None for the plain `loss` (the flag --loss) where the block gives the
+ * outputs no loss of their own, as `cnnc train` trains them.
+ */
+function outputLosses(
+  graph: Graph,
+  resolved: ReturnType<typeof resolveSettings>['settings']['outputLosses'],
+): PyValue {
+  const own = (graph.train ?? []).some(isOutputLossSetting);
+  return namedOutputs(graph).map((o, k) => {
+    const l = resolved[k];
+    return [o.name, own && l ? l.loss : null, l?.weight ?? 1];
+  });
 }
 
 const IMPORTS = `import argparse
@@ -124,24 +142,20 @@ from cnnc_train import (
     convert_sync_batchnorm,
     initial_weights,
     learning_rate,
-    loss_of,
+    logits_flags,
+    output_list,
     predictions,
+    weighted_loss,
 )
 from model import MODELS`;
 
 /** train.py for the models of one file, and the static files it imports. */
 export function emitTraining(
-  all: readonly TrainPyModel[],
+  models: readonly TrainPyModel[],
   options: TrainPyOptions,
 ): EmittedTraining {
   const diagnostics: Diagnostic[] = [];
   const settings: { [model: string]: PyValue } = {};
-  const models = all.filter((m) => {
-    if (m.graph.outputs.length === 1) return true;
-    diagnostics.push(severalOutputs(m.graph, 'train.py', 'model.py returns them as a named tuple'));
-    return false;
-  });
-  // Only models with several outputs: model.py and cnnc_io.py, without the training files.
   if (models.length === 0) return { readme: [], files: [], diagnostics };
   for (const m of models) {
     const s = modelSettings(m, (d) => diagnostics.push(d));
@@ -170,7 +184,9 @@ export function emitTraining(
     '',
     "# Each model's train { } block, with cnnc's defaults where it says nothing: the defaults of",
     '# the flags. lr_groups: (group, rate, IR nodes); unfreeze: (epoch, group, IR nodes, rate or',
-    '# None); weights: relative to this folder; outputs: units of the output layer.',
+    '# None); weights: relative to this folder; outputs: units of the (first) output layer;',
+    '# output_losses: (output, loss or None for --loss, weight) per output, the training loss',
+    '# being the sum of weight * loss (categorical from the logits of a softmax output).',
     ...layout('SETTINGS = ', settings, '', ''),
     '',
     '',
@@ -180,6 +196,7 @@ export function emitTraining(
     TRAIN_BODY_PY,
   ].join('\n');
   const first = models[0] && resolveSettings(models[0].graph).settings;
+  const heads = models.find((m) => m.graph.outputs.length > 1);
   const readme = first
     ? trainingReadmeSections({
         entry: options.entry,
@@ -187,6 +204,9 @@ export function emitTraining(
         batch: first.batchSize,
         lr: first.lr,
         several: models.length > 1,
+        outputs: heads
+          ? { model: heads.graph.model, losses: resolveSettings(heads.graph).settings.outputLosses }
+          : null,
       })
     : [];
   return {
