@@ -191,7 +191,7 @@ function outputLossFlags(): string[] {
       '--output-weight',
       'positive',
       'OUTPUT=W',
-      "one output's weight in the training loss, the sum of weight * loss (default: the block's)",
+      "one output's weight in the sum of weight * loss (default: the block's)",
     ),
   ];
 }
