@@ -36,14 +36,15 @@ function outputsParagraph(o: NonNullable<TrainingReadme['outputs']>): string[] {
   const losses = o.losses.map((l) => `${l.output} ${l.loss} ${l.weight}`).join(', ');
   return [
     '',
-    `${mdCode(o.model)} has several outputs (\`output NAME\`): train.py trains on the sum of`,
-    'weight × loss over them, each output with its loss and weight of the block',
-    `(\`loss ${mdCode(losses)}\`; a categorical loss is computed from the scores before a final`,
-    "softmax). `--output-loss OUTPUT=LOSS` and `--output-weight OUTPUT=W` replace one output's, e.g.",
-    `\`--output-loss ${mdCode(second.output)}=mse --output-weight ${mdCode(second.output)}=0.5\`. The training accuracy is`,
-    `the first output's (${mdCode(first.output)}); evaluation prints the totals (the weighted loss, the first`,
-    "output's accuracy) and then a line per output with its own loss and accuracy, as",
-    '`cnnc train` does, and `metrics.jsonl` and `--report` hold them under `outputs`.',
+    `\`${mdCode(o.model)}\` has several outputs (\`output NAME\`): train.py trains on the sum of`,
+    'weight × loss over them, each output with the loss and weight the block gives it',
+    `(\`loss ${mdCode(losses)}\`; a categorical loss is computed from the scores`,
+    'before a final softmax). `--output-loss OUTPUT=LOSS` and `--output-weight OUTPUT=W` replace',
+    `one output's, e.g. \`--output-loss ${mdCode(second.output)}=mse --output-weight ${mdCode(second.output)}=0.5\`.`,
+    `The training accuracy is the first output's (\`${mdCode(first.output)}\`); evaluation prints`,
+    "the totals (the weighted loss, the first output's accuracy) and then a line per output with",
+    'its own loss and accuracy, as `cnnc train` does; `metrics.jsonl` and `--report` hold them',
+    'under `outputs`.',
   ];
 }
 

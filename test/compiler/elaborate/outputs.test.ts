@@ -155,7 +155,7 @@ group('reports and code generators', () => {
       { names: 'cnnc', sources: r.sources, showPath: (f) => f, entry: 'main.cnn' },
     );
     const file = (name: string) => p.files.find((f) => f.path === name)?.text ?? '';
-    return { p, py: file('model.py'), train: file('train.py') };
+    return { p, py: file('model.py'), train: file('train.py'), readme: file('README.md') };
   };
 
   it('PyTorch: model.py returns a named tuple; train.py trains every output', () => {
@@ -179,7 +179,7 @@ group('reports and code generators', () => {
   });
 
   it("PyTorch: train.py's SETTINGS hold the block's per-output losses and weights", () => {
-    const { p, train } = pytorch(
+    const { p, train, readme } = pytorch(
       wrap(
         'conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 3\n' +
           'train { loss main categorical, aux mse 0.3 }',
@@ -187,6 +187,10 @@ group('reports and code generators', () => {
     );
     expect(p.diagnostics).toEqual([]);
     expect(train).toContain('"output_losses": (("main", "categorical", 1), ("aux", "mse", 0.3))');
+    // The README says how, with the block's losses and the flags that change them.
+    expect(readme).toContain('`M` has several outputs');
+    expect(readme).toContain('`loss main categorical 1, aux mse 0.3`');
+    expect(readme).toContain('`--output-loss aux=mse --output-weight aux=0.5`');
   });
 
   it('PyTorch: an output ending in a softmax returns its logits where its flag asks', () => {
