@@ -83,6 +83,19 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
 
 const exampleFiles = EXAMPLE_FILES;
 
+/**
+ * Several outputs that end in a softmax (no example has them): `logits` given per output must
+ * return the scores before each softmax it names and leave the other output as it is.
+ */
+const SOFTMAX_HEADS = `model SoftmaxHeads {
+  input 8x8x2
+  conv 4 3x3 same, relu
+  output aux { gap, dense 5, softmax }
+  flatten
+  dense 5, softmax
+}
+`;
+
 describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cnnc run', () => {
   const cases: Case[] = [];
   const results = new Map<string, ParityResult>();
@@ -97,6 +110,9 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     const ops = path.join(work, 'op-cases.cnn');
     fs.writeFileSync(ops, opCasesFile());
     cases.push(...(await casesOf(ops, 'ops', 2000)));
+    const heads = path.join(work, 'softmax-heads.cnn');
+    fs.writeFileSync(heads, SOFTMAX_HEADS);
+    cases.push(...(await casesOf(heads, 'heads', 3000)));
     const out = runTorchCases(cases, work);
     cases.forEach((c, i) => results.set(c.title, out[i]));
   }, 600_000);
@@ -145,6 +161,12 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     const titles = cases.map((c) => c.title);
     for (const f of exampleFiles) expect(titles.some((t) => t.startsWith(`${f} `))).toBe(true);
     expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(STDLIB_MODEL_COUNT);
+  });
+
+  it('two outputs ending in a softmax: each matches, and logits picks them one by one', async () => {
+    const c = cases.find((x) => x.title === 'heads SoftmaxHeads')!;
+    expect(c.softmaxOutputs).toEqual([true, true]);
+    await checkCase(c);
   });
 
   it('the single-op cases cover every IR op', () => {

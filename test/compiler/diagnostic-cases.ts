@@ -890,6 +890,15 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'cnnc' },
   },
   {
+    code: 'CNN6051',
+    about: 'two outputs of different sizes without a train block: train.py leaves the model out',
+    files: {
+      'main.cnn': m('conv 4 3x3 same, relu\noutput aux { gap, dense 3 }\nflatten\ndense 5'),
+    },
+    span: 'dense 3',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
     code: 'CNN6100',
     about: 'a TensorFlow.js project whose train block starts from torchvision-named weights',
     files: {

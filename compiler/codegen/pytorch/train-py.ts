@@ -6,10 +6,13 @@
  * and H3's model.py and cnnc_io.py. docs/codegen.md "Training (train.py)" documents the result.
  *
  * The emitter is pure. Its diagnostics are the train blocks' own (CNN2xxx, as `cnnc train`
- * reports them) and CNN6050 for a weights file train.py cannot read. Everything else the train
- * block says, train.py does as `cnnc train` does: `features cache` included (cnnc's cache holds what
- * the frozen, dropout-free backbone computes in inference mode, which is what train.py's frozen
- * layers compute every step, their batch norms in eval mode).
+ * reports them), CNN6050 for a weights file train.py cannot read and CNN6051 for a model left
+ * out (several outputs that cannot all take the plain loss, and no train block to give them
+ * theirs). Models with several outputs train on Σ weight · loss with their per-output losses
+ * (the block's, in SETTINGS as output_losses; flags --output-loss, --output-weight). Everything
+ * else the train block says, train.py does as `cnnc train` does: `features cache` included (cnnc's
+ * cache holds what the frozen, dropout-free backbone computes in inference mode, which is what
+ * train.py's frozen layers compute every step, their batch norms in eval mode).
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
@@ -66,8 +69,29 @@ function modelSettings(
 ): { readonly [key: string]: PyValue } | null {
   const { graph } = m;
   const resolved = resolveSettings(graph);
+  const error = resolved.diagnostics.find((d) => d.severity === 'error');
+  if (error && !graph.train?.length) {
+    // No train block, so nothing the user wrote is wrong: the outputs of a model like a
+    // multi-scale one cannot all take the plain loss (CNN3040). train.py leaves the model out.
+    report(
+      diag(
+        'CNN6051',
+        `train.py leaves ${graph.model} out: without a train block each of its ${graph.outputs.length} outputs takes the plain loss \`${resolved.settings.loss}\`, which they cannot all take`,
+        {
+          span: error.span,
+          notes: [`${error.code}: ${error.message}`],
+          help: `give the model a train block with a loss per output, e.g. \`loss ${namedOutputs(
+            graph,
+          )
+            .map((o) => `${o.name} mse`)
+            .join(', ')}\``,
+        },
+      ),
+    );
+    return null;
+  }
   resolved.diagnostics.forEach(report);
-  if (resolved.diagnostics.some((d) => d.severity === 'error')) return null;
+  if (error) return null;
   const s = resolved.settings;
   const ft = s.fineTune;
   if (ft.weights && /\.json$/i.test(ft.weights.path))
@@ -151,16 +175,20 @@ from model import MODELS`;
 
 /** train.py for the models of one file, and the static files it imports. */
 export function emitTraining(
-  models: readonly TrainPyModel[],
+  all: readonly TrainPyModel[],
   options: TrainPyOptions,
 ): EmittedTraining {
   const diagnostics: Diagnostic[] = [];
   const settings: { [model: string]: PyValue } = {};
-  if (models.length === 0) return { readme: [], files: [], diagnostics };
-  for (const m of models) {
+  const trained = new Set<string>();
+  for (const m of all) {
     const s = modelSettings(m, (d) => diagnostics.push(d));
     if (s) settings[m.graph.model] = s;
+    if (s) trained.add(m.graph.model);
   }
+  // Models left out (CNN6051) are not trained; with none left, no training files.
+  const models = all.filter((m) => trained.has(m.graph.model));
+  if (models.length === 0) return { readme: [], files: [], diagnostics };
   const names = models.map((m) => pyDocText(m.graph.model)).join(', ');
   const text = [
     '#!/usr/bin/env python3',

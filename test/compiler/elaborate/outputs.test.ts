@@ -193,6 +193,26 @@ group('reports and code generators', () => {
     expect(readme).toContain('`--output-loss aux=mse --output-weight aux=0.5`');
   });
 
+  it('PyTorch: outputs of different sizes and no train block: train.py leaves it out (CNN6051)', () => {
+    const { p, py } = pytorch(
+      wrap('conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 5'),
+    );
+    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['CNN6051 warning']);
+    expect(p.files.map((f) => f.path)).toEqual(['model.py', 'cnnc_io.py', 'README.md']);
+    expect(py).toContain('return MOutputs(x, x1)');
+    // With a train block giving each output a loss, it trains.
+    const trained = pytorch(
+      wrap(
+        'conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 5\n' +
+          'train { loss main categorical, aux mse }',
+      ),
+    );
+    expect(trained.p.diagnostics).toEqual([]);
+    expect(trained.train).toContain(
+      '"output_losses": (("main", "categorical", 1), ("aux", "mse", 1))',
+    );
+  });
+
   it('PyTorch: an output ending in a softmax returns its logits where its flag asks', () => {
     const { py } = pytorch(
       wrap(
