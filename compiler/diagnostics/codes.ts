@@ -216,6 +216,11 @@ export const CODE_LIST = [
     severity: 'error',
     title: 'pretrained weights in a format train.py cannot read',
   },
+  {
+    code: 'CNN6051',
+    severity: 'warning',
+    title: 'train.py leaves out a model whose outputs cannot all take the plain loss',
+  },
 
   // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)
   {

@@ -584,10 +584,10 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
   },
   {
     code: 'CNN2136',
-    about: 'a model with two outputs is left out of the emitted train.py',
+    about: 'a model with two outputs is left out of the emitted train.ts',
     files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3') },
     span: 'dense 3',
-    emitPytorch: { names: 'cnnc' },
+    emitTfjs: true,
   },
   {
     code: 'CNN3040',
@@ -909,6 +909,15 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
         'model M {\n  input 8x8x1\n  conv 4 3x3\n  train { weights "tfjs/model.json" }\n}\n',
     },
     span: 'weights "tfjs/model.json"',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
+    code: 'CNN6051',
+    about: 'two outputs of different sizes without a train block: train.py leaves the model out',
+    files: {
+      'main.cnn': m('conv 4 3x3 same, relu\noutput aux { gap, dense 3 }\nflatten\ndense 5'),
+    },
+    span: 'dense 3',
     emitPytorch: { names: 'cnnc' },
   },
   {
