@@ -908,6 +908,13 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     emitTfjs: true,
   },
   {
+    code: 'CNN6102',
+    about: 'a TensorFlow.js project of a detector, which train.ts does not train',
+    files: { 'main.cnn': m('conv 14 1x1\nyolo 2 anchors (8, 8, 16, 16) stride 1', '8x8x3') },
+    span: 'yolo 2 anchors (8, 8, 16, 16) stride 1',
+    emitTfjs: true,
+  },
+  {
     code: 'CNN6201',
     about: 'an ONNX export of an adaptive pool over an input of any size',
     files: { 'main.cnn': 'model M {\n  input ?x?x3\n  conv 4 3x3\n  adaptiveavgpool 2x2\n}\n' },
