@@ -209,6 +209,21 @@ export function evaluate(
   };
 }
 
+/**
+ * The validation entries of an epoch's logs, from the evaluation of the validation split: val_loss
+ * (Σ weight · loss), and the accuracy under tfjs's metric name (accuracy: per output) or, with
+ * several outputs, each output's own loss and accuracy under its name, as namedLogs names them.
+ */
+export function validationLogs(m: TestMetrics, accuracy: readonly string[]): Record<string, number> {
+  const logs: Record<string, number> = { val_loss: m.loss };
+  if (m.outputs.length === 1) logs['val_' + accuracy[0]] = m.accuracy;
+  else {
+    for (const o of m.outputs) logs['val_' + o.name + '_loss'] = o.loss;
+    m.outputs.forEach((o, i) => (logs['val_' + o.name + '_' + accuracy[i]] = o.accuracy));
+  }
+  return logs;
+}
+
 const percent = (x: number) => (100 * x).toFixed(2) + '%';
 
 /** An output's line under the test metrics, as cnnc evaluate prints it. */

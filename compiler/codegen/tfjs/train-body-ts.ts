@@ -17,7 +17,7 @@ import { MODELS, type ModelSpec } from './model.js';
 import { CnncOptimizer, learningRate, OPTIMIZERS, type OptimizerName, type OptimizerSettings } from './optimizer.js';
 import { augmentBatch, type AugmentConfig } from './augment.js';
 import { loadWeights } from './weights.js';
-import { evaluate, lossOf, namedLogs, outputLine, overrideOutputs, targets, unitsOf, type OutputLoss } from './outputs.js';
+import { evaluate, lossOf, namedLogs, outputLine, overrideOutputs, targets, unitsOf, validationLogs, type OutputLoss } from './outputs.js';
 
 /** A model's training settings (cnnc's defaults, then its train { } block). */
 interface Settings extends OptimizerSettings {
@@ -236,7 +236,8 @@ async function main(argv: string[]): Promise<number> {
   });
   const trained = scores.every((o, i) => o === model.outputs[i]) ? model : tf.model({ inputs: model.inputs, outputs: scores });
   const loss = s.outputs.map(lossOf);
-  const metrics = Object.fromEntries(trained.outputNames.map((layer, i) => [layer, unitsOf(shapes[i]) === 1 ? 'binaryAccuracy' : 'categoricalAccuracy']));
+  const accuracy = shapes.map((shape) => (unitsOf(shape) === 1 ? 'binaryAccuracy' : 'categoricalAccuracy'));
+  const metrics = Object.fromEntries(trained.outputNames.map((layer, i) => [layer, accuracy[i]]));
 
   fs.mkdirSync(out, { recursive: true });
   const metricsLog = path.join(out, 'metrics.jsonl');
@@ -264,7 +265,13 @@ async function main(argv: string[]): Promise<number> {
       return (x: Float32Array, n: number) => augmentBatch(x, n, train.shape, augment, random);
     },
   );
-  const validationBatches = split.validation ? batches(split.validation, 256, input, shapes, () => null) : undefined;
+  // Validation is cnnc's evaluation after each epoch (outputs.ts), not fitDataset's validationData:
+  // tfjs-layers 4.22 misaligns the validation metrics of a model with several outputs (its test
+  // function pushes a running total per output), so val_loss would be the first output's alone.
+  const validation = split.validation;
+  const monitor = validation ? 'val_loss' : 'loss';
+  let best = Infinity;
+  let wait = 0;
   for (const phase of phases(s)) {
     // Layers unfrozen from this phase on train, at their rate; tfjs collects the trainable
     // weights when the model is compiled.
@@ -301,7 +308,8 @@ async function main(argv: string[]): Promise<number> {
       onEpochEnd: async (e: number, tfLogs?: tf.Logs) => {
         if (stopped) return;
         const seconds = (performance.now() - epochStart) / 1000;
-        const logs = namedLogs(tfLogs ?? {}, trained.outputNames, s.outputs);
+        const validated = validation ? validationLogs(evaluate(trained, s.outputs, s.topK, inOrder(validation, 256, input)), accuracy) : {};
+        const logs = { ...validated, ...namedLogs(tfLogs ?? {}, trained.outputNames, s.outputs) };
         const row: Record<string, number> = { epoch: e + 1, ...logs, seconds, imagesPerSecond: split.train.count / seconds };
         history.push(row);
         const checkpoint = path.join(out, 'checkpoint');
@@ -309,17 +317,19 @@ async function main(argv: string[]): Promise<number> {
         writeCnncMeta(checkpoint, model, spec, e + 1, globalStep, row);
         fs.appendFileSync(metricsLog, JSON.stringify(row) + '\n');
         log('epoch ' + (e + 1) + '/' + s.epochs + '  ' + Object.entries(logs).map(([k, v]) => k + ' ' + v.toFixed(4)).join('  ') + '  ' + seconds.toFixed(1) + ' s');
+        // Early stopping on the (validation) loss, Σ weight · loss: patience epochs without an
+        // improvement of more than minDelta, counted over the whole run.
+        if (s.earlyStopping) {
+          if (logs[monitor] + s.earlyStopping.minDelta < best) [best, wait] = [logs[monitor], 0];
+          else if (++wait >= s.earlyStopping.patience) trained.stopTraining = true;
+        }
       },
     };
-    const stopping = s.earlyStopping
-      ? [tf.callbacks.earlyStopping({ monitor: split.validation ? 'val_loss' : 'loss', patience: s.earlyStopping.patience, minDelta: s.earlyStopping.minDelta })]
-      : [];
     await trained.fitDataset(trainBatches, {
       epochs: phase.to,
       initialEpoch: phase.from - 1,
-      validationData: validationBatches,
       verbose: 0,
-      callbacks: [new tf.CustomCallback(callbacks), ...stopping],
+      callbacks: [new tf.CustomCallback(callbacks)],
     });
     if (stopped || trained.stopTraining) break;
   }

@@ -235,12 +235,14 @@ describe('the emitted train.ts', () => {
     const r = train('--model', 'TwoHeads', '--out', run, '--report', path.join(run, 'r.json'));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(
-      /^epoch 2\/2 +loss [\d.]+ +main_loss [\d.]+ +aux_loss [\d.]+ +main_categoricalAccuracy /m,
+      /^epoch 2\/2 +val_loss [\d.]+ +val_main_loss [\d.]+ +val_aux_loss .* loss [\d.]+ +main_loss [\d.]+ +aux_loss [\d.]+ +main_categoricalAccuracy /m,
     );
     const rep = report(path.join(run, 'r.json'));
     // The training loss is main's plus 0.3 times aux's (their own, unweighted), in every epoch.
-    for (const e of rep.epochs)
+    for (const e of rep.epochs) {
       expect(e['loss']).toBeCloseTo(e['main_loss'] + 0.3 * e['aux_loss'], 4);
+      expect(e['val_loss']).toBeCloseTo(e['val_main_loss'] + 0.3 * e['val_aux_loss'], 4);
+    }
     expect(rep.test.outputs.map((o) => o.name)).toEqual(['main', 'aux']);
     expect(rep.test.loss).toBeCloseTo(rep.test.outputs[0].loss + 0.3 * rep.test.outputs[1].loss, 5);
     const lines = outputLines(r.out);
