@@ -4,6 +4,8 @@
  * (`cnnc compile --emit pytorch`), 9xxx internal.
  * A code, once published, keeps its meaning. test/compiler/diagnostics/codes.test.ts fails on
  * duplicates and on codes outside their band; docs/diagnostics.md has an example for every code.
+ * A code nothing reports any more stays here, `retired` with the reason, so that it is never given
+ * another meaning (and suppressions naming it stay valid); the tests check that nothing raises it.
  */
 import type { Severity } from './diagnostic.js';
 
@@ -11,6 +13,8 @@ interface CodeEntry {
   readonly code: string;
   readonly severity: Severity;
   readonly title: string;
+  /** Why nothing reports the code any more (it is never reused); absent for a code in use. */
+  readonly retired?: string;
 }
 
 export const CODE_LIST = [
@@ -124,6 +128,7 @@ export const CODE_LIST = [
     code: 'CNN2136',
     severity: 'warning',
     title: 'emitted training code leaves out a model with several outputs',
+    retired: 'the emitted train.py and train.ts train every output with its loss and weight',
   },
   { code: 'CNN2137', severity: 'error', title: 'a detector output that is not a yolo head' },
 
@@ -229,6 +234,11 @@ export const CODE_LIST = [
     title: 'pretrained weights under torchvision names, which train.ts cannot map',
   },
   { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
+  {
+    code: 'CNN6102',
+    severity: 'warning',
+    title: 'a detector left out of the emitted train.ts, which trains classifiers',
+  },
 
   // 6200–6219: the ONNX model (cnnc compile --emit onnx)
   {

@@ -583,13 +583,6 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'aux hinge',
   },
   {
-    code: 'CNN2136',
-    about: 'a model with two outputs is left out of the emitted train.ts',
-    files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3') },
-    span: 'dense 3',
-    emitTfjs: true,
-  },
-  {
     code: 'CNN3040',
     about: 'two outputs trained on the same labels with different numbers of classes',
     files: {
@@ -936,6 +929,13 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a TensorFlow.js project whose train block reads an image folder',
     files: { 'main.cnn': m('conv 4 3x3, relu\ngap\ndense 10\ntrain { data "folder:photos" }') },
     span: 'data "folder:photos"',
+    emitTfjs: true,
+  },
+  {
+    code: 'CNN6102',
+    about: 'a TensorFlow.js project of a detector, which train.ts does not train',
+    files: { 'main.cnn': m('conv 14 1x1\nyolo 2 anchors (8, 8, 16, 16) stride 1', '8x8x3') },
+    span: 'yolo 2 anchors (8, 8, 16, 16) stride 1',
     emitTfjs: true,
   },
   {

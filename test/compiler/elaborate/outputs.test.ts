@@ -231,16 +231,28 @@ group('reports and code generators', () => {
     expect(py).toContain('(here: aux)');
   });
 
-  it('TensorFlow.js: with no single-output model left for train.ts, CNN2136 is an error', () => {
-    const r = compile(src);
-    const p = emitTfjsProject(
-      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
-      { sources: r.sources, showPath: (f: string) => f, entry: 'main.cnn' } as never,
+  it("TensorFlow.js: train.ts trains every output with its loss and weight (the plain loss's without `loss NAME`)", () => {
+    const emit = (source: string) => {
+      const r = compile(source);
+      return emitTfjsProject(
+        r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
+        { sources: r.sources, showPath: (f: string) => f, entry: 'main.cnn' } as never,
+      );
+    };
+    const settingsOf = (p: ReturnType<typeof emit>) =>
+      p.files.find((f) => f.path === 'train.ts')!.text.match(/outputs: \[[^\]]*\]/)?.[0];
+    const plain = emit(src);
+    expect(plain.diagnostics).toEqual([]);
+    expect(plain.files.map((f) => f.path)).toContain('outputs.ts');
+    expect(settingsOf(plain)).toBe(
+      "outputs: [{ name: 'main', loss: 'categorical', weight: 1 }, { name: 'aux', loss: 'categorical', weight: 1 }]",
     );
-    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual([
-      'CNN2136 warning',
-      'CNN2136 error',
-    ]);
-    expect(p.files).toEqual([]);
+    const weighted = emit(
+      src.replace(/}\n$/, '  train { loss main categorical, aux mse 0.3 }\n}\n'),
+    );
+    expect(weighted.diagnostics).toEqual([]);
+    expect(settingsOf(weighted)).toBe(
+      "outputs: [{ name: 'main', loss: 'categorical', weight: 1 }, { name: 'aux', loss: 'mse', weight: 0.3 }]",
+    );
   });
 });
