@@ -545,7 +545,7 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
       output: ['y', 'x'],
       nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }],
     },
-    span: 'output x: TYPE',
+    span: 'output x: type 0',
     spanFile: 'model.onnx',
   },
   {
@@ -561,7 +561,7 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
         { op: 'Add', name: 'join', inputs: ['x', 'y'], outputs: ['both'] },
       ],
     },
-    span: 'output both: TYPE',
+    span: 'output both: type 0',
     spanFile: 'model.onnx',
   },
   {
@@ -578,7 +578,7 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
         { op: 'Sigmoid', name: 'sigmoid', inputs: ['t'], outputs: ['main'] },
       ],
     },
-    span: 'output main: TYPE',
+    span: 'output main: type 0',
     spanFile: 'model.onnx',
   },
   {
