@@ -215,6 +215,13 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   for (const n of dataNodes) {
     if (n.domain !== '') continue;
     const out = n.outputs[0];
+    // A Pad of nothing (torch writes one before an AvgPool2d that counts padding, even of 0).
+    const none = n.opType === 'Pad' ? spatialPads(n, cx) : null;
+    if (out && Array.isArray(none) && none.every((p) => p === 0)) {
+      alias.set(out, n.inputs[0]);
+      skipped.add(n);
+      continue;
+    }
     const next = out ? onlyConsumer(out) : undefined;
     if (!next || next.inputs[0] !== out || next.domain !== '') continue;
     if (n.opType === 'Pad') {
