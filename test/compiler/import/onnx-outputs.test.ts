@@ -5,16 +5,21 @@
  * `output NAME` for a value of the main path; the names are the graph's made identifiers. The
  * pyramid's .cnn is a golden file, and the imported model gives onnxruntime-web's value for every
  * output. Outputs the language cannot write are CNN2084; malformed ones are in onnx-hostile.test.ts.
+ * The exporter names graph outputs as the model does, so they come back under those names.
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertWeights } from '../../../compiler/cli/import-onnx.js';
 import { importOnnx } from '../../../compiler/import/onnx.js';
+import { compileFile } from '../../../compiler/program.js';
 import { expectBaseline } from '../../helpers/baseline.js';
+import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import {
   cnncForwardAll,
+  exportOk,
   relativeError,
   runOrtAll,
+  seededWeights,
   toNchw,
 } from '../../codegen/onnx/onnx-helpers.js';
 import { encodeOnnx, seeded, weight, type GraphSpec, type NodeSpec } from './onnx-fixtures.js';
@@ -262,5 +267,21 @@ describe('cnnc import onnx: several outputs', () => {
     const r = importOnnx(encodeOnnx(spec), { file: 'm.onnx' });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN2084']);
     expect(r.source).toBeNull();
+  });
+});
+
+describe('cnnc compile --emit onnx: the graph outputs', () => {
+  it('are named as the model names them, one named like the input with `_2`, and import back so', () => {
+    const text =
+      'model M {\n  input 8x8x1\n  conv 2 3x3\n  output input { gap, dense 2 }\n  gap, dense 3\n}\n';
+    const r = compileFile(memPath('main.cnn'), memoryHost({ 'main.cnn': text }));
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const graph = r.models[0].graph;
+    expect(graph.outputNames).toEqual(['main', 'input']);
+    const imported = importOnnx(exportOk(graph, seededWeights(graph, 3)), { file: 'm.onnx' });
+    expect(imported.onnx!.inputs.map((o) => o.name)).toEqual(['input']);
+    expect(imported.onnx!.outputs.map((o) => o.name)).toEqual(['main', 'input_2']);
+    expect(imported.diagnostics).toEqual([]);
+    expect(imported.graph!.outputNames).toEqual(['main', 'input_2']);
   });
 });
