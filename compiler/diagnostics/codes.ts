@@ -97,6 +97,10 @@ export const CODE_LIST = [
   { code: 'CNN2080', severity: 'error', title: 'reference to an unknown layer' },
   { code: 'CNN2081', severity: 'error', title: 'reference to a later layer' },
   { code: 'CNN2082', severity: 'error', title: 'reference into another block call' },
+  // 2083–2089: the outputs of an imported ONNX graph (cnnc import onnx)
+  { code: 'CNN2083', severity: 'error', title: 'malformed ONNX graph outputs' },
+  { code: 'CNN2084', severity: 'error', title: 'ONNX graph outputs the language cannot write' },
+  { code: 'CNN2085', severity: 'note', title: 'imported outputs listed in another order' },
   // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
   { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
   { code: 'CNN2101', severity: 'warning', title: 'suppression without a code or a reason' },

@@ -537,6 +537,51 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'enc.a',
   },
   {
+    code: 'CNN2083',
+    about: 'an ONNX model one of whose outputs is its input',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['y', 'x'],
+      nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }],
+    },
+    span: 'output x: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2084',
+    about: 'an ONNX output that reads the main path at two places',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['z', 'both'],
+      nodes: [
+        { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] },
+        { op: 'Sigmoid', name: 'sigmoid', inputs: ['y'], outputs: ['z'] },
+        { op: 'Add', name: 'join', inputs: ['x', 'y'], outputs: ['both'] },
+      ],
+    },
+    span: 'output both: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2085',
+    about: 'an ONNX model that lists an auxiliary output before the main one',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['aux', 'main'],
+      nodes: [
+        { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] },
+        { op: 'Sigmoid', name: 'aux_head', inputs: ['y'], outputs: ['aux'] },
+        { op: 'Tanh', name: 'tanh', inputs: ['y'], outputs: ['t'] },
+        { op: 'Sigmoid', name: 'sigmoid', inputs: ['t'], outputs: ['main'] },
+      ],
+    },
+    span: 'output main: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
     code: 'CNN2130',
     about: 'two outputs with one name',
     files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\noutput aux { dense 2 }\ndense 3') },
