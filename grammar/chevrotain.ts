@@ -30,4 +30,5 @@ async function load(): Promise<typeof Chevrotain> {
 
 const chevrotain = await load();
 
-export const { CstParser, EOF, Lexer, createToken, tokenMatcher } = chevrotain;
+export const { CstParser, EOF, Lexer, LLkLookaheadStrategy, createToken, tokenMatcher } =
+  chevrotain;

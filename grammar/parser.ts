@@ -22,6 +22,7 @@
 import { tokenMatcher } from './chevrotain.js';
 import type { CstNode, IOrAlt, IRecognitionException, IToken, TokenType } from 'chevrotain';
 import { ExprParser } from './parser-expr.js';
+import { LazyLookahead } from './lazy-lookahead.js';
 import * as T from './tokens.js';
 import { messageProvider, tooManyErrors } from './syntax-diagnostics.js';
 
@@ -61,6 +62,7 @@ class CnnParser extends ExprParser {
     super([...T.ALL_TOKENS], {
       recoveryEnabled: true,
       maxLookahead: 3,
+      lookaheadStrategy: new LazyLookahead(3),
       // No node locations: cst-to-ast takes spans from tokens, and the CST stays small.
       nodeLocationTracking: 'none',
       errorMessageProvider: messageProvider,

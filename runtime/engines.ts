@@ -50,22 +50,6 @@ export async function openEngine(
     };
   }
   const backend = await initBackend(name);
-  // A detector trains through trainStepOn (a loss of the raw grid, runtime/detection), and a model
-  // with several outputs through per-output losses: the data-parallel engine has neither yet, so
-  // these run on one thread, and say so.
-  const oneThread = graph.nodes.some((n) => n.op === 'yolo')
-    ? 'detectors'
-    : graph.outputs.length > 1
-      ? 'models with several outputs'
-      : null;
-  if (name === 'wasm' && threads > 1 && oneThread) {
-    const model = lowerGraph(backend.tf, graph, { seed: options.seed, init: options.init });
-    return {
-      engine: createTfjsEngine(backend.tf, model, name, options),
-      detail: `${backend.detail}; one thread: ${oneThread} do not train data-parallel yet`,
-      diagnostics: [],
-    };
-  }
   if (name === 'wasm' && threads > 1) {
     const { createDataParallelEngine } = await import('./tfjs/data-parallel.js');
     try {

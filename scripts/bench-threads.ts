@@ -16,6 +16,11 @@
  *
  * Without files: examples/lenet5.cnn, yardstick.cnn and resnet18-cifar.cnn. `npm run bench` runs it
  * in a child process with --json.
+ *
+ * A detector (a model ending in a yolo head, e.g. examples/detection/shapes-detector.cnn) trains
+ * as `cnnc train` trains it: trainStepOn with the yolo loss of seeded boxes, one per image. On
+ * several threads that loss runs on the main thread on the gathered outputs
+ * (runtime/tfjs/output-exchange.ts), inside replica 0's forwardBackward phase.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +28,9 @@ import { pathToFileURL } from 'node:url';
 import { nodeHost, packageRoot } from '../compiler/cli/host.js';
 import { compileFile } from '../compiler/program.js';
 import { DEFAULT_OPTIMIZER } from '../compiler/train/optimizers.js';
+import type { Graph } from '../compiler/ir/graph.js';
+import { yoloHeadsOf } from '../runtime/detection/train.js';
+import { detectionLoss } from '../runtime/detection/yolo.js';
 import { openEngine } from '../runtime/engines.js';
 import { seededRandom } from '../runtime/init.js';
 import {
@@ -86,6 +94,34 @@ function syntheticBatch(shape: readonly number[], batch: number, classes: number
   return { x, y };
 }
 
+/** A training step of `engine` on the batch: trainStep, or a detector's yolo-loss step. */
+function trainStepOf(
+  graph: Graph,
+  x: Images,
+  y: Int32Array,
+): (e: Engine) => () => Promise<unknown> {
+  const heads = yoloHeadsOf(graph);
+  if (!heads) return (e) => () => e.trainStep(x, y, 0.01);
+  const head = heads[0];
+  const random = seededRandom(11);
+  const [H, W] = head.image;
+  const truths = Array.from({ length: x.shape[0] }, () => {
+    const [w, h] = [W * (0.15 + 0.3 * random()), H * (0.15 + 0.3 * random())];
+    const box = [(W - w) * random(), (H - h) * random(), w, h] as const;
+    return [{ box, label: Math.floor(random() * head.classes) }];
+  });
+  const weights = { lambdaCoord: 5, lambdaNoobj: 0.5 };
+  const loss = (outs: readonly Images[]) =>
+    detectionLoss(
+      heads,
+      outs.map((o) => o.data),
+      x.shape[0],
+      truths,
+      weights,
+    );
+  return (e) => () => e.trainStepOn!(x, loss, 0.01);
+}
+
 async function imagesPerSecond(batch: number, steps: number, step: () => Promise<unknown>) {
   const t = performance.now();
   for (let i = 0; i < steps; i++) await step();
@@ -130,7 +166,7 @@ export async function benchThreads(
       if (!opened.engine) throw new Error(`${file}: the wasm backend cannot run it`);
       engines.push({ threads, engine: opened.engine, detail: opened.detail });
     }
-    const train = (e: Engine) => () => e.trainStep(x, y, 0.01);
+    const train = trainStepOf(graph, x, y);
     const infer = (e: Engine) => () => e.forward(x);
     for (const { engine } of engines) {
       await imagesPerSecond(batch, warmup, train(engine));

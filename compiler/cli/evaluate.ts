@@ -1,7 +1,7 @@
 /** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
 import { loadCocoSplit } from '../../runtime/data/coco.js';
 import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
-import { detectorNms, evaluateDetector, yoloHeadOf } from '../../runtime/detection/train.js';
+import { detectorNms, evaluateDetector, yoloHeadsOf } from '../../runtime/detection/train.js';
 import type { YoloHead } from '../../runtime/detection/yolo.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';
@@ -56,12 +56,12 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
     if (typeof session === 'number') return session;
     const loaded = loadWeightsArg(session, weights, io);
     // A detector (a model ending in a yolo head): COCO's numbers (docs/detection.md).
-    const head = yoloHeadOf(session.graph);
-    if (head) {
+    const heads = yoloHeadsOf(session.graph);
+    if (heads) {
       const limit = args.flags.get('limit')?.[0];
       const r = await evaluateDetection(
         session,
-        head,
+        heads,
         io.cwd,
         limit ? parsePositiveInt('limit', limit) : Infinity,
         batchSize,
@@ -96,7 +96,7 @@ export function runEvaluate(argv: readonly string[], io: Io): Promise<ExitCode> 
 /** COCO evaluation of a detector on the test split of its `coco:DIR` data. */
 async function evaluateDetection(
   session: Session,
-  head: YoloHead,
+  heads: readonly YoloHead[],
   cwd: string,
   limit: number,
   batchSize: number,
@@ -105,7 +105,7 @@ async function evaluateDetection(
   const test = await loadCocoSplit(dir, 'test', session.engine.inputShape, limit);
   // NMS IoU, score threshold and max detections come from the train block (docs/detection.md).
   const nms = detectorNms(session.settings);
-  const { stats } = await evaluateDetector(session.engine, head, test, nms, batchSize);
+  const { stats } = await evaluateDetector(session.engine, heads, test, nms, batchSize);
   const perClass = stats.perClass.map((c, i) => ({ class: test.classNames[i], ...c }));
   const rows = perClass.map(
     (c) =>

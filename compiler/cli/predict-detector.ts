@@ -14,7 +14,7 @@ import { letterbox, unmapBox } from '../../runtime/detection/boxes.js';
 import { drawDetections } from '../../runtime/detection/draw.js';
 import { nms } from '../../runtime/detection/nms.js';
 import { detectorNms } from '../../runtime/detection/train.js';
-import { decodeYolo, type YoloHead } from '../../runtime/detection/yolo.js';
+import { decodeDetections, type YoloHead } from '../../runtime/detection/yolo.js';
 import { prepareOutputFile, writeFileAtomic } from '../../runtime/safe-write.js';
 import { checkpointDir, loadCheckpoint } from '../../runtime/train/checkpoint.js';
 import { UsageError, type ParsedArgs } from './args.js';
@@ -50,7 +50,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 export async function predictDetections(
   session: Session,
-  head: YoloHead,
+  heads: readonly YoloHead[],
   imageFiles: readonly string[],
   weights: string,
   args: ParsedArgs,
@@ -64,7 +64,7 @@ export async function predictDetections(
     if (!/\.png$/i.test(outFile)) throw new UsageError('--out must name a .png file');
     prepareOutputFile(outFile, (m) => new DataError(m));
   }
-  const { names, categoryIds } = classesOf(head, weights, io.cwd);
+  const { names, categoryIds } = classesOf(heads[0], weights, io.cwd);
   const threshold = args.flags.get('score-threshold')?.[0];
   const score = threshold === undefined ? undefined : Number(threshold);
   if (score !== undefined && !(threshold!.trim() !== '' && score >= 0 && score <= 1))
@@ -89,11 +89,14 @@ export async function predictDetections(
     const x = letterboxPixels(img.data, img.width, img.height, C, lb, W, H);
     if (x.some((v) => !Number.isFinite(v)))
       throw new DataError(`${f}: decoded to non-finite pixels`);
-    const grid = await session.engine.forward({ data: x, shape: [1, H, W, C] });
-    const dets = nms(decodeYolo(head, grid.data, 0, options.scoreThreshold), options).map((d) => ({
-      ...d,
-      box: unmapBox(d.box, lb),
-    }));
+    const grids = await session.engine.forwardAll({ data: x, shape: [1, H, W, C] });
+    const decoded = decodeDetections(
+      heads,
+      grids.map((g) => g.data),
+      0,
+      options.scoreThreshold,
+    );
+    const dets = nms(decoded, options).map((d) => ({ ...d, box: unmapBox(d.box, lb) }));
     for (const d of dets)
       results.push({
         image_id: index + 1,

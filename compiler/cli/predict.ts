@@ -17,7 +17,7 @@ import { checkBackendMemory } from '../report/backend-memory.js';
 import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { loadWeightsArg } from './load-weights.js';
 import { openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
-import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../../runtime/detection/train.js';
 import { predictDetections } from './predict-detector.js';
 import { namedOutputs } from '../sema/outputs.js';
 
@@ -156,8 +156,8 @@ export function runPredict(argv: readonly string[], io: Io): Promise<ExitCode> {
     const sources = new Map([[session.graph.file, session.source]]);
     loadWeightsArg(session, weights, io);
     // A detector (a model ending in a yolo head): boxes as COCO results, drawn with --out.
-    const head = yoloHeadOf(session.graph);
-    if (head) return predictDetections(session, head, imageFiles, weights, args, io);
+    const heads = yoloHeadsOf(session.graph);
+    if (heads) return predictDetections(session, heads, imageFiles, weights, args, io);
     if (args.flags.has('out'))
       throw new UsageError('--out draws boxes: it is for a model ending in a yolo head');
     const results: {

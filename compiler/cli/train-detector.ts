@@ -1,8 +1,10 @@
 /**
- * `cnnc train DETECTOR.cnn --data coco:DIR`: a model ending in a yolo head trains on COCO data with
- * the yolo loss (runtime/detection/train.ts, the functions examples/detection/train-shapes.ts uses),
- * saves a checkpoint after every epoch in the run folder as a classifier's run does, and prints
- * COCO's numbers on the test split with the train block's NMS settings (docs/detection.md).
+ * `cnnc train DETECTOR.cnn --data coco:DIR`: a model whose outputs are yolo heads (one, or one per
+ * scale) trains on COCO data with the yolo loss (runtime/detection/train.ts, the functions
+ * examples/detection/train-shapes.ts uses), saves a checkpoint after every epoch in the run folder
+ * as a classifier's run does, and prints COCO's numbers on the test split with the train block's
+ * NMS settings (docs/detection.md). Pretrained weights (loaded by train.ts before), frozen layers,
+ * per-group rates and `at epoch N unfreeze` phases work as for a classifier (runtime/fine-tune.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,7 +31,9 @@ import {
 } from '../../runtime/train/checkpoint.js';
 import { describeSettings } from '../../runtime/train/config.js';
 import type { RunFolder } from '../../runtime/train/run-folder.js';
-import { phases } from '../../runtime/fine-tune.js';
+import { openPhase, phases } from '../../runtime/fine-tune.js';
+import type { Engine } from '../../runtime/train/engine.js';
+import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
 import { parsePositiveInt, UsageError, type ParsedArgs } from './args.js';
 import type { ExitCode, Io } from './io.js';
 import { restoreWeights, type Session } from './train-session.js';
@@ -47,7 +51,7 @@ export function detectorData(session: Session, cwd: string): string {
 export async function trainDetectorIn(
   run: RunFolder,
   session: Session,
-  head: YoloHead,
+  heads: readonly YoloHead[],
   args: ParsedArgs,
   io: Io,
   t0: number,
@@ -55,22 +59,23 @@ export async function trainDetectorIn(
   const { graph, settings, engine } = session;
   const quiet = args.flags.has('quiet');
   const dir = detectorData(session, io.cwd);
-  // One phase only: per-group rates of the first apply (openSession), later unfreezing and
-  // cached features are the classifier loop's (runtime/fine-tune.ts).
-  if (phases(graph, settings).length > 1 || settings.fineTune.features === 'cache')
+  // Cached features train a head on labels; a detector's heads train on boxes from raw grids.
+  if (settings.fineTune.features === 'cache')
     throw new UsageError(
-      'a detector trains in one phase: `at epoch N unfreeze` and `features cache` are not supported for it yet',
+      'a detector trains on its raw grids: `features cache` is not supported for it yet (write `features off`)',
     );
   const limitFlag = args.flags.get('limit')?.[0];
   const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
   const ckDir = run.checkpoint;
   let startEpoch = 0;
+  let resumedOptimizer: OptimizerState | null = null;
   if (args.flags.has('resume') && fs.existsSync(path.join(ckDir, 'cnnc.json'))) {
     const ck = loadCheckpoint(ckDir);
     const warning = restoreWeights(session, ck, ckDir);
     if (warning) io.err(`cnnc: warning: ${warning}\n`);
     if (ck.optimizer && ck.optimizer.name === settings.optimizer.name) {
       try {
+        resumedOptimizer = ck.optimizer;
         engine.setOptimizerState(ck.optimizer);
       } catch (e) {
         throw new CheckpointError(`${ckDir}: ${(e as Error).message}`);
@@ -93,6 +98,9 @@ export async function trainDetectorIn(
   if (startEpoch === 0) writeLog(run.metrics, '', false);
   const sourceHash = sha256(session.source);
   const hash = irHash(graph);
+  // The engine of the current phase: `at epoch N unfreeze` re-opens it as cnnc train does for a
+  // classifier (runtime/fine-tune.ts), with the weights and optimiser state of the last one.
+  let current: Engine = engine;
   let images = 0;
   let seconds = 0;
   const onEpoch = (e: DetectorEpoch) => {
@@ -102,13 +110,13 @@ export async function trainDetectorIn(
       io.out(
         `epoch ${e.epoch}/${settings.epochs}: loss ${e.loss.toFixed(4)} · ${Math.round(e.imagesPerSecond)} img/s · ${e.seconds.toFixed(1)} s\n`,
       );
-    const optimizer = engine.optimizerState();
+    const optimizer = current.optimizerState();
     const metrics = { train: { loss: e.loss } };
     const meta = epochCheckpointMeta({
       model: graph.model,
       sourceHash,
       irHash: hash,
-      weights: engine.weights,
+      weights: current.weights,
       optimizer,
       optimizerConfig: settings.optimizer,
       epoch: e.epoch,
@@ -116,15 +124,36 @@ export async function trainDetectorIn(
       metrics,
       classes: { names: train.classNames, categoryIds: train.categoryIds },
     });
-    saveCheckpoint(ckDir, { meta, weights: engine.readWeights(), optimizer });
+    saveCheckpoint(ckDir, { meta, weights: current.readWeights(), optimizer });
     writeLog(
       run.metrics,
       `${JSON.stringify({ epoch: e.epoch, step: e.globalStep, lr: e.lr, seconds: e.seconds, imagesPerSecond: e.imagesPerSecond, ...metrics })}\n`,
       true,
     );
   };
-  await fitDetector(engine, head, train, detectorFitConfig(settings), onEpoch, startEpoch);
-  const result = test ? await evaluateDetector(engine, head, test, detectorNms(settings)) : null;
+  const config = detectorFitConfig(settings);
+  for (const [i, phase] of phases(graph, settings).entries()) {
+    if (phase.toEpoch <= startEpoch) continue;
+    if (i > 0) {
+      const previous = {
+        engine: current,
+        optimizer: current.optimizerState() ?? resumedOptimizer,
+      };
+      const next = await openPhase(
+        session.backend.name,
+        phase,
+        settings,
+        previous,
+        [],
+        session.backend.threads,
+      );
+      current.dispose();
+      current = next.full;
+    }
+    const from = Math.max(startEpoch, phase.fromEpoch - 1);
+    await fitDetector(current, heads, train, config, onEpoch, from, phase.toEpoch);
+  }
+  const result = test ? await evaluateDetector(current, heads, test, detectorNms(settings)) : null;
   if (result && test) {
     io.out(`test: ${boxes(test.count)} images\n${cocoSummaryText(result.stats)}\n`);
     if (!quiet)
@@ -166,6 +195,6 @@ export async function trainDetectorIn(
         2,
       )}\n`,
     );
-  engine.dispose();
+  current.dispose();
   return 0;
 }

@@ -27,7 +27,7 @@ import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
 import { singleClassProblem, type Dataset } from '../../runtime/data/dataset.js';
 import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
-import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../../runtime/detection/train.js';
 import { trainDetectorIn } from './train-detector.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
 import { prepareOutputFile } from '../../runtime/safe-write.js';
@@ -143,9 +143,9 @@ async function trainIn(
   const quiet = args.flags.has('quiet');
   const pretrained = loadPretrained(session, args, io);
   if (pretrained !== null) return pretrained;
-  // A detector (a model ending in a yolo head) trains on COCO data with the yolo loss.
-  const head = yoloHeadOf(graph);
-  if (head) return trainDetectorIn(run, session, head, args, io, t0);
+  // A detector (its outputs are yolo heads) trains on COCO data with the yolo loss.
+  const heads = yoloHeadsOf(graph);
+  if (heads) return trainDetectorIn(run, session, heads, args, io, t0);
   const ckDir = run.checkpoint;
   let startEpoch = 0;
   let resumedOptimizer: OptimizerState | null = null;

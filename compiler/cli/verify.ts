@@ -19,8 +19,8 @@ import { resolveInput } from './host.js';
 import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
 import { runGuarded } from './train-session.js';
-import { seededYoloLoss } from '../../runtime/detection/yolo.js';
-import { yoloHeadOf } from '../../runtime/detection/train.js';
+import { seededDetectionLoss } from '../../runtime/detection/yolo.js';
+import { yoloHeadsOf } from '../../runtime/detection/train.js';
 
 export const VERIFY_HELP = `usage: cnnc verify FILE [options]
 
@@ -56,10 +56,10 @@ const DIMS = /^\d+(x\d+)*$/;
  * train block's weights against seeded boxes (runtime/detection/yolo.ts); null for a classifier.
  */
 function detectionLoss(graph: Graph, batch: number, seed: number) {
-  const head = yoloHeadOf(graph);
-  if (!head) return undefined;
+  const heads = yoloHeadsOf(graph);
+  if (!heads) return undefined;
   const { lambdaCoord, lambdaNoobj } = resolveSettings(graph).settings.detection;
-  return seededYoloLoss(head, batch, seed, { lambdaCoord, lambdaNoobj });
+  return seededDetectionLoss(heads, batch, seed, { lambdaCoord, lambdaNoobj });
 }
 
 /** A host that also serves one in-memory file (the derived models of --input). */

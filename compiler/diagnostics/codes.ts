@@ -4,6 +4,8 @@
  * (`cnnc compile --emit pytorch`), 9xxx internal.
  * A code, once published, keeps its meaning. test/compiler/diagnostics/codes.test.ts fails on
  * duplicates and on codes outside their band; docs/diagnostics.md has an example for every code.
+ * A code nothing reports any more stays here, `retired` with the reason, so that it is never given
+ * another meaning (and suppressions naming it stay valid); the tests check that nothing raises it.
  */
 import type { Severity } from './diagnostic.js';
 
@@ -11,6 +13,8 @@ interface CodeEntry {
   readonly code: string;
   readonly severity: Severity;
   readonly title: string;
+  /** Why nothing reports the code any more (it is never reused); absent for a code in use. */
+  readonly retired?: string;
 }
 
 export const CODE_LIST = [
@@ -93,6 +97,10 @@ export const CODE_LIST = [
   { code: 'CNN2080', severity: 'error', title: 'reference to an unknown layer' },
   { code: 'CNN2081', severity: 'error', title: 'reference to a later layer' },
   { code: 'CNN2082', severity: 'error', title: 'reference into another block call' },
+  // 2083–2089: the outputs of an imported ONNX graph (cnnc import onnx)
+  { code: 'CNN2083', severity: 'error', title: 'malformed ONNX graph outputs' },
+  { code: 'CNN2084', severity: 'error', title: 'ONNX graph outputs the language cannot write' },
+  { code: 'CNN2085', severity: 'note', title: 'imported outputs listed in another order' },
   // 2100–2119: blocks that generalise, suppressions, train settings checked by `cnnc check`
   { code: 'CNN2100', severity: 'note', title: 'stride after a parenthesised subtraction' },
   { code: 'CNN2101', severity: 'warning', title: 'suppression without a code or a reason' },
@@ -105,7 +113,7 @@ export const CODE_LIST = [
 
   // 2120–2129: detection heads and their training
   { code: 'CNN2120', severity: 'error', title: 'malformed anchors of a yolo head' },
-  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not the model output' },
+  { code: 'CNN2121', severity: 'error', title: 'a yolo head that is not a model output' },
   {
     code: 'CNN2122',
     severity: 'error',
@@ -124,7 +132,9 @@ export const CODE_LIST = [
     code: 'CNN2136',
     severity: 'warning',
     title: 'emitted training code leaves out a model with several outputs',
+    retired: 'the emitted train.py and train.ts train every output with its loss and weight',
   },
+  { code: 'CNN2137', severity: 'error', title: 'a detector output that is not a yolo head' },
 
   // 3xxx shapes
   { code: 'CNN3001', severity: 'error', title: 'kernel larger than its input' },
@@ -158,6 +168,11 @@ export const CODE_LIST = [
     title: 'detection grid does not match image size and stride',
   },
   { code: 'CNN3102', severity: 'error', title: 'detection head needs a fixed image size' },
+  {
+    code: 'CNN3103',
+    severity: 'error',
+    title: 'yolo heads that disagree on classes or box style',
+  },
 
   // 4xxx parameters, budgets and resources
   { code: 'CNN4001', severity: 'error', title: 'parameter budget exceeded' },
@@ -210,6 +225,16 @@ export const CODE_LIST = [
     severity: 'error',
     title: 'pretrained weights in a format train.py cannot read',
   },
+  {
+    code: 'CNN6051',
+    severity: 'warning',
+    title: 'train.py leaves out a model whose outputs cannot all take the plain loss',
+  },
+  {
+    code: 'CNN6060',
+    severity: 'warning',
+    title: 'train.py leaves out a detector with several yolo heads',
+  },
 
   // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)
   {
@@ -218,6 +243,11 @@ export const CODE_LIST = [
     title: 'pretrained weights under torchvision names, which train.ts cannot map',
   },
   { code: 'CNN6101', severity: 'error', title: 'a data source train.ts cannot read' },
+  {
+    code: 'CNN6102',
+    severity: 'warning',
+    title: 'a detector left out of the emitted train.ts, which trains classifiers',
+  },
 
   // 6200–6219: the ONNX model (cnnc compile --emit onnx)
   {

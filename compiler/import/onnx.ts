@@ -12,7 +12,9 @@
  *     exporter's sliced adaptive pools into `adaptiveavgpool` (onnx-adaptive.ts);
  *  4. translate each node (onnx-ops.ts), one CNN2071 listing every op type that has no counterpart;
  *  5. nest the nodes as the language writes them (keras-graph.ts's `structure`): an Add of a fork
- *     and a path from it is `residual`, other joins `add`/`concat`/`multiply` with branches;
+ *     and a path from it is `residual`, other joins `add`/`concat`/`multiply` with branches; with
+ *     several graph outputs, one is the model's final value and each other an `output NAME { … }`
+ *     head where it leaves the main path (onnx-outputs.ts);
  *  6. write the text, compile it once to learn each node's cnnc name (its span starts where its
  *     statement was written), then check what needs shapes (axes, flatten sizes, weight shapes).
  *
@@ -22,7 +24,7 @@
 import { cnnComment, cnnIdentifier } from '../codegen/cnn-text.js';
 import { diag, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../ir/graph.js';
-import { structure, type GraphLayer } from './keras-graph.js';
+import type { GraphLayer } from './keras-graph.js';
 import { adaptivePoolCode, findAdaptivePools } from './onnx-adaptive.js';
 import { compileText } from './keras.js';
 import {
@@ -41,6 +43,7 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from './onnx-model.js';
+import { distinctOutputs, outputLayers, writeOutputs } from './onnx-outputs.js';
 import { Writer, type WriterCode } from './render.js';
 
 export interface OnnxImportOptions {
@@ -111,15 +114,16 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   const graphError = (span = model.span, message: string, help?: string) =>
     report(diag('CNN2073', message, { span, help }));
 
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+  if (model.inputs.length !== 1 || model.outputs.length === 0) {
     graphError(
       model.span,
-      `the graph has ${model.inputs.length} inputs and ${model.outputs.length} outputs; a .cnn model has one of each`,
+      `the graph has ${model.inputs.length} inputs and ${model.outputs.length} outputs; a .cnn model has one input and at least one output`,
     );
     return fail(model);
   }
+  if (!distinctOutputs(model.outputs, report)) return fail(model);
   const input = model.inputs[0];
-  const output = model.outputs[0];
+  const outputNames = new Set(model.outputs.map((o) => o.name));
 
   // 2. Constants: initializers (read when small), and nodes that only constants feed.
   const alias = new Map<string, string>();
@@ -163,9 +167,9 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   foldResizeSizes(model.nodes, producer, constOf, folded, foldedNodes);
   const isConst = (v: string) => constOf(v) !== undefined || initializerOf(v) !== undefined;
 
-  // The nodes the output needs.
+  // The nodes the outputs need.
   const needed = new Set<OnnxNode>();
-  const stack = [output.name];
+  const stack = model.outputs.map((o) => o.name);
   const seenValues = new Set<string>();
   while (stack.length) {
     const v = stack.pop()!;
@@ -184,7 +188,7 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
     for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const onlyConsumer = (v: string): OnnxNode | undefined => {
     const cs = consumers.get(v) ?? [];
-    return cs.length === 1 && v !== output.name ? cs[0] : undefined;
+    return cs.length === 1 && !outputNames.has(v) ? cs[0] : undefined;
   };
   // Adaptive pools written as slices (onnx-adaptive.ts): the last Concat reads the pool's input.
   const adaptive = findAdaptivePools(dataNodes, { producer, consumers, constOf });
@@ -211,6 +215,13 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
   for (const n of dataNodes) {
     if (n.domain !== '') continue;
     const out = n.outputs[0];
+    // A Pad of nothing (torch writes one before an AvgPool2d that counts padding, even of 0).
+    const none = n.opType === 'Pad' ? spatialPads(n, cx) : null;
+    if (out && Array.isArray(none) && none.every((p) => p === 0)) {
+      alias.set(out, n.inputs[0]);
+      skipped.add(n);
+      continue;
+    }
     const next = out ? onlyConsumer(out) : undefined;
     if (!next || next.inputs[0] !== out || next.domain !== '') continue;
     if (n.opType === 'Pad') {
@@ -326,32 +337,37 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
       node: n,
     });
   }
-  const outLayer = layerOf(output.name);
-  if (outLayer === undefined) {
-    graphError(
-      output.span,
-      `the output \`${cnnComment(output.name)}\` is not made by an imported node`,
-    );
-    return fail(model, kept.length);
-  }
-  const nested = structure(
-    { layers, inputs: [INPUT], outputs: [outLayer], span: model.span },
+  const outLayers = outputLayers(
+    model.outputs,
+    layerOf,
+    { layer: INPUT, name: input.name, span: input.span },
+    report,
+  );
+  if (!outLayers) return fail(model, kept.length);
+  const nested = writeOutputs(
+    { layers, input: INPUT, inputName: input.name, span: model.span },
+    model.outputs,
+    outLayers,
     (l) => code.get(l.name)?.kind === 'merge',
     report,
     { code: 'CNN2073', layer: 'ONNX node' },
   );
   if (!nested) return fail(model, kept.length);
 
-  // Labels for weighted statements.
+  // Labels for weighted statements, distinct in each scope (the model's, each head's); the
+  // outputs keep the names the graph gives them.
   const labels = new Map<string, string>();
-  const taken = new Set<string>();
+  const taken = new Map<string, Set<string>>([['', new Set(nested.heads.size ? nested.ids : [])]]);
   for (const l of layers) {
     const c = code.get(l.name);
     if (!l.node || c?.kind !== 'layer' || c.weights.length === 0) continue;
-    const base = cnnIdentifier(labelOf(l.node));
+    const head = nested.headOf.get(l.name);
+    const scope = taken.get(head ?? '') ?? new Set<string>();
+    taken.set(head ?? '', scope);
+    const base = cnnIdentifier(headLabel(labelOf(l.node), head));
     let id = base;
-    for (let k = 2; taken.has(id); k++) id = `${base}_${k}`;
-    taken.add(id);
+    for (let k = 2; scope.has(id); k++) id = `${base}_${k}`;
+    scope.add(id);
     labels.set(l.name, id);
   }
 
@@ -365,8 +381,20 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions): OnnxI
     '// safetensors file written beside it, in cnnc layouts.\n';
   const w = new Writer<Layer>(writerCode, labels);
   w.raw(`${header}\nmodel ${name} {\n`);
+  const heads = (after: string) => {
+    for (const h of nested.heads.get(after) ?? [])
+      w.output(h.id, h.items, 1, h.onnxName === h.id ? '' : h.onnxName);
+  };
   w.input(layers[0], 1);
-  w.items(nested.items, 1);
+  heads(INPUT);
+  for (const item of nested.trunk.items) {
+    w.items([item], 1);
+    heads(item.kind === 'layer' ? item.layer.name : item.merge.name);
+  }
+  if (nested.trunkName !== null) {
+    const onnxName = model.outputs[nested.ids.indexOf(nested.trunkName)].name;
+    w.output(nested.trunkName, [], 1, onnxName === nested.trunkName ? '' : onnxName);
+  }
   const source = `${w.text}}\n`;
   sources.set(cnnFile, source);
   const compiled = compileText(source, cnnFile);
@@ -464,6 +492,16 @@ function baseName(file: string): string {
 /** A Reshape target that flattens each sample: [N or 0 or -1 or a size, -1]. */
 function isFlatten(c: ConstValue | undefined): boolean {
   return !!c && c.values.length === 2 && c.values[1] === -1 && c.values[0] !== -1;
+}
+
+/**
+ * A label inside the head `head` drops the head's name where the module path starts with it
+ * (`aux.AuxLogits.fc.weight` gives `AuxLogits_fc`, named `aux.AuxLogits_fc` in the model).
+ */
+function headLabel(label: string, head: string | undefined): string {
+  return head !== undefined && label.startsWith(`${head}_`) && label.length > head.length + 1
+    ? label.slice(head.length + 1)
+    : label;
 }
 
 /** The label a weighted node's statement gets: its weight's module path, else its node path. */

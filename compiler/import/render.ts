@@ -67,6 +67,20 @@ export class Writer<L extends GraphLayer> {
     for (const item of items) this.item(item, depth);
   }
 
+  /**
+   * `output NAME { … }`: a head on the value so far; `output NAME` when it has no statements (the
+   * value so far is the output). `comment`: what the source called the output, when not NAME.
+   */
+  output(name: string, items: readonly Item<L>[], depth: number, comment = ''): void {
+    if (items.length === 0) {
+      this.line(depth, '', `output ${name}`, comment);
+      return;
+    }
+    this.line(depth, '', `output ${name} {`, comment);
+    this.items(items, depth + 1);
+    this.line(depth, '', '}');
+  }
+
   private item(item: Item<L>, depth: number): void {
     switch (item.kind) {
       case 'layer':

@@ -154,6 +154,13 @@ class Walker {
       return [...before, ...repl, ...(level.kind === 'model' ? after.filter(isSetting) : [])];
     };
 
+    if (d.kind === 'Output' && op.kind === 'cut') {
+      // A head hangs off the main path, which goes on after it: the model cannot end inside it.
+      return new Failure(
+        `\`${x.name}\` is in the head of the output \`${d.name.name}\`, off the main path`,
+        `cut at a layer of the main path, or change the head with \`replace ${d.name.name} { … }\``,
+      );
+    }
     if (op.kind === 'cut') {
       if (op.where === 'after' && candD[candD.length - 1] === x) return whole([d]);
       if (op.where === 'before' && candD[0] === x) return whole([]);
@@ -201,6 +208,20 @@ class Walker {
         const branches = d.branches.map((b, i) => (i === k ? { ...b, body: inner } : b));
         return whole([{ ...d, branches }]);
       }
+      case 'Output': {
+        // `output NAME { … }`: the head's layers are named under NAME, like a labelled group's.
+        if (!d.body) return this.lost();
+        const inner = this.level({
+          body: d.body,
+          module: mod,
+          cand: candD,
+          callDepth: level.callDepth,
+          segs: level.segs + 1,
+          kind: 'inner',
+        });
+        if (inner instanceof Failure) return inner;
+        return whole([{ ...d, body: inner }]);
+      }
       case 'Let':
         return new Failure(
           `\`${x.name}\` comes from a \`let\` binding`,
@@ -228,7 +249,8 @@ class Walker {
     const opens =
       (d.kind === 'Simple' && this.isCallSite(d, level)) ||
       ((d.kind === 'Group' || d.kind === 'Residual' || d.kind === 'Merge' || d.kind === 'Repeat') &&
-        d.label !== undefined);
+        d.label !== undefined) ||
+      (d.kind === 'Output' && d.body !== undefined);
     if (opens)
       return this.x.name
         .split('.')
@@ -248,6 +270,8 @@ class Walker {
   }
 
   private replacement(d: Stmt, op: Extract<Surgery, { kind: 'replace' }>): Stmt[] {
+    // `replace NAME { … }` of an output's head: the output keeps its name, the head its new body.
+    if (d.kind === 'Output') return [{ ...d, body: op.body }];
     const local = op.target.split('.').pop() ?? op.target;
     const name = ident(local, op.labelSpan);
     const only = op.body.length === 1 ? op.body[0] : undefined;

@@ -39,9 +39,38 @@ export function isOutputLossSetting(t: Setting): boolean {
   );
 }
 
+/** Whether a setting is written in the model's own text, not inherited from the model it derives from. */
+function ownSetting(graph: Graph, t: Setting): boolean {
+  return (
+    t.span.file === graph.span.file &&
+    t.span.start >= graph.span.start &&
+    t.span.end <= graph.span.end
+  );
+}
+
+/**
+ * The `loss NAME KIND [WEIGHT]` settings that apply to the graph. A derived model inherits its
+ * base's train block and may change it: its own `loss NAME …` replaces an inherited one for the
+ * same output, its own plain `loss KIND` replaces every inherited per-output loss, and an inherited
+ * loss for an output the derived model no longer has (`cut after`, `replace`) is dropped (the base
+ * model reports its own mistakes when it is checked).
+ */
+function outputLossSettings(graph: Graph): Setting[] {
+  const all = graph.train ?? [];
+  const names = new Set(namedOutputs(graph).map((o) => o.name));
+  const ownPlain = all.some(
+    (t) => t.key === 'loss' && !isOutputLossSetting(t) && ownSetting(graph, t),
+  );
+  return all.filter(
+    (t) =>
+      isOutputLossSetting(t) &&
+      (ownSetting(graph, t) || (!ownPlain && names.has(String(t.args[0])))),
+  );
+}
+
 /** Whether the graph needs per-output losses at all (several outputs, or any `loss NAME …`). */
 export function hasOutputLosses(graph: Graph): boolean {
-  return graph.outputs.length > 1 || (graph.train ?? []).some(isOutputLossSetting);
+  return graph.outputs.length > 1 || outputLossSettings(graph).length > 0;
 }
 
 export function readOutputLosses(
@@ -51,8 +80,8 @@ export function readOutputLosses(
   const outputs = namedOutputs(graph);
   const names = outputs.map((o) => o.name);
   const diagnostics: Diagnostic[] = [];
-  const given = new Map<string, { loss: LossKind; weight: number; span: Span }>();
-  const settings = (graph.train ?? []).filter(isOutputLossSetting);
+  const given = new Map<string, { loss: LossKind; weight: number; span: Span; own: boolean }>();
+  const settings = outputLossSettings(graph);
   // Outputs whose loss was written wrong, and whether a name was unknown (a typo): either is
   // reported once, not again as an output without a loss.
   const mentioned = new Set<string>();
@@ -79,7 +108,7 @@ export function readOutputLosses(
           ? `the weight of \`${output}\`'s loss must be a positive number; found ${JSON.stringify(weight)}`
           : extra.length > 0
             ? `\`loss ${output}\` takes a loss and a weight; found ${extra.length} more value${extra.length === 1 ? '' : 's'}`
-            : given.has(output)
+            : given.get(output)?.own
               ? `\`${output}\` has a loss already`
               : null;
     if (problem) {
@@ -94,10 +123,12 @@ export function readOutputLosses(
       );
       continue;
     }
+    // An inherited loss is replaced by the model's own for the same output.
     given.set(output, {
       loss: kind as LossKind,
       weight: typeof weight === 'number' ? weight : 1,
       span: t.span,
+      own: ownSetting(graph, t),
     });
   }
   if (settings.length > 0 && !unknown) {

@@ -380,7 +380,12 @@ export function resolveSettings(
   const detector = isDetector(graph);
   for (const t of graph.train ?? []) {
     if (isFineTuneSetting(t)) continue; // `lr LAYERS RATE`, `at epoch …`: readFineTune
-    if (isOutputLossSetting(t)) continue; // `loss NAME KIND [WEIGHT]`: readOutputLosses
+    // `loss NAME KIND [WEIGHT]`: readOutputLosses; a detector's heads all train with `loss yolo`.
+    if (isOutputLossSetting(t)) {
+      if (detector)
+        diagnostics.push(detectorLoss(`${String(t.args[0])} ${String(t.args[1])}`, t.span));
+      continue;
+    }
     const items: Value[] = [t.key, ...t.args];
     if (items.length % 2 !== 0) {
       report(
@@ -417,7 +422,7 @@ export function resolveSettings(
   const fineTune = readFineTune(graph);
   diagnostics.push(...fineTune.diagnostics);
   let settings: TrainSettings = { ...draft.done(), fineTune: fineTune.settings };
-  if (hasOutputLosses(graph)) {
+  if (hasOutputLosses(graph) && !detector) {
     const per = readOutputLosses(graph, settings.loss);
     diagnostics.push(...per.diagnostics);
     settings = { ...settings, outputLosses: per.losses };

@@ -3,16 +3,18 @@
  * examples/detection/RESULTS.md with COCO's numbers on the test split:
  *
  *   npx tsc -p tsconfig.json && node dist/examples/detection/train-shapes.js [--train N] [--test M]
- *     [--epochs E] [--backend wasm|cpu|reference] [--minutes T] [--clock wall|cpu] [--data DIR]
- *     [--pytorch [--python PATH]] [--results FILE]
+ *     [--epochs E] [--backend wasm|cpu|reference] [--threads N] [--minutes T] [--clock wall|cpu]
+ *     [--data DIR] [--pytorch [--python PATH]] [--results FILE]
  *
  * The set is rendered first (`cnnc data shapes`, seed 1) into a temporary folder unless --data DIR
  * names one. Every setting comes from the model's train block, as `cnnc train` reads it (--epochs
  * overrides its epochs); training stops after those epochs or, at the end of an epoch, once T
- * minutes (default 10) have passed. `--clock cpu` counts those minutes in the process's CPU time (every
- * thread's) instead of the wall clock: on a shared, loaded machine it stands for what the wall clock
- * would read on an idle one, since the wasm backend trains on one thread (the CPU time of all
- * threads is at least that thread's, so the limit is, if anything, stricter).
+ * minutes (default 10) have passed. It trains on --threads N (default: every core, as `cnnc train`
+ * does; data-parallel replicas on wasm). `--clock cpu` counts those minutes in the process's CPU
+ * time (every thread's) instead of the wall clock: on a shared, loaded machine, with one thread, it
+ * stands for what the wall clock would read on an idle one (the CPU time of all threads is at least
+ * the training thread's, so the limit is, if anything, stricter); with several threads it counts
+ * each core's time, so it is stricter still.
  *
  * --pytorch then trains the emitted PyTorch project (`cnnc compile --emit pytorch`, train.py) on the
  * same data with the same schedule for the steps cnnc trained (all of them, or as many as --minutes
@@ -34,7 +36,7 @@ import {
   detectorNms,
   evaluateDetector,
   fitDetector,
-  yoloHeadOf,
+  yoloHeadsOf,
 } from '../../runtime/detection/train.js';
 import { openEngine, type EngineBackend } from '../../runtime/engines.js';
 
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
   }
   const compiled = compileFile(path.join(DIR, 'shapes-detector.cnn'), nodeHost(ROOT));
   const graph = compiled.models[0].graph;
-  const head = yoloHeadOf(graph)!;
+  const heads = yoloHeadsOf(graph)!;
   // The model's own train block gives every setting, as `cnnc train` reads it.
   const resolved = resolveSettings(graph, epochsFlag ? [['epochs', Number(epochsFlag)]] : []);
   if (resolved.diagnostics.length || resolved.errors.length)
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     clipNorm: settings.clipNorm,
     seed: settings.seed,
     init: settings.init,
+    threads: Number(flag('threads', String(os.availableParallelism()))),
   });
   const engine = opened.engine!;
   const t0 = performance.now();
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   let images = 0;
   let busy = 0;
   try {
-    await fitDetector(engine, head, trainSet, detectorFitConfig(settings), (e) => {
+    await fitDetector(engine, heads, trainSet, detectorFitConfig(settings), (e) => {
       done = e.epoch;
       images += e.imagesPerSecond * e.seconds;
       busy += e.seconds;
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   }
   const trainSeconds = (performance.now() - t0) / 1000;
   const trainCpu = cpuSeconds() - c0;
-  const r = await evaluateDetector(engine, head, testSet, detectorNms(settings));
+  const r = await evaluateDetector(engine, heads, testSet, detectorNms(settings));
   const summary = cocoSummaryText(r.stats);
   console.log(summary);
   const text = [

@@ -1,8 +1,9 @@
 /**
- * Training and evaluating a detector: the model's yolo head (from the IR), a training loop over a
- * COCO data set with box-aware augmentation whose loss is yoloLoss on the raw grid (both backends,
- * through Engine.trainStepOn), and COCO evaluation of decoded, per-class NMS'd boxes mapped back to
- * each image's own pixels.
+ * Training and evaluating a detector: the model's yolo heads (from the IR; one per output, several
+ * for a multi-scale detector), a training loop over a COCO data set with box-aware augmentation
+ * whose loss is detectionLoss on the raw grids (both backends, through Engine.trainStepOn), and
+ * COCO evaluation of every head's decoded boxes, per-class NMS'd over their union and mapped back
+ * to each image's own pixels.
  */
 import type { Graph } from '../../compiler/ir/graph.js';
 import type { AugmentConfig } from '../../compiler/train/augment.js';
@@ -15,23 +16,33 @@ import type { Engine } from '../train/engine.js';
 import { unmapBox } from './boxes.js';
 import { cocoEvaluate, type CocoStats, type GroundTruth, type ScoredBox } from './coco-eval.js';
 import { nms, type NmsOptions } from './nms.js';
-import { decodeYolo, yoloLoss, type LossWeights, type YoloHead } from './yolo.js';
+import { decodeDetections, detectionLoss, type LossWeights, type YoloHead } from './yolo.js';
 
-/** The graph's yolo head, or null when it has none (or its shapes are unknown). */
-export function yoloHeadOf(graph: Graph): YoloHead | null {
-  const head = graph.nodes.find((n) => n.op === 'yolo');
+/**
+ * The graph's yolo heads, one per output in `graph.outputs` order (a multi-scale detector has
+ * several), or null when it is not a detector: no yolo head, an output that is not one (the
+ * checker reports CNN2138), or shapes that are unknown.
+ */
+export function yoloHeadsOf(graph: Graph): YoloHead[] | null {
   const input = graph.nodes.find((n) => n.op === 'input');
-  if (!head || head.op !== 'yolo' || !input?.shape || !head.shape) return null;
+  if (!input?.shape || !graph.nodes.some((n) => n.op === 'yolo')) return null;
   const [H, W] = input.shape;
-  const [S1, S2] = head.shape;
-  if (![H, W, S1, S2].every((d) => typeof d === 'number')) return null;
-  return {
-    grid: [S1 as number, S2 as number],
-    classes: head.attrs.classes,
-    boxes: head.attrs.boxes,
-    anchors: head.attrs.anchors,
-    image: [H as number, W as number],
-  };
+  if (typeof H !== 'number' || typeof W !== 'number') return null;
+  const heads: YoloHead[] = [];
+  for (const id of graph.outputs) {
+    const head = graph.nodes[id];
+    if (head?.op !== 'yolo' || !head.shape) return null;
+    const [S1, S2] = head.shape;
+    if (typeof S1 !== 'number' || typeof S2 !== 'number') return null;
+    heads.push({
+      grid: [S1, S2],
+      classes: head.attrs.classes,
+      boxes: head.attrs.boxes,
+      anchors: head.attrs.anchors,
+      image: [H, W],
+    });
+  }
+  return heads.length ? heads : null;
 }
 
 export interface DetectorFitConfig {
@@ -78,19 +89,21 @@ export interface DetectorEpoch {
 
 export async function fitDetector(
   engine: Engine,
-  head: YoloHead,
+  heads: readonly YoloHead[],
   data: DetectionDataset,
   config: DetectorFitConfig,
   onEpoch?: (e: DetectorEpoch) => void | Promise<void>,
-  /** Epochs already done (a resumed run): training goes on from the next one. */
+  /** Epochs already done (a resumed run, or earlier phases): training goes on from the next one. */
   startEpoch = 0,
+  /** The last epoch of this call (a phase of `at epoch N unfreeze`); default the run's last. */
+  endEpoch = config.epochs,
 ): Promise<void> {
   if (!engine.trainStepOn) throw new Error(`the ${engine.backend} engine cannot train a detector`);
   const per = data.shape[0] * data.shape[1] * data.shape[2];
   const perEpoch = Math.ceil(data.count / config.batchSize);
   const steps = perEpoch * config.epochs;
   let step = perEpoch * startEpoch;
-  for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
+  for (let epoch = startEpoch + 1; epoch <= endEpoch; epoch++) {
     const t0 = performance.now();
     const order = permutation(data.count, rng(config.seed * 1000003 + epoch));
     const aug = rng((config.seed ^ 0x0de7ec7) * 1000003 + epoch);
@@ -113,7 +126,14 @@ export async function fitDetector(
       });
       const r = await engine.trainStepOn(
         { data: x, shape: [idx.length, ...data.shape] },
-        (out) => yoloLoss(head, out.data, idx.length, truths, config.weights),
+        (outs) =>
+          detectionLoss(
+            heads,
+            outs.map((o) => o.data),
+            idx.length,
+            truths,
+            config.weights,
+          ),
         (lr = config.lr(step++, steps, perEpoch)),
       );
       if (!Number.isFinite(r.loss)) throw new Error(`the loss became ${r.loss} at step ${step}`);
@@ -141,7 +161,7 @@ export interface DetectionResult {
 /** Detections of every image, decoded, NMS'd and mapped to the image's own pixels; COCO numbers. */
 export async function evaluateDetector(
   engine: Engine,
-  head: YoloHead,
+  heads: readonly YoloHead[],
   data: DetectionDataset,
   options: NmsOptions,
   batchSize = 64,
@@ -150,14 +170,14 @@ export async function evaluateDetector(
   const results: ScoredBox[] = [];
   for (let b = 0; b < data.count; b += batchSize) {
     const n = Math.min(batchSize, data.count - b);
-    const out = await engine.forward({
+    const outs = await engine.forwardAll({
       data: data.images.subarray(b * per, (b + n) * per),
       shape: [n, ...data.shape],
     });
-    const cell = out.data.length / n;
+    const grids = outs.map((o) => o.data);
     for (let k = 0; k < n; k++) {
       const i = b + k;
-      for (const d of nms(decodeYolo(head, out.data, k * cell, options.scoreThreshold), options)) {
+      for (const d of nms(decodeDetections(heads, grids, k, options.scoreThreshold), options)) {
         results.push({
           imageId: data.imageIds[i],
           categoryId: data.categoryIds[d.label],

@@ -26,6 +26,12 @@
  *   + Σ 1obj BCE(objectness, 1) + λ_noobj Σ 1noobj BCE(objectness, 0) + Σ 1obj Σ_c BCE(class_c, 1[c])
  *
  * with BCE on logits. Score: σ(objectness) · σ(class_c).
+ *
+ * Several heads (one per model output, e.g. a 12x12 grid at stride 8 and a 6x6 grid at stride 16,
+ * as YOLOv3 and FPN detectors have): each truth is assigned to the one slot over every head's
+ * slots at the truth's cell of that head (anchor heads: the best anchor by shape over all heads'
+ * anchors); the loss is the sum of the heads' terms with the single-head normalisation, and
+ * decoding gathers every head's boxes before NMS (detectionLoss, decodeDetections).
  */
 import { iou, type Xywh } from './boxes.js';
 import { rng } from '../data/dataset.js';
@@ -97,33 +103,131 @@ function predictedBox(
   return [cx - w / 2, cy - hh / 2, w, hh];
 }
 
-/** Which truth each (cell, slot) is responsible for, per image: key r·S2·B + c·B + k → truth. */
+/**
+ * Which truth each (cell, slot) of each head is responsible for, for image `i`: per head, key
+ * r·S2·B + c·B + k → truth. Each truth goes to the one free slot, over every head, that overlaps
+ * it most at the truth's cell of that head: by anchor shape (both centred, YOLOv3) on anchor heads,
+ * by the predicted box on v1 heads; ties go to the earlier head, then the lower slot.
+ */
 function assign(
-  h: YoloHead,
-  out: ArrayLike<number>,
-  offset: number,
+  heads: readonly YoloHead[],
+  outs: readonly ArrayLike<number>[],
+  i: number,
   truths: readonly TruthBox[],
-): Map<number, TruthBox> {
-  const [, S2] = h.grid;
-  const C = channelsOf(h);
-  const B = h.boxes;
-  const owner = new Map<number, TruthBox>();
+): Map<number, TruthBox>[] {
+  const owners = heads.map(() => new Map<number, TruthBox>());
   for (const t of truths) {
     if (!(t.box[2] > 0 && t.box[3] > 0)) continue;
-    const [r, c] = cellOf(h, t.box);
-    const base = offset + (r * S2 + c) * C;
     let best = -1;
+    let bestKey = -1;
     let bestIou = -Infinity;
-    for (let k = 0; k < B; k++) {
-      if (owner.has((r * S2 + c) * B + k)) continue;
-      const overlap = h.anchors.length
-        ? iou([0, 0, h.anchors[k][0], h.anchors[k][1]], [0, 0, t.box[2], t.box[3]])
-        : iou(predictedBox(h, out, base, r, c, k), t.box);
-      if (overlap > bestIou) [best, bestIou] = [k, overlap];
+    for (const [j, h] of heads.entries()) {
+      const [S1, S2] = h.grid;
+      const C = channelsOf(h);
+      const B = h.boxes;
+      const [r, c] = cellOf(h, t.box);
+      const base = i * S1 * S2 * C + (r * S2 + c) * C;
+      for (let k = 0; k < B; k++) {
+        const key = (r * S2 + c) * B + k;
+        if (owners[j].has(key)) continue;
+        const overlap = h.anchors.length
+          ? iou([0, 0, h.anchors[k][0], h.anchors[k][1]], [0, 0, t.box[2], t.box[3]])
+          : iou(predictedBox(h, outs[j], base, r, c, k), t.box);
+        if (overlap > bestIou) [best, bestKey, bestIou] = [j, key, overlap];
+      }
     }
-    if (best >= 0) owner.set((r * S2 + c) * B + best, t);
+    if (best >= 0) owners[best].set(bestKey, t);
   }
-  return owner;
+  return owners;
+}
+
+/** The loss's parts, summed over boxes (and heads). */
+interface Parts {
+  coord: number;
+  obj: number;
+  noobj: number;
+  cls: number;
+}
+
+/** Adds one image's terms of head `h` (its grid at `offset` of `out`) to `parts` and `grad`. */
+function addHeadTerms(
+  h: YoloHead,
+  out: ArrayLike<number>,
+  grad: Float32Array,
+  offset: number,
+  owner: ReadonlyMap<number, TruthBox>,
+  weights: LossWeights,
+  parts: Parts,
+): void {
+  const [S1, S2] = h.grid;
+  const [H, W] = h.image;
+  const C = channelsOf(h);
+  const B = h.boxes;
+  const K = h.classes;
+  const { lambdaCoord: lc, lambdaNoobj: ln } = weights;
+  for (let r = 0; r < S1; r++) {
+    for (let c = 0; c < S2; c++) {
+      const base = offset + (r * S2 + c) * C;
+      let cellTruth: TruthBox | null = null;
+      for (let k = 0; k < B; k++) {
+        const t = owner.get((r * S2 + c) * B + k);
+        if (h.anchors.length) {
+          const o = base + k * (5 + K);
+          const z = out[o + 4];
+          if (!t) {
+            parts.noobj += ln * bce(z, 0);
+            grad[o + 4] += ln * sigmoid(z);
+            continue;
+          }
+          const tx = ((t.box[0] + t.box[2] / 2) / W) * S2 - c;
+          const ty = ((t.box[1] + t.box[3] / 2) / H) * S1 - r;
+          const tw = Math.log(t.box[2] / h.anchors[k][0]);
+          const th = Math.log(t.box[3] / h.anchors[k][1]);
+          const sx = sigmoid(out[o]);
+          const sy = sigmoid(out[o + 1]);
+          parts.coord +=
+            lc *
+            ((sx - tx) ** 2 + (sy - ty) ** 2 + (out[o + 2] - tw) ** 2 + (out[o + 3] - th) ** 2);
+          grad[o] += lc * 2 * (sx - tx) * sx * (1 - sx);
+          grad[o + 1] += lc * 2 * (sy - ty) * sy * (1 - sy);
+          grad[o + 2] += lc * 2 * (out[o + 2] - tw);
+          grad[o + 3] += lc * 2 * (out[o + 3] - th);
+          parts.obj += bce(z, 1);
+          grad[o + 4] += sigmoid(z) - 1;
+          for (let q = 0; q < K; q++) {
+            const y = q === t.label ? 1 : 0;
+            parts.cls += bce(out[o + 5 + q], y);
+            grad[o + 5 + q] += sigmoid(out[o + 5 + q]) - y;
+          }
+          continue;
+        }
+        const o = base + k * 5;
+        const conf = out[o + 4];
+        if (!t) {
+          parts.noobj += ln * conf * conf;
+          grad[o + 4] += ln * 2 * conf;
+          continue;
+        }
+        cellTruth ??= t;
+        const tx = ((t.box[0] + t.box[2] / 2) / W) * S2 - c;
+        const ty = ((t.box[1] + t.box[3] / 2) / H) * S1 - r;
+        const tw = Math.sqrt(t.box[2] / W);
+        const th = Math.sqrt(t.box[3] / H);
+        const d = [out[o] - tx, out[o + 1] - ty, out[o + 2] - tw, out[o + 3] - th];
+        parts.coord += lc * (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 + d[3] ** 2);
+        for (let q = 0; q < 4; q++) grad[o + q] += lc * 2 * d[q];
+        parts.obj += (conf - 1) ** 2;
+        grad[o + 4] += 2 * (conf - 1);
+      }
+      if (!h.anchors.length && cellTruth) {
+        for (let q = 0; q < K; q++) {
+          const d = out[base + B * 5 + q] - (q === cellTruth.label ? 1 : 0);
+          parts.cls += d * d;
+          grad[base + B * 5 + q] += 2 * d;
+        }
+      }
+    }
+  }
 }
 
 export interface YoloLossResult {
@@ -135,98 +239,50 @@ export interface YoloLossResult {
   readonly parts: { coord: number; obj: number; noobj: number; cls: number };
 }
 
-/** The loss of a batch of raw grids `out` ([n, S_h, S_w, channels]) against truth boxes per image. */
-export function yoloLoss(
-  h: YoloHead,
-  out: ArrayLike<number>,
+export interface DetectionLossResult {
+  /** Mean over the batch: the sum of the heads' losses. */
+  readonly loss: number;
+  /** dL/d(output) of each head, its output's layout. */
+  readonly grads: Float32Array[];
+  /** The loss's parts (means over the batch, summed over the heads): coord, obj, noobj, class. */
+  readonly parts: { coord: number; obj: number; noobj: number; cls: number };
+}
+
+/**
+ * The loss of a batch of a detector's raw grids, one per head (`outs[j]`: [n, S_h, S_w, channels]
+ * of head j), against truth boxes per image: each truth is assigned to one slot over all heads
+ * (`assign`), and the loss is the sum of every head's terms, averaged over the batch — for one
+ * head, exactly yoloLoss.
+ */
+export function detectionLoss(
+  heads: readonly YoloHead[],
+  outs: readonly ArrayLike<number>[],
   n: number,
   truths: readonly (readonly TruthBox[])[],
   weights: LossWeights,
-): YoloLossResult {
-  const [S1, S2] = h.grid;
-  const [H, W] = h.image;
-  const C = channelsOf(h);
-  const B = h.boxes;
-  const K = h.classes;
-  const per = S1 * S2 * C;
-  if (out.length !== n * per)
-    throw new Error(`yolo loss: output of ${out.length} values for ${n}×${per}`);
-  const grad = new Float32Array(out.length);
-  const parts = { coord: 0, obj: 0, noobj: 0, cls: 0 };
-  const { lambdaCoord: lc, lambdaNoobj: ln } = weights;
+): DetectionLossResult {
+  if (outs.length !== heads.length)
+    throw new Error(`yolo loss: ${outs.length} outputs for ${heads.length} heads`);
+  const pers = heads.map((h, j) => {
+    const per = h.grid[0] * h.grid[1] * channelsOf(h);
+    if (outs[j].length !== n * per)
+      throw new Error(`yolo loss: output of ${outs[j].length} values for ${n}×${per}`);
+    return per;
+  });
+  const grads = outs.map((o) => new Float32Array(o.length));
+  const parts: Parts = { coord: 0, obj: 0, noobj: 0, cls: 0 };
   for (let i = 0; i < n; i++) {
-    const offset = i * per;
-    const owner = assign(h, out, offset, truths[i] ?? []);
-    for (let r = 0; r < S1; r++) {
-      for (let c = 0; c < S2; c++) {
-        const base = offset + (r * S2 + c) * C;
-        let cellTruth: TruthBox | null = null;
-        for (let k = 0; k < B; k++) {
-          const t = owner.get((r * S2 + c) * B + k);
-          if (h.anchors.length) {
-            const o = base + k * (5 + K);
-            const z = out[o + 4];
-            if (!t) {
-              parts.noobj += ln * bce(z, 0);
-              grad[o + 4] += ln * sigmoid(z);
-              continue;
-            }
-            const tx = ((t.box[0] + t.box[2] / 2) / W) * S2 - c;
-            const ty = ((t.box[1] + t.box[3] / 2) / H) * S1 - r;
-            const tw = Math.log(t.box[2] / h.anchors[k][0]);
-            const th = Math.log(t.box[3] / h.anchors[k][1]);
-            const sx = sigmoid(out[o]);
-            const sy = sigmoid(out[o + 1]);
-            parts.coord +=
-              lc *
-              ((sx - tx) ** 2 + (sy - ty) ** 2 + (out[o + 2] - tw) ** 2 + (out[o + 3] - th) ** 2);
-            grad[o] += lc * 2 * (sx - tx) * sx * (1 - sx);
-            grad[o + 1] += lc * 2 * (sy - ty) * sy * (1 - sy);
-            grad[o + 2] += lc * 2 * (out[o + 2] - tw);
-            grad[o + 3] += lc * 2 * (out[o + 3] - th);
-            parts.obj += bce(z, 1);
-            grad[o + 4] += sigmoid(z) - 1;
-            for (let q = 0; q < K; q++) {
-              const y = q === t.label ? 1 : 0;
-              parts.cls += bce(out[o + 5 + q], y);
-              grad[o + 5 + q] += sigmoid(out[o + 5 + q]) - y;
-            }
-            continue;
-          }
-          const o = base + k * 5;
-          const conf = out[o + 4];
-          if (!t) {
-            parts.noobj += ln * conf * conf;
-            grad[o + 4] += ln * 2 * conf;
-            continue;
-          }
-          cellTruth ??= t;
-          const tx = ((t.box[0] + t.box[2] / 2) / W) * S2 - c;
-          const ty = ((t.box[1] + t.box[3] / 2) / H) * S1 - r;
-          const tw = Math.sqrt(t.box[2] / W);
-          const th = Math.sqrt(t.box[3] / H);
-          const d = [out[o] - tx, out[o + 1] - ty, out[o + 2] - tw, out[o + 3] - th];
-          parts.coord += lc * (d[0] ** 2 + d[1] ** 2 + d[2] ** 2 + d[3] ** 2);
-          for (let q = 0; q < 4; q++) grad[o + q] += lc * 2 * d[q];
-          parts.obj += (conf - 1) ** 2;
-          grad[o + 4] += 2 * (conf - 1);
-        }
-        if (!h.anchors.length && cellTruth) {
-          for (let q = 0; q < K; q++) {
-            const d = out[base + B * 5 + q] - (q === cellTruth.label ? 1 : 0);
-            parts.cls += d * d;
-            grad[base + B * 5 + q] += 2 * d;
-          }
-        }
-      }
-    }
+    const owners = assign(heads, outs, i, truths[i] ?? []);
+    heads.forEach((h, j) =>
+      addHeadTerms(h, outs[j], grads[j], i * pers[j], owners[j], weights, parts),
+    );
   }
   const scale = n > 0 ? 1 / n : 0;
-  for (let j = 0; j < grad.length; j++) grad[j] *= scale;
+  for (const grad of grads) for (let j = 0; j < grad.length; j++) grad[j] *= scale;
   const loss = (parts.coord + parts.obj + parts.noobj + parts.cls) * scale;
   return {
     loss,
-    grad,
+    grads,
     parts: {
       coord: parts.coord * scale,
       obj: parts.obj * scale,
@@ -234,6 +290,18 @@ export function yoloLoss(
       cls: parts.cls * scale,
     },
   };
+}
+
+/** The loss of a batch of raw grids `out` ([n, S_h, S_w, channels]) of one head against truth boxes per image. */
+export function yoloLoss(
+  h: YoloHead,
+  out: ArrayLike<number>,
+  n: number,
+  truths: readonly (readonly TruthBox[])[],
+  weights: LossWeights,
+): YoloLossResult {
+  const r = detectionLoss([h], [out], n, truths, weights);
+  return { loss: r.loss, grad: r.grads[0], parts: r.parts };
 }
 
 /**
@@ -278,29 +346,53 @@ export function decodeYolo(
 }
 
 /**
- * The yolo loss of a batch of `n` raw grids against 1–3 seeded truth boxes per image (each 10–60%
- * of the image side, anywhere inside it, of a seeded class): what `cnnc verify` differentiates on
- * both engines.
+ * The boxes of image `image` of a batch of a detector's raw grids, one per head (`outs[j]`: head
+ * j's [n, S_h, S_w, channels]): every head's decoded boxes together, before NMS (which then runs
+ * per class over the union).
  */
-export function seededYoloLoss(
-  h: YoloHead,
+export function decodeDetections(
+  heads: readonly YoloHead[],
+  outs: readonly ArrayLike<number>[],
+  image: number,
+  scoreThreshold: number,
+): Detection[] {
+  return heads.flatMap((h, j) =>
+    decodeYolo(h, outs[j], image * h.grid[0] * h.grid[1] * channelsOf(h), scoreThreshold),
+  );
+}
+
+/**
+ * The detection loss of a batch of `n` raw grids per head against 1–3 seeded truth boxes per
+ * image (each 10–60% of the image side, anywhere inside it, of a seeded class): what `cnnc verify`
+ * differentiates on both engines, shaped as Engine.gradientsOn takes it.
+ */
+export function seededDetectionLoss(
+  heads: readonly YoloHead[],
   n: number,
   seed: number,
   weights: LossWeights,
-): (out: { data: ArrayLike<number> }) => { loss: number; grad: Float32Array } {
+): (outs: readonly { data: ArrayLike<number> }[]) => { loss: number; grads: Float32Array[] } {
   const r = rng((seed ^ 0x7010) >>> 0);
-  const [H, W] = h.image;
+  const [H, W] = heads[0].image;
+  const classes = heads[0].classes;
   const truths = Array.from({ length: n }, () =>
     Array.from({ length: 1 + Math.floor(r() * 3) }, (): TruthBox => {
       const w = W * (0.1 + 0.5 * r());
       const hh = H * (0.1 + 0.5 * r());
       return {
         box: [r() * (W - w), r() * (H - hh), w, hh],
-        label: Math.floor(r() * h.classes),
+        label: Math.floor(r() * classes),
       };
     }),
   );
-  return (out) => yoloLoss(h, out.data, n, truths, weights);
+  return (outs) =>
+    detectionLoss(
+      heads,
+      outs.map((o) => o.data),
+      n,
+      truths,
+      weights,
+    );
 }
 
 const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);

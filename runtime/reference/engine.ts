@@ -4,7 +4,14 @@
  * optimisers of our own in TypeScript.
  */
 import type { Graph } from '../../compiler/ir/graph.js';
-import type { Engine, EngineOptions, EvalBatch, Images, WeightInfo } from '../train/engine.js';
+import type {
+  Engine,
+  EngineOptions,
+  EvalBatch,
+  Images,
+  OutputLoss,
+  WeightInfo,
+} from '../train/engine.js';
 import { headLosses } from '../train/engine.js';
 import type { SavedTensor } from '../train/optimizer-config.js';
 import { ReferenceModel, type ForwardPass } from './executor.js';
@@ -59,6 +66,18 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
     });
     return { loss, each, dys };
   };
+  /** A loss computed outside the engine from copies of every raw output, and its seed gradients. */
+  const outsideLoss = (pass: ForwardPass, lossOf: OutputLoss) => {
+    const r = lossOf(
+      pass.outputs.map((o) => ({ data: Float32Array.from(o.data), shape: o.shape })),
+    );
+    if (r.grads.length !== pass.outputs.length)
+      throw new Error(`a loss of ${pass.outputs.length} outputs gave ${r.grads.length} gradients`);
+    return {
+      loss: r.loss,
+      dys: pass.outputs.map((o, k) => ({ shape: o.shape, data: r.grads[k] })),
+    };
+  };
   let optimizer: ArrayOptimizer | null = null;
   const opt = (): ArrayOptimizer => {
     if (!options.optimizer) throw new Error('this engine was created without an optimizer');
@@ -99,9 +118,9 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
     async trainStepOn(x, lossOf, lr) {
       const o = opt();
       const pass = model.forward(asTensor(x), true, false);
-      const r = lossOf({ data: Float32Array.from(pass.output.data), shape: pass.output.shape });
+      const r = outsideLoss(pass, lossOf);
       if (!Number.isFinite(r.loss)) return { loss: r.loss };
-      const grads = pass.backward({ shape: pass.output.shape, data: r.grad });
+      const grads = pass.backward(r.dys);
       const list = model.trainable.map((name) => {
         const g = grads.get(name);
         return g
@@ -119,8 +138,8 @@ export function createReferenceEngine(graph: Graph, options: EngineOptions): Eng
         branches,
         branchTaken: (n) => (branchesTaken += n),
       });
-      const r = lossOf({ data: Float32Array.from(pass.output.data), shape: pass.output.shape });
-      const grads = pass.backward({ shape: pass.output.shape, data: r.grad });
+      const r = outsideLoss(pass, lossOf);
+      const grads = pass.backward(r.dys);
       return {
         loss: r.loss,
         branchesTaken,

@@ -13,18 +13,32 @@
  * optimiser step to the same weights, so the replicas stay equal without sending weights. The
  * results differ from one thread's only in float32 summation order.
  *
- * Inference splits the rows the same way and gathers the outputs. Weights, optimiser state and the
- * dropout stream are set on every replica; they are read from replica 0.
+ * A step whose loss is computed outside the engine from the raw outputs (trainStepOn: a detector's
+ * yolo loss) splits the rows the same way; the replicas' outputs are gathered on the main thread in
+ * row order, the loss runs there on the whole batch, and each replica takes its rows of the
+ * gradient into its backward pass (output-exchange.ts).
+ *
+ * Inference splits the rows the same way and gathers every output (and, with several outputs,
+ * each one's scores and loss). Weights, optimiser state and the dropout stream are set on every
+ * replica; they are read from replica 0.
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Graph } from '../../compiler/ir/graph.js';
-import type { Engine, EngineOptions, EvalBatch, Images, StepResult } from '../train/engine.js';
+import type {
+  Engine,
+  EngineOptions,
+  EvalBatch,
+  Images,
+  OutputScores,
+  StepResult,
+} from '../train/engine.js';
 import type { SavedTensor } from '../train/optimizer-config.js';
 import { Collective, CollectiveAborted, collectiveBuffers, shardRange } from './collective.js';
 import { createTfjsEngine, type TfjsEngine } from './engine.js';
 import { lowerGraph } from './lower.js';
+import { exchangeBytes, shardedOutputsLoss } from './output-exchange.js';
 import type { Tf } from './optimizers.js';
 import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
 import type { Profiled, ReplicaProfile } from './step-profile.js';
@@ -54,6 +68,32 @@ function rows(x: Images, start: number, end: number): Images {
     data: x.data.subarray(start * per, end * per),
     shape: [end - start, ...x.shape.slice(1)],
   };
+}
+
+/**
+ * Floats per row of every output of the graph together, or null when a size is symbolic in the IR
+ * (it then follows from the input).
+ */
+function outputFloatsPerRow(graph: Graph): number | null {
+  let sum = 0;
+  for (const o of graph.outputs) {
+    const shape = graph.nodes[o].shape;
+    if (!shape || !shape.every((d) => typeof d === 'number')) return null;
+    sum += (shape as readonly number[]).reduce((a, b) => a * b, 1);
+  }
+  return sum;
+}
+
+/** The parts' scores of one output, in row order, with its loss weighted by the parts' rows. */
+function gatherScores(
+  parts: readonly (OutputScores | undefined)[],
+  counts: readonly number[],
+): OutputScores {
+  const n = counts.reduce((a, b) => a + b, 0);
+  const scores = concat(parts.map((p) => p!.scores));
+  if (parts[0]!.loss === undefined) return { scores, classes: parts[0]!.classes };
+  const loss = parts.reduce((s, p, i) => s + (p!.loss! * counts[i]) / n, 0);
+  return { loss, scores, classes: parts[0]!.classes };
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -173,7 +213,7 @@ export async function createDataParallelEngine(
   async function split<T>(
     x: Images,
     y: Int32Array | null,
-    kind: 'evalBatch' | 'predict' | 'forward',
+    kind: 'evalBatch' | 'predict' | 'forward' | 'forwardAll',
     own: (x: Images, y: Int32Array | null) => Promise<T>,
   ): Promise<{ parts: T[]; counts: number[] }> {
     const n = x.shape[0];
@@ -198,13 +238,54 @@ export async function createDataParallelEngine(
     return { parts: [mine, ...(await Promise.all(asks))], counts };
   }
 
-  async function forward(x: Images): Promise<Images> {
-    const { parts } = await split(x, null, 'forward', (xs) => engine.forward(xs));
-    return {
-      data: concat(parts.map((p) => p.data)),
-      shape: [x.shape[0], ...parts[0].shape.slice(1)],
-    };
-  }
+  /** The parts' rows of one output, in row order. */
+  const gather = (x: Images, parts: readonly Images[]): Images => ({
+    data: concat(parts.map((p) => p.data)),
+    shape: [x.shape[0], ...parts[0].shape.slice(1)],
+  });
+
+  /**
+   * After a step that ran on `ranks` replicas, a batch of fewer rows than threads: replicas
+   * ranks … threads − 1 sat the step out, so they take replica 0's weights, optimiser state and
+   * dropout stream (rare: a last batch).
+   */
+  const resync = (ranks: number) => {
+    if (ranks >= threads) return;
+    const tensors = engine.readWeights();
+    const state = engine.optimizerState();
+    const draws = engine.randomDraws();
+    for (let r = ranks; r < threads; r++) {
+      post(r, { kind: 'writeWeights', tensors });
+      if (state) post(r, { kind: 'setOptimizerState', state });
+      post(r, { kind: 'setRandomDraws', draws });
+    }
+  };
+
+  /**
+   * After a pass on the whole batch on replica 0 (gradients, gradientsOn): in training mode it
+   * updated batch norm's moving statistics and drew dropout masks there, which the other
+   * replicas copy.
+   */
+  const followReplica0 = (training: boolean) => {
+    if (!training) return;
+    const buffersNow = engine
+      .readWeights()
+      .filter((w) => engine.weights.some((i) => i.name === w.name && i.kind === 'buffer'));
+    broadcast({ kind: 'writeWeights', tensors: buffersNow });
+    broadcast({ kind: 'setRandomDraws', draws: engine.randomDraws() });
+  };
+
+  /** The exchange buffer of trainStepOn (output-exchange.ts), grown as batches need. */
+  let exchange = new SharedArrayBuffer(exchangeBytes(0));
+  const perRow = outputFloatsPerRow(graph);
+  const exchangeFor = async (x: Images): Promise<SharedArrayBuffer> => {
+    // A symbolic output size: one row's outputs in inference mode tell it.
+    const per =
+      perRow ?? (await engine.forwardAll(rows(x, 0, 1))).reduce((s, o) => s + o.data.length, 0);
+    const bytes = exchangeBytes(x.shape[0] * per);
+    if (exchange.byteLength < bytes) exchange = new SharedArrayBuffer(bytes);
+    return exchange;
+  };
 
   return {
     backend: 'wasm',
@@ -241,18 +322,42 @@ export async function createDataParallelEngine(
       } catch (e) {
         return failure(e);
       }
-      if (ranks < threads) {
-        // A batch of fewer rows than threads: replicas ranks … threads − 1 sat the step out, so
-        // they take replica 0's weights, optimiser state and dropout stream (rare: a last batch).
-        const tensors = engine.readWeights();
-        const state = engine.optimizerState();
-        const draws = engine.randomDraws();
-        for (let r = ranks; r < threads; r++) {
-          post(r, { kind: 'writeWeights', tensors });
-          if (state) post(r, { kind: 'setOptimizerState', state });
-          post(r, { kind: 'setRandomDraws', draws });
+      resync(ranks);
+      return result;
+    },
+
+    async trainStepOn(x, lossOf, lr) {
+      engine.timer.begin();
+      const n = x.shape[0];
+      const ranks = Math.max(1, Math.min(threads, n));
+      let outside = lossOf;
+      if (ranks > 1) {
+        const buffer = await exchangeFor(x);
+        const shared = stage(x, shardRange(n, ranks, 1)[0]);
+        for (let r = 1; r < ranks; r++) {
+          const [lo, hi] = shardRange(n, ranks, r);
+          post(r, {
+            kind: 'trainOn',
+            x: rows(shared, lo, hi),
+            lr,
+            offset: lo,
+            total: n,
+            ranks,
+            exchange: buffer,
+            sentAt: performance.timeOrigin + performance.now(),
+          });
         }
+        outside = shardedOutputsLoss(collective, ranks, buffer, 0, n, lossOf);
       }
+      const [lo, hi] = shardRange(n, ranks, 0);
+      engine.timer.mark('shard');
+      let result: { loss: number };
+      try {
+        result = engine.trainShardOn(rows(x, lo, hi), outside, lr, lo, n, ranks);
+      } catch (e) {
+        return failure(e);
+      }
+      resync(ranks);
       return result;
     },
 
@@ -260,13 +365,14 @@ export async function createDataParallelEngine(
       // Whole batch on replica 0 (cnnc verify); batch norm's moving statistics, which a training
       // pass updates there, are copied to the other replicas.
       const r = await engine.gradients(x, y, training, branches);
-      if (training) {
-        const buffersNow = engine
-          .readWeights()
-          .filter((w) => engine.weights.some((i) => i.name === w.name && i.kind === 'buffer'));
-        broadcast({ kind: 'writeWeights', tensors: buffersNow });
-        broadcast({ kind: 'setRandomDraws', draws: engine.randomDraws() });
-      }
+      followReplica0(training);
+      return r;
+    },
+
+    async gradientsOn(x, lossOf, training, branches) {
+      // As gradients: the whole batch on replica 0 (cnnc verify on a detector).
+      const r = await engine.gradientsOn!(x, lossOf, training, branches);
+      followReplica0(training);
       return r;
     },
 
@@ -276,21 +382,43 @@ export async function createDataParallelEngine(
       const { parts, counts } = await split<EvalBatch>(x, y, 'evalBatch', (xs, ys) =>
         engine.evalBatch(xs, ys!),
       );
-      const n = counts.reduce((a, b) => a + b, 0);
-      const loss = parts.reduce((s, p, i) => s + (p.loss * counts[i]) / n, 0);
-      return { loss, scores: concat(parts.map((p) => p.scores)), classes: parts[0].classes };
+      const { loss, scores, classes } = gatherScores(parts, counts);
+      if (!parts[0].outputs) return { loss: loss!, scores, classes };
+      const outputs = parts[0].outputs.map((_, k) =>
+        gatherScores(
+          parts.map((p) => p.outputs?.[k]),
+          counts,
+        ),
+      );
+      return { loss: loss!, scores, classes, outputs };
     },
 
     async predict(x) {
-      const { parts } = await split(x, null, 'predict', (xs) => engine.predict(xs));
-      return { scores: concat(parts.map((p) => p.scores)), classes: parts[0].classes };
+      const { parts, counts } = await split(x, null, 'predict', (xs) => engine.predict(xs));
+      const { scores, classes } = gatherScores(parts, counts);
+      if (!parts[0].outputs) return { scores, classes };
+      const outputs = parts[0].outputs.map((_, k) =>
+        gatherScores(
+          parts.map((p) => p.outputs?.[k]),
+          counts,
+        ),
+      );
+      return { scores, classes, outputs };
     },
 
-    forward,
+    async forward(x) {
+      const { parts } = await split(x, null, 'forward', (xs) => engine.forward(xs));
+      return gather(x, parts);
+    },
 
-    // runtime/engines.ts opens a model with several outputs on one thread: here there is one.
     async forwardAll(x) {
-      return [await forward(x)];
+      const { parts } = await split(x, null, 'forwardAll', (xs) => engine.forwardAll(xs));
+      return parts[0].map((_, k) =>
+        gather(
+          x,
+          parts.map((p) => p[k]),
+        ),
+      );
     },
 
     startProfile() {

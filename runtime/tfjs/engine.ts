@@ -9,17 +9,17 @@ import type {
   EngineOptions,
   EvalBatch,
   Images,
-  OutputLoss,
   StepResult,
   WeightInfo,
 } from '../train/engine.js';
-import { headLosses } from '../train/engine.js';
+import { headLosses, type OutputLoss } from '../train/engine.js';
 import type { Collective } from './collective.js';
 import { asWasmBackend } from './kernel-utils.js';
 import { StepTimer, type Profiled } from './step-profile.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
 import { lossInput, lossOf, predictions } from './losses.js';
 import type { LoweredModel } from './lower.js';
+import { WHOLE_BATCH, type BatchShard } from './lower-context.js';
 import { allWeights, trainableNamed, type TrainableModel } from './model.js';
 import { clipByGlobalNorm, Optimizer, type Tf } from './optimizers.js';
 
@@ -123,6 +123,20 @@ export interface TfjsEngine extends Engine, Profiled {
     total: number,
     ranks: number,
   ): StepResult;
+  /**
+   * trainShard with a loss of the raw outputs computed outside the engine (trainStepOn): `outside`
+   * gets this replica's rows of every output and returns the whole batch's loss and this replica's
+   * rows of its gradients (output-exchange.ts shardedOutputsLoss exchanges them with the other
+   * replicas; on one thread, the loss itself). Synchronous.
+   */
+  trainShardOn(
+    x: Images,
+    outside: OutputLoss,
+    lr: number,
+    offset: number,
+    total: number,
+    ranks: number,
+  ): { loss: number };
   /** Times the phases of trainShard while active (step-profile.ts); the collective's when it has one. */
   readonly timer: StepTimer;
 }
@@ -157,32 +171,6 @@ export function createTfjsEngine(
     return optimizer;
   };
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
-  /**
-   * The gradients of a loss computed outside the engine from the raw output (detection): the loss
-   * is an op of its own whose value and gradient come from lossOf (shared with the reference
-   * executor); tfjs differentiates the network below it. The caller disposes the gradients.
-   */
-  const outputLossGrads = (x: Images, outside: OutputLoss, training: boolean) => {
-    const xt = batch(x);
-    let loss = NaN;
-    let gradient: tfjs.Tensor | null = null;
-    const outsideLoss = tf.customGrad((...args: (tfjs.Tensor | tfjs.GradSaveFunc)[]) => {
-      const out = args[0] as tfjs.Tensor;
-      const r = outside({ data: out.dataSync() as Float32Array, shape: out.shape });
-      loss = r.loss;
-      // Kept past customGrad's scope until the gradients are taken.
-      gradient = tf.keep(tf.tensor(r.grad, out.shape));
-      const g = gradient;
-      return { value: tf.scalar(r.loss), gradFunc: (dy: tfjs.Tensor) => tf.mul(dy, g) };
-    });
-    const { value, grads } = tf.variableGrads(
-      () => outsideLoss(model.apply(xt, training)) as tfjs.Scalar,
-      model.trainable as tfjs.Variable[],
-    );
-    tf.dispose([value, xt]);
-    if (gradient) tf.dispose(gradient);
-    return { loss, grads };
-  };
   const timer = collective?.timer ?? new StepTimer(0);
   const heads = headLosses(model.outputsEndInSoftmax?.length ?? 1, options);
   const several = heads.length > 1 && model.applyAll !== undefined;
@@ -202,6 +190,87 @@ export function createTfjsEngine(
     const total = weighted.length === 1 ? weighted[0] : (tf.addN(weighted) as tfjs.Scalar);
     return { total: total as tfjs.Scalar, each };
   };
+  /** Every raw output of the model (graph.outputs order), none before its softmax. */
+  const rawOutputs = (x: tfjs.Tensor, training: boolean): tfjs.Tensor[] =>
+    several
+      ? model.applyAll!(
+          x,
+          training,
+          heads.map(() => false),
+        )
+      : [model.apply(x, training)];
+  /**
+   * The gradients of a loss computed outside the engine from the raw outputs (detection): the loss
+   * is an op of its own whose value and gradients come from `outside` (shared with the reference
+   * executor; in data parallel, an exchange with the other replicas, output-exchange.ts); tfjs
+   * differentiates the network below it. The caller disposes the gradients.
+   */
+  const outputLossGrads = (x: Images, outside: OutputLoss, training: boolean) => {
+    const xt = batch(x);
+    let loss = NaN;
+    // Kept past customGrad's scope until the gradients are taken.
+    let kept: tfjs.Tensor[] = [];
+    const outsideLoss = tf.customGrad((...args: (tfjs.Tensor | tfjs.GradSaveFunc)[]) => {
+      const outs = args.slice(0, -1) as tfjs.Tensor[];
+      const r = outside(outs.map((o) => ({ data: o.dataSync() as Float32Array, shape: o.shape })));
+      if (r.grads.length !== outs.length)
+        throw new Error(`a loss of ${outs.length} outputs gave ${r.grads.length} gradients`);
+      loss = r.loss;
+      const gs = outs.map((o, k) => tf.keep(tf.tensor(r.grads[k], o.shape)));
+      kept = gs;
+      return {
+        value: tf.scalar(r.loss),
+        gradFunc: (dy: tfjs.Tensor) => gs.map((g) => tf.mul(dy, g)),
+      };
+    });
+    try {
+      const { value, grads } = tf.variableGrads(
+        () => outsideLoss(...rawOutputs(xt, training)) as tfjs.Scalar,
+        model.trainable as tfjs.Variable[],
+      );
+      value.dispose();
+      return { loss, grads };
+    } finally {
+      tf.dispose([xt, ...kept]);
+    }
+  };
+  /** Batch norm's statistics over the whole batch when the batch is split over replicas. */
+  const shardOf = (offset: number, total: number, ranks: number): BatchShard => ({
+    offset,
+    total,
+    moments:
+      ranks > 1 && collective !== null
+        ? (x: tfjs.Tensor, axes: number[]) => wholeBatchMoments(tf, collective, ranks, x, axes)
+        : null,
+  });
+  /**
+   * Sums the gradients (with `head`, when given) over the replicas, then applies them unless the
+   * loss (read after the sum) is not finite; disposes every gradient.
+   */
+  const reduceAndApply = (
+    grads: tfjs.NamedTensorMap,
+    head: Float32Array | null,
+    lossAfter: () => number,
+    lr: number,
+    ranks: number,
+  ): void => {
+    const summed = model.trainable.map((v) => grads[v.name]);
+    let list = summed;
+    timer.mark('forwardBackward');
+    if (ranks > 1 && collective !== null) {
+      const views = heapViews(tf, list);
+      collective.allReduceInPlace(head ? [head, ...views] : views, ranks);
+    }
+    timer.mark('allReduce');
+    if (Number.isFinite(lossAfter())) {
+      if (options.clipNorm != null) list = clipByGlobalNorm(tf, list, options.clipNorm).grads;
+      opt().apply(list, lr);
+    }
+    tf.dispose(Object.values(grads));
+    tf.dispose(summed);
+    tf.dispose(list);
+    timer.mark('optimizer');
+  };
 
   return {
     backend,
@@ -219,13 +288,10 @@ export function createTfjsEngine(
     },
 
     trainShard(x, y, lr, offset, total, ranks) {
-      const o = opt();
+      opt();
       const n = x.shape[0];
       const sharded = ranks > 1 && collective !== null;
-      const moments = sharded
-        ? (x: tfjs.Tensor, axes: number[]) => wholeBatchMoments(tf, collective, ranks, x, axes)
-        : null;
-      model.setShard?.({ offset, total, moments });
+      model.setShard?.(shardOf(offset, total, ranks));
       const xt = batch(x);
       const yt = tf.tensor1d(y, 'int32');
       let correct: tfjs.Scalar | null = null;
@@ -240,50 +306,33 @@ export function createTfjsEngine(
           return sharded ? (mean.mul(n / total) as tfjs.Scalar) : mean;
         }, model.trainable as tfjs.Variable[]));
       } finally {
-        model.setShard?.({ offset: 0, total: null, moments: null });
+        model.setShard?.(WHOLE_BATCH);
       }
-      let loss = value.dataSync()[0];
-      let hits = correct!.dataSync()[0];
+      // Loss and hit count ride on the gradients' all-reduce.
+      const head = Float32Array.of(value.dataSync()[0], correct!.dataSync()[0]);
       tf.dispose([value, xt, yt, correct!]);
-      const summed = model.trainable.map((v) => grads[v.name]);
-      let list = summed;
-      timer.mark('forwardBackward');
-      if (sharded) {
-        const head = Float32Array.of(loss, hits);
-        collective.allReduceInPlace([head, ...heapViews(tf, list)], ranks);
-        loss = head[0];
-        hits = head[1];
+      reduceAndApply(grads, head, () => head[0], lr, ranks);
+      return { loss: head[0], correct: head[1] };
+    },
+
+    trainShardOn(x, outside, lr, offset, total, ranks) {
+      opt();
+      model.setShard?.(shardOf(offset, total, ranks));
+      let r: { loss: number; grads: tfjs.NamedTensorMap };
+      try {
+        r = outputLossGrads(x, outside, true);
+      } finally {
+        model.setShard?.(WHOLE_BATCH);
       }
-      timer.mark('allReduce');
-      if (Number.isFinite(loss)) {
-        if (options.clipNorm != null) {
-          const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
-          list = clipped.grads;
-        }
-        o.apply(list, lr);
-      }
-      tf.dispose(Object.values(grads));
-      tf.dispose(summed);
-      tf.dispose(list);
-      timer.mark('optimizer');
-      return { loss, correct: hits };
+      // Every replica has the whole batch's loss from the exchange: only the gradients are summed.
+      reduceAndApply(r.grads, null, () => r.loss, lr, ranks);
+      return { loss: r.loss };
     },
 
     async trainStepOn(x, lossOf, lr) {
-      const o = opt();
-      const { loss, grads } = outputLossGrads(x, lossOf, true);
-      if (Number.isFinite(loss)) {
-        let list = model.trainable.map((v) => grads[v.name]);
-        if (options.clipNorm != null) {
-          const clipped = clipByGlobalNorm(tf, list, options.clipNorm);
-          tf.dispose(list);
-          list = clipped.grads;
-        }
-        o.apply(list, lr);
-        tf.dispose(list);
-      }
-      tf.dispose(Object.values(grads));
-      return { loss };
+      timer.begin();
+      timer.mark('shard');
+      return this.trainShardOn(x, lossOf, lr, 0, x.shape[0], 1);
     },
 
     async gradientsOn(x, lossOf, training) {
@@ -353,14 +402,7 @@ export function createTfjsEngine(
 
     async predict(x) {
       const outs = tf.tidy(() => {
-        const xs = batch(x);
-        const ys = several
-          ? model.applyAll!(
-              xs,
-              false,
-              heads.map(() => false),
-            )
-          : [model.apply(xs, false)];
+        const ys = rawOutputs(batch(x), false);
         const ends = model.outputsEndInSoftmax ?? [model.endsInSoftmax];
         return ys.map((y, k) =>
           scoresOf(tf, y.reshape([x.shape[0], -1]) as tfjs.Tensor2D, !ends[k]),
@@ -383,15 +425,7 @@ export function createTfjsEngine(
     },
 
     async forwardAll(x) {
-      const outs = tf.tidy(() =>
-        several
-          ? model.applyAll!(
-              batch(x),
-              false,
-              heads.map(() => false),
-            )
-          : [model.apply(batch(x), false)],
-      );
+      const outs = tf.tidy(() => rawOutputs(batch(x), false));
       const result: Images[] = [];
       for (const o of outs) result.push({ data: (await o.data()) as Float32Array, shape: o.shape });
       tf.dispose(outs);

@@ -11,6 +11,7 @@ import { initBackend } from './backend.js';
 import { Collective, type CollectiveBuffers } from './collective.js';
 import { createTfjsEngine } from './engine.js';
 import { lowerGraph } from './lower.js';
+import { shardedOutputsLoss } from './output-exchange.js';
 
 export interface ReplicaData {
   readonly graph: Graph;
@@ -32,10 +33,25 @@ export type ReplicaRequest =
       /** performance.timeOrigin + performance.now() when posted (step-profile.ts). */
       readonly sentAt: number;
     }
+  | {
+      /** A step whose loss replica 0 computes from every replica's outputs (output-exchange.ts). */
+      readonly kind: 'trainOn';
+      readonly x: Images;
+      readonly lr: number;
+      readonly offset: number;
+      readonly total: number;
+      readonly ranks: number;
+      readonly exchange: SharedArrayBuffer;
+      readonly sentAt: number;
+    }
   | { readonly kind: 'startProfile' }
   | { readonly kind: 'readProfile'; readonly id: number }
   | { readonly kind: 'evalBatch'; readonly id: number; readonly x: Images; readonly y: Int32Array }
-  | { readonly kind: 'predict' | 'forward'; readonly id: number; readonly x: Images }
+  | {
+      readonly kind: 'predict' | 'forward' | 'forwardAll';
+      readonly id: number;
+      readonly x: Images;
+    }
   | { readonly kind: 'writeWeights'; readonly tensors: readonly SavedTensor[] }
   | { readonly kind: 'setOptimizerState'; readonly state: OptimizerState }
   | { readonly kind: 'setRandomDraws'; readonly draws: number };
@@ -57,6 +73,20 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
         engine.timer.mark('shard');
         engine.trainShard(m.x, m.y, m.lr, m.offset, m.total, m.ranks);
         return;
+      case 'trainOn': {
+        engine.timer.delivered(m.sentAt);
+        engine.timer.mark('shard');
+        const outside = shardedOutputsLoss(
+          collective,
+          m.ranks,
+          m.exchange,
+          m.offset,
+          m.total,
+          null,
+        );
+        engine.trainShardOn(m.x, outside, m.lr, m.offset, m.total, m.ranks);
+        return;
+      }
       case 'evalBatch':
         port.postMessage({ kind: 'result', id: m.id, value: await engine.evalBatch(m.x, m.y) });
         return;
@@ -65,6 +95,9 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
         return;
       case 'forward':
         port.postMessage({ kind: 'result', id: m.id, value: await engine.forward(m.x) });
+        return;
+      case 'forwardAll':
+        port.postMessage({ kind: 'result', id: m.id, value: await engine.forwardAll(m.x) });
         return;
       case 'startProfile':
         engine.startProfile();

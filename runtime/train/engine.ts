@@ -90,8 +90,16 @@ export interface Images {
   readonly shape: readonly number[];
 }
 
-/** A loss of the raw output [n, ...] with its gradient, the output's layout. */
-export type OutputLoss = (output: Images) => { loss: number; grad: Float32Array };
+/**
+ * A loss of the model's raw outputs with its gradients: `outputs` holds every output of the graph
+ * ([n, ...] each, in `graph.outputs` order: one for a single-output model), and `grads[k]` is
+ * dL/d(output k) in that output's layout (detection: runtime/detection/yolo.ts, one yolo head per
+ * output).
+ */
+export type OutputLoss = (outputs: readonly Images[]) => {
+  loss: number;
+  grads: readonly Float32Array[];
+};
 
 export interface Engine {
   /** `wasm`, `cpu`, `tensorflow` or `reference`. */
@@ -122,11 +130,12 @@ export interface Engine {
    */
   kinkInputs?(x: Images, training: boolean): Promise<KinkBranches>;
   /**
-   * One optimiser step whose loss is computed outside the engine from the model's raw output
-   * (detection: runtime/detection/yolo.ts): `loss` returns the mean loss and dL/d(output).
+   * One optimiser step whose loss is computed outside the engine from the model's raw outputs
+   * (detection: runtime/detection/yolo.ts): `loss` returns the mean loss and dL/d(output) of every
+   * output.
    */
   trainStepOn?(x: Images, loss: OutputLoss, lr: number): Promise<{ loss: number }>;
-  /** `gradients` with a loss of the raw output as trainStepOn takes it (cnnc verify on a detector). */
+  /** `gradients` with a loss of the raw outputs as trainStepOn takes it (cnnc verify on a detector). */
   gradientsOn?(
     x: Images,
     loss: OutputLoss,

@@ -5,7 +5,9 @@
  * saved through cnnc_io.py (state_dict_to_cnnc + write_safetensors), and `cnnc run` on those
  * weights gives the module's output within 1e-4 (max |cnnc − torch| / max |torch|) in eval mode.
  * The module's parameter count equals `cnnc summary`'s, and the weights survive
- * write_safetensors → load_weights_file into a fresh module bit for bit.
+ * write_safetensors → load_weights_file into a fresh module bit for bit. A model with several
+ * outputs is compared output by output (`cnnc run --output Y.npy` writes Y.NAME.npy), and
+ * `logits` (one bool, or one per output) changes exactly the outputs that end in a softmax.
  *
  * Inputs are small: the stdlib models are derived with a smaller input, and the hidden dense layers
  * of AlexNet and VGG are narrowed as in test/cli/parity.test.ts. One Python process runs a whole
@@ -18,6 +20,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../compiler/cli/host.js';
 import { compileFile } from '../../compiler/program.js';
+import { namedOutputs } from '../../compiler/sema/outputs.js';
 import { runCnnc } from '../helpers/cli.js';
 import { REPO } from '../helpers/memory-host.js';
 import { OP_KINDS } from '../../compiler/ir/ops.js';
@@ -46,7 +49,8 @@ interface Case extends ParityCase {
   readonly params: number;
   /** Layers with weights that the .cnn file freezes. */
   readonly frozen: readonly string[];
-  readonly softmaxOutput: boolean;
+  /** Per output: whether it ends in a softmax (logits=True skips exactly that softmax). */
+  readonly softmaxOutputs: readonly boolean[];
 }
 
 /** One case per model of a file, emitted into its own folder; symbolic sizes become 32. */
@@ -68,7 +72,8 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
       seed: seed + i,
       params: toNumber(m.summary!.params.total),
       frozen: m.graph.nodes.filter((n) => n.frozen && n.weights?.length).map((n) => n.name),
-      softmaxOutput: m.graph.outputs.some((o) => {
+      outputs: namedOutputs(m.graph).map((o) => o.name),
+      softmaxOutputs: m.graph.outputs.map((o) => {
         const n = m.graph.nodes[o];
         return n.op === 'activation' && n.attrs.fn === 'softmax';
       }),
@@ -77,6 +82,19 @@ async function casesOf(file: string, label: string, seed: number): Promise<Case[
 }
 
 const exampleFiles = EXAMPLE_FILES;
+
+/**
+ * Several outputs that end in a softmax (no example has them): `logits` given per output must
+ * return the scores before each softmax it names and leave the other output as it is.
+ */
+const SOFTMAX_HEADS = `model SoftmaxHeads {
+  input 8x8x2
+  conv 4 3x3 same, relu
+  output aux { gap, dense 5, softmax }
+  flatten
+  dense 5, softmax
+}
+`;
 
 describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cnnc run', () => {
   const cases: Case[] = [];
@@ -92,6 +110,9 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     const ops = path.join(work, 'op-cases.cnn');
     fs.writeFileSync(ops, opCasesFile());
     cases.push(...(await casesOf(ops, 'ops', 2000)));
+    const heads = path.join(work, 'softmax-heads.cnn');
+    fs.writeFileSync(heads, SOFTMAX_HEADS);
+    cases.push(...(await casesOf(heads, 'heads', 3000)));
     const out = runTorchCases(cases, work);
     cases.forEach((c, i) => results.set(c.title, out[i]));
   }, 600_000);
@@ -118,21 +139,34 @@ describe.runIf(hasTorch || torchRequired)('forward parity: emitted PyTorch vs cn
     // Notes (a symbolic size's assumptions) may be printed; no warning or error.
     expect(run.err, c.title).not.toMatch(/warning|error/);
     expect(run.code, c.title).toBe(0);
-    const err = relativeError(readNpy(yc), readNpy(at('-y.npy')));
-    console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
-    expect(err, c.title).toBeLessThanOrEqual(1e-4);
+    // Several outputs: `cnnc run` and torch-parity.py write one file per output, NAME.npy.
+    const files = c.outputs.length > 1 ? c.outputs.map((name) => `.${name}.npy`) : ['.npy'];
+    for (const [k, suffix] of files.entries()) {
+      const err = relativeError(readNpy(at(`-cnnc${suffix}`)), readNpy(at(`-y${suffix}`)));
+      const which = c.outputs.length > 1 ? ` output ${c.outputs[k]}` : '';
+      console.log(`${c.title}${which}: max relative error ${err.toExponential(2)}`);
+      expect(err, `${c.title}${which}`).toBeLessThanOrEqual(1e-4);
+    }
     expect(res.params, c.title).toBe(c.params);
     expect(res.roundtrip, c.title).toBe(true);
     expect(res.contract, c.title).toEqual([]);
     expect(res.frozen, c.title).toEqual(c.frozen);
-    // logits=True skips exactly a final softmax.
-    expect(res.logitsDiffer, c.title).toBe(c.softmaxOutput);
+    // logits=True skips exactly a final softmax, output by output; flags given per output
+    // change only the outputs they name.
+    expect(res.logitsDiffer, c.title).toEqual(c.softmaxOutputs);
+    expect(res.perOutputLogits, c.title).toBe(true);
   }
 
   it('covers every example and stdlib family', () => {
     const titles = cases.map((c) => c.title);
     for (const f of exampleFiles) expect(titles.some((t) => t.startsWith(`${f} `))).toBe(true);
     expect(cases.filter((c) => c.title.startsWith('stdlib ')).length).toBe(STDLIB_MODEL_COUNT);
+  });
+
+  it('two outputs ending in a softmax: each matches, and logits picks them one by one', async () => {
+    const c = cases.find((x) => x.title === 'heads SoftmaxHeads')!;
+    expect(c.softmaxOutputs).toEqual([true, true]);
+    await checkCase(c);
   });
 
   it('the single-op cases cover every IR op', () => {

@@ -1,7 +1,8 @@
 /**
- * Golden files of the PyTorch code generator: model.py of LeNet-5, ResNet-18 and the Inception
- * module example, and LeNet-5's README.md, under test/baselines/codegen/ (UPDATE_BASELINES=1
- * rewrites them). Emitting twice, from two working folders, gives the same bytes, and
+ * Golden files of the PyTorch code generator: model.py of LeNet-5, ResNet-18, the Inception
+ * module example and the two-output example (examples/two-heads.cnn), and LeNet-5's README.md,
+ * under test/baselines/codegen/ (UPDATE_BASELINES=1 rewrites them). Emitting twice, from two
+ * working folders, gives the same bytes, and
  * `/usr/bin/python3 -m py_compile` accepts every emitted Python file (no torch needed). Every
  * model of every stdlib file emits (one class each) and compiles.
  */
@@ -23,6 +24,7 @@ const GOLDENS = [
   { name: 'lenet5', args: ['examples/lenet5.cnn'] },
   { name: 'resnet18', args: ['resnet', '--model', 'ResNet18'] },
   { name: 'inception-module', args: ['examples/inception-module.cnn'] },
+  { name: 'two-heads', args: ['examples/two-heads.cnn'] },
 ] as const;
 
 describe('emitted model.py', () => {

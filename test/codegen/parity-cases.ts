@@ -65,7 +65,11 @@ export const STDLIB_MODEL_COUNT = 10;
  * the repository, sorted. Examples with several outputs (`output NAME`, examples/two-heads.cnn) are
  * compared output by output (`cnnc run --output Y.npy` writes Y.NAME.npy per output).
  */
-export const EXAMPLE_FILES: readonly string[] = ['examples', 'examples/transfer', 'examples/detection']
+export const EXAMPLE_FILES: readonly string[] = [
+  'examples',
+  'examples/transfer',
+  'examples/detection',
+]
   .flatMap((dir) =>
     fs
       .readdirSync(path.join(REPO, dir))

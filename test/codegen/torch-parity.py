@@ -2,15 +2,18 @@
 
 usage: torch-parity.py SPEC.json
 
-SPEC.json is a list of cases {"dir", "model", "input" (NCHW shape), "seed"}. For each case this
-imports DIR/model.py, builds MODELS[model] with PyTorch's default initialisation, makes every
-batch-norm statistic and affine parameter non-trivial (seeded), runs a random input in [-1, 1) in
-eval mode and writes into DIR:
-  MODEL-x.npy, MODEL-y.npy   the input and output in cnnc's channels-last layout (float32)
+SPEC.json is a list of cases {"dir", "model", "input" (NCHW shape), "seed", "outputs" (the
+output names)}. For each case this imports DIR/model.py, builds MODELS[model] with PyTorch's
+default initialisation, makes every batch-norm statistic and affine parameter non-trivial
+(seeded), runs a random input in [-1, 1) in eval mode and writes into DIR:
+  MODEL-x.npy, MODEL-y.npy   the input and output in cnnc's channels-last layout (float32); a
+                             model with several outputs writes MODEL-y.NAME.npy for each, as
+                             `cnnc run --output Y.npy` writes Y.NAME.npy
   MODEL.safetensors          state_dict_to_cnnc(model) (cnnc's names and layouts, via cnnc_io.py)
 It prints one JSON object per case: the parameter count, whether the weights survive
-write_safetensors → load_weights_file into a fresh model, whether logits=True differs, the
-frozen layers, and any breach of the class attributes' contract with train.py.
+write_safetensors → load_weights_file into a fresh model, whether logits=True differs (per
+output), whether logits given per output changes exactly the outputs it names, the frozen
+layers, and any breach of the class attributes' contract with train.py.
 """
 import importlib.util
 import json
@@ -55,6 +58,23 @@ def load(folder, name):
         return module.MODELS[name], cnnc_io
     finally:
         sys.path.remove(folder)
+
+
+def as_list(y, several):
+    """A model's outputs as a list (a model with several returns a tuple)."""
+    return list(y) if several else [y]
+
+
+def logits_per_output(model, x, ys, ys_logits):
+    """Whether logits given per output, True for output k alone, changes output k alone (to its
+    logits=True value), for every k."""
+    n = len(ys)
+    for k in range(n):
+        got = list(model(x, logits=[j == k for j in range(n)]))
+        want = [ys_logits[j] if j == k else ys[j] for j in range(n)]
+        if not all(torch.equal(a, b) for a, b in zip(got, want)):
+            return False
+    return True
 
 
 def randomize(model, seed):
@@ -102,12 +122,19 @@ def main():
         model.eval()
         x = torch.rand(*case["input"], generator=torch.Generator().manual_seed(case["seed"] + 1))
         x = x * 2 - 1
+        names = case["outputs"]
+        several = len(names) > 1
         with torch.no_grad():
-            y = model(x)
-            y_logits = model(x, logits=True)
+            ys = as_list(model(x), several)
+            ys_logits = as_list(model(x, logits=True), several)
+            per_output = not several or logits_per_output(model, x, ys, ys_logits)
         out = f"{case['dir']}/{case['model']}"
         write_npy(f"{out}-x.npy", channels_last(x))
-        write_npy(f"{out}-y.npy", channels_last(y))
+        if several:
+            for name, y in zip(names, ys):
+                write_npy(f"{out}-y.{name}.npy", channels_last(y))
+        else:
+            write_npy(f"{out}-y.npy", channels_last(ys[0]))
         io.write_safetensors(f"{out}.safetensors", io.state_dict_to_cnnc(model))
         fresh = cls()
         io.load_weights_file(fresh, f"{out}.safetensors")
@@ -121,7 +148,8 @@ def main():
                     "dir": case["dir"],
                     "params": sum(p.numel() for p in model.parameters()),
                     "roundtrip": roundtrip,
-                    "logitsDiffer": not torch.equal(y, y_logits),
+                    "logitsDiffer": [not torch.equal(a, b) for a, b in zip(ys, ys_logits)],
+                    "perOutputLogits": per_output,
                     "contract": contract(cls, model),
                     "frozen": list(cls.CNNC_FROZEN),
                 }

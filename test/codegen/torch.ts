@@ -35,13 +35,18 @@ export interface ParityCase {
   /** NCHW input shape, batch first. */
   readonly input: readonly number[];
   readonly seed: number;
+  /** The model's output names, in the graph's order (one file per output when several). */
+  readonly outputs: readonly string[];
 }
 
 export interface ParityResult {
   readonly dir: string;
   readonly params: number;
   readonly roundtrip: boolean;
-  readonly logitsDiffer: boolean;
+  /** Per output: whether `logits=True` changes it. */
+  readonly logitsDiffer: readonly boolean[];
+  /** Whether `logits` given per output changes only the outputs it names (several outputs). */
+  readonly perOutputLogits: boolean;
   /** Breaches of the class attributes' contract (empty when kept). */
   readonly contract: readonly string[];
   readonly frozen: readonly string[];

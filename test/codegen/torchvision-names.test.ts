@@ -67,7 +67,10 @@ model D201 = DenseNet201 { input 32x32x3 }
 model S10 = SqueezeNet1_0 { input 64x64x3 }
 model S11 = SqueezeNet1_1 { input 64x64x3 }
 model I3 = InceptionV3 { input 75x75x3 }
-model I3A = InceptionV3Aux { input 299x299x3 }
+model I3A = InceptionV3Aux {
+  input 299x299x3
+  train { loss main categorical, aux categorical 0.4 }
+}
 `;
 
 const CASES = [
@@ -166,10 +169,15 @@ describe.runIf(hasTorchvision || torchRequired)('--names torchvision', () => {
     },
   );
 
-  it('leaves InceptionV3Aux, with two outputs, out of train.py and says so (CNN2136)', () => {
-    expect(emitErr).toMatch(
-      /warning\[CNN2136\]: train\.py trains models with one output; I3A has 2 \(main, aux\)/,
-    );
+  it('trains InceptionV3Aux, with two outputs, in train.py with its per-output losses', () => {
+    expect(emitErr).not.toMatch(/CNN2136/);
+    for (const dir of ['named', 'plain']) {
+      const train = fs.readFileSync(path.join(work, dir, 'train.py'), 'utf8');
+      const i3a = train.slice(train.indexOf('    "I3A": {'));
+      expect(i3a).toMatch(
+        /^ {4}"I3A": \{[^}]*"output_losses": \(\("main", "categorical", 1\), \("aux", "categorical", 0\.4\)\)/,
+      );
+    }
   });
 
   it('warns that MobileNetV2 keeps a batch-norm eps torchvision does not have', () => {

@@ -537,6 +537,51 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'enc.a',
   },
   {
+    code: 'CNN2083',
+    about: 'an ONNX model one of whose outputs is its input',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['y', 'x'],
+      nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }],
+    },
+    span: 'output x: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2084',
+    about: 'an ONNX output that reads the main path at two places',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['z', 'both'],
+      nodes: [
+        { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] },
+        { op: 'Sigmoid', name: 'sigmoid', inputs: ['y'], outputs: ['z'] },
+        { op: 'Add', name: 'join', inputs: ['x', 'y'], outputs: ['both'] },
+      ],
+    },
+    span: 'output both: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
+    code: 'CNN2085',
+    about: 'an ONNX model that lists an auxiliary output before the main one',
+    files: {},
+    onnxImport: {
+      input: { name: 'x', dims: ['N', 4] },
+      output: ['aux', 'main'],
+      nodes: [
+        { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] },
+        { op: 'Sigmoid', name: 'aux_head', inputs: ['y'], outputs: ['aux'] },
+        { op: 'Tanh', name: 'tanh', inputs: ['y'], outputs: ['t'] },
+        { op: 'Sigmoid', name: 'sigmoid', inputs: ['t'], outputs: ['main'] },
+      ],
+    },
+    span: 'output main: type 0',
+    spanFile: 'model.onnx',
+  },
+  {
     code: 'CNN2130',
     about: 'two outputs with one name',
     files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\noutput aux { dense 2 }\ndense 3') },
@@ -581,13 +626,6 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
       ),
     },
     span: 'aux hinge',
-  },
-  {
-    code: 'CNN2136',
-    about: 'a model with two outputs is left out of the emitted train.py',
-    files: { 'main.cnn': m('flatten\noutput aux { dense 3 }\ndense 3') },
-    span: 'dense 3',
-    emitPytorch: { names: 'cnnc' },
   },
   {
     code: 'CNN3040',
@@ -706,6 +744,17 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     span: 'yolo 2 boxes 2',
   },
   {
+    code: 'CNN2137',
+    about: 'a detector with a classifier output beside its yolo head',
+    files: {
+      'main.cnn': m(
+        'conv 12 3x3 /2 same\noutput cls {\n  gap\n  dense 3\n}\nyolo 2 boxes 2',
+        '8x8x3',
+      ),
+    },
+    span: 'dense 3',
+  },
+  {
     code: 'CNN2122',
     about: 'a detection setting on a classifier',
     files: { 'main.cnn': m('flatten\ndense 3\ntrain { nms_iou 0.4 }') },
@@ -742,6 +791,17 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a yolo head on an image of symbolic size',
     files: { 'main.cnn': m('conv 13 1x1\nyolo 3 boxes 2', 'HxWx3') },
     span: 'yolo 3 boxes 2',
+  },
+  {
+    code: 'CNN3103',
+    about: 'two yolo heads of one detector with different class counts',
+    files: {
+      'main.cnn': m(
+        'conv 8 3x3 /2 same\noutput fine {\n  conv 7 1x1\n  yolo 2 anchors (4, 4)\n}\nconv 8 3x3 /2 same\nconv 8 1x1\nyolo 3 anchors (8, 8)',
+        '16x16x3',
+      ),
+    },
+    span: 'yolo 2 anchors (4, 4)',
   },
   {
     code: 'CNN3030',
@@ -890,6 +950,26 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'cnnc' },
   },
   {
+    code: 'CNN6051',
+    about: 'two outputs of different sizes without a train block: train.py leaves the model out',
+    files: {
+      'main.cnn': m('conv 4 3x3 same, relu\noutput aux { gap, dense 3 }\nflatten\ndense 5'),
+    },
+    span: 'dense 3',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
+    code: 'CNN6060',
+    about: 'a multi-scale detector (two yolo heads): train.py leaves it out',
+    files: {
+      'main.cnn': m(
+        'conv 16 3x3 same\noutput small { conv 8 1x1, yolo 3 boxes 1 }\nmaxpool 2x2\nconv 8 1x1\nyolo 3 boxes 1\ntrain { loss yolo }',
+      ),
+    },
+    span: 'yolo 3 boxes 1',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
     code: 'CNN6100',
     about: 'a TensorFlow.js project whose train block starts from torchvision-named weights',
     files: {
@@ -905,6 +985,13 @@ export const DIAGNOSTIC_CASES: readonly DiagnosticCase[] = [
     about: 'a TensorFlow.js project whose train block reads an image folder',
     files: { 'main.cnn': m('conv 4 3x3, relu\ngap\ndense 10\ntrain { data "folder:photos" }') },
     span: 'data "folder:photos"',
+    emitTfjs: true,
+  },
+  {
+    code: 'CNN6102',
+    about: 'a TensorFlow.js project of a detector, which train.ts does not train',
+    files: { 'main.cnn': m('conv 14 1x1\nyolo 2 anchors (8, 8, 16, 16) stride 1', '8x8x3') },
+    span: 'yolo 2 anchors (8, 8, 16, 16) stride 1',
     emitTfjs: true,
   },
   {

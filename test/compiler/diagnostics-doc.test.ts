@@ -39,7 +39,8 @@ function generate(): string {
     '| code | severity | title |',
     '|---|---|---|',
     ...CODE_LIST.map(
-      (c) => `| [${c.code}](#${c.code.toLowerCase()}) | ${c.severity} | ${c.title} |`,
+      (c) =>
+        `| [${c.code}](#${c.code.toLowerCase()}) | ${'retired' in c ? 'retired' : c.severity} | ${c.title} |`,
     ),
     '',
   ];
@@ -49,6 +50,10 @@ function generate(): string {
     out.push(`## ${title} (CNN${band}xxx)`, '');
     for (const c of codes) {
       out.push(`### ${c.code}`, '', `**${c.title}** (${c.severity})`, '');
+      if ('retired' in c) {
+        out.push(`Retired: ${c.retired} cnnc no longer reports it; the code is not reused.`, '');
+        continue;
+      }
       const ex = DIAGNOSTIC_CASES.find((x) => x.code === c.code);
       if (!ex) {
         out.push(

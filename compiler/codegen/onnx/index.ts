@@ -59,9 +59,13 @@ export interface OnnxExport {
 /** The symbolic batch axis of every input and output. */
 export const BATCH_DIM = 'N';
 
-/** The graph output values: `output`, or `output_0`, `output_1`, … for several. */
+/**
+ * The names the graph outputs want: the model's own output names (`main`, `aux`: what `cnnc run`
+ * and `cnnc summary` call them) when it declares any with `output NAME`, else `output` for its one
+ * unnamed output.
+ */
 export function outputNames(graph: Graph): string[] {
-  return graph.outputs.length === 1 ? ['output'] : graph.outputs.map((_, i) => `output_${i}`);
+  return graph.outputNames ? [...graph.outputNames] : graph.outputs.map(() => 'output');
 }
 
 /** A symbolic size as a dim_param: the symbol's display name (`H`; `height` for an unnamed `?`). */
@@ -139,10 +143,10 @@ export function exportOnnx(
   const orders = flattenOrders(graph);
   const diagnostics: Diagnostic[] = [];
   const b = new GraphBuilder(options.externalData);
-  const outputs = outputNames(graph);
-  for (const o of outputs) b.claimValue(o);
   const inputs = graph.nodes.filter((n) => n.op === 'input');
   for (const n of inputs) b.claimValue(n.name);
+  // Before any node names a value: each output keeps its name unless the input has it (`_2`).
+  const outputs = outputNames(graph).map((o) => b.freshValue(o));
 
   const value: string[] = [];
   // Graph outputs a node writes itself: NCHW values, and vectors in either layout.

@@ -14,6 +14,7 @@
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import { formatDim, type Dim, type SymbolEnv } from '../../sema/dim.js';
+import { namedOutputs } from '../../sema/outputs.js';
 import {
   PY_BUILTINS,
   PY_KEYWORDS,
@@ -119,9 +120,17 @@ function emitClass(
     return pyComment(line === null ? file : `${file}:${line}`);
   };
 
+  // Several outputs: each one that ends in a softmax keeps the value before it (its logits)
+  // alive to the return, which picks one of the two by its flag in `logits`.
+  const several = graph.outputs.length > 1;
+  const isSoftmax = (n: Node) => n.op === 'activation' && n.attrs.fn === 'softmax';
+  const softmaxEnds = graph.outputs.map((o) => isSoftmax(graph.nodes[o]));
+  const keep = several
+    ? graph.outputs.filter((_, k) => softmaxEnds[k]).map((o) => graph.nodes[o].inputs[0])
+    : [];
   // Forms of every node, in order (the module constructors come out of the same pass).
   const forms = new Map<number, OpForm>();
-  const vars = assignVariables(graph, forms, (n, inputs) => {
+  const vars = assignVariables(graph, forms, keep, (n, inputs) => {
     const mod = plan.byNode.get(n.id);
     const ctx: OpContext<Node['op']> = {
       node: n,
@@ -140,16 +149,19 @@ function emitClass(
   const inputNode = graph.nodes.find((n) => n.op === 'input');
   const inShape = (inputNode?.shape ?? []) as readonly Dim[];
   const outNode = graph.nodes[graph.outputs[0]];
-  const softmaxOut =
-    graph.outputs.length === 1 && outNode.op === 'activation' && outNode.attrs.fn === 'softmax';
+  const softmaxOut = !several && isSoftmax(outNode);
   out.push(`class ${className}(nn.Module):`);
   out.push(
     `${INDENT}"""${pyDocText(graph.model)}, compiled by cnnc from ${pyDocText(options.entry)}.`,
     '',
     `${INDENT}Input: ${pyDocText(batchShapeText(inShape, env))} float32, channels first (cnnc's ` +
       `${pyDocText(inShape.map((d) => formatDim(d, env ?? undefined)).join('x'))} per sample).`,
-    `${INDENT}Output: ${pyDocText(graph.outputs.map((o) => batchShapeText(graph.nodes[o].shape ?? [], env)).join(', '))}.` +
-      (softmaxOut ? ' forward(x, logits=True) returns the scores before the softmax.' : ''),
+    ...(several
+      ? severalDoc(graph, softmaxEnds, outputsType, env)
+      : [
+          `${INDENT}Output: ${pyDocText(batchShapeText(outNode.shape ?? [], env))}.` +
+            (softmaxOut ? ' forward(x, logits=True) returns the scores before the softmax.' : ''),
+        ]),
     `${INDENT}"""`,
     '',
   );
@@ -201,8 +213,17 @@ function emitClass(
   out.push('');
 
   // forward.
-  out.push(`${INDENT}def forward(self, x, logits: bool = False):`);
+  out.push(
+    several
+      ? `${INDENT}def forward(self, x, logits=False):`
+      : `${INDENT}def forward(self, x, logits: bool = False):`,
+  );
   const body: string[] = [];
+  if (softmaxEnds.some((s) => s) && several)
+    body.push(
+      'if not isinstance(logits, (list, tuple)):',
+      `${INDENT}logits = (bool(logits),) * ${graph.outputs.length}`,
+    );
   let scope = '';
   for (const n of graph.nodes) {
     const form = forms.get(n.id)!;
@@ -227,12 +248,41 @@ function emitClass(
       );
     });
   }
-  const results = graph.outputs.map((o) => vars.out.get(o)!);
+  const results = graph.outputs.map((o, k) => {
+    const v = vars.out.get(o)!;
+    if (!several || !softmaxEnds[k]) return v;
+    const pick = `${vars.inputs.get(o)![0]} if logits[${k}] else ${v}`;
+    return outputsType ? pick : `(${pick})`;
+  });
   body.push(
     `return ${results.length === 1 ? results[0] : outputsType ? `${outputsType}(${results.join(', ')})` : results.join(', ')}`,
   );
   out.push(...body.map((l) => `${INDENT}${INDENT}${l}`));
   return { name: className, lines: out };
+}
+
+/**
+ * The docstring lines of a model with several outputs: their names and shapes, and what
+ * forward's `logits` does to them.
+ */
+function severalDoc(
+  graph: Graph,
+  softmaxEnds: readonly boolean[],
+  outputsType: string | undefined,
+  env?: SymbolEnv | null,
+): string[] {
+  const names = namedOutputs(graph).map((o) => o.name);
+  const shapes = graph.outputs.map(
+    (o, k) => `${names[k]} ${batchShapeText(graph.nodes[o].shape ?? [], env)}`,
+  );
+  const ends = names.filter((_, k) => softmaxEnds[k]);
+  return [
+    `${INDENT}Outputs, in this order: ${pyDocText(shapes.join(', '))}` +
+      (outputsType ? `, as a ${outputsType} named tuple.` : ', as a tuple.'),
+    `${INDENT}forward(x, logits) takes one bool for every output or a sequence of one per output;`,
+    `${INDENT}an output that ends in a softmax returns the scores before it where its flag is True`,
+    `${INDENT}(${ends.length ? `here: ${pyDocText(ends.join(', '))}` : 'none here does'}). Other outputs ignore it.`,
+  ];
 }
 
 /** The lines constructing one module of the tree (a layer, or a ModuleDict of a scope). */
@@ -277,10 +327,12 @@ interface Variables {
  * Variables for the forward pass: the input is `x`; a node whose input dies there takes over its
  * variable (the lowest-numbered one of those dying), else the lowest free one of x, x1, x2, ….
  * Layers that return their input (a linear activation, a flatten of a vector) add no variable.
+ * The values of `keep` (logits of softmax outputs) live to the return, as the outputs do.
  */
 function assignVariables(
   graph: Graph,
   forms: Map<number, OpForm>,
+  keep: readonly number[],
   formOf: (n: Node, inputs: readonly string[]) => OpForm,
 ): Variables {
   const value = graph.nodes.map((n) => n.id);
@@ -309,7 +361,7 @@ function assignVariables(
     (n.op === 'flatten' && (graph.nodes[n.inputs[0]].shape ?? []).length === 1);
   for (const n of graph.nodes) if (isAlias(n) && n.op !== 'input') value[n.id] = value[n.inputs[0]];
   for (const n of graph.nodes) for (const i of n.inputs) lastUse.set(value[i], n.id);
-  for (const o of graph.outputs) lastUse.set(value[o], Infinity);
+  for (const o of [...graph.outputs, ...keep]) lastUse.set(value[o], Infinity);
   for (const n of graph.nodes) {
     if (n.op === 'input') {
       out.set(n.id, 'x');

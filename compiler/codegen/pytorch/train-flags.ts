@@ -54,7 +54,10 @@ const FLAGS: { readonly [K in FlagKey]: FlagHelp } = {
   min_lr: { group: 'schedule', help: 'the final rate of the cosine schedule' },
   warmup: { group: 'schedule', help: 'steps of linear warm-up' },
   clip: { group: 'schedule', help: 'largest global gradient norm (none: no clipping)', off: true },
-  loss: { group: 'loss and evaluation', help: 'the loss (categorical is computed from logits)' },
+  loss: {
+    group: 'loss and evaluation',
+    help: 'the loss of every output without its own (categorical is computed from logits)',
+  },
   validation: {
     group: 'loss and evaluation',
     help: 'fraction of the training set held out for validation',
@@ -158,6 +161,41 @@ function flagType(key: FlagKey): string {
 
 const flagName = (key: string) => `--${key.replace(/_/g, '-')}`;
 
+/**
+ * --output-loss OUTPUT=KIND and --output-weight OUTPUT=W, repeatable: one output's loss and weight
+ * in the training loss (the block's `loss OUTPUT KIND WEIGHT`). train.py checks the output names
+ * against the model's (parse_args).
+ */
+function outputLossFlags(): string[] {
+  const flag = (name: string, parse: string, metavar: string, help: string) =>
+    call(
+      'g.add_argument',
+      [
+        pyString(name),
+        `type=output_setting(${parse})`,
+        'action="append"',
+        'default=[]',
+        `metavar=${pyString(metavar)}`,
+        `help=${pyString(help)}`,
+      ],
+      INDENT,
+    );
+  return [
+    ...flag(
+      '--output-loss',
+      `one_of(${inline(CHOICE_SETTINGS.loss)})`,
+      'OUTPUT=LOSS',
+      "one output's loss (default: the block's `loss OUTPUT LOSS`, else --loss)",
+    ),
+    ...flag(
+      '--output-weight',
+      'positive',
+      'OUTPUT=W',
+      "one output's weight in the sum of weight * loss (default: the block's)",
+    ),
+  ];
+}
+
 /** The add_setting_flags function of train.py. */
 export function emitSettingFlags(): string[] {
   const lines = [
@@ -193,6 +231,7 @@ export function emitSettingFlags(): string[] {
           INDENT,
         ),
       );
+      if (key === 'loss') lines.push(...outputLossFlags());
     }
   }
   lines.push(

@@ -6,15 +6,19 @@
  * and H3's model.py and cnnc_io.py. docs/codegen.md "Training (train.py)" documents the result.
  *
  * The emitter is pure. Its diagnostics are the train blocks' own (CNN2xxx, as `cnnc train`
- * reports them) and CNN6050 for a weights file train.py cannot read. Everything else the train
- * block says, train.py does as `cnnc train` does: `features cache` included (cnnc's cache holds what
- * the frozen, dropout-free backbone computes in inference mode, which is what train.py's frozen
- * layers compute every step, their batch norms in eval mode).
+ * reports them), CNN6050 for a weights file train.py cannot read and CNN6051 for a model left
+ * out (several outputs that cannot all take the plain loss, and no train block to give them
+ * theirs). Models with several outputs train on Σ weight · loss with their per-output losses
+ * (the block's, in SETTINGS as output_losses; flags --output-loss, --output-weight). Everything
+ * else the train block says, train.py does as `cnnc train` does: `features cache` included (cnnc's
+ * cache holds what the frozen, dropout-free backbone computes in inference mode, which is what
+ * train.py's frozen layers compute every step, their batch norms in eval mode).
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
+import { namedOutputs } from '../../sema/outputs.js';
+import { isOutputLossSetting } from '../../train/output-losses.js';
 import { resolveSettings } from '../../train/settings.js';
-import { severalOutputs } from '../several-outputs.js';
 import { pyComment, pyDocText } from '../python-text.js';
 import { mdCode } from '../markdown.js';
 import { CNNC_DATA_PY } from './cnnc-data-py.js';
@@ -72,8 +76,49 @@ function modelSettings(
 ): { readonly [key: string]: PyValue } | null {
   const { graph } = m;
   const resolved = resolveSettings(graph);
+  const error = resolved.diagnostics.find((d) => d.severity === 'error');
+  if (error && !graph.train?.length) {
+    // No train block, so nothing the user wrote is wrong: the outputs of a model like a
+    // multi-scale one cannot all take the plain loss (CNN3040). train.py leaves the model out.
+    report(
+      diag(
+        'CNN6051',
+        `train.py leaves ${graph.model} out: without a train block each of its ${graph.outputs.length} outputs takes the plain loss \`${resolved.settings.loss}\`, which they cannot all take`,
+        {
+          span: error.span,
+          notes: [`${error.code}: ${error.message}`],
+          help: `give the model a train block with a loss per output, e.g. \`loss ${namedOutputs(
+            graph,
+          )
+            .map((o) => `${o.name} mse`)
+            .join(', ')}\``,
+        },
+      ),
+    );
+    return null;
+  }
   resolved.diagnostics.forEach(report);
-  if (resolved.diagnostics.some((d) => d.severity === 'error')) return null;
+  if (error) return null;
+  const heads = detectorHeads(graph);
+  if (heads && heads.length > 1) {
+    // cnnc_detect.py assigns each truth within one head; over several heads cnnc assigns it to
+    // the best anchor of them all (docs/detection.md), which it does not mirror yet.
+    const yolo = graph.outputs.map((o) => graph.nodes[o]).filter((n) => n.op === 'yolo');
+    report(
+      diag(
+        'CNN6060',
+        `train.py trains detectors with one yolo head; ${graph.model} has ${heads.length}, one per output, and is left out of it`,
+        {
+          span: yolo[0]?.span ?? graph.span,
+          notes: [
+            "cnnc assigns each ground-truth box to the best anchor over every head's anchors; cnnc_detect.py's loss works within one head",
+          ],
+          help: 'train it with `cnnc train` (model.py still computes every head)',
+        },
+      ),
+    );
+    return null;
+  }
   const s = resolved.settings;
   const ft = s.fineTune;
   if (ft.weights && /\.json$/i.test(ft.weights.path))
@@ -95,8 +140,25 @@ function modelSettings(
     lr_groups: ft.lrGroups.map((g) => [g.target, g.lr, g.nodes]),
     unfreeze: ft.unfreeze.map((u) => [u.epoch, u.target, u.nodes, u.lr]),
     outputs: typeof units === 'number' ? units : null,
+    output_losses: outputLosses(graph, s.outputLosses),
     ...detectorSettingValues(graph, s),
   };
+}
+
+/**
+ * Each output's (name, loss, weight), in the graph's order: the block's `loss NAME KIND [WEIGHT]`
+ * (output-losses.ts), or None for the plain `loss` (the flag --loss) where the block gives the
+ * outputs no loss of their own, as `cnnc train` trains them.
+ */
+function outputLosses(
+  graph: Graph,
+  resolved: ReturnType<typeof resolveSettings>['settings']['outputLosses'],
+): PyValue {
+  const own = (graph.train ?? []).some(isOutputLossSetting);
+  return namedOutputs(graph).map((o, k) => {
+    const l = resolved[k];
+    return [o.name, own && l ? l.loss : null, l?.weight ?? 1];
+  });
 }
 
 const IMPORTS = `import argparse
@@ -133,8 +195,10 @@ from cnnc_train import (
     convert_sync_batchnorm,
     initial_weights,
     learning_rate,
-    loss_of,
+    logits_flags,
+    output_list,
     predictions,
+    weighted_loss,
 )
 from model import MODELS`;
 
@@ -145,17 +209,15 @@ export function emitTraining(
 ): EmittedTraining {
   const diagnostics: Diagnostic[] = [];
   const settings: { [model: string]: PyValue } = {};
-  const models = all.filter((m) => {
-    if (m.graph.outputs.length === 1) return true;
-    diagnostics.push(severalOutputs(m.graph, 'train.py', 'model.py returns them as a named tuple'));
-    return false;
-  });
-  // Only models with several outputs: model.py and cnnc_io.py, without the training files.
-  if (models.length === 0) return { readme: [], files: [], diagnostics };
-  for (const m of models) {
+  const trained = new Set<string>();
+  for (const m of all) {
     const s = modelSettings(m, (d) => diagnostics.push(d));
     if (s) settings[m.graph.model] = s;
+    if (s) trained.add(m.graph.model);
   }
+  // Models left out (CNN6051) are not trained; with none left, no training files.
+  const models = all.filter((m) => trained.has(m.graph.model));
+  if (models.length === 0) return { readme: [], files: [], diagnostics };
   const names = models.map((m) => pyDocText(m.graph.model)).join(', ');
   // A detector's example reads COCO data (cnnc_detect.py); a classifier's, IDX files.
   const detectors = models.filter((m) => detectorHeads(m.graph));
@@ -182,7 +244,9 @@ export function emitTraining(
     '',
     "# Each model's train { } block, with cnnc's defaults where it says nothing: the defaults of",
     '# the flags. lr_groups: (group, rate, IR nodes); unfreeze: (epoch, group, IR nodes, rate or',
-    '# None); weights: relative to this folder; outputs: units of the output layer.',
+    '# None); weights: relative to this folder; outputs: units of the (first) output layer;',
+    '# output_losses: (output, loss or None for --loss, weight) per output, the training loss',
+    '# being the sum of weight * loss (categorical from the logits of a softmax output).',
     ...(detectors.length
       ? [
           "# heads: a detector's yolo heads (cnnc_detect.Head); detection: its loss weights and NMS.",
@@ -197,6 +261,7 @@ export function emitTraining(
     TRAIN_BODY_PY,
   ].join('\n');
   const first = models[0] && resolveSettings(models[0].graph).settings;
+  const heads = models.find((m) => m.graph.outputs.length > 1);
   const readme: ReadmeSection[] = first
     ? trainingReadmeSections({
         entry: options.entry,
@@ -204,6 +269,9 @@ export function emitTraining(
         batch: first.batchSize,
         lr: first.lr,
         several: models.length > 1,
+        outputs: heads
+          ? { model: heads.graph.model, losses: resolveSettings(heads.graph).settings.outputLosses }
+          : null,
       })
     : [];
   if (first && detectors.length)

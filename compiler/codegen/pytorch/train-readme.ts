@@ -14,11 +14,38 @@ export interface TrainingReadme {
   readonly lr: number;
   /** More than one model: train.py needs --model. */
   readonly several: boolean;
+  /** A model with several outputs, its output names and their losses (null: none has). */
+  readonly outputs: {
+    readonly model: string;
+    readonly losses: readonly {
+      readonly output: string;
+      readonly loss: string;
+      readonly weight: number;
+    }[];
+  } | null;
 }
 
 /** `0.05 × 4 = 0.2`, without floating-point noise in the product. */
 function times(x: number, k: number): string {
   return String(Number((x * k).toPrecision(12)));
+}
+
+/** How train.py trains a model with several outputs, with its losses as the example. */
+function outputsParagraph(o: NonNullable<TrainingReadme['outputs']>): string[] {
+  const [first, second] = o.losses;
+  const losses = o.losses.map((l) => `${l.output} ${l.loss} ${l.weight}`).join(', ');
+  return [
+    '',
+    `\`${mdCode(o.model)}\` has several outputs (\`output NAME\`): train.py trains on the sum of`,
+    'weight × loss over them, each output with the loss and weight the block gives it',
+    `(\`loss ${mdCode(losses)}\`; a categorical loss is computed from the scores`,
+    'before a final softmax). `--output-loss OUTPUT=LOSS` and `--output-weight OUTPUT=W` replace',
+    `one output's, e.g. \`--output-loss ${mdCode(second.output)}=mse --output-weight ${mdCode(second.output)}=0.5\`.`,
+    `The training accuracy is the first output's (\`${mdCode(first.output)}\`); evaluation prints`,
+    "the totals (the weighted loss, the first output's accuracy) and then a line per output with",
+    'its own loss and accuracy, as `cnnc train` does; `metrics.jsonl` and `--report` hold them',
+    'under `outputs`.',
+  ];
 }
 
 export function trainingReadmeSections(r: TrainingReadme): ReadmeSection[] {
@@ -47,6 +74,7 @@ export function trainingReadmeSections(r: TrainingReadme): ReadmeSection[] {
         '(`--group-lr GROUP=RATE`), `at epoch N unfreeze GROUP` starts a new phase',
         '(`--unfreeze-at GROUP=EPOCH`), and `weights "FILE"` (or `--weights FILE`, a cnnc checkpoint',
         'folder or a `.safetensors` file) gives the starting weights.',
+        ...(r.outputs ? outputsParagraph(r.outputs) : []),
         '',
         `The run folder, \`runs/${model}\` beside train.py (\`--out DIR\` to change it), holds:`,
         '',

@@ -27,7 +27,8 @@ export function packageName(model: string): string {
   return `${(base || 'model').slice(0, 200)}-tfjs`;
 }
 
-export function packageJson(model: string): string {
+/** package.json; `train` false for a project without train.ts (only detectors: no train script). */
+export function packageJson(model: string, train = true): string {
   const pkg = {
     name: packageName(model),
     version: '0.1.0',
@@ -38,7 +39,7 @@ export function packageJson(model: string): string {
     scripts: {
       build: 'tsc -p tsconfig.json',
       typecheck: 'tsc -p tsconfig.json --noEmit',
-      train: 'tsc -p tsconfig.json && node dist/train.js',
+      ...(train ? { train: 'tsc -p tsconfig.json && node dist/train.js' } : {}),
     },
     dependencies: TFJS_DEPENDENCIES,
     devDependencies: TFJS_DEV_DEPENDENCIES,

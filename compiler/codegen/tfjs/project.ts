@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
+import { namedOutputs } from '../../sema/outputs.js';
 import type { EmittedFile } from '../emitted.js';
 import { tsComment } from '../ts-text.js';
 import { AUGMENT_TS } from './augment-ts.js';
@@ -14,6 +15,7 @@ import { DATA_TS } from './data-ts.js';
 import { IO_TS } from './io-ts.js';
 import { emitModelTs, type ModelTsOptions, type TfjsModelInput } from './model-ts.js';
 import { OPTIMIZER_TS } from './optimizer-ts.js';
+import { OUTPUTS_TS } from './outputs-ts.js';
 import { packageJson, TSCONFIG_JSON } from './package-json.js';
 import { emitTfjsReadme } from './readme.js';
 import { emitTrainTs } from './train-ts.js';
@@ -56,17 +58,25 @@ export function emitTfjsProject(
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
   const head = generated(options.entry);
   const layers = emitLayersTs(model.custom);
+  // Without a model to train (every one a detector, CNN6102) the project has no training files.
+  const training: EmittedFile[] =
+    train.text === null
+      ? []
+      : [
+          { path: 'train.ts', text: train.text },
+          { path: 'outputs.ts', text: head + OUTPUTS_TS },
+          { path: 'optimizer.ts', text: head + OPTIMIZER_TS },
+          { path: 'data.ts', text: head + DATA_TS },
+          { path: 'augment.ts', text: head + AUGMENT_TS },
+        ];
   const files: EmittedFile[] = [
     { path: 'model.ts', text: model.text },
     ...(layers === null ? [] : [{ path: 'layers.ts', text: head + layers }]),
     { path: 'weights.ts', text: head + WEIGHTS_TS },
-    { path: 'train.ts', text: train.text },
-    { path: 'optimizer.ts', text: head + OPTIMIZER_TS },
-    { path: 'data.ts', text: head + DATA_TS },
-    { path: 'augment.ts', text: head + AUGMENT_TS },
+    ...training,
     { path: 'backend.ts', text: head + BACKEND_TS },
     { path: 'io.ts', text: head + IO_TS },
-    { path: 'package.json', text: packageJson(models[0].graph.model) },
+    { path: 'package.json', text: packageJson(models[0].graph.model, train.text !== null) },
     { path: 'tsconfig.json', text: TSCONFIG_JSON },
   ];
   const readme = emitTfjsReadme({
@@ -81,6 +91,8 @@ export function emitTfjsProject(
           typeof d === 'number' ? d : null,
         ),
         settings: train.settings.get(m.graph.model)!,
+        outputs: namedOutputs(m.graph).map((o) => o.name),
+        trained: !train.leftOut.includes(m.graph.model),
       };
     }),
     custom: CUSTOM_LAYERS.filter((c) => model.custom.has(c)),

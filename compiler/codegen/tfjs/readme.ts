@@ -16,6 +16,10 @@ export interface TfjsReadmeContext {
     readonly spec: string;
     readonly input: readonly (number | null)[];
     readonly settings: TrainSettings;
+    /** The names of its outputs (`main` for a model with one). */
+    readonly outputs: readonly string[];
+    /** False for a model train.ts leaves out (a detector). */
+    readonly trained: boolean;
   }[];
   readonly custom: readonly CustomLayer[];
   readonly files: readonly string[];
@@ -29,6 +33,8 @@ const FILES: Readonly<Record<string, string>> = {
   'weights.ts':
     "cnnc's weight files into the models and out: checkpoint folders, TensorFlow.js model.json, safetensors",
   'train.ts': 'trains a model as its train { } block says, with `model.fitDataset`; flags override',
+  'outputs.ts':
+    "each output's loss and weight, its targets, and the test metrics as cnnc reports them (loss, accuracy, top-k, macro F1)",
   'optimizer.ts':
     "cnnc's optimisers (sgd, momentum, nesterov, adam, rmsprop with weight decay, clipping and per-layer rates) and schedules",
   'data.ts':
@@ -43,9 +49,81 @@ const FILES: Readonly<Record<string, string>> = {
   'README.md': 'this file',
 };
 
+type ReadmeModel = TfjsReadmeContext['models'][number];
+
+const codes = (xs: readonly string[]) => xs.map((x) => `\`${mdCode(x)}\``).join(', ');
+
+/** The Train section: how to run train.ts, or why there is none (every model a detector). */
+function trainSection(ctx: TfjsReadmeContext): string {
+  const trained = ctx.models.filter((m) => m.trained);
+  const detectors = ctx.models.filter((m) => !m.trained).map((m) => m.name);
+  const viaCnnc = [
+    'A detector (a `yolo` head) trains on boxes with the yolo loss over its raw grid, which train.ts',
+    'does not have: train it with cnnc, then load its checkpoint into the model of model.ts:',
+    '',
+    '```sh',
+    'npx cnnc data shapes --out shapes/   # a generated COCO detection set, or your own coco:DIR',
+    `npx cnnc train ${mdCode(ctx.entry)} --model ${mdCode(detectors[0] ?? '')} --data coco:shapes/   # writes runs/${mdCode(detectors[0] ?? '')}`,
+    '```',
+    '',
+    "`loadWeights(model, spec, 'runs/NAME')` (weights.ts) reads that checkpoint: the model's output is",
+    'the raw grid, as `cnnc run` gives it.',
+  ];
+  if (trained.length === 0)
+    return [
+      `${codes(detectors)} ${detectors.length === 1 ? 'is a detector' : 'are detectors'}, so this project has no train.ts.`,
+      ...viaCnnc,
+    ].join('\n');
+  const first = trained[0];
+  const s = first.settings;
+  const several = trained.filter((m) => m.outputs.length > 1);
+  const outputs = several.flatMap((m) => [
+    '',
+    `\`${mdCode(m.name)}\` has ${m.outputs.length} outputs: ${m.settings.outputLosses
+      .map((o) => `\`${mdCode(o.output)}\` (${o.loss}, weight ${o.weight})`)
+      .join(', ')}.`,
+  ]);
+  if (several.length)
+    outputs.push(
+      "Each output learns the labels with its own loss and weight (the train block's",
+      '`loss NAME KIND [WEIGHT]`; `--output-loss NAME=KIND` and `--output-weight NAME=W` override them);',
+      'the training loss is their weighted sum, which the epoch lines, early stopping and the test',
+      "line report, and a line per output follows the test line with that output's own loss,",
+      'accuracy, top-k and macro F1, as `cnnc evaluate` prints them.',
+    );
+  const leftOut = detectors.length
+    ? ['', `train.ts leaves out ${codes(detectors)}. ${viaCnnc.join('\n')}`]
+    : [];
+  return [
+    '```sh',
+    'npm install',
+    `npm run train${trained.length > 1 ? ` -- --model ${mdCode(first.name)}` : ''}   # ${s.optimizer.name} lr ${s.lr}, batch ${s.batchSize}, ${s.epochs} epochs on ${mdCode(s.data)}`,
+    'npm run train -- --epochs 1 --limit 2000   # a quick run',
+    'npm run train -- --help                    # every flag',
+    '```',
+    '',
+    `Settings come from the model's train { } block in \`${mdCode(ctx.entry)}\` (cnnc's defaults`,
+    'where it says nothing); flags override them. Training runs `model.fitDataset` on the data in',
+    "cnnc's order (the same validation split and shuffles as `cnnc train`, seeded), with cnnc's",
+    'optimisers, schedules, clipping and per-layer rates, checks the loss after every batch, saves',
+    `the model after every epoch to \`runs/${mdCode(first.name)}/checkpoint/\` (model.json + weights.bin) and`,
+    "appends the epoch's metrics to `metrics.jsonl`; at the end it prints the test loss and accuracy.",
+    ...outputs,
+    ...leftOut,
+  ].join('\n');
+}
+
+/** The line of the example that runs the model. */
+function predictLine(m: ReadmeModel, shape: readonly number[]): string {
+  const call = `model.predict(tf.zeros([8, ${shape.join(', ')}]))`;
+  return m.outputs.length > 1
+    ? `const ys = ${call} as tf.Tensor[];   // one tensor per output: ${m.outputs.map(mdCode).join(', ')}`
+    : `const y = ${call} as tf.Tensor;`;
+}
+
 export function emitTfjsReadme(ctx: TfjsReadmeContext): string {
   const [first] = ctx.models;
-  const s = first.settings;
+  const trained = ctx.models.find((m) => m.trained);
   const shape = first.input.map((d) => (d === null ? 32 : d));
   const names = ctx.models.map((m) => mdCode(m.name)).join(', ');
   const rows = [...ctx.files, '.cnnc-emit.json'].map((f) => {
@@ -59,21 +137,7 @@ export function emitTfjsReadme(ctx: TfjsReadmeContext): string {
     { heading: 'Files', body: ['| file | what it is |', '|---|---|', ...rows].join('\n') },
     {
       heading: 'Train',
-      body: [
-        '```sh',
-        'npm install',
-        `npm run train${ctx.models.length > 1 ? ` -- --model ${mdCode(first.name)}` : ''}   # ${s.optimizer.name} lr ${s.lr}, batch ${s.batchSize}, ${s.epochs} epochs on ${mdCode(s.data)}`,
-        'npm run train -- --epochs 1 --limit 2000   # a quick run',
-        'npm run train -- --help                    # every flag',
-        '```',
-        '',
-        `Settings come from the model's train { } block in \`${mdCode(ctx.entry)}\` (cnnc's defaults`,
-        'where it says nothing); flags override them. Training runs `model.fitDataset` on the data in',
-        "cnnc's order (the same validation split and shuffles as `cnnc train`, seeded), with cnnc's",
-        'optimisers, schedules, clipping and per-layer rates, checks the loss after every batch, saves',
-        `the model after every epoch to \`runs/${mdCode(first.name)}/checkpoint/\` (model.json + weights.bin) and`,
-        "appends the epoch's metrics to `metrics.jsonl`; at the end it prints the test loss and accuracy.",
-      ].join('\n'),
+      body: trainSection(ctx),
     },
     {
       heading: 'The model',
@@ -89,7 +153,7 @@ export function emitTfjsReadme(ctx: TfjsReadmeContext): string {
         "await useBackend('wasm');",
         `const model = ${first.build}();`,
         `loadWeights(model, ${first.spec}, 'runs/${mdCode(first.name)}');   // a cnnc checkpoint, a model.json or a .safetensors file`,
-        `const y = model.predict(tf.zeros([8, ${shape.join(', ')}])) as tf.Tensor;`,
+        predictLine(first, shape),
         '```',
         '',
         'Layers are named after the layers of the .cnn file (`conv1`, `stage2.0.conv1`), so every weight',
@@ -104,18 +168,22 @@ export function emitTfjsReadme(ctx: TfjsReadmeContext): string {
       body: [
         "`model.save('file://DIR')` writes `DIR/model.json` and `DIR/weights.bin`, and",
         "`tf.loadLayersModel('file://DIR/model.json')` reads them back, once `useFileScheme()` (io.ts)",
-        'has registered `file://` (train.ts does' +
+        `has registered \`file://\` (${trained ? 'train.ts does' : 'call it first'}` +
           (ctx.custom.length
             ? "; import './layers.js' first: it registers the custom layers)."
             : ').'),
-        'train.ts also writes `cnnc.json` beside them, so its checkpoint folder is a cnnc checkpoint,',
-        "and the weights keep cnnc's names:",
-        '',
-        '```sh',
-        `npx cnnc evaluate ${mdCode(ctx.entry)} --weights runs/${mdCode(first.name)}   # cnnc's test metrics of the trained weights`,
-        `npx cnnc import keras runs/${mdCode(first.name)}/checkpoint/model.json -o imported.cnn   # the model as .cnn, with its weights`,
-        '```',
-        '',
+        ...(trained
+          ? [
+              'train.ts also writes `cnnc.json` beside them, so its checkpoint folder is a cnnc checkpoint,',
+              "and the weights keep cnnc's names:",
+              '',
+              '```sh',
+              `npx cnnc evaluate ${mdCode(ctx.entry)} --weights runs/${mdCode(trained.name)}   # cnnc's test metrics of the trained weights`,
+              `npx cnnc import keras runs/${mdCode(trained.name)}/checkpoint/model.json -o imported.cnn   # the model as .cnn, with its weights`,
+              '```',
+              '',
+            ]
+          : []),
         "`writeSafetensors(file, model, spec)` (weights.ts) writes the weights under cnnc's names for",
         '`cnnc run`, `evaluate` and `predict`.',
       ].join('\n'),

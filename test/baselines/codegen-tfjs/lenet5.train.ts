@@ -30,13 +30,27 @@ import {
 } from './optimizer.js';
 import { augmentBatch, type AugmentConfig } from './augment.js';
 import { loadWeights } from './weights.js';
+import {
+  evaluate,
+  lossOf,
+  namedLogs,
+  outputLine,
+  overrideOutputs,
+  targets,
+  unitsOf,
+  validationLogs,
+  type OutputLoss,
+} from './outputs.js';
 
 /** A model's training settings (cnnc's defaults, then its train { } block). */
 interface Settings extends OptimizerSettings {
   readonly epochs: number;
   readonly batch: number;
   readonly seed: number;
-  readonly loss: 'categorical' | 'binary' | 'mse';
+  /** The model's outputs, each with its loss and weight (outputs.ts): the training loss is the weighted sum. */
+  readonly outputs: readonly OutputLoss[];
+  /** k of the test metrics' top-k accuracy. */
+  readonly topK: number;
   /** Fraction of the training set held out for validation. */
   readonly validation: number;
   readonly earlyStopping: { readonly patience: number; readonly minDelta: number } | null;
@@ -73,7 +87,8 @@ const SETTINGS: ReadonlyMap<string, Settings> = new Map<string, Settings>([
       seed: 42,
       schedule: { kind: 'cosine', gamma: 0.1, every: 1, minLr: 0, warmup: 0 },
       clip: null,
-      loss: 'categorical',
+      outputs: [{ name: 'main', loss: 'categorical', weight: 1 }],
+      topK: 5,
       validation: 0.05,
       earlyStopping: null,
       data: 'mnist',
@@ -91,13 +106,15 @@ const HELP = [
   "Trains a model of model.ts with its .cnn file's train { } settings; these options override them.",
   '',
   'options:',
-  '  --model NAME      the model to train: ' + [...MODELS.keys()].join(', '),
+  '  --model NAME      the model to train: ' + [...SETTINGS.keys()].join(', '),
   '  --epochs N  --batch N  --lr X  --seed N',
   '  --optimizer O     ' + OPTIMIZERS.join(', '),
   '  --data SRC        mnist, mnist-json, idx:DIR or cifar10:DIR',
   '  --limit N         only the first N training and N test images (quick runs)',
   '  --out DIR         checkpoints and metrics log (default runs/<model>)',
   '  --weights FILE    start from weights: a cnnc checkpoint, a model.json or a .safetensors file',
+  '  --output-loss NAME=KIND    the loss of the output NAME: categorical, binary or mse (repeatable)',
+  '  --output-weight NAME=W     the weight of its loss in the training loss, a sum (repeatable)',
   '  --backend B       wasm (default), cpu or tensorflow (needs @tensorflow/tfjs-node)',
   '  --report FILE     write the final metrics, images/s and wall time as JSON',
   '  --quiet           print only the final metrics',
@@ -175,14 +192,13 @@ function writeCnncMeta(
   fs.renameSync(tmp, path.join(dir, 'cnnc.json'));
 }
 
-/** Images and one-hot targets of a batch (the label itself for a one-output model). */
-function batchTensors(
+/** The images and labels of a batch. */
+function batchImages(
   ds: Dataset,
   indices: ArrayLike<number>,
   input: readonly number[],
-  classes: number,
   augment: ((x: Float32Array, n: number) => void) | null,
-): { xs: tf.Tensor; ys: tf.Tensor } {
+): { xs: tf.Tensor; labels: Int32Array } {
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const x = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
@@ -191,23 +207,30 @@ function batchTensors(
     labels[i] = ds.labels[indices[i]];
   }
   augment?.(x, indices.length);
-  const xs = tf.tensor(x, [indices.length, ...input]);
-  const ys =
-    classes === 1
-      ? tf.tensor2d(Float32Array.from(labels), [labels.length, 1])
-      : tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat();
-  return { xs, ys };
+  return { xs: tf.tensor(x, [indices.length, ...input]), labels };
+}
+
+/** A dataset's batches in stored order. */
+function* inOrder(ds: Dataset, batch: number, input: readonly number[]) {
+  for (let start = 0; start < ds.count; start += batch)
+    yield batchImages(
+      ds,
+      Array.from({ length: Math.min(batch, ds.count - start) }, (_, i) => start + i),
+      input,
+      null,
+    );
 }
 
 /**
- * The batches of a dataset: an epoch's order (null: as stored), and for training batches the
- * epoch's augmentation (null: none), both drawn when the epoch starts.
+ * The batches of a dataset with the targets of each output (shapes: the outputs'): an epoch's
+ * order (null: as stored), and for training batches the epoch's augmentation (null: none), both
+ * drawn when the epoch starts.
  */
 function batches(
   ds: Dataset,
   batch: number,
   input: readonly number[],
-  classes: number,
+  shapes: readonly (readonly (number | null)[])[],
   order: () => Int32Array | null,
   augment: () => ((x: Float32Array, n: number) => void) | null = () => null,
 ) {
@@ -217,7 +240,8 @@ function batches(
     for (let start = 0; start < ds.count; start += batch) {
       const n = Math.min(batch, ds.count - start);
       const idx = p ? p.subarray(start, start + n) : Array.from({ length: n }, (_, i) => start + i);
-      yield batchTensors(ds, idx, input, classes, a);
+      const { xs, labels } = batchImages(ds, idx, input, a);
+      yield { xs, ys: targets(labels, shapes) };
     }
   });
 }
@@ -239,6 +263,8 @@ function flags(argv: string[]) {
         weights: { type: 'string' },
         backend: { type: 'string' },
         report: { type: 'string' },
+        'output-loss': { type: 'string', multiple: true },
+        'output-weight': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -254,9 +280,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const name = values.model ?? [...MODELS.keys()][0];
+  const name = values.model ?? [...SETTINGS.keys()][0];
   const spec = MODELS.get(name);
   const base = SETTINGS.get(name);
+  if (spec && !base)
+    throw new UsageError(
+      JSON.stringify(name) +
+        ' is a detector, which train.ts does not train (README.md says how to): ' +
+        [...SETTINGS.keys()].join(', '),
+    );
   if (!spec || !base)
     throw new UsageError(
       'no model ' + JSON.stringify(name) + ' in model.ts: ' + [...MODELS.keys()].join(', '),
@@ -273,6 +305,14 @@ async function main(argv: string[]): Promise<number> {
     seed: intFlag(values.seed, 'seed', 0) ?? base.seed,
     data: values.data ?? base.data,
     weights: values.weights ?? base.weights,
+    outputs: overrideOutputs(
+      base.outputs,
+      values['output-loss'] ?? [],
+      values['output-weight'] ?? [],
+      (m: string): never => {
+        throw new UsageError(m);
+      },
+    ),
   };
   const problem = checkSource(s.data);
   if (problem) throw new UsageError('--data: ' + problem);
@@ -297,8 +337,7 @@ async function main(argv: string[]): Promise<number> {
   const split = splitValidation(train, s.validation, s.seed);
   const model = spec.build({ seed: s.seed });
   if (s.weights !== null) loadWeights(model, spec, s.weights);
-  const outShape = model.outputs[0].shape;
-  const classes = outShape[outShape.length - 1] ?? 1;
+  const shapes = model.outputs.map((o) => o.shape);
   log(
     name +
       ' on ' +
@@ -313,22 +352,24 @@ async function main(argv: string[]): Promise<number> {
       backend,
   );
 
-  // cnnc's categorical loss is softmax cross-entropy from the scores (a stable log-softmax): a
-  // model that ends in softmax trains without it, as the same layers up to it (the full model is
-  // what is saved). Binary cross-entropy and mse take the outputs.
-  const last = model.outputs[0].sourceLayer;
-  const endsInSoftmax = last.getConfig()['activation'] === 'softmax';
-  const trained =
-    s.loss === 'categorical' && endsInSoftmax
-      ? tf.model({ inputs: model.inputs, outputs: last.input as tf.SymbolicTensor })
-      : model;
-  const loss =
-    s.loss === 'binary'
-      ? 'binaryCrossentropy'
-      : s.loss === 'mse'
-        ? 'meanSquaredError'
-        : (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits);
-  const metrics = [classes === 1 ? 'binaryAccuracy' : 'categoricalAccuracy'];
+  // cnnc's categorical loss is softmax cross-entropy from the scores (a stable log-softmax): an
+  // output that ends in softmax trains without it, as the same layers up to it (the full model is
+  // what is saved). Binary cross-entropy and mse take the outputs. Every output learns the labels;
+  // the training loss is the sum of the outputs' losses times their weights (outputs.ts).
+  const scores = model.outputs.map((o, i) => {
+    const last = o.sourceLayer;
+    return s.outputs[i].loss === 'categorical' && last.getConfig()['activation'] === 'softmax'
+      ? (last.input as tf.SymbolicTensor)
+      : o;
+  });
+  const trained = scores.every((o, i) => o === model.outputs[i])
+    ? model
+    : tf.model({ inputs: model.inputs, outputs: scores });
+  const loss = s.outputs.map(lossOf);
+  const accuracy = shapes.map((shape) =>
+    unitsOf(shape) === 1 ? 'binaryAccuracy' : 'categoricalAccuracy',
+  );
+  const metrics = Object.fromEntries(trained.outputNames.map((layer, i) => [layer, accuracy[i]]));
 
   fs.mkdirSync(out, { recursive: true });
   const metricsLog = path.join(out, 'metrics.jsonl');
@@ -347,7 +388,7 @@ async function main(argv: string[]): Promise<number> {
     split.train,
     s.batch,
     input,
-    classes,
+    shapes,
     () => permutation(split.train.count, rng(s.seed * 1000003 + epoch)),
     () => {
       if (augment === null) return null;
@@ -356,9 +397,13 @@ async function main(argv: string[]): Promise<number> {
       return (x: Float32Array, n: number) => augmentBatch(x, n, train.shape, augment, random);
     },
   );
-  const validationBatches = split.validation
-    ? batches(split.validation, 256, input, classes, () => null)
-    : undefined;
+  // Validation is cnnc's evaluation after each epoch (outputs.ts), not fitDataset's validationData:
+  // tfjs-layers 4.22 misaligns the validation metrics of a model with several outputs (its test
+  // function pushes a running total per output), so val_loss would be the first output's alone.
+  const validation = split.validation;
+  const monitor = validation ? 'val_loss' : 'loss';
+  let best = Infinity;
+  let wait = 0;
   for (const phase of phases(s)) {
     // Layers unfrozen from this phase on train, at their rate; tfjs collects the trainable
     // weights when the model is compiled.
@@ -398,9 +443,16 @@ async function main(argv: string[]): Promise<number> {
           stopped = true;
         }
       },
-      onEpochEnd: async (e: number, logs?: tf.Logs) => {
+      onEpochEnd: async (e: number, tfLogs?: tf.Logs) => {
         if (stopped) return;
         const seconds = (performance.now() - epochStart) / 1000;
+        const validated = validation
+          ? validationLogs(
+              evaluate(trained, s.outputs, s.topK, inOrder(validation, 256, input)),
+              accuracy,
+            )
+          : {};
+        const logs = { ...validated, ...namedLogs(tfLogs ?? {}, trained.outputNames, s.outputs) };
         const row: Record<string, number> = {
           epoch: e + 1,
           ...logs,
@@ -418,63 +470,51 @@ async function main(argv: string[]): Promise<number> {
             '/' +
             s.epochs +
             '  ' +
-            Object.entries(logs ?? {})
+            Object.entries(logs)
               .map(([k, v]) => k + ' ' + v.toFixed(4))
               .join('  ') +
             '  ' +
             seconds.toFixed(1) +
             ' s',
         );
+        // Early stopping on the (validation) loss, Σ weight · loss: patience epochs without an
+        // improvement of more than minDelta, counted over the whole run.
+        if (s.earlyStopping) {
+          if (logs[monitor] + s.earlyStopping.minDelta < best) [best, wait] = [logs[monitor], 0];
+          else if (++wait >= s.earlyStopping.patience) trained.stopTraining = true;
+        }
       },
     };
-    const stopping = s.earlyStopping
-      ? [
-          tf.callbacks.earlyStopping({
-            monitor: split.validation ? 'val_loss' : 'loss',
-            patience: s.earlyStopping.patience,
-            minDelta: s.earlyStopping.minDelta,
-          }),
-        ]
-      : [];
     await trained.fitDataset(trainBatches, {
       epochs: phase.to,
       initialEpoch: phase.from - 1,
-      validationData: validationBatches,
       verbose: 0,
-      callbacks: [new tf.CustomCallback(callbacks), ...stopping],
+      callbacks: [new tf.CustomCallback(callbacks)],
     });
     if (stopped || trained.stopTraining) break;
   }
   if (stopped) return 1;
-  const evaluated = (await trained.evaluateDataset(
-    batches(test, 256, input, classes, () => null),
-    {},
-  )) as tf.Scalar[];
-  const [testLoss, testAccuracy] = evaluated.map((t) => t.dataSync()[0]);
+  // The weighted loss and the first output's accuracy; with several outputs, each output's own
+  // metrics follow, as cnnc evaluate prints them.
+  const metricsOfTest = evaluate(trained, s.outputs, s.topK, inOrder(test, 256, input));
   const seconds = (performance.now() - t0) / 1000;
   console.log(
     'test: loss ' +
-      testLoss.toFixed(4) +
+      metricsOfTest.loss.toFixed(4) +
       ', accuracy ' +
-      (100 * testAccuracy).toFixed(2) +
+      (100 * metricsOfTest.accuracy).toFixed(2) +
       '% (' +
       test.count +
       ' images), ' +
       seconds.toFixed(1) +
       ' s',
   );
+  if (s.outputs.length > 1) for (const o of metricsOfTest.outputs) console.log(outputLine(o));
   if (values.report)
     fs.writeFileSync(
       values.report,
       JSON.stringify(
-        {
-          model: name,
-          backend,
-          data: s.data,
-          epochs: history,
-          test: { loss: testLoss, accuracy: testAccuracy, images: test.count },
-          seconds,
-        },
+        { model: name, backend, data: s.data, epochs: history, test: metricsOfTest, seconds },
         null,
         2,
       ) + '\n',

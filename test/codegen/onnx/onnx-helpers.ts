@@ -18,9 +18,10 @@ import {
 } from '../../../compiler/codegen/onnx/index.js';
 import type { Graph } from '../../../compiler/ir/graph.js';
 import { compileFile } from '../../../compiler/program.js';
+import { namedOutputs } from '../../../compiler/sema/outputs.js';
 import { rng } from '../../../runtime/data/dataset.js';
 import { initialValue } from '../../../runtime/init.js';
-import { forward } from '../../../runtime/weights/forward.js';
+import { forward, forwardAll } from '../../../runtime/weights/forward.js';
 import type { NamedTensor } from '../../../runtime/weights/tensor.js';
 import { REPO } from '../../helpers/memory-host.js';
 
@@ -98,24 +99,49 @@ export async function runOrt(
   data: Float32Array,
   shape: readonly number[],
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  return (await runOrtAll(bytes, data, shape))[0];
+}
+
+/** As runOrt, every graph output with its name, in the graph's order. */
+export async function runOrtAll(
+  bytes: Uint8Array,
+  data: Float32Array,
+  shape: readonly number[],
+): Promise<{ name: string; data: Float32Array; dims: readonly number[] }[]> {
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   try {
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [...shape]) };
     const out = await session.run(feeds);
-    const y = out[session.outputNames[0]];
-    return { data: y.data as Float32Array, dims: y.dims };
+    return session.outputNames.map((name) => ({
+      name,
+      data: out[name].data as Float32Array,
+      dims: out[name].dims,
+    }));
   } finally {
     await session.release();
   }
 }
 
-/** cnnc's forward pass in inference mode (`cnnc run`'s), channels last. */
+/** cnnc's forward pass in inference mode (`cnnc run`'s), channels last: the first output. */
 export async function cnncForward(
   graph: Graph,
   weights: readonly NamedTensor[],
   x: { data: Float32Array; shape: readonly number[] },
 ): Promise<{ data: Float32Array; shape: readonly number[] }> {
   return forward('reference', graph, weights, x);
+}
+
+/**
+ * Every output of cnnc's forward pass with its name (`main` for a model without `output`
+ * statements), as `cnnc run` writes them (`Y.NAME.npy`).
+ */
+export async function cnncForwardAll(
+  graph: Graph,
+  weights: readonly NamedTensor[],
+  x: { data: Float32Array; shape: readonly number[] },
+): Promise<{ name: string; data: Float32Array; shape: readonly number[] }[]> {
+  const ys = await forwardAll('reference', graph, weights, x);
+  return namedOutputs(graph).map((o, i) => ({ name: o.name, ...ys[i] }));
 }
 
 export { relativeError } from '../compare.js';

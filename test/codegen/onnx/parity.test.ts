@@ -1,9 +1,10 @@
 /**
  * `cnnc compile --emit onnx`, checked two ways over every example (examples/*.cnn,
- * examples/transfer/*.cnn), every stdlib family at a small input and the single-op table of
- * test/codegen/op-cases.ts (every IR op and padding mode): onnxruntime-web (wasm, in Node) gives
- * `cnnc run`'s output (the reference executor) within 1e-4 (max |ort − cnnc| / max |cnnc|) with
- * seeded weights and random batch-norm statistics; and Debian's python3-onnx
+ * examples/transfer/*.cnn, examples/detection/*.cnn), every stdlib family at a small input and the
+ * single-op table of test/codegen/op-cases.ts (every IR op and padding mode): onnxruntime-web
+ * (wasm, in Node) gives `cnnc run`'s outputs (the reference executor), each graph output named as
+ * the model names it and each within 1e-4 (max |ort − cnnc| / max |cnnc|), with seeded weights
+ * and random batch-norm statistics; and Debian's python3-onnx
  * `onnx.checker.check_model(full_check=True)` accepts every exported model (one Python process).
  * A few cases also run with `layout: 'nhwc'`, fed cnnc's channels-last arrays as they are.
  */
@@ -19,14 +20,14 @@ import { OP_CASES, opCasesFile } from '../op-cases.js';
 import { EXAMPLE_FILES, STDLIB_MODEL_COUNT, STDLIB_MODELS } from '../parity-cases.js';
 import {
   checkModels,
-  cnncForward,
+  cnncForwardAll,
   compileModels,
   exportOk,
   hasOnnx,
   ONNX_SKIP_REASON,
   onnxRequired,
   relativeError,
-  runOrt,
+  runOrtAll,
   sampleInput,
   seededWeights,
   toNchw,
@@ -57,21 +58,35 @@ function addCases(file: string, label: string, seed: number): void {
   });
 }
 
+/**
+ * Every output: the graph's outputs are named as the model names them (`output` for a model
+ * without `output` statements), and each is `cnnc run`'s within 1e-4.
+ */
 async function check(c: Case, layout: 'nchw' | 'nhwc' = 'nchw'): Promise<number> {
   const x = sampleInput(c.graph, 2, c.seed * 7 + 1);
-  const want = await cnncForward(c.graph, c.weights, x);
+  const wants = await cnncForwardAll(c.graph, c.weights, x);
   const bytes = layout === 'nchw' ? c.bytes : exportOk(c.graph, c.weights, 'nhwc');
   const rank = x.shape.length;
   const nchwShape = rank > 2 ? [x.shape[0], x.shape[rank - 1], ...x.shape.slice(1, -1)] : x.shape;
-  const y =
+  const ys =
     layout === 'nchw'
-      ? await runOrt(bytes, toNchw(x.data, x.shape), nchwShape)
-      : await runOrt(bytes, x.data, x.shape);
-  const expected = layout === 'nchw' ? toNchw(want.data, want.shape) : want.data;
-  const err = relativeError(y.data, expected);
-  console.log(`${c.title} (${layout}): max relative error ${err.toExponential(2)}`);
-  expect(err, c.title).toBeLessThanOrEqual(1e-4);
-  return err;
+      ? await runOrtAll(bytes, toNchw(x.data, x.shape), nchwShape)
+      : await runOrtAll(bytes, x.data, x.shape);
+  const names = c.graph.outputNames ?? ['output'];
+  expect(
+    ys.map((y) => y.name),
+    c.title,
+  ).toEqual(names);
+  let worst = 0;
+  wants.forEach((want, i) => {
+    const expected = layout === 'nchw' ? toNchw(want.data, want.shape) : want.data;
+    const err = relativeError(ys[i].data, expected);
+    const what = names.length > 1 ? `${c.title} output ${want.name}` : c.title;
+    console.log(`${what} (${layout}): max relative error ${err.toExponential(2)}`);
+    expect(err, what).toBeLessThanOrEqual(1e-4);
+    worst = Math.max(worst, err);
+  });
+  return worst;
 }
 
 describe('ONNX export: onnxruntime-web vs cnnc run, and the ONNX checker', () => {

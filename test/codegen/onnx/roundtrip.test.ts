@@ -14,8 +14,10 @@
  *   fails, unless CNNC_REQUIRE_ONNX=1. (Inline weights pass the checker in parity.test.ts.)
  * - At a small input (stdlib-all.ts's smallModel; VGG's and AlexNet's 4096-wide classifiers
  *   narrowed) with seeded weights and random batch-norm statistics inline: the imported .cnn with
- *   the weights `cnnc import onnx` converts gives the original's output through the reference
- *   executor (what `cnnc run` calls) within 1e-4.
+ *   the weights `cnnc import onnx` converts gives the original's outputs through the reference
+ *   executor (what `cnnc run` calls) within 1e-4, each of them for a model with several
+ *   (InceptionV3Aux's `main` and `aux`), under the same names.
+ * - examples/two-heads.cnn comes back the same way, its head written as `output aux { … }`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,10 +25,14 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertWeights } from '../../../compiler/cli/import-onnx.js';
 import { exportOnnx } from '../../../compiler/codegen/onnx/index.js';
-import { importOnnx } from '../../../compiler/import/onnx.js';
+import { importOnnx, type OnnxImport } from '../../../compiler/import/onnx.js';
 import type { Diagnostic } from '../../../compiler/diagnostics/diagnostic.js';
+import type { Graph } from '../../../compiler/ir/graph.js';
+import type { NamedTensor } from '../../../runtime/weights/tensor.js';
+import { REPO } from '../../helpers/memory-host.js';
 import {
-  cnncForward,
+  cnncForwardAll,
+  compileModels,
   exportOk,
   hasOnnx,
   ONNX_SKIP_REASON,
@@ -78,8 +84,32 @@ function expectOnly(diagnostics: readonly Diagnostic[], warnings: readonly strin
   expect(seen.filter((d) => !warnings.some((w) => d === `warning ${w}`))).toEqual([]);
 }
 
-/** Models with several outputs, which cnnc import onnx does not read back (CNN2073). */
-const several = (m: StdlibModel) => m.graph.outputs.length > 1;
+/**
+ * The imported model gives the original's outputs: the same names in the same order, and each
+ * output within 1e-4 through the reference executor (what `cnnc run` calls).
+ */
+async function expectSameOutputs(
+  original: { graph: Graph; weights: readonly NamedTensor[] },
+  imported: OnnxImport,
+  seed: number,
+): Promise<void> {
+  const tensors = convertWeights(imported, path.join(work, `${original.graph.model}.onnx`));
+  const x = sampleInput(original.graph, 1, seed);
+  const wants = await cnncForwardAll(original.graph, original.weights, x);
+  const gots = await cnncForwardAll(imported.graph!, tensors, x);
+  expect(gots.map((y) => y.name)).toEqual(wants.map((y) => y.name));
+  wants.forEach((want, i) => {
+    const got = gots[i];
+    expect(got.shape).toEqual(want.shape);
+    // Not a constant output, which any weights would give alike.
+    expect(Math.max(...want.data) - Math.min(...want.data)).toBeGreaterThan(0);
+    const err = relativeError(got.data, want.data);
+    console.log(
+      `${original.graph.model} ${x.shape.join('x')} output ${want.name}: max relative error ${err.toExponential(2)}`,
+    );
+    expect(err, want.name).toBeLessThanOrEqual(1e-4);
+  });
+}
 
 describe('ONNX export → import of every stdlib model', () => {
   it(`finds the stdlib's ${STDLIB_TOTAL} models`, () => {
@@ -101,21 +131,14 @@ describe('ONNX export → import of every stdlib model', () => {
       // Every weight is in the data file, one after another.
       expect(length / 4).toBe(weights.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0));
       const imported = importOnnx(r.bytes!, { file: `${m.name}.onnx` });
-      if (several(m)) {
-        // The importer reads graphs from one input to one output (docs/codegen.md): a model with
-        // several outputs (Inception v3 with its auxiliary head) exports, but does not come back.
-        expect(imported.diagnostics.map((d) => d.code)).toContain('CNN2073');
-        expect(imported.source ?? null).toBeNull();
-      } else {
-        expectOnly(imported.diagnostics, m.warnings);
-        expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(m.compiled));
-      }
+      expectOnly(imported.diagnostics, m.warnings);
+      expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(m.compiled));
       await checkGraph(m.name, r.bytes!, dataFile, length);
     },
   );
 
-  it.each(models.map((m, i) => ({ m, i, name: m.name })).filter(({ m }) => !several(m)))(
-    "$name at a small input: the same summary, and cnnc run's output within 1e-4",
+  it.each(models.map((m, i) => ({ m, i, name: m.name })))(
+    "$name at a small input: the same summary, and cnnc run's outputs within 1e-4",
     async ({ m, i }) => {
       const small = smallModel(m);
       const graph = small.compiled.graph;
@@ -125,20 +148,32 @@ describe('ONNX export → import of every stdlib model', () => {
       const imported = importOnnx(bytes, { file: `${graph.model}.onnx` });
       expectOnly(imported.diagnostics, small.warnings);
       expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(small.compiled));
-      const tensors = convertWeights(imported, path.join(work, `${graph.model}.onnx`));
-
-      const x = sampleInput(graph, 1, seed);
-      const want = await cnncForward(graph, weights, x);
-      const got = await cnncForward(imported.graph!, tensors, x);
-      expect(got.shape).toEqual(want.shape);
-      // Not a constant output, which any weights would give alike.
-      expect(Math.max(...want.data) - Math.min(...want.data)).toBeGreaterThan(0);
-      const err = relativeError(got.data, want.data);
-      console.log(
-        `${graph.model} ${x.shape.join('x')}: max relative error ${err.toExponential(2)}`,
-      );
-      expect(err).toBeLessThanOrEqual(1e-4);
+      await expectSameOutputs({ graph, weights }, imported, seed);
     },
     600_000,
   );
+
+  it('the stdlib has a model with several outputs (InceptionV3Aux), which comes back with them', () => {
+    const m = models.find((x) => x.name === 'InceptionV3Aux')!;
+    expect(m.graph.outputNames).toEqual(['main', 'aux']);
+  });
+});
+
+describe('ONNX export → import of examples/two-heads.cnn', () => {
+  it("the same summary, outputs `main` and `aux` written as the example writes them, and cnnc run's outputs", async () => {
+    const [graph] = compileModels(path.join(REPO, 'examples/two-heads.cnn'));
+    const weights = seededWeights(graph, 77);
+    const imported = importOnnx(exportOk(graph, weights), { file: 'two-heads.onnx' });
+    expectOnly(imported.diagnostics, []);
+    const original = compileSource(
+      fs.readFileSync(path.join(REPO, 'examples/two-heads.cnn'), 'utf8'),
+    );
+    expect(summaryFacts(compileSource(imported.source!))).toEqual(summaryFacts(original));
+    // The head's layers inside `output aux { … }` right after the pool it reads, as the example.
+    expect(imported.source).toMatch(
+      /\n {2}maxpool [^\n]*\n {2}output aux \{\n( {4}[^\n]*\n)+ {2}\}\n/,
+    );
+    expect(imported.graph!.outputNames).toEqual(['main', 'aux']);
+    await expectSameOutputs({ graph, weights }, imported, 77);
+  }, 120_000);
 });

@@ -104,7 +104,8 @@ export function compileSource(text: string): CompiledModel {
 }
 
 /**
- * What a summary says that export → import must keep: the input and output shapes, parameters
+ * What a summary says that export → import must keep: the input and output shapes (with several
+ * outputs, each output's name and shape in order), parameters
  * (total, trainable, frozen), buffers, MACs and receptive field, and per layer its op, output
  * shape, parameters, buffers, MACs and receptive field (names aside: imported layers are named
  * after ONNX initializers or by cnnc). Writings that ONNX makes one count as one: a `zero_pad`
@@ -114,6 +115,7 @@ export function compileSource(text: string): CompiledModel {
  */
 export function summaryFacts(m: CompiledModel): unknown {
   const j = summaryJson(m as Parameters<typeof summaryJson>[0], new Map()) as {
+    readonly outputs?: readonly { readonly name: string; readonly layer: string }[];
     readonly layers: readonly {
       readonly op: string;
       readonly name: string;
@@ -153,6 +155,8 @@ export function summaryFacts(m: CompiledModel): unknown {
   return {
     input: j.input,
     output: j.output,
+    // Each output's name and shape, in order (the layer it is aside).
+    outputs: j.outputs?.map(({ layer: _layer, ...o }) => o) ?? null,
     params: j.params,
     buffers: j.buffers,
     macs: j.macs,

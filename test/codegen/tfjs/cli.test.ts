@@ -101,4 +101,37 @@ describe('cnnc compile --emit tfjs', () => {
     expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');
     expect(fs.readFileSync(path.join(dir, 'model.ts'), 'utf8')).toMatch(/buildLeNet5/);
   });
+
+  it('leaves a detector out of train.ts (CNN6102); a file of detectors only gets no train.ts', async () => {
+    const dir = path.join(work, 'detector');
+    const r = await emitTfjs('examples/detection/shapes-detector.cnn', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(
+      /warning\[CNN6102\]: train\.ts trains classifiers; ShapesDetector is a detector/,
+    );
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toContain('model.ts');
+    for (const f of ['train.ts', 'outputs.ts', 'optimizer.ts', 'data.ts', 'augment.ts'])
+      expect(files).not.toContain(f);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(Object.keys(pkg.scripts)).toEqual(['build', 'typecheck']);
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    expect(readme).toMatch(/`ShapesDetector` is a detector, so this project has no train\.ts/);
+    expect(readme).toMatch(/npx cnnc train shapes-detector\.cnn --model ShapesDetector/);
+    // Beside a classifier, the classifier alone is in train.ts.
+    const both = write(
+      'both.cnn',
+      'model C {\n  input 8x8x1\n  flatten\n  dense 3\n}\n' +
+        'model D {\n  input 8x8x3\n  conv 14 1x1\n  yolo 2 anchors (8, 8, 16, 16) stride 1\n}\n',
+    );
+    const mixed = await emitTfjs(both, path.join(work, 'mixed'));
+    expect(mixed.code, mixed.err).toBe(0);
+    expect(mixed.err).toMatch(/warning\[CNN6102\]/);
+    const train = fs.readFileSync(path.join(work, 'mixed', 'train.ts'), 'utf8');
+    expect(train).toMatch(/new Map<string, Settings>\(\[\s*\[\s*'C',/);
+    expect(train).not.toMatch(/\['D',/);
+    expect(fs.readFileSync(path.join(work, 'mixed', 'README.md'), 'utf8')).toMatch(
+      /train\.ts leaves out `D`/,
+    );
+  });
 });

@@ -6,7 +6,8 @@
  * run in-process on the wasm backend: its model.ts builds the model, its weights.ts loads weights
  * that cnnc wrote (seeded initial values and random batch-norm statistics, as safetensors), and
  * model.predict gives `cnnc run`'s output (reference backend) within 1e-4 (max |tfjs − cnnc| /
- * max |cnnc|). The model's parameter count equals `cnnc summary`'s, and writeSafetensors gives
+ * max |cnnc|), each output of a model with several (examples/two-heads.cnn), and a detector's raw
+ * grid (examples/detection). The model's parameter count equals `cnnc summary`'s, and writeSafetensors gives
  * back the weights it loaded, under cnnc's names.
  */
 import { addCounts, toNumber } from '../../../compiler/sema/count.js';
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../../compiler/cli/host.js';
 import type { Graph } from '../../../compiler/ir/graph.js';
 import { OP_KINDS } from '../../../compiler/ir/ops.js';
+import { namedOutputs } from '../../../compiler/sema/outputs.js';
 import { compileFile } from '../../../compiler/program.js';
 import { rng } from '../../../runtime/data/dataset.js';
 import { initialValue } from '../../../runtime/init.js';
@@ -137,10 +139,24 @@ describe('forward parity: emitted TensorFlow.js vs cnnc run', () => {
     project.loadWeights(model, spec, at('.safetensors'));
     // tfjs's count includes the non-trainable weights (batch-norm statistics): cnnc's buffers.
     expect(model.countParams(), c.title).toBe(c.weights);
-    const y = tf.tidy(() => (model.predict(tf.tensor(x, [2, ...dims])) as tf.Tensor).dataSync());
-    const err = relativeError(y, readNpy(at('-cnnc.npy')));
-    console.log(`${c.title}: max relative error ${err.toExponential(2)}`);
-    expect(err, c.title).toBeLessThanOrEqual(1e-4);
+    // Every output, in the graph's order: `cnnc run --output Y.npy` writes Y.NAME.npy for each of
+    // several outputs.
+    const names = namedOutputs(c.graph).map((o) => o.name);
+    const xs = tf.tensor(x, [2, ...dims]);
+    const predicted = model.predict(xs);
+    const ys = Array.isArray(predicted) ? predicted : [predicted];
+    expect(ys.length, c.title).toBe(names.length);
+    let err = 0;
+    names.forEach((name, i) => {
+      const expected = readNpy(at(names.length > 1 ? `-cnnc.${name}.npy` : '-cnnc.npy'));
+      const e = relativeError(ys[i].dataSync(), expected);
+      console.log(
+        `${c.title}${names.length > 1 ? ` (${name})` : ''}: max relative error ${e.toExponential(2)}`,
+      );
+      expect(e, `${c.title} ${name}`).toBeLessThanOrEqual(1e-4);
+      err = Math.max(err, e);
+    });
+    tf.dispose([xs, ...ys]);
     // writeSafetensors gives back what was loaded, under cnnc's names.
     project.writeSafetensors(at('-back.safetensors'), model, spec);
     const back = project.readWeightsFile(at('-back.safetensors'));

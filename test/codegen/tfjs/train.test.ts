@@ -4,7 +4,9 @@
  * batch-norm statistics included, end as they started), gradual unfreezing (from its epoch on
  * they train), early stopping, per-layer rates, clipping, schedules and augmentation; it saves a checkpoint
  * after every epoch that is also a cnnc checkpoint (cnnc evaluate reads it); and its flags are
- * checked, a bad one being a usage error (exit 2) that names it.
+ * checked, a bad one being a usage error (exit 2) that names it. A model with two outputs (one
+ * ending in softmax) trains each with its loss and weight, prints a line per output as cnnc
+ * evaluate does, and cnnc evaluate gives the same figures from its checkpoint.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -63,6 +65,21 @@ model Stopping {
   dense 4
   train { optimizer sgd lr 0, epochs 6, batch 16, validation 0.25, early_stopping 1 }
 }
+
+model TwoHeads {
+  input 8x8x1
+  conv 4 3x3 same, bn, relu
+  mid: maxpool 2x2
+  output aux { flatten, dense 4, softmax }
+  conv 4 3x3 same, relu
+  gap
+  fc: dense 4
+  train {
+    loss main categorical, aux categorical 0.3
+    optimizer sgd lr 0.05 momentum 0.9
+    batch 16, epochs 2, validation 0.25, seed 7, early_stopping 5
+  }
+}
 `;
 
 /** An IDX file of unsigned bytes. */
@@ -111,7 +128,21 @@ function train(...args: string[]): { code: number | null; out: string; err: stri
 
 interface Report {
   readonly epochs: readonly Record<string, number>[];
-  readonly test: { readonly accuracy: number; readonly images: number };
+  readonly test: {
+    readonly loss: number;
+    readonly accuracy: number;
+    readonly images: number;
+    readonly outputs: readonly { readonly name: string; readonly loss: number }[];
+  };
+}
+
+/** The per-output lines (`  output NAME: loss L · accuracy A% · …`) as [name, loss, accuracy]. */
+function outputLines(text: string): [string, number, number][] {
+  return [
+    ...text.matchAll(
+      /^ {2}output (\w+): loss ([\d.]+) · accuracy ([\d.]+)% · top-5 [\d.]+% · macro F1 [\d.]+/gm,
+    ),
+  ].map((m) => [m[1], Number(m[2]), Number(m[3])]);
 }
 
 const report = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
@@ -199,7 +230,83 @@ describe('the emitted train.ts', () => {
     expect(report(path.join(run, 'r.json')).epochs.length).toBe(2);
   }, 300_000);
 
+  it('trains two outputs with their losses and weights, a line per output; cnnc evaluate agrees', async () => {
+    const run = path.join(work, 'runs', 'two-heads');
+    const r = train('--model', 'TwoHeads', '--out', run, '--report', path.join(run, 'r.json'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(
+      /^epoch 2\/2 +val_loss [\d.]+ +val_main_loss [\d.]+ +val_aux_loss .* loss [\d.]+ +main_loss [\d.]+ +aux_loss [\d.]+ +main_categoricalAccuracy /m,
+    );
+    const rep = report(path.join(run, 'r.json'));
+    // The training loss is main's plus 0.3 times aux's (their own, unweighted), in every epoch.
+    for (const e of rep.epochs) {
+      expect(e['loss']).toBeCloseTo(e['main_loss'] + 0.3 * e['aux_loss'], 4);
+      expect(e['val_loss']).toBeCloseTo(e['val_main_loss'] + 0.3 * e['val_aux_loss'], 4);
+    }
+    expect(rep.test.outputs.map((o) => o.name)).toEqual(['main', 'aux']);
+    expect(rep.test.loss).toBeCloseTo(rep.test.outputs[0].loss + 0.3 * rep.test.outputs[1].loss, 5);
+    const lines = outputLines(r.out);
+    expect(lines.map(([name]) => name)).toEqual(['main', 'aux']);
+    // cnnc evaluates the checkpoint (every output's layers are in it) with the same figures.
+    const evaluated = await runCnnc(
+      [
+        'evaluate',
+        'models.cnn',
+        '--model',
+        'TwoHeads',
+        '--weights',
+        run,
+        '--data',
+        `idx:${data}`,
+        '--backend',
+        'reference',
+      ],
+      work,
+    );
+    expect(evaluated.code, evaluated.err).toBe(0);
+    const cnnc = outputLines(evaluated.out);
+    expect(cnnc.map(([name]) => name)).toEqual(['main', 'aux']);
+    cnnc.forEach(([name, loss, accuracy], i) => {
+      expect(Math.abs(loss - lines[i][1]), name).toBeLessThanOrEqual(2e-4);
+      expect(accuracy, name).toBe(lines[i][2]);
+    });
+    // The flags override an output's loss and weight.
+    const other = path.join(work, 'runs', 'two-heads-flags');
+    const o = train(
+      '--model',
+      'TwoHeads',
+      '--out',
+      other,
+      '--epochs',
+      '1',
+      '--output-loss',
+      'aux=mse',
+      '--output-weight',
+      'aux=0.5',
+      '--report',
+      path.join(other, 'r.json'),
+    );
+    expect(o.code, o.err).toBe(0);
+    const t = report(path.join(other, 'r.json')).test;
+    expect(t.loss).toBeCloseTo(t.outputs[0].loss + 0.5 * t.outputs[1].loss, 5);
+    // mse against one-hot targets of softmax outputs stays below 1; categorical cross-entropy here does not.
+    expect(t.outputs[1].loss).toBeLessThan(0.5);
+  }, 300_000);
+
   it.each([
+    [
+      ['--output-loss', 'main=hinge'],
+      /--output-loss: "hinge" is not a loss: categorical, binary, mse/,
+    ],
+    [['--output-loss', 'mse'], /--output-loss takes NAME=VALUE; got "mse"/],
+    [
+      ['--output-weight', 'aux=2'],
+      /--output-weight: the model has no output "aux"; its outputs: main/,
+    ],
+    [
+      ['--output-weight', 'main=0'],
+      /--output-weight: the weight of main must be a positive number; got "0"/,
+    ],
     [['--epochs', '0'], /--epochs must be an integer of at least 1/],
     [['--lr', 'fast'], /--lr must be a number/],
     [['--optimizer', 'lion'], /--optimizer must be one of sgd, momentum/],

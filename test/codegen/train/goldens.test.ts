@@ -1,9 +1,10 @@
 /**
  * The emitted training files are a product: train.py for LeNet-5, a ResNet-18 (the fine-tuned
  * examples/resnet-digits.cnn), the Inception module example and the gradual-unfreezing transfer
- * example, the shapes detector, and the static cnnc_data.py, cnnc_train.py and cnnc_detect.py, are
- * golden files (test/baselines/codegen/train/), byte-identical on every run; every emitted Python
- * file compiles (`python3 -m py_compile`), and lines stay within 100 columns.
+ * example, the two-output example (examples/two-heads.cnn), the shapes detector, and the static
+ * cnnc_data.py, cnnc_train.py and cnnc_detect.py, are golden files (test/baselines/codegen/train/),
+ * byte-identical on every run; every emitted Python file compiles (`python3 -m py_compile`), and
+ * lines stay within 100 columns.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,6 +18,7 @@ const CASES = [
   { name: 'resnet18-digits', file: 'examples/resnet-digits.cnn' },
   { name: 'inception-module', file: 'examples/inception-module.cnn' },
   { name: 'fine-tuned', file: 'examples/transfer/fine-tuned.cnn' },
+  { name: 'two-heads', file: 'examples/two-heads.cnn' },
   { name: 'shapes-detector', file: 'examples/detection/shapes-detector.cnn' },
 ];
 

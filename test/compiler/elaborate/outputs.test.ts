@@ -148,29 +148,112 @@ group('reports and code generators', () => {
     expect(text).toMatch(/Total params: +862 /);
   });
 
-  it('PyTorch: model.py returns a named tuple; train.py leaves the model out (CNN2136)', () => {
-    const r = compile(src);
+  const pytorch = (source: string) => {
+    const r = compile(source);
     const p = emitPytorchProject(
       r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
       { names: 'cnnc', sources: r.sources, showPath: (f) => f, entry: 'main.cnn' },
     );
-    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['CNN2136 warning']);
-    expect(p.files.map((f) => f.path)).toEqual(['model.py', 'cnnc_io.py', 'README.md']);
-    const py = p.files[0].text;
+    const file = (name: string) => p.files.find((f) => f.path === name)?.text ?? '';
+    return { p, py: file('model.py'), train: file('train.py'), readme: file('README.md') };
+  };
+
+  it('PyTorch: model.py returns a named tuple; train.py trains every output', () => {
+    const { p, py, train } = pytorch(src);
+    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual([]);
+    expect(p.files.map((f) => f.path)).toEqual([
+      'model.py',
+      'cnnc_io.py',
+      'train.py',
+      'cnnc_data.py',
+      'cnnc_train.py',
+      'cnnc_detect.py',
+      'README.md',
+    ]);
     expect(py).toContain('MOutputs = namedtuple("MOutputs", ["main", "aux"])');
+    // No output ends in a softmax: `logits` changes nothing and is not read.
+    expect(py).toContain('def forward(self, x, logits=False):');
+    expect(py).not.toContain('logits[');
     expect(py).toMatch(/return MOutputs\(x, x\d\)/);
+    // Without a train block each output takes the plain loss (None: --loss) with weight 1.
+    expect(train).toContain('"output_losses": (("main", None, 1), ("aux", None, 1))');
   });
 
-  it('TensorFlow.js: with no single-output model left for train.ts, CNN2136 is an error', () => {
-    const r = compile(src);
-    const p = emitTfjsProject(
-      r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
-      { sources: r.sources, showPath: (f: string) => f, entry: 'main.cnn' } as never,
+  it("PyTorch: train.py's SETTINGS hold the block's per-output losses and weights", () => {
+    const { p, train, readme } = pytorch(
+      wrap(
+        'conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 3\n' +
+          'train { loss main categorical, aux mse 0.3 }',
+      ),
     );
-    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual([
-      'CNN2136 warning',
-      'CNN2136 error',
-    ]);
-    expect(p.files).toEqual([]);
+    expect(p.diagnostics).toEqual([]);
+    expect(train).toContain('"output_losses": (("main", "categorical", 1), ("aux", "mse", 0.3))');
+    // The README says how, with the block's losses and the flags that change them.
+    expect(readme).toContain('`M` has several outputs');
+    expect(readme).toContain('`loss main categorical 1, aux mse 0.3`');
+    expect(readme).toContain('`--output-loss aux=mse --output-weight aux=0.5`');
+  });
+
+  it('PyTorch: outputs of different sizes and no train block: train.py leaves it out (CNN6051)', () => {
+    const { p, py } = pytorch(
+      wrap('conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 5'),
+    );
+    expect(p.diagnostics.map((d) => `${d.code} ${d.severity}`)).toEqual(['CNN6051 warning']);
+    expect(p.files.map((f) => f.path)).toEqual(['model.py', 'cnnc_io.py', 'README.md']);
+    expect(py).toContain('return MOutputs(x, x1)');
+    // With a train block giving each output a loss, it trains.
+    const trained = pytorch(
+      wrap(
+        'conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3 }\nflatten, fc: dense 5\n' +
+          'train { loss main categorical, aux mse }',
+      ),
+    );
+    expect(trained.p.diagnostics).toEqual([]);
+    expect(trained.train).toContain(
+      '"output_losses": (("main", "categorical", 1), ("aux", "mse", 1))',
+    );
+  });
+
+  it('PyTorch: an output ending in a softmax returns its logits where its flag asks', () => {
+    const { py } = pytorch(
+      wrap(
+        'conv 4 3x3 same\nmid: relu\noutput aux { gap, dense 3, softmax }\nflatten, fc: dense 3',
+      ),
+    );
+    // One bool for every output, or one per output; the logits of `aux` live to the return.
+    expect(py).toContain('if not isinstance(logits, (list, tuple)):');
+    expect(py).toContain('logits = (bool(logits),) * 2');
+    const ret = /return MOutputs\(x\d*, (x\d*) if logits\[1\] else (x\d*)\)/.exec(py);
+    expect(ret).not.toBeNull();
+    const [, pre, post] = ret!;
+    expect(py).toContain(`${post} = F.softmax(${pre}, dim=1)`);
+    expect(post).not.toBe(pre);
+    expect(py).toContain('an output that ends in a softmax returns the scores before it');
+    expect(py).toContain('(here: aux)');
+  });
+
+  it("TensorFlow.js: train.ts trains every output with its loss and weight (the plain loss's without `loss NAME`)", () => {
+    const emit = (source: string) => {
+      const r = compile(source);
+      return emitTfjsProject(
+        r.models.map((m) => ({ graph: m.graph, env: m.env, irHash: 'x', sourceHash: 'y' })),
+        { sources: r.sources, showPath: (f: string) => f, entry: 'main.cnn' } as never,
+      );
+    };
+    const settingsOf = (p: ReturnType<typeof emit>) =>
+      p.files.find((f) => f.path === 'train.ts')!.text.match(/outputs: \[[^\]]*\]/)?.[0];
+    const plain = emit(src);
+    expect(plain.diagnostics).toEqual([]);
+    expect(plain.files.map((f) => f.path)).toContain('outputs.ts');
+    expect(settingsOf(plain)).toBe(
+      "outputs: [{ name: 'main', loss: 'categorical', weight: 1 }, { name: 'aux', loss: 'categorical', weight: 1 }]",
+    );
+    const weighted = emit(
+      src.replace(/}\n$/, '  train { loss main categorical, aux mse 0.3 }\n}\n'),
+    );
+    expect(weighted.diagnostics).toEqual([]);
+    expect(settingsOf(weighted)).toBe(
+      "outputs: [{ name: 'main', loss: 'categorical', weight: 1 }, { name: 'aux', loss: 'mse', weight: 0.3 }]",
+    );
   });
 });

@@ -31,7 +31,8 @@ export interface TensorSpec {
 
 export interface GraphSpec {
   readonly input: { readonly name: string; readonly dims: readonly (number | string)[] };
-  readonly output: string;
+  /** The graph output, or several in order. */
+  readonly output: string | readonly string[];
   readonly nodes: readonly NodeSpec[];
   readonly initializers?: readonly TensorSpec[];
   readonly opset?: number;
@@ -89,7 +90,7 @@ export function onnxObject(g: GraphSpec): Record<string, unknown> {
     graph: {
       name: 'g',
       input: [valueInfo(g.input.name, g.input.dims)],
-      output: [{ name: g.output }],
+      output: (typeof g.output === 'string' ? [g.output] : g.output).map((name) => ({ name })),
       initializer: (g.initializers ?? []).map(tensorObject),
       node: g.nodes.map((n, i) => ({
         name: n.name ?? `${n.op}_${i}`,

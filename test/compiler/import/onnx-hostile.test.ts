@@ -146,3 +146,48 @@ describe('files', () => {
     expect(r.written.sort()).toEqual(['out.cnn', 'out.safetensors']);
   });
 });
+
+describe('graph outputs', () => {
+  /** `x` → Relu `y` → Sigmoid `z`, with the outputs given (and an Identity of `y` as `y2`). */
+  const chain = (outputs: readonly string[], initializers: TensorSpec[] = []): GraphSpec => ({
+    input: { name: 'x', dims: ['N', 3] },
+    output: outputs,
+    initializers,
+    nodes: [
+      { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] },
+      { op: 'Sigmoid', name: 'sigmoid', inputs: ['y'], outputs: ['z'] },
+      { op: 'Identity', name: 'same', inputs: ['y'], outputs: ['y2'] },
+    ],
+  });
+  it.each([
+    ['two outputs of one name', chain(['z', 'y', 'z']), 2],
+    ['an output that is the graph input', chain(['z', 'x']), 1],
+    ['an output no node makes', chain(['z', 'ghost']), 1],
+    [
+      'an output that is an initializer',
+      chain(['z', 'w'], [{ name: 'w', dims: [3], values: [1, 2, 3] }]),
+      1,
+    ],
+    ['two outputs that are one value', chain(['z', 'y', 'y2']), 2],
+  ] as const)('%s: CNN2083 at that output, nothing written', async (_what, spec, at) => {
+    const bytes = encodeOnnx(spec);
+    const r = importOnnx(bytes, { file: 'm.onnx' });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['CNN2083']);
+    const d = r.diagnostics[0];
+    const listing = r.sources.get('m.onnx')!;
+    const lines = listing.split('\n').filter((l) => l.startsWith('output '));
+    // The span is the line of the output it is about (the later one of two).
+    expect(listing.slice(d.span!.start, d.span!.end)).toBe(lines[at]);
+    expect(
+      listing
+        .slice(0, d.span!.start)
+        .split('\n')
+        .filter((l) => l.startsWith('output ')).length,
+    ).toBe(at);
+    expect(r.source).toBeNull();
+    const cli = await importFile(bytes);
+    expect(cli.code).toBe(1);
+    expect(cli.err).toContain('CNN2083');
+    expect(cli.written).toEqual([]);
+  });
+});

@@ -3,7 +3,9 @@
  * MobileNetV2 at 64x64 (test/compiler/import/onnx-export.py, one Python process, opset 13, batch
  * norm kept), imported to a .cnn file and a safetensors file, give PyTorch's outputs through
  * `cnnc run --weights` within 1e-4 (max |cnnc − torch| / max |torch|), and summarise to the stdlib
- * models' parameters, buffers and MACs at the same input. Needs /usr/bin/python3 with torch and
+ * models' parameters, buffers and MACs at the same input; a small module with two outputs
+ * (`logits` and `aux/logits`, onnx-export.py's TwoHeads) gives both of them, each written by
+ * `cnnc run --output` under its .cnn name. Needs /usr/bin/python3 with torch and
  * torchvision; skipped without them unless CNNC_REQUIRE_TORCH=1.
  */
 import { spawnSync } from 'node:child_process';
@@ -48,6 +50,7 @@ describe.runIf(hasTorchvision || torchRequired)('ONNX models exported by PyTorch
         path.join(import.meta.dirname, 'onnx-export.py'),
         dir,
         ...MODELS.map((m) => `${m.name}:64:2`),
+        'two_heads:32:2',
       ],
       { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '2' } },
     );
@@ -81,17 +84,7 @@ describe.runIf(hasTorchvision || torchRequired)('ONNX models exported by PyTorch
         `${m.name}-cnnc.npy`,
       ]);
       expect(run.code, run.err).toBe(0);
-      const ours = npy(`${m.name}-cnnc.npy`);
-      const torch = npy(`${m.name}-output.npy`);
-      expect(ours.length).toBe(torch.length);
-      let err = 0;
-      let scale = 0;
-      for (let i = 0; i < torch.length; i++) {
-        err = Math.max(err, Math.abs(ours[i] - torch[i]));
-        scale = Math.max(scale, Math.abs(torch[i]));
-      }
-      expect(scale).toBeGreaterThan(0);
-      expect(err / scale).toBeLessThanOrEqual(1e-4);
+      expectClose(npy(`${m.name}-cnnc.npy`), npy(`${m.name}-output.npy`));
 
       const [imported, stdlib] = [
         await summary(`${m.name}.cnn`),
@@ -102,7 +95,44 @@ describe.runIf(hasTorchvision || torchRequired)('ONNX models exported by PyTorch
     },
     120_000,
   );
+
+  it('a module with two outputs imports with a head and gives both of them', async () => {
+    const imp = await cnnc(['import', 'onnx', 'two_heads.onnx']);
+    expect(imp.code, imp.err).toBe(0);
+    // `logits` needs the most layers: the final value, named at the end; `aux/logits` is the head
+    // on the pool it reads, named as an identifier. The .cnn lists them in that order (a note).
+    expect(imp.err).toContain('CNN2085');
+    const text = fs.readFileSync(path.join(dir, 'two_heads.cnn'), 'utf8');
+    expect(text).toMatch(/\n {2}maxpool [^\n]*\n {2}output aux_logits \{ {2}\/\/ aux\/logits\n/);
+    expect(text).toMatch(/\n {2}output logits\n\}\n$/);
+    const run = await cnnc([
+      'run',
+      'two_heads.cnn',
+      '--weights',
+      'two_heads.safetensors',
+      '--input',
+      'two_heads-input.npy',
+      '--output',
+      'two_heads-cnnc.npy',
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expectClose(npy('two_heads-cnnc.logits.npy'), npy('two_heads-output.0.npy'));
+    expectClose(npy('two_heads-cnnc.aux_logits.npy'), npy('two_heads-output.1.npy'));
+  }, 120_000);
 });
+
+/** max |cnnc − torch| / max |torch| ≤ 1e-4, for an output that is not all zeros. */
+function expectClose(ours: Float32Array, torch: Float32Array): void {
+  expect(ours.length).toBe(torch.length);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < torch.length; i++) {
+    err = Math.max(err, Math.abs(ours[i] - torch[i]));
+    scale = Math.max(scale, Math.abs(torch[i]));
+  }
+  expect(scale).toBeGreaterThan(0);
+  expect(err / scale).toBeLessThanOrEqual(1e-4);
+}
 
 if (!hasTorchvision && !torchRequired) {
   describe('ONNX models exported by PyTorch', () => {

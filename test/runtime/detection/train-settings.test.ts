@@ -79,4 +79,28 @@ describe('detection train settings', () => {
     expect(resolved.settings.detection.lambdaCoord).toBe(5);
     expect(resolved.settings.augment?.flipHorizontal).toBe(true);
   });
+
+  it.each(['shapes-multiscale.cnn', 'resnet-detector.cnn'])(
+    'examples/detection/%s compiles and resolves cleanly',
+    (name) => {
+      const file = path.join(REPO, 'examples/detection', name);
+      const r = compileFile(file, nodeHost(REPO), { verifyEach: true });
+      expect(r.diagnostics.filter((d) => d.severity !== 'note')).toEqual([]);
+      const resolved = resolveSettings(r.models[0].graph);
+      expect(resolved.diagnostics).toEqual([]);
+      expect(resolved.settings.outputLosses).toEqual([]);
+    },
+  );
+
+  it('trains every head of a multi-scale detector with loss yolo: no per-output losses', () => {
+    const two = (train: string) =>
+      `model M {\n  input 16x16x3\n  conv 7 3x3 /2 same\n  output fine { yolo 2 anchors (3, 3) }\n  conv 7 3x3 /2 same\n  yolo 2 anchors (8, 8)\n  train { ${train} }\n}\n`;
+    const ok = settingsOf(two('loss yolo lambda_noobj 0.7'));
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.settings.outputLosses).toEqual([]);
+    expect(ok.settings.detection.lambdaNoobj).toBe(0.7);
+    const per = settingsOf(two('loss main mse, fine mse'));
+    expect(per.diagnostics.length).toBeGreaterThan(0);
+    expect(new Set(per.diagnostics.map((d) => d.code))).toEqual(new Set(['CNN2123']));
+  });
 });

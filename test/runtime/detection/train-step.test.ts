@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileFile } from '../../../compiler/program.js';
 import { openEngine } from '../../../runtime/engines.js';
-import { yoloHeadOf } from '../../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { yoloLoss } from '../../../runtime/detection/yolo.js';
 import { rng } from '../../../runtime/data/dataset.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
@@ -27,7 +27,7 @@ describe('yolo training step on both backends', () => {
     const file = memPath('d.cnn');
     const r = compileFile(file, memoryHost({ [file]: SOURCE }));
     const graph = r.models[0].graph;
-    const head = yoloHeadOf(graph)!;
+    const [head] = yoloHeadsOf(graph)!;
     expect(head.grid).toEqual([4, 4]);
     const options = {
       loss: 'mse' as const,
@@ -54,8 +54,10 @@ describe('yolo training step on both backends', () => {
       [{ box: [2, 3, 6, 5] as const, label: 1 }],
       [{ box: [9, 8, 5, 7] as const, label: 0 }],
     ];
-    const lossOf = (out: { data: Float32Array }) =>
-      yoloLoss(head, out.data, 2, truths, { lambdaCoord: 5, lambdaNoobj: 0.5 });
+    const lossOf = ([out]: readonly { data: Float32Array }[]) => {
+      const r = yoloLoss(head, out.data, 2, truths, { lambdaCoord: 5, lambdaNoobj: 0.5 });
+      return { loss: r.loss, grads: [r.grad] };
+    };
     const a = await ref.trainStepOn!(x, lossOf, 0.01);
     const b = await tf.trainStepOn!(x, lossOf, 0.01);
     expect(b.loss).toBeCloseTo(a.loss, 4);
@@ -71,12 +73,14 @@ describe('yolo training step on both backends', () => {
     tf.dispose();
   });
 
-  it('opens on one wasm thread when asked for more, since only that engine trains a detector', async () => {
+  it('opens data-parallel on wasm when asked for more threads (test/runtime/tfjs/data-parallel-outputs.test.ts trains it)', async () => {
     const file = memPath('d.cnn');
     const graph = compileFile(file, memoryHost({ [file]: SOURCE })).models[0].graph;
     const opened = await openEngine('wasm', graph, { loss: 'mse', seed: 1, threads: 2 });
-    expect(opened.detail).toContain('one thread: detectors do not train data-parallel yet');
+    expect(opened.detail).toContain('2 threads, data-parallel');
+    expect(opened.detail).not.toContain('one thread');
     expect(opened.engine!.trainStepOn).toBeTypeOf('function');
+    expect(opened.engine!.gradientsOn).toBeTypeOf('function');
     opened.engine!.dispose();
   });
 });

@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { nodeHost } from '../../../compiler/cli/host.js';
 import { compileFile } from '../../../compiler/program.js';
 import { rng } from '../../../runtime/data/dataset.js';
-import { yoloHeadOf } from '../../../runtime/detection/train.js';
-import { seededYoloLoss } from '../../../runtime/detection/yolo.js';
+import { yoloHeadsOf } from '../../../runtime/detection/train.js';
+import { seededDetectionLoss } from '../../../runtime/detection/yolo.js';
 import { openEngine } from '../../../runtime/engines.js';
 import { runCnnc as cnnc } from '../../helpers/cli.js';
 
@@ -44,7 +44,7 @@ describe('cnnc verify on a detector', () => {
       const data = Float32Array.from({ length: 2 * 16 * 16 * 3 }, () => random());
       const out = await ref.forward({ data, shape: [2, 16, 16, 3] });
       const weights = { lambdaCoord: 3, lambdaNoobj: 0.7 };
-      const want = seededYoloLoss(yoloHeadOf(graph)!, 2, 5, weights)(out).loss;
+      const want = seededDetectionLoss(yoloHeadsOf(graph)!, 2, 5, weights)([out]).loss;
       expect(report.loss.b).toBeCloseTo(want, 5);
       expect(want).toBeGreaterThan(0);
       ref.dispose();

@@ -201,6 +201,30 @@ def class_scores(out, from_logits):
     return F.softmax(out, dim=1) if from_logits else out
 
 
+def logits_flags(losses):
+    """forward's 'logits' for outputs trained with losses [(output, kind, weight)]: True where
+    the loss is categorical (computed from logits); a bool for a model with one output."""
+    flags = [kind == "categorical" for _, kind, _ in losses]
+    return flags[0] if len(flags) == 1 else flags
+
+
+def output_list(out, count):
+    """The model's 'count' outputs (a tuple when there are several) as float32 [n, k] tensors."""
+    outs = list(out) if count > 1 else [out]
+    return [o.float().reshape(o.shape[0], -1) for o in outs]
+
+
+def weighted_loss(losses, outs, y):
+    """cnnc's training loss, the sum of weight * loss over the outputs (losses: [(output, kind,
+    weight)]), and each output's own loss."""
+    each = [loss_of(kind, o, y) for (_, kind, _), o in zip(losses, outs)]
+    total = None
+    for (_, _, weight), loss in zip(losses, each):
+        term = loss if weight == 1 else loss * weight
+        total = term if total is None else total + term
+    return total, each
+
+
 def top_k_hits(scores, y, k):
     """Samples whose label is among the k highest scores (a tie ranks the lower class first)."""
     s = scores.gather(1, y[:, None])

@@ -49,14 +49,18 @@ from cnnc_train import (
     convert_sync_batchnorm,
     initial_weights,
     learning_rate,
-    loss_of,
+    logits_flags,
+    output_list,
     predictions,
+    weighted_loss,
 )
 from model import MODELS
 
 # Each model's train { } block, with cnnc's defaults where it says nothing: the defaults of
 # the flags. lr_groups: (group, rate, IR nodes); unfreeze: (epoch, group, IR nodes, rate or
-# None); weights: relative to this folder; outputs: units of the output layer.
+# None); weights: relative to this folder; outputs: units of the (first) output layer;
+# output_losses: (output, loss or None for --loss, weight) per output, the training loss
+# being the sum of weight * loss (categorical from the logits of a softmax output).
 # heads: a detector's yolo heads (cnnc_detect.Head); detection: its loss weights and NMS.
 SETTINGS = {
     "ShapesDetector": {
@@ -98,6 +102,7 @@ SETTINGS = {
         "lr_groups": (),
         "unfreeze": (),
         "outputs": 24,
+        "output_losses": (("main", None, 1),),
         "heads": (
             {
                 "grid": (6, 6),
@@ -214,7 +219,23 @@ def add_setting_flags(p, s):
         "--loss",
         choices=("categorical", "binary", "mse"),
         default=s["loss"],
-        help="the loss (categorical is computed from logits)",
+        help="the loss of every output without its own (categorical is computed from logits)",
+    )
+    g.add_argument(
+        "--output-loss",
+        type=output_setting(one_of(("categorical", "binary", "mse"))),
+        action="append",
+        default=[],
+        metavar="OUTPUT=LOSS",
+        help="one output's loss (default: the block's `loss OUTPUT LOSS`, else --loss)",
+    )
+    g.add_argument(
+        "--output-weight",
+        type=output_setting(positive),
+        action="append",
+        default=[],
+        metavar="OUTPUT=W",
+        help="one output's weight in the sum of weight * loss (default: the block's)",
     )
     g.add_argument(
         "--validation",
@@ -385,6 +406,38 @@ def pairs(text):
     return target, value
 
 
+def output_setting(parse):
+    """An argparse type: OUTPUT=VALUE, the value read by 'parse' (--output-loss and
+    --output-weight; parse_args checks the output's name)."""
+
+    def read(text):
+        output, eq, value = text.partition("=")
+        if not eq or not output:
+            raise argparse.ArgumentTypeError("expects OUTPUT=VALUE; found %r" % text)
+        return output, parse(value)
+
+    return read
+
+
+def one_of(choices):
+    """An argparse type: one of 'choices'."""
+
+    def parse(text):
+        if text not in choices:
+            raise argparse.ArgumentTypeError("%r is not one of %s" % (text, ", ".join(choices)))
+        return text
+
+    return parse
+
+
+def positive(text):
+    """An argparse type: a positive, finite number."""
+    value = number(0)(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError("must be a positive number; found %s" % text)
+    return value
+
+
 def parse_args(argv):
     """The flags; their defaults are the train block of the model that --model names."""
     first = argparse.ArgumentParser(add_help=False)
@@ -460,6 +513,21 @@ def parse_args(argv):
         args.unfreeze_at = {t: number(2, integer=True)(v) for t, v in args.unfreeze_at}
     except argparse.ArgumentTypeError as e:
         p.error("--group-lr or --unfreeze-at: %s" % e)
+    outputs = [o[0] for o in s["output_losses"]]
+    given = [("--output-loss", o) for o, _ in args.output_loss]
+    given += [("--output-weight", o) for o, _ in args.output_weight]
+    for flag, output in given:
+        if output not in outputs:
+            p.error(
+                "%s: %r is not an output of %s (its outputs: %s)"
+                % (flag, output, args.model, ", ".join(outputs))
+            )
+    kinds, weights = dict(args.output_loss), dict(args.output_weight)
+    # Each output's (name, loss, weight): the flags', else the block's (--loss where it has none).
+    args.output_losses = [
+        (name, kinds.get(name, kind or args.loss), weights.get(name, weight))
+        for name, kind, weight in s["output_losses"]
+    ]
     return args
 
 
@@ -484,6 +552,37 @@ def describe(args):
 
 def pct(x):
     return "%.2f%%" % (100 * x)
+
+
+def evaluation_lines(title, r):
+    """An evaluation as cnnc prints it: the totals (with several outputs the loss is the
+    training loss, the rest the first output's), then each output's own metrics."""
+    line = "%s: loss %.4f · accuracy %s · top-%d %s · macro F1 %.4f"
+    lines = [
+        (line + " (%s images)")
+        % (
+            title,
+            r["loss"],
+            pct(r["accuracy"]),
+            r["topK"]["k"],
+            pct(r["topK"]["accuracy"]),
+            r["macroF1"],
+            count(r["count"]),
+        )
+    ]
+    for o in r.get("outputs", []):
+        lines.append(
+            line
+            % (
+                "  output " + o["name"],
+                o["loss"],
+                pct(o["accuracy"]),
+                o["topK"]["k"],
+                pct(o["topK"]["accuracy"]),
+                o["macroF1"],
+            )
+        )
+    return lines
 
 
 def duration(seconds):
@@ -725,20 +824,36 @@ class RunFolder:
 
 
 def evaluate(model, ds, args, processes):
-    """Loss, accuracy, top-k and macro F1 of ds in inference mode; each process takes every
-    world-th sample and the sums are shared."""
+    """Loss, accuracy, top-k and macro F1 of ds in inference mode, as cnnc evaluates: the loss
+    is the training loss (the sum of weight * loss over the outputs), the rest is the first
+    output's; a model with several outputs adds 'outputs', each one's own metrics (its loss
+    unweighted). Each process takes every world-th sample and the sums are shared."""
     model.eval()
-    metrics = Metrics(ds.num_classes, args.top_k, processes.device)
-    categorical = args.loss == "categorical"
+    losses = args.output_losses
+    total = Metrics(ds.num_classes, args.top_k, processes.device)
+    several = len(losses) > 1
+    each = [Metrics(ds.num_classes, args.top_k, processes.device) for _ in losses if several]
     with torch.no_grad():
         for idx in batches(range(processes.rank, len(ds), processes.world), max(256, args.batch)):
             x = ds.images[idx].to(processes.device)
             y = ds.labels[idx].to(processes.device)
-            out = model(x, logits=categorical).float()
-            out = out.reshape(out.shape[0], -1)
-            metrics.add(loss_of(args.loss, out, y), class_scores(out, categorical), y)
-    metrics.all_reduce()
-    return metrics.result()
+            outs = output_list(model(x, logits=logits_flags(losses)), len(losses))
+            loss, own = weighted_loss(losses, outs, y)
+            scores = [
+                class_scores(out, kind == "categorical") for (_, kind, _), out in zip(losses, outs)
+            ]
+            total.add(loss, scores[0], y)
+            for m, part, s in zip(each, own, scores):
+                m.add(part, s, y)
+    for m in [total] + each:
+        m.all_reduce()
+    result = total.result()
+    if each:
+        result["outputs"] = [
+            dict(name=name, **{k: v for k, v in m.result().items() if k != "count"})
+            for (name, _, _), m in zip(losses, each)
+        ]
+    return result
 
 
 class Trainer:
@@ -840,10 +955,11 @@ class Trainer:
         """One optimiser step on a batch; the loss and the correct predictions (tensors)."""
         a = self.args
         self.optimizer.set_lr(lr)
+        losses = a.output_losses
         with torch.autocast(device_type=self.processes.device.type, enabled=a.amp):
-            out = self.net(x, logits=a.loss == "categorical")
-        out = out.float().reshape(out.shape[0], -1)
-        loss = loss_of(a.loss, out, y)
+            out = self.net(x, logits=logits_flags(losses))
+        outs = output_list(out, len(losses))
+        loss = weighted_loss(losses, outs, y)[0]
         if self.processes.any(not bool(torch.isfinite(loss))):
             return None, None
         self.optimizer.zero_grad(set_to_none=True)
@@ -859,7 +975,7 @@ class Trainer:
             self.scaler.update()
         else:
             self.optimizer.step()
-        return loss.detach(), (predictions(out) == y).sum()
+        return loss.detach(), (predictions(outs[0]) == y).sum()
 
     def train_epoch(self, epoch):
         """The epoch's batches (from where a resumed run stopped); the summed loss, correct
@@ -1136,17 +1252,7 @@ def train(args):
     speed = t.fit()
     tested = evaluate(t.model, t.test, args, processes) if t.test else None
     if tested:
-        log(
-            "test: loss %.4f · accuracy %s · top-%d %s · macro F1 %.4f (%s images)"
-            % (
-                tested["loss"],
-                pct(tested["accuracy"]),
-                tested["topK"]["k"],
-                pct(tested["topK"]["accuracy"]),
-                tested["macroF1"],
-                count(tested["count"]),
-            )
-        )
+        log("\n".join(evaluation_lines("test", tested)))
     log("run folder: %s · %s img/s" % (t.run.dir, count(round(speed))))
     if processes.main and args.report:
         report = {
