@@ -261,7 +261,8 @@ export function emitTraining(
     TRAIN_BODY_PY,
   ].join('\n');
   const first = models[0] && resolveSettings(models[0].graph).settings;
-  const heads = models.find((m) => m.graph.outputs.length > 1);
+  // The README's paragraph on per-output losses, for the first model that has them.
+  const heads = models.find((m) => resolveSettings(m.graph).settings.outputLosses.length > 1);
   const readme: ReadmeSection[] = first
     ? trainingReadmeSections({
         entry: options.entry,
