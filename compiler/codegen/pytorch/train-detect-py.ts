@@ -134,22 +134,7 @@ class DetectorTrainer(Trainer):
         loss = cnnc_detect.detection_loss(
             self.heads, out, truths, d["lambda_coord"], d["lambda_noobj"]
         )
-        if self.processes.any(not bool(torch.isfinite(loss))):
-            return None
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
-        if a.clip is not None:
-            clip_grad_norm(self.layers.trainable(), a.clip)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        return loss.detach()
+        return loss.detach() if self.descend(loss) else None
 
     def end_epoch(self, epoch, seconds, loss_sum, correct, seen):
         """The epoch's line, the checkpoint and the log (no validation, as in cnnc)."""

@@ -943,22 +943,29 @@ class Trainer:
             out = self.net(x, logits=logits_flags(losses))
         outs = output_list(out, len(losses))
         loss = weighted_loss(losses, outs, y)[0]
-        if self.processes.any(not bool(torch.isfinite(loss))):
+        if not self.descend(loss):
             return None, None
+        return loss.detach(), (predictions(outs[0]) == y).sum()
+
+    def descend(self, loss):
+        """Backward and one optimiser step (scaled under --amp, clipped under clip); False, with
+        nothing changed, when the loss is not finite in any process."""
+        if self.processes.any(not bool(torch.isfinite(loss))):
+            return False
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.optimizer)
         else:
             loss.backward()
-        if a.clip is not None:
-            clip_grad_norm(self.layers.trainable(), a.clip)
+        if self.args.clip is not None:
+            clip_grad_norm(self.layers.trainable(), self.args.clip)
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             self.optimizer.step()
-        return loss.detach(), (predictions(outs[0]) == y).sum()
+        return True
 
     def train_epoch(self, epoch):
         """The epoch's batches (from where a resumed run stopped); the summed loss, correct
@@ -1158,22 +1165,7 @@ class DetectorTrainer(Trainer):
         loss = cnnc_detect.detection_loss(
             self.heads, out, truths, d["lambda_coord"], d["lambda_noobj"]
         )
-        if self.processes.any(not bool(torch.isfinite(loss))):
-            return None
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
-        if a.clip is not None:
-            clip_grad_norm(self.layers.trainable(), a.clip)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        return loss.detach()
+        return loss.detach() if self.descend(loss) else None
 
     def end_epoch(self, epoch, seconds, loss_sum, correct, seen):
         """The epoch's line, the checkpoint and the log (no validation, as in cnnc)."""
