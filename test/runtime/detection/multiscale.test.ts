@@ -5,9 +5,9 @@
  * together (Engine.trainStepOn with every output).
  */
 import { describe, expect, it } from 'vitest';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../../compiler/program.js';
 import { rng } from '../../../runtime/data/dataset.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { nms } from '../../../runtime/detection/nms.js';
 import {
   channelsOf,

@@ -6,9 +6,9 @@
  * yoloLoss assigned truths within one head); do not rewrite it to make a change pass.
  */
 import { describe, it } from 'vitest';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../../compiler/program.js';
 import { rng } from '../../../runtime/data/dataset.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { detectionLoss } from '../../../runtime/detection/yolo.js';
 import { openEngine } from '../../../runtime/engines.js';
 import type { Engine } from '../../../runtime/train/engine.js';

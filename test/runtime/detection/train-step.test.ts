@@ -4,9 +4,9 @@
  * steps on the reference executor.
  */
 import { describe, expect, it } from 'vitest';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../../compiler/program.js';
 import { openEngine } from '../../../runtime/engines.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { yoloLoss } from '../../../runtime/detection/yolo.js';
 import { rng } from '../../../runtime/data/dataset.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
