@@ -29,7 +29,7 @@ import { nodeHost, packageRoot } from '../compiler/cli/host.js';
 import { compileFile } from '../compiler/program.js';
 import { DEFAULT_OPTIMIZER } from '../compiler/train/optimizers.js';
 import type { Graph } from '../compiler/ir/graph.js';
-import { yoloHeadsOf } from '../runtime/detection/train.js';
+import { yoloHeadsOf } from '../compiler/ir/yolo-heads.js';
 import { detectionLoss } from '../runtime/detection/yolo.js';
 import { openEngine } from '../runtime/engines.js';
 import { seededRandom } from '../runtime/init.js';

@@ -1,7 +1,8 @@
 /** `cnnc evaluate FILE --weights DIR|FILE`: test-set metrics of a checkpoint or weights file. */
 import { loadCocoSplit } from '../../runtime/data/coco.js';
 import { cocoSummaryText } from '../../runtime/detection/coco-eval.js';
-import { detectorNms, evaluateDetector, yoloHeadsOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../ir/yolo-heads.js';
+import { detectorNms, evaluateDetector } from '../../runtime/detection/train.js';
 import type { YoloHead } from '../../runtime/detection/yolo.js';
 import { evaluate } from '../../runtime/train/evaluate.js';
 import { confusionText, evalReport } from '../../runtime/train/progress.js';

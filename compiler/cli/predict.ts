@@ -17,7 +17,7 @@ import { checkBackendMemory } from '../report/backend-memory.js';
 import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
 import { loadWeightsArg } from './load-weights.js';
 import { openSession, runGuarded, SESSION_FLAGS } from './train-session.js';
-import { yoloHeadsOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../ir/yolo-heads.js';
 import { predictDetections } from './predict-detector.js';
 import { namedOutputs } from '../sema/outputs.js';
 

@@ -27,7 +27,7 @@ import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
 import { singleClassProblem, type Dataset } from '../../runtime/data/dataset.js';
 import { openPhase, phases, type PhaseEngines } from '../../runtime/fine-tune.js';
 import { loadPretrained, PRETRAINED_FLAGS } from './pretrained.js';
-import { yoloHeadsOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../ir/yolo-heads.js';
 import { trainDetectorIn } from './train-detector.js';
 import { epochLine, evalReport, progressBar } from '../../runtime/train/progress.js';
 import { prepareOutputFile } from '../../runtime/safe-write.js';

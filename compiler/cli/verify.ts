@@ -20,7 +20,7 @@ import type { ExitCode, Io } from './io.js';
 import { loadWeightsArg } from './load-weights.js';
 import { runGuarded } from './train-session.js';
 import { seededDetectionLoss } from '../../runtime/detection/yolo.js';
-import { yoloHeadsOf } from '../../runtime/detection/train.js';
+import { yoloHeadsOf } from '../ir/yolo-heads.js';
 
 export const VERIFY_HELP = `usage: cnnc verify FILE [options]
 

@@ -1,3 +1,4 @@
 export * from './graph.js';
 export * from './ops.js';
 export { verify } from './verify.js';
+export { yoloHeadsOf, type YoloHead } from './yolo-heads.js';

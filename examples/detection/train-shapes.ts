@@ -27,6 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeHost, packageRoot } from '../../compiler/cli/host.js';
 import { mainAsync } from '../../compiler/cli/main.js';
+import { yoloHeadsOf } from '../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../compiler/program.js';
 import { describeSettings, resolveSettings } from '../../compiler/train/settings.js';
 import { loadCocoSplit } from '../../runtime/data/coco.js';
@@ -36,7 +37,6 @@ import {
   detectorNms,
   evaluateDetector,
   fitDetector,
-  yoloHeadsOf,
 } from '../../runtime/detection/train.js';
 import { openEngine, type EngineBackend } from '../../runtime/engines.js';
 

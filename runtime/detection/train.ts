@@ -1,11 +1,10 @@
 /**
- * Training and evaluating a detector: the model's yolo heads (from the IR; one per output, several
- * for a multi-scale detector), a training loop over a COCO data set with box-aware augmentation
- * whose loss is detectionLoss on the raw grids (both backends, through Engine.trainStepOn), and
- * COCO evaluation of every head's decoded boxes, per-class NMS'd over their union and mapped back
- * to each image's own pixels.
+ * Training and evaluating a detector over its yolo heads (yoloHeadsOf, compiler/ir/yolo-heads.ts:
+ * one per output, several for a multi-scale detector): a training loop over a COCO data set with
+ * box-aware augmentation whose loss is detectionLoss on the raw grids (both backends, through
+ * Engine.trainStepOn), and COCO evaluation of every head's decoded boxes, per-class NMS'd over their
+ * union and mapped back to each image's own pixels.
  */
-import type { Graph } from '../../compiler/ir/graph.js';
 import type { AugmentConfig } from '../../compiler/train/augment.js';
 import type { TrainSettings } from '../../compiler/train/settings.js';
 import { learningRate } from '../../compiler/train/schedules.js';
@@ -17,33 +16,6 @@ import { unmapBox } from './boxes.js';
 import { cocoEvaluate, type CocoStats, type GroundTruth, type ScoredBox } from './coco-eval.js';
 import { nms, type NmsOptions } from './nms.js';
 import { decodeDetections, detectionLoss, type LossWeights, type YoloHead } from './yolo.js';
-
-/**
- * The graph's yolo heads, one per output in `graph.outputs` order (a multi-scale detector has
- * several), or null when it is not a detector: no yolo head, an output that is not one (the
- * checker reports CNN2138), or shapes that are unknown.
- */
-export function yoloHeadsOf(graph: Graph): YoloHead[] | null {
-  const input = graph.nodes.find((n) => n.op === 'input');
-  if (!input?.shape || !graph.nodes.some((n) => n.op === 'yolo')) return null;
-  const [H, W] = input.shape;
-  if (typeof H !== 'number' || typeof W !== 'number') return null;
-  const heads: YoloHead[] = [];
-  for (const id of graph.outputs) {
-    const head = graph.nodes[id];
-    if (head?.op !== 'yolo' || !head.shape) return null;
-    const [S1, S2] = head.shape;
-    if (typeof S1 !== 'number' || typeof S2 !== 'number') return null;
-    heads.push({
-      grid: [S1, S2],
-      classes: head.attrs.classes,
-      boxes: head.attrs.boxes,
-      anchors: head.attrs.anchors,
-      image: [H, W],
-    });
-  }
-  return heads.length ? heads : null;
-}
 
 export interface DetectorFitConfig {
   readonly epochs: number;

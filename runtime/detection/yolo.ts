@@ -36,18 +36,10 @@
 import { iou, type Xywh } from './boxes.js';
 import { rng } from '../data/dataset.js';
 import type { Detection } from './nms.js';
+import type { YoloHead } from '../../compiler/ir/yolo-heads.js';
 
-export interface YoloHead {
-  /** Grid rows and columns. */
-  readonly grid: readonly [number, number];
-  readonly classes: number;
-  /** Boxes per cell (v1), or the anchor count. */
-  readonly boxes: number;
-  /** Anchor sizes [w, h] in input pixels; empty for v1. */
-  readonly anchors: readonly (readonly [number, number])[];
-  /** The image (model input) [H, W] in pixels. */
-  readonly image: readonly [number, number];
-}
+/** A head's geometry, read from the IR by yoloHeadsOf (compiler/ir/yolo-heads.ts). */
+export type { YoloHead };
 
 export interface LossWeights {
   readonly lambdaCoord: number;

@@ -7,43 +7,26 @@
  */
 import type { Graph } from '../../ir/graph.js';
 import type { TrainSettings } from '../../train/settings.js';
+import { yoloHeadsOf } from '../../ir/yolo-heads.js';
 import type { PyValue } from './py-layout.js';
-
-/**
- * The yolo heads of a detector as cnnc_detect.Head takes them (grid, classes, boxes, anchors,
- * image): the yolo node's attributes and output shape and the input's shape, as the runtime's
- * yoloHeadOf reads them; null when the graph has no yolo head or its shapes are not fixed.
- */
-export function detectorHeads(graph: Graph): PyValue[] | null {
-  const input = graph.nodes.find((n) => n.op === 'input')?.shape;
-  const heads: PyValue[] = [];
-  for (const id of graph.outputs) {
-    const node = graph.nodes[id];
-    if (node?.op !== 'yolo') continue;
-    const dims = [input?.[0], input?.[1], node.shape?.[0], node.shape?.[1]];
-    if (!dims.every((d): d is number => typeof d === 'number')) return null;
-    const [H, W, S1, S2] = dims;
-    heads.push({
-      grid: [S1, S2],
-      classes: node.attrs.classes,
-      boxes: node.attrs.boxes,
-      anchors: node.attrs.anchors.map(([w, h]) => [w, h]),
-      image: [H, W],
-    });
-  }
-  return heads.length ? heads : null;
-}
 
 /** A detector's SETTINGS entries: its heads and the train block's detection settings. */
 export function detectorSettingValues(
   graph: Graph,
   s: TrainSettings,
 ): { readonly [key: string]: PyValue } {
-  const heads = detectorHeads(graph);
+  const heads = yoloHeadsOf(graph);
   if (!heads) return {};
   const d = s.detection;
   return {
-    heads,
+    // As cnnc_detect.Head takes them.
+    heads: heads.map((h) => ({
+      grid: h.grid,
+      classes: h.classes,
+      boxes: h.boxes,
+      anchors: h.anchors,
+      image: h.image,
+    })),
     detection: {
       lambda_coord: d.lambdaCoord,
       lambda_noobj: d.lambdaNoobj,

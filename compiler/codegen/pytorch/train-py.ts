@@ -16,6 +16,7 @@
  */
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
+import { yoloHeadsOf } from '../../ir/yolo-heads.js';
 import { namedOutputs } from '../../sema/outputs.js';
 import { isOutputLossSetting } from '../../train/output-losses.js';
 import { resolveSettings } from '../../train/settings.js';
@@ -29,7 +30,7 @@ import { TRAIN_BODY_PY } from './train-body-py.js';
 import { trainingReadmeSections } from './train-readme.js';
 import type { ReadmeSection } from './readme.js';
 import { emitSettingFlags, settingValues } from './train-flags.js';
-import { detectorHeads, detectorSettingValues } from './train-detect-py.js';
+import { detectorSettingValues } from './train-detect-py.js';
 
 export interface TrainPyModel {
   readonly graph: Graph;
@@ -99,7 +100,7 @@ function modelSettings(
   }
   resolved.diagnostics.forEach(report);
   if (error) return null;
-  const heads = detectorHeads(graph);
+  const heads = yoloHeadsOf(graph);
   if (heads && heads.length > 1) {
     // cnnc_detect.py assigns each truth within one head; over several heads cnnc assigns it to
     // the best anchor of them all (docs/detection.md), which it does not mirror yet.
@@ -220,7 +221,7 @@ export function emitTraining(
   if (models.length === 0) return { readme: [], files: [], diagnostics };
   const names = models.map((m) => pyDocText(m.graph.model)).join(', ');
   // A detector's example reads COCO data (cnnc_detect.py); a classifier's, IDX files.
-  const detectors = models.filter((m) => detectorHeads(m.graph));
+  const detectors = models.filter((m) => yoloHeadsOf(m.graph));
   const data = detectors.length ? 'coco:DIR' : 'idx:DIR';
   const text = [
     '#!/usr/bin/env python3',

@@ -5,9 +5,9 @@
  * together (Engine.trainStepOn with every output).
  */
 import { describe, expect, it } from 'vitest';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../../compiler/program.js';
 import { rng } from '../../../runtime/data/dataset.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { nms } from '../../../runtime/detection/nms.js';
 import {
   channelsOf,
@@ -16,8 +16,8 @@ import {
   yoloLoss,
   type YoloHead,
 } from '../../../runtime/detection/yolo.js';
-import { openEngine } from '../../../runtime/engines.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
+import { compileDetector, seededImages, stepOptions, twinEngines } from './step-setup.js';
 
 // A 16x16 image: a fine 8x8 grid (stride 2) with a 3 px anchor, a coarse 4x4 grid (stride 4) with
 // an 8 px anchor, 2 classes: 1·(5 + 2) = 7 channels each.
@@ -179,30 +179,9 @@ describe('engines train a multi-scale detector', () => {
   });
 
   it('reference and tfjs agree on a step of both heads’ loss, and the loss falls', async () => {
-    const file = memPath('ms.cnn');
-    const graph = compileFile(file, memoryHost({ [file]: SOURCE })).models[0].graph;
-    const found = yoloHeadsOf(graph)!;
-    const options = {
-      loss: 'mse' as const,
-      optimizer: {
-        name: 'sgd' as const,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-7,
-        momentum: 0,
-        rho: 0.9,
-        weightDecay: 0,
-      },
-      seed: 3,
-    };
-    const ref = (await openEngine('reference', graph, options)).engine!;
-    const tf = (await openEngine('cpu', graph, options)).engine!;
-    tf.writeWeights(ref.readWeights());
-    const g = rng(5);
-    const x = {
-      data: Float32Array.from({ length: 2 * 16 * 16 * 3 }, () => g()),
-      shape: [2, 16, 16, 3],
-    };
+    const { graph, heads: found } = compileDetector(SOURCE);
+    const { ref, tf } = await twinEngines(graph, stepOptions('sgd'));
+    const x = seededImages(2);
     const truths = [[small, large], [large]];
     let seen: number[][] = [];
     const lossOf = (outs: readonly { data: Float32Array; shape: readonly number[] }[]) => {

@@ -6,14 +6,11 @@
  * yoloLoss assigned truths within one head); do not rewrite it to make a change pass.
  */
 import { describe, it } from 'vitest';
-import { compileFile } from '../../../compiler/program.js';
-import { rng } from '../../../runtime/data/dataset.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { detectionLoss } from '../../../runtime/detection/yolo.js';
 import { openEngine } from '../../../runtime/engines.js';
 import type { Engine } from '../../../runtime/train/engine.js';
 import { expectBaseline } from '../../helpers/baseline.js';
-import { memoryHost, memPath } from '../../helpers/memory-host.js';
+import { compileDetector, seededImages, stepOptions } from './step-setup.js';
 
 const MODEL = (head: string, channels: number) => `model D {
   input 16x16x3
@@ -44,29 +41,11 @@ describe('a single-head detector trains as before', () => {
   it('gives the same losses and weights, bit for bit, on both engines', async () => {
     const lines: string[] = [];
     for (const [name, source] of CASES) {
-      const file = memPath('d.cnn');
-      const graph = compileFile(file, memoryHost({ [file]: source })).models[0].graph;
-      const heads = yoloHeadsOf(graph)!;
-      const options = {
-        loss: 'mse' as const,
-        optimizer: {
-          name: 'adam' as const,
-          beta1: 0.9,
-          beta2: 0.999,
-          epsilon: 1e-7,
-          momentum: 0,
-          rho: 0.9,
-          weightDecay: 0,
-        },
-        seed: 3,
-      };
+      const { graph, heads } = compileDetector(source);
+      const options = stepOptions('adam');
       for (const backend of ['reference', 'cpu'] as const) {
         const engine = (await openEngine(backend, graph, options)).engine!;
-        const g = rng(5);
-        const x = {
-          data: Float32Array.from({ length: 3 * 16 * 16 * 3 }, () => g()),
-          shape: [3, 16, 16, 3],
-        };
+        const x = seededImages(3);
         const truths = [
           [
             { box: [2, 3, 6, 5] as const, label: 1 },

@@ -4,12 +4,9 @@
  * steps on the reference executor.
  */
 import { describe, expect, it } from 'vitest';
-import { compileFile } from '../../../compiler/program.js';
-import { openEngine } from '../../../runtime/engines.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { yoloLoss } from '../../../runtime/detection/yolo.js';
-import { rng } from '../../../runtime/data/dataset.js';
-import { memoryHost, memPath } from '../../helpers/memory-host.js';
+import { openEngine } from '../../../runtime/engines.js';
+import { compileDetector, seededImages, stepOptions, twinEngines } from './step-setup.js';
 
 const SOURCE = `model D {
   input 16x16x3
@@ -24,32 +21,11 @@ const SOURCE = `model D {
 
 describe('yolo training step on both backends', () => {
   it('reference and tfjs agree on a step', async () => {
-    const file = memPath('d.cnn');
-    const r = compileFile(file, memoryHost({ [file]: SOURCE }));
-    const graph = r.models[0].graph;
-    const [head] = yoloHeadsOf(graph)!;
+    const { graph, heads } = compileDetector(SOURCE);
+    const [head] = heads;
     expect(head.grid).toEqual([4, 4]);
-    const options = {
-      loss: 'mse' as const,
-      optimizer: {
-        name: 'sgd' as const,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-7,
-        momentum: 0,
-        rho: 0.9,
-        weightDecay: 0,
-      },
-      seed: 3,
-    };
-    const ref = (await openEngine('reference', graph, options)).engine!;
-    const tf = (await openEngine('cpu', graph, options)).engine!;
-    tf.writeWeights(ref.readWeights());
-    const g = rng(5);
-    const x = {
-      data: Float32Array.from({ length: 2 * 16 * 16 * 3 }, () => g()),
-      shape: [2, 16, 16, 3],
-    };
+    const { ref, tf } = await twinEngines(graph, stepOptions('sgd'));
+    const x = seededImages(2);
     const truths = [
       [{ box: [2, 3, 6, 5] as const, label: 1 }],
       [{ box: [9, 8, 5, 7] as const, label: 0 }],
@@ -74,8 +50,7 @@ describe('yolo training step on both backends', () => {
   });
 
   it('opens data-parallel on wasm when asked for more threads (test/runtime/tfjs/data-parallel-outputs.test.ts trains it)', async () => {
-    const file = memPath('d.cnn');
-    const graph = compileFile(file, memoryHost({ [file]: SOURCE })).models[0].graph;
+    const { graph } = compileDetector(SOURCE);
     const opened = await openEngine('wasm', graph, { loss: 'mse', seed: 1, threads: 2 });
     expect(opened.detail).toContain('2 threads, data-parallel');
     expect(opened.detail).not.toContain('one thread');

@@ -11,9 +11,9 @@
  * through trainStepOn alike. The workers run the compiled dist/ (npm test builds it first).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
 import { compileFile } from '../../../compiler/program.js';
 import { DEFAULT_OPTIMIZER } from '../../../compiler/train/optimizers.js';
-import { yoloHeadsOf } from '../../../runtime/detection/train.js';
 import { yoloLoss } from '../../../runtime/detection/yolo.js';
 import { openEngine } from '../../../runtime/engines.js';
 import type { Engine, EngineOptions, Images } from '../../../runtime/train/engine.js';
