@@ -1,13 +1,18 @@
 // Conv2D on wasm: cnnc's direct SIMD loop (simd-conv.ts, forwardKernel) runs for a filter tensor
-// the backend has not seen, wasm's own XNNPACK Conv2D for one it has (wasm-kernels.ts,
-// overrideConv2D). The choice is only sound if both give the same bits, which is checked here on
-// every geometry below, and both are checked against tfjs's cpu backend (an independent
-// implementation) to a relative 1e-5.
+// the backend has not met (of 32 output channels or more), wasm's own XNNPACK Conv2D for one it
+// has (wasm-kernels.ts, overrideConv2D). The choice is only sound if both give the same bits,
+// which is checked here by calling both kernels on every geometry below; the direct loop is also
+// checked against tfjs's cpu backend (an independent implementation) to a relative 1e-5.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../runtime/tfjs/backend.js';
-import { simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
+import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
+import {
+  conv2DSimd,
+  DIRECT_CONV_MIN_CHANNELS,
+  originalKernel,
+} from '../../../runtime/tfjs/wasm-kernels.js';
 
 type Shape4 = [number, number, number, number];
 type Pads = [[0, 0], [number, number], [number, number], [0, 0]];
@@ -78,7 +83,32 @@ const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const title = (c: Case): string =>
   `x [${c.x}] k ${c.k.join('x')} out ${c.out} stride ${c.stride.join(',')} pad ${JSON.stringify(c.pad)}${c.dilation ? ` dilation ${c.dilation.join(',')}` : ''}`;
 
-/** conv2d of the case's seeded operands on `backend`; a fresh filter tensor per call. */
+const attrsOf = (c: Case): Tf.NamedAttrMap => ({
+  strides: c.stride,
+  pad: c.pad,
+  dilations: c.dilation ?? 1,
+  dataFormat: 'NHWC',
+});
+
+/** One kernel run on the case's seeded operands: cnnc's direct loop, or XNNPACK's Conv2D. */
+function runKernel(c: Case, which: 'direct' | 'xnnpack'): Float32Array {
+  const backend = tf.backend() as Tf.KernelBackend;
+  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
+  const x = tf.tensor4d(seeded(size(c.x), 1), c.x);
+  const filter = tf.tensor4d(seeded(size(wShape), 2), wShape);
+  const args = { inputs: { x, filter }, backend, attrs: attrsOf(c) };
+  const out =
+    which === 'direct'
+      ? conv2DSimd(tf, asWasmBackend(backend), args.inputs, args.attrs)
+      : originalKernel(tf, 'Conv2D')(args);
+  if (out === null || Array.isArray(out)) throw new Error('expected one output');
+  const values = (backend.readSync(out.dataId) as Float32Array).slice();
+  backend.disposeData(out.dataId);
+  tf.dispose([x, filter]);
+  return values;
+}
+
+/** tf.conv2d on `backend`, `calls` times on one filter tensor. */
 async function conv(backend: 'cpu' | 'wasm', c: Case, calls = 1): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
@@ -107,33 +137,48 @@ function relErr(actual: Float32Array, expected: Float32Array): number {
 
 describe('Conv2D on wasm', () => {
   it.each(CASES.map((c) => [title(c), c] as const))(
-    'the direct loop, then XNNPACK, give the same bits, and the cpu backend’s values: %s',
+    'the direct loop gives XNNPACK’s bits, and the cpu backend’s values: %s',
     async (_, c) => {
+      await tf.setBackend('wasm');
       const before = simdPathCounts();
-      // The first call meets a new filter tensor (the direct loop); the second the same one
-      // (XNNPACK, which packs it then).
-      const [direct, xnnpack] = await conv('wasm', c, 2);
-      const after = simdPathCounts();
-      expect(after.taken - before.taken, 'the direct loop ran once').toBe(1);
-      expect(after.missed - before.missed).toBe(0);
+      const direct = runKernel(c, 'direct');
+      expect(simdPathCounts().taken - before.taken, 'the direct loop ran').toBe(1);
+      const xnnpack = runKernel(c, 'xnnpack');
       expect(Buffer.from(direct.buffer).equals(Buffer.from(xnnpack.buffer))).toBe(true);
       const [cpu] = await conv('cpu', c);
       expect(relErr(direct, cpu)).toBeLessThan(1e-5);
     },
   );
 
-  it('leaves a convolution of one input and one output channel to XNNPACK', async () => {
-    const c: Case = { x: [2, 6, 6, 1], k: [3, 3], out: 1, stride: [1, 1], pad: 'same' };
+  it('takes the direct loop for a new filter tensor, XNNPACK for one it has met', async () => {
+    const c: Case = {
+      x: [2, 6, 6, 3],
+      k: [3, 3],
+      out: DIRECT_CONV_MIN_CHANNELS,
+      stride: [1, 1],
+      pad: 'same',
+    };
     const before = simdPathCounts();
-    const [y] = await conv('wasm', c);
-    expect(simdPathCounts().taken).toBe(before.taken);
-    const [cpu] = await conv('cpu', c);
-    expect(relErr(y, cpu)).toBeLessThan(1e-5);
+    const [first, second, third] = await conv('wasm', c, 3);
+    expect(simdPathCounts().taken - before.taken).toBe(1);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
   });
 
+  it.each([1, 6, DIRECT_CONV_MIN_CHANNELS - 1])(
+    'leaves a filter of %i output channels to XNNPACK',
+    async (out) => {
+      const c: Case = { x: [2, 6, 6, 1], k: [3, 3], out, stride: [1, 1], pad: 'same' };
+      const before = simdPathCounts();
+      const [y] = await conv('wasm', c);
+      expect(simdPathCounts().taken).toBe(before.taken);
+      const [cpu] = await conv('cpu', c);
+      expect(relErr(y, cpu)).toBeLessThan(1e-5);
+    },
+  );
+
   it('keeps no tensor and no heap buffer of its own', async () => {
-    await tf.setBackend('wasm');
-    const c = CASES[6];
+    const c = CASES[7];
     await conv('wasm', c);
     const before = tf.memory();
     await conv('wasm', c, 3);
