@@ -1,11 +1,14 @@
-// Conv2D gradients as direct loops in WebAssembly SIMD, generated per layer shape (wasm-asm.ts) and
-// run in place on the wasm backend's memory: no im2col buffer, no packing, no copies.
+// Conv2D and its gradients as direct loops in WebAssembly SIMD, generated per layer shape
+// (wasm-asm.ts) and run in place on the wasm backend's memory: no im2col buffer, no packing, no
+// copies.
 //
+//   forward Y[n, oh, ow, :]  = Σ X[n, ih, iw, ci] · W[kh, kw, ci, :]      over every tap and ci
 //   filter  dW[kh, kw, ci, :] += X[n, ih, iw, ci] · dY[n, oh, ow, :]      over every (n, oh, ow) and
 //   input   dX[n, ih, iw, :] += dY[n, oh, ow, co] · Wᵀ[kh, kw, co, :]     tap with ih = oh·s + kh·d − pt
 //                                                                          inside the input
-// The vectors run along the contiguous channel axis (output channels for the filter gradient,
-// input channels for the input gradient, with the filter transposed per tap beforehand); channels
+// The vectors run along the contiguous channel axis (output channels for the forward pass and the
+// filter gradient, input channels for the input gradient, with the filter transposed per tap
+// beforehand); channels
 // past a multiple of 4 take a scalar tail. A tap outside the input is skipped with one unsigned
 // compare (a negative row is a huge unsigned one). Each (n, oh, ow, tap) keeps its accumulators or
 // its dY values in locals where there are at most 8 vectors of them.
@@ -204,9 +207,97 @@ function inputGradKernel(g: Geometry): Code {
   return walk(g, set(p, dyRow(g, 0)), tap);
 }
 
+/**
+ * Params (x, w, y), byte addresses; Y is written whole. Per output position, each chunk of up to
+ * MAX_REG vectors of output channels keeps its sums in locals over every tap inside the input and
+ * every input channel, then stores them once: a tap in the padding costs one compare, not a
+ * multiply by zero (XNNPACK's Conv2D multiplies the padding, which is most of the work of a 3x3
+ * layer on a 2x2 or 1x1 input), and the filter is read in place, with no packing per new tensor.
+ */
+function forwardKernel(g: Geometry): Code {
+  const {
+    i32,
+    f32,
+    get,
+    set,
+    add,
+    mul,
+    sub,
+    geU,
+    f32Load,
+    f32Store,
+    f32Add,
+    f32Mul,
+    vLoad,
+    vStore,
+    vAdd,
+    vMul,
+    vSplat,
+    vZero,
+  } = op;
+  const V = Math.floor(g.CO / 4);
+  const tail = g.CO % 4;
+  const s = FIRST_V; // v128: splat of X[.., ci]
+  const a = (j: number) => FIRST_V + 1 + j; // v128 sums, MAX_REG at most
+  const t = (k: number) => FIRST_V + 1 + MAX_REG + k; // f32 sums of the tail
+  // p: Y row, q: X pixel, r: W row of (kh, kw, ci)
+  const chunks: [number, number][] = [];
+  for (let u0 = 0; u0 < V; u0 += MAX_REG) chunks.push([u0, Math.min(V, u0 + MAX_REG)]);
+  if (chunks.length === 0) chunks.push([0, 0]);
+  const chunk = (u0: number, u1: number, tailToo: boolean): Code => {
+    const k = tailToo ? tail : 0;
+    return [
+      Array.from({ length: u1 - u0 }, (_, j) => set(a(j), vZero())),
+      Array.from({ length: k }, (_, i) => set(t(i), f32(0))),
+      loop(kh, i32(0), i32(g.KH), [
+        set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
+        skipIf(geU(get(ih), i32(g.H))),
+        loop(kw, i32(0), i32(g.KW), [
+          set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
+          skipIf(geU(get(iw), i32(g.W))),
+          set(q, pixel(g, 0)),
+          set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.C * g.CO * 4)))),
+          loop(ci, i32(0), i32(g.C), [
+            set(s, vSplat(f32Load(get(q)))),
+            Array.from({ length: u1 - u0 }, (_, j) =>
+              set(a(j), vAdd(get(a(j)), vMul(get(s), vLoad(get(r), 16 * (u0 + j))))),
+            ),
+            Array.from({ length: k }, (_, i) =>
+              set(
+                t(i),
+                f32Add(get(t(i)), f32Mul(op.vLane(get(s), 0), f32Load(get(r), 16 * V + 4 * i))),
+              ),
+            ),
+            set(q, add(get(q), i32(4))),
+            set(r, add(get(r), i32(g.CO * 4))),
+          ]),
+        ]),
+      ]),
+      Array.from({ length: u1 - u0 }, (_, j) => vStore(get(p), get(a(j)), 16 * (u0 + j))),
+      Array.from({ length: k }, (_, i) => f32Store(get(p), get(t(i)), 16 * V + 4 * i)),
+    ];
+  };
+  return loop(
+    n,
+    i32(0),
+    i32(g.N),
+    loop(
+      oh,
+      i32(0),
+      i32(g.OH),
+      loop(ow, i32(0), i32(g.OW), [
+        set(p, dyRow(g, 2)),
+        chunks.map(([u0, u1], i) => chunk(u0, u1, i === chunks.length - 1)),
+      ]),
+    ),
+  );
+}
+
 const memories = new WeakMap<object, Map<string, ConvKernels>>();
 
 export interface ConvKernels {
+  /** (x, w, y) */
+  readonly forward: Kernel;
   /** (x, dy, dw) */
   readonly filter: Kernel;
   /** (dy, wᵀ, dx) */
@@ -232,12 +323,13 @@ export function convKernels(memory: object, info: Conv2DInfo): ConvKernels {
   ];
   const fns = instantiate(
     assemble([
+      { name: 'forward', params: [I32, I32, I32], locals, body: forwardKernel(g) },
       { name: 'filter', params: [I32, I32, I32], locals, body: filterGradKernel(g) },
       { name: 'input', params: [I32, I32, I32], locals, body: inputGradKernel(g) },
     ]),
     memory,
   );
-  const kernels = { filter: fns['filter'], input: fns['input'] };
+  const kernels = { forward: fns['forward'], filter: fns['filter'], input: fns['input'] };
   if (byGeometry.size >= 256) byGeometry.clear();
   byGeometry.set(key, kernels);
   return kernels;

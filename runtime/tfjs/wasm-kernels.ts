@@ -31,8 +31,11 @@ import {
   asWasmBackend,
   forwardGeometry,
   heapF32,
+  padAttr,
+  pairAttr,
   requireInput,
   requireNHWC,
+  roundingAttr,
   shape4,
   shape4Attr,
   simdMemory,
@@ -52,6 +55,7 @@ export const WASM_GRAD_KERNELS = [
  * and the ones in wasm-overrides.ts).
  */
 export const WASM_OVERRIDDEN_KERNELS = [
+  'Conv2D',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
   'AvgPoolGrad',
@@ -184,14 +188,13 @@ function packedConv(
   strides: [number, number],
   dilations: [number, number],
 ): Tf.TensorInfo {
-  const conv = tf.getKernel('Conv2D', 'wasm');
-  if (conv === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
+  const conv = originalKernel(tf, 'Conv2D');
   // Allocate before taking heap views: an allocation may grow (and so detach) the wasm memory.
   const x = backend.makeOutput(xShape, 'float32');
   const filter = backend.makeOutput(filterShape, 'float32');
   pack(heapF32(backend, x), heapF32(backend, filter));
   const out = singleOutput(
-    conv.kernelFunc({
+    conv({
       inputs: { x, filter },
       backend,
       attrs: { strides, dilations, pad: 'valid', dataFormat: 'NHWC' },
@@ -266,6 +269,46 @@ export function conv2DBackpropInputByConv(
     throw new Error(`cnnc wasm kernel: input gradient has shape [${dx.shape}], expected [${want}]`);
   }
   return dx;
+}
+
+/**
+ * Conv2D as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable or the
+ * convolution is not float32 NHWC.
+ */
+export function conv2DSimd(
+  tf: TfModule,
+  backend: WasmBackendLike,
+  inputs: Tf.NamedTensorInfoMap,
+  attrs: Tf.NamedAttrMap,
+): Tf.TensorInfo | null {
+  const format: unknown = attrs['dataFormat'];
+  if (format !== undefined && format !== 'NHWC') return null;
+  const x = requireInput(inputs, 'x');
+  const filter = requireInput(inputs, 'filter');
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const memory = simdMemory(backend);
+  if (memory === null) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    shape4(x, 'x'),
+    shape4(filter, 'filter'),
+    pairAttr(attrs, 'strides', 1),
+    pairAttr(attrs, 'dilations', 1),
+    padAttr(attrs),
+    roundingAttr(attrs),
+    false,
+    'channelsLast',
+  );
+  const kernels = convKernels(memory, info);
+  const y = backend.makeOutput(
+    [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+    'float32',
+  );
+  kernels.forward(
+    heapF32(backend, x).byteOffset,
+    heapF32(backend, filter).byteOffset,
+    heapF32(backend, y).byteOffset,
+  );
+  return y;
 }
 
 /** Conv2DBackpropFilter as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable. */
@@ -368,6 +411,7 @@ const kernels: Record<(typeof WASM_GRAD_KERNELS)[number], GradKernel> = {
  */
 export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2DBackpropInput(tf);
+  overrideConv2D(tf);
   overrideWasmKernel(tf, 'MaxPoolGrad', () => (args) => maxPoolGrad(tf, args));
   overrideWasmKernel(tf, 'AvgPoolGrad', () => (args) => avgPoolGrad(tf, args));
   const fast = wasmOverrides(tf, (name) => originalKernel(tf, name));
@@ -422,6 +466,41 @@ function overrideWasmKernel(
     kernelFunc,
     setupFunc: original?.setupFunc,
     disposeFunc: original?.disposeFunc,
+  });
+}
+
+/**
+ * Conv2D: wasm's own (XNNPACK) where it has seen the filter tensor before, cnnc's direct SIMD loop
+ * (conv2DSimd) for a filter tensor it has not. XNNPACK packs a filter into an operator the first
+ * time it meets the tensor (13-25 ns a float here) and keeps the operator while the tensor lives:
+ * in inference the weights stay and the packed operator is fast, but a training step updates every
+ * weight, so each step's forward pass would pack every filter afresh (ResNet-18's 11M weights,
+ * ~200 ms a step) and then multiply the zero padding of its small late layers; the direct loop
+ * packs nothing and skips taps in the padding. Both sum the taps and input channels in the same
+ * order with the same float32 operations, so they give the same bits (conv-forward.test.ts),
+ * and the choice cannot change a result.
+ */
+/**
+ * Below this many output channels Conv2D always takes XNNPACK: the filter is small, packing it is
+ * cheap, and the direct loop's vectors are short (LeNet-5's 6 and 16 channels ran 10-25% slower
+ * on it). It also keeps XNNPACK's depthwise path for one input and one output channel, which sums
+ * the taps in another order.
+ */
+export const DIRECT_CONV_MIN_CHANNELS = 32;
+
+function overrideConv2D(tf: TfModule): void {
+  const seen = new WeakSet<object>();
+  overrideWasmKernel(tf, 'Conv2D', (original) => (args) => {
+    const filter = args.inputs['filter'];
+    const known =
+      filter === undefined || filter.shape[3] < DIRECT_CONV_MIN_CHANNELS || seen.has(filter.dataId);
+    if (!known) {
+      seen.add(filter.dataId);
+      const ours = conv2DSimd(tf, asWasmBackend(args.backend), args.inputs, args.attrs ?? {});
+      if (ours !== null) return ours;
+    }
+    if (original === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
+    return original.kernelFunc(args);
   });
 }
 

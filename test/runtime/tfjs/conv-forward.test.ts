@@ -1,0 +1,189 @@
+// Conv2D on wasm: cnnc's direct SIMD loop (simd-conv.ts, forwardKernel) runs for a filter tensor
+// the backend has not met (of 32 output channels or more), wasm's own XNNPACK Conv2D for one it
+// has (wasm-kernels.ts, overrideConv2D). The choice is only sound if both give the same bits,
+// which is checked here by calling both kernels on every geometry below; the direct loop is also
+// checked against tfjs's cpu backend (an independent implementation) to a relative 1e-5.
+
+import type * as Tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../runtime/tfjs/backend.js';
+import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
+import {
+  conv2DSimd,
+  DIRECT_CONV_MIN_CHANNELS,
+  originalKernel,
+} from '../../../runtime/tfjs/wasm-kernels.js';
+
+type Shape4 = [number, number, number, number];
+type Pads = [[0, 0], [number, number], [number, number], [0, 0]];
+
+interface Case {
+  readonly x: Shape4;
+  readonly k: [number, number];
+  readonly out: number;
+  readonly stride: [number, number];
+  readonly pad: 'valid' | 'same' | Pads;
+  readonly dilation?: [number, number];
+}
+
+const pads = (t: number, b: number, l: number, r: number): Pads => [
+  [0, 0],
+  [t, b],
+  [l, r],
+  [0, 0],
+];
+
+const CASES: Case[] = [
+  { x: [1, 5, 5, 1], k: [3, 3], out: 2, stride: [1, 1], pad: 'valid' },
+  { x: [1, 5, 5, 2], k: [3, 3], out: 1, stride: [1, 1], pad: 'valid' },
+  // LeNet-5's layers; the yardstick's; ResNet-18's at 32x32 (stem, late layers on 2x2 and 1x1
+  // inputs where most taps are padding, a 1x1 downsample)
+  { x: [4, 32, 32, 1], k: [5, 5], out: 6, stride: [1, 1], pad: 'valid' },
+  { x: [4, 14, 14, 6], k: [5, 5], out: 16, stride: [1, 1], pad: 'valid' },
+  { x: [3, 32, 32, 3], k: [3, 3], out: 32, stride: [1, 1], pad: pads(1, 1, 1, 1) },
+  { x: [3, 16, 16, 32], k: [3, 3], out: 64, stride: [2, 2], pad: pads(1, 1, 1, 1) },
+  { x: [2, 32, 32, 3], k: [7, 7], out: 64, stride: [2, 2], pad: pads(3, 3, 3, 3) },
+  { x: [2, 2, 2, 256], k: [3, 3], out: 512, stride: [2, 2], pad: pads(1, 1, 1, 1) },
+  { x: [2, 1, 1, 512], k: [3, 3], out: 512, stride: [1, 1], pad: pads(1, 1, 1, 1) },
+  { x: [2, 2, 2, 256], k: [1, 1], out: 512, stride: [2, 2], pad: 'valid' },
+  // tails of 1, 2 and 3 channels past the vectors; more than 8 vectors (two chunks); 'same' with
+  // asymmetric pads; wide explicit pads; non-square kernels and strides; dilation
+  { x: [3, 7, 6, 2], k: [3, 3], out: 5, stride: [1, 1], pad: 'same' },
+  { x: [2, 9, 9, 3], k: [3, 3], out: 6, stride: [2, 2], pad: 'same' },
+  { x: [2, 6, 7, 41], k: [3, 3], out: 39, stride: [2, 1], pad: 'same' },
+  { x: [1, 5, 5, 64], k: [2, 2], out: 66, stride: [1, 1], pad: 'valid' },
+  { x: [3, 9, 8, 2], k: [3, 2], out: 4, stride: [2, 2], pad: pads(0, 3, 2, 1) },
+  { x: [1, 6, 6, 3], k: [2, 2], out: 7, stride: [1, 1], pad: pads(3, 1, 0, 4) },
+  { x: [3, 11, 10, 3], k: [2, 3], out: 5, stride: [3, 2], pad: 'valid' },
+  { x: [2, 10, 10, 4], k: [3, 3], out: 8, stride: [1, 1], pad: 'same', dilation: [2, 2] },
+];
+
+let tf: typeof Tf;
+
+beforeAll(async () => {
+  tf = (await initBackend('cpu')).tf;
+  await initBackend('wasm');
+});
+
+/** Deterministic values in [-1, 1) (mulberry32). */
+function seeded(size: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+const title = (c: Case): string =>
+  `x [${c.x}] k ${c.k.join('x')} out ${c.out} stride ${c.stride.join(',')} pad ${JSON.stringify(c.pad)}${c.dilation ? ` dilation ${c.dilation.join(',')}` : ''}`;
+
+const attrsOf = (c: Case): Tf.NamedAttrMap => ({
+  strides: c.stride,
+  pad: c.pad,
+  dilations: c.dilation ?? 1,
+  dataFormat: 'NHWC',
+});
+
+/** One kernel run on the case's seeded operands: cnnc's direct loop, or XNNPACK's Conv2D. */
+function runKernel(c: Case, which: 'direct' | 'xnnpack'): Float32Array {
+  const backend = tf.backend() as Tf.KernelBackend;
+  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
+  const x = tf.tensor4d(seeded(size(c.x), 1), c.x);
+  const filter = tf.tensor4d(seeded(size(wShape), 2), wShape);
+  const args = { inputs: { x, filter }, backend, attrs: attrsOf(c) };
+  const out =
+    which === 'direct'
+      ? conv2DSimd(tf, asWasmBackend(backend), args.inputs, args.attrs)
+      : originalKernel(tf, 'Conv2D')(args);
+  if (out === null || Array.isArray(out)) throw new Error('expected one output');
+  const values = (backend.readSync(out.dataId) as Float32Array).slice();
+  backend.disposeData(out.dataId);
+  tf.dispose([x, filter]);
+  return values;
+}
+
+/** tf.conv2d on `backend`, `calls` times on one filter tensor. */
+async function conv(backend: 'cpu' | 'wasm', c: Case, calls = 1): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
+  const x = tf.tensor4d(seeded(size(c.x), 1), c.x);
+  const w = tf.tensor4d(seeded(size(wShape), 2), wShape);
+  const out: Float32Array[] = [];
+  for (let i = 0; i < calls; i++) {
+    const y = tf.conv2d(x, w, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
+    out.push(y.dataSync<'float32'>().slice());
+    y.dispose();
+  }
+  tf.dispose([x, w]);
+  return out;
+}
+
+function relErr(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+describe('Conv2D on wasm', () => {
+  it.each(CASES.map((c) => [title(c), c] as const))(
+    'the direct loop gives XNNPACK’s bits, and the cpu backend’s values: %s',
+    async (_, c) => {
+      await tf.setBackend('wasm');
+      const before = simdPathCounts();
+      const direct = runKernel(c, 'direct');
+      expect(simdPathCounts().taken - before.taken, 'the direct loop ran').toBe(1);
+      const xnnpack = runKernel(c, 'xnnpack');
+      expect(Buffer.from(direct.buffer).equals(Buffer.from(xnnpack.buffer))).toBe(true);
+      const [cpu] = await conv('cpu', c);
+      expect(relErr(direct, cpu)).toBeLessThan(1e-5);
+    },
+  );
+
+  it('takes the direct loop for a new filter tensor, XNNPACK for one it has met', async () => {
+    const c: Case = {
+      x: [2, 6, 6, 3],
+      k: [3, 3],
+      out: DIRECT_CONV_MIN_CHANNELS,
+      stride: [1, 1],
+      pad: 'same',
+    };
+    const before = simdPathCounts();
+    const [first, second, third] = await conv('wasm', c, 3);
+    expect(simdPathCounts().taken - before.taken).toBe(1);
+    expect(second).toEqual(first);
+    expect(third).toEqual(first);
+  });
+
+  it.each([1, 6, DIRECT_CONV_MIN_CHANNELS - 1])(
+    'leaves a filter of %i output channels to XNNPACK',
+    async (out) => {
+      const c: Case = { x: [2, 6, 6, 1], k: [3, 3], out, stride: [1, 1], pad: 'same' };
+      const before = simdPathCounts();
+      const [y] = await conv('wasm', c);
+      expect(simdPathCounts().taken).toBe(before.taken);
+      const [cpu] = await conv('cpu', c);
+      expect(relErr(y, cpu)).toBeLessThan(1e-5);
+    },
+  );
+
+  it('keeps no tensor and no heap buffer of its own', async () => {
+    const c = CASES[7];
+    await conv('wasm', c);
+    const before = tf.memory();
+    await conv('wasm', c, 3);
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+});
