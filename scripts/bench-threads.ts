@@ -122,7 +122,13 @@ function trainStepOf(
   return (e) => () => e.trainStepOn!(x, loss, 0.01);
 }
 
+/**
+ * Images/s of `steps` timed steps after one untimed one: an engine's turn comes after the other
+ * engines' turns, and its first step pays for waking its sleeping worker threads and refilling the
+ * caches, which a training run pays once, not every `steps` steps.
+ */
 async function imagesPerSecond(batch: number, steps: number, step: () => Promise<unknown>) {
+  await step();
   const t = performance.now();
   for (let i = 0; i < steps; i++) await step();
   return (batch * steps) / ((performance.now() - t) / 1000);

@@ -87,6 +87,7 @@ def infer():
     with torch.no_grad(): m(x)
 def ips(f, mode):
     m.train(mode)
+    f()  # untimed: the turn's first step, as bench-threads.ts does for cnnc
     t = time.perf_counter()
     for _ in range(${p.steps}): f()
     return ${p.batch} * ${p.steps} / (time.perf_counter() - t)
