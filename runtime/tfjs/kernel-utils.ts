@@ -153,16 +153,15 @@ export function requireNHWC(attrs: Tf.NamedAttrMap): void {
   }
 }
 
-/** Conv geometry of the forward op whose gradient a kernel computes, checked against dy. */
-export function forwardGeometry(
+/** tfjs-core's geometry of an NHWC convolution with these attributes. */
+export function conv2DInfo(
   tf: TfModule,
   attrs: Tf.NamedAttrMap,
   xShape: [number, number, number, number],
   filterShape: [number, number, number, number],
-  dy: Tf.TensorInfo,
   depthwise: boolean,
 ): Conv2DInfo {
-  const info = tf.backend_util.computeConv2DInfo(
+  return tf.backend_util.computeConv2DInfo(
     xShape,
     filterShape,
     pairAttr(attrs, 'strides', 1),
@@ -172,6 +171,18 @@ export function forwardGeometry(
     depthwise,
     'channelsLast',
   );
+}
+
+/** Conv geometry of the forward op whose gradient a kernel computes, checked against dy. */
+export function forwardGeometry(
+  tf: TfModule,
+  attrs: Tf.NamedAttrMap,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  dy: Tf.TensorInfo,
+  depthwise: boolean,
+): Conv2DInfo {
+  const info = conv2DInfo(tf, attrs, xShape, filterShape, depthwise);
   const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
   if (dy.shape.length !== 4 || want.some((d, i) => dy.shape[i] !== d)) {
     throw new Error(`cnnc wasm kernel: dy has shape [${dy.shape}], expected [${want}]`);

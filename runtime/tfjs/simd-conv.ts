@@ -47,31 +47,46 @@ const [n, oh, ow, kh, kw, ci, ih, iw, p, q, r] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1
 const I32_LOCALS = 11;
 const FIRST_V = 3 + I32_LOCALS;
 
-/** The (n, oh, ow) × (kh, kw) walk over taps inside the input; `tap` runs with ih, iw set. */
-function walk(g: Geometry, perPosition: Code, tap: Code): Code {
+/** The (kh, kw) taps of output position (oh, ow) inside the input; `tap` runs with ih, iw set. */
+function taps(g: Geometry, tap: Code): Code {
   const { i32, get, set, add, mul, sub, geU } = op;
+  return loop(kh, i32(0), i32(g.KH), [
+    set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
+    skipIf(geU(get(ih), i32(g.H))),
+    loop(kw, i32(0), i32(g.KW), [
+      set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
+      skipIf(geU(get(iw), i32(g.W))),
+      tap,
+    ]),
+  ]);
+}
+
+/** The (n, oh, ow) walk over output positions; `perPosition` runs with n, oh, ow set. */
+function positions(g: Geometry, perPosition: Code): Code {
+  const { i32 } = op;
   return loop(
     n,
     i32(0),
     i32(g.N),
-    loop(
-      oh,
-      i32(0),
-      i32(g.OH),
-      loop(ow, i32(0), i32(g.OW), [
-        perPosition,
-        loop(kh, i32(0), i32(g.KH), [
-          set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
-          skipIf(geU(get(ih), i32(g.H))),
-          loop(kw, i32(0), i32(g.KW), [
-            set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
-            skipIf(geU(get(iw), i32(g.W))),
-            tap,
-          ]),
-        ]),
-      ]),
-    ),
+    loop(oh, i32(0), i32(g.OH), loop(ow, i32(0), i32(g.OW), perPosition)),
   );
+}
+
+/** The (n, oh, ow) × (kh, kw) walk over taps inside the input; `tap` runs with ih, iw set. */
+function walk(g: Geometry, perPosition: Code, tap: Code): Code {
+  return positions(g, [perPosition, taps(g, tap)]);
+}
+
+// Locals of the kernels that keep sums in registers: a splat, MAX_REG vector sums, 4 tail sums.
+const SPLAT = FIRST_V;
+const vSum = (j: number) => FIRST_V + 1 + j;
+const tailSum = (k: number) => FIRST_V + 1 + MAX_REG + k;
+
+/** [first, end) ranges of at most MAX_REG of `vectors` vectors; one empty range for none. */
+function chunksOf(vectors: number): [number, number][] {
+  const chunks: [number, number][] = [];
+  for (let u0 = 0; u0 < vectors; u0 += MAX_REG) chunks.push([u0, Math.min(vectors, u0 + MAX_REG)]);
+  return chunks.length ? chunks : [[0, 0]];
 }
 
 /** Byte address of dY[n, oh, ow, 0] (parameter `dy`). */
@@ -146,63 +161,75 @@ function filterGradKernel(g: Geometry): Code {
   return walk(g, perPosition, tap);
 }
 
+/**
+ * One step of the register sums: sums += splat(the float at `scalar`) · the row at local r (vectors
+ * u0 … u1 − 1 into vSum(0 …), then `tail` floats past the row's V vectors into tailSum(0 …));
+ * r moves on by `rowBytes`.
+ */
+function splatMulAdd(
+  scalar: Code,
+  [u0, u1]: [number, number],
+  tail: number,
+  V: number,
+  rowBytes: number,
+): Code {
+  const { i32, get, set, add, f32Load, f32Add, f32Mul, vLoad, vAdd, vMul, vSplat, vLane } = op;
+  return [
+    set(SPLAT, vSplat(f32Load(scalar))),
+    Array.from({ length: u1 - u0 }, (_, j) =>
+      set(vSum(j), vAdd(get(vSum(j)), vMul(get(SPLAT), vLoad(get(r), 16 * (u0 + j))))),
+    ),
+    Array.from({ length: tail }, (_, k) =>
+      set(
+        tailSum(k),
+        f32Add(get(tailSum(k)), f32Mul(vLane(get(SPLAT), 0), f32Load(get(r), 16 * V + 4 * k))),
+      ),
+    ),
+    set(r, add(get(r), i32(rowBytes))),
+  ];
+}
+
+/** Sets the register sums of vectors u0 … u1 − 1 (and `tail` floats past V vectors) from `addr`, or to zero. */
+function loadSums(addr: Code | null, [u0, u1]: [number, number], tail: number, V: number): Code {
+  const { set, f32, f32Load, vLoad, vZero } = op;
+  return [
+    Array.from({ length: u1 - u0 }, (_, j) =>
+      set(vSum(j), addr === null ? vZero() : vLoad(addr, 16 * (u0 + j))),
+    ),
+    Array.from({ length: tail }, (_, k) =>
+      set(tailSum(k), addr === null ? f32(0) : f32Load(addr, 16 * V + 4 * k)),
+    ),
+  ];
+}
+
+function storeSums(addr: Code, [u0, u1]: [number, number], tail: number, V: number): Code {
+  const { get, f32Store, vStore } = op;
+  return [
+    Array.from({ length: u1 - u0 }, (_, j) => vStore(addr, get(vSum(j)), 16 * (u0 + j))),
+    Array.from({ length: tail }, (_, k) => f32Store(addr, get(tailSum(k)), 16 * V + 4 * k)),
+  ];
+}
+
 /** Params (dy, wt, dx), byte addresses; wt is W transposed to [KH, KW, CO, C]; dX zero on entry. */
 function inputGradKernel(g: Geometry): Code {
-  const {
-    i32,
-    get,
-    set,
-    add,
-    mul,
-    f32Load,
-    f32Store,
-    f32Add,
-    f32Mul,
-    vLoad,
-    vStore,
-    vAdd,
-    vMul,
-    vSplat,
-  } = op;
+  const { i32, get, set, add, mul } = op;
   const U = Math.floor(g.C / 4);
-  const tail = g.C % 4;
-  const s = FIRST_V; // v128: splat of dY[.., co]
-  const a = (u: number) => FIRST_V + 1 + u; // v128 accumulators, MAX_REG at most
-  const t = (k: number) => FIRST_V + 1 + MAX_REG + k; // f32 accumulators of the tail
-  // p: dY row, q: dX pixel, r: Wᵀ row of (kh, kw, co)
-  const chunks: [number, number][] = [];
-  for (let u0 = 0; u0 < U; u0 += MAX_REG) chunks.push([u0, Math.min(U, u0 + MAX_REG)]);
-  const withTail = (k: number) => k === chunks.length - 1 || chunks.length === 0;
-  const pass = (u0: number, u1: number, tailToo: boolean): Code => [
-    Array.from({ length: u1 - u0 }, (_, j) => set(a(j), vLoad(get(q), 16 * (u0 + j)))),
-    tailToo
-      ? Array.from({ length: tail }, (_, k) => set(t(k), f32Load(get(q), 16 * U + 4 * k)))
-      : [],
+  const chunks = chunksOf(U);
+  // p: dY row, q: dX pixel, r: Wᵀ row of (kh, kw, co); ci counts output channels here
+  const pass = (chunk: [number, number], tail: number): Code => [
+    loadSums(get(q), chunk, tail, U),
     set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.CO * g.C * 4)))),
-    loop(ci, i32(0), i32(g.CO), [
-      // ci counts output channels here
-      set(s, vSplat(f32Load(add(get(p), mul(get(ci), i32(4)))))),
-      Array.from({ length: u1 - u0 }, (_, j) =>
-        set(a(j), vAdd(get(a(j)), vMul(get(s), vLoad(get(r), 16 * (u0 + j))))),
-      ),
-      tailToo
-        ? Array.from({ length: tail }, (_, k) =>
-            set(
-              t(k),
-              f32Add(get(t(k)), f32Mul(op.vLane(get(s), 0), f32Load(get(r), 16 * U + 4 * k))),
-            ),
-          )
-        : [],
-      set(r, add(get(r), i32(g.C * 4))),
-    ]),
-    Array.from({ length: u1 - u0 }, (_, j) => vStore(get(q), get(a(j)), 16 * (u0 + j))),
-    tailToo
-      ? Array.from({ length: tail }, (_, k) => f32Store(get(q), get(t(k)), 16 * U + 4 * k))
-      : [],
+    loop(
+      ci,
+      i32(0),
+      i32(g.CO),
+      splatMulAdd(add(get(p), mul(get(ci), i32(4))), chunk, tail, U, g.C * 4),
+    ),
+    storeSums(get(q), chunk, tail, U),
   ];
   const tap: Code = [
     set(q, pixel(g, 2)),
-    chunks.length === 0 ? pass(0, 0, true) : chunks.map(([u0, u1], k) => pass(u0, u1, withTail(k))),
+    chunks.map((c, k) => pass(c, k === chunks.length - 1 ? g.C % 4 : 0)),
   ];
   return walk(g, set(p, dyRow(g, 0)), tap);
 }
@@ -215,82 +242,26 @@ function inputGradKernel(g: Geometry): Code {
  * layer on a 2x2 or 1x1 input), and the filter is read in place, with no packing per new tensor.
  */
 function forwardKernel(g: Geometry): Code {
-  const {
-    i32,
-    f32,
-    get,
-    set,
-    add,
-    mul,
-    sub,
-    geU,
-    f32Load,
-    f32Store,
-    f32Add,
-    f32Mul,
-    vLoad,
-    vStore,
-    vAdd,
-    vMul,
-    vSplat,
-    vZero,
-  } = op;
+  const { i32, get, set, add, mul } = op;
   const V = Math.floor(g.CO / 4);
-  const tail = g.CO % 4;
-  const s = FIRST_V; // v128: splat of X[.., ci]
-  const a = (j: number) => FIRST_V + 1 + j; // v128 sums, MAX_REG at most
-  const t = (k: number) => FIRST_V + 1 + MAX_REG + k; // f32 sums of the tail
+  const chunks = chunksOf(V);
   // p: Y row, q: X pixel, r: W row of (kh, kw, ci)
-  const chunks: [number, number][] = [];
-  for (let u0 = 0; u0 < V; u0 += MAX_REG) chunks.push([u0, Math.min(V, u0 + MAX_REG)]);
-  if (chunks.length === 0) chunks.push([0, 0]);
-  const chunk = (u0: number, u1: number, tailToo: boolean): Code => {
-    const k = tailToo ? tail : 0;
-    return [
-      Array.from({ length: u1 - u0 }, (_, j) => set(a(j), vZero())),
-      Array.from({ length: k }, (_, i) => set(t(i), f32(0))),
-      loop(kh, i32(0), i32(g.KH), [
-        set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
-        skipIf(geU(get(ih), i32(g.H))),
-        loop(kw, i32(0), i32(g.KW), [
-          set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
-          skipIf(geU(get(iw), i32(g.W))),
-          set(q, pixel(g, 0)),
-          set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.C * g.CO * 4)))),
-          loop(ci, i32(0), i32(g.C), [
-            set(s, vSplat(f32Load(get(q)))),
-            Array.from({ length: u1 - u0 }, (_, j) =>
-              set(a(j), vAdd(get(a(j)), vMul(get(s), vLoad(get(r), 16 * (u0 + j))))),
-            ),
-            Array.from({ length: k }, (_, i) =>
-              set(
-                t(i),
-                f32Add(get(t(i)), f32Mul(op.vLane(get(s), 0), f32Load(get(r), 16 * V + 4 * i))),
-              ),
-            ),
-            set(q, add(get(q), i32(4))),
-            set(r, add(get(r), i32(g.CO * 4))),
-          ]),
-        ]),
+  const chunk = (c: [number, number], tail: number): Code => [
+    loadSums(null, c, tail, V),
+    taps(g, [
+      set(q, pixel(g, 0)),
+      set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.C * g.CO * 4)))),
+      loop(ci, i32(0), i32(g.C), [
+        splatMulAdd(get(q), c, tail, V, g.CO * 4),
+        set(q, add(get(q), i32(4))),
       ]),
-      Array.from({ length: u1 - u0 }, (_, j) => vStore(get(p), get(a(j)), 16 * (u0 + j))),
-      Array.from({ length: k }, (_, i) => f32Store(get(p), get(t(i)), 16 * V + 4 * i)),
-    ];
-  };
-  return loop(
-    n,
-    i32(0),
-    i32(g.N),
-    loop(
-      oh,
-      i32(0),
-      i32(g.OH),
-      loop(ow, i32(0), i32(g.OW), [
-        set(p, dyRow(g, 2)),
-        chunks.map(([u0, u1], i) => chunk(u0, u1, i === chunks.length - 1)),
-      ]),
-    ),
-  );
+    ]),
+    storeSums(get(p), c, tail, V),
+  ];
+  return positions(g, [
+    set(p, dyRow(g, 2)),
+    chunks.map((c, i) => chunk(c, i === chunks.length - 1 ? g.CO % 4 : 0)),
+  ]);
 }
 
 const memories = new WeakMap<object, Map<string, ConvKernels>>();

@@ -30,12 +30,10 @@ import { convKernels, transposeTaps } from './simd-conv.js';
 import {
   asWasmBackend,
   forwardGeometry,
+  conv2DInfo,
   heapF32,
-  padAttr,
-  pairAttr,
   requireInput,
   requireNHWC,
-  roundingAttr,
   shape4,
   shape4Attr,
   simdMemory,
@@ -288,16 +286,7 @@ export function conv2DSimd(
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const info = tf.backend_util.computeConv2DInfo(
-    shape4(x, 'x'),
-    shape4(filter, 'filter'),
-    pairAttr(attrs, 'strides', 1),
-    pairAttr(attrs, 'dilations', 1),
-    padAttr(attrs),
-    roundingAttr(attrs),
-    false,
-    'channelsLast',
-  );
+  const info = conv2DInfo(tf, attrs, shape4(x, 'x'), shape4(filter, 'filter'), false);
   const kernels = convKernels(memory, info);
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
