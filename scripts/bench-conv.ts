@@ -31,10 +31,16 @@ import {
 } from '../runtime/reference/kernels/conv.js';
 import { parallelConfig } from '../runtime/reference/parallel.js';
 import { initBackend } from '../runtime/tfjs/backend.js';
+import { simdPeak, type SimdPeak } from './bench-peak.js';
 
 export interface ConvFigures {
   /** GFLOP/s of the forward pass, the input gradient and the filter gradient. */
   readonly forward: number;
+  /**
+   * wasm only: the forward pass on a filter tensor it has not met, as in training, where cnnc's
+   * direct loop runs instead of XNNPACK's packed operator (wasm-kernels.ts, overrideConv2D).
+   */
+  readonly forwardNewFilter?: number;
   readonly inputGrad: number;
   readonly filterGrad: number;
 }
@@ -50,6 +56,8 @@ export interface ConvBench {
   /** Null where the wasm backend could not be loaded. */
   readonly wasm: ConvFigures | null;
   readonly wasmDetail: string;
+  /** The arithmetic ceiling of wasm SIMD on one core (bench-peak.ts). */
+  readonly peak: SimdPeak;
 }
 
 export interface ConvBenchOptions {
@@ -66,12 +74,12 @@ function random(n: number, seed: number): Float32Array {
 }
 
 /**
- * Best seconds of `reps` runs of each of three kernels after a warm-up of each, run in rounds
- * (a, b, c, a, b, c, …) so that a busy spell on the machine slows all three alike.
+ * Best seconds of `reps` runs of each kernel after a warm-up of each, run in rounds (a, b, c, a,
+ * b, c, …) so that a busy spell on the machine slows all of them alike.
  */
-function bestOfRounds(reps: number, runs: readonly [() => void, () => void, () => void]) {
+function bestOfRounds(reps: number, runs: readonly (() => void)[]): number[] {
   for (const run of runs) run();
-  const t = [Infinity, Infinity, Infinity];
+  const t = runs.map(() => Infinity);
   for (let i = 0; i < reps; i++) {
     runs.forEach((run, k) => {
       const t0 = performance.now();
@@ -153,23 +161,26 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
       out.dataSync();
       out.dispose();
     };
-    wasm = figures(
-      bestOfRounds(reps, [
-        synced(() => tf.conv2d(tx, tw, 1, 'same')),
-        synced(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], 1, 'same')),
-        synced(
-          () =>
-            tf
-              .engine()
-              .runKernel(
-                'Conv2DBackpropFilter',
-                { x: tx, dy: tdy },
-                { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, C, CO] },
-              ) as Tensor<Rank>,
-        ),
-      ]),
-    );
-    tf.dispose([tx, tw, tdy]);
+    // A filter the backend has not met: a copy made before the clock starts.
+    const copies = Array.from({ length: reps + 1 }, () => tf.clone(tw));
+    let next = 0;
+    const t = bestOfRounds(reps, [
+      synced(() => tf.conv2d(tx, tw, 1, 'same')),
+      synced(() => tf.conv2d(tx, copies[next++], 1, 'same')),
+      synced(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], 1, 'same')),
+      synced(
+        () =>
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: tx, dy: tdy },
+              { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, C, CO] },
+            ) as Tensor<Rank>,
+      ),
+    ]);
+    wasm = { ...figures([t[0], t[2], t[3]]), forwardNewFilter: gf(t[1]) };
+    tf.dispose([tx, tw, tdy, ...copies]);
   } catch (e) {
     wasmDetail = `wasm backend unavailable: ${e instanceof Error ? e.message : String(e)}`;
   }
@@ -203,13 +214,40 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
   log(row(`${im2colDetail}: forward`, im2col.forward));
   log(row(`${im2colDetail}: input gradient`, im2col.inputGrad));
   log(row(`${im2colDetail}: filter gradient`, im2col.filterGrad));
+  const peak = simdPeak();
+  const ofPeak = (v: number) => `(${Math.round((100 * v) / peak.mulAdd)} % of the 1-core peak)`;
+  log(
+    `  wasm SIMD128 peak, 1 core (mul + add): ${peak.mulAdd.toFixed(1)} GFLOP/s; with FMA (relaxed SIMD): ${peak.fma === null ? 'not available' : `${peak.fma.toFixed(1)} GFLOP/s`}`,
+  );
   if (wasm) {
-    log(row(`tfjs ${wasmDetail}: Conv2D`, wasm.forward));
-    log(row(`tfjs ${wasmDetail}: Conv2DBackpropInput`, wasm.inputGrad));
-    log(row(`tfjs ${wasmDetail}: Conv2DBackpropFilter`, wasm.filterGrad));
+    log(
+      row(
+        `tfjs ${wasmDetail}: Conv2D, packed filter (XNNPACK)`,
+        wasm.forward,
+        ofPeak(wasm.forward),
+      ),
+    );
+    if (wasm.forwardNewFilter !== undefined)
+      log(
+        row(
+          `tfjs ${wasmDetail}: Conv2D, new filter (cnnc)`,
+          wasm.forwardNewFilter,
+          ofPeak(wasm.forwardNewFilter),
+        ),
+      );
+    log(
+      row(`tfjs ${wasmDetail}: Conv2DBackpropInput (cnnc)`, wasm.inputGrad, ofPeak(wasm.inputGrad)),
+    );
+    log(
+      row(
+        `tfjs ${wasmDetail}: Conv2DBackpropFilter (cnnc)`,
+        wasm.filterGrad,
+        ofPeak(wasm.filterGrad),
+      ),
+    );
   } else log(wasmDetail);
   log('  (GFLOP/s = 2·MACs of the direct convolution / seconds, for every algorithm)');
-  return { shape, reference, referenceDetail, im2col, im2colDetail, wasm, wasmDetail };
+  return { shape, reference, referenceDetail, im2col, im2colDetail, wasm, wasmDetail, peak };
 }
 
 function numberFlag(name: string): number | undefined {
