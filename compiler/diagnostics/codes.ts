@@ -234,6 +234,8 @@ export const CODE_LIST = [
     code: 'CNN6060',
     severity: 'warning',
     title: 'train.py leaves out a detector with several yolo heads',
+    retired:
+      "the emitted train.py trains multi-scale detectors, assigning each truth over every head's anchors as cnnc does",
   },
 
   // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)

@@ -71,17 +71,6 @@ export const CODEGEN_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'cnnc' },
   },
   {
-    code: 'CNN6060',
-    about: 'a multi-scale detector (two yolo heads): train.py leaves it out',
-    files: {
-      'main.cnn': m(
-        'conv 16 3x3 same\noutput small { conv 8 1x1, yolo 3 boxes 1 }\nmaxpool 2x2\nconv 8 1x1\nyolo 3 boxes 1\ntrain { loss yolo }',
-      ),
-    },
-    span: 'yolo 3 boxes 1',
-    emitPytorch: { names: 'cnnc' },
-  },
-  {
     code: 'CNN6100',
     about: 'a TensorFlow.js project whose train block starts from torchvision-named weights',
     files: {

@@ -51,7 +51,7 @@ function generate(): string {
     for (const c of codes) {
       out.push(`### ${c.code}`, '', `**${c.title}** (${c.severity})`, '');
       if ('retired' in c) {
-        out.push(`Retired: ${c.retired} cnnc no longer reports it; the code is not reused.`, '');
+        out.push(`Retired: ${c.retired}. cnnc no longer reports it; the code is not reused.`, '');
         continue;
       }
       const ex = DIAGNOSTIC_CASES.find((x) => x.code === c.code);

@@ -242,9 +242,7 @@ def evaluate_detector(model, ds, heads, settings, device, batch=64):
             x = ds.images[start : start + batch].to(device)
             grids = [g.float().cpu().double().numpy() for g in grids_of(heads, model(x))]
             for k in range(x.shape[0]):
-                dets = []
-                for head, grid in zip(heads, grids):
-                    dets.extend(decode(head, grid[k], settings["score_threshold"]))
+                dets = decode_detections(heads, [g[k] for g in grids], settings["score_threshold"])
                 i = start + k
                 kept = nms(dets, settings["nms_iou"], settings["score_threshold"],
                            settings["max_detections"])

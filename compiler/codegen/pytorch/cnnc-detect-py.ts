@@ -19,14 +19,18 @@ runtime/data/box-augment.ts in cnnc), so that a detector trained here evaluates 
                  around) and its boxes move with it. Categories become classes 0.. in id order.
   BoxAugment     the train block's flips, zoom, translation, brightness and contrast, applied to an
                  image and its boxes with cnnc's random draws
-  yolo_loss      the yolo head's loss on the raw grid [N, rows, cols, channels]
-  decode, nms    the boxes of a grid, and per-class non-maximum suppression
+  yolo_loss      a detector's loss on its heads' raw grids [N, rows, cols, channels]
+  decode_detections, nms
+                 the boxes of every head's grid, and per-class non-maximum suppression
   coco_evaluate  COCO's 12 numbers (mAP@[.5:.95], @0.5, @0.75, areas, recalls) and per-class AP,
                  computed as pycocotools' COCOeval computes them
 
 A head is v1 (YOLO 2016: B boxes of x, y, sqrt w, sqrt h, confidence per cell, then C class
-scores) or anchor-based (v2/v3: per anchor tx, ty, tw, th, objectness, C class logits). A list of
-heads is a model with one output per head; each head gets every truth box.
+scores) or anchor-based (v2/v3: per anchor tx, ty, tw, th, objectness, C class logits). A
+detector is a list of heads, one per model output (several: a multi-scale detector, e.g. a 12x12
+grid at stride 8 and a 6x6 grid at stride 16): each truth box goes to the one slot, over every
+head, that fits it best (by anchor shape) at its cell of that head; the loss is the sum of the
+heads' losses, and decoding takes the boxes of every head before NMS. One head is the list of one.
 """
 
 import bisect
@@ -444,49 +448,48 @@ def _predicted_box(head, cell, r, c, k):
     return [cx - w / 2, cy - h / 2, w, h]
 
 
-def assign(head, grid, truths):
-    """Which truth each box slot of one image is responsible for: {(r, c, k): truth}. A truth
-    goes to its centre's cell, to the free slot whose box (v1: as predicted; anchors: the
-    anchor's shape, both centred) overlaps it most (ties: the lower slot)."""
-    owner = {}
+def assign(heads, grids, truths):
+    """Which truth each box slot of one image is responsible for, per head: [{(r, c, k): truth}]
+    ('grids': the image's raw grid [rows, cols, channels] of each head, as lists; read only for
+    v1 heads). A truth goes to the one free slot, over every head, that overlaps it most at the
+    truth's cell of that head: by the anchor's shape (both centred, YOLOv3) on anchor heads, by
+    the predicted box on v1 heads; ties go to the earlier head, then the lower slot."""
+    owners = [{} for _ in heads]
     for t in truths:
         if not (t[2] > 0 and t[3] > 0):
             continue
-        r, c = _cell_of(head, t)
-        cell = grid[r][c] if not head.anchors else None
-        best, best_iou = -1, -math.inf
-        for k in range(head.boxes):
-            if (r, c, k) in owner:
-                continue
-            if head.anchors:
-                overlap = iou([0, 0, head.anchors[k][0], head.anchors[k][1]], [0, 0, t[2], t[3]])
-            else:
-                overlap = iou(_predicted_box(head, cell, r, c, k), t)
-            if overlap > best_iou:
-                best, best_iou = k, overlap
+        best, best_key, best_iou = -1, None, -math.inf
+        for j, head in enumerate(heads):
+            r, c = _cell_of(head, t)
+            for k in range(head.boxes):
+                if (r, c, k) in owners[j]:
+                    continue
+                if head.anchors:
+                    a = head.anchors[k]
+                    overlap = iou([0, 0, a[0], a[1]], [0, 0, t[2], t[3]])
+                else:
+                    overlap = iou(_predicted_box(head, grids[j][r][c], r, c, k), t)
+                if overlap > best_iou:
+                    best, best_key, best_iou = j, (r, c, k), overlap
         if best >= 0:
-            owner[(r, c, best)] = t
-    return owner
+            owners[best][best_key] = t
+    return owners
 
 
-def yolo_loss(head, out, truths, lambda_coord, lambda_noobj):
-    """The loss of raw grids 'out' [n, rows, cols, channels] against truth boxes per image
-    ([x, y, w, h, class] in input pixels), averaged over the batch, as cnnc's yoloLoss: a scalar
-    tensor (computed in float64) and its parts {coord, obj, noobj, cls} as floats."""
-    n = out.shape[0]
+def _head_parts(head, x, owners, lambda_coord, lambda_noobj):
+    """One head's terms {coord, obj, noobj, cls} summed over the batch (scalar tensors): 'x' its
+    raw grids [n, rows, cols, channels] in float64, 'owners' its slots' truths per image."""
+    n = x.shape[0]
     S1, S2 = head.grid
     H, W = head.image
     B, K = head.boxes, head.classes
-    x = out.double()
-    values = x.detach().cpu().tolist() if not head.anchors else None
     obj = torch.zeros(n, S1, S2, B, dtype=torch.bool)
     box_target = torch.zeros(n, S1, S2, B, 4, dtype=torch.float64)
     class_target = torch.zeros(n, S1, S2, B, K, dtype=torch.float64)
     cell_obj = torch.zeros(n, S1, S2, dtype=torch.bool)
     cell_class = torch.zeros(n, S1, S2, K, dtype=torch.float64)
     for i in range(n):
-        owner = assign(head, values[i] if values is not None else None, truths[i])
-        for (r, c, k), t in sorted(owner.items()):
+        for (r, c, k), t in sorted(owners[i].items()):
             tx = ((t[0] + t[2] / 2) / W) * S2 - c
             ty = ((t[1] + t[3] / 2) / H) * S1 - r
             if head.anchors:
@@ -510,7 +513,7 @@ def yolo_loss(head, out, truths, lambda_coord, lambda_noobj):
         coord = ((xy - target[:, :2]) ** 2).sum() + ((mine[:, 2:4] - target[:, 2:]) ** 2).sum()
         bce = F.binary_cross_entropy_with_logits
         ones = torch.ones_like(mine[:, 4])
-        parts = {
+        return {
             "coord": lambda_coord * coord,
             "obj": bce(mine[:, 4], ones, reduction="sum"),
             "noobj": lambda_noobj * bce(
@@ -518,16 +521,37 @@ def yolo_loss(head, out, truths, lambda_coord, lambda_noobj):
             ),
             "cls": bce(mine[:, 5:], class_target[obj], reduction="sum"),
         }
-    else:
-        slots = x[..., : B * 5].reshape(n, S1, S2, B, 5)
-        mine = slots[obj]
-        cell_obj, cell_class = cell_obj.to(device), cell_class.to(device)
-        parts = {
-            "coord": lambda_coord * ((mine[:, :4] - box_target[obj]) ** 2).sum(),
-            "obj": ((mine[:, 4] - 1) ** 2).sum(),
-            "noobj": lambda_noobj * (slots[~obj][:, 4] ** 2).sum(),
-            "cls": ((x[..., B * 5 :][cell_obj] - cell_class[cell_obj]) ** 2).sum(),
-        }
+    slots = x[..., : B * 5].reshape(n, S1, S2, B, 5)
+    mine = slots[obj]
+    cell_obj, cell_class = cell_obj.to(device), cell_class.to(device)
+    return {
+        "coord": lambda_coord * ((mine[:, :4] - box_target[obj]) ** 2).sum(),
+        "obj": ((mine[:, 4] - 1) ** 2).sum(),
+        "noobj": lambda_noobj * (slots[~obj][:, 4] ** 2).sum(),
+        "cls": ((x[..., B * 5 :][cell_obj] - cell_class[cell_obj]) ** 2).sum(),
+    }
+
+
+def yolo_loss(heads, grids, truths, lambda_coord, lambda_noobj):
+    """The loss of a detector's raw grids, one per head ('grids[j]': head j's [n, rows, cols,
+    channels]), against truth boxes per image ([x, y, w, h, class] in input pixels), as cnnc's
+    detectionLoss: each truth assigned to one slot over all heads, the heads' terms summed and
+    averaged over the batch. A scalar tensor (computed in float64) and its parts {coord, obj,
+    noobj, cls} as floats. One head is the list of one."""
+    if len(grids) != len(heads):
+        raise ValueError("%d grids for %d yolo heads" % (len(grids), len(heads)))
+    xs = [g.double() for g in grids]
+    n = xs[0].shape[0]
+    values = [x.detach().cpu().tolist() if not h.anchors else None for h, x in zip(heads, xs)]
+    per_image = [
+        assign(heads, [v[i] if v is not None else None for v in values], truths[i])
+        for i in range(n)
+    ]
+    parts = {"coord": 0, "obj": 0, "noobj": 0, "cls": 0}
+    for j, (head, x) in enumerate(zip(heads, xs)):
+        owners = [o[j] for o in per_image]
+        for name, v in _head_parts(head, x, owners, lambda_coord, lambda_noobj).items():
+            parts[name] = parts[name] + v
     scale = 1 / n if n > 0 else 0
     loss = (parts["coord"] + parts["obj"] + parts["noobj"] + parts["cls"]) * scale
     return loss, {name: float(v) * scale for name, v in parts.items()}
@@ -542,11 +566,8 @@ def grids_of(heads, outputs):
 
 
 def detection_loss(heads, outputs, truths, lambda_coord, lambda_noobj):
-    """The summed yolo loss of every head (one head: cnnc's yoloLoss)."""
-    total = 0
-    for head, grid in zip(heads, grids_of(heads, outputs)):
-        total = total + yolo_loss(head, grid.float(), truths, lambda_coord, lambda_noobj)[0]
-    return total
+    """The yolo loss of the model's outputs (one per head), as a scalar tensor."""
+    return yolo_loss(heads, grids_of(heads, outputs), truths, lambda_coord, lambda_noobj)[0]
 
 
 # ---- decoding and NMS ----------------------------------------------------------------------
@@ -598,6 +619,13 @@ def decode(head, grid, score_threshold):
         box = [float(cx0[r, c, k]), float(cy0[r, c, k]), float(bw[r, c, k]), float(bh[r, c, k])]
         dets.append((box, float(scores[r, c, k, q]), int(q)))
     return dets
+
+
+def decode_detections(heads, grids, score_threshold):
+    """The boxes of one image of a detector ('grids[j]': head j's raw grid [rows, cols,
+    channels], float64 numpy): every head's boxes, head after head, as cnnc's decodeDetections
+    gathers them before NMS."""
+    return [d for head, grid in zip(heads, grids) for d in decode(head, grid, score_threshold)]
 
 
 def nms(dets, iou_threshold, score_threshold, max_detections):

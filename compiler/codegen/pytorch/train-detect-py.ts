@@ -1,7 +1,7 @@
 /**
- * train.py's part for detectors (models ending in a yolo head): their SETTINGS entries (the heads
- * and the train block's detection settings) and DetectorTrainer, the Trainer of train-body-py.ts
- * with the data, the step, the epoch's end and the test of cnnc's detector training
+ * train.py's part for detectors (models ending in a yolo head, or one per output): their SETTINGS
+ * entries (the heads and the train block's detection settings) and DetectorTrainer, the Trainer of
+ * train-body-py.ts with the data, the step, the epoch's end and the test of cnnc's detector training
  * (runtime/detection/train.ts, compiler/cli/train-detector.ts). The detection code itself is
  * cnnc_detect.py (cnnc-detect-py.ts). docs/codegen.md "Detectors" documents the result.
  */
@@ -60,10 +60,11 @@ class DetectorRunFolder(RunFolder):
 
 
 class DetectorTrainer(Trainer):
-    """A model ending in a yolo head, trained as 'cnnc train' trains it: COCO data, box-aware
-    augmentation, the yolo loss on the raw grid (SETTINGS' heads and detection), the epoch's
-    training loss only, and COCO's numbers on the test split at the end. The optimiser, schedule,
-    run folder, --steps, --resume and torchrun are the classifier's."""
+    """A model ending in a yolo head (or one per output: a multi-scale detector), trained as
+    'cnnc train' trains it: COCO data, box-aware augmentation, the yolo loss on the raw grids
+    (SETTINGS' heads and detection), the epoch's training loss only, and COCO's numbers on the
+    test split at the end. The optimiser, schedule, run folder, --steps, --resume and torchrun are
+    the classifier's."""
 
     def __init__(self, args, processes, log):
         super().__init__(args, processes, log)

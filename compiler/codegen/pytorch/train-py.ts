@@ -100,26 +100,6 @@ function modelSettings(
   }
   resolved.diagnostics.forEach(report);
   if (error) return null;
-  const heads = yoloHeadsOf(graph);
-  if (heads && heads.length > 1) {
-    // cnnc_detect.py assigns each truth within one head; over several heads cnnc assigns it to
-    // the best anchor of them all (docs/detection.md), which it does not mirror yet.
-    const yolo = graph.outputs.map((o) => graph.nodes[o]).filter((n) => n.op === 'yolo');
-    report(
-      diag(
-        'CNN6060',
-        `train.py trains detectors with one yolo head; ${graph.model} has ${heads.length}, one per output, and is left out of it`,
-        {
-          span: yolo[0]?.span ?? graph.span,
-          notes: [
-            "cnnc assigns each ground-truth box to the best anchor over every head's anchors; cnnc_detect.py's loss works within one head",
-          ],
-          help: 'train it with `cnnc train` (model.py still computes every head)',
-        },
-      ),
-    );
-    return null;
-  }
   const s = resolved.settings;
   const ft = s.fineTune;
   if (ft.weights && /\.json$/i.test(ft.weights.path))
@@ -280,11 +260,12 @@ export function emitTraining(
     readme.push({
       heading: 'Detectors',
       body: [
-        `${detectors.map((m) => `\`${mdCode(m.graph.model)}\``).join(', ')} ends in a yolo head:`,
-        'train.py trains it as `cnnc train` does, on COCO-format data (`--data coco:DIR`, e.g. from',
-        '`cnnc data shapes`), with box-aware augmentation and the yolo loss of `cnnc_detect.py`, and',
-        "prints COCO's mAP@[.5:.95], mAP@0.5, mAP@0.75 and per-class AP on the test split. The run",
-        "folder's checkpoint loads in `cnnc evaluate FILE --weights runs/MODEL --data coco:DIR`.",
+        `${detectors.map((m) => `\`${mdCode(m.graph.model)}\``).join(', ')} ends in a yolo head, or in one`,
+        'per output (a multi-scale detector): train.py trains it as `cnnc train` does, on COCO-format',
+        'data (`--data coco:DIR`, e.g. from `cnnc data shapes`), with box-aware augmentation and the',
+        "yolo loss of `cnnc_detect.py`, and prints COCO's mAP@[.5:.95], mAP@0.5, mAP@0.75 and",
+        "per-class AP on the test split. The run folder's checkpoint loads in",
+        '`cnnc evaluate FILE --weights runs/MODEL --data coco:DIR`.',
       ].join('\n'),
     });
   return {

@@ -1,8 +1,8 @@
 /**
  * The emitted cnnc_detect.py against cnnc's TypeScript, case by case (detect-rules.py runs the
- * Python side in one process): the yolo loss and its gradient (anchor and v1 heads, several and
- * empty images, crowded cells), COCO's numbers on hand-made detections (crowds, duplicates, ties,
- * areas, maxDets), decoding and NMS of random grids, box-aware augmentation draw for draw, and the
+ * Python side in one process): the yolo loss and its gradients (anchor and v1 heads, one head or
+ * several as a multi-scale detector has, several and empty images, crowded cells), COCO's numbers on hand-made detections (crowds, duplicates, ties,
+ * areas, maxDets), decoding and NMS of random grids (every head's boxes together), box-aware augmentation draw for draw, and the
  * COCO reader's letterbox. A detector trained by train.py so sees what cnnc would, and is scored
  * the same.
  */
@@ -25,11 +25,15 @@ import {
 import { nms, type Detection } from '../../../runtime/detection/nms.js';
 import {
   channelsOf,
-  decodeYolo,
+  decodeDetections,
+  detectionLoss,
   yoloLoss,
   type TruthBox,
   type YoloHead,
 } from '../../../runtime/detection/yolo.js';
+import { nodeHost } from '../../../compiler/cli/host.js';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
+import { compileFile } from '../../../compiler/program.js';
 import { REPO } from '../../helpers/memory-host.js';
 import { canTrain, emitPytorch, PYTHON, SKIP_REASON, tempDir } from './train-helpers.js';
 
@@ -68,9 +72,29 @@ const ANCHOR_HEAD: YoloHead = {
   image: [48, 64],
 };
 const V1_HEAD: YoloHead = { grid: [4, 3], classes: 2, boxes: 2, anchors: [], image: [64, 48] };
-const HEADS = [
-  { name: 'anchor head', head: ANCHOR_HEAD, low: -2.5, high: 2.5 },
-  { name: 'v1 head', head: V1_HEAD, low: -0.2, high: 1.2 },
+/** A coarser v1 head on V1_HEAD's image: a multi-scale v1 detector with it. */
+const V1_COARSE: YoloHead = { grid: [2, 2], classes: 2, boxes: 1, anchors: [], image: [64, 48] };
+
+/** The heads of examples/detection/shapes-multiscale.cnn in output order: `main` (6x6), `small` (12x12). */
+let multiScale: YoloHead[] | undefined;
+function multiScaleHeads(): YoloHead[] {
+  if (multiScale) return multiScale;
+  const file = path.join(REPO, 'examples/detection/shapes-multiscale.cnn');
+  const heads = yoloHeadsOf(compileFile(file, nodeHost(REPO)).models[0].graph);
+  expect(heads?.map((h) => h.grid)).toEqual([
+    [6, 6],
+    [12, 12],
+  ]);
+  multiScale = heads!;
+  return multiScale;
+}
+
+/** Detectors, each a list of heads (one per output), with the range of their seeded raw grids. */
+const DETECTORS = [
+  { name: 'anchor head', heads: () => [ANCHOR_HEAD], low: -2.5, high: 2.5 },
+  { name: 'v1 head', heads: () => [V1_HEAD], low: -0.2, high: 1.2 },
+  { name: 'shapes-multiscale.cnn', heads: multiScaleHeads, low: -2.5, high: 2.5 },
+  { name: 'two v1 heads', heads: () => [V1_HEAD, V1_COARSE], low: -0.2, high: 1.2 },
 ];
 
 /** Seeded raw grids of n images, uniform in [low, high). */
@@ -107,6 +131,19 @@ function truthsOf(h: YoloHead, n: number, seed: number): TruthBox[][] {
 
 const asLists = (truths: readonly (readonly TruthBox[])[]) =>
   truths.map((list) => list.map((t) => [...t.box, t.label]));
+
+/** How many box slots of a head own a truth: their box outputs have a gradient (others have none). */
+function ownedSlots(h: YoloHead, grad: ArrayLike<number>): number {
+  const per = h.anchors.length ? 5 + h.classes : 5;
+  const cells = grad.length / channelsOf(h);
+  let owned = 0;
+  for (let cell = 0; cell < cells; cell++)
+    for (let k = 0; k < h.boxes; k++) {
+      const o = cell * channelsOf(h) + k * per;
+      if ([0, 1, 2, 3].some((q) => grad[o + q] !== 0)) owned++;
+    }
+  return owned;
+}
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -246,19 +283,24 @@ describe.runIf(canTrain)('cnnc_detect.py computes what cnnc computes', () => {
     expect(r.code).toBe(0);
   });
 
-  it('gives the yolo loss and its gradient of yoloLoss (anchor and v1 heads)', () => {
+  it('gives the loss and gradients of detectionLoss (anchor and v1 heads, one or several)', () => {
     const n = 6;
-    const cases = HEADS.map(({ head, low, high }, k) => ({
-      head,
-      out: grids(head, n, 31 + k, low, high),
-      truths: truthsOf(head, n, 71 + k),
-    }));
+    const weights = { lambdaCoord: 5, lambdaNoobj: 0.5 };
+    const cases = DETECTORS.map(({ name, heads, low, high }, k) => {
+      const hs = heads();
+      return {
+        name,
+        heads: hs,
+        outs: hs.map((h, j) => grids(h, n, 31 + k + 10 * j, low, high)),
+        truths: truthsOf(hs[0], n, 71 + k),
+      };
+    });
     const got = python(
       project,
       cases.map((c) => ({
         kind: 'loss',
-        head: c.head,
-        out: Array.from(c.out),
+        heads: c.heads,
+        outs: c.outs.map((o) => Array.from(o)),
         n,
         truths: asLists(c.truths),
         lambda_coord: 5,
@@ -266,18 +308,34 @@ describe.runIf(canTrain)('cnnc_detect.py computes what cnnc computes', () => {
       })),
     );
     cases.forEach((c, k) => {
-      const want = yoloLoss(c.head, c.out, n, c.truths, { lambdaCoord: 5, lambdaNoobj: 0.5 });
-      const py = got[k].ok as { loss: number; grad: number[]; parts: Record<string, number> };
-      const name = HEADS[k].name;
+      const want = detectionLoss(c.heads, c.outs, n, c.truths, weights);
+      const py = got[k].ok as { loss: number; grads: number[][]; parts: Record<string, number> };
+      const name = c.name;
       expect(Math.abs(py.loss - want.loss) / want.loss, name).toBeLessThanOrEqual(1e-9);
       for (const part of ['coord', 'obj', 'noobj', 'cls'] as const)
         expect(py.parts[part], `${name} ${part}`).toBeCloseTo(want.parts[part], 9);
-      expect(maxDiff(py.grad, want.grad) / maxAbs(want.grad), name).toBeLessThanOrEqual(1e-5);
+      expect(py.grads, name).toHaveLength(c.heads.length);
+      want.grads.forEach((grad, j) =>
+        expect(maxDiff(py.grads[j], grad) / maxAbs(grad), `${name} head ${j}`).toBeLessThanOrEqual(
+          1e-5,
+        ),
+      );
       // The cases reach every part of the loss.
       expect(
         Object.values(want.parts).every((v) => v > 0),
         name,
       ).toBe(true);
+      if (c.heads.length === 1) return;
+      // Truths land in every head, and each goes to one head only: giving every head all the
+      // truths (the sum of the heads' yoloLoss) is a different loss.
+      c.heads.forEach((h, j) =>
+        expect(ownedSlots(h, want.grads[j]), `${name} head ${j}`).toBeGreaterThan(2),
+      );
+      const apart = c.heads.reduce(
+        (sum, h, j) => sum + yoloLoss(h, c.outs[j], n, c.truths, weights).loss,
+        0,
+      );
+      expect(Math.abs(apart - want.loss) / want.loss, name).toBeGreaterThan(1e-3);
     });
   });
 
@@ -321,12 +379,12 @@ describe.runIf(canTrain)('cnnc_detect.py computes what cnnc computes', () => {
     expect(first.map).toBeLessThan(0.95);
   });
 
-  it('decodes random grids and suppresses their boxes as decodeYolo and nms do', () => {
-    const cases = HEADS.flatMap(({ name, head, low, high }) =>
+  it('decodes random grids and suppresses their boxes as decodeDetections and nms do', () => {
+    const cases = DETECTORS.flatMap(({ name, heads, low, high }) =>
       [0, 1, 2].map((seed) => ({
         name: `${name} ${seed}`,
-        head,
-        grid: grids(head, 1, 500 + seed, low, high),
+        heads: heads(),
+        grids: heads().map((h, j) => grids(h, 1, 500 + seed + 10 * j, low, high)),
         threshold: [0.01, 0.1, 0.3][seed],
         iou: [0.5, 0.3, 0.7][seed],
         max: [100, 5, 100][seed],
@@ -334,11 +392,11 @@ describe.runIf(canTrain)('cnnc_detect.py computes what cnnc computes', () => {
     );
     const got = python(
       project,
-      cases.map((c) => ({ kind: 'decode', ...c, grid: Array.from(c.grid) })),
+      cases.map((c) => ({ kind: 'decode', ...c, grids: c.grids.map((g) => Array.from(g)) })),
     );
     let suppressed = 0;
     cases.forEach((c, k) => {
-      const decoded = decodeYolo(c.head, c.grid, 0, c.threshold);
+      const decoded = decodeDetections(c.heads, c.grids, 0, c.threshold);
       const kept = nms(decoded, {
         iouThreshold: c.iou,
         scoreThreshold: c.threshold,
@@ -355,6 +413,9 @@ describe.runIf(canTrain)('cnnc_detect.py computes what cnnc computes', () => {
       };
       same(py.decoded, decoded);
       same(py.kept, kept);
+      // Several heads: the boxes of every head, not the first one's only.
+      const first = decodeDetections(c.heads.slice(0, 1), c.grids.slice(0, 1), 0, c.threshold);
+      if (c.heads.length > 1) expect(decoded.length, c.name).toBeGreaterThan(first.length);
       expect(kept.length, c.name).toBeGreaterThan(0);
       suppressed += decoded.length - kept.length;
     });

@@ -20,27 +20,31 @@ def head_of(h):
 def run(case):
     kind = case["kind"]
     if kind == "loss":
-        head = head_of(case["head"])
-        S1, S2 = head.grid
-        out = torch.tensor(case["out"], dtype=torch.float32).reshape(
-            case["n"], S1, S2, head.channels
-        )
-        out.requires_grad_(True)
+        heads = [head_of(h) for h in case["heads"]]
+        outs = [
+            torch.tensor(out, dtype=torch.float32)
+            .reshape(case["n"], h.grid[0], h.grid[1], h.channels)
+            .requires_grad_(True)
+            for h, out in zip(heads, case["outs"])
+        ]
         loss, parts = cnnc_detect.yolo_loss(
-            head, out, case["truths"], case["lambda_coord"], case["lambda_noobj"]
+            heads, outs, case["truths"], case["lambda_coord"], case["lambda_noobj"]
         )
         loss.backward()
-        return {"loss": float(loss), "grad": out.grad.reshape(-1).tolist(), "parts": parts}
+        grads = [out.grad.reshape(-1).tolist() for out in outs]
+        return {"loss": float(loss), "grads": grads, "parts": parts}
     if kind == "coco":
         r = cnnc_detect.coco_evaluate(
             case["gts"], case["dts"], case.get("image_ids"), case.get("category_ids")
         )
         return {"result": r, "text": cnnc_detect.summary_text(r)}
     if kind == "decode":
-        head = head_of(case["head"])
-        S1, S2 = head.grid
-        grid = np.array(case["grid"], dtype=np.float32).astype(np.float64)
-        dets = cnnc_detect.decode(head, grid.reshape(S1, S2, head.channels), case["threshold"])
+        heads = [head_of(h) for h in case["heads"]]
+        grids = [
+            np.array(g, dtype=np.float32).astype(np.float64).reshape(*h.grid, h.channels)
+            for h, g in zip(heads, case["grids"])
+        ]
+        dets = cnnc_detect.decode_detections(heads, grids, case["threshold"])
         kept = cnnc_detect.nms(dets, case["iou"], case["threshold"], case["max"])
         return {"decoded": dets, "kept": kept}
     if kind == "augment":

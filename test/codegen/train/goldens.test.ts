@@ -1,9 +1,9 @@
 /**
  * The emitted training files are a product: train.py for LeNet-5, a ResNet-18 (the fine-tuned
  * examples/resnet-digits.cnn), the Inception module example and the gradual-unfreezing transfer
- * example, the two-output example (examples/two-heads.cnn), the shapes detector, and the static
- * cnnc_data.py, cnnc_train.py and cnnc_detect.py, are golden files (test/baselines/codegen/train/),
- * byte-identical on every run; every emitted Python file compiles (`python3 -m py_compile`), and
+ * example, the two-output example (examples/two-heads.cnn), the shapes detector and its multi-scale
+ * version, and the static cnnc_data.py, cnnc_train.py and cnnc_detect.py, are golden files
+ * (test/baselines/codegen/train/), byte-identical on every run; every emitted Python file compiles (`python3 -m py_compile`), and
  * lines stay within 100 columns.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ const CASES = [
   { name: 'fine-tuned', file: 'examples/transfer/fine-tuned.cnn' },
   { name: 'two-heads', file: 'examples/two-heads.cnn' },
   { name: 'shapes-detector', file: 'examples/detection/shapes-detector.cnn' },
+  { name: 'shapes-multiscale', file: 'examples/detection/shapes-multiscale.cnn' },
 ];
 
 const work = tempDir('train-goldens');

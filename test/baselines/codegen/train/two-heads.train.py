@@ -1108,10 +1108,11 @@ class DetectorRunFolder(RunFolder):
 
 
 class DetectorTrainer(Trainer):
-    """A model ending in a yolo head, trained as 'cnnc train' trains it: COCO data, box-aware
-    augmentation, the yolo loss on the raw grid (SETTINGS' heads and detection), the epoch's
-    training loss only, and COCO's numbers on the test split at the end. The optimiser, schedule,
-    run folder, --steps, --resume and torchrun are the classifier's."""
+    """A model ending in a yolo head (or one per output: a multi-scale detector), trained as
+    'cnnc train' trains it: COCO data, box-aware augmentation, the yolo loss on the raw grids
+    (SETTINGS' heads and detection), the epoch's training loss only, and COCO's numbers on the
+    test split at the end. The optimiser, schedule, run folder, --steps, --resume and torchrun are
+    the classifier's."""
 
     def __init__(self, args, processes, log):
         super().__init__(args, processes, log)
