@@ -68,6 +68,8 @@ export const op = {
   f32Add: (a: Code, b: Code): Code => [a, b, 0x92],
   f32Mul: (a: Code, b: Code): Code => [a, b, 0x94],
   f32Gt: (a: Code, b: Code): Code => [a, b, 0x5e],
+  f32Le: (a: Code, b: Code): Code => [a, b, 0x5f],
+  f32Ne: (a: Code, b: Code): Code => [a, b, 0x5c],
   select: (a: Code, b: Code, cond: Code): Code => [a, b, cond, 0x1b],
   vLoad: (addr: Code, offset = 0): Code => [addr, ...simd(0x00), 2, ...uleb(offset)],
   vStore: (addr: Code, v: Code, offset = 0): Code => [addr, v, ...simd(0x0b), 2, ...uleb(offset)],
@@ -80,6 +82,8 @@ export const op = {
   vZero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
   vSplatI: (i: Code): Code => [i, ...simd(0x11)],
   vGt: (a: Code, b: Code): Code => [a, b, ...simd(0x44)],
+  vLe: (a: Code, b: Code): Code => [a, b, ...simd(0x45)],
+  vNe: (a: Code, b: Code): Code => [a, b, ...simd(0x42)],
   vEqI: (a: Code, b: Code): Code => [a, b, ...simd(0x37)],
   vOr: (a: Code, b: Code): Code => [a, b, ...simd(0x50)],
   /** Lanes of a where mask is set, of b elsewhere. */

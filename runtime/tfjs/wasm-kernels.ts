@@ -38,6 +38,7 @@ import {
   simdMemory,
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { registerFusedGrads } from './fused-grads.js';
 import { wasmOverrides } from './wasm-overrides.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
@@ -377,6 +378,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
       return (args) => override(args, original.kernelFunc);
     });
   }
+  registerFusedGrads(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
