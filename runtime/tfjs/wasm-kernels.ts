@@ -39,6 +39,7 @@ import {
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
 import { registerFusedGrads } from './fused-grads.js';
+import { registerFusedUpdate } from './fused-update.js';
 import { wasmOverrides } from './wasm-overrides.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
@@ -379,6 +380,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
     });
   }
   registerFusedGrads(tf);
+  registerFusedUpdate(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
