@@ -77,7 +77,22 @@ export const op = {
   vAdd: (a: Code, b: Code): Code => [a, b, ...simd(0xe4)],
   vMul: (a: Code, b: Code): Code => [a, b, ...simd(0xe6)],
   vSub: (a: Code, b: Code): Code => [a, b, ...simd(0xe5)],
+  vDiv: (a: Code, b: Code): Code => [a, b, ...simd(0xe7)],
+  /** b < a ? b : a, lanewise. */
+  vPMin: (a: Code, b: Code): Code => [a, b, ...simd(0xea)],
+  vAbs: (a: Code): Code => [a, ...simd(0xe0)],
+  vAnd: (a: Code, b: Code): Code => [a, b, ...simd(0x4e)],
+  /** i32x4 a << n. */
+  vShlI: (a: Code, n: Code): Code => [a, n, ...simd(0xab)],
   f32Sub: (a: Code, b: Code): Code => [a, b, 0x93],
+  f32Div: (a: Code, b: Code): Code => [a, b, 0x95],
+  f32Lt: (a: Code, b: Code): Code => [a, b, 0x5d],
+  f32Abs: (a: Code): Code => [a, 0x8b],
+  f32CopySign: (a: Code, sign: Code): Code => [a, sign, 0x98],
+  /** i32.shl, f32.reinterpret_i32, i32.reinterpret_f32. */
+  shl: (a: Code, n: Code): Code => [a, n, 0x74],
+  asF32: (a: Code): Code => [a, 0xbe],
+  asI32: (a: Code): Code => [a, 0xbc],
   vLane: (v: Code, lane: number): Code => [v, ...simd(0x1f), lane],
   vZero: (): Code => [...simd(0x0c), ...new Array<number>(16).fill(0)],
   vSplatI: (i: Code): Code => [i, ...simd(0x11)],

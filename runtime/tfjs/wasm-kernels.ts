@@ -372,7 +372,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2DBackpropInput(tf);
   overrideWasmKernel(tf, 'MaxPoolGrad', () => (args) => maxPoolGrad(tf, args));
   overrideWasmKernel(tf, 'AvgPoolGrad', () => (args) => avgPoolGrad(tf, args));
-  const fast = wasmOverrides(tf, (name) => originalKernel(tf, name));
+  const fast = wasmOverrides(tf);
   for (const [kernelName, override] of Object.entries(fast)) {
     overrideWasmKernel(tf, kernelName, (original) => {
       if (original === undefined) throw new Error(`cnnc wasm kernel: wasm has no ${kernelName}`);

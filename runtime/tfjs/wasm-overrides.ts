@@ -13,8 +13,7 @@
 //       Cᵀ = Bᵀ·Aᵀ is computed instead, whichever moves and packs fewer floats.
 //   Add, Sub, Multiply of a tensor and a per-channel vector  (bias adds, batch norm) in one SIMD
 //       pass; wasm's broadcasting loop is ~10x slower.
-//   Tanh  as 2·σ(2x) − 1 on wasm's Sigmoid: wasm's own Tanh is ~25 ns per element, 20x its Sigmoid.
-//   Relu  as one SIMD pass (simd-elementwise.ts).
+//   Tanh, Relu  as one SIMD pass each (simd-elementwise.ts): wasm's own Tanh is ~25 ns per element.
 //
 // Everything else is passed to wasm's own kernel unchanged.
 
@@ -292,24 +291,17 @@ const batchMatMul: Override = (args, original) => {
 };
 
 /**
- * tanh(x) = 2·σ(2x) − 1 on wasm's Sigmoid (XNNPACK, vectorised), the doubling and 2σ − 1 as SIMD
- * passes (simd-elementwise.ts). Absolute error ≤ 2e-7 (σ is good to an ulp of 0.5), not relative:
- * tanh of a tiny x comes out as a multiple of 2^-24.
+ * tanh in one SIMD pass (simd-elementwise.ts): absolute error ≤ 1.2e-7 against Math.tanh, not
+ * relative (tanh of a tiny x comes out as a multiple of 2^-24); ±0, ±∞ and NaN as Math.tanh.
  */
-function tanh(sigmoid: () => Tf.KernelFunc): Override {
-  return (args, original) => {
-    const x = input(args, 'x');
-    if (x.dtype !== 'float32') return original(args);
-    const backend = args.backend as unknown as WasmBackendLike;
-    const twice = backend.makeOutput([...x.shape], 'float32');
-    elementwise(backend, 'double', x, twice);
-    const s = sigmoid()({ inputs: { x: twice }, backend: args.backend, attrs: {} });
-    backend.disposeData(twice.dataId);
-    if (Array.isArray(s)) throw new Error('cnnc wasm kernel: Sigmoid returned several outputs');
-    elementwise(backend, 'twiceLess1', s, s);
-    return s;
-  };
-}
+const tanh: Override = (args, original) => {
+  const x = input(args, 'x');
+  if (x.dtype !== 'float32') return original(args);
+  const backend = args.backend as unknown as WasmBackendLike;
+  const out = backend.makeOutput([...x.shape], 'float32');
+  elementwise(backend, 'tanh', x, out);
+  return out;
+};
 
 /** out = rule(x), elementwise (out may be x), in SIMD where the host has it. */
 function elementwise(
@@ -334,11 +326,8 @@ const relu: Override = (args, original) => {
   return out;
 };
 
-/** The overrides by kernel name; `own(name)` gives wasm's own kernel, even where replaced. */
-export function wasmOverrides(
-  tf: TfModule,
-  own: (kernelName: string) => Tf.KernelFunc,
-): Record<string, Override> {
+/** The overrides by kernel name. */
+export function wasmOverrides(tf: TfModule): Record<string, Override> {
   return {
     Identity: identity,
     Cast: cast,
@@ -348,7 +337,7 @@ export function wasmOverrides(
     Add: channelOp('add'),
     Sub: channelOp('sub'),
     Multiply: channelOp('mul'),
-    Tanh: tanh(() => own('Sigmoid')),
+    Tanh: tanh,
     Relu: relu,
   };
 }
