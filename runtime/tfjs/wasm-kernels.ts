@@ -21,8 +21,9 @@
 // makes this path slow for the large operands of gradients.)
 //
 // The depthwise gradients are plain loops (depthwise-grads.ts): they are cheap next to full convs.
-// MaxPoolGrad and AvgPoolGrad: pool-grads.ts. Identity, Cast, Sum, Mean, BatchMatMul and Tanh:
-// wasm-overrides.ts.
+// MaxPoolGrad and AvgPoolGrad: pool-grads.ts. Identity, Cast, Sum, Mean, BatchMatMul, Tanh and
+// Relu: wasm-overrides.ts. The fused activation gradients: fused-grads.ts; the fused optimiser
+// update: fused-update.ts.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
