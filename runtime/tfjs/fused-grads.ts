@@ -5,6 +5,9 @@
 //   Tanh     mul(sub(1, square(y)), dy)       → CnncTanhGrad(dy, y)
 //   Sigmoid  mul(dy, mul(y, sub(1, y)))       → CnncSigmoidGrad(dy, y)
 //   Relu     mul(dy, cast(step(x), float32))  → CnncReluGrad(dy, x)
+//   Relu6    mul(dy, mul(lessEqual(x, 6), step(x)))  → CnncRelu6Grad(dy, x)
+//
+// (LeakyRelu's, where(x > 0, dy, dy·α), is left to tfjs: it would need α in the kernel.)
 //
 // The kernels (simd-elementwise.ts) perform the same float32 operations in the same order, so the
 // gradients are bit for bit tfjs's. The gradient configs are replaced for every backend (tfjs keeps
@@ -61,6 +64,17 @@ export const FUSED_GRADS: readonly FusedGrad[] = [
     saved: 'x',
     // dy·step(x): d/d(dy) = step(x), d/dx = 0.
     grad: (tf, g, _dy, x) => [() => tf.mul(g, tf.step(x)), () => tf.zerosLike(x)],
+  },
+  {
+    forward: 'Relu6',
+    kernel: 'CnncRelu6Grad',
+    rule: 'relu6Grad',
+    saved: 'x',
+    // dy·mask(x): d/d(dy) = mask(x), d/dx = 0.
+    grad: (tf, g, _dy, x) => [
+      () => tf.mul(g, tf.mul(tf.lessEqual(x, 6), tf.step(x))),
+      () => tf.zerosLike(x),
+    ],
   },
 ];
 

@@ -9,6 +9,7 @@
 //   tanhGrad       (1 − y·y) · dy                                       mul(sub(1, square(y)), dy)
 //   sigmoidGrad    dy · (y · (1 − y))                                   mul(dy, mul(y, sub(1, y)))
 //   reluGrad       dy · step(x), step(x) = x > 0 ? 1 : x ≠ x ? NaN : 0  mul(dy, cast(step(x)))
+//   relu6Grad      dy · ((x ≤ 6) · step(x))                             mul(dy, (x ≤ 6)·step(x))
 //
 // `js` is the same rule in JavaScript (Math.fround after every operation), for hosts without SIMD.
 
@@ -155,6 +156,14 @@ export const ELEMENTWISE = {
     vec: (dy, y) => op.vMul(dy, op.vMul(y, op.vSub(one(), y))),
     scalar: (dy, y) => op.f32Mul(dy, op.f32Mul(y, op.f32Sub(op.f32(1), y))),
     js: (dy, y) => f(dy * f(y * f(1 - y))),
+  },
+  relu6Grad: {
+    arity: 2,
+    vec: (dy, x) =>
+      op.vMul(dy, op.vMul(op.vSelect(one(), zero(), op.vLe(x, op.vSplat(op.f32(6)))), vStep(x))),
+    scalar: (dy, x) =>
+      op.f32Mul(dy, op.f32Mul(op.select(op.f32(1), op.f32(0), op.f32Le(x, op.f32(6))), sStep(x))),
+    js: (dy, x) => f(dy * f((x <= 6 ? 1 : 0) * jsStep(x))),
   },
   reluGrad: {
     arity: 2,

@@ -20,7 +20,7 @@ afterEach(() => {
   delete process.env['CNNC_NO_SIMD_KERNELS'];
 });
 
-const SPECIAL = [0, -0, 1e-30, -1e-7, 20, -40, Infinity, -Infinity, NaN, 1, -1];
+const SPECIAL = [0, -0, 1e-30, -1e-7, 20, -40, Infinity, -Infinity, NaN, 1, -1, 6, 6.5];
 
 /** n values: the special ones first, then deterministic ones in (-6, 6). */
 function values(n: number, seed: number): Float32Array {
@@ -68,6 +68,12 @@ const gradCases: GradCase[] = [
     forward: (t) => tf.relu(t),
     unfused: (dy, x) => tf.mul(dy, tf.cast(tf.step(x), 'float32')),
     kernel: 'CnncReluGrad',
+  },
+  {
+    name: 'relu6',
+    forward: (t) => tf.relu6(t),
+    unfused: (dy, x) => tf.mul(dy, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
+    kernel: 'CnncRelu6Grad',
   },
 ];
 
