@@ -137,6 +137,7 @@ export function registerFusedGrads(tf: TfModule): void {
     const own = tf.getGradient(fused.forward);
     if (own !== undefined && !ours.has(own.gradFunc))
       tf.registerGradient(gradConfig(tf, fused, own));
+    if (tf.getGradient(fused.kernel) !== undefined) continue;
     tf.registerGradient({
       kernelName: fused.kernel,
       inputsToSave: ['dy', fused.saved],

@@ -47,11 +47,13 @@ async function train(
     { name: 'b', variable: tf.variable(tf.tensor(series(3, 2), [3, 1])) },
   ];
   const opt = new Optimizer(tf, config, params, new Map([['b', 2]]));
+  const tensors = tf.memory().numTensors;
   for (let s = 0; s < 3; s++) {
     const grads = [tf.tensor(series(n, 10 + s), [n]), tf.tensor(series(3, 20 + s), [3, 1])];
     opt.apply(grads, 0.05);
     tf.dispose(grads);
   }
+  expect(tf.memory().numTensors, 'tensors left by the updates').toBe(tensors);
   const weights = params.map((p) => Float32Array.from(p.variable.dataSync()));
   const slots = opt.getState().slots.map((t) => Float32Array.from(t.data));
   opt.dispose();
