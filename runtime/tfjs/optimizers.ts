@@ -11,6 +11,7 @@ import {
   type OptimizerState,
   type SlotAccess,
 } from '../train/optimizer-config.js';
+import { fusedUpdate } from './fused-update.js';
 
 export type Tf = typeof tfjs;
 
@@ -47,9 +48,23 @@ export class Optimizer {
       this.params.forEach((p, i) => {
         const lr = baseLr * (this.scales.get(p.name) ?? 1);
         const w = p.variable;
+        const slot = this.slots[i];
+        if (
+          c.name !== 'adam' &&
+          c.name !== 'rmsprop' &&
+          fusedUpdate(tf, {
+            kind: c.name,
+            w,
+            g: grads[i],
+            v: slot.get('velocity'),
+            lr,
+            momentum: c.name === 'sgd' ? 0 : c.momentum,
+            weightDecay: c.weightDecay ?? 0,
+          })
+        )
+          return;
         let g = grads[i];
         if (c.weightDecay) g = g.add(w.mul(c.weightDecay));
-        const slot = this.slots[i];
         switch (c.name) {
           case 'sgd':
             w.assign(w.sub(g.mul(lr)));

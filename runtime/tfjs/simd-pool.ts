@@ -236,7 +236,7 @@ function columnSumsKernel(C: number): Code {
 
 const kernels = new WeakMap<object, Map<string, Kernel>>();
 
-function compiled(memory: object, key: string, build: () => Uint8Array): Kernel {
+export function compiled(memory: object, key: string, build: () => Uint8Array): Kernel {
   let byKey = kernels.get(memory);
   if (byKey === undefined) {
     byKey = new Map();

@@ -21,8 +21,9 @@
 // makes this path slow for the large operands of gradients.)
 //
 // The depthwise gradients are plain loops (depthwise-grads.ts): they are cheap next to full convs.
-// MaxPoolGrad and AvgPoolGrad: pool-grads.ts. Identity, Cast, Sum, Mean, BatchMatMul and Tanh:
-// wasm-overrides.ts.
+// MaxPoolGrad and AvgPoolGrad: pool-grads.ts. Identity, Cast, Sum, Mean, BatchMatMul, Tanh and
+// Relu: wasm-overrides.ts. The fused activation gradients: fused-grads.ts; the fused optimiser
+// update: fused-update.ts.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
@@ -39,6 +40,8 @@ import {
   simdMemory,
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { registerFusedGrads } from './fused-grads.js';
+import { registerFusedUpdate } from './fused-update.js';
 import { wasmOverrides } from './wasm-overrides.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
@@ -403,13 +406,15 @@ export function registerWasmGradKernels(tf: TfModule): void {
   overrideConv2D(tf);
   overrideWasmKernel(tf, 'MaxPoolGrad', () => (args) => maxPoolGrad(tf, args));
   overrideWasmKernel(tf, 'AvgPoolGrad', () => (args) => avgPoolGrad(tf, args));
-  const fast = wasmOverrides(tf, (name) => originalKernel(tf, name));
+  const fast = wasmOverrides(tf);
   for (const [kernelName, override] of Object.entries(fast)) {
     overrideWasmKernel(tf, kernelName, (original) => {
       if (original === undefined) throw new Error(`cnnc wasm kernel: wasm has no ${kernelName}`);
       return (args) => override(args, original.kernelFunc);
     });
   }
+  registerFusedGrads(tf);
+  registerFusedUpdate(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];

@@ -13,12 +13,13 @@
 //       Cᵀ = Bᵀ·Aᵀ is computed instead, whichever moves and packs fewer floats.
 //   Add, Sub, Multiply of a tensor and a per-channel vector  (bias adds, batch norm) in one SIMD
 //       pass; wasm's broadcasting loop is ~10x slower.
-//   Tanh  as 2·σ(2x) − 1 on wasm's Sigmoid: wasm's own Tanh is ~25 ns per element, 20x its Sigmoid.
+//   Tanh, Relu  as one SIMD pass each (simd-elementwise.ts): wasm's own Tanh is ~25 ns per element.
 //
 // Everything else is passed to wasm's own kernel unchanged.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { heapF32, simdMemory, type TfModule, type WasmBackendLike } from './kernel-utils.js';
+import { elementwiseJs, elementwiseKernel, type ElementwiseOp } from './simd-elementwise.js';
 import { channelOpKernel32, columnSumsKernel32, type ChannelOp } from './simd-pool.js';
 
 type KernelArgs = Parameters<Tf.KernelFunc>[0];
@@ -290,32 +291,43 @@ const batchMatMul: Override = (args, original) => {
 };
 
 /**
- * tanh(x) = 2·σ(2x) − 1 on wasm's Sigmoid (XNNPACK, vectorised). Absolute error ≤ 2e-7 (σ is good to
- * an ulp of 0.5), not relative: tanh of a tiny x comes out as a multiple of 2^-24.
+ * tanh in one SIMD pass (simd-elementwise.ts): absolute error ≤ 1.2e-7 against Math.tanh, not
+ * relative (tanh of a tiny x comes out as a multiple of 2^-24); ±0, ±∞ and NaN as Math.tanh.
  */
-function tanh(sigmoid: () => Tf.KernelFunc): Override {
-  return (args, original) => {
-    const x = input(args, 'x');
-    if (x.dtype !== 'float32') return original(args);
-    const backend = args.backend as unknown as WasmBackendLike;
-    const twice = backend.makeOutput([...x.shape], 'float32');
-    const xs = heapF32(backend, x);
-    const tw = heapF32(backend, twice);
-    for (let i = 0; i < xs.length; i++) tw[i] = 2 * xs[i];
-    const s = sigmoid()({ inputs: { x: twice }, backend: args.backend, attrs: {} });
-    backend.disposeData(twice.dataId);
-    if (Array.isArray(s)) throw new Error('cnnc wasm kernel: Sigmoid returned several outputs');
-    const out = heapF32(backend, s);
-    for (let i = 0; i < out.length; i++) out[i] = 2 * out[i] - 1;
-    return s;
-  };
+const tanh: Override = (args, original) => {
+  const x = input(args, 'x');
+  if (x.dtype !== 'float32') return original(args);
+  const backend = args.backend as unknown as WasmBackendLike;
+  const out = backend.makeOutput([...x.shape], 'float32');
+  elementwise(backend, 'tanh', x, out);
+  return out;
+};
+
+/** out = rule(x), elementwise (out may be x), in SIMD where the host has it. */
+function elementwise(
+  backend: WasmBackendLike,
+  rule: ElementwiseOp,
+  x: Tf.TensorInfo,
+  out: Tf.TensorInfo,
+): void {
+  const [xv, ov] = [heapF32(backend, x), heapF32(backend, out)];
+  const memory = simdMemory(backend);
+  if (memory === null) elementwiseJs(rule, xv, null, ov);
+  else elementwiseKernel(memory, rule)(xv.byteOffset, 0, ov.byteOffset, ov.length);
 }
 
-/** The overrides by kernel name; `own(name)` gives wasm's own kernel, even where replaced. */
-export function wasmOverrides(
-  tf: TfModule,
-  own: (kernelName: string) => Tf.KernelFunc,
-): Record<string, Override> {
+/** relu(x) = x ≤ 0 ? +0 : x (NaN stays NaN), as wasm's own, in one SIMD pass. */
+const relu: Override = (args, original) => {
+  const x = input(args, 'x');
+  if (x.dtype !== 'float32') return original(args);
+  const backend = args.backend as unknown as WasmBackendLike;
+  const out = backend.makeOutput([...x.shape], 'float32');
+  elementwise(backend, 'relu', x, out);
+  return out;
+};
+
+/** The overrides by kernel name. */
+export function wasmOverrides(tf: TfModule): Record<string, Override> {
   return {
     Identity: identity,
     Cast: cast,
@@ -325,6 +337,7 @@ export function wasmOverrides(
     Add: channelOp('add'),
     Sub: channelOp('sub'),
     Multiply: channelOp('mul'),
-    Tanh: tanh(() => own('Sigmoid')),
+    Tanh: tanh,
+    Relu: relu,
   };
 }
