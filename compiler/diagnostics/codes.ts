@@ -235,6 +235,11 @@ export const CODE_LIST = [
     severity: 'warning',
     title: 'train.py leaves out a detector with several yolo heads',
   },
+  {
+    code: 'CNN6061',
+    severity: 'warning',
+    title: 'train.py leaves out a detector with `features cache`, which cnnc train refuses',
+  },
 
   // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)
   {

@@ -18,6 +18,7 @@ import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
 import { yoloHeadsOf } from '../../ir/yolo-heads.js';
 import { namedOutputs } from '../../sema/outputs.js';
+import { readFineTune } from '../../passes/fine-tune.js';
 import { isOutputLossSetting } from '../../train/output-losses.js';
 import { resolveSettings } from '../../train/settings.js';
 import { pyComment, pyDocText } from '../python-text.js';
@@ -122,6 +123,23 @@ function modelSettings(
   }
   const s = resolved.settings;
   const ft = s.fineTune;
+  if (heads && ft.features === 'cache') {
+    // Refused as `cnnc train` refuses it (train.py would quietly train without the cache).
+    report(
+      diag(
+        'CNN6061',
+        `train.py leaves ${graph.model} out: \`features cache\` is not supported for a detector, as \`cnnc train\` refuses it`,
+        {
+          span: readFineTune(graph).featuresSpan ?? graph.span,
+          notes: [
+            "`features cache` trains a head on the frozen backbone's cached outputs and the labels; a detector's heads train on boxes from raw grids",
+          ],
+          help: 'write `features off` (or leave the setting out): cnnc train and train.py then train the detector',
+        },
+      ),
+    );
+    return null;
+  }
   if (ft.weights && /\.json$/i.test(ft.weights.path))
     report(
       diag(
