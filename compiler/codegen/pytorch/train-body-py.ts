@@ -497,7 +497,16 @@ class Trainer:
 ${DETECTOR_TRAINER_PY}def train(args):
     processes = Processes(args)
     log = (lambda text: print(text, flush=True)) if processes.main else (lambda text: None)
-    open_run_folder(args, processes, log)
+    folder = open_run_folder(args, processes, log)
+    try:
+        train_in_folder(args, processes, log)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def train_in_folder(args, processes, log):
+    """The run, once its folder is open: the model, the data, the epochs, the test."""
     torch.manual_seed(args.seed + processes.rank)
     t = (DetectorTrainer if args.settings.get("heads") else Trainer)(args, processes, log)
     params = sum(p.numel() for _, p in t.layers.params)

@@ -185,6 +185,7 @@ import gc
 import json
 import math
 import os
+import socket
 import sys
 import time
 import warnings

@@ -13,17 +13,74 @@ class RunFolder:
     metrics.jsonl (a line per epoch). Files are replaced atomically (a temporary file, then a
     rename), so an interrupted run keeps the last complete epoch. As with 'cnnc train', a fresh
     run into a folder that holds a previous run is refused unless --resume continues it or
-    --overwrite replaces it; --overwrite removes only the files below, never others."""
+    --overwrite replaces it; --overwrite removes only the files below, never others. While a
+    run writes the folder it holds .cnnc-lock, the lock 'cnnc train' takes, so that a second run
+    of either is refused."""
 
     # What train.py writes in the folder, and what it writes in checkpoint/ (cnnc's own
     # checkpoints add optimizer.bin).
     FILES = ("checkpoint", "model.safetensors", "train-state.pt", "metrics.jsonl")
     CHECKPOINT_FILES = ("model.json", "weights.bin", "optimizer.bin", "cnnc.json")
 
+    LOCK = ".cnnc-lock"
+
     def __init__(self, args):
         self.dir = os.path.abspath(args.out or os.path.join(HERE, "runs", args.model))
         self.state = os.path.join(self.dir, "train-state.pt")
         self.metrics = os.path.join(self.dir, "metrics.jsonl")
+        self.lock = os.path.join(self.dir, self.LOCK)
+
+    def holder(self):
+        """Who holds the lock, as written in it ({pid, host, started}), or None."""
+        try:
+            with open(self.lock, encoding="utf-8") as f:
+                holder = json.loads(f.read(4096))
+        except (OSError, ValueError):
+            return None
+        ok = isinstance(holder, dict) and isinstance(holder.get("pid"), int)
+        return holder if ok and isinstance(holder.get("host"), str) else None
+
+    def take_lock(self):
+        """Takes the folder's lock (created exclusively); a lock whose process no longer runs on
+        this host is taken over, any other refused. Returns a note for the log, or None."""
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        note = None
+        for attempt in (0, 1):
+            try:
+                fd = os.open(self.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = self.holder()
+                here = holder is not None and holder["host"] == me["host"]
+                if attempt == 0 and here and not process_runs(holder["pid"]):
+                    note = "took over the lock of %s from process %d, which no longer runs" % (
+                        self.dir,
+                        holder["pid"],
+                    )
+                    os.remove(self.lock)
+                    continue
+                if holder is None:
+                    raise UsageError(
+                        "%s is locked (%s names no process); if no run uses it, delete it"
+                        % (self.dir, self.lock)
+                    )
+                raise UsageError(
+                    "%s is in use by another run (process %d on %s, started %s); wait for it to "
+                    "end or choose another --out"
+                    % (self.dir, holder["pid"], holder["host"], holder.get("started", "?"))
+                )
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(me) + "\n")
+            return note
+
+    def release(self):
+        """Gives the lock back (when this process holds it)."""
+        holder = self.holder()
+        if holder is not None and holder["pid"] == os.getpid():
+            os.remove(self.lock)
 
     def previous(self):
         """The files of a previous run in the folder (an empty metrics.jsonl or checkpoint/
@@ -79,15 +136,26 @@ class RunFolder:
         return None
 
     def open(self, resume, overwrite):
-        """Judges the folder before any training time is spent (the first process alone): a
-        UsageError when a fresh run would replace a previous one, or when --resume or
-        --overwrite would replace files train.py did not write; --overwrite removes the
-        previous run. Returns a note for the log, or None."""
+        """Locks and judges the folder before any training time is spent (the first process
+        alone): a UsageError when another run holds it, when a fresh run would replace a
+        previous one, or when --resume or --overwrite would replace files train.py did not
+        write; --overwrite removes the previous run. Returns a note for the log, or None; the
+        caller releases the lock when the run ends."""
         if os.path.lexists(self.dir) and not os.path.isdir(self.dir):
             raise UsageError("--out %s is not a folder" % self.dir)
+        os.makedirs(self.dir, exist_ok=True)
+        notes = [self.take_lock()]
+        try:
+            notes.append(self.judge(resume, overwrite))
+            return "; ".join(n for n in notes if n) or None
+        except BaseException:
+            self.release()
+            raise
+
+    def judge(self, resume, overwrite):
+        """What open() does once the folder is locked."""
         found = self.previous()
         if not found:
-            os.makedirs(self.dir, exist_ok=True)
             return None
         why = self.foreign()
         if why is not None:
@@ -142,15 +210,28 @@ class RunFolder:
             f.write(json.dumps(entry) + "\n")
 
 
+def process_runs(pid):
+    """Whether a process of this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it runs, as another user
+    return True
+
+
 def open_run_folder(args, processes, log):
-    """The run folder, judged (and under --overwrite cleared) by the first process before any
-    data is read; every process gets its verdict, so that all stop or all go on."""
-    verdict = None
+    """The run folder, locked and judged (and under --overwrite cleared) by the first process
+    before any data is read; every process gets its verdict, so that all stop or all go on.
+    Returns the first process's RunFolder (its lock to release), None in the others."""
+    verdict, run = None, None
     if processes.main:
         try:
-            verdict = ("note", RunFolder(args).open(args.resume, args.overwrite))
+            run = RunFolder(args)
+            verdict = ("note", run.open(args.resume, args.overwrite))
         except UsageError as e:
-            verdict = ("error", str(e))
+            verdict, run = ("error", str(e)), None
     kind, text = processes.share(verdict)
     if kind == "error":
         if not processes.main:
@@ -158,6 +239,7 @@ def open_run_folder(args, processes, log):
         raise UsageError(text)
     if text is not None:
         log("note: " + text)
+    return run
 
 
 `;

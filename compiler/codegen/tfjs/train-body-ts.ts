@@ -7,6 +7,7 @@
 
 /** Imports and the Settings type. */
 export const TRAIN_TS_HEAD = String.raw`import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -100,14 +101,81 @@ function epochLines(text: string): boolean {
   });
 }
 
+/** Who holds a run folder's lock, as its .cnnc-lock says, or null. */
+function lockHolder(file: string): { pid: number; host: string; started?: string } | null {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return typeof j?.pid === 'number' && typeof j.host === 'string' ? j : null;
+  } catch {
+    return null;
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * Judges the run folder before any data is read, as cnnc train does: a fresh run into a folder that
- * holds a previous run (a checkpoint, epoch lines in metrics.jsonl) is a usage error unless
- * --overwrite, which removes those two and nothing else; files train.ts did not write are never
- * replaced. Creates the folder; returns a note for the log, or null.
+ * Takes the run folder's lock, .cnnc-lock (the one cnnc train takes), created exclusively: a second
+ * run of train.ts or cnnc train is refused; a lock whose process no longer runs on this host is taken
+ * over. The lock goes when this process exits. Returns a note for the log, or null.
+ */
+function takeLock(dir: string): string | null {
+  const file = path.join(dir, '.cnnc-lock');
+  const me = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
+  let note: string | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      process.once('exit', () => releaseLock(dir));
+      return note;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = lockHolder(file);
+    if (attempt === 0 && holder && holder.host === me.host && !processRuns(holder.pid)) {
+      note = 'took over the lock of ' + dir + ' from process ' + holder.pid + ', which no longer runs';
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (!holder) throw new UsageError(dir + ' is locked (' + file + ' names no process); if no run uses it, delete it');
+    const who = 'process ' + holder.pid + ' on ' + holder.host + ', started ' + holder.started;
+    throw new UsageError(dir + ' is in use by another run (' + who + '); wait for it to end or choose another --out');
+  }
+}
+
+/** Gives the run folder's lock back, when this process holds it. */
+function releaseLock(dir: string): void {
+  const file = path.join(dir, '.cnnc-lock');
+  if (lockHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+}
+
+/**
+ * Locks and judges the run folder before any data is read, as cnnc train does: a fresh run into a
+ * folder that holds a previous run (a checkpoint, epoch lines in metrics.jsonl) is a usage error
+ * unless --overwrite, which removes those two and nothing else; files train.ts did not write are
+ * never replaced. Creates the folder; returns a note for the log, or null.
  */
 function openRunFolder(dir: string, overwrite: boolean): string | null {
   if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new UsageError('--out ' + dir + ' is not a folder');
+  fs.mkdirSync(dir, { recursive: true });
+  const taken = takeLock(dir);
+  try {
+    const judged = judgeRunFolder(dir, overwrite);
+    return [taken, judged].filter((n) => n !== null).join('; ') || null;
+  } catch (e) {
+    releaseLock(dir);
+    throw e;
+  }
+}
+
+/** What openRunFolder does once the folder is locked. */
+function judgeRunFolder(dir: string, overwrite: boolean): string | null {
   const checkpoint = path.join(dir, 'checkpoint');
   const metrics = path.join(dir, 'metrics.jsonl');
   const ckStat = fs.lstatSync(checkpoint, { throwIfNoEntry: false });
@@ -116,10 +184,7 @@ function openRunFolder(dir: string, overwrite: boolean): string | null {
     ...(ckStat && (!ckStat.isDirectory() || fs.readdirSync(checkpoint).length > 0) ? ['checkpoint/'] : []),
     ...(logStat && (!logStat.isFile() || logStat.size > 0) ? ['metrics.jsonl'] : []),
   ];
-  if (found.length === 0) {
-    fs.mkdirSync(dir, { recursive: true });
-    return null;
-  }
+  if (found.length === 0) return null;
   const refuse = (why: string) => new UsageError('will not replace the run in ' + dir + ': ' + why + '; move it away, or choose another --out');
   if (ckStat && !ckStat.isDirectory()) throw refuse(checkpoint + ' is not a checkpoint folder');
   const others = ckStat ? fs.readdirSync(checkpoint).filter((f) => !isCheckpointFile(checkpoint, f)) : [];

@@ -3,10 +3,14 @@
  * fresh run into a folder that holds a run is a usage error that names the folder, what is in it
  * and the fixes, and leaves every file of the first run as it was (byte for byte); --overwrite
  * replaces the run and leaves other files alone; --resume continues it; the two together are
- * refused; files train.py did not write are never replaced; and under torchrun the first process
- * judges the folder for all (one message, every process stops).
+ * refused; files train.py did not write are never replaced; a folder another run holds (its
+ * .cnnc-lock names a live process) is refused, a dead run's lock taken over, and the lock given back
+ * at the end; and under torchrun the first process judges the folder for all (one message, every
+ * process stops).
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { folderSnapshot as snapshot } from '../../helpers/folder-snapshot.js';
@@ -14,6 +18,7 @@ import {
   canTrain,
   emitPytorch,
   ok,
+  PYTHON,
   SKIP_REASON,
   tempDir,
   trainPy,
@@ -144,6 +149,34 @@ describe.runIf(canTrain)("train.py's run folder", () => {
     expect(r.status, r.stdout).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(snapshot(out)).toEqual(before);
+  });
+
+  it('refuses a folder another run holds (.cnnc-lock, as cnnc train takes it); takes over a dead one', () => {
+    const out = path.join(work, 'runs', 'locked');
+    fs.mkdirSync(out, { recursive: true });
+    const lock = path.join(out, '.cnnc-lock');
+    const started = '2026-12-07T00:00:00.000Z';
+    // This test's own process: one that runs.
+    const held = JSON.stringify({ pid: process.pid, host: os.hostname(), started });
+    fs.writeFileSync(lock, held);
+    const r = run(out);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `train.py: error: ${out} is in use by another run (process ${process.pid} on ` +
+        `${os.hostname()}, started ${started}); wait for it to end or choose another --out`,
+    );
+    expect(fs.readdirSync(out)).toEqual(['.cnnc-lock']);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(held);
+    // A process that has ended.
+    const ended = spawnSync(PYTHON, ['-c', 'import os; print(os.getpid())'], { encoding: 'utf8' });
+    const pid = Number(ended.stdout.trim());
+    fs.writeFileSync(lock, JSON.stringify({ pid, host: os.hostname(), started }));
+    const taken = ok(run(out));
+    expect(taken.stdout).toContain(
+      `note: took over the lock of ${out} from process ${pid}, which no longer runs`,
+    );
+    // Given back when the run ends.
+    expect(fs.existsSync(lock)).toBe(false);
   });
 
   it('under torchrun the first process judges the folder for every process', () => {
