@@ -1,8 +1,9 @@
 /**
  * The run folder section of train.py's body (train-body-py.ts places it): RunFolder, what train.py
  * writes in --out and how a folder holding a previous run is judged (refused, continued with
- * --resume, or replaced with --overwrite, as `cnnc train` does: runtime/train/run-folder.ts), and
- * open_run_folder, which judges it once for every process under torchrun.
+ * --resume, or replaced with --overwrite, as `cnnc train` does: runtime/train/run-folder.ts), the
+ * folder's lock (cnnc train's .cnnc-lock), and open_run_folder, which locks and judges it once for
+ * every process under torchrun.
  */
 export const RUN_FOLDER_PY = String.raw`# ---- the run folder ------------------------------------------------------------------------
 
