@@ -237,6 +237,11 @@ export const CODE_LIST = [
     retired:
       "the emitted train.py trains multi-scale detectors, assigning each truth over every head's anchors as cnnc does",
   },
+  {
+    code: 'CNN6061',
+    severity: 'warning',
+    title: 'train.py leaves out a detector with `features cache`, which cnnc train refuses',
+  },
 
   // 6100–6149: the TensorFlow.js project (cnnc compile --emit tfjs)
   {

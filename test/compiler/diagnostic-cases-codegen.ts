@@ -71,6 +71,17 @@ export const CODEGEN_CASES: readonly DiagnosticCase[] = [
     emitPytorch: { names: 'cnnc' },
   },
   {
+    code: 'CNN6061',
+    about: 'a detector whose train block caches features: train.py leaves it out',
+    files: {
+      'main.cnn': m(
+        'stem: conv 4 3x3 same\nconv 8 1x1\nyolo 3 boxes 1\nfreeze stem\ntrain { loss yolo, features cache }',
+      ),
+    },
+    span: 'features cache',
+    emitPytorch: { names: 'cnnc' },
+  },
+  {
     code: 'CNN6100',
     about: 'a TensorFlow.js project whose train block starts from torchvision-named weights',
     files: {

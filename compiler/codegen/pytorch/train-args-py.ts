@@ -99,9 +99,20 @@ def parse_args(argv):
         type=number(1, integer=True),
         help="stop after N optimizer steps (counted over the whole run)",
     )
-    g.add_argument("--out", help="the run folder (default: runs/MODEL beside this file)")
     g.add_argument(
+        "--out",
+        help="the run folder (default: runs/MODEL beside this file); one that holds a previous "
+        "run is refused unless --resume or --overwrite",
+    )
+    again = g.add_mutually_exclusive_group()
+    again.add_argument(
         "--resume", action="store_true", help="continue from the run folder's last checkpoint"
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh, replacing the run folder's previous run: removes its checkpoint/, "
+        "model.safetensors, train-state.pt and metrics.jsonl, never other files",
     )
     g.add_argument(
         "--weights",

@@ -1,10 +1,12 @@
 /**
  * The body of train.py, the same for every model (train-py.ts emits the models' SETTINGS and flags
  * above it): distributed setup, data, fine-tuning phases, the training loop, evaluation, the run
- * folder and --resume; its flags come from train-args-py.ts. A detector (a yolo head) trains with DetectorTrainer (train-detect-py.ts).
+ * folder's use and --resume; its flags come from train-args-py.ts, the run folder from
+ * train-run-folder-py.ts. A detector (a yolo head) trains with DetectorTrainer (train-detect-py.ts).
  */
 import { TRAIN_ARGS_PY } from './train-args-py.js';
 import { DETECTOR_TRAINER_PY } from './train-detect-py.js';
+import { RUN_FOLDER_PY } from './train-run-folder-py.js';
 
 export const TRAIN_BODY_PY = String.raw`HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -68,6 +70,14 @@ class Processes:
         t = torch.tensor(values, dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
         return t.tolist()
+
+    def share(self, value):
+        """The first process's 'value' (a picklable object), in every process."""
+        if self.world == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
 
     def rng_states(self):
         """The random-number states of every process, gathered to each."""
@@ -201,51 +211,7 @@ class Layers:
                 m.eval()
 
 
-# ---- the run folder ------------------------------------------------------------------------
-
-
-class RunFolder:
-    """runs/MODEL: checkpoint/ in cnnc's format ('cnnc evaluate --weights' loads it),
-    model.safetensors (cnnc's names and layouts), train-state.pt (what --resume needs) and
-    metrics.jsonl (a line per epoch). Files are replaced atomically (a temporary file, then a
-    rename), so an interrupted run keeps the last complete epoch."""
-
-    def __init__(self, args):
-        self.dir = os.path.abspath(args.out or os.path.join(HERE, "runs", args.model))
-        self.state = os.path.join(self.dir, "train-state.pt")
-        self.metrics = os.path.join(self.dir, "metrics.jsonl")
-
-    def prepare(self, resume):
-        os.makedirs(self.dir, exist_ok=True)
-        if not resume:
-            with open(self.metrics, "w", encoding="utf-8"):
-                pass
-
-    def load(self):
-        if not os.path.exists(self.state):
-            return None
-        state = torch.load(self.state, map_location="cpu")
-        if not isinstance(state, dict) or state.get("format") != "cnnc-pytorch-train-state":
-            raise UsageError("%s: not a train.py state file" % self.state)
-        return state
-
-    def save(self, model, state, meta):
-        cnnc_io.save_cnnc_checkpoint(os.path.join(self.dir, "checkpoint"), model, meta)
-        cnnc_io.write_safetensors(
-            os.path.join(self.dir, "model.safetensors"),
-            cnnc_io.state_dict_to_cnnc(model),
-            {"model": model.CNNC_MODEL, "epoch": str(meta["epoch"])},
-        )
-        tmp = "%s.tmp-%d" % (self.state, os.getpid())
-        torch.save(dict(state, format="cnnc-pytorch-train-state", version=1), tmp)
-        os.replace(tmp, self.state)
-
-    def log(self, entry):
-        with open(self.metrics, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-
-
-# ---- training ------------------------------------------------------------------------------
+${RUN_FOLDER_PY}# ---- training ------------------------------------------------------------------------------
 
 
 def evaluate(model, ds, args, processes):
@@ -531,6 +497,16 @@ class Trainer:
 ${DETECTOR_TRAINER_PY}def train(args):
     processes = Processes(args)
     log = (lambda text: print(text, flush=True)) if processes.main else (lambda text: None)
+    folder = open_run_folder(args, processes, log)
+    try:
+        train_in_folder(args, processes, log)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def train_in_folder(args, processes, log):
+    """The run, once its folder is open: the model, the data, the epochs, the test."""
     torch.manual_seed(args.seed + processes.rank)
     t = (DetectorTrainer if args.settings.get("heads") else Trainer)(args, processes, log)
     params = sum(p.numel() for _, p in t.layers.params)
@@ -550,8 +526,6 @@ ${DETECTOR_TRAINER_PY}def train(args):
         sizes.append(count(len(t.test)) + " test")
     log("data: %s, %s · %s" % (t.train_set.name, ", ".join(sizes), describe(args)))
     t.resume()
-    if processes.main:
-        t.run.prepare(resume=t.saved is not None)
     started = time.time()
     speed = t.fit()
     tested = evaluate(t.model, t.test, args, processes) if t.test else None

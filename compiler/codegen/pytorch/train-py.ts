@@ -18,6 +18,7 @@ import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import type { Graph } from '../../ir/graph.js';
 import { yoloHeadsOf } from '../../ir/yolo-heads.js';
 import { namedOutputs } from '../../sema/outputs.js';
+import { readFineTune } from '../../passes/fine-tune.js';
 import { isOutputLossSetting } from '../../train/output-losses.js';
 import { resolveSettings } from '../../train/settings.js';
 import { pyComment, pyDocText } from '../python-text.js';
@@ -102,6 +103,23 @@ function modelSettings(
   if (error) return null;
   const s = resolved.settings;
   const ft = s.fineTune;
+  if (yoloHeadsOf(graph) && ft.features === 'cache') {
+    // Refused as `cnnc train` refuses it (train.py would quietly train without the cache).
+    report(
+      diag(
+        'CNN6061',
+        `train.py leaves ${graph.model} out: \`features cache\` is not supported for a detector, as \`cnnc train\` refuses it`,
+        {
+          span: readFineTune(graph).featuresSpan ?? graph.span,
+          notes: [
+            "`features cache` trains a head on the frozen backbone's cached outputs and the labels; a detector's heads train on boxes from raw grids",
+          ],
+          help: 'write `features off` (or leave the setting out): cnnc train and train.py then train the detector',
+        },
+      ),
+    );
+    return null;
+  }
   if (ft.weights && /\.json$/i.test(ft.weights.path))
     report(
       diag(
@@ -147,6 +165,7 @@ import gc
 import json
 import math
 import os
+import socket
 import sys
 import time
 import warnings
@@ -219,7 +238,9 @@ export function emitTraining(
     `    torchrun --nproc_per_node=4 train.py --data ${data}`,
     '',
     'The run folder (runs/MODEL beside this file) holds checkpoint/, which `cnnc evaluate --weights`',
-    'loads, the weights as model.safetensors, train-state.pt for --resume, and metrics.jsonl.',
+    'loads, the weights as model.safetensors, train-state.pt for --resume, and metrics.jsonl. A',
+    'run into a folder that holds a previous run is refused unless --resume continues it or',
+    '--overwrite replaces it (removing those four, never other files).',
     '"""',
     IMPORTS,
     '',

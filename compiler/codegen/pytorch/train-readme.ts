@@ -61,6 +61,7 @@ export function trainingReadmeSections(r: TrainingReadme): ReadmeSection[] {
         `python3 train.py${pick} --help           # every setting is a flag, its default the block's`,
         `python3 train.py${pick} --data idx:DIR --epochs 5 --lr 0.01`,
         `python3 train.py${pick} --resume         # continue from the run folder's last checkpoint`,
+        `python3 train.py${pick} --overwrite      # start afresh, replacing the run folder's run`,
         '```',
         '',
         'train.py reads the data sources cnnc reads, as cnnc reads them: `mnist` (the IDX files of',
@@ -86,6 +87,9 @@ export function trainingReadmeSections(r: TrainingReadme): ReadmeSection[] {
         '| `metrics.jsonl` | one line per epoch: loss, accuracy, validation metrics, images/s |',
         '',
         'Each is replaced atomically after every epoch, so an interrupted run keeps its last one.',
+        'A second run into a folder that holds a run is refused, naming what is there: `--resume`',
+        'continues it, `--overwrite` replaces it (it removes these four and never other files; a',
+        '`checkpoint/` holding other files is refused), or choose another `--out`.',
       ].join('\n'),
     },
     {

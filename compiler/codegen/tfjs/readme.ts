@@ -108,6 +108,9 @@ function trainSection(ctx: TfjsReadmeContext): string {
     'optimisers, schedules, clipping and per-layer rates, checks the loss after every batch, saves',
     `the model after every epoch to \`runs/${mdCode(first.name)}/checkpoint/\` (model.json + weights.bin) and`,
     "appends the epoch's metrics to `metrics.jsonl`; at the end it prints the test loss and accuracy.",
+    'A second run into a folder that holds a run is refused (train.ts cannot continue one): pass',
+    '`--overwrite` to replace it (it removes `checkpoint/` and `metrics.jsonl`, never other files; a',
+    '`checkpoint/` holding other files is refused), or another `--out DIR`.',
     ...outputs,
     ...leftOut,
   ].join('\n');

@@ -5,6 +5,7 @@
  * (model.save('file://OUT/checkpoint')). npm run train -- --help lists the flags.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -111,7 +112,10 @@ const HELP = [
   '  --optimizer O     ' + OPTIMIZERS.join(', '),
   '  --data SRC        mnist, mnist-json, idx:DIR or cifar10:DIR',
   '  --limit N         only the first N training and N test images (quick runs)',
-  '  --out DIR         checkpoints and metrics log (default runs/<model>)',
+  '  --out DIR         checkpoints and metrics log (default runs/<model>); a folder that holds a',
+  '                    previous run is refused unless --overwrite (train.ts has no --resume)',
+  '  --overwrite       start afresh in --out, replacing its run: removes its checkpoint/ and',
+  '                    metrics.jsonl, never other files',
   '  --weights FILE    start from weights: a cnnc checkpoint, a model.json or a .safetensors file',
   '  --output-loss NAME=KIND    the loss of the output NAME: categorical, binary or mse (repeatable)',
   '  --output-weight NAME=W     the weight of its loss in the training loss, a sum (repeatable)',
@@ -138,6 +142,144 @@ function numberFlag(v: string | undefined, name: string): number | undefined {
   if (v.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new UsageError('--' + name + ' must be a number of at least 0; got ' + JSON.stringify(v));
   return n;
+}
+
+/** The files of a checkpoint folder: model.save's, cnnc.json (and cnnc's optimizer.bin). */
+const CHECKPOINT_FILES = new Set(['model.json', 'weights.bin', 'optimizer.bin', 'cnnc.json']);
+const isCheckpointFile = (dir: string, name: string) =>
+  (CHECKPOINT_FILES.has(name) || /^\.cnnc\.json\.tmp-\d+$/.test(name)) &&
+  fs.lstatSync(path.join(dir, name)).isFile();
+
+/** Whether each line of a metrics log is an epoch record (what train.ts and cnnc write). */
+function epochLines(text: string): boolean {
+  return text.split('\n').every((line) => {
+    if (line.trim() === '') return true;
+    try {
+      return typeof JSON.parse(line)?.epoch === 'number';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Who holds a run folder's lock, as its .cnnc-lock says, or null. */
+function lockHolder(file: string): { pid: number; host: string; started?: string } | null {
+  try {
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return typeof j?.pid === 'number' && typeof j.host === 'string' ? j : null;
+  } catch {
+    return null;
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the run folder's lock, .cnnc-lock (the one cnnc train takes), created exclusively: a second
+ * run of train.ts or cnnc train is refused; a lock whose process no longer runs on this host is taken
+ * over. The lock goes when this process exits. Returns a note for the log, or null.
+ */
+function takeLock(dir: string): string | null {
+  const file = path.join(dir, '.cnnc-lock');
+  const me = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
+  let note: string | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      process.once('exit', () => releaseLock(dir));
+      return note;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = lockHolder(file);
+    if (attempt === 0 && holder && holder.host === me.host && !processRuns(holder.pid)) {
+      note =
+        'took over the lock of ' + dir + ' from process ' + holder.pid + ', which no longer runs';
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    if (!holder)
+      throw new UsageError(
+        dir + ' is locked (' + file + ' names no process); if no run uses it, delete it',
+      );
+    const who = 'process ' + holder.pid + ' on ' + holder.host + ', started ' + holder.started;
+    throw new UsageError(
+      dir + ' is in use by another run (' + who + '); wait for it to end or choose another --out',
+    );
+  }
+}
+
+/** Gives the run folder's lock back, when this process holds it. */
+function releaseLock(dir: string): void {
+  const file = path.join(dir, '.cnnc-lock');
+  if (lockHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+}
+
+/**
+ * Locks and judges the run folder before any data is read, as cnnc train does: a fresh run into a
+ * folder that holds a previous run (a checkpoint, epoch lines in metrics.jsonl) is a usage error
+ * unless --overwrite, which removes those two and nothing else; files train.ts did not write are
+ * never replaced. Creates the folder; returns a note for the log, or null.
+ */
+function openRunFolder(dir: string, overwrite: boolean): string | null {
+  if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw new UsageError('--out ' + dir + ' is not a folder');
+  fs.mkdirSync(dir, { recursive: true });
+  const taken = takeLock(dir);
+  try {
+    const judged = judgeRunFolder(dir, overwrite);
+    return [taken, judged].filter((n) => n !== null).join('; ') || null;
+  } catch (e) {
+    releaseLock(dir);
+    throw e;
+  }
+}
+
+/** What openRunFolder does once the folder is locked. */
+function judgeRunFolder(dir: string, overwrite: boolean): string | null {
+  const checkpoint = path.join(dir, 'checkpoint');
+  const metrics = path.join(dir, 'metrics.jsonl');
+  const ckStat = fs.lstatSync(checkpoint, { throwIfNoEntry: false });
+  const logStat = fs.lstatSync(metrics, { throwIfNoEntry: false });
+  const found = [
+    ...(ckStat && (!ckStat.isDirectory() || fs.readdirSync(checkpoint).length > 0)
+      ? ['checkpoint/']
+      : []),
+    ...(logStat && (!logStat.isFile() || logStat.size > 0) ? ['metrics.jsonl'] : []),
+  ];
+  if (found.length === 0) return null;
+  const refuse = (why: string) =>
+    new UsageError(
+      'will not replace the run in ' + dir + ': ' + why + '; move it away, or choose another --out',
+    );
+  if (ckStat && !ckStat.isDirectory()) throw refuse(checkpoint + ' is not a checkpoint folder');
+  const others = ckStat
+    ? fs.readdirSync(checkpoint).filter((f) => !isCheckpointFile(checkpoint, f))
+    : [];
+  if (others.length > 0)
+    throw refuse(
+      checkpoint + ' holds ' + others.sort().join(', ') + ', which train.ts did not write',
+    );
+  if (logStat && (!logStat.isFile() || !epochLines(fs.readFileSync(metrics, 'utf8'))))
+    throw refuse(metrics + ' is not a log of epoch records');
+  const fix =
+    'replace it with --overwrite, or choose another --out (train.ts cannot continue a run: it has no --resume)';
+  if (!overwrite)
+    throw new UsageError(dir + ' holds a previous run (' + found.join(', ') + '): ' + fix);
+  if (ckStat) {
+    // One file at a time (each checked above), never a folder recursively.
+    for (const f of fs.readdirSync(checkpoint)) fs.rmSync(path.join(checkpoint, f));
+    fs.rmdirSync(checkpoint);
+  }
+  fs.rmSync(metrics, { force: true });
+  return 'replacing the run in ' + dir + ' (--overwrite): removed ' + found.join(', ');
 }
 
 /** Applies a layer's name change (model.ts 'renamed'). */
@@ -265,6 +407,7 @@ function flags(argv: string[]) {
         report: { type: 'string' },
         'output-loss': { type: 'string', multiple: true },
         'output-weight': { type: 'string', multiple: true },
+        overwrite: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -324,6 +467,9 @@ async function main(argv: string[]): Promise<number> {
   const log = (line: string) => {
     if (!values.quiet) console.log(line);
   };
+  // The run folder is judged before any data is loaded or any training time spent.
+  const note = openRunFolder(out, values.overwrite ?? false);
+  if (note !== null) log('note: ' + note);
   const t0 = performance.now();
   const history: Record<string, number>[] = [];
 
@@ -371,9 +517,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const metrics = Object.fromEntries(trained.outputNames.map((layer, i) => [layer, accuracy[i]]));
 
-  fs.mkdirSync(out, { recursive: true });
   const metricsLog = path.join(out, 'metrics.jsonl');
-  fs.writeFileSync(metricsLog, '');
   const stepsPerEpoch = Math.ceil(split.train.count / s.batch);
   const totalSteps = stepsPerEpoch * s.epochs;
   const rates = new Map<string, number>();

@@ -4,7 +4,8 @@
  * batch-norm statistics included, end as they started), gradual unfreezing (from its epoch on
  * they train), early stopping, per-layer rates, clipping, schedules and augmentation; it saves a checkpoint
  * after every epoch that is also a cnnc checkpoint (cnnc evaluate reads it); and its flags are
- * checked, a bad one being a usage error (exit 2) that names it. A model with two outputs (one
+ * checked, a bad one being a usage error (exit 2) that names it; a second run into a run folder
+ * is refused (exit 2), its files kept, unless --overwrite. A model with two outputs (one
  * ending in softmax) trains each with its loss and weight, prints a line per output as cnnc
  * evaluate does, and cnnc evaluate gives the same figures from its checkpoint.
  */
@@ -15,6 +16,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rng } from '../../../runtime/data/dataset.js';
 import { runCnnc } from '../../helpers/cli.js';
+import { folderSnapshot } from '../../helpers/folder-snapshot.js';
 import { REPO } from '../../helpers/memory-host.js';
 import {
   emitTfjs,
@@ -293,6 +295,68 @@ describe('the emitted train.ts', () => {
     expect(t.outputs[1].loss).toBeLessThan(0.5);
   }, 300_000);
 
+  it('refuses a second run into a run folder, keeping the first; --overwrite replaces it', () => {
+    const run = path.join(work, 'runs', 'again');
+    const once = ['--model', 'Unfreezing', '--out', run, '--epochs', '1'];
+    expect(train(...once).code).toBe(0);
+    fs.writeFileSync(path.join(run, 'notes.txt'), 'mine\n');
+    const first = folderSnapshot(run);
+    expect([...first.keys()]).toEqual([
+      'checkpoint/cnnc.json',
+      'checkpoint/model.json',
+      'checkpoint/weights.bin',
+      'metrics.jsonl',
+      'notes.txt',
+    ]);
+    // Another seed: a run that went ahead would leave other weights.
+    const again = train(...once, '--seed', '9');
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(
+      `train.ts: ${run} holds a previous run (checkpoint/, metrics.jsonl): replace it with ` +
+        '--overwrite, or choose another --out (train.ts cannot continue a run: it has no --resume)',
+    );
+    expect(folderSnapshot(run)).toEqual(first);
+    // A file train.ts did not write in checkpoint/ is never replaced, --overwrite or not.
+    const labels = path.join(run, 'checkpoint', 'labels.txt');
+    fs.writeFileSync(labels, 'cat\n');
+    const foreign = train(...once, '--overwrite');
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toContain(
+      `will not replace the run in ${run}: ${path.join(run, 'checkpoint')} holds labels.txt, ` +
+        'which train.ts did not write; move it away, or choose another --out',
+    );
+    expect(fs.readFileSync(labels, 'utf8')).toBe('cat\n');
+    fs.rmSync(labels);
+    expect(folderSnapshot(run)).toEqual(first);
+    const replaced = train(...once, '--seed', '9', '--overwrite');
+    expect(replaced.code, replaced.err).toBe(0);
+    expect(replaced.out).toContain(
+      `note: replacing the run in ${run} (--overwrite): removed checkpoint/, metrics.jsonl`,
+    );
+    const second = folderSnapshot(run);
+    expect(second.get('notes.txt')?.toString()).toBe('mine\n');
+    expect(second.get('checkpoint/weights.bin')).not.toEqual(first.get('checkpoint/weights.bin'));
+    expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(
+      1,
+    );
+  }, 300_000);
+
+  it('refuses a run folder another run holds (its .cnnc-lock, as cnnc train takes it)', () => {
+    const run = path.join(work, 'runs', 'locked');
+    fs.mkdirSync(run, { recursive: true });
+    const lock = path.join(run, '.cnnc-lock');
+    const held = JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'then' });
+    fs.writeFileSync(lock, held);
+    const r = train('--model', 'Unfreezing', '--out', run, '--epochs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      `train.ts: ${run} is in use by another run (process ${process.pid} on ${os.hostname()}, ` +
+        'started then); wait for it to end or choose another --out',
+    );
+    expect(fs.readdirSync(run)).toEqual(['.cnnc-lock']);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(held);
+  });
+
   it.each([
     [
       ['--output-loss', 'main=hinge'],
@@ -314,6 +378,7 @@ describe('the emitted train.ts', () => {
     [['--data', 'folder:photos'], /folder:DIR \(image folders\) needs an image decoder/],
     [['--backend', 'gpu'], /--backend must be one of wasm, cpu, tensorflow/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--resume'], /Unknown option '--resume'/],
   ])('refuses %j as a usage error', (args, message) => {
     const r = spawnSync(process.execPath, ['dist/train.js', ...args], {
       cwd: dir,

@@ -4,7 +4,8 @@
  * split, goes on with --resume to the weights of an uninterrupted run, and `cnnc evaluate` loads
  * its run folder and reports the same numbers (up to the two engines' float differences); under
  * torchrun two processes train as one with their global batch. The multi-scale example (two yolo
- * heads) trains for an epoch, and `cnnc evaluate` of its run gives train.py's numbers.
+ * heads) trains for an epoch, and `cnnc evaluate` of its run gives train.py's numbers. A detector with
+ * `features cache`, which cnnc train refuses, is left out of train.py (CNN6061).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -141,6 +142,30 @@ describe.runIf(canTrain)('train.py of a detector', () => {
     ok(trainPy(project, [...halves, '--batch', '8', '--out', apart], 2));
     expect(weightDifference(ck(apart), ck(one)).mixed).toBeGreaterThan(1e-3);
   }, 600_000);
+});
+
+describe('a detector with `features cache`', () => {
+  const detector = (settings: string) =>
+    `model Cached {\n  input 8x8x1\n  stem: conv 4 3x3 same\n  conv 8 1x1\n  yolo 3 boxes 1\n` +
+    `  freeze stem\n  train { loss yolo${settings} }\n}\n`;
+
+  it('is left out of train.py (CNN6061), as cnnc train refuses it; model.py still has it', async () => {
+    const file = path.join(work, 'cached.cnn');
+    fs.writeFileSync(file, detector(', features cache'));
+    const cached = path.join(work, 'cached');
+    const r = await emitPytorch(file, cached);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/warning\[CNN6061\]: train.py leaves Cached out/);
+    expect(fs.existsSync(path.join(cached, 'train.py'))).toBe(false);
+    expect(fs.readFileSync(path.join(cached, 'model.py'), 'utf8')).toMatch(/^class Cached\b/m);
+    // Without the setting the same detector trains.
+    fs.writeFileSync(file, detector(''));
+    const plain = path.join(work, 'plain');
+    const p = await emitPytorch(file, plain);
+    expect(p.code, p.err).toBe(0);
+    expect(p.err).not.toMatch(/CNN6061/);
+    expect(fs.existsSync(path.join(plain, 'train.py'))).toBe(true);
+  });
 });
 
 describe.skipIf(canTrain)('train.py of a detector', () => {

@@ -13,13 +13,16 @@ Several processes with DistributedDataParallel; --batch is per process:
     torchrun --nproc_per_node=4 train.py --data idx:DIR
 
 The run folder (runs/MODEL beside this file) holds checkpoint/, which `cnnc evaluate --weights`
-loads, the weights as model.safetensors, train-state.pt for --resume, and metrics.jsonl.
+loads, the weights as model.safetensors, train-state.pt for --resume, and metrics.jsonl. A
+run into a folder that holds a previous run is refused unless --resume continues it or
+--overwrite replaces it (removing those four, never other files).
 """
 import argparse
 import gc
 import json
 import math
 import os
+import socket
 import sys
 import time
 import warnings
@@ -452,9 +455,20 @@ def parse_args(argv):
         type=number(1, integer=True),
         help="stop after N optimizer steps (counted over the whole run)",
     )
-    g.add_argument("--out", help="the run folder (default: runs/MODEL beside this file)")
     g.add_argument(
+        "--out",
+        help="the run folder (default: runs/MODEL beside this file); one that holds a previous "
+        "run is refused unless --resume or --overwrite",
+    )
+    again = g.add_mutually_exclusive_group()
+    again.add_argument(
         "--resume", action="store_true", help="continue from the run folder's last checkpoint"
+    )
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh, replacing the run folder's previous run: removes its checkpoint/, "
+        "model.safetensors, train-state.pt and metrics.jsonl, never other files",
     )
     g.add_argument(
         "--weights",
@@ -627,6 +641,14 @@ class Processes:
         dist.all_reduce(t)
         return t.tolist()
 
+    def share(self, value):
+        """The first process's 'value' (a picklable object), in every process."""
+        if self.world == 1:
+            return value
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def rng_states(self):
         """The random-number states of every process, gathered to each."""
         mine = {"cpu": torch.get_rng_state()}
@@ -766,18 +788,180 @@ class RunFolder:
     """runs/MODEL: checkpoint/ in cnnc's format ('cnnc evaluate --weights' loads it),
     model.safetensors (cnnc's names and layouts), train-state.pt (what --resume needs) and
     metrics.jsonl (a line per epoch). Files are replaced atomically (a temporary file, then a
-    rename), so an interrupted run keeps the last complete epoch."""
+    rename), so an interrupted run keeps the last complete epoch. As with 'cnnc train', a fresh
+    run into a folder that holds a previous run is refused unless --resume continues it or
+    --overwrite replaces it; --overwrite removes only the files below, never others. While a
+    run writes the folder it holds .cnnc-lock, the lock 'cnnc train' takes, so that a second run
+    of either is refused."""
+
+    # What train.py writes in the folder, and what it writes in checkpoint/ (cnnc's own
+    # checkpoints add optimizer.bin).
+    FILES = ("checkpoint", "model.safetensors", "train-state.pt", "metrics.jsonl")
+    CHECKPOINT_FILES = ("model.json", "weights.bin", "optimizer.bin", "cnnc.json")
+
+    LOCK = ".cnnc-lock"
 
     def __init__(self, args):
         self.dir = os.path.abspath(args.out or os.path.join(HERE, "runs", args.model))
         self.state = os.path.join(self.dir, "train-state.pt")
         self.metrics = os.path.join(self.dir, "metrics.jsonl")
+        self.lock = os.path.join(self.dir, self.LOCK)
 
-    def prepare(self, resume):
+    def holder(self):
+        """Who holds the lock, as written in it ({pid, host, started}), or None."""
+        try:
+            with open(self.lock, encoding="utf-8") as f:
+                holder = json.loads(f.read(4096))
+        except (OSError, ValueError):
+            return None
+        ok = isinstance(holder, dict) and isinstance(holder.get("pid"), int)
+        return holder if ok and isinstance(holder.get("host"), str) else None
+
+    def take_lock(self):
+        """Takes the folder's lock (created exclusively); a lock whose process no longer runs on
+        this host is taken over, any other refused. Returns a note for the log, or None."""
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        note = None
+        for attempt in (0, 1):
+            try:
+                fd = os.open(self.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = self.holder()
+                here = holder is not None and holder["host"] == me["host"]
+                if attempt == 0 and here and not process_runs(holder["pid"]):
+                    note = "took over the lock of %s from process %d, which no longer runs" % (
+                        self.dir,
+                        holder["pid"],
+                    )
+                    os.remove(self.lock)
+                    continue
+                if holder is None:
+                    raise UsageError(
+                        "%s is locked (%s names no process); if no run uses it, delete it"
+                        % (self.dir, self.lock)
+                    )
+                raise UsageError(
+                    "%s is in use by another run (process %d on %s, started %s); wait for it to "
+                    "end or choose another --out"
+                    % (self.dir, holder["pid"], holder["host"], holder.get("started", "?"))
+                )
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(me) + "\n")
+            return note
+
+    def release(self):
+        """Gives the lock back (when this process holds it)."""
+        holder = self.holder()
+        if holder is not None and holder["pid"] == os.getpid():
+            os.remove(self.lock)
+
+    def previous(self):
+        """The files of a previous run in the folder (an empty metrics.jsonl or checkpoint/
+        is none)."""
+        found = []
+        for name in self.FILES:
+            path = os.path.join(self.dir, name)
+            if not os.path.lexists(path):
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                if os.listdir(path):
+                    found.append(name + "/")
+            elif name != "metrics.jsonl" or os.lstat(path).st_size > 0:
+                found.append(name)
+        return found
+
+    @staticmethod
+    def epoch_record(line):
+        """Whether a line of metrics.jsonl is an epoch's record (train.py's or cnnc's)."""
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return False
+        return isinstance(entry, dict) and isinstance(entry.get("epoch"), int)
+
+    def foreign(self):
+        """Why the folder's run is not one train.py (or cnnc) wrote, or None: what --resume
+        would replace and --overwrite remove must be theirs."""
+        checkpoint = os.path.join(self.dir, "checkpoint")
+        if os.path.lexists(checkpoint):
+            if os.path.islink(checkpoint) or not os.path.isdir(checkpoint):
+                return "%s is not a checkpoint folder" % checkpoint
+            others = sorted(
+                name
+                for name in os.listdir(checkpoint)
+                if name not in self.CHECKPOINT_FILES
+                or not os.path.isfile(os.path.join(checkpoint, name))
+            )
+            if others:
+                return "%s holds %s, which train.py did not write" % (
+                    checkpoint,
+                    ", ".join(others),
+                )
+        for name in self.FILES[1:]:
+            path = os.path.join(self.dir, name)
+            if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+                return "%s is not a file" % path
+        if os.path.exists(self.metrics):
+            with open(self.metrics, encoding="utf-8", errors="replace") as f:
+                lines = [line for line in f if line.strip()]
+            if not all(self.epoch_record(line) for line in lines):
+                return "the lines of %s are not epoch records" % self.metrics
+        return None
+
+    def open(self, resume, overwrite):
+        """Locks and judges the folder before any training time is spent (the first process
+        alone): a UsageError when another run holds it, when a fresh run would replace a
+        previous one, or when --resume or --overwrite would replace files train.py did not
+        write; --overwrite removes the previous run. Returns a note for the log, or None; the
+        caller releases the lock when the run ends."""
+        if os.path.lexists(self.dir) and not os.path.isdir(self.dir):
+            raise UsageError("--out %s is not a folder" % self.dir)
         os.makedirs(self.dir, exist_ok=True)
-        if not resume:
-            with open(self.metrics, "w", encoding="utf-8"):
-                pass
+        notes = [self.take_lock()]
+        try:
+            notes.append(self.judge(resume, overwrite))
+            return "; ".join(n for n in notes if n) or None
+        except BaseException:
+            self.release()
+            raise
+
+    def judge(self, resume, overwrite):
+        """What open() does once the folder is locked."""
+        found = self.previous()
+        if not found:
+            return None
+        why = self.foreign()
+        if why is not None:
+            raise UsageError(
+                "will not replace the run in %s: %s; move it away, or choose another --out"
+                % (self.dir, why)
+            )
+        if resume:
+            if not os.path.exists(self.state):
+                raise UsageError(
+                    "--resume: %s holds %s but no train-state.pt to continue from; start "
+                    "afresh with --overwrite (instead of --resume), or choose another --out"
+                    % (self.dir, ", ".join(found))
+                )
+            return None
+        if not overwrite:
+            raise UsageError(
+                "%s holds a previous run (%s): continue it with --resume, replace it with "
+                "--overwrite, or choose another --out" % (self.dir, ", ".join(found))
+            )
+        checkpoint = os.path.join(self.dir, "checkpoint")
+        if os.path.isdir(checkpoint):
+            for name in os.listdir(checkpoint):
+                os.remove(os.path.join(checkpoint, name))
+            os.rmdir(checkpoint)
+        for name in self.FILES[1:]:
+            if os.path.lexists(os.path.join(self.dir, name)):
+                os.remove(os.path.join(self.dir, name))
+        return "replacing the run in %s (--overwrite): removed %s" % (self.dir, ", ".join(found))
 
     def load(self):
         if not os.path.exists(self.state):
@@ -801,6 +985,38 @@ class RunFolder:
     def log(self, entry):
         with open(self.metrics, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
+
+
+def process_runs(pid):
+    """Whether a process of this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it runs, as another user
+    return True
+
+
+def open_run_folder(args, processes, log):
+    """The run folder, locked and judged (and under --overwrite cleared) by the first process
+    before any data is read; every process gets its verdict, so that all stop or all go on.
+    Returns the first process's RunFolder (its lock to release), None in the others."""
+    verdict, run = None, None
+    if processes.main:
+        try:
+            run = RunFolder(args)
+            verdict = ("note", run.open(args.resume, args.overwrite))
+        except UsageError as e:
+            verdict, run = ("error", str(e)), None
+    kind, text = processes.share(verdict)
+    if kind == "error":
+        if not processes.main:
+            raise SystemExit(1)  # the first process says why
+        raise UsageError(text)
+    if text is not None:
+        log("note: " + text)
+    return run
 
 
 # ---- training ------------------------------------------------------------------------------
@@ -1203,6 +1419,16 @@ class DetectorTrainer(Trainer):
 def train(args):
     processes = Processes(args)
     log = (lambda text: print(text, flush=True)) if processes.main else (lambda text: None)
+    folder = open_run_folder(args, processes, log)
+    try:
+        train_in_folder(args, processes, log)
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def train_in_folder(args, processes, log):
+    """The run, once its folder is open: the model, the data, the epochs, the test."""
     torch.manual_seed(args.seed + processes.rank)
     t = (DetectorTrainer if args.settings.get("heads") else Trainer)(args, processes, log)
     params = sum(p.numel() for _, p in t.layers.params)
@@ -1222,8 +1448,6 @@ def train(args):
         sizes.append(count(len(t.test)) + " test")
     log("data: %s, %s · %s" % (t.train_set.name, ", ".join(sizes), describe(args)))
     t.resume()
-    if processes.main:
-        t.run.prepare(resume=t.saved is not None)
     started = time.time()
     speed = t.fit()
     tested = evaluate(t.model, t.test, args, processes) if t.test else None
