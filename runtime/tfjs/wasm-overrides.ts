@@ -291,17 +291,22 @@ const batchMatMul: Override = (args, original) => {
 };
 
 /**
- * tanh in one SIMD pass (simd-elementwise.ts): absolute error ≤ 1.2e-7 against Math.tanh, not
- * relative (tanh of a tiny x comes out as a multiple of 2^-24); ±0, ±∞ and NaN as Math.tanh.
+ * A float32 elementwise op as one pass of `rule` (simd-elementwise.ts), in SIMD where the host has
+ * it; other dtypes go to wasm's own kernel. The rules used here:
+ *   tanh  absolute error ≤ 1.2e-7 against Math.tanh, not relative (tanh of a tiny x comes out as a
+ *         multiple of 2^-24); ±0, ±∞ and NaN as Math.tanh;
+ *   relu  x ≤ 0 ? +0 : x (NaN stays NaN), as wasm's own.
  */
-const tanh: Override = (args, original) => {
-  const x = input(args, 'x');
-  if (x.dtype !== 'float32') return original(args);
-  const backend = args.backend as unknown as WasmBackendLike;
-  const out = backend.makeOutput([...x.shape], 'float32');
-  elementwise(backend, 'tanh', x, out);
-  return out;
-};
+function unary(rule: ElementwiseOp): Override {
+  return (args, original) => {
+    const x = input(args, 'x');
+    if (x.dtype !== 'float32') return original(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput([...x.shape], 'float32');
+    elementwise(backend, rule, x, out);
+    return out;
+  };
+}
 
 /** out = rule(x), elementwise (out may be x), in SIMD where the host has it. */
 function elementwise(
@@ -316,16 +321,6 @@ function elementwise(
   else elementwiseKernel(memory, rule)(xv.byteOffset, 0, ov.byteOffset, ov.length);
 }
 
-/** relu(x) = x ≤ 0 ? +0 : x (NaN stays NaN), as wasm's own, in one SIMD pass. */
-const relu: Override = (args, original) => {
-  const x = input(args, 'x');
-  if (x.dtype !== 'float32') return original(args);
-  const backend = args.backend as unknown as WasmBackendLike;
-  const out = backend.makeOutput([...x.shape], 'float32');
-  elementwise(backend, 'relu', x, out);
-  return out;
-};
-
 /** The overrides by kernel name. */
 export function wasmOverrides(tf: TfModule): Record<string, Override> {
   return {
@@ -337,7 +332,7 @@ export function wasmOverrides(tf: TfModule): Record<string, Override> {
     Add: channelOp('add'),
     Sub: channelOp('sub'),
     Multiply: channelOp('mul'),
-    Tanh: tanh,
-    Relu: relu,
+    Tanh: unary('tanh'),
+    Relu: unary('relu'),
   };
 }

@@ -6,13 +6,13 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../runtime/tfjs/backend.js';
 import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
 import {
   conv2DSimd,
   DIRECT_CONV_MIN_CHANNELS,
   originalKernel,
 } from '../../../runtime/tfjs/wasm-kernels.js';
+import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
 type Shape4 = [number, number, number, number];
 type Pads = [[0, 0], [number, number], [number, number], [0, 0]];
@@ -61,23 +61,8 @@ const CASES: Case[] = [
 let tf: typeof Tf;
 
 beforeAll(async () => {
-  tf = (await initBackend('cpu')).tf;
-  await initBackend('wasm');
+  tf = await loadCpuAndWasm();
 });
-
-/** Deterministic values in [-1, 1) (mulberry32). */
-function seeded(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const title = (c: Case): string =>
@@ -122,17 +107,6 @@ async function conv(backend: 'cpu' | 'wasm', c: Case, calls = 1): Promise<Float3
   }
   tf.dispose([x, w]);
   return out;
-}
-
-function relErr(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 describe('Conv2D on wasm', () => {

@@ -7,18 +7,15 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../runtime/tfjs/backend.js';
+import { loadCpuAndWasm, restoreSimdKernels } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
 beforeAll(async () => {
-  tf = (await initBackend('cpu')).tf;
-  await initBackend('wasm');
+  tf = await loadCpuAndWasm();
 });
 
-afterEach(() => {
-  delete process.env['CNNC_NO_SIMD_KERNELS'];
-});
+afterEach(restoreSimdKernels);
 
 const SPECIAL = [0, -0, 1e-30, -1e-7, 20, -40, Infinity, -Infinity, NaN, 1, -1, 6, 6.5];
 

@@ -6,24 +6,21 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../runtime/tfjs/backend.js';
 import { FUSED_UPDATE_KERNEL } from '../../../runtime/tfjs/fused-update.js';
 import { Optimizer } from '../../../runtime/tfjs/optimizers.js';
 import {
   DEFAULT_OPTIMIZER,
   type OptimizerConfig,
 } from '../../../runtime/train/optimizer-config.js';
+import { loadCpuAndWasm, restoreSimdKernels } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
 beforeAll(async () => {
-  tf = (await initBackend('cpu')).tf;
-  await initBackend('wasm');
+  tf = await loadCpuAndWasm();
 });
 
-afterEach(() => {
-  delete process.env['CNNC_NO_SIMD_KERNELS'];
-});
+afterEach(restoreSimdKernels);
 
 const series = (n: number, seed: number): Float32Array =>
   Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.731 + seed) * (1 + (i % 5)));

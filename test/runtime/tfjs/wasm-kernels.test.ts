@@ -6,7 +6,6 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../runtime/tfjs/backend.js';
 import {
   originalKernel,
   registerWasmGradKernels,
@@ -14,6 +13,7 @@ import {
   WASM_OVERRIDDEN_KERNELS,
 } from '../../../runtime/tfjs/wasm-kernels.js';
 import { wasmOverrides } from '../../../runtime/tfjs/wasm-overrides.js';
+import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
 type Pad = 'valid' | 'same' | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -31,34 +31,8 @@ const TOLERANCE = 1e-4;
 let tf: typeof Tf;
 
 beforeAll(async () => {
-  tf = (await initBackend('cpu')).tf;
-  await initBackend('wasm');
+  tf = await loadCpuAndWasm();
 });
-
-/** Deterministic values in [-1, 1) (mulberry32). */
-function seeded(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function relErr(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const title = (c: ConvCase): string =>

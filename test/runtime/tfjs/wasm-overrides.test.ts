@@ -5,47 +5,19 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../runtime/tfjs/backend.js';
 import { MAX_POOL_TAPS } from '../../../runtime/tfjs/simd-pool.js';
 import { transposeLast2 } from '../../../runtime/tfjs/wasm-overrides.js';
+import { loadCpuAndWasm, relErr, restoreSimdKernels, seeded } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
 beforeAll(async () => {
-  tf = (await initBackend('cpu')).tf;
-  await initBackend('wasm');
+  tf = await loadCpuAndWasm();
 });
 
-afterEach(() => {
-  delete process.env['CNNC_NO_SIMD_KERNELS'];
-});
-
-/** Deterministic values in [-1, 1) (mulberry32). */
-function seeded(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
+afterEach(restoreSimdKernels);
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 /** `f` on the cpu backend and on wasm (with and without the SIMD kernels), as flat arrays. */
 async function onBoth(
