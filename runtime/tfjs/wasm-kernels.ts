@@ -273,23 +273,25 @@ export function conv2DBackpropInputByConv(
 }
 
 /**
- * Conv2D as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable or the
- * convolution is not float32 NHWC.
+ * Conv2D as a direct SIMD loop (simd-conv.ts); null where wasm SIMD is unavailable, the
+ * convolution is not float32 NHWC, or `when` refuses its geometry.
  */
 export function conv2DSimd(
   tf: TfModule,
   backend: WasmBackendLike,
   inputs: Tf.NamedTensorInfoMap,
   attrs: Tf.NamedAttrMap,
+  when: (info: Conv2DInfo) => boolean = () => true,
 ): Tf.TensorInfo | null {
   const format: unknown = attrs['dataFormat'];
   if (format !== undefined && format !== 'NHWC') return null;
   const x = requireInput(inputs, 'x');
   const filter = requireInput(inputs, 'filter');
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const info = conv2DInfo(tf, attrs, shape4(x, 'x'), shape4(filter, 'filter'), false);
+  if (!when(info)) return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const info = conv2DInfo(tf, attrs, shape4(x, 'x'), shape4(filter, 'filter'), false);
   const kernels = convKernels(memory, info);
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
@@ -464,38 +466,71 @@ function overrideWasmKernel(
 }
 
 /**
- * Conv2D: wasm's own (XNNPACK) where it has seen the filter tensor before, cnnc's direct SIMD loop
- * (conv2DSimd) for a filter tensor it has not. XNNPACK packs a filter into an operator the first
- * time it meets the tensor (13-25 ns a float here) and keeps the operator while the tensor lives:
- * in inference the weights stay and the packed operator is fast, but a training step updates every
- * weight, so each step's forward pass would pack every filter afresh (ResNet-18's 11M weights,
- * ~200 ms a step) and then multiply the zero padding of its small late layers; the direct loop
- * packs nothing and skips taps in the padding. Both sum the taps and input channels in the same
- * order with the same float32 operations, so they give the same bits (conv-forward.test.ts),
- * and the choice cannot change a result.
+ * Conv2D: where `directConvPays`, cnnc's direct SIMD loop (conv2DSimd), else wasm's own (XNNPACK).
+ * Both sum the taps and input channels in the same order with the same float32 operations, so they
+ * give the same bits (conv-forward.test.ts) and the choice changes no result.
  */
-/**
- * Below this many output channels Conv2D always takes XNNPACK: the filter is small, packing it is
- * cheap, and the direct loop's vectors are short (LeNet-5's 6 and 16 channels ran 10-25% slower
- * on it). It also keeps XNNPACK's depthwise path for one input and one output channel, which sums
- * the taps in another order.
- */
-export const DIRECT_CONV_MIN_CHANNELS = 32;
-
 function overrideConv2D(tf: TfModule): void {
-  const seen = new WeakSet<object>();
   overrideWasmKernel(tf, 'Conv2D', (original) => (args) => {
-    const filter = args.inputs['filter'];
-    const known =
-      filter === undefined || filter.shape[3] < DIRECT_CONV_MIN_CHANNELS || seen.has(filter.dataId);
-    if (!known) {
-      seen.add(filter.dataId);
-      const ours = conv2DSimd(tf, asWasmBackend(args.backend), args.inputs, args.attrs ?? {});
-      if (ours !== null) return ours;
-    }
+    const attrs = args.attrs ?? {};
+    const ours = conv2DSimd(tf, asWasmBackend(args.backend), args.inputs, attrs, directConvPays);
+    if (ours !== null) return ours;
     if (original === undefined) throw new Error('cnnc wasm kernel: the wasm backend has no Conv2D');
     return original.kernelFunc(args);
   });
+}
+
+/** Below this many output channels Conv2D takes XNNPACK (see directConvPays). */
+export const DIRECT_CONV_MIN_CHANNELS = 32;
+
+/**
+ * Whether the direct loop beats XNNPACK on a convolution. XNNPACK multiplies the zero padding,
+ * which is most of a 3x3 layer's taps on a 2x2 or 1x1 input: even with its filter packed, the last
+ * 3x3 layers of ResNet-18 at 32x32 took 22 ms there against 1.5 ms on the direct loop, which skips
+ * the taps in the padding. It also packs a filter the first time it meets the tensor (13-25 ns a
+ * float), and a training step makes every filter new. Its GEMM tiles several output pixels per
+ * filter load, though, so with many input channels and little padding it runs faster (31 against
+ * 23 GFLOP/s on a 64x56x56x64 3x3 layer) and packing is a small part of the layer. With few output
+ * channels the direct loop's vectors are short (LeNet-5's 6 and 16 ran 10-25% slower on it); that
+ * also keeps XNNPACK's depthwise path for one input and one output channel, which sums the taps in
+ * another order. Measured in CPU time per layer, 1 thread (docs/performance.md).
+ */
+export function directConvPays(info: Conv2DInfo): boolean {
+  if (info.outChannels < DIRECT_CONV_MIN_CHANNELS) return false;
+  if (info.inChannels < 16) return true;
+  return tapsInside(info) < 0.85;
+}
+
+/** The share of (output position, tap) pairs whose tap lies inside the input, not in the padding. */
+export function tapsInside(info: Conv2DInfo): number {
+  const share = (out: number, k: number, s: number, d: number, pad: number, size: number) => {
+    let inside = 0;
+    for (let o = 0; o < out; o++) {
+      for (let t = 0; t < k; t++) {
+        const i = o * s + t * d - pad;
+        if (i >= 0 && i < size) inside++;
+      }
+    }
+    return inside / Math.max(1, out * k);
+  };
+  return (
+    share(
+      info.outHeight,
+      info.filterHeight,
+      info.strideHeight,
+      info.dilationHeight,
+      info.padInfo.top,
+      info.inHeight,
+    ) *
+    share(
+      info.outWidth,
+      info.filterWidth,
+      info.strideWidth,
+      info.dilationWidth,
+      info.padInfo.left,
+      info.inWidth,
+    )
+  );
 }
 
 /** conv2DBackpropInput in place of wasm's own, falling back to it for dataFormat NCHW. */

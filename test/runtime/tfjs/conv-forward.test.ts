@@ -1,16 +1,17 @@
-// Conv2D on wasm: cnnc's direct SIMD loop (simd-conv.ts, forwardKernel) runs for a filter tensor
-// the backend has not met (of 32 output channels or more), wasm's own XNNPACK Conv2D for one it
-// has (wasm-kernels.ts, overrideConv2D). The choice is only sound if both give the same bits,
-// which is checked here by calling both kernels on every geometry below; the direct loop is also
-// checked against tfjs's cpu backend (an independent implementation) to a relative 1e-5.
-
+// Conv2D on wasm: cnnc's direct SIMD loop (simd-conv.ts, forwardKernel) runs where it pays
+// (wasm-kernels.ts, directConvPays: padding, few input channels), wasm's own XNNPACK Conv2D for the
+// rest. Both give the same bits, which is checked here by calling both kernels on every
+// geometry below; the direct loop is also checked against tfjs's cpu backend (an independent
+// implementation) to a relative 1e-5.
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
 import {
   conv2DSimd,
   DIRECT_CONV_MIN_CHANNELS,
+  directConvPays,
   originalKernel,
+  tapsInside,
 } from '../../../runtime/tfjs/wasm-kernels.js';
 import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
@@ -124,7 +125,7 @@ describe('Conv2D on wasm', () => {
     },
   );
 
-  it('takes the direct loop for a new filter tensor, XNNPACK for one it has met', async () => {
+  it('takes the direct loop for every call where it pays: few input channels', async () => {
     const c: Case = {
       x: [2, 6, 6, 3],
       k: [3, 3],
@@ -134,10 +135,31 @@ describe('Conv2D on wasm', () => {
     };
     const before = simdPathCounts();
     const [first, second, third] = await conv('wasm', c, 3);
-    expect(simdPathCounts().taken - before.taken).toBe(1);
+    expect(simdPathCounts().taken - before.taken).toBe(3);
     expect(second).toEqual(first);
     expect(third).toEqual(first);
   });
+
+  it.each([
+    // [input, output pixels per side, share of taps inside, direct loop]
+    [[1, 1, 1, 512], 1, 1 / 9, true],
+    [[1, 2, 2, 256], 2, (4 / 6) ** 2, true],
+    [[1, 12, 12, 16], 12, (34 / 36) ** 2, false],
+  ] as const)(
+    'takes the direct loop where most taps are padding: x %j',
+    async (x, side, inside, direct) => {
+      const c: Case = { x: [...x], k: [3, 3], out: 32, stride: [1, 1], pad: 'same' };
+      const info = tf.backend_util.computeConv2DInfo([...x], [3, 3, x[3], 32], 1, 1, 'same');
+      expect(info.outHeight).toBe(side);
+      expect(tapsInside(info)).toBeCloseTo(inside, 12);
+      expect(directConvPays(info)).toBe(direct);
+      const before = simdPathCounts();
+      const [y] = await conv('wasm', c);
+      expect(simdPathCounts().taken - before.taken).toBe(direct ? 1 : 0);
+      const [cpu] = await conv('cpu', c);
+      expect(relErr(y, cpu)).toBeLessThan(1e-5);
+    },
+  );
 
   it.each([1, 6, DIRECT_CONV_MIN_CHANNELS - 1])(
     'leaves a filter of %i output channels to XNNPACK',
