@@ -16,7 +16,7 @@
  */
 import * as os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { Rank, Tensor } from '@tensorflow/tfjs';
+import type { Rank, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { seededRandom } from '../runtime/init.js';
 import {
   conv2dFilterGradF32,
@@ -31,16 +31,17 @@ import {
 } from '../runtime/reference/kernels/conv.js';
 import { parallelConfig } from '../runtime/reference/parallel.js';
 import { initBackend } from '../runtime/tfjs/backend.js';
-import { originalKernel } from '../runtime/tfjs/wasm-kernels.js';
+import { asWasmBackend } from '../runtime/tfjs/kernel-utils.js';
+import { conv2DSimd, originalKernel } from '../runtime/tfjs/wasm-kernels.js';
 import { simdPeak, type SimdPeak } from './bench-peak.js';
 
 export interface ConvFigures {
   /** GFLOP/s of the forward pass, the input gradient and the filter gradient. */
   readonly forward: number;
   /**
-   * wasm only: XNNPACK's own Conv2D with the filter packed (its operator made by the warm-up), which
-   * cnnc's direct loop (`forward`) replaces for 32 output channels or more (wasm-kernels.ts,
-   * overrideConv2D).
+   * wasm only: XNNPACK's own Conv2D with the filter packed (its operator made by the warm-up);
+   * `forward` is cnnc's direct loop. tf.conv2d takes one of the two by the layer's geometry
+   * (wasm-kernels.ts, directConvPays).
    */
   readonly forwardXnnpack?: number;
   readonly inputGrad: number;
@@ -163,21 +164,23 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
       out.dataSync();
       out.dispose();
     };
+    // Both forward kernels called directly: tf.conv2d takes one of them by the layer's geometry
+    // (wasm-kernels.ts, directConvPays), XNNPACK's for this one.
     const backend = tf.backend();
+    const inputs = { x: tx, filter: tw };
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const kernel = (run: () => TensorInfo | TensorInfo[] | null) => () => {
+      const out = run();
+      if (out === null) throw new Error('the direct conv kernel did not run');
+      for (const o of Array.isArray(out) ? out : [out]) {
+        backend.readSync(o.dataId);
+        backend.disposeData(o.dataId);
+      }
+    };
     const xnnpack = originalKernel(tf, 'Conv2D');
     const t = bestOfRounds(reps, [
-      synced(() => tf.conv2d(tx, tw, 1, 'same')),
-      () => {
-        const out = xnnpack({
-          inputs: { x: tx, filter: tw },
-          backend,
-          attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 },
-        });
-        for (const o of Array.isArray(out) ? out : [out]) {
-          backend.readSync(o.dataId);
-          backend.disposeData(o.dataId);
-        }
-      },
+      kernel(() => conv2DSimd(tf, asWasmBackend(backend), inputs, attrs)),
+      kernel(() => xnnpack({ inputs, backend, attrs })),
       synced(() => tf.conv2dTranspose(tdy, tw, [N, H, W, C], 1, 'same')),
       synced(
         () =>
@@ -231,7 +234,7 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
     `  wasm SIMD128 peak, 1 core (mul + add): ${peak.mulAdd.toFixed(1)} GFLOP/s; with FMA (relaxed SIMD): ${peak.fma === null ? 'not available' : `${peak.fma.toFixed(1)} GFLOP/s`}`,
   );
   if (wasm) {
-    log(row(`tfjs ${wasmDetail}: Conv2D (cnnc)`, wasm.forward, ofPeak(wasm.forward)));
+    log(row(`tfjs ${wasmDetail}: Conv2D (cnnc direct loop)`, wasm.forward, ofPeak(wasm.forward)));
     if (wasm.forwardXnnpack !== undefined)
       log(
         row(
