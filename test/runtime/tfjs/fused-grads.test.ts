@@ -7,7 +7,7 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadCpuAndWasm, restoreSimdKernels } from './kernel-setup.js';
+import { loadCpuAndWasm, restoreSimdKernels, valuesOf } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
@@ -78,14 +78,7 @@ const LENGTHS = [1, 3, 4, 7, 13, 1001];
 
 /** f on the wasm backend, with the SIMD kernels or their JavaScript fallback. */
 function onWasm(f: () => Tf.Tensor, simd: boolean): Float32Array {
-  if (!simd) process.env['CNNC_NO_SIMD_KERNELS'] = '1';
-  const before = tf.memory().numTensors;
-  const y = tf.tidy(f);
-  const out = Float32Array.from(y.dataSync());
-  y.dispose();
-  expect(tf.memory().numTensors).toBe(before);
-  delete process.env['CNNC_NO_SIMD_KERNELS'];
-  return out;
+  return valuesOf(tf, f, simd);
 }
 
 describe.each(gradCases)('$name gradient', (c) => {

@@ -42,3 +42,22 @@ export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   }
   return diff / Math.max(scale, 1e-30);
 }
+
+/**
+ * `f`'s values on the current backend, with the generated SIMD kernels or (simd false) their
+ * JavaScript fallback; fails if `f` leaves a tensor behind.
+ */
+export function valuesOf(tf: typeof Tf, f: () => Tf.Tensor, simd: boolean): Float32Array {
+  if (!simd) process.env['CNNC_NO_SIMD_KERNELS'] = '1';
+  try {
+    const before = tf.memory().numTensors;
+    const y = tf.tidy(f);
+    const out = Float32Array.from(y.dataSync());
+    y.dispose();
+    if (tf.memory().numTensors !== before)
+      throw new Error(`${tf.memory().numTensors - before} tensors left behind`);
+    return out;
+  } finally {
+    restoreSimdKernels();
+  }
+}

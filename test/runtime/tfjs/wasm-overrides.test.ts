@@ -7,7 +7,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_POOL_TAPS } from '../../../runtime/tfjs/simd-pool.js';
 import { transposeLast2 } from '../../../runtime/tfjs/wasm-overrides.js';
-import { loadCpuAndWasm, relErr, restoreSimdKernels, seeded } from './kernel-setup.js';
+import { loadCpuAndWasm, relErr, restoreSimdKernels, seeded, valuesOf } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
@@ -25,14 +25,7 @@ async function onBoth(
 ): Promise<{ cpu: Float32Array; wasm: Float32Array; js: Float32Array }> {
   const run = async (backend: 'cpu' | 'wasm', simd: boolean) => {
     await tf.setBackend(backend);
-    if (!simd) process.env['CNNC_NO_SIMD_KERNELS'] = '1';
-    const before = tf.memory().numTensors;
-    const y = tf.tidy(f);
-    const out = Float32Array.from(y.dataSync());
-    y.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    delete process.env['CNNC_NO_SIMD_KERNELS'];
-    return out;
+    return valuesOf(tf, f, simd);
   };
   return {
     cpu: await run('cpu', true),
