@@ -195,35 +195,11 @@ function filterGradRowKernel(g: Geometry): Code {
             ),
           ),
           loadSums(get(r), c, tail, V),
-          set(
-            q,
-            add(
-              get(0),
-              mul(
-                add(
-                  mul(
-                    add(
-                      mul(add(mul(get(n), i32(g.H)), get(ih)), i32(g.W)),
-                      i32(lo * g.sw + k * g.dw - g.pl),
-                    ),
-                    i32(g.C),
-                  ),
-                  get(ci),
-                ),
-                i32(4),
-              ),
-            ),
-          ),
-          set(
-            p,
-            add(
-              get(1),
-              mul(
-                add(mul(add(mul(get(n), i32(g.OH)), get(oh)), i32(g.OW)), i32(lo)),
-                i32(g.CO * 4),
-              ),
-            ),
-          ),
+          // the row's first position inside the input: iw = lo·s + k·d − pl, ow = lo
+          set(iw, i32(lo * g.sw + k * g.dw - g.pl)),
+          set(q, add(pixel(g, 0), mul(get(ci), i32(4)))),
+          set(ow, i32(lo)),
+          set(p, dyRow(g, 1)),
           loop(ow, i32(lo), i32(hi), [
             splatMulAdd(get(q), c, tail, V, g.CO * 4, p),
             set(q, add(get(q), i32(g.sw * g.C * 4))),

@@ -489,8 +489,8 @@ export const DIRECT_CONV_MIN_CHANNELS = 32;
  * 3x3 layers of ResNet-18 at 32x32 took 22 ms there against 1.5 ms on the direct loop, which skips
  * the taps in the padding. It also packs a filter the first time it meets the tensor (13-25 ns a
  * float), and a training step makes every filter new. Its GEMM tiles several output pixels per
- * filter load, though, so with many input channels and little padding it runs faster (31 against
- * 23 GFLOP/s on a 64x56x56x64 3x3 layer) and packing is a small part of the layer. With few output
+ * filter load, though, so with many input channels and little padding it runs faster (30 against
+ * 27 GFLOP/s on a 64x56x56x64 3x3 layer) and packing is a small part of the layer. With few output
  * channels the direct loop's vectors are short (LeNet-5's 6 and 16 ran 10-25% slower on it); that
  * also keeps XNNPACK's depthwise path for one input and one output channel, which sums the taps in
  * another order. Measured in CPU time per layer, 1 thread (docs/performance.md).
