@@ -76,12 +76,19 @@ const attrsOf = (c: Case): Tf.NamedAttrMap => ({
   dataFormat: 'NHWC',
 });
 
+/** The case's seeded input and filter, on the current backend. */
+function operands(c: Case): { x: Tf.Tensor4D; filter: Tf.Tensor4D } {
+  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
+  return {
+    x: tf.tensor4d(seeded(size(c.x), 1), c.x),
+    filter: tf.tensor4d(seeded(size(wShape), 2), wShape),
+  };
+}
+
 /** One kernel run on the case's seeded operands: cnnc's direct loop, or XNNPACK's Conv2D. */
 function runKernel(c: Case, which: 'direct' | 'xnnpack'): Float32Array {
   const backend = tf.backend() as Tf.KernelBackend;
-  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
-  const x = tf.tensor4d(seeded(size(c.x), 1), c.x);
-  const filter = tf.tensor4d(seeded(size(wShape), 2), wShape);
+  const { x, filter } = operands(c);
   const args = { inputs: { x, filter }, backend, attrs: attrsOf(c) };
   const out =
     which === 'direct'
@@ -97,9 +104,7 @@ function runKernel(c: Case, which: 'direct' | 'xnnpack'): Float32Array {
 /** tf.conv2d on `backend`, `calls` times on one filter tensor. */
 async function conv(backend: 'cpu' | 'wasm', c: Case, calls = 1): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  const wShape: Shape4 = [c.k[0], c.k[1], c.x[3], c.out];
-  const x = tf.tensor4d(seeded(size(c.x), 1), c.x);
-  const w = tf.tensor4d(seeded(size(wShape), 2), wShape);
+  const { x, filter: w } = operands(c);
   const out: Float32Array[] = [];
   for (let i = 0; i < calls; i++) {
     const y = tf.conv2d(x, w, c.stride, c.pad, 'NHWC', c.dilation ?? 1);
