@@ -7,7 +7,17 @@
  * The roofline of docs/performance.md divides the conv kernels' GFLOP/s by these.
  */
 import * as v8 from 'node:v8';
-import { assemble, I32, instantiate, loop, op, V128, type Code } from '../runtime/tfjs/wasm-asm.js';
+import {
+  assemble,
+  I32,
+  instantiate,
+  loop,
+  op,
+  V128,
+  wasmHost,
+  type Code,
+  type WasmHost,
+} from '../runtime/tfjs/wasm-asm.js';
 
 export interface SimdPeak {
   /** GFLOP/s of mul then add (2 FLOPs per lane). */
@@ -15,16 +25,6 @@ export interface SimdPeak {
   /** GFLOP/s of relaxed_madd, or null where the host refuses relaxed SIMD. */
   readonly fma: number | null;
 }
-
-/** The part of the host's WebAssembly API used here (the project's TypeScript libs have no DOM). */
-const Wasm = (
-  globalThis as unknown as {
-    WebAssembly: {
-      Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
-      validate(bytes: Uint8Array): boolean;
-    };
-  }
-).WebAssembly;
 
 const CHAINS = 12;
 // Locals after the params (0: unused pointer, 1: iterations): the counter, b, c, the chains.
@@ -58,7 +58,7 @@ function peakKernel(fused: boolean): Uint8Array {
   ]);
 }
 
-function gflops(bytes: Uint8Array): number {
+function gflops(Wasm: WasmHost, bytes: Uint8Array): number {
   const memory = new Wasm.Memory({ initial: 1 });
   new Float32Array(memory.buffer).set([0.999, 0.999, 0.999, 0.999, 1e-3, 1e-3, 1e-3, 1e-3, 1, 1]);
   const { run } = instantiate(bytes, memory);
@@ -75,8 +75,10 @@ function gflops(bytes: Uint8Array): number {
 }
 
 export function simdPeak(): SimdPeak {
-  const mulAdd = gflops(peakKernel(false));
+  const Wasm = wasmHost();
+  if (Wasm === null) throw new Error('this JavaScript host has no WebAssembly');
+  const mulAdd = gflops(Wasm, peakKernel(false));
   const fused = peakKernel(true);
   if (!Wasm.validate(fused)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return { mulAdd, fma: Wasm.validate(fused) ? gflops(fused) : null };
+  return { mulAdd, fma: Wasm.validate(fused) ? gflops(Wasm, fused) : null };
 }

@@ -169,12 +169,12 @@ export function assemble(funcs: readonly FuncDef[]): Uint8Array {
   ]);
 }
 
-/** The WebAssembly API of the JavaScript host, typed as far as cnnc uses it. */
-interface WasmHost {
+/** The WebAssembly API of the JavaScript host, typed as far as cnnc uses it (no DOM types here). */
+export interface WasmHost {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
 }
 
 export function wasmHost(): WasmHost | null {

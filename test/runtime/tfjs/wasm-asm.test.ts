@@ -15,6 +15,7 @@ import {
   sleb,
   uleb,
   V128,
+  wasmHost,
   type Code,
 } from '../../../runtime/tfjs/wasm-asm.js';
 import { dumpCode } from '../../../runtime/tfjs/wasm-dump.js';
@@ -55,15 +56,9 @@ describe('LEB128', () => {
   });
 });
 
-/** The host's WebAssembly API, typed as far as this test uses it (the project has no DOM types). */
-const Wasm = (
-  globalThis as unknown as {
-    WebAssembly: {
-      Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
-      validate(bytes: Uint8Array): boolean;
-    };
-  }
-).WebAssembly;
+const host = wasmHost();
+if (host === null) throw new Error('Node has WebAssembly');
+const Wasm = host;
 
 /** Runs one function f(ptr, n) on a fresh page of memory holding `init` at ptr 0. */
 function run(body: Code, locals: number[], init: Float32Array, n: number): Float32Array {
