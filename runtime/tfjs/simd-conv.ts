@@ -10,73 +10,37 @@
 // filter gradient, input channels for the input gradient, with the filter transposed per tap
 // beforehand); channels past a multiple of 4 take a scalar tail. A tap outside the input is
 // skipped with one unsigned compare (a negative row is a huge unsigned one), or, for the filter
-// gradient, by the range of positions each column of taps reaches. Sums stay in locals, at most 8
-// vectors at a time: per output position over every tap (forward), per (position, tap) over the
-// output channels (input gradient), per output row over its positions (filter gradient).
+// gradient, by the range of positions each column of taps reaches. The forward pass and the input
+// gradient keep a register tile of 4 images x 3 vectors of sums (simd-conv-tile.ts); the filter
+// gradient keeps up to 8 vectors of dW per output row over its positions (below). The walk they
+// share is simd-conv-walk.ts.
 
 import type { Conv2DInfo } from './kernel-utils.js';
+import {
+  ci,
+  dyRow,
+  FIRST_V,
+  geometry,
+  I32_LOCALS,
+  ih,
+  iw,
+  kh,
+  n,
+  oh,
+  ow,
+  p,
+  pixel,
+  q,
+  r,
+  type Geometry,
+} from './simd-conv-walk.js';
+import { forwardTileKernel, inputTileKernel, TILE_LOCALS } from './simd-conv-tile.js';
 import { assemble, F32, I32, instantiate, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
 
 type Kernel = (...pointers: number[]) => void;
 
 /** Vectors kept in locals at most; wider rows are read from memory in place. */
 const MAX_REG = 8;
-
-function geometry(info: Conv2DInfo) {
-  return {
-    N: info.batchSize,
-    H: info.inHeight,
-    W: info.inWidth,
-    C: info.inChannels,
-    OH: info.outHeight,
-    OW: info.outWidth,
-    CO: info.outChannels,
-    KH: info.filterHeight,
-    KW: info.filterWidth,
-    sh: info.strideHeight,
-    sw: info.strideWidth,
-    dh: info.dilationHeight,
-    dw: info.dilationWidth,
-    pt: info.padInfo.top,
-    pl: info.padInfo.left,
-  };
-}
-type Geometry = ReturnType<typeof geometry>;
-
-// Locals shared by both kernels (after the three pointer parameters 0, 1, 2).
-const [n, oh, ow, kh, kw, ci, ih, iw, p, q, r] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
-const I32_LOCALS = 11;
-const FIRST_V = 3 + I32_LOCALS;
-
-/** The (kh, kw) taps of output position (oh, ow) inside the input; `tap` runs with ih, iw set. */
-function taps(g: Geometry, tap: Code): Code {
-  const { i32, get, set, add, mul, sub, geU } = op;
-  return loop(kh, i32(0), i32(g.KH), [
-    set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt))),
-    skipIf(geU(get(ih), i32(g.H))),
-    loop(kw, i32(0), i32(g.KW), [
-      set(iw, sub(add(mul(get(ow), i32(g.sw)), mul(get(kw), i32(g.dw))), i32(g.pl))),
-      skipIf(geU(get(iw), i32(g.W))),
-      tap,
-    ]),
-  ]);
-}
-
-/** The (n, oh, ow) walk over output positions; `perPosition` runs with n, oh, ow set. */
-function positions(g: Geometry, perPosition: Code): Code {
-  const { i32 } = op;
-  return loop(
-    n,
-    i32(0),
-    i32(g.N),
-    loop(oh, i32(0), i32(g.OH), loop(ow, i32(0), i32(g.OW), perPosition)),
-  );
-}
-
-/** The (n, oh, ow) × (kh, kw) walk over taps inside the input; `tap` runs with ih, iw set. */
-function walk(g: Geometry, perPosition: Code, tap: Code): Code {
-  return positions(g, [perPosition, taps(g, tap)]);
-}
 
 // Locals of the kernels that keep sums in registers: a splat, MAX_REG vector sums, 4 tail sums.
 const SPLAT = FIRST_V;
@@ -88,24 +52,6 @@ function chunksOf(vectors: number): [number, number][] {
   const chunks: [number, number][] = [];
   for (let u0 = 0; u0 < vectors; u0 += MAX_REG) chunks.push([u0, Math.min(vectors, u0 + MAX_REG)]);
   return chunks.length ? chunks : [[0, 0]];
-}
-
-/** Byte address of dY[n, oh, ow, 0] (parameter `dy`). */
-function dyRow(g: Geometry, dy: number): Code {
-  const { i32, get, add, mul } = op;
-  return add(
-    get(dy),
-    mul(add(mul(add(mul(get(n), i32(g.OH)), get(oh)), i32(g.OW)), get(ow)), i32(g.CO * 4)),
-  );
-}
-
-/** Byte address of the input pixel [n, ih, iw, 0] in a tensor at parameter `base`. */
-function pixel(g: Geometry, base: number): Code {
-  const { i32, get, add, mul } = op;
-  return add(
-    get(base),
-    mul(add(mul(add(mul(get(n), i32(g.H)), get(ih)), i32(g.W)), get(iw)), i32(g.C * 4)),
-  );
 }
 
 /**
@@ -226,60 +172,6 @@ function filterGradRowKernel(g: Geometry): Code {
   );
 }
 
-/** Params (dy, wt, dx), byte addresses; wt is W transposed to [KH, KW, CO, C]; dX zero on entry. */
-function inputGradKernel(g: Geometry): Code {
-  const { i32, get, set, add, mul } = op;
-  const U = Math.floor(g.C / 4);
-  const chunks = chunksOf(U);
-  // p: dY row, q: dX pixel, r: Wᵀ row of (kh, kw, co); ci counts output channels here
-  const pass = (chunk: [number, number], tail: number): Code => [
-    loadSums(get(q), chunk, tail, U),
-    set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.CO * g.C * 4)))),
-    loop(
-      ci,
-      i32(0),
-      i32(g.CO),
-      splatMulAdd(add(get(p), mul(get(ci), i32(4))), chunk, tail, U, g.C * 4),
-    ),
-    storeSums(get(q), chunk, tail, U),
-  ];
-  const tap: Code = [
-    set(q, pixel(g, 2)),
-    chunks.map((c, k) => pass(c, k === chunks.length - 1 ? g.C % 4 : 0)),
-  ];
-  return walk(g, set(p, dyRow(g, 0)), tap);
-}
-
-/**
- * Params (x, w, y), byte addresses; Y is written whole. Per output position, each chunk of up to
- * MAX_REG vectors of output channels keeps its sums in locals over every tap inside the input and
- * every input channel, then stores them once: a tap in the padding costs one compare, not a
- * multiply by zero (XNNPACK's Conv2D multiplies the padding, which is most of the work of a 3x3
- * layer on a 2x2 or 1x1 input), and the filter is read in place, with no packing per new tensor.
- */
-function forwardKernel(g: Geometry): Code {
-  const { i32, get, set, add, mul } = op;
-  const V = Math.floor(g.CO / 4);
-  const chunks = chunksOf(V);
-  // p: Y row, q: X pixel, r: W row of (kh, kw, ci)
-  const chunk = (c: [number, number], tail: number): Code => [
-    loadSums(null, c, tail, V),
-    taps(g, [
-      set(q, pixel(g, 0)),
-      set(r, add(get(1), mul(add(mul(get(kh), i32(g.KW)), get(kw)), i32(g.C * g.CO * 4)))),
-      loop(ci, i32(0), i32(g.C), [
-        splatMulAdd(get(q), c, tail, V, g.CO * 4),
-        set(q, add(get(q), i32(4))),
-      ]),
-    ]),
-    storeSums(get(p), c, tail, V),
-  ];
-  return positions(g, [
-    set(p, dyRow(g, 2)),
-    chunks.map((c, i) => chunk(c, i === chunks.length - 1 ? g.CO % 4 : 0)),
-  ]);
-}
-
 const memories = new WeakMap<object, Map<string, ConvKernels>>();
 
 export interface ConvKernels {
@@ -310,14 +202,24 @@ export function convKernels(memory: object, info: Conv2DInfo): ConvKernels {
   ];
   const fns = instantiate(
     assemble([
-      { name: 'forward', params: [I32, I32, I32], locals, body: forwardKernel(g) },
+      {
+        name: 'forward',
+        params: [I32, I32, I32],
+        locals: TILE_LOCALS,
+        body: forwardTileKernel(g),
+      },
       {
         name: 'filter',
         params: [I32, I32, I32],
         locals,
         body: filterGradRowKernel(g),
       },
-      { name: 'input', params: [I32, I32, I32], locals, body: inputGradKernel(g) },
+      {
+        name: 'input',
+        params: [I32, I32, I32],
+        locals: TILE_LOCALS,
+        body: inputTileKernel(g),
+      },
     ]),
     memory,
   );
@@ -327,13 +229,60 @@ export function convKernels(memory: object, info: Conv2DInfo): ConvKernels {
   return kernels;
 }
 
-/** W[kh, kw, ci, co] → Wᵀ[kh, kw, co, ci]. */
+/** Whether some output position reaches filter row (or column) t of the input: per axis. */
+function reached(
+  out: number,
+  k: number,
+  s: number,
+  d: number,
+  pad: number,
+  size: number,
+): boolean[] {
+  return Array.from({ length: k }, (_, t) => {
+    const lo = Math.max(0, Math.ceil((pad - t * d) / s));
+    const hi = Math.min(out, Math.floor((size - 1 + pad - t * d) / s) + 1);
+    return hi > lo;
+  });
+}
+
+/** Block edge of the transpose: a block of W and one of Wᵀ (4 KB each) stay in the L1 cache. */
+const BLOCK = 32;
+
+/**
+ * W[kh, kw, ci, co] → Wᵀ[kh, kw, co, ci] for the taps some output position reaches (the input
+ * gradient reads no other: a 3x3 layer on a 1x1 input reaches only the centre tap), in blocks of
+ * BLOCK x BLOCK so that the strided writes stay in the cache.
+ */
 export function transposeTaps(info: Conv2DInfo, w: Float32Array, out: Float32Array): void {
   const { filterHeight: KH, filterWidth: KW, inChannels: C, outChannels: CO } = info;
+  const rows = reached(
+    info.outHeight,
+    KH,
+    info.strideHeight,
+    info.dilationHeight,
+    info.padInfo.top,
+    info.inHeight,
+  );
+  const cols = reached(
+    info.outWidth,
+    KW,
+    info.strideWidth,
+    info.dilationWidth,
+    info.padInfo.left,
+    info.inWidth,
+  );
   for (let tap = 0; tap < KH * KW; tap++) {
+    if (!rows[Math.floor(tap / KW)] || !cols[tap % KW]) continue;
     const base = tap * C * CO;
-    for (let c = 0; c < C; c++) {
-      for (let o = 0; o < CO; o++) out[base + o * C + c] = w[base + c * CO + o];
+    for (let c0 = 0; c0 < C; c0 += BLOCK) {
+      const c1 = Math.min(C, c0 + BLOCK);
+      for (let o0 = 0; o0 < CO; o0 += BLOCK) {
+        const o1 = Math.min(CO, o0 + BLOCK);
+        for (let c = c0; c < c1; c++) {
+          const from = base + c * CO;
+          for (let o = o0; o < o1; o++) out[base + o * C + c] = w[from + o];
+        }
+      }
     }
   }
 }
