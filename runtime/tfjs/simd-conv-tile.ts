@@ -255,6 +255,38 @@ export function inputTileKernel(g: Geometry): Code {
 const MAX_UNROLLED = 1;
 const BLOCK_BYTES = 16384;
 
+/** Images per block of the filter gradient; 0 where it is blocked by output row. */
+function filterBlock(g: Geometry): number {
+  const imageBytes = g.OH * g.OW * g.CO * 4;
+  return g.OH * g.OW <= MAX_UNROLLED && imageBytes <= BLOCK_BYTES
+    ? Math.floor(BLOCK_BYTES / imageBytes)
+    : 0;
+}
+
+/** How the kernels tile a geometry: what the tests check each tile class against. */
+export interface ConvTiling {
+  /** Images in full tiles of the forward pass and the input gradient, and in the tile after. */
+  readonly fullImages: number;
+  readonly restImages: number;
+  /** Input channels in full tiles of the filter gradient, and in the tile after. */
+  readonly fullChannels: number;
+  readonly restChannels: number;
+  /** Images per block of the filter gradient; 0 where it is blocked by output row. */
+  readonly filterBlock: number;
+}
+
+export function convTiling(g: Geometry): ConvTiling {
+  const restImages = g.N % IMAGE_TILE.scalars;
+  const restChannels = g.C % FILTER_TILE.scalars;
+  return {
+    fullImages: g.N - restImages,
+    restImages,
+    fullChannels: g.C - restChannels,
+    restChannels,
+    filterBlock: filterBlock(g),
+  };
+}
+
 /**
  * Params (x, dy, dw), byte addresses; dW must be zero on entry. A tile here is 4 input channels x
  * 3 vectors of output channels of dW[kh, kw, ci, :]: per position it loads 3 vectors of dY and 4
@@ -267,11 +299,7 @@ const BLOCK_BYTES = 16384;
  */
 export function filterTileKernel(g: Geometry): Code {
   const { i32, get, set, add, mul, sub, geU, ltU, select } = op;
-  const imageBytes = g.OH * g.OW * g.CO * 4;
-  const B =
-    g.OH * g.OW <= MAX_UNROLLED && imageBytes <= BLOCK_BYTES
-      ? Math.floor(BLOCK_BYTES / imageBytes)
-      : 0;
+  const B = filterBlock(g);
   const range = (k: number, out: number, st: number, d: number, pad: number, size: number) => [
     Math.max(0, Math.ceil((pad - k * d) / st)),
     Math.min(out, Math.floor((size - 1 + pad - k * d) / st) + 1),

@@ -15,10 +15,12 @@
 
 import type { Conv2DInfo } from './kernel-utils.js';
 import {
+  convTiling,
   filterTileKernel,
   forwardTileKernel,
   inputTileKernel,
   TILE_LOCALS,
+  type ConvTiling,
 } from './simd-conv-tile.js';
 import { geometry } from './simd-conv-walk.js';
 import { assemble, I32, instantiate } from './wasm-asm.js';
@@ -34,6 +36,11 @@ export interface ConvKernels {
   readonly filter: Kernel;
   /** (dy, wᵀ, dx) */
   readonly input: Kernel;
+}
+
+/** How the kernels of a convolution tile it (simd-conv-tile.ts). */
+export function tilingOf(info: Conv2DInfo): ConvTiling {
+  return convTiling(geometry(info));
 }
 
 /** The kernels of a conv geometry, compiled once per memory and geometry. */

@@ -57,6 +57,15 @@ const CASES: Case[] = [
   { x: [1, 6, 6, 3], k: [2, 2], out: 7, stride: [1, 1], pad: pads(3, 1, 0, 4) },
   { x: [3, 11, 10, 3], k: [2, 3], out: 5, stride: [3, 2], pad: 'valid' },
   { x: [2, 10, 10, 4], k: [3, 3], out: 8, stride: [1, 1], pad: 'same', dilation: [2, 2] },
+  // register tiles (simd-conv-tile.ts): full tiles of 4 images with 1, 2 or 3 left over, or only
+  // the smaller tile; output channels past a multiple of 4; 1x1 and 2x2 inputs; padding on all
+  // sides; dilation
+  { x: [9, 2, 2, 10], k: [3, 3], out: 13, stride: [1, 1], pad: 'same' },
+  { x: [6, 1, 1, 7], k: [3, 3], out: 9, stride: [1, 1], pad: 'same' },
+  { x: [3, 7, 9, 5], k: [3, 3], out: 7, stride: [1, 1], pad: 'same' },
+  { x: [7, 7, 9, 5], k: [3, 3], out: 7, stride: [2, 2], pad: pads(1, 2, 2, 1) },
+  { x: [8, 4, 4, 33], k: [3, 3], out: 42, stride: [2, 2], pad: pads(1, 1, 1, 1) },
+  { x: [5, 9, 8, 5], k: [3, 3], out: 9, stride: [1, 1], pad: 'same', dilation: [2, 2] },
 ];
 
 let tf: typeof Tf;
