@@ -141,7 +141,8 @@ const convCases: ConvCase[] = [
 ];
 
 /**
- * The register tiles' shape classes (simd-conv-tile.ts): full tiles of 4 images with 1, 2 or 3
+ * The register tiles' shape classes (simd-conv-tile.ts; 8 input channels or more, where the input
+ * gradient takes them): full tiles of 4 images with 1, 2 or 3
  * left over, or only the smaller tile; filter tiles of 2 input channels with 1 left over; output
  * and input channels past a multiple of 4; 1x1 and 2x2 inputs, whose filter gradient takes blocks
  * of whole images where an image has one output position (7 images of 1030 channels: blocks of 3,
@@ -153,24 +154,24 @@ const tileCases: [ConvCase, ConvTiling][] = [
     { fullImages: 8, restImages: 1, fullChannels: 10, restChannels: 0, filterBlock: 0 },
   ],
   [
-    { x: [6, 1, 1, 7], k: [3, 3], out: 9, stride: [1, 1], pad: 'same' },
-    { fullImages: 4, restImages: 2, fullChannels: 6, restChannels: 1, filterBlock: 455 },
+    { x: [6, 1, 1, 9], k: [3, 3], out: 9, stride: [1, 1], pad: 'same' },
+    { fullImages: 4, restImages: 2, fullChannels: 8, restChannels: 1, filterBlock: 455 },
   ],
   [
-    { x: [7, 1, 1, 7], k: [3, 3], out: 1030, stride: [1, 1], pad: 'same' },
-    { fullImages: 4, restImages: 3, fullChannels: 6, restChannels: 1, filterBlock: 3 },
+    { x: [7, 1, 1, 11], k: [3, 3], out: 1030, stride: [1, 1], pad: 'same' },
+    { fullImages: 4, restImages: 3, fullChannels: 10, restChannels: 1, filterBlock: 3 },
   ],
   [
     { x: [8, 2, 2, 12], k: [3, 3], out: 16, stride: [2, 2], pad: 'same' },
     { fullImages: 8, restImages: 0, fullChannels: 12, restChannels: 0, filterBlock: 256 },
   ],
   [
-    { x: [3, 7, 9, 5], k: [3, 3], out: 7, stride: [1, 1], pad: 'same' },
-    { fullImages: 0, restImages: 3, fullChannels: 4, restChannels: 1, filterBlock: 0 },
+    { x: [3, 7, 9, 13], k: [3, 3], out: 7, stride: [1, 1], pad: 'same' },
+    { fullImages: 0, restImages: 3, fullChannels: 12, restChannels: 1, filterBlock: 0 },
   ],
   [
     {
-      x: [7, 7, 9, 5],
+      x: [7, 7, 9, 9],
       k: [3, 3],
       out: 7,
       stride: [2, 2],
@@ -181,7 +182,7 @@ const tileCases: [ConvCase, ConvTiling][] = [
         [0, 0],
       ],
     },
-    { fullImages: 4, restImages: 3, fullChannels: 4, restChannels: 1, filterBlock: 0 },
+    { fullImages: 4, restImages: 3, fullChannels: 8, restChannels: 1, filterBlock: 0 },
   ],
 ];
 
@@ -305,7 +306,7 @@ interface DilatedCase extends ConvCase {
 
 const dilatedCases: DilatedCase[] = [
   {
-    x: [6, 9, 8, 5],
+    x: [6, 9, 8, 9],
     k: [3, 3],
     out: 9,
     stride: [1, 2],
