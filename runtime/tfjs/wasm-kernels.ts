@@ -28,6 +28,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
 import { convKernels, transposeTaps } from './simd-conv.js';
+import { narrowInputGrad, narrowInputGradKernelOf } from './simd-conv-narrow.js';
 import {
   asWasmBackend,
   forwardGeometry,
@@ -342,6 +343,15 @@ export function conv2DBackpropInputSimd(
   const inputShape = shape4Attr(attrs, 'inputShape');
   const filterShape = shape4(filter, 'filter');
   const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
+  if (narrowInputGrad(info)) {
+    const dx = backend.makeOutput(inputShape, 'float32');
+    narrowInputGradKernelOf(memory, info)(
+      heapF32(backend, dy).byteOffset,
+      heapF32(backend, filter).byteOffset,
+      heapF32(backend, dx).byteOffset,
+    );
+    return dx;
+  }
   const kernels = convKernels(memory, info);
   const [KH, KW, C, CO] = filterShape;
   const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
