@@ -41,6 +41,7 @@ import {
   simdMemory,
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { registerBiasActivation } from './fused-bias-act.js';
 import { registerFusedGrads } from './fused-grads.js';
 import { registerFusedUpdate } from './fused-update.js';
 import { wasmOverrides } from './wasm-overrides.js';
@@ -427,6 +428,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
   }
   registerFusedGrads(tf);
   registerFusedUpdate(tf);
+  registerBiasActivation(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
