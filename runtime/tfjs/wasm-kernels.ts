@@ -28,6 +28,7 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
 import { convKernels, transposeTaps } from './simd-conv.js';
+import { narrowInputGrad, narrowInputGradKernelOf } from './simd-conv-narrow.js';
 import {
   asWasmBackend,
   forwardGeometry,
@@ -40,6 +41,7 @@ import {
   simdMemory,
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { registerBiasActivation } from './fused-bias-act.js';
 import { registerFusedGrads } from './fused-grads.js';
 import { registerFusedUpdate } from './fused-update.js';
 import { wasmOverrides } from './wasm-overrides.js';
@@ -342,6 +344,15 @@ export function conv2DBackpropInputSimd(
   const inputShape = shape4Attr(attrs, 'inputShape');
   const filterShape = shape4(filter, 'filter');
   const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
+  if (narrowInputGrad(info)) {
+    const dx = backend.makeOutput(inputShape, 'float32');
+    narrowInputGradKernelOf(memory, info)(
+      heapF32(backend, dy).byteOffset,
+      heapF32(backend, filter).byteOffset,
+      heapF32(backend, dx).byteOffset,
+    );
+    return dx;
+  }
   const kernels = convKernels(memory, info);
   const [KH, KW, C, CO] = filterShape;
   const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
@@ -417,6 +428,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
   }
   registerFusedGrads(tf);
   registerFusedUpdate(tf);
+  registerBiasActivation(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
