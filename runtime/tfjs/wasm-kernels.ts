@@ -28,7 +28,12 @@
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
 import { convKernels, transposeTaps } from './simd-conv.js';
-import { narrowInputGrad, narrowInputGradKernelOf } from './simd-conv-narrow.js';
+import {
+  narrowInputGrad,
+  narrowInputGradKernelOf,
+  singleChannelConv,
+  singleChannelForwardOf,
+} from './simd-conv-narrow.js';
 import {
   asWasmBackend,
   forwardGeometry,
@@ -291,15 +296,16 @@ export function conv2DSimd(
   const filter = requireInput(inputs, 'filter');
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const info = conv2DInfo(tf, attrs, shape4(x, 'x'), shape4(filter, 'filter'), false);
-  if (!when(info)) return null;
+  const single = singleChannelConv(info);
+  if (!single && !when(info)) return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const kernels = convKernels(memory, info);
+  const forward = single ? singleChannelForwardOf(memory, info) : convKernels(memory, info).forward;
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
     'float32',
   );
-  kernels.forward(
+  forward(
     heapF32(backend, x).byteOffset,
     heapF32(backend, filter).byteOffset,
     heapF32(backend, y).byteOffset,
