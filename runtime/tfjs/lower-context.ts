@@ -14,7 +14,22 @@ export interface LowerContext {
   nextSeed(node: IrNode): number;
   /** Where this forward pass's rows lie in the whole batch (data-parallel training). */
   readonly shard: BatchShard;
+  /** Biases left to the activation after them (fused-bias-act.ts). */
+  readonly fusedBias: FusedBias;
 }
+
+/**
+ * A conv2d, conv1d or dense node whose only reader is a relu or tanh leaves its bias to it, and the
+ * activation adds the bias and applies itself as one op (lower.ts decides which, per forward pass).
+ */
+export interface FusedBias {
+  /** Whether this node's lowering leaves out its bias. */
+  defers(node: IrNode): boolean;
+  /** The bias an activation node adds before itself, or null. */
+  biasFor(activation: IrNode): tfjs.Variable | null;
+}
+
+export const NO_FUSED_BIAS: FusedBias = { defers: () => false, biasFor: () => null };
 
 /**
  * A forward pass on rows [offset, offset + n) of a batch of `total` rows, split over replicas
@@ -53,6 +68,7 @@ export function need(ctx: LowerContext, node: IrNode, name: string): tfjs.Variab
 
 /** Adds the node's bias, if it has one, along the last axis. */
 export function withBias<T extends tfjs.Tensor>(ctx: LowerContext, node: IrNode, y: T): T {
+  if (ctx.fusedBias.defers(node)) return y;
   const bias = ctx.weight(node, 'bias');
   return bias ? ctx.tf.add(y, bias) : y;
 }

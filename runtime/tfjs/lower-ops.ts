@@ -18,6 +18,7 @@ import {
   lowerGlobalMaxPool,
   lowerMaxPool,
 } from './lower-pool.js';
+import { biasActivation } from './fused-bias-act.js';
 
 /** An activation function on a tensor. */
 export function activate(tf: TF, a: ActivationAttrs, x: tfjs.Tensor): tfjs.Tensor {
@@ -160,7 +161,13 @@ export const lowerings: { readonly [K in OpKind]: OpLowering<K> } = {
   dropout: lowerDropout,
   batch_norm: lowerBatchNorm,
   lrn: lowerLrn,
-  activation: (ctx, node, [x]) => activate(ctx.tf, node.attrs, x),
+  activation: (ctx, node, [x]) => {
+    const bias = ctx.fusedBias.biasFor(node);
+    const fn = node.attrs.fn;
+    if (bias !== null && (fn === 'relu' || fn === 'tanh'))
+      return biasActivation(ctx.tf, x, bias, fn);
+    return activate(ctx.tf, node.attrs, x);
+  },
   add: (ctx, node, xs) => {
     if (xs.length === 1) return xs[0];
     const same = xs.every((x) => x.shape.join() === xs[0].shape.join());

@@ -14,9 +14,12 @@ import type { OpKind } from '../../compiler/ir/ops.js';
 import type { TrainableModel } from './model.js';
 import { hashString, initialValue, type InitScheme } from '../init.js';
 import { activationKinks } from '../train/engine.js';
+import { biasActivationFuses } from './fused-bias-act.js';
 import {
+  NO_FUSED_BIAS,
   WHOLE_BATCH,
   type BatchShard,
+  type FusedBias,
   type LowerContext,
   type OpLowering,
   type TF,
@@ -88,13 +91,17 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
   let draws = 0;
   let shard: BatchShard = WHOLE_BATCH;
 
-  const contextFor = (training: boolean): LowerContext => ({
+  const fusedBias = fusedBiasOf(graph, (node) => params.get(`${node.name}/bias`));
+
+  /** `fuse`: bias and activation as one op where fused-bias-act.ts runs (not when capturing). */
+  const contextFor = (training: boolean, fuse: boolean): LowerContext => ({
     tf,
     training,
     weight: (node, name) =>
       params.get(`${node.name}/${name}`) ?? buffers.get(`${node.name}/${name}`),
     nextSeed: (node) => hashString(`${seed}:${node.name}:${draws++}`),
     shard,
+    fusedBias: fuse && biasActivationFuses(tf) ? fusedBias : NO_FUSED_BIAS,
   });
 
   const run = (
@@ -104,7 +111,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
   ): tfjs.Tensor => {
     checkShape(graph, input, x.shape, 'input');
-    const ctx = contextFor(training);
+    const ctx = contextFor(training, capture === undefined);
     return tf.tidy(() => {
       const values: tfjs.Tensor[] = [];
       for (const node of graph.nodes) {
@@ -127,7 +134,7 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     capture?: (node: Node, inputs: readonly tfjs.Tensor[]) => void,
   ): tfjs.Tensor[] => {
     checkShape(graph, input, x.shape, 'input');
-    const ctx = contextFor(training);
+    const ctx = contextFor(training, capture === undefined);
     const stops = outputNodes.map((_, k) => outputsEndInSoftmax[k] && logits[k] === true);
     const skip = new Set(outputNodes.filter((o, k) => stops[k] && !read.has(o.id)));
     const lasts = outputNodes.map((o, k) => (stops[k] ? o.inputs[0] : o.id));
@@ -186,6 +193,33 @@ export function lowerGraph(tf: TF, graph: Graph, opts: LowerOptions = {}): Lower
     dispose() {
       for (const v of [...params.values(), ...buffers.values()]) v.dispose();
     },
+  };
+}
+
+/**
+ * The activations that add their producer's bias themselves (fused-bias-act.ts): a relu or tanh
+ * whose input is a conv2d, conv1d or dense node with a bias that nothing else reads and that is
+ * not an output of the graph.
+ */
+function fusedBiasOf(graph: Graph, biasOf: (node: Node) => tfjs.Variable | undefined): FusedBias {
+  const readers = new Map<number, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const deferred = new Set<number>();
+  const biases = new Map<number, tfjs.Variable>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'activation' || (node.attrs.fn !== 'relu' && node.attrs.fn !== 'tanh'))
+      continue;
+    const producer = graph.nodes[node.inputs[0]];
+    if (producer.op !== 'conv2d' && producer.op !== 'conv1d' && producer.op !== 'dense') continue;
+    const bias = biasOf(producer);
+    if (bias === undefined || readers.get(producer.id) !== 1 || graph.outputs.includes(producer.id))
+      continue;
+    deferred.add(producer.id);
+    biases.set(node.id, bias);
+  }
+  return {
+    defers: (node) => deferred.has(node.id),
+    biasFor: (activation) => biases.get(activation.id) ?? null,
   };
 }
 

@@ -29,6 +29,12 @@ import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
 import { convKernels, transposeTaps } from './simd-conv.js';
 import {
+  narrowInputGrad,
+  narrowInputGradKernelOf,
+  singleChannelConv,
+  singleChannelForwardOf,
+} from './simd-conv-narrow.js';
+import {
   asWasmBackend,
   forwardGeometry,
   conv2DInfo,
@@ -40,6 +46,7 @@ import {
   simdMemory,
 } from './kernel-utils.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
+import { registerBiasActivation } from './fused-bias-act.js';
 import { registerFusedGrads } from './fused-grads.js';
 import { registerFusedUpdate } from './fused-update.js';
 import { wasmOverrides } from './wasm-overrides.js';
@@ -289,15 +296,16 @@ export function conv2DSimd(
   const filter = requireInput(inputs, 'filter');
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const info = conv2DInfo(tf, attrs, shape4(x, 'x'), shape4(filter, 'filter'), false);
-  if (!when(info)) return null;
+  const single = singleChannelConv(info);
+  if (!single && !when(info)) return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const kernels = convKernels(memory, info);
+  const forward = single ? singleChannelForwardOf(memory, info) : convKernels(memory, info).forward;
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
     'float32',
   );
-  kernels.forward(
+  forward(
     heapF32(backend, x).byteOffset,
     heapF32(backend, filter).byteOffset,
     heapF32(backend, y).byteOffset,
@@ -342,6 +350,15 @@ export function conv2DBackpropInputSimd(
   const inputShape = shape4Attr(attrs, 'inputShape');
   const filterShape = shape4(filter, 'filter');
   const info = forwardGeometry(tf, attrs, inputShape, filterShape, dy, false);
+  if (narrowInputGrad(info)) {
+    const dx = backend.makeOutput(inputShape, 'float32');
+    narrowInputGradKernelOf(memory, info)(
+      heapF32(backend, dy).byteOffset,
+      heapF32(backend, filter).byteOffset,
+      heapF32(backend, dx).byteOffset,
+    );
+    return dx;
+  }
   const kernels = convKernels(memory, info);
   const [KH, KW, C, CO] = filterShape;
   const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
@@ -417,6 +434,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
   }
   registerFusedGrads(tf);
   registerFusedUpdate(tf);
+  registerBiasActivation(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];

@@ -13,6 +13,7 @@ import {
   originalKernel,
   tapsInside,
 } from '../../../runtime/tfjs/wasm-kernels.js';
+import { singleRuns } from '../../../runtime/tfjs/simd-conv-narrow.js';
 import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
 type Shape4 = [number, number, number, number];
@@ -66,6 +67,12 @@ const CASES: Case[] = [
   { x: [7, 7, 9, 5], k: [3, 3], out: 7, stride: [2, 2], pad: pads(1, 2, 2, 1) },
   { x: [8, 4, 4, 33], k: [3, 3], out: 42, stride: [2, 2], pad: pads(1, 1, 1, 1) },
   { x: [5, 9, 8, 5], k: [3, 3], out: 9, stride: [1, 1], pad: 'same', dilation: [2, 2] },
+  // one input channel (simd-conv-narrow.ts): blocks of 8 positions (up to 6 output channels) or 4
+  // (7-12), scalar positions at padded edges and past the last block, stride and dilation in height
+  { x: [2, 13, 21, 1], k: [3, 3], out: 4, stride: [1, 1], pad: 'same' },
+  { x: [2, 12, 19, 1], k: [5, 3], out: 12, stride: [2, 1], pad: pads(2, 1, 3, 0) },
+  { x: [1, 9, 6, 1], k: [2, 2], out: 2, stride: [1, 1], pad: 'valid', dilation: [2, 1] },
+  { x: [3, 8, 30, 1], k: [3, 5], out: 7, stride: [1, 1], pad: 'valid' },
 ];
 
 let tf: typeof Tf;
@@ -178,10 +185,27 @@ describe('Conv2D on wasm', () => {
   it.each([1, 6, DIRECT_CONV_MIN_CHANNELS - 1])(
     'leaves a filter of %i output channels to XNNPACK',
     async (out) => {
-      const c: Case = { x: [2, 6, 6, 1], k: [3, 3], out, stride: [1, 1], pad: 'same' };
+      const c: Case = { x: [2, 6, 6, 2], k: [3, 3], out, stride: [1, 1], pad: 'same' };
       const before = simdPathCounts();
       const [y] = await conv('wasm', c);
       expect(simdPathCounts().taken).toBe(before.taken);
+      const [cpu] = await conv('cpu', c);
+      expect(relErr(y, cpu)).toBeLessThan(1e-5);
+    },
+  );
+
+  it.each([
+    [1, false],
+    [2, true],
+    [12, true],
+    [13, false],
+  ] as const)(
+    'runs one input channel and %i output channels on the single-channel loop: %s',
+    async (out, single) => {
+      const c: Case = { x: [2, 9, 11, 1], k: [3, 3], out, stride: [1, 1], pad: 'same' };
+      const before = singleRuns.count;
+      const [y] = await conv('wasm', c);
+      expect(singleRuns.count - before).toBe(single ? 1 : 0);
       const [cpu] = await conv('cpu', c);
       expect(relErr(y, cpu)).toBeLessThan(1e-5);
     },

@@ -15,6 +15,7 @@ import {
 import { simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
 import { tilingOf } from '../../../runtime/tfjs/simd-conv.js';
 import type { ConvTiling } from '../../../runtime/tfjs/simd-conv-tile.js';
+import { narrowRuns } from '../../../runtime/tfjs/simd-conv-narrow.js';
 import { wasmOverrides } from '../../../runtime/tfjs/wasm-overrides.js';
 import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
@@ -138,6 +139,11 @@ const convCases: ConvCase[] = [
   // channels (read in place), with scalar tails.
   { x: [2, 6, 7, 41], k: [3, 3], out: 37, stride: [2, 1], pad: 'same' },
   { x: [1, 5, 5, 64], k: [2, 2], out: 66, stride: [1, 1], pad: 'valid' },
+  // The narrow input gradient (fewer than 8 input channels): output-channel vectors unrolled (at
+  // most 8) or looped (more), with a scalar tail; strides 2 and 3 skip the taps between steps.
+  { x: [2, 9, 8, 3], k: [3, 3], out: 38, stride: [2, 2], pad: 'same' },
+  { x: [2, 7, 7, 7], k: [3, 3], out: 4, stride: [1, 1], pad: 'same' },
+  { x: [1, 11, 10, 5], k: [4, 3], out: 9, stride: [3, 2], pad: 'valid' },
 ];
 
 /**
@@ -256,6 +262,15 @@ describe('wasm gradient kernels', () => {
       expect(relErr(wasm.dx, cpu.dx)).toBeLessThanOrEqual(TOLERANCE);
     },
   );
+
+  it('takes the narrow input gradient below 8 input channels', async () => {
+    const before = narrowRuns.count;
+    const c = convCases.find((k) => k.x[3] === 7)!;
+    const cpu = await grads('cpu', c, false);
+    const wasm = await grads('wasm', c, false);
+    expect(narrowRuns.count - before, 'the narrow kernel ran').toBe(1);
+    expect(relErr(wasm.dx, cpu.dx)).toBeLessThanOrEqual(TOLERANCE);
+  });
 
   it.each(convCases.filter((_, i) => i % 3 === 0).map((c) => [title(c), c] as const))(
     'conv2d grads match cpu without the SIMD kernels (on XNNPACK): %s',

@@ -112,6 +112,13 @@ describe('matrix products', () => {
     [[64, 400], [64, 120], true, false],
     [[64, 120], [400, 120], false, true],
     [[2, 7, 5], [2, 7, 3], true, false], // batched: wasm's own
+    // the SIMD kernel's tiles: rows past a multiple of 4, column vectors past a multiple of 3,
+    // scalar tail columns, no vector at all, one row
+    [[7, 13], [13, 29], false, false],
+    [[13, 10], [13, 47], true, false],
+    [[6, 9], [3, 9], false, true],
+    [[1, 5], [5, 12], false, false],
+    [[9, 1], [1, 1], false, false],
   ] as const)('%j · %j, transposeA %s, transposeB %s', async (as, bs, ta, tb) => {
     const r = await onBoth(() =>
       tf.matMul(
@@ -122,6 +129,7 @@ describe('matrix products', () => {
       ),
     );
     expect(relErr(r.wasm, r.cpu)).toBeLessThanOrEqual(1e-5);
+    expect(relErr(r.js, r.cpu)).toBeLessThanOrEqual(1e-5);
   });
 
   it('transposes in tiles, for every shape', () => {
