@@ -288,14 +288,13 @@ export function convTiling(g: Geometry): ConvTiling {
 }
 
 /**
- * Params (x, dy, dw), byte addresses; dW must be zero on entry. A tile here is 4 input channels x
- * 3 vectors of output channels of dW[kh, kw, ci, :]: per position it loads 3 vectors of dY and 4
- * splats of X for 12 multiply-adds. The tile's sums are loaded from dW and stored back once per
- * block of positions: an output row where the rows are long (dY of one image over
- * BLOCK_BYTES), else a block of whole images whose dY fits BLOCK_BYTES (ResNet-18's 2x2 and
- * 1x1 layers have rows of 1-2 positions). The positions of a tap column whose tap lies inside the
- * input are a range known when the kernel is generated. Every dW element adds its positions in
- * (n, oh, ow) order, as the row-blocked kernel before did: the same bits.
+ * Params (x, dy, dw), byte addresses; dW must be zero on entry. A tile here is 2 input channels x
+ * 4 vectors of output channels of dW[kh, kw, ci, :]: per position it loads 4 vectors of dY and 2
+ * splats of X for 8 multiply-adds. The tile's sums are loaded from dW and stored back once per
+ * block of positions: an output row, or a block of whole images (filterBlock). The positions of a
+ * tap column (row) whose tap lies inside the input are a range known when the kernel is generated.
+ * Every dW element adds its positions in (n, oh, ow) order, as the row-blocked kernel before did:
+ * the same bits.
  */
 export function filterTileKernel(g: Geometry): Code {
   const { i32, get, set, add, mul, sub, geU, ltU, select } = op;
@@ -306,7 +305,7 @@ export function filterTileKernel(g: Geometry): Code {
   ];
   const owRange = (k: number) => range(k, g.OW, g.sw, g.dw, g.pl, g.W);
   const setIh = set(ih, sub(add(mul(get(oh), i32(g.sh)), mul(get(kh), i32(g.dh))), i32(g.pt)));
-  // q: X[n, ih, iw, ci] along the row, r: dY[n, oh, ow, 0] along the row, p: dW[kh, k, ci, 0]
+  // by rows: q: X[n, ih, iw, ci] along the row, r: dY[n, oh, ow, 0] along it, p: dW[kh, k, ci, 0]
   const row = (t: Tile, k: number, lo: number, hi: number): Code => [
     // the row's first position inside the input: iw = lo·s + k·d − pl, ow = lo
     set(iw, i32(lo * g.sw + k * g.dw - g.pl)),
@@ -319,8 +318,6 @@ export function filterTileKernel(g: Geometry): Code {
       set(r, add(get(r), i32(g.CO * 4))),
     ]),
   ];
-  // image blocks: the block's images n = s … and their rows [lo, hi) whose tap row kh lies inside
-  // the input (kh a constant here)
   const blockEnd = select(add(get(s), i32(B)), i32(g.N), ltU(add(get(s), i32(B)), i32(g.N)));
   // image blocks: per image n = s …, the positions of tap (khs, k) unrolled with constant offsets
   // from X[n, 0, 0, ci] (q) and dY[n, 0, 0, 0] (r)
@@ -380,7 +377,7 @@ export function filterTileKernel(g: Geometry): Code {
       s,
       i32(0),
       i32(g.N),
-      Array.from({ length: g.KH }, (_, khs) => [set(kh, i32(khs)), columns(khs)]),
+      Array.from({ length: g.KH }, (_, khs) => columns(khs)),
       B,
     );
   }
