@@ -22,6 +22,7 @@ import type { LoweredModel } from './lower.js';
 import { WHOLE_BATCH, type BatchShard } from './lower-context.js';
 import { allWeights, trainableNamed, type TrainableModel } from './model.js';
 import { clipByGlobalNorm, Optimizer, type Tf } from './optimizers.js';
+import { heapAdder } from './fused-update.js';
 
 /** Scores from a loss input: softmax of logits, outputs otherwise; [1 − p, p] for one output. */
 function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2D {
@@ -170,6 +171,9 @@ export function createTfjsEngine(
     optimizer ??= new Optimizer(tf, options.optimizer, trainableNamed(model), options.lrScales);
     return optimizer;
   };
+  /** The gradient all-reduce's SIMD sum (fused-update.ts), made on the first sharded step. */
+  let adder: ReturnType<typeof heapAdder> | undefined;
+  const pairAdd = () => (adder ??= heapAdder(tf));
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
   const timer = collective?.timer ?? new StepTimer(0);
   const heads = headLosses(model.outputsEndInSoftmax?.length ?? 1, options);
@@ -258,8 +262,12 @@ export function createTfjsEngine(
     let list = summed;
     timer.mark('forwardBackward');
     if (ranks > 1 && collective !== null) {
+      let n = head?.length ?? 0;
+      for (const g of list) n += g.size;
+      const add = pairAdd();
+      add?.reserve(Math.ceil(n / ranks));
       const views = heapViews(tf, list);
-      collective.allReduceInPlace(head ? [head, ...views] : views, ranks);
+      collective.allReduceInPlace(head ? [head, ...views] : views, ranks, add?.add ?? null);
     }
     timer.mark('allReduce');
     if (Number.isFinite(lossAfter())) {
@@ -457,6 +465,7 @@ export function createTfjsEngine(
     dispose() {
       model.dispose();
       optimizer?.dispose();
+      adder?.dispose();
     },
   };
 }

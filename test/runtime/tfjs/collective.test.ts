@@ -1,5 +1,5 @@
 /**
- * The collectives of data-parallel training (runtime/tfjs/collective.ts) on three threads: the
+ * The collectives of data-parallel training (runtime/tfjs/collective.ts) on 1, 2 and 3 threads: the
  * one-barrier path for small vectors (two slot sets in turn, so calls in a row must not overwrite
  * a set still being read), the reduce-scatter + all-gather path for vectors over SMALL floats (the
  * gradients of a large model; data-parallel.test.ts's model is too small to reach it), summing in
@@ -14,9 +14,12 @@ import { describe, expect, it } from 'vitest';
 import { collectiveBuffers, SMALL } from '../../../runtime/tfjs/collective.js';
 import { REPO } from '../../helpers/memory-host.js';
 
-const RANKS = 3;
-/** Lengths of the parts of each all-reduce: small ones in a row, then a large one in two parts. */
-const CALLS = [[5], [7, 2], [SMALL - 1], [3, SMALL + 11], [4]];
+/**
+ * Lengths of the parts of each all-reduce: small ones in a row, then large ones in two parts and in
+ * many parts of odd lengths (whose pieces straddle the replicas' ranges of the reduce-scatter).
+ */
+const MANY = Array.from({ length: 41 }, (_, k) => 1601 + 2 * k + (k % 3) * 977);
+const CALLS = [[5], [7, 2], [SMALL - 1], [3, SMALL + 11], MANY, [1, 2, SMALL + 3], [4]];
 
 /** Rank r's value at element i of call c: not exactly representable sums, distinct per rank. */
 function value(c: number, r: number, i: number): number {
@@ -41,9 +44,9 @@ const run = (collective, rank, ranks, CALLS, value) => {
   return out;
 };`;
 
-describe('collectives on three threads', () => {
+describe.each([1, 2, 3])('collectives on %i threads', (RANKS) => {
   it('sum in rank order, the same bits on every rank, on both paths', async () => {
-    const capacity = SMALL + 20;
+    const capacity = Math.max(SMALL + 20, ...CALLS.map((c) => c.reduce((a, b) => a + b, 0)));
     const buffers = collectiveBuffers(RANKS, capacity);
     const dist = pathToFileURL(path.join(REPO, 'dist/runtime/tfjs/collective.js')).href;
     const source = `
@@ -84,10 +87,8 @@ describe('collectives on three threads', () => {
       });
     });
     for (const got of all)
-      expect(got[CALLS.length].map((a) => Array.from(a))).toEqual([
-        [0, 0],
-        [1, 10],
-        [2, 20],
-      ]);
+      expect(got[CALLS.length].map((a) => Array.from(a))).toEqual(
+        Array.from({ length: RANKS }, (_, r) => [r, r * 10]),
+      );
   }, 60_000);
 });
