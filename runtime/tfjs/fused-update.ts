@@ -227,8 +227,9 @@ export function addKernel(memory: object): Kernel {
 /**
  * The PairAdd of the gradient all-reduce (collective.ts) on the wasm backend: `other` (shared
  * memory, which a wasm kernel cannot address) is copied into a scratch tensor on the heap, then
- * addKernel adds it to `own` in place. Null without SIMD. `reserve(n)` sizes the scratch before
- * heap views are taken (allocating may grow the heap, which detaches them).
+ * addKernel adds it to `own` in place; an `own` elsewhere, or longer than the scratch, is added in
+ * JavaScript. Null without SIMD. `reserve(n)` sizes the scratch before heap views are taken
+ * (allocating may grow the heap, which detaches them).
  */
 export function heapAdder(tf: TfModule): {
   reserve(n: number): void;
@@ -249,8 +250,11 @@ export function heapAdder(tf: TfModule): {
     add(own, from, to, other) {
       // A view made now: the heap may have grown since the scratch was reserved.
       const view = scratch === null ? null : heapF32(backend, scratch);
-      if (view === null || to - from > view.length)
-        throw new Error('cnnc: heapAdder scratch not reserved');
+      if (view === null || own.buffer !== view.buffer || to - from > view.length) {
+        // Not on the heap (the loss and hit count that ride along), or no room: JavaScript.
+        for (let i = from; i < to; i++) own[i] += other[i - from];
+        return;
+      }
       view.set(other);
       kernel(own.byteOffset + 4 * from, view.byteOffset, to - from);
     },
