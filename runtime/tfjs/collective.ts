@@ -11,9 +11,16 @@
  *    reads every replica's slot; summing, it adds them up in rank order itself. A slot set is
  *    written again two barriers later, when every replica has passed the barrier between and so
  *    has finished reading it.
- *  - a large one is a reduce-scatter then an all-gather, two barriers: every replica writes its
- *    vector into its own slot, waits for the others, adds up one chunk of the slots in rank order
- *    into the shared result, waits again and copies the result.
+ *  - a large one is a reduce-scatter then an all-gather, two barriers. Replica r sums elements
+ *    [lo_r, hi_r) (shardRange), so it writes into its slot only the elements outside its range
+ *    (the others read those), waits, sums its range from its own vector and the others' slots in
+ *    rank order into its vector and the shared result, waits again and copies the others' ranges
+ *    of the result. With two replicas the sum is one float32 add per element, which a SIMD kernel
+ *    on the wasm heap does (PairAdd; half ResNet-18's 11.2M gradients, 5.6M floats, copied in and
+ *    added: 7.6 ms of CPU against the JavaScript loop's 12.9 on a loaded machine).
+ *  - a sharded optimiser step (sharded-optimizer.ts) splits the same by variables instead of
+ *    ranges: reduceScatterOwned sums each replica's own variables only, and shareOwned passes the
+ *    updated weights, one barrier each.
  * Sums are taken in float64 in rank order and rounded once, so each element's sum is the same
  * whichever replica computed it and on every replica: replicas that apply the same update to the
  * same weights stay equal bit for bit.

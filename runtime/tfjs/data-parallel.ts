@@ -10,7 +10,9 @@
  * the replicas, so it normalises with the whole batch's mean and variance as on one thread; dropout
  * draws each row's mask from the row's index in the batch. The gradients, loss and hit count are
  * summed over a SharedArrayBuffer (collective.ts) in rank order, and every replica applies the same
- * optimiser step to the same weights, so the replicas stay equal without sending weights. The
+ * optimiser step to the same weights, so the replicas stay equal without sending weights. On a
+ * large model the optimiser step is sharded instead (sharded-optimizer.ts): each replica sums and
+ * updates only the variables it owns and the replicas exchange the new weights, the same bits. The
  * results differ from one thread's only in float32 summation order.
  *
  * A step whose loss is computed outside the engine from the raw outputs (trainStepOn: a detector's
@@ -20,7 +22,7 @@
  *
  * Inference splits the rows the same way and gathers every output (and, with several outputs,
  * each one's scores and loss). Weights, optimiser state and the dropout stream are set on every
- * replica; they are read from replica 0.
+ * replica; they are read from replica 0 (a sharded optimiser's state: gathered from the owners).
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -109,7 +111,8 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 /**
  * An engine on `threads` replicas (threads ≥ 2). Rejects when a worker cannot start; the caller
- * then runs on one thread.
+ * then runs on one thread. `shard`: whether the optimiser step is sharded ('auto': by the model's
+ * size, sharded-optimizer.ts shards; 'always' and 'never' for tests and measurements).
  */
 export async function createDataParallelEngine(
   tf: Tf,

@@ -288,7 +288,8 @@ export function createTfjsEngine(
   });
   /**
    * Sums the gradients (with `head`, when given) over the replicas, then applies them unless the
-   * loss (read after the sum) is not finite; disposes every gradient.
+   * loss (read after the sum) is not finite; disposes every gradient. Sharded (every replica taking
+   * part), each replica sums and updates only its own variables, then they exchange weights.
    */
   const reduceAndApply = (
     grads: tfjs.NamedTensorMap,

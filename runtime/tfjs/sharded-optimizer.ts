@@ -26,15 +26,19 @@ import type { Collective } from './collective.js';
 
 /**
  * Below this many trainable floats the replicated update runs: sharding adds a barrier (the
- * all-gather of weights) and a copy per variable, which pays only where the optimiser's memory
- * traffic is large. Measured on the 2-vCPU Xeon, 2 threads (docs/performance.md, "Threads"):
- * LeNet-5 (62K) and the yardstick (~40K) … ResNet-18 (11.2M) … (see the commit that set it).
+ * all-gather of weights) and a copy and a tensor per variable, which pays only where the
+ * optimiser's memory traffic is large. Measured on the 2-vCPU Xeon, 2 threads, CPU ms per step
+ * per replica of all-reduce + optimiser (bench-threads.js profile, a loaded machine): LeNet-5
+ * (62K floats) 1.3–1.9 replicated against 1.7–2.5 sharded, the yardstick (30K) 1.7–2.6 against
+ * 2.0–3.0 (no gain, more barriers); ResNet-18 (11.2M) 39 against 30. Between, unmeasured: the
+ * threshold sits at 1M, well above the small models.
  */
 export const SHARD_MIN_FLOATS = 1 << 20;
 
-/** Whether a sharded step is used for a model of `floats` trainable floats on `threads` threads. */
+/** 'auto': by SHARD_MIN_FLOATS; 'always' and 'never' for tests and measurements. */
 export type ShardMode = 'auto' | 'always' | 'never';
 
+/** Whether a sharded step is used for a model of `floats` trainable floats on `threads` threads. */
 export function shards(mode: ShardMode, floats: number, threads: number): boolean {
   if (threads < 2 || mode === 'never') return false;
   return mode === 'always' || floats >= SHARD_MIN_FLOATS;
