@@ -92,3 +92,90 @@ describe.each([1, 2, 3])('collectives on %i threads', (RANKS) => {
       );
   }, 60_000);
 });
+
+/**
+ * The sharded optimiser's collectives on three ranks: reduceScatterOwned sums in rank order the
+ * parts a rank owns and those every rank needs (EVERY), leaving the others as they were;
+ * shareOwned hands every rank the parts the others own; a rank that aborts instead of taking part
+ * makes the others throw CollectiveAborted rather than hang.
+ */
+describe('owned collectives on three threads', () => {
+  const OWNED = `
+const run = (collective, rank, ranks, lengths, owners, value) => {
+  const parts = lengths.map((n, k) => Float32Array.from({ length: n }, (_, i) => value(k, rank, i)));
+  collective.reduceScatterOwned(parts, owners, ranks);
+  const taken = [];
+  const published = lengths.map((n, k) => Float32Array.from({ length: n }, (_, i) => k * 100 + rank + i));
+  collective.shareOwned(lengths, owners, ranks, (k) => published[k], (k, v) => taken.push([k, v.slice()]));
+  let aborted = null;
+  // Rank 2 fails later, when the others wait in the next call (an abort poisons a barrier that a
+  // rank has not yet left, so it waits for them to leave shareOwned's first).
+  if (rank === 2) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    collective.abort();
+  }
+  else {
+    try {
+      collective.reduceScatterOwned(parts, owners, ranks);
+    } catch (e) {
+      aborted = e.name;
+    }
+  }
+  return { parts, taken, aborted };
+};`;
+
+  it('sum what each rank owns, share the results, abort without a hang', async () => {
+    const lengths = [2, 70001, 13, SMALL + 5, 3];
+    const owners = [-1, 0, 2, 1, 2];
+    const ranks = 3;
+    const buffers = collectiveBuffers(
+      ranks,
+      lengths.reduce((a, b) => a + b, 0),
+    );
+    const dist = pathToFileURL(path.join(REPO, 'dist/runtime/tfjs/collective.js')).href;
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      ${OWNED}
+      const value = ${value.toString()};
+      import(${JSON.stringify(dist)}).then(({ Collective }) => {
+        const { buffers, rank, ranks, lengths, owners } = workerData;
+        parentPort.postMessage(run(new Collective(buffers, rank), rank, ranks, lengths, owners, value));
+      });`;
+    type Got = { parts: Float32Array[]; taken: [number, Float32Array][]; aborted: string | null };
+    const workers: Worker[] = [];
+    const all = await Promise.all(
+      Array.from(
+        { length: ranks },
+        (_, rank) =>
+          new Promise<Got>((resolve, reject) => {
+            const w = new Worker(source, {
+              eval: true,
+              workerData: { buffers, rank, ranks, lengths, owners },
+            });
+            workers.push(w);
+            w.once('message', resolve);
+            w.once('error', reject);
+          }),
+      ),
+    ).finally(() => workers.forEach((w) => void w.terminate()));
+    all.forEach((got, rank) => {
+      lengths.forEach((n, k) => {
+        const mine = owners[k] === rank || owners[k] === -1;
+        const expected = Float32Array.from({ length: n }, (_, i) => {
+          if (!mine) return value(k, rank, i);
+          let s = 0;
+          for (let r = 0; r < ranks; r++) s += value(k, r, i);
+          return s;
+        });
+        expect(got.parts[k], `rank ${rank} part ${k}`).toEqual(expected);
+      });
+      const others = lengths.flatMap((_, k) => (owners[k] !== rank && owners[k] !== -1 ? [k] : []));
+      expect(got.taken.map(([k]) => k)).toEqual(others);
+      for (const [k, v] of got.taken)
+        expect(v).toEqual(
+          Float32Array.from({ length: lengths[k] }, (_, i) => k * 100 + owners[k] + i),
+        );
+      expect(got.aborted).toBe(rank === 2 ? null : 'CollectiveAborted');
+    });
+  }, 60_000);
+});
