@@ -18,7 +18,7 @@ import { initBackend } from '../../../runtime/tfjs/backend.js';
 import { SMALL } from '../../../runtime/tfjs/collective.js';
 import { createDataParallelEngine } from '../../../runtime/tfjs/data-parallel.js';
 import { ownersBySize, type ShardMode } from '../../../runtime/tfjs/sharded-optimizer.js';
-import type { Engine, EngineOptions } from '../../../runtime/train/engine.js';
+import type { Engine, EngineOptions, OutputLoss } from '../../../runtime/train/engine.js';
 import type { OptimizerState, SavedTensor } from '../../../runtime/train/optimizer-config.js';
 import { memPath, memoryHost } from '../../helpers/memory-host.js';
 
@@ -125,6 +125,31 @@ describe('sharded optimiser step', () => {
     // Training moved the weights: a test of no update at all would pass the comparisons above.
     const before = (await parallel(c.threads, 'never', c.options)).readWeights();
     expect(tensorBits(before)).not.toEqual(tensorBits(replicated.replicas[0]));
+  });
+
+  it('gives the replicated step’s bits through trainStepOn (a loss outside the engine)', async () => {
+    // Half the mean squared output, on the whole batch's outputs (the main thread's).
+    const lossOf: OutputLoss = ([out]) => {
+      const n = out.shape[0];
+      let loss = 0;
+      for (const v of out.data) loss += (v * v) / (2 * n);
+      return { loss, grads: [out.data.map((v) => v / n)] };
+    };
+    const runs = [];
+    for (const mode of ['never', 'always'] as const) {
+      const engine = await parallel(2, mode, { optimizer: optimizer('momentum') });
+      const losses: number[] = [];
+      for (let s = 0; s < 5; s++) {
+        const { x } = batch(s, rowsOf(s));
+        losses.push((await engine.trainStepOn!(x, lossOf, 0.05)).loss);
+      }
+      runs.push({ losses, replicas: await engine.replicaWeights() });
+    }
+    const [replicated, sharded] = runs;
+    expect(sharded.losses).toEqual(replicated.losses);
+    expect(replicated.losses[4]).not.toEqual(replicated.losses[0]);
+    for (const weights of [...sharded.replicas, ...replicated.replicas])
+      expect(tensorBits(weights)).toEqual(tensorBits(replicated.replicas[0]));
   });
 
   it('a state saved on 2 threads resumes on 1 and 3 threads', async () => {
