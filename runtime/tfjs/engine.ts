@@ -210,7 +210,7 @@ export function createTfjsEngine(
     }
     return optimizer;
   };
-  /** The gradient all-reduce's SIMD sum (fused-update.ts), made on the first sharded step. */
+  /** The gradient all-reduce's SIMD sum of two replicas (fused-update.ts), made when first used. */
   let adder: ReturnType<typeof heapAdder> | undefined;
   const pairAdd = () => (adder ??= heapAdder(tf));
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
@@ -309,7 +309,7 @@ export function createTfjsEngine(
         n += g.size;
         largest = Math.max(largest, g.size);
       }
-      const add = pairAdd();
+      const add = ranks === 2 ? pairAdd() : null;
       add?.reserve(sharded ? largest : Math.ceil(n / ranks));
       const views = heapViews(tf, list);
       const parts = head ? [head, ...views] : views;
