@@ -34,7 +34,7 @@ import type { RunFolder } from '../../runtime/train/run-folder.js';
 import { openPhase, phases } from '../../runtime/fine-tune.js';
 import type { Engine } from '../../runtime/train/engine.js';
 import type { OptimizerState } from '../../runtime/train/optimizer-config.js';
-import { parsePositiveInt, UsageError, type ParsedArgs } from './args.js';
+import { parsePositiveInt, type ParsedArgs } from './args.js';
 import type { ExitCode, Io } from './io.js';
 import { restoreWeights, type Session } from './train-session.js';
 
@@ -59,11 +59,7 @@ export async function trainDetectorIn(
   const { graph, settings, engine } = session;
   const quiet = args.flags.has('quiet');
   const dir = detectorData(session, io.cwd);
-  // Cached features train a head on labels; a detector's heads train on boxes from raw grids.
-  if (settings.fineTune.features === 'cache')
-    throw new UsageError(
-      'a detector trains on its raw grids: `features cache` is not supported for it yet (write `features off`)',
-    );
+  // `features cache` was refused before the run folder opened (train.ts, CNN2125).
   const limitFlag = args.flags.get('limit')?.[0];
   const limit = limitFlag === undefined ? Infinity : parsePositiveInt('limit', limitFlag);
   const ckDir = run.checkpoint;

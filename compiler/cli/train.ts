@@ -33,7 +33,9 @@ import { epochLine, evalReport, progressBar } from '../../runtime/train/progress
 import { prepareOutputFile } from '../../runtime/safe-write.js';
 import { openRunFolder, type RunFolder } from '../../runtime/train/run-folder.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
-import { IMPORT_HELP_LINE } from './common.js';
+import { IMPORT_HELP_LINE, printDiagnostics } from './common.js';
+import { detectorFeatureCache } from '../train/detection-settings.js';
+import { readFineTune } from '../passes/fine-tune.js';
 import { namedOutputs } from '../sema/outputs.js';
 import type { ExitCode, Io } from './io.js';
 import {
@@ -111,6 +113,16 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
     ...AUGMENT_KEYS,
   ]);
   if (typeof session === 'number') return session;
+  const cache = detectorFeatureCache(
+    session.graph,
+    yoloHeadsOf(session.graph) !== null,
+    session.settings.fineTune.features,
+    readFineTune(session.graph).featuresSpan,
+  );
+  if (cache) {
+    printDiagnostics(io, [cache], new Map([[session.graph.file, session.source]]));
+    return 1;
+  }
   // The run folder is judged and locked before any data is loaded or any training time spent.
   const outDir = path.resolve(
     io.cwd,

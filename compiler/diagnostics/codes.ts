@@ -121,6 +121,7 @@ export const CODE_LIST = [
   },
   { code: 'CNN2123', severity: 'error', title: 'a detector trained with a classification loss' },
   { code: 'CNN2124', severity: 'error', title: 'a detection setting out of range' },
+  { code: 'CNN2125', severity: 'error', title: '`features cache` on a detector (cnnc train)' },
   // 2130–2139: several outputs
   { code: 'CNN2130', severity: 'error', title: 'duplicate output name' },
   { code: 'CNN2131', severity: 'error', title: '`output` outside the model body' },

@@ -7,6 +7,7 @@
  *   CNN2122  a detection setting (or `loss yolo`) on a model without a yolo head
  *   CNN2123  a model with a yolo head trained with a classification loss
  *   CNN2124  a detection setting outside its range
+ *   CNN2125  `features cache` on a detector, which `cnnc train` refuses (detectorFeatureCache)
  */
 import { diag, type Diagnostic, type Span } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
@@ -114,3 +115,27 @@ export const detectorLoss = (loss: string, span: Span): Diagnostic =>
       help: 'write `loss yolo` (or leave `loss` out: a detector trains with it by default)',
     },
   );
+
+/** Why a detector cannot train on cached features, and what to write instead (CNN2125, CNN6061). */
+export const DETECTOR_FEATURE_CACHE = {
+  note: "`features cache` trains a head on the frozen backbone's cached outputs and the labels; a detector's heads train on boxes from raw grids",
+  help: 'write `features off` (or leave the setting out)',
+} as const;
+
+/**
+ * CNN2125: `cnnc train` refuses `features cache` on a detector (a model whose outputs are yolo
+ * heads); `featuresSpan` is where the train block sets it.
+ */
+export function detectorFeatureCache(
+  graph: Graph,
+  detector: boolean,
+  features: 'off' | 'cache',
+  featuresSpan: Span | null,
+): Diagnostic | null {
+  if (!detector || features !== 'cache') return null;
+  return diag('CNN2125', `${graph.model} is a detector: \`features cache\` cannot train it`, {
+    span: featuresSpan ?? graph.span,
+    notes: [DETECTOR_FEATURE_CACHE.note],
+    help: DETECTOR_FEATURE_CACHE.help,
+  });
+}

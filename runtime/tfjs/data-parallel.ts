@@ -10,7 +10,9 @@
  * the replicas, so it normalises with the whole batch's mean and variance as on one thread; dropout
  * draws each row's mask from the row's index in the batch. The gradients, loss and hit count are
  * summed over a SharedArrayBuffer (collective.ts) in rank order, and every replica applies the same
- * optimiser step to the same weights, so the replicas stay equal without sending weights. The
+ * optimiser step to the same weights, so the replicas stay equal without sending weights. On a
+ * large model the optimiser step is sharded instead (sharded-optimizer.ts): each replica sums and
+ * updates only the variables it owns and the replicas exchange the new weights, the same bits. The
  * results differ from one thread's only in float32 summation order.
  *
  * A step whose loss is computed outside the engine from the raw outputs (trainStepOn: a detector's
@@ -20,7 +22,7 @@
  *
  * Inference splits the rows the same way and gathers every output (and, with several outputs,
  * each one's scores and loss). Weights, optimiser state and the dropout stream are set on every
- * replica; they are read from replica 0.
+ * replica; they are read from replica 0 (a sharded optimiser's state: gathered from the owners).
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -41,6 +43,7 @@ import { lowerGraph } from './lower.js';
 import { exchangeBytes, shardedOutputsLoss } from './output-exchange.js';
 import type { Tf } from './optimizers.js';
 import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
+import { gatherState, type ShardMode } from './sharded-optimizer.js';
 import type { Profiled, ReplicaProfile } from './step-profile.js';
 
 /** The worker's script: the compiled sibling, or dist/'s when this module runs from source (tests). */
@@ -108,14 +111,23 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 /**
  * An engine on `threads` replicas (threads ≥ 2). Rejects when a worker cannot start; the caller
- * then runs on one thread.
+ * then runs on one thread. `shard`: whether the optimiser step is sharded ('auto': by the model's
+ * size, sharded-optimizer.ts shards; 'always' and 'never' for tests and measurements).
  */
 export async function createDataParallelEngine(
   tf: Tf,
   graph: Graph,
   options: EngineOptions,
   threads: number,
-): Promise<Engine & Profiled & { readonly threads: number }> {
+  shard: ShardMode = 'auto',
+): Promise<
+  Engine &
+    Profiled & {
+      readonly threads: number;
+      /** Every replica's weights, in rank order (tests: the replicas stay equal bit for bit). */
+      replicaWeights(): Promise<SavedTensor[][]>;
+    }
+> {
   const model = lowerGraph(tf, graph, { seed: options.seed, init: options.init });
   const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
   const capacity =
@@ -124,7 +136,8 @@ export async function createDataParallelEngine(
     [...model.buffers.values()].reduce((s, v) => s + sizeOf(v.shape), 0);
   const buffers = collectiveBuffers(threads, capacity);
   const collective = new Collective(buffers, 0);
-  const engine: TfjsEngine = createTfjsEngine(tf, model, 'wasm', options, collective);
+  const engine: TfjsEngine = createTfjsEngine(tf, model, 'wasm', options, collective, shard);
+  const layout = engine.stateLayout;
   const url = replicaWorkerUrl();
   const errors: string[] = [];
   let nextId = 0;
@@ -132,7 +145,7 @@ export async function createDataParallelEngine(
   const replicas: Replica[] = [];
   const ready: Promise<void>[] = [];
   for (let rank = 1; rank < threads; rank++) {
-    const data: ReplicaData = { graph, options, rank, buffers };
+    const data: ReplicaData = { graph, options, rank, buffers, shard };
     const worker = new Worker(url, { workerData: data });
     const replica: Replica = { worker, pending: new Map() };
     replicas.push(replica);
@@ -252,6 +265,7 @@ export async function createDataParallelEngine(
   const resync = (ranks: number) => {
     if (ranks >= threads) return;
     const tensors = engine.readWeights();
+    // Sharded, the replicas that trained updated every weight (unshard): replica 0's state is whole.
     const state = engine.optimizerState();
     const draws = engine.randomDraws();
     for (let r = ranks; r < threads; r++) {
@@ -259,6 +273,27 @@ export async function createDataParallelEngine(
       if (state) post(r, { kind: 'setOptimizerState', state });
       post(r, { kind: 'setRandomDraws', draws });
     }
+    if (layout === null) return;
+    engine.reshard();
+    for (let r = 1; r < ranks; r++) post(r, { kind: 'reshard' });
+  };
+
+  /** The whole optimiser state: sharded, gathered from the variables' owners. */
+  const optimizerState = () => {
+    if (layout === null) return engine.optimizerState();
+    broadcast({ kind: 'publishState' });
+    return gatherState(collective, layout, engine.optimizerState()!, threads);
+  };
+
+  /**
+   * Sharded, before a step with fewer rows than threads: the replicas that take part get the
+   * whole state and update every weight (the others' slots are with replicas that sit it out).
+   */
+  const unshard = (ranks: number) => {
+    const state = layout === null || ranks >= threads ? null : optimizerState();
+    if (state === null) return;
+    engine.unshard(state);
+    for (let r = 1; r < ranks; r++) post(r, { kind: 'unshard', state });
   };
 
   /**
@@ -298,6 +333,7 @@ export async function createDataParallelEngine(
       engine.timer.begin();
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));
+      unshard(ranks);
       const shared = ranks > 1 ? stage(x, shardRange(n, ranks, 1)[0]) : x;
       for (let r = 1; r < ranks; r++) {
         const [lo, hi] = shardRange(n, ranks, r);
@@ -331,6 +367,7 @@ export async function createDataParallelEngine(
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));
       let outside = lossOf;
+      unshard(ranks);
       if (ranks > 1) {
         const buffer = await exchangeFor(x);
         const shared = stage(x, shardRange(n, ranks, 1)[0]);
@@ -433,11 +470,17 @@ export async function createDataParallelEngine(
     },
 
     readWeights: () => engine.readWeights(),
+    async replicaWeights() {
+      const others = replicas.map((_, i) =>
+        ask<SavedTensor[]>(i + 1, { kind: 'readWeights', id: ++nextId }),
+      );
+      return [engine.readWeights(), ...(await Promise.all(others))];
+    },
     writeWeights(tensors: readonly SavedTensor[]) {
       engine.writeWeights(tensors);
       broadcast({ kind: 'writeWeights', tensors });
     },
-    optimizerState: () => engine.optimizerState(),
+    optimizerState,
     setOptimizerState(state) {
       engine.setOptimizerState(state);
       broadcast({ kind: 'setOptimizerState', state });

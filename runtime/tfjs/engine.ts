@@ -13,7 +13,7 @@ import type {
   WeightInfo,
 } from '../train/engine.js';
 import { headLosses, type OutputLoss } from '../train/engine.js';
-import type { Collective } from './collective.js';
+import { EVERY, type Collective } from './collective.js';
 import { asWasmBackend } from './kernel-utils.js';
 import { StepTimer, type Profiled } from './step-profile.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
@@ -22,6 +22,8 @@ import type { LoweredModel } from './lower.js';
 import { WHOLE_BATCH, type BatchShard } from './lower-context.js';
 import { allWeights, trainableNamed, type TrainableModel } from './model.js';
 import { clipByGlobalNorm, Optimizer, type Tf } from './optimizers.js';
+import { heapAdder } from './fused-update.js';
+import { ownersBySize, shards, type ShardMode, type StateLayout } from './sharded-optimizer.js';
 
 /** Scores from a loss input: softmax of logits, outputs otherwise; [1 − p, p] for one output. */
 function scoresOf(tf: Tf, out: tfjs.Tensor2D, fromLogits: boolean): tfjs.Tensor2D {
@@ -139,6 +141,19 @@ export interface TfjsEngine extends Engine, Profiled {
   ): { loss: number };
   /** Times the phases of trainShard while active (step-profile.ts); the collective's when it has one. */
   readonly timer: StepTimer;
+  /**
+   * Where the optimiser step is sharded over the collective's replicas (sharded-optimizer.ts):
+   * which replica owns each variable; optimizerState() is then this replica's part of the state.
+   * Null when every replica updates every weight.
+   */
+  readonly stateLayout: StateLayout | null;
+  /**
+   * Sharded: `state` (the whole state) makes this replica update every weight, for a step that
+   * not every replica takes part in (until reshard()).
+   */
+  unshard(state: OptimizerState): void;
+  /** Back to updating, and keeping the slots of, only the variables this replica owns. */
+  reshard(): void;
 }
 
 export function createTfjsEngine(
@@ -148,8 +163,30 @@ export function createTfjsEngine(
   backend: string,
   options: EngineOptions,
   collective: Collective | null = null,
+  shardMode: ShardMode = 'auto',
 ): TfjsEngine {
   const trainable = new Set(model.trainable);
+  const named = trainableNamed(model);
+  const sizes = model.trainable.map((v) => v.size);
+  const layout: StateLayout | null =
+    collective !== null &&
+    options.optimizer !== undefined &&
+    shards(
+      shardMode,
+      sizes.reduce((a, b) => a + b, 0),
+      collective.size,
+    )
+      ? {
+          optimizer: options.optimizer.name,
+          names: named.map((p) => p.name),
+          shapes: model.trainable.map((v) => v.shape),
+          sizes,
+          owners: ownersBySize(sizes, collective.size),
+        }
+      : null;
+  /** Per variable, whether this replica updates it: all of them unless sharded. */
+  const ownMask = layout?.owners.map((o) => o === collective!.rank) ?? null;
+  let sharding = layout !== null;
   const weights: WeightInfo[] = [
     ...[...model.params].map(([name, v]) => ({
       name,
@@ -167,9 +204,15 @@ export function createTfjsEngine(
   let optimizer: Optimizer | null = null;
   const opt = (): Optimizer => {
     if (!options.optimizer) throw new Error('this engine was created without an optimizer');
-    optimizer ??= new Optimizer(tf, options.optimizer, trainableNamed(model), options.lrScales);
+    if (optimizer === null) {
+      optimizer = new Optimizer(tf, options.optimizer, named, options.lrScales);
+      optimizer.own(sharding ? ownMask : null);
+    }
     return optimizer;
   };
+  /** The gradient all-reduce's SIMD sum of two replicas (fused-update.ts), made when first used. */
+  let adder: ReturnType<typeof heapAdder> | undefined;
+  const pairAdd = () => (adder ??= heapAdder(tf));
   const batch = (x: Images): tfjs.Tensor => tf.tensor(x.data, [...x.shape]);
   const timer = collective?.timer ?? new StepTimer(0);
   const heads = headLosses(model.outputsEndInSoftmax?.length ?? 1, options);
@@ -245,7 +288,8 @@ export function createTfjsEngine(
   });
   /**
    * Sums the gradients (with `head`, when given) over the replicas, then applies them unless the
-   * loss (read after the sum) is not finite; disposes every gradient.
+   * loss (read after the sum) is not finite; disposes every gradient. Sharded (every replica taking
+   * part), each replica sums and updates only its own variables, then they exchange weights.
    */
   const reduceAndApply = (
     grads: tfjs.NamedTensorMap,
@@ -257,19 +301,57 @@ export function createTfjsEngine(
     const summed = model.trainable.map((v) => grads[v.name]);
     let list = summed;
     timer.mark('forwardBackward');
+    const sharded = sharding && collective !== null && ranks === collective.size;
     if (ranks > 1 && collective !== null) {
+      let n = head?.length ?? 0;
+      let largest = 0;
+      for (const g of list) {
+        n += g.size;
+        largest = Math.max(largest, g.size);
+      }
+      const add = ranks === 2 ? pairAdd() : null;
+      add?.reserve(sharded ? largest : Math.ceil(n / ranks));
       const views = heapViews(tf, list);
-      collective.allReduceInPlace(head ? [head, ...views] : views, ranks);
+      const parts = head ? [head, ...views] : views;
+      if (sharded) {
+        const owners = layout!.owners;
+        collective.reduceScatterOwned(parts, head ? [EVERY, ...owners] : owners, ranks, add?.add);
+      } else collective.allReduceInPlace(parts, ranks, add?.add ?? null);
     }
     timer.mark('allReduce');
     if (Number.isFinite(lossAfter())) {
-      if (options.clipNorm != null) list = clipByGlobalNorm(tf, list, options.clipNorm).grads;
-      opt().apply(list, lr);
+      const o = opt();
+      if (options.clipNorm != null) {
+        // Sharded: each replica holds the sums of its own variables' gradients only.
+        const combine = sharded
+          ? (squares: Float32Array) => collective!.allReduce(squares, ranks)
+          : undefined;
+        list = clipByGlobalNorm(tf, list, options.clipNorm, (i) => o.owns(i), combine).grads;
+      }
+      o.apply(list, lr);
+      if (sharded) shareWeights(ranks);
     }
     tf.dispose(Object.values(grads));
     tf.dispose(summed);
     tf.dispose(list);
     timer.mark('optimizer');
+  };
+  /**
+   * A sharded step's all-gather: every replica's updated variables to the others, assigned as new
+   * tensors. Not written into the variables' heap memory in place: tfjs-backend-wasm's XNNPACK
+   * operators keep packed copies of a weight keyed by its tensor, which would go stale (measured:
+   * the losses of the second step differ); nor is it cheaper (CPU the same, ResNet-18).
+   */
+  const shareWeights = (ranks: number) => {
+    const backend = asWasmBackend(tf.backend());
+    const vars = model.trainable;
+    collective!.shareOwned(
+      sizes,
+      layout!.owners,
+      ranks,
+      (k) => backend.typedArrayFromHeap(vars[k]) as Float32Array,
+      (k, values) => tf.tidy(() => vars[k].assign(tf.tensor(values, vars[k].shape))),
+    );
   };
 
   return {
@@ -451,12 +533,23 @@ export function createTfjsEngine(
 
     optimizerState: (): OptimizerState | null => (options.optimizer ? opt().getState() : null),
     setOptimizerState: (state) => opt().setState(state),
+    stateLayout: layout,
+    unshard(state) {
+      sharding = false;
+      opt().own(null);
+      opt().setState(state);
+    },
+    reshard() {
+      sharding = layout !== null;
+      opt().own(sharding ? ownMask : null);
+    },
 
     randomDraws: () => model.randomDraws?.() ?? 0,
     setRandomDraws: (n) => model.setRandomDraws?.(n),
     dispose() {
       model.dispose();
       optimizer?.dispose();
+      adder?.dispose();
     },
   };
 }

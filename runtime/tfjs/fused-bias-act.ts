@@ -43,14 +43,27 @@ function fnOf(attrs: Tf.NamedAttrMap | undefined): BiasActivation {
   throw new Error(`cnnc wasm kernel: bias activation ${String(fn)}`);
 }
 
-/** (x [..., C], b [C]) → act(x + b). */
-const biasAct: Tf.KernelFunc = (args) => {
-  const x = requireInput(args.inputs, 'x');
-  const b = requireInput(args.inputs, 'b');
-  const rule = BIAS_ACTIVATIONS[fnOf(args.attrs)];
+/** A kernel's two inputs, its activation's rules, the backend and its SIMD memory. */
+function setup(args: Parameters<Tf.KernelFunc>[0], kernel: string, names: [string, string]) {
   const backend = asWasmBackend(args.backend);
   const memory = simdMemory(backend);
-  if (memory === null) throw new Error(`cnnc wasm kernel: ${BIAS_ACT} needs WebAssembly SIMD`);
+  if (memory === null) throw new Error(`cnnc wasm kernel: ${kernel} needs WebAssembly SIMD`);
+  return {
+    inputs: names.map((n) => requireInput(args.inputs, n)) as [Tf.TensorInfo, Tf.TensorInfo],
+    rule: BIAS_ACTIVATIONS[fnOf(args.attrs)],
+    backend,
+    memory,
+  };
+}
+
+/** (x [..., C], b [C]) → act(x + b). */
+const biasAct: Tf.KernelFunc = (args) => {
+  const {
+    inputs: [x, b],
+    rule,
+    backend,
+    memory,
+  } = setup(args, BIAS_ACT, ['x', 'b']);
   const C = x.shape[x.shape.length - 1];
   const out = backend.makeOutput([...x.shape], 'float32');
   const [xv, bv, ov] = [heapF32(backend, x), heapF32(backend, b), heapF32(backend, out)];
@@ -71,12 +84,12 @@ const biasAct: Tf.KernelFunc = (args) => {
 
 /** (dz, z) → [dy = actGrad(dz, z), db = Σ over rows of dy]. */
 const biasActGrad: Tf.KernelFunc = (args) => {
-  const dz = requireInput(args.inputs, 'dz');
-  const z = requireInput(args.inputs, 'z');
-  const rule = BIAS_ACTIVATIONS[fnOf(args.attrs)];
-  const backend = asWasmBackend(args.backend);
-  const memory = simdMemory(backend);
-  if (memory === null) throw new Error(`cnnc wasm kernel: ${BIAS_ACT_GRAD} needs WebAssembly SIMD`);
+  const {
+    inputs: [dz, z],
+    rule,
+    backend,
+    memory,
+  } = setup(args, BIAS_ACT_GRAD, ['dz', 'z']);
   const C = dz.shape[dz.shape.length - 1];
   const dy = backend.makeOutput([...dz.shape], 'float32');
   const db = backend.makeOutput([C], 'float32');

@@ -189,3 +189,78 @@ export function fusedUpdate(tf: TfModule, a: UpdateArgs): boolean {
   if (v !== undefined && nv !== undefined) v.assign(nv);
   return true;
 }
+
+/**
+ * (dst, src, n): dst[i] = dst[i] + src[i] for n floats (byte addresses), in f32x4 lanes: the
+ * float32 sum rounded once, as JavaScript's float64 sum rounded to float32 (which adding two
+ * float32 values in float64 cannot round differently).
+ */
+export function addKernel(memory: object): Kernel {
+  const { i32, get, set, mul, sub, add } = op;
+  const [dst, src, n, at, end] = [0, 1, 2, 3, 4];
+  const one = (vector: boolean): Code =>
+    vector
+      ? op.vStore(
+          add(get(dst), get(at)),
+          op.vAdd(op.vLoad(add(get(dst), get(at))), op.vLoad(add(get(src), get(at)))),
+        )
+      : op.f32Store(
+          add(get(dst), get(at)),
+          op.f32Add(op.f32Load(add(get(dst), get(at))), op.f32Load(add(get(src), get(at)))),
+        );
+  return compiled(memory, 'add', () =>
+    assemble([
+      {
+        name: 'k',
+        params: [I32, I32, I32],
+        locals: [I32, I32],
+        body: [
+          set(end, mul(sub(get(n), [get(n), i32(3), 0x71]), i32(4))), // 4·(n − n mod 4)
+          loop(at, i32(0), get(end), one(true), 16),
+          loop(at, get(end), mul(get(n), i32(4)), one(false), 4),
+        ],
+      },
+    ]),
+  );
+}
+
+/**
+ * The PairAdd of the gradient all-reduce (collective.ts) on the wasm backend: `other` (shared
+ * memory, which a wasm kernel cannot address) is copied into a scratch tensor on the heap, then
+ * addKernel adds it to `own` in place; an `own` elsewhere, or longer than the scratch, is added in
+ * JavaScript. Null without SIMD. `reserve(n)` sizes the scratch before heap views are taken
+ * (allocating may grow the heap, which detaches them).
+ */
+export function heapAdder(tf: TfModule): {
+  reserve(n: number): void;
+  add(own: Float32Array, from: number, to: number, other: Float32Array): void;
+  dispose(): void;
+} | null {
+  const backend = asWasmBackend(tf.backend());
+  const memory = simdMemory(backend);
+  if (memory === null) return null;
+  const kernel = addKernel(memory);
+  let scratch: Tf.Tensor | null = null;
+  return {
+    reserve(n) {
+      if (scratch !== null && scratch.size >= n) return;
+      scratch?.dispose();
+      scratch = tf.zeros([n]);
+    },
+    add(own, from, to, other) {
+      // A view made now: the heap may have grown since the scratch was reserved.
+      const view = scratch === null ? null : heapF32(backend, scratch);
+      if (view === null || own.buffer !== view.buffer || to - from > view.length) {
+        // Not on the heap (the loss and hit count that ride along), or no room: JavaScript.
+        for (let i = from; i < to; i++) own[i] += other[i - from];
+        return;
+      }
+      view.set(other);
+      kernel(own.byteOffset + 4 * from, view.byteOffset, to - from);
+    },
+    dispose() {
+      scratch?.dispose();
+      scratch = null;
+    },
+  };
+}

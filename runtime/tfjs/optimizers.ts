@@ -24,6 +24,11 @@ export class Optimizer {
   /** Number of updates applied so far (Adam's t). */
   step = 0;
   private readonly slots: Map<string, tfjs.Variable>[];
+  /**
+   * Per param, whether this optimiser updates it and keeps its slots; null: every param. A
+   * replica of a sharded optimiser step (sharded-optimizer.ts) owns some of the params.
+   */
+  private owned: readonly boolean[] | null = null;
 
   constructor(
     private readonly tf: Tf,
@@ -32,20 +37,45 @@ export class Optimizer {
     /** Per param, a multiplier of the step's learning rate (per-group rates); default 1. */
     private readonly scales: ReadonlyMap<string, number> = new Map(),
   ) {
-    this.slots = params.map((p) => {
-      const m = new Map<string, tfjs.Variable>();
-      for (const s of SLOTS[config.name]) m.set(s, tf.variable(tf.zerosLike(p.variable), false));
-      return m;
+    this.slots = params.map(() => new Map<string, tfjs.Variable>());
+    this.own(null);
+  }
+
+  /** Whether this optimiser updates param i (and keeps its slots). */
+  owns(i: number): boolean {
+    return this.owned === null || this.owned[i];
+  }
+
+  /**
+   * Updates, and keeps the slots of, only the params where owned[i] (every param: null) from now
+   * on: the slots of the others are dropped, those of newly owned ones start at zero (a caller
+   * that makes this replica own more then restores a state: setState).
+   */
+  own(owned: readonly boolean[] | null): void {
+    this.owned = owned;
+    this.params.forEach((p, i) => {
+      const m = this.slots[i];
+      if (!this.owns(i)) {
+        for (const v of m.values()) v.dispose();
+        m.clear();
+      } else if (m.size === 0) {
+        for (const s of SLOTS[this.config.name])
+          m.set(s, this.tf.variable(this.tf.zerosLike(p.variable), false));
+      }
     });
   }
 
-  /** Applies one update; grads[i] belongs to params[i]. The gradients are not disposed. */
+  /**
+   * Applies one update to the params this optimiser owns (all by default); grads[i] belongs to
+   * params[i] (those of params it does not own are not read). The gradients are not disposed.
+   */
   apply(grads: readonly tfjs.Tensor[], baseLr: number): void {
     const { tf, config: c } = this;
     this.step++;
     const t = this.step;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
+        if (!this.owns(i)) return;
         const lr = baseLr * (this.scales.get(p.name) ?? 1);
         const w = p.variable;
         const slot = this.slots[i];
@@ -102,12 +132,16 @@ export class Optimizer {
     });
   }
 
+  /** The step and the slots this optimiser keeps (of the params it owns). */
   getState(): OptimizerState {
     const names = this.params.map((p) => p.name);
     return saveOptimizerState(this.config.name, this.step, names, this.slots, this.access);
   }
 
-  /** Restores a saved state; slots of another optimizer or shape are an error naming them. */
+  /**
+   * Restores a saved state (the slots of the params it owns); slots of another optimizer or shape
+   * are an error naming them.
+   */
   setState(state: OptimizerState): void {
     const names = this.params.map((p) => p.name);
     this.step = restoreOptimizerState(state, this.config.name, names, this.slots, this.access);
@@ -131,15 +165,34 @@ export class Optimizer {
 /**
  * Scales the gradients so that their global L2 norm is at most maxNorm (TensorFlow's
  * clip_by_global_norm). Returns new tensors and the norm before clipping.
+ *
+ * In a sharded optimiser step (sharded-optimizer.ts) a replica holds the summed gradients of the
+ * params it owns (`owns`) only: it squares and sums those, `combine` adds the vectors of every
+ * replica up (each param's value comes from its owner, the others' are 0), and the gradients of
+ * the params it does not own are returned as they are. The norm is the same float32 sum of the
+ * same per-param values on every replica and on one thread, so the clipped gradients are the same
+ * bits.
  */
 export function clipByGlobalNorm(
   tf: Tf,
   grads: readonly tfjs.Tensor[],
   maxNorm: number,
+  owns: (i: number) => boolean = () => true,
+  combine: (squares: Float32Array) => Float32Array = (squares) => squares,
 ): { grads: tfjs.Tensor[]; norm: number } {
+  const mine = grads.flatMap((g, i) => (owns(i) ? [i] : []));
+  const squares = new Float32Array(grads.length);
+  if (mine.length > 0) {
+    const sums = tf.tidy(() => tf.stack(mine.map((i) => grads[i].square().sum())).dataSync());
+    mine.forEach((i, k) => (squares[i] = sums[k]));
+  }
+  const all = combine(squares);
   const norm = Math.sqrt(
-    tf.tidy(() => tf.addN(grads.map((g) => g.square().sum())).dataSync()[0] as number),
+    tf.tidy(() => tf.addN(Array.from(all, (s) => tf.scalar(s))).dataSync()[0] as number),
   );
   const scale = norm > maxNorm ? maxNorm / norm : 1;
-  return { grads: grads.map((g) => (scale === 1 ? g.clone() : g.mul(scale))), norm };
+  return {
+    grads: grads.map((g, i) => (!owns(i) ? g : scale === 1 ? g.clone() : g.mul(scale))),
+    norm,
+  };
 }

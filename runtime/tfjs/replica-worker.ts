@@ -12,12 +12,15 @@ import { Collective, type CollectiveBuffers } from './collective.js';
 import { createTfjsEngine } from './engine.js';
 import { lowerGraph } from './lower.js';
 import { shardedOutputsLoss } from './output-exchange.js';
+import { publishState, type ShardMode } from './sharded-optimizer.js';
 
 export interface ReplicaData {
   readonly graph: Graph;
   readonly options: EngineOptions;
   readonly rank: number;
   readonly buffers: CollectiveBuffers;
+  /** Whether the optimiser step is sharded (sharded-optimizer.ts). */
+  readonly shard: ShardMode;
 }
 
 /** What the main thread sends; `id` is echoed in the reply of the messages that have one. */
@@ -54,7 +57,13 @@ export type ReplicaRequest =
     }
   | { readonly kind: 'writeWeights'; readonly tensors: readonly SavedTensor[] }
   | { readonly kind: 'setOptimizerState'; readonly state: OptimizerState }
-  | { readonly kind: 'setRandomDraws'; readonly draws: number };
+  | { readonly kind: 'setRandomDraws'; readonly draws: number }
+  | { readonly kind: 'readWeights'; readonly id: number }
+  /** Sharded optimiser: write the slots this replica keeps into shared memory (gatherState). */
+  | { readonly kind: 'publishState' }
+  /** Sharded optimiser: update every weight (from `state`) until 'reshard'. */
+  | { readonly kind: 'unshard'; readonly state: OptimizerState }
+  | { readonly kind: 'reshard' };
 
 export type ReplicaReply =
   | { readonly kind: 'ready' }
@@ -65,7 +74,7 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
   const { tf } = await initBackend('wasm');
   const collective = new Collective(data.buffers, data.rank);
   const model = lowerGraph(tf, data.graph, { seed: data.options.seed, init: data.options.init });
-  const engine = createTfjsEngine(tf, model, 'wasm', data.options, collective);
+  const engine = createTfjsEngine(tf, model, 'wasm', data.options, collective, data.shard);
   const handle = async (m: ReplicaRequest): Promise<void> => {
     switch (m.kind) {
       case 'train':
@@ -113,6 +122,18 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
         return;
       case 'setRandomDraws':
         engine.setRandomDraws(m.draws);
+        return;
+      case 'readWeights':
+        port.postMessage({ kind: 'result', id: m.id, value: engine.readWeights() });
+        return;
+      case 'publishState':
+        publishState(collective, engine.stateLayout!, engine.optimizerState()!, data.buffers.size);
+        return;
+      case 'unshard':
+        engine.unshard(m.state);
+        return;
+      case 'reshard':
+        engine.reshard();
         return;
     }
   };

@@ -12,7 +12,8 @@
 // step or falls outside dY.
 
 import type { Conv2DInfo } from './kernel-utils.js';
-import { assemble, F32, I32, instantiate, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
+import { compiled } from './simd-pool.js';
+import { assemble, F32, I32, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
 
 /**
  * Below this many input channels the input gradient takes the narrow kernel. Measured (CPU time,
@@ -142,9 +143,6 @@ function narrowInputGradKernel(info: Conv2DInfo): Code {
   return loop(n, i32(0), i32(N), loop(ih, i32(0), i32(H), loop(iw, i32(0), i32(W), perPixel)));
 }
 
-/** Calls of the narrow kernel so far (tests check that the path ran). */
-export const narrowRuns = { count: 0 };
-
 /** The sizes a generated kernel is specialised to. */
 function geometryKey(info: Conv2DInfo): string {
   return JSON.stringify([
@@ -166,7 +164,8 @@ function geometryKey(info: Conv2DInfo): string {
   ]);
 }
 
-const memories = new WeakMap<object, Map<string, (dy: number, w: number, dx: number) => void>>();
+/** Calls of the narrow kernel so far (tests check that the path ran). */
+export const narrowRuns = { count: 0 };
 
 /**
  * The narrow input-gradient kernel of a conv geometry, compiled once per memory and geometry;
@@ -176,34 +175,16 @@ export function narrowInputGradKernelOf(
   memory: object,
   info: Conv2DInfo,
 ): (dy: number, w: number, dx: number) => void {
-  let byGeometry = memories.get(memory);
-  if (byGeometry === undefined) {
-    byGeometry = new Map();
-    memories.set(memory, byGeometry);
-  }
-  const key = geometryKey(info);
-  const hit = byGeometry.get(key);
-  if (hit) {
-    narrowRuns.count++;
-    return hit;
-  }
+  narrowRuns.count++;
   const C = info.inChannels;
   const locals = [
     ...new Array<typeof I32>(I32_LOCALS).fill(I32),
     ...new Array<typeof V128>(1 + C).fill(V128),
     ...new Array<typeof F32>(C).fill(F32),
   ];
-  const fns = instantiate(
-    assemble([
-      { name: 'input', params: [I32, I32, I32], locals, body: narrowInputGradKernel(info) },
-    ]),
-    memory,
+  return compiled(memory, `narrow-dx:${geometryKey(info)}`, () =>
+    assemble([{ name: 'k', params: [I32, I32, I32], locals, body: narrowInputGradKernel(info) }]),
   );
-  const kernel = fns['input'];
-  if (byGeometry.size >= 256) byGeometry.clear();
-  byGeometry.set(key, kernel);
-  narrowRuns.count++;
-  return kernel;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,8 +324,6 @@ function singleChannelForward(info: Conv2DInfo): Code {
   );
 }
 
-const singles = new WeakMap<object, Map<string, (x: number, w: number, y: number) => void>>();
-
 /** Calls of the single-channel forward kernel so far (tests check that the path ran). */
 export const singleRuns = { count: 0 };
 
@@ -354,14 +333,6 @@ export function singleChannelForwardOf(
   info: Conv2DInfo,
 ): (x: number, w: number, y: number) => void {
   singleRuns.count++;
-  let byGeometry = singles.get(memory);
-  if (byGeometry === undefined) {
-    byGeometry = new Map();
-    singles.set(memory, byGeometry);
-  }
-  const key = geometryKey(info);
-  const hit = byGeometry.get(key);
-  if (hit) return hit;
   const P = info.outChannels <= 6 ? 2 : 1;
   const CO = info.outChannels;
   const locals = [
@@ -369,14 +340,7 @@ export function singleChannelForwardOf(
     ...new Array<typeof V128>(P + 1 + CO * P).fill(V128),
     ...new Array<typeof F32>(CO + 1).fill(F32),
   ];
-  const fns = instantiate(
-    assemble([
-      { name: 'forward', params: [I32, I32, I32], locals, body: singleChannelForward(info) },
-    ]),
-    memory,
+  return compiled(memory, `single-fwd:${geometryKey(info)}`, () =>
+    assemble([{ name: 'k', params: [I32, I32, I32], locals, body: singleChannelForward(info) }]),
   );
-  const kernel = fns['forward'];
-  if (byGeometry.size >= 256) byGeometry.clear();
-  byGeometry.set(key, kernel);
-  return kernel;
 }

@@ -12,7 +12,8 @@
 // packs B first (XNNPACK, 10-20 ns a float, and a training step makes every weight tensor new) and
 // runs its transposed forms in a naive loop. Each C element sums k = 0 … K − 1 in order, from zero.
 
-import { assemble, F32, I32, instantiate, loop, op, V128, type Code } from './wasm-asm.js';
+import { compiled } from './simd-pool.js';
+import { assemble, F32, I32, loop, op, V128, type Code } from './wasm-asm.js';
 
 /**
  * Rows and vectors of columns per register tile: 12 vector sums, 4 splats and a B vector. Measured
@@ -109,32 +110,17 @@ function matMulKernel(s: MatMulShape): Code {
   ];
 }
 
-const memories = new WeakMap<object, Map<string, (a: number, b: number, c: number) => void>>();
-
 /** The product kernel of a shape, compiled once per memory and shape; (a, b, c) byte addresses. */
 export function matMulKernelOf(
   memory: object,
   s: MatMulShape,
 ): (a: number, b: number, c: number) => void {
-  let byShape = memories.get(memory);
-  if (byShape === undefined) {
-    byShape = new Map();
-    memories.set(memory, byShape);
-  }
-  const key = `${s.M},${s.N},${s.K},${s.sm},${s.sk}`;
-  const hit = byShape.get(key);
-  if (hit) return hit;
   const locals = [
     ...new Array<typeof I32>(I32_LOCALS).fill(I32),
     ...new Array<typeof V128>(ROWS + 1 + ROWS * COLS).fill(V128),
     ...new Array<typeof F32>(1 + ROWS * 3).fill(F32),
   ];
-  const fns = instantiate(
-    assemble([{ name: 'matmul', params: [I32, I32, I32], locals, body: matMulKernel(s) }]),
-    memory,
+  return compiled(memory, `matmul:${s.M},${s.N},${s.K},${s.sm},${s.sk}`, () =>
+    assemble([{ name: 'k', params: [I32, I32, I32], locals, body: matMulKernel(s) }]),
   );
-  const kernel = fns['matmul'];
-  if (byShape.size >= 256) byShape.clear();
-  byShape.set(key, kernel);
-  return kernel;
 }

@@ -45,6 +45,14 @@ interface LockHolder {
   readonly pid: number;
   readonly host: string;
   readonly started: string;
+  /** The program holding it: `cnnc train`, or an emitted train.py or train.ts. */
+  readonly by?: string;
+}
+
+/** Who holds a lock, for a message: `train.py (process 12 on host, started …)`. */
+function holderText(h: LockHolder): string {
+  const by = typeof h.by === 'string' && h.by.length > 0 ? h.by.slice(0, 40) : 'a run';
+  return `${by} (process ${h.pid} on ${h.host}, started ${h.started})`;
 }
 
 function readLock(file: string): LockHolder | null {
@@ -74,6 +82,7 @@ function takeLock(dir: string): { release: () => void; note: string | null } {
     pid: process.pid,
     host: os.hostname(),
     started: new Date().toISOString(),
+    by: 'cnnc train',
   };
   let note: string | null = null;
   for (let attempt = 0; ; attempt++) {
@@ -99,7 +108,7 @@ function takeLock(dir: string): { release: () => void; note: string | null } {
     }
     throw new CheckpointError(
       holder
-        ? `${dir} is in use by another cnnc train (process ${holder.pid} on ${holder.host}, started ${holder.started}); ` +
+        ? `${dir} is in use by another run: ${holderText(holder)}; ` +
             `wait for it to end or choose another --out` +
             (holder.host === me.host ? '' : `; if no run uses it, delete ${file}`)
         : `${dir} is locked (${file} exists but names no process); if no run uses it, delete ${file}`,

@@ -99,8 +99,15 @@ describe('cnnc train/evaluate/predict on a detector', () => {
       MODEL.replace('seed 3 }', 'seed 3 }\n  train { features cache }'),
     );
     const cached = await cnnc(['train', at('c.cnn'), '--data', data, '--out', at('run-c')]);
-    expect(cached.code).toBe(2);
-    expect(cached.err).toMatch(/`features cache` is not supported for it yet/);
+    expect(cached.code).toBe(1);
+    expect(cached.err).toMatch(
+      /error\[CNN2125\]: \w+ is a detector: `features cache` cannot train it/,
+    );
+    // the span: the train block's line, and the fix
+    expect(cached.err).toMatch(/c\.cnn:\d+:\d+/);
+    expect(cached.err).toContain('write `features off`');
+    // refused before the run folder was made
+    expect(fs.existsSync(at('run-c'))).toBe(false);
   }, 120_000);
 
   it('refuses a detector without COCO data', async () => {

@@ -129,7 +129,9 @@ describe('one run at a time in a run folder', () => {
       const second = await runCnnc(['train', file, ...QUICK, '--out', out, '--resume']);
       expect(second.code).toBe(1);
       expect(second.err).toMatch(
-        new RegExp(`is in use by another cnnc train \\(process ${first.pid} on ${os.hostname()}`),
+        new RegExp(
+          `is in use by another run: cnnc train \\(process ${first.pid} on ${os.hostname()}`,
+        ),
       );
       expect(fs.existsSync(lock)).toBe(true);
     } finally {
@@ -160,7 +162,11 @@ describe('one run at a time in a run folder', () => {
     fs.mkdirSync(out, { recursive: true });
     const lock = path.join(out, '.cnnc-lock');
     for (const [holder, message] of [
-      [{ pid: process.pid, host: os.hostname() }, /in use by another cnnc train/],
+      [
+        { pid: process.pid, host: os.hostname(), by: 'train.py' },
+        /in use by another run: train\.py \(process/,
+      ],
+      [{ pid: process.pid, host: os.hostname() }, /in use by another run: a run \(process/],
       [{ pid: 1, host: 'elsewhere.example' }, /on elsewhere\.example.*delete .*\.cnnc-lock/],
     ] as const) {
       fs.writeFileSync(lock, JSON.stringify({ ...holder, started: '2026-01-01T00:00:00.000Z' }));

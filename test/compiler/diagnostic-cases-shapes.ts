@@ -288,6 +288,18 @@ export const SHAPE_CASES: readonly DiagnosticCase[] = [
     span: 'loss yolo nms_iou 1.5',
   },
   {
+    code: 'CNN2125',
+    about: 'cnnc train on a detector whose train block caches features',
+    files: {
+      'main.cnn': m(
+        'stem: conv 4 3x3 same\nconv 13 1x1\nyolo 3 boxes 2\nfreeze stem\ntrain { loss yolo, features cache }',
+        '8x8x3',
+      ),
+    },
+    span: 'features cache',
+    train: true,
+  },
+  {
     code: 'CNN3100',
     about: 'a conv whose channels do not fit the yolo head: B·5 + C',
     files: { 'main.cnn': m('conv 10 1x1\nyolo 3 boxes 2', '8x8x3') },

@@ -24,6 +24,8 @@ export interface DiagnosticCase {
    * The case is the memory check of cnnc train/evaluate/predict/run (compiler/report/
    * backend-memory.ts) on the compiled model, on this backend and machine.
    */
+  /** `cnnc train`'s own refusals (compiler/cli/train.ts) on the compiled model: CNN2125. */
+  readonly train?: true;
   readonly backendMemory?: {
     readonly backend: string;
     readonly batch: number;

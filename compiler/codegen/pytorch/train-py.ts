@@ -20,6 +20,7 @@ import { yoloHeadsOf } from '../../ir/yolo-heads.js';
 import { namedOutputs } from '../../sema/outputs.js';
 import { readFineTune } from '../../passes/fine-tune.js';
 import { isOutputLossSetting } from '../../train/output-losses.js';
+import { DETECTOR_FEATURE_CACHE } from '../../train/detection-settings.js';
 import { resolveSettings } from '../../train/settings.js';
 import { pyComment, pyDocText } from '../python-text.js';
 import { mdCode } from '../markdown.js';
@@ -111,10 +112,8 @@ function modelSettings(
         `train.py leaves ${graph.model} out: \`features cache\` is not supported for a detector, as \`cnnc train\` refuses it`,
         {
           span: readFineTune(graph).featuresSpan ?? graph.span,
-          notes: [
-            "`features cache` trains a head on the frozen backbone's cached outputs and the labels; a detector's heads train on boxes from raw grids",
-          ],
-          help: 'write `features off` (or leave the setting out): cnnc train and train.py then train the detector',
+          notes: [DETECTOR_FEATURE_CACHE.note],
+          help: `${DETECTOR_FEATURE_CACHE.help}: cnnc train and train.py then train the detector`,
         },
       ),
     );

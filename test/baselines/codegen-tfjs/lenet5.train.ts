@@ -163,7 +163,9 @@ function epochLines(text: string): boolean {
 }
 
 /** Who holds a run folder's lock, as its .cnnc-lock says, or null. */
-function lockHolder(file: string): { pid: number; host: string; started?: string } | null {
+function lockHolder(
+  file: string,
+): { pid: number; host: string; started?: string; by?: string } | null {
   try {
     const j = JSON.parse(fs.readFileSync(file, 'utf8'));
     return typeof j?.pid === 'number' && typeof j.host === 'string' ? j : null;
@@ -188,7 +190,12 @@ function processRuns(pid: number): boolean {
  */
 function takeLock(dir: string): string | null {
   const file = path.join(dir, '.cnnc-lock');
-  const me = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
+  const me = {
+    pid: process.pid,
+    host: os.hostname(),
+    started: new Date().toISOString(),
+    by: 'train.ts',
+  };
   let note: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -209,9 +216,11 @@ function takeLock(dir: string): string | null {
       throw new UsageError(
         dir + ' is locked (' + file + ' names no process); if no run uses it, delete it',
       );
-    const who = 'process ' + holder.pid + ' on ' + holder.host + ', started ' + holder.started;
+    const by = typeof holder.by === 'string' && holder.by ? holder.by.slice(0, 40) : 'a run';
+    const who =
+      by + ' (process ' + holder.pid + ' on ' + holder.host + ', started ' + holder.started + ')';
     throw new UsageError(
-      dir + ' is in use by another run (' + who + '); wait for it to end or choose another --out',
+      dir + ' is in use by another run: ' + who + '; wait for it to end or choose another --out',
     );
   }
 }

@@ -345,13 +345,18 @@ describe('the emitted train.ts', () => {
     const run = path.join(work, 'runs', 'locked');
     fs.mkdirSync(run, { recursive: true });
     const lock = path.join(run, '.cnnc-lock');
-    const held = JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'then' });
+    const held = JSON.stringify({
+      pid: process.pid,
+      host: os.hostname(),
+      started: 'then',
+      by: 'cnnc train',
+    });
     fs.writeFileSync(lock, held);
     const r = train('--model', 'Unfreezing', '--out', run, '--epochs', '1');
     expect(r.code).toBe(2);
     expect(r.err).toContain(
-      `train.ts: ${run} is in use by another run (process ${process.pid} on ${os.hostname()}, ` +
-        'started then); wait for it to end or choose another --out',
+      `train.ts: ${run} is in use by another run: cnnc train (process ${process.pid} on ` +
+        `${os.hostname()}, started then); wait for it to end or choose another --out`,
     );
     expect(fs.readdirSync(run)).toEqual(['.cnnc-lock']);
     expect(fs.readFileSync(lock, 'utf8')).toBe(held);

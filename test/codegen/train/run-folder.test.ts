@@ -157,12 +157,12 @@ describe.runIf(canTrain)("train.py's run folder", () => {
     const lock = path.join(out, '.cnnc-lock');
     const started = '2026-12-07T00:00:00.000Z';
     // This test's own process: one that runs.
-    const held = JSON.stringify({ pid: process.pid, host: os.hostname(), started });
+    const held = JSON.stringify({ pid: process.pid, host: os.hostname(), started, by: 'train.ts' });
     fs.writeFileSync(lock, held);
     const r = run(out);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      `train.py: error: ${out} is in use by another run (process ${process.pid} on ` +
+      `train.py: error: ${out} is in use by another run: train.ts (process ${process.pid} on ` +
         `${os.hostname()}, started ${started}); wait for it to end or choose another --out`,
     );
     expect(fs.readdirSync(out)).toEqual(['.cnnc-lock']);

@@ -14,6 +14,10 @@ import { exportOnnx } from '../../../compiler/codegen/onnx/index.js';
 import { hasErrors } from '../../../compiler/diagnostics/diagnostic.js';
 import { compileFile } from '../../../compiler/program.js';
 import { checkBackendMemory } from '../../../compiler/report/backend-memory.js';
+import { yoloHeadsOf } from '../../../compiler/ir/yolo-heads.js';
+import { readFineTune } from '../../../compiler/passes/fine-tune.js';
+import { detectorFeatureCache } from '../../../compiler/train/detection-settings.js';
+import { resolveSettings } from '../../../compiler/train/settings.js';
 import { memoryHost, memPath } from '../../helpers/memory-host.js';
 import type { DiagnosticCase } from '../diagnostic-cases.js';
 
@@ -63,6 +67,16 @@ export function runDiagnosticCase(c: DiagnosticCase): {
     );
     const out = exportOnnx(g, weights);
     return { diagnostics: [...r.diagnostics, ...out.diagnostics], sources: r.sources };
+  }
+  if (c.train && r.models[0]) {
+    const g = r.models[0].graph;
+    const d = detectorFeatureCache(
+      g,
+      yoloHeadsOf(g) !== null,
+      resolveSettings(g).settings.fineTune.features,
+      readFineTune(g).featuresSpan,
+    );
+    return { diagnostics: [...r.diagnostics, ...(d ? [d] : [])], sources: r.sources };
   }
   const m = c.backendMemory;
   if (m && r.models[0]) {

@@ -17,23 +17,13 @@ import {
 } from '../../../runtime/tfjs/fused-bias-act.js';
 import { lowerGraph } from '../../../runtime/tfjs/lower.js';
 import { memPath, memoryHost } from '../../helpers/memory-host.js';
-import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
+import { differing, loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
 beforeAll(async () => {
   tf = await loadCpuAndWasm();
 });
-
-/** Indices where a and b are not the same float32 (NaN equals NaN). */
-function differing(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
-  expect(a.length).toBe(b.length);
-  const out: number[] = [];
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) out.push(i);
-  }
-  return out;
-}
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 

@@ -7,7 +7,7 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadCpuAndWasm, restoreSimdKernels, valuesOf } from './kernel-setup.js';
+import { differing, loadCpuAndWasm, restoreSimdKernels, valuesOf } from './kernel-setup.js';
 
 let tf: typeof Tf;
 
@@ -24,16 +24,6 @@ function values(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) =>
     i < SPECIAL.length && seed === 1 ? SPECIAL[i] : 6 * Math.sin(i * 1.618 + seed * 0.77),
   );
-}
-
-/** Indices where a and b are not the same float32 (NaN equals NaN). */
-function differing(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
-  expect(a.length).toBe(b.length);
-  const out: number[] = [];
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) out.push(i);
-  }
-  return out;
 }
 
 interface GradCase {

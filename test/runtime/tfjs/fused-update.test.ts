@@ -2,11 +2,13 @@
 // on wasm, against the same Optimizer on the cpu backend, where tfjs's own ops compute the update:
 // after three steps the weights and velocities must be the same bits, for sizes that are and are
 // not a multiple of 4, with and without weight decay, in SIMD and in the JavaScript fallback. A
-// profile shows that the fused kernel, not tfjs's ops, ran on wasm.
+// profile shows that the fused kernel, not tfjs's ops, ran on wasm. The gradient all-reduce's SIMD
+// sum of two replicas (heapAdder) gives float32(a + b) of every element, as JavaScript does.
 
 import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FUSED_UPDATE_KERNEL } from '../../../runtime/tfjs/fused-update.js';
+import { FUSED_UPDATE_KERNEL, heapAdder } from '../../../runtime/tfjs/fused-update.js';
+import { asWasmBackend } from '../../../runtime/tfjs/kernel-utils.js';
 import { Optimizer } from '../../../runtime/tfjs/optimizers.js';
 import {
   DEFAULT_OPTIMIZER,
@@ -105,4 +107,33 @@ it('runs as one fused kernel per variable on wasm, as tfjs’s ops on cpu', asyn
   };
   expect(await kernels('wasm')).toEqual([FUSED_UPDATE_KERNEL]);
   expect(await kernels('cpu')).not.toContain(FUSED_UPDATE_KERNEL);
+});
+
+it('heapAdder adds shared memory into the heap: float32(a + b) per element, odd ranges', async () => {
+  await tf.setBackend('wasm');
+  const adder = heapAdder(tf);
+  expect(adder).not.toBeNull();
+  const n = 1003;
+  const own = tf.tensor(series(n, 3));
+  // Values of very different magnitudes, so that float32 rounding of the sum shows.
+  const other = new Float32Array(new SharedArrayBuffer(4 * n));
+  other.set(series(n, 4).map((v, i) => v * 10 ** ((i % 9) - 4)));
+  const before = own.dataSync().slice();
+  adder!.reserve(700);
+  const backend = asWasmBackend(tf.backend());
+  const heap = backend.typedArrayFromHeap(own) as Float32Array;
+  // Two ranges, neither a multiple of 4 long nor aligned to 16 bytes.
+  adder!.add(heap, 1, 698, other.subarray(1, 698));
+  adder!.add(heap, 698, n, other.subarray(698, n));
+  const want = before.map((v, i) => (i === 0 ? v : Math.fround(v + other[i])));
+  expect(Array.from(own.dataSync())).toEqual(Array.from(want));
+  // Longer than the scratch, and off the heap (the loss riding along): the same sums.
+  adder!.add(heap, 0, 701, other.subarray(0, 701));
+  const head = Float32Array.of(1.5, 1e-9);
+  adder!.add(head, 0, 2, Float32Array.of(1e-9, 3));
+  expect(Array.from(head)).toEqual([Math.fround(1.5 + 1e-9), Math.fround(Math.fround(1e-9) + 3)]);
+  const twice = want.map((v, i) => (i < 701 ? Math.fround(v + other[i]) : v));
+  expect(Array.from(own.dataSync())).toEqual(Array.from(twice));
+  own.dispose();
+  adder!.dispose();
 });

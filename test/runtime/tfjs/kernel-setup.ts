@@ -61,3 +61,13 @@ export function valuesOf(tf: typeof Tf, f: () => Tf.Tensor, simd: boolean): Floa
     restoreSimdKernels();
   }
 }
+
+/** Indices where a and b are not the same float32 (NaN equals NaN). */
+export function differing(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) out.push(i);
+  }
+  return out;
+}

@@ -813,7 +813,7 @@ class RunFolder:
         self.lock = os.path.join(self.dir, self.LOCK)
 
     def holder(self):
-        """Who holds the lock, as written in it ({pid, host, started}), or None."""
+        """Who holds the lock, as written in it ({pid, host, started, by}), or None."""
         try:
             with open(self.lock, encoding="utf-8") as f:
                 holder = json.loads(f.read(4096))
@@ -829,6 +829,7 @@ class RunFolder:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "by": "train.py",
         }
         note = None
         for attempt in (0, 1):
@@ -849,10 +850,12 @@ class RunFolder:
                         "%s is locked (%s names no process); if no run uses it, delete it"
                         % (self.dir, self.lock)
                     )
+                by = holder.get("by")
+                by = by[:40] if isinstance(by, str) and by else "a run"
                 raise UsageError(
-                    "%s is in use by another run (process %d on %s, started %s); wait for it to "
-                    "end or choose another --out"
-                    % (self.dir, holder["pid"], holder["host"], holder.get("started", "?"))
+                    "%s is in use by another run: %s (process %d on %s, started %s); wait for "
+                    "it to end or choose another --out"
+                    % (self.dir, by, holder["pid"], holder["host"], holder.get("started", "?"))
                 )
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(json.dumps(me) + "\n")
