@@ -22,65 +22,36 @@ import {
   TILE_LOCALS,
   type ConvTiling,
 } from './simd-conv-tile.js';
-import { geometry } from './simd-conv-walk.js';
-import { assemble, I32, instantiate } from './wasm-asm.js';
+import { compiled } from './simd-pool.js';
+import { geometry, type Geometry } from './simd-conv-walk.js';
+import { assemble, I32, type Code } from './wasm-asm.js';
 
 type Kernel = (...pointers: number[]) => void;
 
-const memories = new WeakMap<object, Map<string, ConvKernels>>();
+/** The three kernels of a conv geometry: forward (x, w, y), filter (x, dy, dw), input (dy, wᵀ, dx). */
+export type ConvKernel = 'forward' | 'filter' | 'input';
 
-export interface ConvKernels {
-  /** (x, w, y) */
-  readonly forward: Kernel;
-  /** (x, dy, dw) */
-  readonly filter: Kernel;
-  /** (dy, wᵀ, dx) */
-  readonly input: Kernel;
-}
+const BODIES: Readonly<Record<ConvKernel, (g: Geometry) => Code>> = {
+  forward: forwardTileKernel,
+  filter: filterTileKernel,
+  input: inputTileKernel,
+};
 
 /** How the kernels of a convolution tile it (simd-conv-tile.ts). */
 export function tilingOf(info: Conv2DInfo): ConvTiling {
   return convTiling(geometry(info));
 }
 
-/** The kernels of a conv geometry, compiled once per memory and geometry. */
-export function convKernels(memory: object, info: Conv2DInfo): ConvKernels {
-  let byGeometry = memories.get(memory);
-  if (byGeometry === undefined) {
-    byGeometry = new Map();
-    memories.set(memory, byGeometry);
-  }
+/**
+ * One kernel of a conv geometry, compiled on first use, once per memory and geometry (simd-pool's
+ * cache): a step compiles only the kernels it runs (no input gradient for a first layer, no
+ * forward loop where XNNPACK takes the layer), and each is a module of its own.
+ */
+export function convKernel(memory: object, info: Conv2DInfo, which: ConvKernel): Kernel {
   const g = geometry(info);
-  const key = JSON.stringify(g);
-  const hit = byGeometry.get(key);
-  if (hit) return hit;
-  const fns = instantiate(
-    assemble([
-      {
-        name: 'forward',
-        params: [I32, I32, I32],
-        locals: TILE_LOCALS,
-        body: forwardTileKernel(g),
-      },
-      {
-        name: 'filter',
-        params: [I32, I32, I32],
-        locals: TILE_LOCALS,
-        body: filterTileKernel(g),
-      },
-      {
-        name: 'input',
-        params: [I32, I32, I32],
-        locals: TILE_LOCALS,
-        body: inputTileKernel(g),
-      },
-    ]),
-    memory,
+  return compiled(memory, `conv-${which}:${JSON.stringify(g)}`, () =>
+    assemble([{ name: 'k', params: [I32, I32, I32], locals: TILE_LOCALS, body: BODIES[which](g) }]),
   );
-  const kernels = { forward: fns['forward'], filter: fns['filter'], input: fns['input'] };
-  if (byGeometry.size >= 256) byGeometry.clear();
-  byGeometry.set(key, kernels);
-  return kernels;
 }
 
 /** Whether some output position reaches filter row (or column) t of the input: per axis. */

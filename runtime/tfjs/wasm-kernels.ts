@@ -27,7 +27,7 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
-import { convKernels, transposeTaps } from './simd-conv.js';
+import { convKernel, transposeTaps } from './simd-conv.js';
 import {
   narrowInputGrad,
   narrowInputGradKernelOf,
@@ -300,7 +300,9 @@ export function conv2DSimd(
   if (!single && !when(info)) return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const forward = single ? singleChannelForwardOf(memory, info) : convKernels(memory, info).forward;
+  const forward = single
+    ? singleChannelForwardOf(memory, info)
+    : convKernel(memory, info, 'forward');
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
     'float32',
@@ -327,11 +329,11 @@ export function conv2DBackpropFilterSimd(
   const dy = requireInput(inputs, 'dy');
   const filterShape = shape4Attr(attrs, 'filterShape');
   const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, false);
-  const kernels = convKernels(memory, info);
+  const filterGrad = convKernel(memory, info, 'filter');
   const dw = backend.makeOutput(filterShape, 'float32');
   const out = heapF32(backend, dw);
   out.fill(0);
-  kernels.filter(heapF32(backend, x).byteOffset, heapF32(backend, dy).byteOffset, out.byteOffset);
+  filterGrad(heapF32(backend, x).byteOffset, heapF32(backend, dy).byteOffset, out.byteOffset);
   return dw;
 }
 
@@ -359,14 +361,14 @@ export function conv2DBackpropInputSimd(
     );
     return dx;
   }
-  const kernels = convKernels(memory, info);
+  const inputGrad = convKernel(memory, info, 'input');
   const [KH, KW, C, CO] = filterShape;
   const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
   const dx = backend.makeOutput(inputShape, 'float32');
   transposeTaps(info, heapF32(backend, filter), heapF32(backend, wt));
   const out = heapF32(backend, dx);
   out.fill(0);
-  kernels.input(heapF32(backend, dy).byteOffset, heapF32(backend, wt).byteOffset, out.byteOffset);
+  inputGrad(heapF32(backend, dy).byteOffset, heapF32(backend, wt).byteOffset, out.byteOffset);
   backend.disposeData(wt.dataId);
   return dx;
 }
