@@ -59,8 +59,9 @@ const f64 = {
 
 /** Rows per float32 block of the sums. */
 const BLOCK = 64;
-/** Channel vectors summed at a time (their accumulators stay in locals). */
+/** Channel vectors summed at a time (their accumulators stay in locals): 8, or 4 with two sums. */
 const CHUNK = 8;
+const chunkOf = (mode: SumsMode): number => (mode === 'grad' ? CHUNK / 2 : CHUNK);
 
 /** What a sums kernel adds up per channel: Σ(x − m), Σ(x − m)², or Σdy and Σdy·(x − m). */
 export type SumsMode = 'sum' | 'm2' | 'grad';
@@ -103,7 +104,8 @@ function sumsBody(mode: SumsMode, C: number): Code {
   const T = C % 4;
   const sums = mode === 'grad' ? 2 : 1;
   const chunks: [number, number][] = [];
-  for (let v0 = 0; v0 < V; v0 += CHUNK) chunks.push([v0, Math.min(V, v0 + CHUNK)]);
+  const chunk = chunkOf(mode);
+  for (let v0 = 0; v0 < V; v0 += chunk) chunks.push([v0, Math.min(V, v0 + chunk)]);
   const flushVec = (s: number, v: number, a: number): Code => {
     const at = 8 * (s * C + 4 * v);
     return [
