@@ -36,27 +36,47 @@ export const lowerBatchNorm: OpLowering<'batch_norm'> = (ctx, node, [x]) => {
   const rows = ctx.shard.total ?? x.shape[0];
   const count = (x.size / x.shape[x.rank - 1]) * (rows / x.shape[0]);
   const { exchange } = ctx.shard;
-  const fused = fusedBatchNormReady(tf, x) ? fusedMoments(tf, x, exchange) : null;
-  const { mean, variance } = fused
-    ? { mean: tf.tensor1d(fused.mean), variance: tf.tensor1d(fused.variance) }
-    : exchange
-      ? wholeBatchMoments(tf, exchange, x, axes)
-      : tf.moments(x, axes);
   const unbiased = count > 1 ? count / (count - 1) : 1;
+  if (fusedBatchNormReady(tf, x)) {
+    const stats = fusedMoments(tf, x, exchange);
+    moveRunning(tf, runningMean, stats.mean, momentum, 1);
+    moveRunning(tf, runningVar, stats.variance, momentum, unbiased);
+    // The inverse deviation as the unfused lowering rounds it: rsqrt(variance + ε) in float32.
+    const inv = tf.tidy(
+      () => tf.rsqrt(tf.add(tf.tensor1d(stats.variance), epsilon)).dataSync() as Float32Array,
+    );
+    return fusedNormalise(ctx, x, { gamma, beta }, { ...stats, inv }, exchange);
+  }
+  const { mean, variance } = exchange
+    ? wholeBatchMoments(tf, exchange, x, axes)
+    : tf.moments(x, axes);
   const nextMean = tf.tidy(() => tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)));
   const nextVar = tf.tidy(() =>
     tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(variance, momentum * unbiased)),
   );
   runningMean.assign(nextMean);
   runningVar.assign(nextVar);
-  if (fused) {
-    // The inverse deviation as the unfused lowering rounds it: rsqrt(variance + ε) in float32.
-    const inv = tf.tidy(() => tf.rsqrt(tf.add(variance, epsilon)).dataSync() as Float32Array);
-    return fusedNormalise(ctx, x, { gamma, beta }, { ...fused, inv }, exchange);
-  }
   const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
   return affine(normalised);
 };
+
+/**
+ * running ← running·(1 − m) + batch·(m·factor), in JavaScript rounding to float32 after every
+ * operation: the bits of the tfjs ops of the unfused lowering, without their six dispatches.
+ */
+export function moveRunning(
+  tf: TF,
+  running: tfjs.Variable,
+  batch: Float32Array,
+  momentum: number,
+  factor: number,
+): void {
+  const f = Math.fround;
+  const old = running.dataSync();
+  const [keep, take] = [f(1 - momentum), f(momentum * factor)];
+  const next = batch.map((b, c) => f(f(old[c] * keep) + f(b * take)));
+  tf.tidy(() => running.assign(tf.tensor(next, running.shape)));
+}
 
 /**
  * The mean and biased variance of the whole batch from every replica's part: its mean and Σ(x −

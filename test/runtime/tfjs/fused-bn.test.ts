@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IrNode } from '../../../compiler/ir/graph.js';
 import type { LowerContext } from '../../../runtime/tfjs/lower-context.js';
 import { WHOLE_BATCH } from '../../../runtime/tfjs/lower-context.js';
-import { lowerBatchNorm } from '../../../runtime/tfjs/lower-norm.js';
+import { lowerBatchNorm, moveRunning } from '../../../runtime/tfjs/lower-norm.js';
 import { BN_KERNELS } from '../../../runtime/tfjs/simd-norm.js';
 import { loadCpuAndWasm, relErr, restoreSimdKernels, seeded } from './kernel-setup.js';
 
@@ -222,5 +222,25 @@ describe('fused batch norm on wasm', () => {
     const got = await run('wasm', CASES[0]);
     expect(got.kernels).not.toContain(BN_KERNELS.moments);
     expect(got.kernels).toContain('Rsqrt');
+  });
+
+  it("moves the running statistics to the bits of the unfused lowering's tfjs ops", async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const batch = seeded(37, 8).map((v) => 3 * v);
+      for (const [momentum, factor] of [
+        [0.1, 1],
+        [0.01, 64 / 63],
+        [0.3, 5 / 4],
+      ]) {
+        const running = tf.variable(tf.tensor1d(seeded(37, 9)), false);
+        const want = tf.tidy(() =>
+          tf.add(tf.mul(running, 1 - momentum), tf.mul(tf.tensor1d(batch), momentum * factor)),
+        );
+        moveRunning(tf, running, batch, momentum, factor);
+        expect(Array.from(running.dataSync()), backend).toEqual(Array.from(want.dataSync()));
+        tf.dispose([running, want]);
+      }
+    }
   });
 });
