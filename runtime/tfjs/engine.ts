@@ -48,67 +48,6 @@ function heapViews(tf: Tf, list: tfjs.Tensor[]): Float32Array[] {
   return list.map((g) => backend.typedArrayFromHeap(g) as Float32Array);
 }
 
-/**
- * Batch norm's statistics of a batch split over replicas (BatchShard.moments), in one exchange each
- * way. Forwards, every replica sends the sum and the sum of squared deviations from its own mean
- * (two passes, as tf.moments) and combines them in rank order as Chan, Golub and LeVeque's
- * parallel variance does: M2 = Σ M2_r + Σ n_r (mean_r − mean)², in float64, the same bits on every
- * replica. Backwards, the gradients of mean and variance are summed over the replicas (every
- * replica's rows use them), and dL/dx = (g_mean + 2 g_var (x − mean)) / N.
- */
-function wholeBatchMoments(
-  tf: Tf,
-  collective: Collective,
-  ranks: number,
-  x: tfjs.Tensor,
-  axes: number[],
-): { mean: tfjs.Tensor; variance: tfjs.Tensor } {
-  const channels = x.shape[x.rank - 1];
-  const stats = tf.customGrad((input, save) => {
-    const t = input as tfjs.Tensor;
-    const count = t.size / channels;
-    const local = new Float32Array(2 * channels + 1);
-    tf.tidy(() => {
-      const sum = tf.sum(t, axes);
-      local.set(sum.dataSync(), 0);
-      local.set(tf.sum(tf.square(tf.sub(t, tf.div(sum, count))), axes).dataSync(), channels);
-    });
-    local[2 * channels] = count;
-    const parts = collective.allGather(local, ranks);
-    let total = 0;
-    for (const p of parts) total += p[2 * channels];
-    const out = new Float32Array(2 * channels);
-    for (let c = 0; c < channels; c++) {
-      let s = 0;
-      for (const p of parts) s += p[c];
-      const mean = s / total;
-      let m2 = 0;
-      for (const p of parts) {
-        const d = p[c] / p[2 * channels] - mean;
-        m2 += p[channels + c] + p[2 * channels] * d * d;
-      }
-      out[c] = mean;
-      out[channels + c] = m2 / total;
-    }
-    (save as tfjs.GradSaveFunc)([t]);
-    return {
-      value: tf.tensor2d(out, [2, channels]),
-      gradFunc: (dy: tfjs.Tensor, saved: tfjs.Tensor[]) => {
-        const g = collective.allReduce(dy.dataSync() as Float32Array, ranks);
-        return tf.tidy(() => {
-          const gMean = tf.tensor1d(g.subarray(0, channels));
-          const gVar = tf.tensor1d(g.subarray(channels));
-          const mean = tf.tensor1d(out.subarray(0, channels));
-          const centred = tf.sub(saved[0], mean);
-          return tf.div(tf.add(gMean, tf.mul(tf.mul(gVar, 2), centred)), total);
-        });
-      },
-    };
-  });
-  const [mean, variance] = tf.unstack(stats(x) as tfjs.Tensor2D);
-  return { mean, variance };
-}
-
 /** A tfjs engine that can also train one replica's shard of a batch (data-parallel.ts). */
 export interface TfjsEngine extends Engine, Profiled {
   /**
@@ -281,9 +220,12 @@ export function createTfjsEngine(
   const shardOf = (offset: number, total: number, ranks: number): BatchShard => ({
     offset,
     total,
-    moments:
+    exchange:
       ranks > 1 && collective !== null
-        ? (x: tfjs.Tensor, axes: number[]) => wholeBatchMoments(tf, collective, ranks, x, axes)
+        ? {
+            allGather: (local) => collective.allGather(local, ranks),
+            allReduce: (local) => collective.allReduce(local, ranks),
+          }
         : null,
   });
   /**

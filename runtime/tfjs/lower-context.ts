@@ -34,23 +34,29 @@ export const NO_FUSED_BIAS: FusedBias = { defers: () => false, biasFor: () => nu
 /**
  * A forward pass on rows [offset, offset + n) of a batch of `total` rows, split over replicas
  * (data-parallel.ts). Dropout draws each row's mask from the row's index in the whole batch, and
- * batch norm takes the whole batch's statistics from `moments`, so the results do not depend on
- * the split. A whole batch on one thread is { offset: 0, total: null, moments: null }.
+ * batch norm combines the replicas' statistics through `exchange`, so the results do not depend on
+ * the split. A whole batch on one thread is { offset: 0, total: null, exchange: null }.
  */
 export interface BatchShard {
   readonly offset: number;
   /** Rows in the whole batch; null: this pass's own row count. */
   readonly total: number | null;
-  /**
-   * The mean and biased variance over `axes` of the whole batch, of which `x` is this replica's
-   * rows (as tf.moments of the whole batch would give them), differentiable with respect to x;
-   * null on one thread.
-   */
-  readonly moments:
-    ((x: tfjs.Tensor, axes: number[]) => { mean: tfjs.Tensor; variance: tfjs.Tensor }) | null;
+  /** The other replicas of this batch, for batch norm's statistics; null on one thread. */
+  readonly exchange: ShardExchange | null;
 }
 
-export const WHOLE_BATCH: BatchShard = { offset: 0, total: null, moments: null };
+/**
+ * Small vectors exchanged with the other replicas of a batch (collective.ts). Every replica calls
+ * each method at the same point of its step, with a vector of the same length.
+ */
+export interface ShardExchange {
+  /** Every replica's `local`, in rank order. */
+  allGather(local: Float32Array): readonly Float32Array[];
+  /** The element-wise sum of the replicas' `local`, in rank order: the same bits on every one. */
+  allReduce(local: Float32Array): Float32Array;
+}
+
+export const WHOLE_BATCH: BatchShard = { offset: 0, total: null, exchange: null };
 
 /** Lowers one node: its inputs' tensors [N, ...shape] → its output tensor. */
 export type OpLowering<K extends OpKind> = (

@@ -49,6 +49,7 @@ import { avgPoolGrad, maxPoolGrad } from './pool-grads.js';
 import { registerBiasActivation } from './fused-bias-act.js';
 import { registerFusedGrads } from './fused-grads.js';
 import { registerFusedUpdate } from './fused-update.js';
+import { registerFusedBatchNorm } from './simd-norm.js';
 import { wasmOverrides } from './wasm-overrides.js';
 import type { Conv2DInfo, TfModule, WasmBackendLike } from './kernel-utils.js';
 
@@ -437,6 +438,7 @@ export function registerWasmGradKernels(tf: TfModule): void {
   registerFusedGrads(tf);
   registerFusedUpdate(tf);
   registerBiasActivation(tf);
+  registerFusedBatchNorm(tf);
   for (const kernelName of WASM_GRAD_KERNELS) {
     if (tf.getKernel(kernelName, 'wasm') !== undefined) continue;
     const impl = kernels[kernelName];
