@@ -165,7 +165,7 @@ export async function benchConv(opts: ConvBenchOptions = {}): Promise<ConvBench>
       out.dispose();
     };
     // Both forward kernels called directly: tf.conv2d takes one of them by the layer's geometry
-    // (wasm-kernels.ts, directConvPays), XNNPACK's for this one.
+    // (wasm-kernels.ts, directConvPays), the direct loop for this one (a 147 KB filter).
     const backend = tf.backend();
     const inputs = { x: tx, filter: tw };
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };

@@ -73,6 +73,8 @@ export const op = {
   select: (a: Code, b: Code, cond: Code): Code => [a, b, cond, 0x1b],
   vLoad: (addr: Code, offset = 0): Code => [addr, ...simd(0x00), 2, ...uleb(offset)],
   vStore: (addr: Code, v: Code, offset = 0): Code => [addr, v, ...simd(0x0b), 2, ...uleb(offset)],
+  /** v128.load32_splat: the float at addr + offset in all four lanes. */
+  vLoadSplat: (addr: Code, offset = 0): Code => [addr, ...simd(0x09), 2, ...uleb(offset)],
   vSplat: (f: Code): Code => [f, ...simd(0x13)],
   vAdd: (a: Code, b: Code): Code => [a, b, ...simd(0xe4)],
   vMul: (a: Code, b: Code): Code => [a, b, ...simd(0xe6)],

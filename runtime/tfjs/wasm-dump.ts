@@ -119,6 +119,7 @@ export function dumpCode(code: Code): string {
       if (simdPlain !== undefined) emit(simdPlain);
       else if (sub === 0x00) emit(`v128.load ${memarg(r)}`.trimEnd());
       else if (sub === 0x0b) emit(`v128.store ${memarg(r)}`.trimEnd());
+      else if (sub === 0x09) emit(`v128.load32_splat ${memarg(r)}`.trimEnd());
       else if (sub === 0x1f) emit(`f32x4.extract_lane ${r.bytes[r.at++]}`);
       else if (sub === 0x0c) {
         const lanes = r.bytes.slice(r.at, r.at + 16);

@@ -27,7 +27,7 @@
 
 import type * as Tf from '@tensorflow/tfjs';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
-import { convKernels, transposeTaps } from './simd-conv.js';
+import { convKernel, transposeTaps } from './simd-conv.js';
 import {
   narrowInputGrad,
   narrowInputGradKernelOf,
@@ -301,7 +301,9 @@ export function conv2DSimd(
   if (!single && !when(info)) return null;
   const memory = simdMemory(backend);
   if (memory === null) return null;
-  const forward = single ? singleChannelForwardOf(memory, info) : convKernels(memory, info).forward;
+  const forward = single
+    ? singleChannelForwardOf(memory, info)
+    : convKernel(memory, info, 'forward');
   const y = backend.makeOutput(
     [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
     'float32',
@@ -328,11 +330,11 @@ export function conv2DBackpropFilterSimd(
   const dy = requireInput(inputs, 'dy');
   const filterShape = shape4Attr(attrs, 'filterShape');
   const info = forwardGeometry(tf, attrs, shape4(x, 'x'), filterShape, dy, false);
-  const kernels = convKernels(memory, info);
+  const filterGrad = convKernel(memory, info, 'filter');
   const dw = backend.makeOutput(filterShape, 'float32');
   const out = heapF32(backend, dw);
   out.fill(0);
-  kernels.filter(heapF32(backend, x).byteOffset, heapF32(backend, dy).byteOffset, out.byteOffset);
+  filterGrad(heapF32(backend, x).byteOffset, heapF32(backend, dy).byteOffset, out.byteOffset);
   return dw;
 }
 
@@ -360,14 +362,14 @@ export function conv2DBackpropInputSimd(
     );
     return dx;
   }
-  const kernels = convKernels(memory, info);
+  const inputGrad = convKernel(memory, info, 'input');
   const [KH, KW, C, CO] = filterShape;
   const wt = backend.makeOutput([KH, KW, CO, C], 'float32');
   const dx = backend.makeOutput(inputShape, 'float32');
   transposeTaps(info, heapF32(backend, filter), heapF32(backend, wt));
   const out = heapF32(backend, dx);
   out.fill(0);
-  kernels.input(heapF32(backend, dy).byteOffset, heapF32(backend, wt).byteOffset, out.byteOffset);
+  inputGrad(heapF32(backend, dy).byteOffset, heapF32(backend, wt).byteOffset, out.byteOffset);
   backend.disposeData(wt.dataId);
   return dx;
 }
@@ -503,22 +505,34 @@ function overrideConv2D(tf: TfModule): void {
 /** Below this many output channels Conv2D takes XNNPACK (see directConvPays). */
 export const DIRECT_CONV_MIN_CHANNELS = 32;
 
+/** Filters up to this many bytes take the direct loop whatever their padding (see directConvPays). */
+export const DIRECT_CONV_MAX_FILTER_BYTES = 1 << 20;
+
 /**
  * Whether the direct loop beats XNNPACK on a convolution. XNNPACK multiplies the zero padding,
  * which is most of a 3x3 layer's taps on a 2x2 or 1x1 input: even with its filter packed, the last
  * 3x3 layers of ResNet-18 at 32x32 took 22 ms there against 1.5 ms on the direct loop, which skips
  * the taps in the padding. It also packs a filter the first time it meets the tensor (13-25 ns a
- * float), and a training step makes every filter new. Its GEMM tiles several output pixels per
- * filter load, though, so with many input channels and little padding it runs faster (30 against
- * 27 GFLOP/s on a 64x56x56x64 3x3 layer) and packing is a small part of the layer. With few output
- * channels the direct loop's vectors are short (LeNet-5's 6 and 16 ran 10-25% slower on it); that
- * also keeps XNNPACK's depthwise path for one input and one output channel, which sums the taps in
- * another order. Measured in CPU time per layer, 1 thread (docs/performance.md).
+ * float), and a training step makes every filter new. The direct loop keeps register tiles of 4
+ * images x 2 vectors (simd-conv-tile.ts), so each filter load feeds 4 multiply-adds, but it streams
+ * the whole filter once per tile, where XNNPACK's GEMM blocks it for the cache: with the filter
+ * in L2 (up to 1 MB) the direct loop ran 1.2-1.7x faster than XNNPACK with its repack on every
+ * layer measured, padded or not (e.g. 64x16x16x64 3x3 28 against 39 ms, 4x56x56x64 3x3 25 against
+ * 32, 8x28x28x128 3x3 48 against 61, 1x1 layers 64x8x8x64→256 3.9 against 4.4, ResNet-18's
+ * stride-2 downsamples 0.5-0.7 against 0.7-1.6); beyond it, XNNPACK was 1.6-2.1x faster on
+ * 8x14x14x256 and 16x7x7x512 3x3 (82 % of taps inside), even at 64x4x4x256 3x3 (69 % inside),
+ * and 2-5x slower where under 70 % of the taps are inside (ResNet-18's 2x2 and 1x1 stages). With few
+ * output channels the direct loop's vectors are short (LeNet-5's 6 and 16 ran 10-25% slower on
+ * it); that also keeps XNNPACK's depthwise path for one input and one output channel, which sums
+ * the taps in another order. Measured in CPU time per call, 1 thread, steady state (node
+ * --no-liftoff: V8 runs a new kernel on its baseline compiler for its first 20-40 calls).
  */
 export function directConvPays(info: Conv2DInfo): boolean {
   if (info.outChannels < DIRECT_CONV_MIN_CHANNELS) return false;
+  const filterBytes = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels * 4;
+  if (filterBytes <= DIRECT_CONV_MAX_FILTER_BYTES) return true;
   if (info.inChannels < 16) return true;
-  return tapsInside(info) < 0.85;
+  return tapsInside(info) < 0.75;
 }
 
 /** The share of (output position, tap) pairs whose tap lies inside the input, not in the padding. */

@@ -1,5 +1,5 @@
-// Conv2D on wasm: cnnc's direct SIMD loop (simd-conv.ts, forwardKernel) runs where it pays
-// (wasm-kernels.ts, directConvPays: padding, few input channels), wasm's own XNNPACK Conv2D for the
+// Conv2D on wasm: cnnc's direct SIMD loop (simd-conv-tile.ts, forwardTileKernel) runs where it pays
+// (wasm-kernels.ts, directConvPays: filters up to 1 MB, padding, few input channels), wasm's own XNNPACK Conv2D for the
 // rest. Both give the same bits, which is checked here by calling both kernels on every
 // geometry below; the direct loop is also checked against tfjs's cpu backend (an independent
 // implementation) to a relative 1e-5.
@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
 import {
   conv2DSimd,
+  DIRECT_CONV_MAX_FILTER_BYTES,
   DIRECT_CONV_MIN_CHANNELS,
   directConvPays,
   originalKernel,
@@ -58,6 +59,15 @@ const CASES: Case[] = [
   { x: [1, 6, 6, 3], k: [2, 2], out: 7, stride: [1, 1], pad: pads(3, 1, 0, 4) },
   { x: [3, 11, 10, 3], k: [2, 3], out: 5, stride: [3, 2], pad: 'valid' },
   { x: [2, 10, 10, 4], k: [3, 3], out: 8, stride: [1, 1], pad: 'same', dilation: [2, 2] },
+  // register tiles (simd-conv-tile.ts): full tiles of 4 images with 1, 2 or 3 left over, or only
+  // the smaller tile; output channels past a multiple of 4; 1x1 and 2x2 inputs; padding on all
+  // sides; dilation
+  { x: [9, 2, 2, 10], k: [3, 3], out: 13, stride: [1, 1], pad: 'same' },
+  { x: [6, 1, 1, 7], k: [3, 3], out: 9, stride: [1, 1], pad: 'same' },
+  { x: [3, 7, 9, 5], k: [3, 3], out: 7, stride: [1, 1], pad: 'same' },
+  { x: [7, 7, 9, 5], k: [3, 3], out: 7, stride: [2, 2], pad: pads(1, 2, 2, 1) },
+  { x: [8, 4, 4, 33], k: [3, 3], out: 42, stride: [2, 2], pad: pads(1, 1, 1, 1) },
+  { x: [5, 9, 8, 5], k: [3, 3], out: 9, stride: [1, 1], pad: 'same', dilation: [2, 2] },
   // one input channel (simd-conv-narrow.ts): blocks of 8 positions (up to 6 output channels) or 4
   // (7-12), scalar positions at padded edges and past the last block, stride and dilation in height
   { x: [2, 13, 21, 1], k: [3, 3], out: 4, stride: [1, 1], pad: 'same' },
@@ -153,17 +163,20 @@ describe('Conv2D on wasm', () => {
   });
 
   it.each([
-    // [input, output pixels per side, share of taps inside, direct loop]
-    [[1, 1, 1, 512], 1, 1 / 9, true],
-    [[1, 2, 2, 256], 2, (4 / 6) ** 2, true],
-    [[1, 12, 12, 16], 12, (34 / 36) ** 2, false],
+    // [input, output channels, output pixels per side, share of taps inside, direct loop]: filters
+    // over DIRECT_CONV_MAX_FILTER_BYTES (1 MB) by their padding, smaller ones always
+    [[1, 1, 1, 512], 512, 1, 1 / 9, true],
+    [[1, 2, 2, 256], 256, 2, (4 / 6) ** 2, true],
+    [[1, 12, 12, 128], 256, 12, (34 / 36) ** 2, false],
+    [[1, 12, 12, 16], 32, 12, (34 / 36) ** 2, true],
   ] as const)(
-    'takes the direct loop where most taps are padding: x %j',
-    async (x, side, inside, direct) => {
-      const c: Case = { x: [...x], k: [3, 3], out: 32, stride: [1, 1], pad: 'same' };
-      const info = tf.backend_util.computeConv2DInfo([...x], [3, 3, x[3], 32], 1, 1, 'same');
+    'takes the direct loop where most taps are padding or the filter is small: x %j out %i',
+    async (x, out, side, inside, direct) => {
+      const c: Case = { x: [...x], k: [3, 3], out, stride: [1, 1], pad: 'same' };
+      const info = tf.backend_util.computeConv2DInfo([...x], [3, 3, x[3], out], 1, 1, 'same');
       expect(info.outHeight).toBe(side);
       expect(tapsInside(info)).toBeCloseTo(inside, 12);
+      expect(3 * 3 * x[3] * out * 4 > DIRECT_CONV_MAX_FILTER_BYTES).toBe(out >= 256);
       expect(directConvPays(info)).toBe(direct);
       const before = simdPathCounts();
       const [y] = await conv('wasm', c);

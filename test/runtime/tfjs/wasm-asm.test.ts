@@ -120,6 +120,13 @@ describe('loops', () => {
     const init = Float32Array.of(1, 2, 3, 4, 10, 20, 30, 40);
     expect(Array.from(run(b, [V128], init, 0))).toEqual([12, 24, 36, 48, 10, 20, 30, 40]);
   });
+
+  it.runIf(simdSupported())('v128.load32_splat puts one float in all four lanes', () => {
+    // mem[0..4) = mem[0..4) * mem[6] (the float at byte offset 24)
+    const b = op.vStore(op.get(0), op.vMul(op.vLoad(op.get(0)), op.vLoadSplat(op.get(0), 24)));
+    const init = Float32Array.of(1, 2, 3, 4, 0, 0, 10, 0);
+    expect(Array.from(run(b, [V128], init, 0))).toEqual([10, 20, 30, 40, 0, 0, 10, 0]);
+  });
 });
 
 describe('dump', () => {
@@ -184,6 +191,7 @@ describe('dump', () => {
       'f32x4.extract_lane 3',
       'local.set 2',
     ]);
+    expect(dumpCode(op.vLoadSplat(op.get(1), 8))).toBe('local.get 1\nv128.load32_splat offset=8');
   });
 
   it('stops at a byte it does not know', () => {

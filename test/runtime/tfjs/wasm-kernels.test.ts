@@ -12,6 +12,9 @@ import {
   WASM_GRAD_KERNELS,
   WASM_OVERRIDDEN_KERNELS,
 } from '../../../runtime/tfjs/wasm-kernels.js';
+import { simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
+import { tilingOf } from '../../../runtime/tfjs/simd-conv.js';
+import type { ConvTiling } from '../../../runtime/tfjs/simd-conv-tile.js';
 import { narrowRuns } from '../../../runtime/tfjs/simd-conv-narrow.js';
 import { wasmOverrides } from '../../../runtime/tfjs/wasm-overrides.js';
 import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
@@ -143,6 +146,52 @@ const convCases: ConvCase[] = [
   { x: [1, 11, 10, 5], k: [4, 3], out: 9, stride: [3, 2], pad: 'valid' },
 ];
 
+/**
+ * The register tiles' shape classes (simd-conv-tile.ts; 8 input channels or more, where the input
+ * gradient takes them): full tiles of 4 images with 1, 2 or 3
+ * left over, or only the smaller tile; filter tiles of 2 input channels with 1 left over; output
+ * and input channels past a multiple of 4; 1x1 and 2x2 inputs, whose filter gradient takes blocks
+ * of whole images where an image has one output position (7 images of 1030 channels: blocks of 3,
+ * 3 and 1), rows elsewhere; strides 2 and padding on all sides.
+ */
+const tileCases: [ConvCase, ConvTiling][] = [
+  [
+    { x: [9, 2, 2, 10], k: [3, 3], out: 13, stride: [1, 1], pad: 'same' },
+    { fullImages: 8, restImages: 1, fullChannels: 10, restChannels: 0, filterBlock: 0 },
+  ],
+  [
+    { x: [6, 1, 1, 9], k: [3, 3], out: 9, stride: [1, 1], pad: 'same' },
+    { fullImages: 4, restImages: 2, fullChannels: 8, restChannels: 1, filterBlock: 455 },
+  ],
+  [
+    { x: [7, 1, 1, 11], k: [3, 3], out: 1030, stride: [1, 1], pad: 'same' },
+    { fullImages: 4, restImages: 3, fullChannels: 10, restChannels: 1, filterBlock: 3 },
+  ],
+  [
+    { x: [8, 2, 2, 12], k: [3, 3], out: 16, stride: [2, 2], pad: 'same' },
+    { fullImages: 8, restImages: 0, fullChannels: 12, restChannels: 0, filterBlock: 256 },
+  ],
+  [
+    { x: [3, 7, 9, 13], k: [3, 3], out: 7, stride: [1, 1], pad: 'same' },
+    { fullImages: 0, restImages: 3, fullChannels: 12, restChannels: 1, filterBlock: 0 },
+  ],
+  [
+    {
+      x: [7, 7, 9, 9],
+      k: [3, 3],
+      out: 7,
+      stride: [2, 2],
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 1],
+        [0, 0],
+      ],
+    },
+    { fullImages: 4, restImages: 3, fullChannels: 8, restChannels: 1, filterBlock: 0 },
+  ],
+];
+
 const depthwiseCases: ConvCase[] = [
   { x: [1, 6, 6, 1], k: [3, 3], out: 1, stride: [1, 1], pad: 'valid' },
   { x: [3, 7, 6, 4], k: [3, 3], out: 1, stride: [1, 1], pad: 'same' },
@@ -233,6 +282,27 @@ describe('wasm gradient kernels', () => {
     },
   );
 
+  it.each(tileCases.map(([c, tiling]) => [title(c), c, tiling] as const))(
+    'conv2d grads match cpu on each register tile class: %s',
+    async (_, c, tiling) => {
+      const info = tf.backend_util.computeConv2DInfo(
+        c.x,
+        [c.k[0], c.k[1], c.x[3], c.out],
+        c.stride,
+        1,
+        c.pad,
+      );
+      expect(tilingOf(info)).toEqual(tiling);
+      const cpu = await grads('cpu', c, false);
+      const before = simdPathCounts().taken;
+      const wasm = await grads('wasm', c, false);
+      // the filter and input gradients ran on the generated kernels (the forward pass may not)
+      expect(simdPathCounts().taken - before).toBeGreaterThanOrEqual(2);
+      expect(relErr(wasm.dw, cpu.dw)).toBeLessThanOrEqual(TOLERANCE);
+      expect(relErr(wasm.dx, cpu.dx)).toBeLessThanOrEqual(TOLERANCE);
+    },
+  );
+
   it.each(depthwiseCases.map((c) => [title(c), c] as const))(
     'depthwise grads match cpu: %s',
     async (_, c) => {
@@ -250,6 +320,15 @@ interface DilatedCase extends ConvCase {
 }
 
 const dilatedCases: DilatedCase[] = [
+  {
+    x: [6, 9, 8, 9],
+    k: [3, 3],
+    out: 9,
+    stride: [1, 2],
+    pad: 'same',
+    dilation: [2, 2],
+    depthwise: false,
+  },
   {
     x: [2, 9, 9, 3],
     k: [3, 3],
