@@ -10,7 +10,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IrNode } from '../../../compiler/ir/graph.js';
 import type { LowerContext } from '../../../runtime/tfjs/lower-context.js';
-import { WHOLE_BATCH } from '../../../runtime/tfjs/lower-context.js';
+import { NO_FUSED_BIAS, WHOLE_BATCH } from '../../../runtime/tfjs/lower-context.js';
 import { lowerBatchNorm, moveRunning } from '../../../runtime/tfjs/lower-norm.js';
 import { BN_KERNELS } from '../../../runtime/tfjs/simd-norm.js';
 import { loadCpuAndWasm, relErr, restoreSimdKernels, seeded } from './kernel-setup.js';
@@ -93,6 +93,7 @@ async function run(backend: 'cpu' | 'wasm', c: Case): Promise<Result> {
     weight: (_, name) => weights.get(name),
     nextSeed: () => 0,
     shard: WHOLE_BATCH,
+    fusedBias: NO_FUSED_BIAS,
   };
   const x = tf.variable(
     tf.tensor(
