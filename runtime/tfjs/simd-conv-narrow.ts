@@ -16,16 +16,19 @@ import { compiled } from './simd-pool.js';
 import { assemble, F32, I32, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
 
 /**
- * Below this many input channels the input gradient takes the narrow kernel. Measured (CPU time,
- * 1 thread, batch 64, against simd-conv.ts's kernel): 3, 4, 6 and 7 input channels ran 1.5-3.4x
- * faster (LeNet-5's 14x14x6→16 5x5: 3.11 → 1.49 ms); 8 ran the same (3.14 / 3.04 ms at →32);
- * 12 ran slower (3.78 → 4.67 ms).
+ * Below this many input channels, and past a multiple of 4, the input gradient takes the narrow
+ * kernel: simd-conv's register tiles run whole vectors of input channels and leave the rest to a
+ * scalar tail. Measured (CPU ms, 1 thread, batch 64, after 40 warm-up calls, narrow / tiled):
+ * 1 channel 0.54 / 1.42, 2: 0.78 / 2.41, 3: 4.57 / 18.3 (32x32), 6: 1.42 / 2.58 (LeNet-5's
+ * 14x14x6→16 5x5) and 3.28 / 7.54, 7: 0.77 / 1.40; 5 ran the same (2.09 / 2.10); 4 and 8 ran
+ * faster tiled (1.41 / 1.01, 0.86 / 0.67 and 1.78 / 1.61).
  */
 export const NARROW_INPUT_CHANNELS = 8;
 
 /** Whether the narrow kernel runs the input gradient of this layer. */
 export function narrowInputGrad(info: Conv2DInfo): boolean {
-  return info.inChannels < NARROW_INPUT_CHANNELS && info.outChannels >= 4;
+  const C = info.inChannels;
+  return C < NARROW_INPUT_CHANNELS && C % 4 !== 0 && info.outChannels >= 4;
 }
 
 /** Output-channel vectors unrolled per tap; more take a loop. */
