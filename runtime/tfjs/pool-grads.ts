@@ -21,7 +21,7 @@ import {
   simdMemory,
   type TfModule,
 } from './kernel-utils.js';
-import { MAX_POOL_TAPS, poolGradKernel, type PoolGeometry } from './simd-pool.js';
+import { MAX_POOL_TAPS, poolGradKernel, poolTiles, type PoolGeometry } from './simd-pool.js';
 
 type PoolInfo = Tf.backend_util.Conv2DInfo;
 
@@ -147,7 +147,7 @@ function poolGrad(
   const memory = simdMemory(backend);
   const geometry = memory === null ? null : simdGeometry(info);
   if (memory !== null && geometry !== null) {
-    dxv.fill(0);
+    if (!poolTiles(geometry)) dxv.fill(0);
     poolGradKernel(memory, kind, geometry)(xv.byteOffset, dyv.byteOffset, dxv.byteOffset);
   } else {
     js(info, xv, dyv, dxv);

@@ -38,6 +38,23 @@ export interface PoolGeometry {
   readonly pl: number;
 }
 
+/**
+ * Whether the windows tile the input: each input pixel lies in exactly one window (kernel =
+ * stride, no padding, the input a whole number of windows). The gradient kernels then write dX
+ * once per pixel (0 + the value, the bits of adding into zeros) instead of adding into a dX
+ * zeroed first: one pass over dX instead of three.
+ */
+export function poolTiles(p: PoolGeometry): boolean {
+  return (
+    p.KH === p.sh &&
+    p.KW === p.sw &&
+    p.pt === 0 &&
+    p.pl === 0 &&
+    p.OH * p.KH === p.H &&
+    p.OW * p.KW === p.W
+  );
+}
+
 /** Taps unrolled into the code at most; larger windows use the JavaScript loops. */
 export const MAX_POOL_TAPS = 25;
 
@@ -108,6 +125,7 @@ function windows(p: PoolGeometry, perWindow: Code): Code {
 
 function maxPoolGradKernel(p: PoolGeometry): Code {
   const { i32, f32, get, set, add, mul, when, or, eq } = op;
+  const tiles = poolTiles(p);
   const { vLoad, vStore, vAdd, vSplat, vSplatI, vGt, vEqI, vOr, vSelect, vZero } = op;
   const U = Math.floor(p.C / 4);
   const vec: Code = loop(
@@ -128,10 +146,8 @@ function maxPoolGradKernel(p: PoolGeometry): Code {
       set(g, vLoad(add(get(dyAt), get(u)))),
       taps(p, (t, pixel, valid) => {
         const addr = add(pixel(2), get(u));
-        return when(
-          valid,
-          vStore(addr, vAdd(vLoad(addr), vSelect(get(g), vZero(), vEqI(get(at), vSplatI(i32(t)))))),
-        );
+        const mine = vSelect(get(g), vZero(), vEqI(get(at), vSplatI(i32(t))));
+        return when(valid, vStore(addr, vAdd(tiles ? vZero() : vLoad(addr), mine)));
       }),
     ],
     16,
@@ -148,6 +164,10 @@ function maxPoolGradKernel(p: PoolGeometry): Code {
     set(gS, op.f32Load(add(get(dyAt), mul(get(c), i32(4))))),
     taps(p, (t, pixel, valid) => {
       const addr = add(pixel(2), mul(get(c), i32(4)));
+      if (tiles) {
+        const mine = op.select(get(gS), f32(0), eq(get(atS), i32(t)));
+        return when(valid, op.f32Store(addr, op.f32Add(f32(0), mine)));
+      }
       return when(
         valid,
         when(eq(get(atS), i32(t)), op.f32Store(addr, op.f32Add(op.f32Load(addr), get(gS)))),
@@ -159,7 +179,8 @@ function maxPoolGradKernel(p: PoolGeometry): Code {
 
 function avgPoolGradKernel(p: PoolGeometry): Code {
   const { i32, f32, get, set, add, mul, when } = op;
-  const { vLoad, vStore, vAdd, vMul, vSplat } = op;
+  const { vLoad, vStore, vAdd, vMul, vSplat, vZero } = op;
+  const tiles = poolTiles(p);
   const U = Math.floor(p.C / 4);
   const scale = 1 / (p.KH * p.KW);
   const vec: Code = loop(
@@ -170,7 +191,7 @@ function avgPoolGradKernel(p: PoolGeometry): Code {
       set(g, vMul(vLoad(add(get(dyAt), get(u))), vSplat(f32(scale)))),
       taps(p, (_, pixel, valid) => {
         const addr = add(pixel(2), get(u));
-        return when(valid, vStore(addr, vAdd(vLoad(addr), get(g))));
+        return when(valid, vStore(addr, vAdd(tiles ? vZero() : vLoad(addr), get(g))));
       }),
     ],
     16,
@@ -179,7 +200,7 @@ function avgPoolGradKernel(p: PoolGeometry): Code {
     set(gS, op.f32Mul(op.f32Load(add(get(dyAt), mul(get(c), i32(4)))), f32(scale))),
     taps(p, (_, pixel, valid) => {
       const addr = add(pixel(2), mul(get(c), i32(4)));
-      return when(valid, op.f32Store(addr, op.f32Add(op.f32Load(addr), get(gS))));
+      return when(valid, op.f32Store(addr, op.f32Add(tiles ? f32(0) : op.f32Load(addr), get(gS))));
     }),
   ]);
   return windows(p, [vec, scalar]);

@@ -47,6 +47,11 @@ const poolCases: PoolCase[] = [
   { x: [1, 9, 9, 3], k: [3, 3], s: [1, 1], pad: 1 },
   { x: [3, 5, 6, 13], k: [2, 3], s: [3, 1], pad: 'valid' },
   { x: [1, 6, 6, 8], k: [6, 6], s: [1, 1], pad: 'valid' }, // 36 taps: the JavaScript loop
+  // windows that tile the input (dX written once, not zeroed first), with channel tails; and
+  // windows that leave the last row and column out (dX zeroed first)
+  { x: [2, 6, 4, 7], k: [2, 2], s: [2, 2], pad: 'valid' },
+  { x: [1, 9, 6, 5], k: [3, 3], s: [3, 3], pad: 'valid' },
+  { x: [2, 7, 7, 6], k: [2, 2], s: [2, 2], pad: 'valid' },
 ];
 const poolTitle = (c: PoolCase) => `x [${c.x}] ${c.k.join('x')} /${c.s.join(',')} ${c.pad}`;
 
@@ -59,6 +64,9 @@ describe('pool gradients', () => {
     // Rounded inputs tie often (and so do ReLU zeros): the first maximum must win on every path.
     const xv = seeded(size(c.x), 1).map((v) => Math.round(v * 2) / 2);
     for (const kind of ['max', 'avg'] as const) {
+      // Freed NaNs on the heap: dX must be written (or zeroed) everywhere, not assumed zero.
+      await tf.setBackend('wasm');
+      tf.fill([4 * size(c.x)], NaN).dispose();
       const r = await onBoth(() =>
         tf.grad((x: Tf.Tensor) => {
           const p =
