@@ -150,10 +150,14 @@ export function benchTraining(root: string, cli: string): { hasTorch: boolean } 
   // after the 1-thread engine's turn (a worker thread, and the second core, coming back from
   // idle) weighed so much that LeNet-5 on 2 threads measured 4,900 images/s against 6,500 when
   // training without turns; with 40, 6,000. PyTorch's turns are as long.
+  // Warm-up steps before the timed turns, for both: V8 keeps optimising tfjs's JavaScript in
+  // background threads for the first few hundred steps, which on 2 cores takes time from the two
+  // replicas but not from one thread (yardstick, 2 threads: 2.8 ms of CPU a step on V8's platform
+  // threads; scaling 1.52x after 3 warm-up steps, 1.69x after 100). A training run pays that once.
   for (const [name, input, targets] of [
-    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40 }],
-    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40 }],
-    ['resnet18-cifar', [32, 32, 3], { train: 0.5, infer: null, rounds: 3, steps: 3 }],
+    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 100 }],
+    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 100 }],
+    ['resnet18-cifar', [32, 32, 3], { train: 0.5, infer: null, rounds: 3, steps: 3, warmup: 5 }],
   ] as const) {
     const file = path.join(root, 'examples', `${name}.cnn`);
     const small = name !== 'resnet18-cifar';
@@ -190,7 +194,7 @@ export function benchTraining(root: string, cli: string): { hasTorch: boolean } 
         '--steps',
         String(targets.steps),
         '--warmup',
-        '1',
+        String(targets.warmup),
         '--batch',
         String(BATCH),
       ],
@@ -206,7 +210,7 @@ export function benchTraining(root: string, cli: string): { hasTorch: boolean } 
       ? torchBench(name, input, THREADS, {
           batch: BATCH,
           steps: targets.steps,
-          warmup: 1,
+          warmup: targets.warmup,
           rounds: targets.rounds,
         })
       : null;
