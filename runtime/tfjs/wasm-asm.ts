@@ -77,6 +77,11 @@ export const op = {
   vLoadSplat: (addr: Code, offset = 0): Code => [addr, ...simd(0x09), 2, ...uleb(offset)],
   vSplat: (f: Code): Code => [f, ...simd(0x13)],
   vAdd: (a: Code, b: Code): Code => [a, b, ...simd(0xe4)],
+  /**
+   * f32x4.relaxed_madd: a·b + c, fused (one rounding) where the CPU has FMA; relaxed SIMD
+   * (relaxedSimd) must be on.
+   */
+  vMadd: (a: Code, b: Code, c: Code): Code => [a, b, c, ...simd(0x105)],
   vMul: (a: Code, b: Code): Code => [a, b, ...simd(0xe6)],
   vSub: (a: Code, b: Code): Code => [a, b, ...simd(0xe5)],
   vDiv: (a: Code, b: Code): Code => [a, b, ...simd(0xe7)],
@@ -212,4 +217,39 @@ export function simdSupported(): boolean {
     },
   ]);
   return host.validate(probe);
+}
+
+let relaxed: boolean | null = null;
+
+/**
+ * Whether this host runs WebAssembly relaxed SIMD (f32x4.relaxed_madd), decided once. Relaxed SIMD
+ * is standard and on by default from V8 11.4 (Chrome 114, Node 21); Node 20's V8 11.3 has it
+ * behind --experimental-wasm-relaxed-simd, which is set here through node:v8 when the probe fails
+ * without it (a flag that only widens what wasm validation accepts). CNNC_NO_RELAXED_SIMD=1 turns
+ * it off, for comparing with the mul + add kernels.
+ */
+export function relaxedSimd(): boolean {
+  if (relaxed !== null) return relaxed;
+  const host = wasmHost();
+  const env = typeof process === 'undefined' ? undefined : process.env;
+  if (host === null || env?.['CNNC_NO_RELAXED_SIMD']) return (relaxed = false);
+  const probe = assemble([
+    {
+      name: 'probe',
+      params: [I32],
+      locals: [V128],
+      body: op.set(1, op.vMadd(op.vLoad(op.get(0)), op.vLoad(op.get(0)), op.vLoad(op.get(0)))),
+    },
+  ]);
+  if (!host.validate(probe)) {
+    const v8 = typeof process === 'undefined' ? undefined : process.getBuiltinModule?.('node:v8');
+    try {
+      (v8 as { setFlagsFromString?: (flags: string) => void } | undefined)?.setFlagsFromString?.(
+        '--experimental-wasm-relaxed-simd',
+      );
+    } catch {
+      // an unknown flag: relaxed SIMD stays off
+    }
+  }
+  return (relaxed = host.validate(probe));
 }

@@ -489,8 +489,10 @@ function overrideWasmKernel(
 
 /**
  * Conv2D: where `directConvPays`, cnnc's direct SIMD loop (conv2DSimd), else wasm's own (XNNPACK).
- * Both sum the taps and input channels in the same order with the same float32 operations, so they
- * give the same bits (conv-forward.test.ts) and the choice changes no result.
+ * Both sum the taps and input channels in the same order. Without relaxed SIMD they also round
+ * alike and give the same bits; with it the direct loop's fused multiply-adds round once per step
+ * (within 1e-5 of XNNPACK, conv-forward.test.ts), and the choice is fixed per layer shape, so a
+ * layer's results do not change from step to step or between replicas.
  */
 function overrideConv2D(tf: TfModule): void {
   overrideWasmKernel(tf, 'Conv2D', (original) => (args) => {

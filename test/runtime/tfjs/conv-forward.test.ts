@@ -1,8 +1,9 @@
 // Conv2D on wasm: cnnc's direct SIMD loop (simd-conv-tile.ts, forwardTileKernel) runs where it pays
 // (wasm-kernels.ts, directConvPays: filters up to 1 MB, padding, few input channels), wasm's own XNNPACK Conv2D for the
-// rest. Both give the same bits, which is checked here by calling both kernels on every
-// geometry below; the direct loop is also checked against tfjs's cpu backend (an independent
-// implementation) to a relative 1e-5.
+// rest. Both sum in the same order; without relaxed SIMD (and on the single-channel loop) they give
+// the same bits, with it the tiles' fused multiply-adds round once a step instead of twice. Both
+// kernels run on every geometry below; the direct loop is also checked against tfjs's cpu backend
+// (an independent implementation) to a relative 1e-5.
 import type * as Tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asWasmBackend, simdPathCounts } from '../../../runtime/tfjs/kernel-utils.js';
@@ -15,6 +16,7 @@ import {
   tapsInside,
 } from '../../../runtime/tfjs/wasm-kernels.js';
 import { singleRuns } from '../../../runtime/tfjs/simd-conv-narrow.js';
+import { relaxedSimd } from '../../../runtime/tfjs/wasm-asm.js';
 import { loadCpuAndWasm, relErr, seeded } from './kernel-setup.js';
 
 type Shape4 = [number, number, number, number];
@@ -141,11 +143,35 @@ describe('Conv2D on wasm', () => {
       const direct = runKernel(c, 'direct');
       expect(simdPathCounts().taken - before.taken, 'the direct loop ran').toBe(1);
       const xnnpack = runKernel(c, 'xnnpack');
-      expect(Buffer.from(direct.buffer).equals(Buffer.from(xnnpack.buffer))).toBe(true);
+      // The single-channel loop, and the tiles without relaxed SIMD, multiply and add as XNNPACK
+      // does; the tiles' fused multiply-adds round once per step instead of twice.
+      if (c.x[3] === 1 || !relaxedSimd())
+        expect(Buffer.from(direct.buffer).equals(Buffer.from(xnnpack.buffer))).toBe(true);
+      else expect(relErr(direct, xnnpack)).toBeLessThan(1e-5);
       const [cpu] = await conv('cpu', c);
       expect(relErr(direct, cpu)).toBeLessThan(1e-5);
     },
   );
+
+  it('fuses the tiles’ multiply-adds where the host runs relaxed SIMD (Node 20.16+ and 21+)', async () => {
+    const node = Number(process.versions.node.split('.')[0]);
+    const canFlag = typeof process.getBuiltinModule === 'function';
+    expect(relaxedSimd()).toBe(!process.env['CNNC_NO_RELAXED_SIMD'] && (node >= 21 || canFlag));
+    // y = −1·1 + (1 + 2⁻²³)(1 − 2⁻²³): the exact product 1 − 2⁻⁴⁶ rounds to 1 when multiplied
+    // on its own (y = 0) and is kept whole by a fused multiply-add (y = −2⁻⁴⁶).
+    await tf.setBackend('wasm');
+    const e = 2 ** -23;
+    const x = tf.tensor4d([-1, 1 + e], [1, 1, 1, 2]);
+    const w = tf.tensor4d([1, 1, 1, 1, 1 - e, 1 - e, 1 - e, 1 - e], [1, 1, 2, 4]);
+    const backend = tf.backend() as Tf.KernelBackend;
+    const attrs = { strides: 1, pad: 'valid', dilations: 1, dataFormat: 'NHWC' };
+    const out = conv2DSimd(tf, asWasmBackend(backend), { x, filter: w }, attrs);
+    if (out === null || Array.isArray(out)) throw new Error('expected one output');
+    const y = (backend.readSync(out.dataId) as Float32Array).slice();
+    backend.disposeData(out.dataId);
+    tf.dispose([x, w]);
+    expect(Array.from(y)).toEqual(new Array(4).fill(relaxedSimd() ? -(2 ** -46) : 0));
+  });
 
   it('takes the direct loop for every call where it pays: few input channels', async () => {
     const c: Case = {
