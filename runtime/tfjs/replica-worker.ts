@@ -3,7 +3,7 @@
  * wasm backend, the graph lowered with the same seed as replica 0 (so the same initial weights),
  * its own optimiser. It runs the messages of the main thread one at a time, in order.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { Graph } from '../../compiler/ir/graph.js';
 import type { EngineOptions, Images } from '../train/engine.js';
 import type { OptimizerState, SavedTensor } from '../train/optimizer-config.js';
@@ -69,6 +69,9 @@ export type ReplicaReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
   | { readonly kind: 'error'; readonly message: string };
+
+/** Milliseconds a worker waits on its port for the next request after a training step. */
+const LINGER_MS = 3;
 
 async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Promise<void> {
   const { tf } = await initBackend('wasm');
@@ -137,10 +140,32 @@ async function main(port: NonNullable<typeof parentPort>, data: ReplicaData): Pr
         return;
     }
   };
+  /**
+   * After a training step, the next request taken straight from the port for up to LINGER_MS, or
+   * null. A worker that went back to its event loop between steps started the next one ~0.45 ms
+   * after its request had arrived (V8's and Node's work between tasks), and the main thread then
+   * waited that long at the step's first barrier: the yardstick on 2 threads took 15.2 ms a step
+   * that way and 14.0 ms lingering, with less CPU in all (28.3 → 26.4 ms a step).
+   */
+  const linger = (): ReplicaRequest | null => {
+    const until = performance.now() + LINGER_MS;
+    do {
+      const next = receiveMessageOnPort(port);
+      if (next !== undefined) return next.message as ReplicaRequest;
+    } while (performance.now() < until);
+    return null;
+  };
+  const run = async (first: ReplicaRequest): Promise<void> => {
+    let m: ReplicaRequest | null = first;
+    while (m !== null) {
+      await handle(m);
+      m = m.kind === 'train' || m.kind === 'trainOn' ? linger() : null;
+    }
+  };
   let queue = Promise.resolve();
   port.on('message', (m: ReplicaRequest) => {
     queue = queue.then(() =>
-      handle(m).catch((e: unknown) => {
+      run(m).catch((e: unknown) => {
         collective.abort();
         port.postMessage({
           kind: 'error',
