@@ -12,6 +12,7 @@
 // step or falls outside dY.
 
 import type { Conv2DInfo } from './kernel-utils.js';
+import { geometry } from './simd-conv-walk.js';
 import { compiled } from './simd-pool.js';
 import { assemble, F32, I32, loop, op, skipIf, V128, type Code } from './wasm-asm.js';
 
@@ -147,25 +148,7 @@ function narrowInputGradKernel(info: Conv2DInfo): Code {
 }
 
 /** The sizes a generated kernel is specialised to. */
-function geometryKey(info: Conv2DInfo): string {
-  return JSON.stringify([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ]);
-}
+const geometryKey = (info: Conv2DInfo): string => JSON.stringify(geometry(info));
 
 /** Calls of the narrow kernel so far (tests check that the path ran). */
 export const narrowRuns = { count: 0 };
