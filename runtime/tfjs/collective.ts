@@ -198,9 +198,10 @@ export class Collective {
         at += p.length;
       }
       this.barrier(ranks);
-      at = base;
+      const set = slots.subarray(base);
+      at = 0;
       for (const p of parts) {
-        sumSlots(p, 0, p.length, slots, at, small, ranks);
+        sumInto(p, 0, p.length, set, at, small, ranks, this.rank);
         at += p.length;
       }
       return;
@@ -365,30 +366,6 @@ function spinUntilMoved(ctrl: Int32Array, generation: number): boolean {
 function sleepUntilMoved(ctrl: Int32Array, generation: number): void {
   while (Atomics.load(ctrl, GENERATION) === generation) {
     Atomics.wait(ctrl, GENERATION, generation, 1000);
-  }
-}
-
-/**
- * out[i] = Σ_r slots[first + r·stride + i − start] for i in [start, end), r in 0 … ranks − 1 in
- * order, in float64 rounded once.
- */
-function sumSlots(
-  out: Float32Array,
-  start: number,
-  end: number,
-  slots: Float32Array,
-  first: number,
-  stride: number,
-  ranks: number,
-): void {
-  if (ranks === 2) {
-    for (let i = start, j = first; i < end; i++, j++) out[i] = slots[j] + slots[j + stride];
-    return;
-  }
-  for (let i = start, j = first; i < end; i++, j++) {
-    let s = 0;
-    for (let r = 0, k = j; r < ranks; r++, k += stride) s += slots[k];
-    out[i] = s;
   }
 }
 
