@@ -26,6 +26,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Graph } from '../../compiler/ir/graph.js';
 import type {
@@ -45,6 +46,7 @@ import type { Tf } from './optimizers.js';
 import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
 import { gatherState, type ShardMode } from './sharded-optimizer.js';
 import type { Profiled, ReplicaProfile } from './step-profile.js';
+import { tierUpEarly } from './tier-up.js';
 
 /** The worker's script: the compiled sibling, or dist/'s when this module runs from source (tests). */
 export function replicaWorkerUrl(): URL {
@@ -173,6 +175,9 @@ export async function createDataParallelEngine(
   const close = () => replicas.forEach((r) => void r.worker.terminate());
   try {
     await Promise.all(ready);
+    // Once every replica has lowered the model: the training step's code tiers up early, not the
+    // one-off lowering (tier-up.ts). V8's flags are the process's, so the workers' isolates too.
+    tierUpEarly(setFlagsFromString);
   } catch (e) {
     close();
     engine.dispose();
