@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WARMUP, warmUp } from '../../compiler/cli/bench.js';
 import { runCnnc as cnnc } from '../helpers/cli.js';
 
 interface BenchJson {
@@ -53,5 +54,41 @@ describe('cnnc bench', () => {
     const r = await cnnc(['bench', 'examples/lenet5.cnn', '--model', 'Nope', '--backend', 'cpu']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('Nope');
+  });
+
+  describe('warm-up', () => {
+    /** warmUp on a fake clock where every step takes `perStep` seconds; the chunks it ran. */
+    async function chunks(given: number | null, perStep: number) {
+      let t = 0;
+      const ran: number[] = [];
+      const done = await warmUp(
+        given,
+        async (n) => {
+          ran.push(n);
+          t += n * perStep;
+        },
+        () => t,
+      );
+      return { done, ran };
+    }
+
+    it('runs the steps it is given, none for 0', async () => {
+      expect(await chunks(7, 1)).toEqual({ done: 7, ran: [7] });
+      expect(await chunks(0, 1)).toEqual({ done: 0, ran: [] });
+    });
+
+    it('by default stops at WARMUP.steps on a fast model', async () => {
+      const { done, ran } = await chunks(null, 0.001);
+      expect(done).toBe(WARMUP.steps);
+      expect(ran.reduce((a, b) => a + b, 0)).toBe(WARMUP.steps);
+      expect(Math.max(...ran)).toBeLessThanOrEqual(WARMUP.chunk);
+    });
+
+    it('by default stops after WARMUP.seconds on a slow model, and runs at least WARMUP.atLeast', async () => {
+      const slow = await chunks(null, 0.5); // 3 steps, then chunks until 5 s have passed
+      expect(slow.done).toBe(WARMUP.atLeast + WARMUP.chunk);
+      const glacial = await chunks(null, 60);
+      expect(glacial).toEqual({ done: WARMUP.atLeast, ran: [WARMUP.atLeast] });
+    });
   });
 });
