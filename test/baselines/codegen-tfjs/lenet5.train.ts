@@ -244,8 +244,9 @@ function openRunFolder(dir: string, overwrite: boolean, log: (line: string) => v
   fs.mkdirSync(dir, { recursive: true });
   const taken = takeLock(dir);
   try {
-    for (const note of [taken, ...recoverRunFolder(dir), judgeRunFolder(dir, overwrite)])
-      if (note !== null) log('note: ' + note);
+    for (const note of [taken, ...recoverRunFolder(dir)]) if (note !== null) log('note: ' + note);
+    const judged = judgeRunFolder(dir, overwrite);
+    if (judged !== null) log('note: ' + judged);
   } catch (e) {
     releaseLock(dir);
     throw e;

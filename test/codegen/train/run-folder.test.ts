@@ -5,7 +5,9 @@
  * replaces the run and leaves other files alone; --resume continues it; the two together are
  * refused; files train.py did not write are never replaced; a folder another run holds (its
  * .cnnc-lock names a live process) is refused, a dead run's lock taken over, and the lock given back
- * at the end; and under torchrun the first process judges the folder for all (one message, every
+ * at the end; a checkpoint that a save killed between its two renames left in .checkpoint.old-PID
+ * is put back (the latest epoch's), the leftovers of such saves cleared unless they hold a user's
+ * file, and --weights names such a leftover; and under torchrun the first process judges the folder for all (one message, every
  * process stops).
  */
 import { spawnSync } from 'node:child_process';
