@@ -394,13 +394,14 @@ def _checkpoint_folder(path):
         if os.path.isfile(os.path.join(folder, "cnnc.json")):
             return folder
     why = f"{path}: no cnnc checkpoint here (no cnnc.json in it or in checkpoint/)"
-    olds = sorted(
-        name
-        for name in (os.listdir(path) if os.path.isdir(path) else [])
-        if LEFT_BY_SAVE.fullmatch(name) and LEFT_BY_SAVE.fullmatch(name).group(1) == "old"
-    )
+    try:
+        names = os.listdir(path) if os.path.isdir(path) else []
+    except OSError:
+        names = []
+    matches = [LEFT_BY_SAVE.fullmatch(name) for name in names]
+    olds = sorted(m.group(0) for m in matches if m is not None and m.group(1) == "old")
     if olds:
-        fix = f"train.py --resume --out {path}"
+        fix = "renaming it to " + os.path.join(path, "checkpoint")
         why += "; " + INTERRUPTED.format(name=olds[0], fix=fix)
     raise WeightsError(why)
 

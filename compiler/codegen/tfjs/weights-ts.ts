@@ -164,8 +164,13 @@ export function readWeightsFile(file: string): Map<string, NamedTensor> {
     const json = path.join(dir, 'model.json');
     if (fs.existsSync(json)) return readModelJson(json);
   }
-  const folder = fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() === true;
-  const old = folder ? fs.readdirSync(file).sort().find((f) => LEFT_BY_SAVE.exec(f)?.[1] === 'old') : undefined;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(file).sort();
+  } catch {
+    // not a folder, or one that cannot be listed: no hint
+  }
+  const old = names.find((f) => LEFT_BY_SAVE.exec(f)?.[1] === 'old');
   const fix = 'renaming it to ' + path.join(file, 'checkpoint');
   throw new WeightsError(
     file +

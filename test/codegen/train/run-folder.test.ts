@@ -218,8 +218,8 @@ describe.runIf(canTrain)("train.py's run folder", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
       `train.py: error: ${source}: no cnnc checkpoint here (no cnnc.json in it or in ` +
-        `checkpoint/); a run stopped while saving left .checkpoint.old-4321: train.py --resume ` +
-        `--out ${source} recovers it`,
+        `checkpoint/); a run stopped while saving left .checkpoint.old-4321: renaming it to ` +
+        `${path.join(source, 'checkpoint')} recovers it`,
     );
   });
 
