@@ -141,7 +141,8 @@ function ownCheckpointEpoch(dir: string): number | null {
 /**
  * Puts back a checkpoint that a process dying between saveCheckpoint's two renames left in
  * `.checkpoint.old-PID`, and removes what such processes left in `.checkpoint.tmp-PID` and old
- * copies (their checkpoint files only). Runs under the lock, so no live run owns them.
+ * copies when they hold checkpoint files only; one holding anything else is left whole (not
+ * even its checkpoint files go), with a note. Runs under the lock, so no live run owns them.
  */
 function recover(dir: string, checkpoint: string): string[] {
   const notes: string[] = [];
@@ -162,9 +163,12 @@ function recover(dir: string, checkpoint: string): string[] {
       notes.push(fillText(RUN_FOLDER_TEXT.recovered, { epoch: best.epoch!, name: best.name }));
     }
   }
-  for (const l of left)
-    if (lstatOrNone(l.path) && !removeOwnFolder(l.path, isCheckpointFile))
+  for (const l of left) {
+    if (!lstatOrNone(l.path)) continue;
+    const own = foreignEntries(l.path, isCheckpointFile)?.length === 0;
+    if (!own || !removeOwnFolder(l.path, isCheckpointFile))
       notes.push(fillText(RUN_FOLDER_TEXT.leftInPlace, { path: l.path, program: 'cnnc' }));
+  }
   return notes;
 }
 
