@@ -295,7 +295,7 @@ function recoverRunFolder(dir: string): string[] {
     for (const name of left) {
       const epoch =
         LEFT_BY_SAVE.exec(name)?.[1] === 'old' ? checkpointEpoch(path.join(dir, name)) : null;
-      if (epoch !== null && (best === null || epoch > best.epoch)) best = { name, epoch };
+      if (epoch !== null && (best === null || epoch >= best.epoch)) best = { name, epoch };
     }
     if (best !== null) {
       fs.renameSync(path.join(dir, best.name), checkpoint);
