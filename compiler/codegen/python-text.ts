@@ -183,6 +183,24 @@ export function pyString(s: string): string {
 }
 
 /**
+ * `s` as adjacent Python string literals of at most `width` characters each where its spaces
+ * allow (each piece ends with the space it was cut after), for a long text in parentheses:
+ * concatenated, Python reads back `s` exactly.
+ */
+export function pyStringPieces(s: string, width: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  for (const word of s.split(/(?<= )/)) {
+    if (piece !== '' && pyString(piece + word).length > width) {
+      pieces.push(pyString(piece));
+      piece = '';
+    }
+    piece += word;
+  }
+  return [...pieces, pyString(piece)];
+}
+
+/**
  * Text that is safe after `# `: printable ASCII on one line; other characters appear as the escapes
  * pyString uses (so a newline in a file name cannot end the comment and start code).
  */

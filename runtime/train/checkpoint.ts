@@ -19,6 +19,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../compiler/ir/graph.js';
+import {
+  CHECKPOINT_FILE_NAMES,
+  fillText,
+  INTERRUPTED_SAVE,
+  RUN_FOLDER_TEXT,
+} from '../../compiler/train/run-folder-text.js';
 import { JsonCheck, key } from '../json-check.js';
 import { readFileInside } from '../safe-read.js';
 import { makeFolder, reason, removeOwnFolder } from '../safe-write.js';
@@ -113,12 +119,7 @@ export class CheckpointError extends Error {
 const checkpointError = (message: string) => new CheckpointError(message);
 
 /** The files of a checkpoint folder: the only ones cnnc deletes when it replaces one. */
-export const CHECKPOINT_FILES: ReadonlySet<string> = new Set([
-  'model.json',
-  'weights.bin',
-  'optimizer.bin',
-  'cnnc.json',
-]);
+export const CHECKPOINT_FILES: ReadonlySet<string> = new Set(CHECKPOINT_FILE_NAMES);
 
 export const isCheckpointFile = (name: string) => CHECKPOINT_FILES.has(name);
 
@@ -314,13 +315,12 @@ export function checkpointDir(dir: string): string {
   const inner = path.join(dir, 'checkpoint');
   if (fs.existsSync(path.join(inner, 'cnnc.json'))) return inner;
   const interrupted = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()
-    ? fs.readdirSync(dir).find((f) => /^\.checkpoint\.old-\d+$/.test(f))
+    ? fs.readdirSync(dir).find((f) => new RegExp(INTERRUPTED_SAVE).exec(f)?.[1] === 'old')
     : undefined;
+  const fix = `cnnc train --resume --out ${dir}`;
   throw new CheckpointError(
     `${dir}: no checkpoint here (no cnnc.json in it or in ${inner})` +
-      (interrupted
-        ? `; a run stopped while saving left ${interrupted}: cnnc train --resume --out ${dir} recovers it`
-        : ''),
+      (interrupted ? `; ${fillText(RUN_FOLDER_TEXT.interrupted, { name: interrupted, fix })}` : ''),
   );
 }
 

@@ -20,6 +20,11 @@ import * as path from 'node:path';
 import { readRegularFile } from '../safe-read.js';
 import { foreignEntries, kindOf, lstatOrNone, removeOwnFolder, someNames } from '../safe-write.js';
 import { CheckpointError, isCheckpointFile, prepareRunDir } from './checkpoint.js';
+import {
+  fillText,
+  INTERRUPTED_SAVE,
+  RUN_FOLDER_TEXT,
+} from '../../compiler/train/run-folder-text.js';
 
 export interface RunFolder {
   readonly dir: string;
@@ -39,7 +44,7 @@ export interface RunFolderOptions {
 }
 
 const LOCK = '.cnnc-lock';
-const TEMPORARY = /^\.checkpoint\.(tmp|old)-(\d+)$/;
+const TEMPORARY = new RegExp(INTERRUPTED_SAVE);
 
 interface LockHolder {
   readonly pid: number;
@@ -136,7 +141,8 @@ function ownCheckpointEpoch(dir: string): number | null {
 /**
  * Puts back a checkpoint that a process dying between saveCheckpoint's two renames left in
  * `.checkpoint.old-PID`, and removes what such processes left in `.checkpoint.tmp-PID` and old
- * copies (their checkpoint files only). Runs under the lock, so no live run owns them.
+ * copies when they hold checkpoint files only; one holding anything else is left whole (not
+ * even its checkpoint files go), with a note. Runs under the lock, so no live run owns them.
  */
 function recover(dir: string, checkpoint: string): string[] {
   const notes: string[] = [];
@@ -154,14 +160,15 @@ function recover(dir: string, checkpoint: string): string[] {
       .sort((a, b) => b.epoch! - a.epoch!)[0];
     if (best) {
       fs.renameSync(best.path, checkpoint);
-      notes.push(
-        `recovered the checkpoint of epoch ${best.epoch} from ${best.name}, left by a run that stopped while saving`,
-      );
+      notes.push(fillText(RUN_FOLDER_TEXT.recovered, { epoch: best.epoch!, name: best.name }));
     }
   }
-  for (const l of left)
-    if (lstatOrNone(l.path) && !removeOwnFolder(l.path, isCheckpointFile))
-      notes.push(`left ${l.path} in place: it holds files cnnc did not write`);
+  for (const l of left) {
+    if (!lstatOrNone(l.path)) continue;
+    const own = foreignEntries(l.path, isCheckpointFile)?.length === 0;
+    if (!own || !removeOwnFolder(l.path, isCheckpointFile))
+      notes.push(fillText(RUN_FOLDER_TEXT.leftInPlace, { path: l.path, program: 'cnnc' }));
+  }
   return notes;
 }
 

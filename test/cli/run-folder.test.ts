@@ -199,6 +199,14 @@ describe('a run killed between the two renames of a checkpoint save', () => {
     // evaluate points the way.
     const ev = await runCnnc(['evaluate', file, '--weights', out, ...QUICK.slice(0, 4)]);
     expect(ev.err).toMatch(/left \.checkpoint\.old-\d+: cnnc train --resume --out .* recovers it/);
+    // A leftover of an older crash, holding a file of the user's: never touched, not even its
+    // checkpoint files, although its epoch is the latest.
+    const mine = path.join(out, '.checkpoint.old-99');
+    fs.cpSync(path.join(out, '.checkpoint.old-' + crashed.pid), mine, { recursive: true });
+    const meta = JSON.parse(fs.readFileSync(path.join(mine, 'cnnc.json'), 'utf8'));
+    fs.writeFileSync(path.join(mine, 'cnnc.json'), JSON.stringify({ ...meta, epoch: 9 }));
+    fs.writeFileSync(path.join(mine, 'notes.txt'), 'mine');
+    const kept = fs.readdirSync(mine).sort();
 
     const resumed = await runCnnc([
       'train',
@@ -215,8 +223,14 @@ describe('a run killed between the two renames of a checkpoint save', () => {
     expect(resumed.err).toMatch(
       /recovered the checkpoint of epoch 1 from \.checkpoint\.old-\d+, left by a run that stopped while saving/,
     );
+    expect(resumed.err).toContain(`left ${mine} in place: it holds files cnnc did not write`);
     expect(resumed.out).toMatch(/resuming from .* after epoch 1/);
-    expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'metrics.jsonl']);
+    expect(fs.readdirSync(out).sort()).toEqual([
+      '.checkpoint.old-99',
+      'checkpoint',
+      'metrics.jsonl',
+    ]);
+    expect(fs.readdirSync(mine).sort()).toEqual(kept);
     expect(loadCheckpoint(path.join(out, 'checkpoint')).meta.epoch).toBe(3);
     expect(epochsOf(out)).toEqual([1, 2, 3]);
   });

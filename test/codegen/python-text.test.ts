@@ -16,6 +16,7 @@ import {
   PyNamer,
   pyNumber,
   pyString,
+  pyStringPieces,
 } from '../../compiler/codegen/python-text.js';
 import { PYTHON } from './torch.js';
 
@@ -72,6 +73,31 @@ describe('pyString', () => {
       HOSTILE.map((s, i) => [s, literals[i]]),
     );
     expect(JSON.parse(out)).toEqual(HOSTILE.map(() => true));
+  });
+});
+
+describe('pyStringPieces', () => {
+  const texts = [
+    ...HOSTILE,
+    'words '.repeat(40),
+    'recovered the checkpoint of epoch {epoch} from x',
+  ];
+
+  it('cuts at spaces into literals within the width (a longer word alone)', () => {
+    for (const s of texts)
+      for (const piece of pyStringPieces(s, 40))
+        expect(piece.length <= 40 || !piece.slice(1, -1).includes(' ')).toBe(true);
+    expect(pyStringPieces('aaa bbb ccc', 10)).toEqual(['"aaa bbb "', '"ccc"']);
+  });
+
+  it.runIf(hasPython)('reads back in Python, concatenated, as the same string', () => {
+    const out = python(
+      'import ast, json, sys\n' +
+        'cases = json.load(sys.stdin)\n' +
+        'print(json.dumps([ast.literal_eval("(" + " ".join(p) + ")") == s for s, p in cases]))',
+      texts.map((s) => [s, pyStringPieces(s, 40)]),
+    );
+    expect(JSON.parse(out)).toEqual(texts.map(() => true));
   });
 });
 

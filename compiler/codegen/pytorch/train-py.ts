@@ -164,6 +164,7 @@ import gc
 import json
 import math
 import os
+import re
 import socket
 import sys
 import time

@@ -1,7 +1,11 @@
 /**
  * io.ts of an emitted TensorFlow.js project: file:// save and load handlers for model.save and
- * tf.loadLayersModel in Node without @tensorflow/tfjs-node.
+ * tf.loadLayersModel in Node without @tensorflow/tfjs-node, and what a save interrupted between
+ * its two renames leaves (names and notes from compiler/train/run-folder-text.ts, cnnc train's).
  */
+import { INTERRUPTED_SAVE, RUN_FOLDER_TEXT } from '../../train/run-folder-text.js';
+import { tsString } from '../ts-text.js';
+
 export const IO_TS = String.raw`/**
  * 'file://' for model.save and tf.loadLayersModel in Node without @tensorflow/tfjs-node (which
  * registers its own): model.save('file://runs/m') writes runs/m/model.json (the topology and the
@@ -15,6 +19,24 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 const SCHEME = 'file://';
+
+/**
+ * What a save of a run folder's checkpoint leaves beside it when its process dies between the two
+ * renames (.checkpoint.tmp-PID, .checkpoint.old-PID), and the notes about it, with {fields}
+ * that fillText fills: cnnc train's own.
+ */
+export const LEFT_BY_SAVE = new RegExp(${tsString(INTERRUPTED_SAVE)});
+export const SAVE_NOTES = {
+  recovered: ${tsString(RUN_FOLDER_TEXT.recovered)},
+  recoveredWithoutEpoch: ${tsString(RUN_FOLDER_TEXT.recoveredWithoutEpoch)},
+  leftInPlace: ${tsString(RUN_FOLDER_TEXT.leftInPlace)},
+  interrupted: ${tsString(RUN_FOLDER_TEXT.interrupted)},
+};
+
+/** A note of SAVE_NOTES with its {fields} filled. */
+export function fillText(template: string, fields: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (_, k: string) => String(fields[k]));
+}
 
 function toPath(url: string): string {
   return url.startsWith('file:///') ? fileURLToPath(url) : url.slice(SCHEME.length);

@@ -5,13 +5,18 @@
  * callbacks after them.
  */
 
+import { CHECKPOINT_FILE_NAMES } from '../../train/run-folder-text.js';
+import { tsString } from '../ts-text.js';
+
+const tsArray = (items: readonly string[]) => `[${items.map(tsString).join(', ')}]`;
+
 /** Imports and the Settings type. */
 export const TRAIN_TS_HEAD = String.raw`import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { useFileScheme } from './io.js';
+import { fillText, LEFT_BY_SAVE, SAVE_NOTES, useFileScheme } from './io.js';
 import { BACKENDS, useBackend, type BackendName } from './backend.js';
 import { checkSource, fitToInput, loadSource, permutation, rng, splitValidation, take, type Dataset } from './data.js';
 import { MODELS, type ModelSpec } from './model.js';
@@ -85,7 +90,7 @@ function numberFlag(v: string | undefined, name: string): number | undefined {
 }
 
 /** The files of a checkpoint folder: model.save's, cnnc.json (and cnnc's optimizer.bin). */
-const CHECKPOINT_FILES = new Set(['model.json', 'weights.bin', 'optimizer.bin', 'cnnc.json']);
+const CHECKPOINT_FILES = new Set(${tsArray(CHECKPOINT_FILE_NAMES)});
 const isCheckpointFile = (dir: string, name: string) =>
   (CHECKPOINT_FILES.has(name) || /^\.cnnc\.json\.tmp-\d+$/.test(name)) && fs.lstatSync(path.join(dir, name)).isFile();
 
@@ -157,22 +162,84 @@ function releaseLock(dir: string): void {
 }
 
 /**
- * Locks and judges the run folder before any data is read, as cnnc train does: a fresh run into a
- * folder that holds a previous run (a checkpoint, epoch lines in metrics.jsonl) is a usage error
- * unless --overwrite, which removes those two and nothing else; files train.ts did not write are
- * never replaced. Creates the folder; returns a note for the log, or null.
+ * Locks, recovers and judges the run folder before any data is read, as cnnc train does: a fresh
+ * run into a folder that holds a previous run (a checkpoint, epoch lines in metrics.jsonl) is a
+ * usage error unless --overwrite, which removes those two and nothing else; files train.ts did not
+ * write are never replaced. Creates the folder; logs what it did (a lock taken over, a checkpoint
+ * recovered, a run replaced) as it goes, so a refusal comes after those notes.
  */
-function openRunFolder(dir: string, overwrite: boolean): string | null {
+function openRunFolder(dir: string, overwrite: boolean, log: (line: string) => void): void {
   if (fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new UsageError('--out ' + dir + ' is not a folder');
   fs.mkdirSync(dir, { recursive: true });
   const taken = takeLock(dir);
   try {
+    for (const note of [taken, ...recoverRunFolder(dir)]) if (note !== null) log('note: ' + note);
     const judged = judgeRunFolder(dir, overwrite);
-    return [taken, judged].filter((n) => n !== null).join('; ') || null;
+    if (judged !== null) log('note: ' + judged);
   } catch (e) {
     releaseLock(dir);
     throw e;
   }
+}
+
+/** Whether dir is a folder (not a link) holding checkpoint files only. */
+function ownCheckpoint(dir: string): boolean {
+  if (!fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
+  return fs.readdirSync(dir).every((f) => isCheckpointFile(dir, f));
+}
+
+/**
+ * The epoch of the checkpoint in dir when it holds checkpoint files only and its cnnc.json is a
+ * cnnc checkpoint's; -1 for one model.save wrote that has no cnnc.json (a model with renamed
+ * layers gets none: writeCnncMeta); else null.
+ */
+function checkpointEpoch(dir: string): number | null {
+  if (!ownCheckpoint(dir)) return null;
+  const has = (f: string) => fs.existsSync(path.join(dir, f));
+  if (!has('cnnc.json')) return has('model.json') && has('weights.bin') ? -1 : null;
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'cnnc.json'), 'utf8'));
+    return meta?.format === 'cnnc-checkpoint' && typeof meta.epoch === 'number' ? meta.epoch : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Puts back the checkpoint that a process dying between the two renames of its save (io.ts) left
+ * in .checkpoint.old-PID (the latest epoch's, when there are several), and removes the
+ * .checkpoint.tmp-PID and .checkpoint.old-PID folders such processes left, when they hold
+ * checkpoint files only; others stay, with a note. Runs under the lock, so no live run owns them.
+ * Returns the notes.
+ */
+function recoverRunFolder(dir: string): string[] {
+  const notes: string[] = [];
+  const left = fs.readdirSync(dir).filter((f) => LEFT_BY_SAVE.test(f)).sort();
+  const checkpoint = path.join(dir, 'checkpoint');
+  if (!fs.lstatSync(checkpoint, { throwIfNoEntry: false })) {
+    let best: { name: string; epoch: number } | null = null;
+    for (const name of left) {
+      const epoch = LEFT_BY_SAVE.exec(name)?.[1] === 'old' ? checkpointEpoch(path.join(dir, name)) : null;
+      if (epoch !== null && (best === null || epoch >= best.epoch)) best = { name, epoch };
+    }
+    if (best !== null) {
+      fs.renameSync(path.join(dir, best.name), checkpoint);
+      const note = best.epoch < 0 ? SAVE_NOTES.recoveredWithoutEpoch : SAVE_NOTES.recovered;
+      notes.push(fillText(note, { epoch: best.epoch, name: best.name }));
+    }
+  }
+  for (const name of left) {
+    const folder = path.join(dir, name);
+    if (!fs.lstatSync(folder, { throwIfNoEntry: false })) continue;
+    if (!ownCheckpoint(folder)) {
+      notes.push(fillText(SAVE_NOTES.leftInPlace, { path: folder, program: 'train.ts' }));
+      continue;
+    }
+    // One file at a time (each checked above), never a folder recursively.
+    for (const f of fs.readdirSync(folder)) fs.rmSync(path.join(folder, f));
+    fs.rmdirSync(folder);
+  }
+  return notes;
 }
 
 /** What openRunFolder does once the folder is locked. */
@@ -333,8 +400,7 @@ async function main(argv: string[]): Promise<number> {
     if (!values.quiet) console.log(line);
   };
   // The run folder is judged before any data is loaded or any training time spent.
-  const note = openRunFolder(out, values.overwrite ?? false);
-  if (note !== null) log('note: ' + note);
+  openRunFolder(out, values.overwrite ?? false, log);
   const t0 = performance.now();
   const history: Record<string, number>[] = [];
 

@@ -22,6 +22,7 @@ export const WEIGHTS_TS = String.raw`/**
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { fillText, LEFT_BY_SAVE, SAVE_NOTES } from './io.js';
 import type { ModelSpec } from './model.js';
 
 export class WeightsError extends Error {
@@ -163,7 +164,19 @@ export function readWeightsFile(file: string): Map<string, NamedTensor> {
     const json = path.join(dir, 'model.json');
     if (fs.existsSync(json)) return readModelJson(json);
   }
-  throw new WeightsError(file + ': expected a .safetensors file, a model.json, or a folder with model.json (a cnnc checkpoint)');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(file).sort();
+  } catch {
+    // not a folder, or one that cannot be listed: no hint
+  }
+  const old = names.find((f) => LEFT_BY_SAVE.exec(f)?.[1] === 'old');
+  const fix = 'renaming it to ' + path.join(file, 'checkpoint');
+  throw new WeightsError(
+    file +
+      ': expected a .safetensors file, a model.json, or a folder with model.json (a cnnc checkpoint)' +
+      (old === undefined ? '' : '; ' + fillText(SAVE_NOTES.interrupted, { name: old, fix })),
+  );
 }
 
 /** cnnc's name of each weight of the model ('layer/weight'), in model.weights order. */

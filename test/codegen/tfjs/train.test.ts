@@ -5,7 +5,9 @@
  * they train), early stopping, per-layer rates, clipping, schedules and augmentation; it saves a checkpoint
  * after every epoch that is also a cnnc checkpoint (cnnc evaluate reads it); and its flags are
  * checked, a bad one being a usage error (exit 2) that names it; a second run into a run folder
- * is refused (exit 2), its files kept, unless --overwrite. A model with two outputs (one
+ * is refused (exit 2), its files kept, unless --overwrite; a checkpoint that a save killed between
+ * its two renames left in .checkpoint.old-PID is put back first, the leftovers of such saves
+ * cleared unless they hold a user's file. A model with two outputs (one
  * ending in softmax) trains each with its loss and weight, prints a line per output as cnnc
  * evaluate does, and cnnc evaluate gives the same figures from its checkpoint.
  */
@@ -339,6 +341,69 @@ describe('the emitted train.ts', () => {
     expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(
       1,
     );
+  }, 300_000);
+
+  it('puts back a checkpoint a save left in .checkpoint.old-PID, clears leftovers, keeps foreign ones', () => {
+    const run = path.join(work, 'runs', 'interrupted');
+    const at = (name: string) => path.join(run, name);
+    const once = ['--model', 'Unfreezing', '--out', run, '--epochs', '1'];
+    expect(train(...once).code).toBe(0);
+    const saved = folderSnapshot(run);
+    // What a process killed between the two renames of io.ts's save leaves: the last epoch's
+    // checkpoint in .checkpoint.old-PID, and another's half-written .checkpoint.tmp-PID; and a
+    // later one holding a file of the user's, which is never touched.
+    fs.renameSync(at('checkpoint'), at('.checkpoint.old-12345'));
+    fs.mkdirSync(at('.checkpoint.tmp-12346'));
+    fs.writeFileSync(at('.checkpoint.tmp-12346/weights.bin'), Buffer.alloc(12));
+    fs.cpSync(at('.checkpoint.old-12345'), at('.checkpoint.old-99'), { recursive: true });
+    const meta = JSON.parse(fs.readFileSync(at('.checkpoint.old-99/cnnc.json'), 'utf8'));
+    fs.writeFileSync(at('.checkpoint.old-99/cnnc.json'), JSON.stringify({ ...meta, epoch: 9 }));
+    fs.writeFileSync(at('.checkpoint.old-99/notes.txt'), 'mine\n');
+    const foreign = folderSnapshot(at('.checkpoint.old-99'));
+
+    // It recovers first, then refuses the folder, which holds the run again (no --resume).
+    const r = train(...once);
+    expect(r.code, r.err).toBe(2);
+    expect(r.out).toContain(
+      'note: recovered the checkpoint of epoch 1 from .checkpoint.old-12345, left by a run that ' +
+        'stopped while saving',
+    );
+    expect(r.out).toContain(
+      `note: left ${at('.checkpoint.old-99')} in place: it holds files train.ts did not write`,
+    );
+    expect(r.err).toContain(`train.ts: ${run} holds a previous run (checkpoint/, metrics.jsonl)`);
+    expect(fs.readdirSync(run).sort()).toEqual([
+      '.checkpoint.old-99',
+      'checkpoint',
+      'metrics.jsonl',
+    ]);
+    const runFiles = [...folderSnapshot(run)].filter(([f]) => !f.startsWith('.checkpoint'));
+    expect(new Map(runFiles)).toEqual(saved);
+    expect(folderSnapshot(at('.checkpoint.old-99'))).toEqual(foreign);
+
+    // --weights on a folder where only such a leftover is says so.
+    fs.renameSync(at('checkpoint'), at('.checkpoint.old-4321'));
+    const w = train(
+      '--model',
+      'Unfreezing',
+      '--out',
+      path.join(work, 'runs', 'w'),
+      '--weights',
+      run,
+    );
+    expect(w.code).toBe(1);
+    expect(w.err).toContain(
+      `WeightsError: ${run}: expected a .safetensors file, a model.json, or a folder with ` +
+        'model.json (a cnnc checkpoint); a run stopped while saving left .checkpoint.old-4321: ' +
+        `renaming it to ${at('checkpoint')} recovers it`,
+    );
+    // A model with renamed layers gets no cnnc.json (writeCnncMeta): its save is put back too.
+    fs.rmSync(at('.checkpoint.old-4321/cnnc.json'));
+    expect(train(...once).out).toContain(
+      'note: recovered the checkpoint in .checkpoint.old-4321 (no cnnc.json), left by a run that ' +
+        'stopped while saving',
+    );
+    expect(fs.readdirSync(at('checkpoint')).sort()).toEqual(['model.json', 'weights.bin']);
   }, 300_000);
 
   it('refuses a run folder another run holds (its .cnnc-lock, as cnnc train takes it)', () => {

@@ -5,7 +5,9 @@
  * replaces the run and leaves other files alone; --resume continues it; the two together are
  * refused; files train.py did not write are never replaced; a folder another run holds (its
  * .cnnc-lock names a live process) is refused, a dead run's lock taken over, and the lock given back
- * at the end; and under torchrun the first process judges the folder for all (one message, every
+ * at the end; a checkpoint that a save killed between its two renames left in .checkpoint.old-PID
+ * is put back (the latest epoch's), the leftovers of such saves cleared unless they hold a user's
+ * file, and --weights names such a leftover; and under torchrun the first process judges the folder for all (one message, every
  * process stops).
  */
 import { spawnSync } from 'node:child_process';
@@ -149,6 +151,76 @@ describe.runIf(canTrain)("train.py's run folder", () => {
     expect(r.status, r.stdout).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(snapshot(out)).toEqual(before);
+  });
+
+  it('puts back a checkpoint a save left in .checkpoint.old-PID, clears leftovers, keeps foreign ones', () => {
+    const out = path.join(work, 'runs', 'interrupted');
+    ok(run(out));
+    const saved = snapshot(out);
+    // What a process killed between save_cnnc_checkpoint's two renames leaves: the last epoch's
+    // checkpoint in .checkpoint.old-PID, and another's half-written .checkpoint.tmp-PID.
+    const at = (name: string) => path.join(out, name);
+    fs.renameSync(at('checkpoint'), at('.checkpoint.old-12345'));
+    fs.mkdirSync(at('.checkpoint.tmp-12346'));
+    fs.writeFileSync(at('.checkpoint.tmp-12346/weights.bin'), Buffer.alloc(12));
+    // An older complete one (epoch 0), and one of a later epoch holding a file of the user's:
+    // the latest epoch among checkpoints is put back, the user's folder never touched.
+    fs.cpSync(at('.checkpoint.old-12345'), at('.checkpoint.old-7'), { recursive: true });
+    const meta = JSON.parse(fs.readFileSync(at('.checkpoint.old-7/cnnc.json'), 'utf8'));
+    fs.writeFileSync(at('.checkpoint.old-7/cnnc.json'), JSON.stringify({ ...meta, epoch: 0 }));
+    fs.cpSync(at('.checkpoint.old-12345'), at('.checkpoint.old-99'), { recursive: true });
+    fs.writeFileSync(at('.checkpoint.old-99/cnnc.json'), JSON.stringify({ ...meta, epoch: 9 }));
+    fs.writeFileSync(at('.checkpoint.old-99/notes.txt'), 'mine\n');
+    const foreign = snapshot(at('.checkpoint.old-99'));
+
+    // A fresh run recovers it first, then refuses the folder, which now holds the run again.
+    const refused = run(out);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain(
+      'note: recovered the checkpoint of epoch 1 from .checkpoint.old-12345, left by a run that ' +
+        'stopped while saving',
+    );
+    expect(refused.stdout).toContain(
+      `note: left ${at('.checkpoint.old-99')} in place: it holds files train.py did not write`,
+    );
+    expect(refused.stderr).toContain(`${out} holds a previous run (checkpoint/, model.safetensors`);
+    expect(fs.readdirSync(out).sort()).toEqual([
+      '.checkpoint.old-99',
+      'checkpoint',
+      'metrics.jsonl',
+      'model.safetensors',
+      'train-state.pt',
+    ]);
+    const runFiles = new Map([...snapshot(out)].filter(([f]) => !f.startsWith('.checkpoint')));
+    expect(runFiles).toEqual(saved);
+    expect(snapshot(at('.checkpoint.old-99'))).toEqual(foreign);
+
+    // --resume continues from epoch 1; the user's folder stays, and says so again.
+    fs.renameSync(at('checkpoint'), at('.checkpoint.old-12345'));
+    const resumed = ok(run(out, ['--resume', '--epochs', '2']));
+    expect(resumed.stdout).toContain(
+      'note: recovered the checkpoint of epoch 1 from .checkpoint.old-12345',
+    );
+    expect(resumed.stdout).toMatch(/resuming from .* after step 3 \(epoch 1\)/);
+    expect(epochsOf(out)).toEqual([1, 2]);
+    expect(JSON.parse(fs.readFileSync(at('checkpoint/cnnc.json'), 'utf8')).epoch).toBe(2);
+    expect(fs.readdirSync(out).filter((f) => f.startsWith('.checkpoint'))).toEqual([
+      '.checkpoint.old-99',
+    ]);
+    expect(snapshot(at('.checkpoint.old-99'))).toEqual(foreign);
+  });
+
+  it('says where --weights finds only a checkpoint a stopped save left', () => {
+    const source = path.join(work, 'runs', 'weights-source');
+    ok(run(source));
+    fs.renameSync(path.join(source, 'checkpoint'), path.join(source, '.checkpoint.old-4321'));
+    const r = run(path.join(work, 'runs', 'weights-target'), ['--weights', source]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `train.py: error: ${source}: no cnnc checkpoint here (no cnnc.json in it or in ` +
+        `checkpoint/); a run stopped while saving left .checkpoint.old-4321: renaming it to ` +
+        `${path.join(source, 'checkpoint')} recovers it`,
+    );
   });
 
   it('refuses a folder another run holds (.cnnc-lock, as cnnc train takes it); takes over a dead one', () => {

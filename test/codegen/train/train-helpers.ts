@@ -89,7 +89,7 @@ function freePort(): number {
 /**
  * `python3 train.py ARGS` in the project folder, or with `processes` > 1 torchrun on the CPU
  * (gloo; `--redirects 1 --tee 1` for Debian's torch 1.13; a static rendezvous on a free port,
- * which has no keep-alive to miss on a loaded machine).
+ * which has no keep-alive to miss on a loaded machine), killed after timeoutMs (status null).
  */
 export function trainPy(
   project: string,
@@ -97,6 +97,7 @@ export function trainPy(
   processes = 1,
   cwd = project,
   env: Readonly<Record<string, string>> = {},
+  timeoutMs = 600_000,
 ): Run {
   const script = path.join(project, 'train.py');
   const command =
@@ -122,7 +123,7 @@ export function trainPy(
   const r = spawnSync(PYTHON, command, {
     cwd,
     encoding: 'utf8',
-    timeout: 600_000,
+    timeout: timeoutMs,
     killSignal: 'SIGKILL',
     env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1', ...env },
   });

@@ -22,6 +22,7 @@ import gc
 import json
 import math
 import os
+import re
 import socket
 import sys
 import time
@@ -788,11 +789,12 @@ class RunFolder:
     """runs/MODEL: checkpoint/ in cnnc's format ('cnnc evaluate --weights' loads it),
     model.safetensors (cnnc's names and layouts), train-state.pt (what --resume needs) and
     metrics.jsonl (a line per epoch). Files are replaced atomically (a temporary file, then a
-    rename), so an interrupted run keeps the last complete epoch. As with 'cnnc train', a fresh
-    run into a folder that holds a previous run is refused unless --resume continues it or
-    --overwrite replaces it; --overwrite removes only the files below, never others. While a
-    run writes the folder it holds .cnnc-lock, the lock 'cnnc train' takes, so that a second run
-    of either is refused."""
+    rename), so an interrupted run keeps the last complete epoch; a checkpoint that a run
+    stopped between the two renames of its save left in .checkpoint.old-PID is put back when
+    the folder is next opened. As with 'cnnc train', a fresh run into a folder that holds a
+    previous run is refused unless --resume continues it or --overwrite replaces it;
+    --overwrite removes only the files below, never others. While a run writes the folder it
+    holds .cnnc-lock, the lock 'cnnc train' takes, so that a second run of either is refused."""
 
     # What train.py writes in the folder, and what it writes in checkpoint/ (cnnc's own
     # checkpoints add optimizer.bin).
@@ -800,6 +802,14 @@ class RunFolder:
     CHECKPOINT_FILES = ("model.json", "weights.bin", "optimizer.bin", "cnnc.json")
 
     LOCK = ".cnnc-lock"
+    # What a save leaves when its process dies between its two renames (cnnc_io.py
+    # save_cnnc_checkpoint), and the notes about it (the ones cnnc train writes).
+    LEFT_BY_SAVE = re.compile("^\\.checkpoint\\.(tmp|old)-(\\d+)$")
+    RECOVERED = (
+        "recovered the checkpoint of epoch {epoch} from {name}, left by a run that stopped "
+        "while saving"
+    )
+    LEFT_IN_PLACE = "left {path} in place: it holds files {program} did not write"
 
     def __init__(self, args):
         self.dir = os.path.abspath(args.out or os.path.join(HERE, "runs", args.model))
@@ -915,22 +925,86 @@ class RunFolder:
                 return "the lines of %s are not epoch records" % self.metrics
         return None
 
-    def open(self, resume, overwrite):
-        """Locks and judges the folder before any training time is spent (the first process
-        alone): a UsageError when another run holds it, when a fresh run would replace a
-        previous one, or when --resume or --overwrite would replace files train.py did not
-        write; --overwrite removes the previous run. Returns a note for the log, or None; the
-        caller releases the lock when the run ends."""
+    def open(self, resume, overwrite, log):
+        """Locks, recovers and judges the folder before any training time is spent (the first
+        process alone): a UsageError when another run holds it, when a fresh run would replace
+        a previous one, or when --resume or --overwrite would replace files train.py did not
+        write; --overwrite removes the previous run. Logs what it did (a lock taken over, a
+        checkpoint recovered, a run replaced) as it goes, so a refusal comes after those notes;
+        the caller releases the lock when the run ends."""
         if os.path.lexists(self.dir) and not os.path.isdir(self.dir):
             raise UsageError("--out %s is not a folder" % self.dir)
         os.makedirs(self.dir, exist_ok=True)
-        notes = [self.take_lock()]
+        taken = self.take_lock()
         try:
-            notes.append(self.judge(resume, overwrite))
-            return "; ".join(n for n in notes if n) or None
+            for note in [taken] + self.recover():
+                if note:
+                    log("note: " + note)
+            note = self.judge(resume, overwrite)
+            if note:
+                log("note: " + note)
         except BaseException:
             self.release()
             raise
+
+    def own_checkpoint(self, folder):
+        """Whether folder is a folder (not a link) holding checkpoint files only."""
+        if os.path.islink(folder) or not os.path.isdir(folder):
+            return False
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            if name not in self.CHECKPOINT_FILES or not os.path.isfile(path):
+                return False
+            if os.path.islink(path):
+                return False
+        return True
+
+    def checkpoint_epoch(self, folder):
+        """The epoch of the checkpoint in folder when it holds checkpoint files only and its
+        cnnc.json is a cnnc checkpoint's, else None."""
+        if not self.own_checkpoint(folder):
+            return None
+        try:
+            with open(os.path.join(folder, "cnnc.json"), encoding="utf-8") as f:
+                meta = json.loads(f.read(cnnc_io.MAX_JSON))
+        except (OSError, ValueError):
+            return None
+        epoch = meta.get("epoch") if isinstance(meta, dict) else None
+        if not isinstance(epoch, (int, float)) or isinstance(epoch, bool):
+            return None
+        return epoch if meta.get("format") == "cnnc-checkpoint" else None
+
+    def recover(self):
+        """Puts back the checkpoint that a process dying between save_cnnc_checkpoint's two
+        renames left in .checkpoint.old-PID (of the latest epoch, when there are several), and
+        removes the .checkpoint.tmp-PID and .checkpoint.old-PID folders such processes left,
+        when they hold checkpoint files only; others stay, with a note. Runs under the lock,
+        so no live run owns them. Returns the notes."""
+        notes = []
+        left = sorted(name for name in os.listdir(self.dir) if self.LEFT_BY_SAVE.fullmatch(name))
+        checkpoint = os.path.join(self.dir, "checkpoint")
+        if not os.path.lexists(checkpoint):
+            olds = [
+                (self.checkpoint_epoch(os.path.join(self.dir, name)), name)
+                for name in left
+                if self.LEFT_BY_SAVE.fullmatch(name).group(1) == "old"
+            ]
+            olds = [(epoch, name) for epoch, name in olds if epoch is not None]
+            if olds:
+                epoch, name = max(olds)
+                os.rename(os.path.join(self.dir, name), checkpoint)
+                notes.append(self.RECOVERED.format(epoch=epoch, name=name))
+        for name in left:
+            path = os.path.join(self.dir, name)
+            if not os.path.lexists(path):
+                continue
+            if not self.own_checkpoint(path):
+                notes.append(self.LEFT_IN_PLACE.format(path=path, program="train.py"))
+                continue
+            for file in os.listdir(path):
+                os.remove(os.path.join(path, file))
+            os.rmdir(path)
+        return notes
 
     def judge(self, resume, overwrite):
         """What open() does once the folder is locked."""
@@ -1002,23 +1076,22 @@ def process_runs(pid):
 
 
 def open_run_folder(args, processes, log):
-    """The run folder, locked and judged (and under --overwrite cleared) by the first process
-    before any data is read; every process gets its verdict, so that all stop or all go on.
-    Returns the first process's RunFolder (its lock to release), None in the others."""
-    verdict, run = None, None
+    """The run folder, locked, recovered and judged (and under --overwrite cleared) by the
+    first process before any data is read; every process gets its verdict (None, or why it is
+    refused), so that all stop or all go on. Returns the first process's RunFolder (its lock to
+    release), None in the others."""
+    refused, run = None, None
     if processes.main:
         try:
             run = RunFolder(args)
-            verdict = ("note", run.open(args.resume, args.overwrite))
+            run.open(args.resume, args.overwrite, log)
         except UsageError as e:
-            verdict, run = ("error", str(e)), None
-    kind, text = processes.share(verdict)
-    if kind == "error":
+            refused, run = str(e), None
+    refused = processes.share(refused)
+    if refused is not None:
         if not processes.main:
             raise SystemExit(1)  # the first process says why
-        raise UsageError(text)
-    if text is not None:
-        log("note: " + text)
+        raise UsageError(refused)
     return run
 
 
