@@ -13,7 +13,14 @@
 // from z = relu(x) rather than x: z > 0 exactly where x > 0, and z is NaN exactly where x is.
 
 import type * as Tf from '@tensorflow/tfjs';
-import { asWasmBackend, heapF32, requireInput, simdMemory, type TfModule } from './kernel-utils.js';
+import {
+  asWasmBackend,
+  heapF32,
+  requireInput,
+  simdKernelsOff,
+  simdMemory,
+  type TfModule,
+} from './kernel-utils.js';
 import { elementwiseKernel, type ElementwiseOp } from './simd-elementwise.js';
 import { channelOpKernel32, columnSumsKernel32 } from './simd-pool.js';
 import { simdSupported } from './wasm-asm.js';
@@ -129,7 +136,7 @@ export function biasActivationFuses(tf: TfModule): boolean {
   return (
     tf.getBackend() === 'wasm' &&
     tf.getKernel(BIAS_ACT, 'wasm') !== undefined &&
-    !(typeof process !== 'undefined' && process.env['CNNC_NO_SIMD_KERNELS']) &&
+    !simdKernelsOff() &&
     simdSupported()
   );
 }

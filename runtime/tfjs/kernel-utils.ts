@@ -48,8 +48,6 @@ export function wasmMemory(backend: unknown): object | null {
   return host && typeof memory === 'object' && memory instanceof host.Memory ? memory : null;
 }
 
-let simd: boolean | undefined;
-
 /**
  * How often a kernel asked for the SIMD path (simdMemory) and got the wasm memory (`taken`) or not
  * (`missed`: no SIMD in the host, or tfjs-backend-wasm's internals moved and `wasm.asm.memory` is
@@ -68,18 +66,22 @@ export function simdPathCounts(): Readonly<SimdPathCounts> {
   return { ...simdCounts };
 }
 
+/** Whether CNNC_NO_SIMD_KERNELS turns cnnc's SIMD kernels off (to compare with the JS loops). */
+export function simdKernelsOff(): boolean {
+  return typeof process !== 'undefined' && Boolean(process.env['CNNC_NO_SIMD_KERNELS']);
+}
+
 /**
  * The memory that cnnc's generated SIMD kernels (simd-conv.ts, simd-pool.ts) run on: the wasm
  * backend's, where the host runs WebAssembly SIMD. Null otherwise (the JavaScript loops run then),
  * or when CNNC_NO_SIMD_KERNELS is set (to compare the two).
  */
 export function simdMemory(backend: unknown): object | null {
-  if (typeof process !== 'undefined' && process.env['CNNC_NO_SIMD_KERNELS']) {
+  if (simdKernelsOff()) {
     simdCounts.disabled++;
     return null;
   }
-  simd ??= simdSupported();
-  const memory = simd ? wasmMemory(backend) : null;
+  const memory = simdSupported() ? wasmMemory(backend) : null;
   if (memory === null) simdCounts.missed++;
   else simdCounts.taken++;
   return memory;

@@ -204,10 +204,17 @@ export function instantiate(
   return out;
 }
 
-/** Whether this host runs WebAssembly SIMD (a probe module with f32x4 instructions validates). */
+let simdProbed: boolean | null = null;
+
+/**
+ * Whether this host runs WebAssembly SIMD (a probe module with f32x4 instructions validates),
+ * probed once: lowering asks on every forward pass (fused-bias-act.ts), where assembling and
+ * validating the probe each time cost ~0.03 ms a pass.
+ */
 export function simdSupported(): boolean {
+  if (simdProbed !== null) return simdProbed;
   const host = wasmHost();
-  if (host === null) return false;
+  if (host === null) return (simdProbed = false);
   const probe = assemble([
     {
       name: 'probe',
@@ -216,7 +223,7 @@ export function simdSupported(): boolean {
       body: op.set(1, op.vAdd(op.vSplat(op.f32Load(op.get(0))), op.vLoad(op.get(0)))),
     },
   ]);
-  return host.validate(probe);
+  return (simdProbed = host.validate(probe));
 }
 
 let relaxed: boolean | null = null;
