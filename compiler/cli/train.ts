@@ -134,9 +134,12 @@ async function train(argv: readonly string[], io: Io): Promise<ExitCode> {
   const report = args.flags.get('report')?.[0];
   if (report !== undefined)
     prepareOutputFile(path.resolve(io.cwd, report), (m) => new CheckpointError(m));
-  const run = openRunFolder(outDir, { resume, overwrite });
+  const run = openRunFolder(outDir, {
+    resume,
+    overwrite,
+    onNote: (note) => io.err(`cnnc: note: ${note}\n`),
+  });
   try {
-    for (const note of run.notes) io.err(`cnnc: note: ${note}\n`);
     return await trainIn(run, session, args, io, t0);
   } finally {
     run.release();

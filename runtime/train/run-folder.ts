@@ -41,6 +41,11 @@ export interface RunFolderOptions {
   readonly resume: boolean;
   /** Replace the run in the folder (`--overwrite`). */
   readonly overwrite: boolean;
+  /**
+   * Told each note as it is made (RunFolder.notes has them too), before the folder is judged: a
+   * run refused after recovering a checkpoint still says that it put the checkpoint back.
+   */
+  readonly onNote?: (note: string) => void;
 }
 
 const LOCK = '.cnnc-lock';
@@ -206,7 +211,13 @@ export function openRunFolder(dir: string, options: RunFolderOptions): RunFolder
   try {
     const checkpoint = path.join(dir, 'checkpoint');
     const metrics = path.join(dir, 'metrics.jsonl');
-    const notes = [...(lock.note ? [lock.note] : []), ...recover(dir, checkpoint)];
+    const notes: string[] = [];
+    const note = (text: string) => {
+      notes.push(text);
+      options.onNote?.(text);
+    };
+    if (lock.note) note(lock.note);
+    recover(dir, checkpoint).forEach(note);
     const foreign = foreignEntries(checkpoint, isCheckpointFile);
     // An empty folder is no checkpoint, and nothing to keep.
     const ckStat =
@@ -236,7 +247,7 @@ export function openRunFolder(dir: string, options: RunFolderOptions): RunFolder
       // --overwrite: start afresh; the previous run's files are cnnc's own (checked above).
       removeOwnFolder(checkpoint, isCheckpointFile);
       fs.rmSync(metrics, { force: true });
-      notes.push(`replacing the run in ${dir} (--overwrite)`);
+      note(`replacing the run in ${dir} (--overwrite)`);
     }
     return { dir, checkpoint, metrics, notes, release: lock.release };
   } catch (e) {

@@ -234,4 +234,17 @@ describe('a run killed between the two renames of a checkpoint save', () => {
     expect(loadCheckpoint(path.join(out, 'checkpoint')).meta.epoch).toBe(3);
     expect(epochsOf(out)).toEqual([1, 2, 3]);
   });
+
+  it('says it put the checkpoint back also when the run is then refused', async () => {
+    const { file, out } = setup();
+    expect((await runCnnc(['train', file, ...QUICK, '--out', out])).code).toBe(0);
+    // The state a save that died between its renames leaves (no checkpoint, its copy kept).
+    fs.renameSync(path.join(out, 'checkpoint'), path.join(out, '.checkpoint.old-12345'));
+    const refused = await runCnnc(['train', file, ...QUICK, '--out', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(
+      /note: recovered the checkpoint of epoch 1 from \.checkpoint\.old-12345[^\n]*\n(.*\n)*.*holds a run \(a checkpoint of epoch 1\)/,
+    );
+    expect(fs.readdirSync(out).sort()).toEqual(['checkpoint', 'metrics.jsonl']);
+  });
 });
