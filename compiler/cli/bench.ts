@@ -8,8 +8,10 @@
  * The default warm-up runs until V8 has optimised the step's JavaScript, so that the figure is the
  * one a training run settles at: up to WARMUP.steps steps or WARMUP.seconds, at least
  * WARMUP.atLeast. Three warm-up steps, the old default, timed the compiling: LeNet-5 on 2 threads
- * measured 5,780 training images/s that way against 13,800 after 300 steps. --repeat N times the steps and the batches N times
- * over and reports the best run of each (the machine may be shared). SGD with momentum 0.9 and lr 0.01, whatever the train block says.
+ * measured 5,780 training images/s that way against 13,800 after 300 steps.
+ *
+ * --repeat N times the steps and the batches N times over and reports the best run of each (the
+ * machine may be shared). SGD with momentum 0.9 and lr 0.01, whatever the train block says.
  */
 import { makeDataset, rng, type Dataset } from '../../runtime/data/dataset.js';
 import type { TrainSettings } from '../../runtime/train/config.js';

@@ -18,10 +18,10 @@
  * earlier (more of it: 5.6 s of compiler CPU instead of 3.5 over the first 1,500 steps, since
  * rarely run functions get optimised too), not less: the yardstick on 2 threads took 2.5 s for its
  * first 100 steps against 1.6–1.8 with V8's default, 11.9–12.4 s against 12.0–12.6 for 1,000
- * steps, and 34.3–35.1 s for 3,000 steps either way; the main job (LeNet-5, 2 threads, 2,814 steps) trained in 19.3–19.4 s with it and 19.6 s
- * without (alternating runs). What it buys is a run whose speed settles in its first seconds, as
- * one thread's does, so that a benchmark's warm-up (compiler/cli/bench.ts) measures the speed that
- * the rest of the run will have.
+ * steps, and 34.3–35.1 s for 3,000 steps either way; the main job (LeNet-5, 2 threads, 5,346
+ * steps) trained in 19.3–19.4 s with it and 19.6 s without (alternating runs). What it buys is a
+ * run whose speed settles in its first seconds, as one thread's does, so that a benchmark's
+ * warm-up (compiler/cli/bench.ts) measures the speed that the rest of the run will have.
  */
 
 /** V8's interrupt budget while a data-parallel engine is open. */
