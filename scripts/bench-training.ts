@@ -152,12 +152,13 @@ export function benchTraining(root: string, cli: string): { hasTorch: boolean } 
   // training without turns; with 40, 6,000. PyTorch's turns are as long.
   // Warm-up steps before the timed turns, for both: V8 optimises tfjs's JavaScript in background
   // threads, which on 2 cores takes time from the two replicas but not from one thread. A
-  // data-parallel engine makes V8 do it within ~300 steps (runtime/tfjs/tier-up.ts); the timed
-  // turns start after it (yardstick scaling: 1.52x after 3 warm-up steps, 1.55–1.66x after 100,
-  // 1.80–1.89x after 200–300). A training run pays it once, in its first few seconds.
+  // data-parallel engine makes V8 do most of it within ~300 steps (runtime/tfjs/tier-up.ts); the
+  // timed turns start after 500 (yardstick scaling: 1.52x after 3 warm-up steps, 1.55–1.66x after
+  // 100, 1.71–1.85x after 300, and in back-to-back pairs 1.73 / 1.76x after 300 against 1.82 /
+  // 1.85x after 500). A training run pays it once, in its first few seconds.
   for (const [name, input, targets] of [
-    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 300 }],
-    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 300 }],
+    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 500 }],
+    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 500 }],
     ['resnet18-cifar', [32, 32, 3], { train: 0.5, infer: null, rounds: 3, steps: 3, warmup: 5 }],
   ] as const) {
     const file = path.join(root, 'examples', `${name}.cnn`);
