@@ -49,8 +49,11 @@ export function runBench(argv: readonly string[], io: Io): Promise<ExitCode> {
 
 function count(flag: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
-  if (min === 0 && text.trim() === '0') return 0;
-  return parsePositiveInt(flag, text);
+  if (min > 0) return parsePositiveInt(flag, text);
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} expects 0 or a positive integer; got ${JSON.stringify(text)}`);
+  return n;
 }
 
 /** `batch · steps` seeded random images in [0, 1) of shape [H, W, C] and labels in [0, classes). */

@@ -45,6 +45,9 @@ describe('cnnc bench', () => {
     const bad = await cnnc(['bench', 'examples/lenet5.cnn', '--steps', '0']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--steps');
+    const warm = await cnnc(['bench', 'examples/lenet5.cnn', '--warmup', '-1']);
+    expect(warm.code).toBe(2);
+    expect(warm.err).toContain('--warmup expects 0 or a positive integer; got "-1"');
     expect((await cnnc(['bench', 'examples/lenet5.cnn', '--backend', 'gpu'])).code).toBe(2);
     expect((await cnnc(['bench', 'examples/lenet5.cnn', '--nope'])).code).toBe(2);
     expect((await cnnc(['bench'])).code).toBe(2);
