@@ -46,7 +46,7 @@ import type { Tf } from './optimizers.js';
 import type { ReplicaData, ReplicaReply, ReplicaRequest } from './replica-worker.js';
 import { gatherState, type ShardMode } from './sharded-optimizer.js';
 import type { Profiled, ReplicaProfile } from './step-profile.js';
-import { tierUpEarly } from './tier-up.js';
+import { TIER_UP_AFTER, tierUpEarly } from './tier-up.js';
 
 /** The worker's script: the compiled sibling, or dist/'s when this module runs from source (tests). */
 export function replicaWorkerUrl(): URL {
@@ -175,9 +175,6 @@ export async function createDataParallelEngine(
   const close = () => replicas.forEach((r) => void r.worker.terminate());
   try {
     await Promise.all(ready);
-    // Once every replica has lowered the model: the training step's code tiers up early, not the
-    // one-off lowering (tier-up.ts). V8's flags are the process's, so the workers' isolates too.
-    tierUpEarly(setFlagsFromString);
   } catch (e) {
     close();
     engine.dispose();
@@ -327,6 +324,14 @@ export async function createDataParallelEngine(
     return exchange;
   };
 
+  /**
+   * Counts the training steps; after TIER_UP_AFTER of them, V8 is told to optimise the rest of the
+   * step's code sooner (tier-up.ts). V8's flags are the process's, so the workers' isolates too.
+   */
+  let steps = 0;
+  const stepTaken = () => {
+    if (++steps === TIER_UP_AFTER) tierUpEarly(setFlagsFromString);
+  };
   return {
     backend: 'wasm',
     threads,
@@ -335,6 +340,7 @@ export async function createDataParallelEngine(
     weights: engine.weights,
 
     async trainStep(x, y, lr): Promise<StepResult> {
+      stepTaken();
       engine.timer.begin();
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));
@@ -368,6 +374,7 @@ export async function createDataParallelEngine(
     },
 
     async trainStepOn(x, lossOf, lr) {
+      stepTaken();
       engine.timer.begin();
       const n = x.shape[0];
       const ranks = Math.max(1, Math.min(threads, n));

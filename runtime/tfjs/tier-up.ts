@@ -13,18 +13,28 @@
  * a step that takes 10.5 ms takes 13–28 ms: the yardstick averaged 11.8 ms a step on 2 threads
  * between steps 100 and 1,000 against 10.8 once the compiling was over.
  *
- * A budget of 4 KB ticks 16 times as often, so the same functions are optimised within the first
- * ~300 steps; after that the replicas have the cores to themselves. It is the same compiling done
- * earlier (more of it: 5.6 s of compiler CPU instead of 3.5 over the first 1,500 steps, since
- * rarely run functions get optimised too), not less: the yardstick on 2 threads took 2.5 s for its
- * first 100 steps against 1.6–1.8 with V8's default, 11.9–12.4 s against 12.0–12.6 for 1,000
- * steps, and 34.3–35.1 s for 3,000 steps either way; the main job (LeNet-5, 2 threads, 5,346
- * steps) trained in 19.3–19.4 s with it and 19.6 s without (alternating runs). What it buys is a
- * run whose speed settles in its first seconds, as one thread's does, so that a benchmark's
- * warm-up (compiler/cli/bench.ts) measures the speed that the rest of the run will have.
+ * A budget of 4 KB ticks 16 times as often, so the functions still waiting are optimised within a
+ * few hundred steps; after that the replicas have the cores to themselves. It is the same compiling
+ * done earlier (more of it: rarely run functions get optimised too), not less, so it is set only
+ * once a run has lasted TIER_UP_AFTER steps: a shorter run would pay for compiling that V8 would
+ * otherwise never have done. Measured on 2 threads (alternating runs):
+ *   - set at the first step, LeNet-5 on 10,000 images (1 epoch, ~300 steps) took 3.9–4.2 s against
+ *     3.2–3.4 s with V8's default; set after 100 steps, 3.7 s; after 300, it is not set at all;
+ *   - the yardstick, set at the first step: 2.5 s for the first 100 steps against 1.6–1.8,
+ *     11.9–12.4 s for 1,000 steps against 12.0–12.6, and 34.3–35.1 s for 3,000 either way; set
+ *     after 300 steps, 2,000 steps took 25.2 s against 25.3;
+ *   - the main job (LeNet-5, 5,346 steps), set at the first step: 19.3–19.4 s against 19.6; set
+ *     after 300 steps, 20.9–21.8 s against 21.4–21.6 (a slower hour of the machine), and the
+ *     ~300-step run above 3.2–3.3 s against 3.2.
+ * What it buys is a long run whose speed settles after ~600 steps instead of 1,500 or more, so
+ * that a benchmark's warm-up (compiler/cli/bench.ts) measures the speed that the rest of the run
+ * will have.
  */
 
-/** V8's interrupt budget while a data-parallel engine is open. */
+/** Training steps after which a data-parallel engine lowers the budget. */
+export const TIER_UP_AFTER = 300;
+
+/** V8's interrupt budget from then on. */
 export const INTERRUPT_BUDGET = 4096;
 
 /**
