@@ -151,14 +151,13 @@ export function benchTraining(root: string, cli: string): { hasTorch: boolean } 
   // idle) weighed so much that LeNet-5 on 2 threads measured 4,900 images/s against 6,500 when
   // training without turns; with 40, 6,000. PyTorch's turns are as long.
   // Warm-up steps before the timed turns, for both: V8 optimises tfjs's JavaScript in background
-  // threads, which on 2 cores takes time from the two replicas but not from one thread. A
-  // data-parallel engine makes V8 do most of it within ~300 steps (runtime/tfjs/tier-up.ts); the
-  // timed turns start after 500 (yardstick scaling: 1.52x after 3 warm-up steps, 1.55–1.66x after
-  // 100, 1.71–1.85x after 300, and in back-to-back pairs 1.73 / 1.76x after 300 against 1.82 /
-  // 1.85x after 500). A training run pays it once, in its first few seconds.
+  // threads, which on 2 cores takes time from the two replicas but not from one thread. From its
+  // 300th step a data-parallel engine makes V8 finish it within a few hundred steps
+  // (runtime/tfjs/tier-up.ts); the timed turns start after 700 (yardstick scaling: 1.52x after 3
+  // warm-up steps, 1.55–1.66x after 100; 1.79x and 1.80x after 700). A training run pays it once.
   for (const [name, input, targets] of [
-    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 500 }],
-    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 500 }],
+    ['lenet5', [32, 32, 1], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 700 }],
+    ['yardstick', [32, 32, 3], { train: 1.0, infer: 1.0, rounds: 5, steps: 40, warmup: 700 }],
     ['resnet18-cifar', [32, 32, 3], { train: 0.5, infer: null, rounds: 3, steps: 3, warmup: 5 }],
   ] as const) {
     const file = path.join(root, 'examples', `${name}.cnn`);

@@ -7,8 +7,9 @@
  *
  * The default warm-up runs until V8 has optimised the step's JavaScript, so that the figure is the
  * one a training run settles at: up to WARMUP.steps steps or WARMUP.seconds, at least
- * WARMUP.atLeast. Three warm-up steps, the old default, timed the compiling: LeNet-5 on 2 threads
- * measured 5,780 training images/s that way against 13,800 after 300 steps.
+ * WARMUP.atLeast (a data-parallel engine makes V8 finish compiling from step 300 on, tier-up.ts).
+ * Three warm-up steps, the old default, timed the compiling: LeNet-5 on 2 threads measured 5,780
+ * training images/s that way against 13,800 warm.
  *
  * --repeat N times the steps and the batches N times over and reports the best run of each (the
  * machine may be shared). SGD with momentum 0.9 and lr 0.01, whatever the train block says.
@@ -37,8 +38,8 @@ options:
   --threads N         threads to train and infer on (default: every core, os.availableParallelism())
   --batch N           batch size (default 64)
   --steps N           timed training steps, and timed inference batches (default 20)
-  --warmup N          untimed training steps and inference batches first (default: until 300
-                      steps or 5 s, at least 3, so that the JavaScript engine has compiled them)
+  --warmup N          untimed training steps and inference batches first (default: until 700
+                      steps or 10 s, at least 3, so that the JavaScript engine has compiled them)
   --repeat N          time the steps and the batches N times and report the best (default 1)
   --json              print one JSON object instead of text
   ${IMPORT_HELP_LINE}`;
@@ -173,7 +174,7 @@ async function bench(argv: readonly string[], io: Io): Promise<ExitCode> {
 }
 
 /** The default warm-up (module comment). */
-export const WARMUP = { steps: 300, seconds: 5, atLeast: 3, chunk: 25 } as const;
+export const WARMUP = { steps: 700, seconds: 10, atLeast: 3, chunk: 25 } as const;
 
 /**
  * Runs the warm-up: `given` steps, or by default chunks of WARMUP.chunk steps until WARMUP.steps
