@@ -123,6 +123,9 @@ export const CHECKPOINT_FILES: ReadonlySet<string> = new Set(CHECKPOINT_FILE_NAM
 
 export const isCheckpointFile = (name: string) => CHECKPOINT_FILES.has(name);
 
+/** The folders an interrupted save leaves (`.checkpoint.tmp-PID`, `.checkpoint.old-PID`). */
+export const LEFT_BY_SAVE = new RegExp(INTERRUPTED_SAVE);
+
 /** How checkpoint and log files are written. */
 export interface FileWriter {
   writeFile(file: string, data: string | Uint8Array): void;
@@ -315,7 +318,7 @@ export function checkpointDir(dir: string): string {
   const inner = path.join(dir, 'checkpoint');
   if (fs.existsSync(path.join(inner, 'cnnc.json'))) return inner;
   const interrupted = fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()
-    ? fs.readdirSync(dir).find((f) => new RegExp(INTERRUPTED_SAVE).exec(f)?.[1] === 'old')
+    ? fs.readdirSync(dir).find((f) => LEFT_BY_SAVE.exec(f)?.[1] === 'old')
     : undefined;
   const fix = `cnnc train --resume --out ${dir}`;
   throw new CheckpointError(

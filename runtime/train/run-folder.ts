@@ -19,19 +19,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRegularFile } from '../safe-read.js';
 import { foreignEntries, kindOf, lstatOrNone, removeOwnFolder, someNames } from '../safe-write.js';
-import { CheckpointError, isCheckpointFile, prepareRunDir } from './checkpoint.js';
-import {
-  fillText,
-  INTERRUPTED_SAVE,
-  RUN_FOLDER_TEXT,
-} from '../../compiler/train/run-folder-text.js';
+import { CheckpointError, isCheckpointFile, LEFT_BY_SAVE, prepareRunDir } from './checkpoint.js';
+import { fillText, RUN_FOLDER_TEXT } from '../../compiler/train/run-folder-text.js';
 
 export interface RunFolder {
   readonly dir: string;
   readonly checkpoint: string;
   readonly metrics: string;
-  /** What happened on the way in (a lock taken over, a checkpoint recovered), for the user. */
-  readonly notes: readonly string[];
   /** Gives the lock back. */
   release(): void;
 }
@@ -42,14 +36,14 @@ export interface RunFolderOptions {
   /** Replace the run in the folder (`--overwrite`). */
   readonly overwrite: boolean;
   /**
-   * Told each note as it is made (RunFolder.notes has them too), before the folder is judged: a
-   * run refused after recovering a checkpoint still says that it put the checkpoint back.
+   * Told what happens on the way in (a lock taken over, a checkpoint recovered, a run replaced) as
+   * it happens, before the folder is judged: a run refused after recovering a checkpoint still
+   * says that it put the checkpoint back.
    */
-  readonly onNote?: (note: string) => void;
+  readonly onNote: (note: string) => void;
 }
 
 const LOCK = '.cnnc-lock';
-const TEMPORARY = new RegExp(INTERRUPTED_SAVE);
 
 interface LockHolder {
   readonly pid: number;
@@ -153,7 +147,7 @@ function recover(dir: string, checkpoint: string): string[] {
   const notes: string[] = [];
   const left = fs
     .readdirSync(dir)
-    .filter((f) => TEMPORARY.test(f))
+    .filter((f) => LEFT_BY_SAVE.test(f))
     .map((f) => ({
       name: f,
       path: path.join(dir, f),
@@ -211,11 +205,7 @@ export function openRunFolder(dir: string, options: RunFolderOptions): RunFolder
   try {
     const checkpoint = path.join(dir, 'checkpoint');
     const metrics = path.join(dir, 'metrics.jsonl');
-    const notes: string[] = [];
-    const note = (text: string) => {
-      notes.push(text);
-      options.onNote?.(text);
-    };
+    const note = options.onNote;
     if (lock.note) note(lock.note);
     recover(dir, checkpoint).forEach(note);
     const foreign = foreignEntries(checkpoint, isCheckpointFile);
@@ -249,7 +239,7 @@ export function openRunFolder(dir: string, options: RunFolderOptions): RunFolder
       fs.rmSync(metrics, { force: true });
       note(`replacing the run in ${dir} (--overwrite)`);
     }
-    return { dir, checkpoint, metrics, notes, release: lock.release };
+    return { dir, checkpoint, metrics, release: lock.release };
   } catch (e) {
     lock.release();
     throw e;
