@@ -101,6 +101,8 @@ describe('memory a backend cannot hold (CNN4012)', () => {
       'mnist-json',
       '--epochs',
       '1',
+      '--out',
+      path.join(dir, 'runs'),
     ]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(

@@ -171,7 +171,18 @@ describe('cnnc train, evaluate and predict', () => {
     ['a missing file', ['train', 'examples/nope.cnn'], 1, /CNN2011/],
     [
       'a missing data folder',
-      ['train', 'examples/lenet5.cnn', '--data', 'idx:/nonexistent', '--backend', 'cpu'],
+      // Its own --out: the default, runs/LeNet5 in the checkout, may hold the README's main job,
+      // which the run-folder check (before any data is read) refuses first.
+      [
+        'train',
+        'examples/lenet5.cnn',
+        '--data',
+        'idx:/nonexistent',
+        '--backend',
+        'cpu',
+        '--out',
+        path.join(tmp(), 'run'),
+      ],
       1,
       /no such directory/,
     ],
